@@ -1,0 +1,246 @@
+"""Loading the books once, optionally as they will be after staged appends.
+
+`load_books` does what `beancount.loader.load_file` does (parse recursively, sort, book,
+run the plugins with the ledger's pythonpath, validate) without the pickle cache, and can
+load the books as they will be once some text has been appended to some files. The writer
+validates a change this way before it touches a file.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import glob
+import os
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from beancount import loader
+from beancount.core import data
+from beancount.ops import validation
+from beancount.parser import booking, parser
+from beancount.parser import options as bc_options
+from beancount.utils import encryption
+
+Directive = data.Directive
+BeancountError = data.BeancountError
+
+__all__ = [
+    "BeancountError",
+    "Directive",
+    "LoadedBooks",
+    "appended_content",
+    "error_key",
+    "format_error",
+    "load_books",
+    "staged_directive",
+]
+
+_FORBIDDEN_IN_STAGED = re.compile(r"^[ \t]*(option|plugin)\b.*$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class LoadedBooks:
+    """The books as loaded: entries after plugins, all errors, the options map."""
+
+    path: Path
+    entries: list[Directive]
+    errors: list[BeancountError]
+    options: dict[str, Any]
+
+
+def appended_content(old: bytes, text: str) -> bytes:
+    """The bytes of a file whose content `old` gets `text` appended.
+
+    A newline separates `old` from `text` if `old` lacks a final one, and `text` gets a final
+    newline if it lacks one. The writer writes exactly these bytes.
+    """
+    if not text:
+        return old
+    if not text.endswith("\n"):
+        text += "\n"
+    separator = b"\n" if old and not old.endswith(b"\n") else b""
+    return old + separator + text.encode("utf-8")
+
+
+def staged_directive(text: str) -> str | None:
+    """The first `option` or `plugin` line of `text`, which staged text may not contain."""
+    match = _FORBIDDEN_IN_STAGED.search(text)
+    return match.group(0).strip() if match else None
+
+
+def error_key(err: Any) -> tuple[str, int, str]:
+    """(filename, lineno, message) of an error, for comparing sets of errors."""
+    source = getattr(err, "source", None)
+    filename = ""
+    lineno = 0
+    if isinstance(source, Mapping):
+        filename = str(source.get("filename") or "")
+        try:
+            lineno = int(source.get("lineno") or 0)
+        except (TypeError, ValueError):
+            lineno = 0
+    message = getattr(err, "message", err)
+    return filename, lineno, str(message)
+
+
+def format_error(err: Any) -> str:
+    """`file:line: message` for an error."""
+    filename, lineno, message = error_key(err)
+    return f"{filename}:{lineno}: {message}"
+
+
+def load_books(main: Path, staged: Mapping[Path, str] | None = None) -> LoadedBooks:
+    """Load the books of `main`, with each text of `staged` appended to its (absolute) file.
+
+    A staged file that does not exist yet is parsed as if it held only its text. Every
+    entry's and error's line number is the one it will have once the text is appended. A
+    staged file that no `include` reaches (staged include lines count) is loaded as if it
+    were included. Staged text may not hold `option` or `plugin` lines (ValueError).
+    """
+    top = os.path.normpath(os.path.abspath(main))
+    staged_texts: dict[str, str] = {}
+    for path, text in (staged or {}).items():
+        if not os.path.isabs(path):
+            raise ValueError(f"staged path is not absolute: {path}")
+        bad = staged_directive(text)
+        if bad is not None:
+            raise ValueError(f"staged text for {path} may not contain {bad!r}")
+        staged_texts[os.path.normpath(path)] = text
+
+    entries, errors, options_map = _parse_recursive(top, staged_texts)
+    entries.sort(key=data.entry_sortkey)
+
+    entries, balance_errors = booking.book(entries, options_map)
+    errors.extend(balance_errors)
+
+    saved_pythonpath = list(sys.path)
+    try:
+        sys.path[0:0] = options_map.get("pythonpath", [])
+        entries, errors = loader.run_transformations(entries, errors, options_map, None)
+    finally:
+        sys.path[:] = saved_pythonpath
+
+    errors.extend(validation.validate(entries, options_map, None, None))
+    options_map["input_hash"] = loader.compute_input_hash(options_map["include"])
+    return LoadedBooks(path=Path(top), entries=entries, errors=errors, options=options_map)
+
+
+def _parse_recursive(
+    top: str, staged: dict[str, str]
+) -> tuple[list[Directive], list[BeancountError], dict[str, Any]]:
+    """Parse `top` and its includes like `loader._parse_recursive`, reading staged files."""
+    entries: list[Directive] = []
+    errors: list[BeancountError] = []
+    options_map: dict[str, Any] | None = None
+    other_options: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    stack: list[str] = [top]
+    unreached_added = False
+
+    while stack or not unreached_added:
+        if not stack:
+            # Staged files no include reaches are loaded as if included (new files).
+            unreached_added = True
+            stack.extend(sorted(set(staged) - seen))
+            continue
+        filename = os.path.normpath(stack.pop(0))
+        is_top_level = options_map is None
+
+        if filename in seen:
+            errors.append(_load_error(f'Duplicate filename parsed: "{filename}"'))
+            continue
+        text = staged.get(filename)
+        exists = os.path.exists(filename)
+        if text is None and not exists:
+            errors.append(_load_error(f'File "{filename}" does not exist'))
+            continue
+        seen.add(filename)
+
+        if text is not None:
+            old = Path(filename).read_bytes() if exists else b""
+            if exists and encryption.is_encrypted_file(filename):
+                raise ValueError(f"cannot append to an encrypted file: {filename}")
+            src_entries, src_errors, src_options = parser.parse_string(
+                appended_content(old, text), report_filename=filename
+            )
+        elif encryption.is_encrypted_file(filename):
+            src_entries, src_errors, src_options = parser.parse_string(
+                encryption.read_encrypted_file(filename), report_filename=filename
+            )
+        else:
+            src_entries, src_errors, src_options = parser.parse_file(filename)
+
+        entries.extend(src_entries)
+        errors.extend(src_errors)
+        if is_top_level:
+            options_map = src_options
+        else:
+            other_options.append(src_options)
+
+        cwd = os.path.dirname(filename)
+        for include in src_options["include"]:
+            pattern = include if os.path.isabs(include) else os.path.join(cwd, include)
+            matched = glob.glob(pattern, recursive=True)
+            matched.extend(_staged_matches(pattern, staged, matched))
+            if not matched:
+                errors.append(_load_error(f'File glob "{include}" does not match any files'))
+            for match in matched:
+                stack.append(os.path.normpath(os.path.join(cwd, match)))
+
+    if options_map is None:
+        options_map = bc_options.OPTIONS_DEFAULTS.copy()
+    options_map["include"] = sorted(seen)
+    options_map = loader.aggregate_options_map(options_map, other_options)
+    return entries, errors, options_map
+
+
+def _staged_matches(pattern: str, staged: dict[str, str], matched: list[str]) -> list[str]:
+    """Staged files not on disk yet that an include pattern will match once written."""
+    already = {os.path.normpath(m) for m in matched}
+    return [
+        path
+        for path in sorted(staged)
+        if path not in already
+        and not os.path.exists(path)
+        and _glob_matches(os.path.normpath(pattern), path)
+    ]
+
+
+def _glob_matches(pattern: str, path: str) -> bool:
+    """Whether `glob.glob(pattern, recursive=True)` would list `path` if it existed."""
+    if not glob.has_magic(pattern):
+        return pattern == path
+    return _match_parts(pattern.split(os.sep), path.split(os.sep))
+
+
+def _match_parts(pattern: list[str], parts: list[str]) -> bool:
+    """Component-wise glob matching, with `**` for any number of directories."""
+    if not pattern:
+        return not parts
+    head, rest = pattern[0], pattern[1:]
+    if head == "**":
+        return any(
+            _match_parts(rest, parts[i:])
+            for i in range(len(parts) + 1)
+            if not any(p.startswith(".") for p in parts[:i])
+        )
+    if not parts:
+        return False
+    name = parts[0]
+    if glob.has_magic(head):
+        if name.startswith(".") and not head.startswith("."):
+            return False
+        if not fnmatch.fnmatchcase(name, head):
+            return False
+    elif name != head:
+        return False
+    return _match_parts(rest, parts[1:])
+
+
+def _load_error(message: str) -> BeancountError:
+    """An error of the loading stage, like beancount's own."""
+    return loader.LoadError(data.new_metadata("<load>", 0), message)  # type: ignore[return-value]
