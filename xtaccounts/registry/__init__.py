@@ -1,0 +1,7 @@
+"""The registry: master data of communities, buildings, units, households, elevators, banks."""
+
+from __future__ import annotations
+
+from xtaccounts.registry.load import Registry, RegistryInvalid, RegistryIssue, load_registry
+
+__all__ = ["Registry", "RegistryInvalid", "RegistryIssue", "load_registry"]

@@ -1,0 +1,289 @@
+"""The registry's rows as pydantic models: one class per table, every field validated."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
+
+from xtaccounts.money import Money, MoneyError, Rate, parse_decimal
+
+_ID = re.compile(r"[A-Z0-9][A-Za-z0-9-]*")
+_SCIENTIFIC = re.compile(r"^[+-]?\d+(?:\.\d+)?[eE][+-]?\d+$")
+_FORBIDDEN_IN_NAME = re.compile(r"[\s:：\"]")
+
+
+def _ident(value: str) -> str:
+    if not _ID.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a valid id (letters, digits and '-', starting with A-Z or 0-9)"
+        )
+    return value
+
+
+def _account_name_part(value: str) -> str:
+    if not value:
+        raise ValueError("must not be empty")
+    if _FORBIDDEN_IN_NAME.search(value):
+        raise ValueError(f"{value!r} must not contain spaces, colons or quotes")
+    return value
+
+
+def _digits(kind: str, low: int, high: int):
+    def check(value: Any) -> str:
+        if not isinstance(value, str):
+            raise ValueError(f"{kind} must be text, not a number (it would lose digits)")
+        text = value.strip().replace(" ", "")
+        if _SCIENTIFIC.match(text):
+            raise ValueError(
+                f"{text!r} is in scientific notation: the spreadsheet turned the {kind} into a "
+                "number and lost digits; format the column as text and re-enter it"
+            )
+        if not text.isdigit() or not low <= len(text) <= high:
+            raise ValueError(f"{text!r} is not a {kind} ({low}-{high} digits)")
+        return text
+
+    return check
+
+
+def _decimal(value: Any) -> Decimal:
+    try:
+        return parse_decimal(value, what="number")
+    except MoneyError as exc:
+        raise ValueError(str(exc).removeprefix("number: ")) from exc
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "y", "是", "有"}:
+        return True
+    if text in {"0", "false", "no", "n", "否", "无"}:
+        return False
+    raise ValueError(f"{value!r} is not a yes/no value (是/否, yes/no, 1/0)")
+
+
+Ident = Annotated[str, AfterValidator(_ident)]
+NamePart = Annotated[str, AfterValidator(_account_name_part)]
+Flag = Annotated[bool, BeforeValidator(_flag)]
+Area = Annotated[Decimal, BeforeValidator(_decimal), Field(gt=0, max_digits=12, decimal_places=2)]
+ElevatorCode = Annotated[str, BeforeValidator(_digits("20-digit registration code", 20, 20))]
+BankAccountNo = Annotated[str, BeforeValidator(_digits("bank account number", 8, 32))]
+
+
+class PoolLevel(StrEnum):
+    """Where a building's spread pool sits: one pool for the building, or one per unit."""
+
+    BUILDING = "building"
+    UNIT = "unit"
+
+
+class AccountKind(StrEnum):
+    DEMAND = "demand"
+    TIME = "time"
+
+
+class BaseRateSource(StrEnum):
+    """Where a base rate comes from: the PBoC benchmark or the bank's listed rate that day."""
+
+    PBOC = "pboc"
+    LISTED = "listed"
+
+
+class Product(StrEnum):
+    """Deposit products with a rate: demand, and time deposits by term."""
+
+    DEMAND = "demand"
+    M3 = "3m"
+    M6 = "6m"
+    Y1 = "1y"
+    Y2 = "2y"
+    Y3 = "3y"
+    Y5 = "5y"
+
+    @property
+    def months(self) -> int:
+        return {"demand": 0, "3m": 3, "6m": 6, "1y": 12, "2y": 24, "3y": 36, "5y": 60}[self.value]
+
+
+class Row(BaseModel):
+    """A registry row: frozen, no unknown fields, blank cells are None."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_none(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {
+                k: (None if isinstance(v, str) and not v.strip() else v) for k, v in data.items()
+            }
+        return data
+
+
+class Community(Row):
+    id: Ident
+    name: NamePart
+    district: str
+    has_committee: Flag
+    property_company: str | None = None
+    management_orderly: Flag
+
+
+class Building(Row):
+    id: Ident
+    community: Ident
+    name: NamePart
+    pool_level: PoolLevel | None = None
+
+
+class Unit(Row):
+    id: Ident
+    building: Ident
+    name: NamePart
+
+
+class Household(Row):
+    id: Ident
+    unit: Ident
+    door_no: str
+    area_m2: Area
+    owner_masked: str | None = None
+
+    @model_validator(mode="after")
+    def _owner_is_masked(self) -> Household:
+        name = self.owner_masked
+        if name and len(name) > 1 and "*" not in name:
+            raise ValueError(f"owner_masked {name!r} is not masked (keep only the surname: 张*)")
+        return self
+
+
+class Elevator(Row):
+    code: ElevatorCode
+    unit: Ident
+    commissioned: dt.date
+    maintenance_company: str
+    maintenance_normal: Flag
+    last_inspection: dt.date | None = None
+    inspection_passed: Flag | None = None
+
+
+class BankAccount(Row):
+    account_no: BankAccountNo
+    bank: Ident
+    bank_name: str
+    name: str
+    kind: AccountKind
+    account: str
+    opened: dt.date
+
+
+class RateAgreement(Row):
+    id: Ident
+    bank: Ident
+    product: Product
+    base_rate: Rate
+    base_source: BaseRateSource
+    agreed_rate: Rate
+    valid_from: dt.date
+    valid_to: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _period(self) -> RateAgreement:
+        if self.valid_to is not None and self.valid_to < self.valid_from:
+            raise ValueError(f"valid_to {self.valid_to} is before valid_from {self.valid_from}")
+        return self
+
+
+class Entrustment(Row):
+    community: Ident
+    property_company: str
+    valid_from: dt.date
+    valid_to: dt.date | None = None
+    document: str | None = None
+
+
+class Insurer(Row):
+    id: Ident
+    name: str
+
+
+class PremiumBand(Row):
+    max_age_years: int = Field(gt=0)
+    annual_premium: Money = Field(gt=0)
+
+
+class Tender(Row):
+    id: Ident
+    insurer: Ident
+    period_start: dt.date
+    period_end: dt.date
+    max_elevator_age_years: int | None = Field(default=None, gt=0)
+    premium: tuple[PremiumBand, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _bands(self) -> Tender:
+        if self.period_end < self.period_start:
+            raise ValueError(f"period_end {self.period_end} is before period_start")
+        ages = [band.max_age_years for band in self.premium]
+        if ages != sorted(set(ages)):
+            raise ValueError("premium bands must be in increasing max_age_years, without repeats")
+        return self
+
+    def premium_for_age(self, age_years: int) -> Decimal | None:
+        """The annual premium for an elevator of this age, or None when no band covers it."""
+        for band in self.premium:
+            if age_years <= band.max_age_years:
+                return band.annual_premium
+        return None
+
+
+class CoverageTarget(Row):
+    date: dt.date
+    percent: Annotated[Decimal, BeforeValidator(_decimal), Field(ge=0, le=100)]
+
+
+class MofAccount(Row):
+    """One statutory account of 财会〔2020〕7号 and the ledger accounts it sums."""
+
+    code: str
+    name: str
+    accounts: tuple[str, ...]
+    confirmed: bool = False
+
+
+class PilotConfig(Row):
+    """The pilot's settings (pilot.toml): everything a later notice may change."""
+
+    title: str
+    organisation: str
+    books_start: dt.date
+    window_start: dt.date
+    window_end: dt.date
+    spread_since: dt.date
+    pool_default: PoolLevel = PoolLevel.BUILDING
+    interest_year_end: Annotated[str, Field(pattern=r"^\d{2}-\d{2}$")] = "12-31"
+    notice_days: int = Field(default=7, gt=0)
+    warranty_years: int = Field(default=5, gt=0)
+    inspection_max_months: int = Field(default=12, gt=0)
+    coverage_targets: tuple[CoverageTarget, ...] = ()
+    benchmark_rates: dict[Product, Rate]
+    mof_accounts: tuple[MofAccount, ...] = ()
+
+    @model_validator(mode="after")
+    def _window(self) -> PilotConfig:
+        if self.window_end < self.window_start:
+            raise ValueError("window_end is before window_start")
+        return self
