@@ -1,0 +1,1 @@
+"""The `xtaccounts` command line: each command a thin call into the library."""

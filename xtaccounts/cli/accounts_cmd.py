@@ -1,0 +1,37 @@
+"""`accounts sync`: open what the registry calls for."""
+
+from __future__ import annotations
+
+import click
+
+from xtaccounts.accounts import sync_accounts
+from xtaccounts.cli.main import ledger_path
+from xtaccounts.cli.output import emit, format_option
+
+
+@click.group("accounts")
+def accounts_group() -> None:
+    """The chart of accounts."""
+
+
+@accounts_group.command("sync")
+@click.option("--dry-run", is_flag=True, help="Show what would be opened; write nothing.")
+@format_option
+@click.pass_context
+def sync_cmd(ctx: click.Context, dry_run: bool, fmt: str) -> None:
+    """Append the `open` directives the registry calls for and the books lack (idempotent)."""
+    report = sync_accounts(ledger_path(ctx), dry_run=dry_run)
+    rows = [{"account": spec.name, "opened": spec.opened} for spec in report.opened]
+    rows += [
+        {"account": name, "opened": "", "note": "not in registry"} for name in report.unexpected
+    ]
+    emit(
+        "accounts sync",
+        rows,
+        ["account", "opened", "note"],
+        fmt,
+        {"opened": len(report.opened), "unexpected": len(report.unexpected), "dry_run": dry_run},
+    )
+
+
+COMMANDS = (accounts_group,)
