@@ -16,10 +16,12 @@ import random
 import shutil
 import tempfile
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 from xtaccounts.errors import XtError
 from xtaccounts.init_ledger import create_ledger, ledger_files
+from xtaccounts.money import quantize
 from xtaccounts.registry.load import INSURERS_FILE, PILOT_FILE, TABLES
 from xtaccounts.registry.templates import default_pilot_toml
 
@@ -149,6 +151,19 @@ premium = [
 ]
 """
 
+# 交存标准 for the demo: 120.00 CNY per m² of exclusive area (首期 deposit).
+DEPOSIT_PER_M2 = Decimal("120.00")
+# Buildings whose developer pays all households on one notice during the demo years.
+DEVELOPER_NOTICES = (
+    ("N2023-0001", "C0002-B03", "2023-03-01"),
+    ("N2024-0001", "C0003-B03", "2024-04-01"),
+)
+# Individual top-up notices (one is paid short in the demo and goes to suspense).
+TOPUP_NOTICES = (
+    ("N2024-0002", "C0001-B04-U1-101", "3000.00", "2024-05-06"),
+    ("N2024-0003", "C0001-B04-U2-101", "3000.00", "2024-05-06"),
+)
+
 MAINTENANCE_COMPANIES = ("湘潭奥达电梯工程有限公司", "湖南三洋电梯安装维保有限公司")
 
 
@@ -210,6 +225,13 @@ def demo_registry(seed: int = SEED) -> dict[str, str]:
                             passed,
                         ]
                     )
+    notices = []
+    for notice_no, building_id, issued in DEVELOPER_NOTICES:
+        for hh in households:
+            if hh[0].startswith(building_id + "-"):
+                amount = quantize(Decimal(hh[3]) * DEPOSIT_PER_M2)
+                notices.append([notice_no, hh[0], f"{amount:.2f}", issued])
+    notices += [list(row) for row in TOPUP_NOTICES]
     entrustments = [
         [
             "C0002",
@@ -231,6 +253,7 @@ def demo_registry(seed: int = SEED) -> dict[str, str]:
             _header("rate_agreements.csv"), [list(r) for r in RATE_AGREEMENTS]
         ),
         "entrustments.csv": _csv(_header("entrustments.csv"), entrustments),
+        "payment_notices.csv": _csv(_header("payment_notices.csv"), notices),
         PILOT_FILE: pilot,
         INSURERS_FILE: INSURERS_TOML,
     }

@@ -229,6 +229,7 @@ class WriteSession:
         self._books: LoadedBooks | None = None
         self._check_errors: list[BeancountError] | None = None
         self._staged: dict[Path, list[str]] = {}
+        self._standalone: dict[Path, str] = {}
         self._entry_counts: dict[Path, int] = {}
         self._closed = False
 
@@ -269,6 +270,19 @@ class WriteSession:
             text = "\n" + text
         self.append(relpath, text)
 
+    def put_standalone(self, relpath: str | Path, text: str) -> None:
+        """Stage the whole content of a file that the main ledger does not include.
+
+        Such files (a year's own top-level file and its opening balances) are written, created
+        or replaced, in the same all-or-nothing commit as the appends. The caller validates
+        them; the writer refuses a file that the main ledger includes.
+        """
+        self._ensure_open()
+        target = self._target(relpath)
+        if not text.endswith("\n"):
+            text += "\n"
+        self._standalone[target] = text
+
     # -- committing -----------------------------------------------------------------------
 
     def commit(self, *, dry_run: bool = False) -> CommitResult:
@@ -278,11 +292,14 @@ class WriteSession:
         before (beancount's own and the writer's checks); nothing is written then.
         """
         self._ensure_open()
-        if not self._staged:
+        if not self._staged and not self._standalone:
             return CommitResult(dry_run=dry_run)
 
         before = self.books()
         included = set(before.options["include"])
+        for path in self._standalone:
+            if str(path) in included or path in self._staged:
+                raise XtError(f"{path} is part of the main books; it cannot be written whole")
         appended: dict[Path, str] = {path: "".join(chunks) for path, chunks in self._staged.items()}
         new_files = sorted(path for path in appended if not path.exists())
         for path in appended:
@@ -309,8 +326,12 @@ class WriteSession:
         texts = {
             path: contents[path][len(olds[path] or b"") :].decode("utf-8") for path in appended
         }
+        for path, text in self._standalone.items():
+            olds[path] = path.read_bytes() if path.exists() else None
+            contents[path] = text.encode("utf-8")
+            texts[path] = text
         # Write other files first and the main file last: its include lines name new files.
-        files = sorted(appended, key=lambda p: (p == self.main, str(p)))
+        files = sorted(contents, key=lambda p: (p == self.main, str(p)))
         result = CommitResult(
             files=files,
             entries_added=sum(self._count_entries(text) for text in self._staged_texts()),
@@ -326,6 +347,7 @@ class WriteSession:
                 raise XtError(f"{path} changed while the commit was being checked; try again")
         self._apply(files, contents)
         self._staged.clear()
+        self._standalone.clear()
         self._books = None
         self._check_errors = None
         return result
@@ -340,6 +362,7 @@ class WriteSession:
     def _close(self) -> None:
         """Drop anything staged and refuse further use."""
         self._staged.clear()
+        self._standalone.clear()
         self._closed = True
 
     def _target(self, relpath: str | Path) -> Path:

@@ -44,9 +44,30 @@ def ledger_path(ctx: click.Context) -> Path:
 
 
 def _register() -> None:
-    from xtaccounts.cli import accounts_cmd, ledger_cmd, registry_cmd
+    from xtaccounts.cli import (
+        accounts_cmd,
+        allocate_cmd,
+        close_cmd,
+        deposit_cmd,
+        interest_cmd,
+        ledger_cmd,
+        pool_cmd,
+        registry_cmd,
+        reports_cmd,
+    )
 
-    for module in (ledger_cmd, registry_cmd, accounts_cmd):
+    modules = (
+        ledger_cmd,
+        registry_cmd,
+        accounts_cmd,
+        deposit_cmd,
+        interest_cmd,
+        allocate_cmd,
+        pool_cmd,
+        close_cmd,
+        reports_cmd,
+    )
+    for module in modules:
         for command in module.COMMANDS:
             cli.add_command(command)
 

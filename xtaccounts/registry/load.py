@@ -24,6 +24,7 @@ from xtaccounts.registry.models import (
     Entrustment,
     Household,
     Insurer,
+    PaymentNotice,
     PilotConfig,
     PoolLevel,
     RateAgreement,
@@ -55,6 +56,7 @@ TABLES: tuple[Table, ...] = (
     Table("bank_accounts.csv", BankAccount, "account_no"),
     Table("rate_agreements.csv", RateAgreement, "id"),
     Table("entrustments.csv", Entrustment, "community"),
+    Table("payment_notices.csv", PaymentNotice, "notice_no"),
 )
 
 
@@ -76,6 +78,7 @@ REFERENCES: tuple[Reference, ...] = (
     Reference("elevators.csv", "unit", "units.csv", "id"),
     Reference("entrustments.csv", "community", "communities.csv", "id"),
     Reference("rate_agreements.csv", "bank", "bank_accounts.csv", "bank"),
+    Reference("payment_notices.csv", "household", "households.csv", "id"),
 )
 
 
@@ -119,6 +122,7 @@ class Registry:
     bank_accounts: dict[str, BankAccount] = field(default_factory=dict)
     rate_agreements: dict[str, RateAgreement] = field(default_factory=dict)
     entrustments: list[Entrustment] = field(default_factory=list)
+    notices: dict[str, list[PaymentNotice]] = field(default_factory=dict)
     insurers: dict[str, Insurer] = field(default_factory=dict)
     tenders: dict[str, Tender] = field(default_factory=dict)
 
@@ -141,6 +145,7 @@ class Registry:
             "bank_accounts": len(self.bank_accounts),
             "rate_agreements": len(self.rate_agreements),
             "entrustments": len(self.entrustments),
+            "payment_notices": len(self.notices),
             "insurers": len(self.insurers),
             "tenders": len(self.tenders),
         }
@@ -329,10 +334,21 @@ def load_registry(directory: Path) -> Registry:
     )
 
     bank_codes = {b.bank: b for b in banks.values()}
+    _unique(
+        "payment_notices.csv",
+        rows["payment_notices.csv"],
+        lambda r: f"{r.notice_no}/{r.household}",
+        "notice_no/household",
+        issues,
+    )
+    notices: dict[str, list[PaymentNotice]] = {}
+    for _, notice in rows["payment_notices.csv"]:
+        notices.setdefault(notice.notice_no, []).append(notice)
     parents = {
         "communities.csv": communities,
         "buildings.csv": buildings,
         "units.csv": units,
+        "households.csv": households,
         "bank_accounts.csv": bank_codes,
     }
     for ref in REFERENCES:
@@ -365,6 +381,7 @@ def load_registry(directory: Path) -> Registry:
         bank_accounts=banks,
         rate_agreements=agreements,
         entrustments=[row for _, row in rows["entrustments.csv"]],
+        notices=notices,
         insurers=insurers,
         tenders=tenders,
     )

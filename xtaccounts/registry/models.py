@@ -215,6 +215,15 @@ class Entrustment(Row):
     document: str | None = None
 
 
+class PaymentNotice(Row):
+    """One household's line of a 缴款通知书: a notice may cover many households."""
+
+    notice_no: Ident
+    household: Ident
+    amount: Money = Field(gt=0)
+    issued: dt.date
+
+
 class Insurer(Row):
     id: Ident
     name: str

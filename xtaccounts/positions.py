@@ -1,0 +1,188 @@
+"""The fund's positions read from the books in one pass over the postings.
+
+A unit's fund (维修资金) is what its `Equity:Fund-维修资金:…` account holds plus what has been
+booked for it on the flow accounts and not yet closed (交存收入 and 返还支出 postings tagged
+``unit:``). A pool's balance is its account plus the premiums booked for it (tagged ``pool:``) and
+not yet closed. Closing entries move amounts between the two sides without changing the sum, so
+these balances are right before and after any close. Signs are turned so that a fund or pool
+holding money is positive.
+
+The metadata conventions are in docs/metadata.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from beancount.core import data
+
+from xtaccounts import chart
+from xtaccounts.balances import BalanceHistory
+
+# Transaction kinds (the `kind:` metadata of transactions the project writes).
+KIND_OPENING = "opening"
+KIND_DEPOSIT = "deposit"
+KIND_REFUND = "refund"
+KIND_TD_PLACE = "td-place"
+KIND_TD_MATURE = "td-mature"
+KIND_TD_WITHDRAW = "td-withdraw"
+KIND_INTEREST = "interest"
+KIND_ALLOCATION = "allocation"
+KIND_LEGACY = "legacy-transfer"
+KIND_CLOSE = "close"
+
+# Flow accounts whose postings belong to a unit's fund through `unit:` metadata.
+UNIT_FLOW_ACCOUNTS = (chart.DEPOSIT_INCOME, chart.REFUND)
+# Flow accounts whose postings belong to a pool through `pool:` metadata.
+POOL_FLOW_ACCOUNTS = (chart.PREMIUM_EXPENSE,)
+
+
+@dataclass(frozen=True)
+class InterestReceipt:
+    """One interest receipt as booked: its split, and the window it was earned over."""
+
+    id: str
+    date: dt.date
+    source: str  # "demand", "time" or "early"
+    bank_account: str
+    window_start: dt.date
+    window_end: dt.date
+    base: Decimal
+    spread: Decimal
+    entry: data.Transaction = field(compare=False, repr=False)
+
+
+def ids_of(value: object) -> list[str]:
+    """A comma-separated id list from metadata."""
+    if not value:
+        return []
+    return [part.strip() for part in str(value).split(",") if part.strip()]
+
+
+def _date(value: object) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+@dataclass
+class Positions:
+    """Movements of every unit fund, pool and bank account, and the interest receipts."""
+
+    unit_movements: dict[str, list[tuple[dt.date, Decimal]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    pool_movements: dict[str, list[tuple[dt.date, Decimal]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    account_movements: dict[str, list[tuple[dt.date, Decimal]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    receipts: list[InterestReceipt] = field(default_factory=list)
+    spread_allocated: dict[str, str] = field(default_factory=dict)  # receipt id -> entry kind
+    base_allocated: dict[str, str] = field(default_factory=dict)
+    unit_of_account: dict[str, str] = field(default_factory=dict)
+    pool_of_account: dict[str, str] = field(default_factory=dict)
+    open_meta: dict[str, dict] = field(default_factory=dict)
+    closed_periods: set[str] = field(default_factory=set)
+    last_date: dt.date | None = None
+
+    def unit_history(self) -> BalanceHistory:
+        return BalanceHistory(
+            (unit, day, amount)
+            for unit, moves in self.unit_movements.items()
+            for day, amount in moves
+        )
+
+    def pool_history(self) -> BalanceHistory:
+        return BalanceHistory(
+            (pool, day, amount)
+            for pool, moves in self.pool_movements.items()
+            for day, amount in moves
+        )
+
+    def account_history(self, accounts: Iterable[str] | None = None) -> BalanceHistory:
+        wanted = None if accounts is None else set(accounts)
+        return BalanceHistory(
+            (account, day, amount)
+            for account, moves in self.account_movements.items()
+            if wanted is None or account in wanted
+            for day, amount in moves
+        )
+
+    def balance(self, account: str, as_of: dt.date | None = None) -> Decimal:
+        """An account's balance at the end of `as_of` (all postings when None), Beancount signs."""
+        return sum(
+            (
+                amount
+                for day, amount in self.account_movements.get(account, ())
+                if as_of is None or day <= as_of
+            ),
+            Decimal("0"),
+        )
+
+
+def read_positions(entries: Sequence[data.Directive]) -> Positions:
+    """One pass over the books."""
+    pos = Positions()
+    for entry in entries:
+        if isinstance(entry, data.Open):
+            pos.open_meta[entry.account] = dict(entry.meta)
+            if "unit" in entry.meta and entry.account.startswith(chart.FUND + ":"):
+                pos.unit_of_account[entry.account] = str(entry.meta["unit"])
+            if "pool" in entry.meta and entry.account.startswith(chart.POOL + ":"):
+                pos.pool_of_account[entry.account] = str(entry.meta["pool"])
+    for entry in entries:
+        if not isinstance(entry, data.Transaction):
+            continue
+        day = entry.date
+        pos.last_date = day if pos.last_date is None or day > pos.last_date else pos.last_date
+        kind = entry.meta.get("kind")
+        for posting in entry.postings:
+            amount = posting.units.number
+            account = posting.account
+            pos.account_movements[account].append((day, amount))
+            meta = posting.meta or {}
+            unit = pos.unit_of_account.get(account)
+            if unit is None and account in UNIT_FLOW_ACCOUNTS and "unit" in meta:
+                unit = str(meta["unit"])
+            if unit is not None:
+                pos.unit_movements[unit].append((day, -amount))
+            pool = pos.pool_of_account.get(account)
+            if pool is None and account in POOL_FLOW_ACCOUNTS and "pool" in meta:
+                pool = str(meta["pool"])
+            if pool is not None:
+                pos.pool_movements[pool].append((day, -amount))
+        if kind == KIND_INTEREST:
+            pos.receipts.append(_receipt(entry))
+        elif kind in (KIND_ALLOCATION, KIND_LEGACY):
+            for rid in ids_of(entry.meta.get("spread_receipts")):
+                pos.spread_allocated[rid] = kind
+            for rid in ids_of(entry.meta.get("base_receipts")):
+                pos.base_allocated[rid] = kind
+        elif kind == KIND_CLOSE:
+            pos.closed_periods.add(str(entry.meta.get("period")))
+    pos.receipts.sort(key=lambda r: (r.date, r.id))
+    return pos
+
+
+def _receipt(entry: data.Transaction) -> InterestReceipt:
+    def total(account: str) -> Decimal:
+        return -sum((p.units.number for p in entry.postings if p.account == account), Decimal("0"))
+
+    meta = entry.meta
+    return InterestReceipt(
+        id=str(meta["receipt"]),
+        date=entry.date,
+        source=str(meta.get("source", "")),
+        bank_account=str(meta.get("bank_account", "")),
+        window_start=_date(meta["window_start"]),
+        window_end=_date(meta["window_end"]),
+        base=total(chart.INTEREST_BASE),
+        spread=total(chart.INTEREST_SPREAD),
+        entry=entry,
+    )
