@@ -27,6 +27,7 @@ TXN = """
 2023-02-01 * "交存" "一户"
   Assets:Bank-银行存款:X   100.01 CNY
   Income:Deposit-交存收入  -100.01 CNY
+    unit: "C0001-B01-U1"
 """
 
 

@@ -513,3 +513,29 @@ def test_exception_between_steps_leaves_before_or_after(
     assert snapshot(main.parent) == (before if step == "tmp-written" else after)
     assert not (step == "tmp-written" and (main.parent / "txns" / "2024").exists())
     assert_clean(main)
+
+
+OPTION_LINE = 'option "operating_currency" "CNY"'
+
+
+def test_standalone_files_are_written_whole_in_the_same_commit(main: Path) -> None:
+    root = main.parent
+    with LedgerWriter(main) as session:
+        session.append(DEPOSITS_FILE, txn(4, "second"))
+        session.put_standalone("years/2025.beancount", OPTION_LINE)
+        result = session.commit()
+    assert (root / "years/2025.beancount").read_text("utf-8") == OPTION_LINE + "\n"
+    assert "years/2025.beancount" not in main.read_text("utf-8")  # not included by main
+    assert len(result.files) == 2
+    with LedgerWriter(main) as session:
+        session.put_standalone("years/2025.beancount", "; replaced\n")
+        session.commit()
+    assert (root / "years/2025.beancount").read_text("utf-8") == "; replaced\n"
+
+
+def test_a_file_of_the_main_books_cannot_be_written_whole(main: Path) -> None:
+    before = {p: p.read_bytes() for p in main.parent.rglob("*.beancount")}
+    with LedgerWriter(main) as session, pytest.raises(XtError, match="part of the main books"):
+        session.put_standalone(DEPOSITS_FILE, "; gone\n")
+        session.commit()
+    assert {p: p.read_bytes() for p in main.parent.rglob("*.beancount")} == before

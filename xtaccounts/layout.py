@@ -25,6 +25,9 @@ option "operating_currency" "CNY"
 option "tolerance_multiplier" "0.4"
 option "booking_method" "STRICT"
 
+; The fund's own rules (whole fen, unit/pool metadata, no negative pool), checked on every load.
+plugin "xtaccounts.plugins.fund_rules"
+
 include "accounts.beancount"
 """
 

@@ -1,0 +1,94 @@
+"""The load-time plugin: bean-check, Fava and the writer all see the fund's rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from beancount import loader
+
+from xtaccounts.writer import LedgerWriter, WriteRefused
+
+HEAD = """
+option "operating_currency" "CNY"
+plugin "xtaccounts.plugins.fund_rules"
+2023-01-01 open Assets:Bank CNY
+2023-01-01 open Income:Deposit-交存收入 CNY
+2023-01-01 open Expenses:Repair-维修支出:Premium-电梯保险费 CNY
+2023-01-01 open Liabilities:Clearing CNY
+2023-01-01 open Equity:Undistributed-待分配累计收益 CNY
+2023-01-01 open Equity:Undistributed-待分配累计收益:Pool-统筹账户:C1-甲:B1-1栋 CNY
+  pool: "C1-B1"
+
+2023-01-05 * "spread into the pool"
+  Equity:Undistributed-待分配累计收益  10.00 CNY
+  Equity:Undistributed-待分配累计收益:Pool-统筹账户:C1-甲:B1-1栋  -10.00 CNY
+"""
+
+
+def _errors(text: str) -> list[str]:
+    _, errors, _ = loader.load_string(HEAD + text)
+    return [e.message for e in errors]
+
+
+def test_clean_books_pass() -> None:
+    assert (
+        _errors("""
+2023-02-01 * "deposit"
+  Assets:Bank  30.00 CNY
+  Income:Deposit-交存收入  -30.00 CNY
+    unit: "C1-B1-U1"
+    households: "C1-B1-U1-101=10.00 C1-B1-U1-102=20.00"
+""")
+        == []
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '2023-02-01 * "x"\n  Assets:Bank  30.001 CNY\n  Income:Deposit-交存收入  -30.001 CNY\n'
+            '    unit: "U"\n',
+            "not whole fen",
+        ),
+        (
+            '2023-02-01 * "x"\n  Assets:Bank  30.00 CNY\n  Income:Deposit-交存收入  -30.00 CNY\n',
+            "without unit",
+        ),
+        (
+            '2023-02-01 * "x"\n  Assets:Bank  30.00 CNY\n  Income:Deposit-交存收入  -30.00 CNY\n'
+            '    unit: "U"\n    households: "H1=10.00 H2=10.00"\n',
+            "adds up to 20.00, the posting is 30.00",
+        ),
+        (
+            '2023-02-01 * "x"\n  Expenses:Repair-维修支出:Premium-电梯保险费  5.00 CNY\n'
+            "  Liabilities:Clearing  -5.00 CNY\n",
+            "premium posting without pool",
+        ),
+        (
+            '2023-02-01 * "x"\n  Expenses:Repair-维修支出:Premium-电梯保险费  10.01 CNY\n'
+            '    pool: "C1-B1"\n  Liabilities:Clearing  -10.01 CNY\n',
+            "pool C1-B1 would be negative on 2023-02-01: -0.01",
+        ),
+    ],
+)
+def test_each_rule(text: str, message: str) -> None:
+    errors = _errors(text)
+    assert any(message in e for e in errors), errors
+
+
+def test_the_writer_refuses_a_premium_the_pool_cannot_pay(tmp_path: Path) -> None:
+    main = tmp_path / "main.beancount"
+    main.write_text(HEAD, "utf-8")
+    before = main.read_bytes()
+    with LedgerWriter(main) as session:
+        session.append(
+            "txns/2023/premiums.beancount",
+            '2023-02-01 * "premium"\n  Expenses:Repair-维修支出:Premium-电梯保险费  12.00 CNY\n'
+            '    pool: "C1-B1"\n  Liabilities:Clearing  -12.00 CNY\n',
+        )
+        with pytest.raises(WriteRefused, match="pool C1-B1 would be negative"):
+            session.commit()
+    assert main.read_bytes() == before
+    assert not (tmp_path / "txns").exists()

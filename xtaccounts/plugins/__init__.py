@@ -1,0 +1,1 @@
+"""Beancount plugins of the project: invariants checked every time the books load."""
