@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -30,3 +33,33 @@ def snapshot(directory: Path) -> dict[str, bytes]:
 @pytest.fixture
 def demo_registry_dir(tmp_path: Path) -> Path:
     return write_files(tmp_path / "registry", demo_registry())
+
+
+@pytest.fixture(scope="session")
+def demo_books(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The full demo books, built once per test session; copy them before changing anything."""
+    from xtaccounts.demo import build_demo
+
+    return build_demo(tmp_path_factory.mktemp("demo-session") / "ledger")
+
+
+@pytest.fixture
+def demo_copy(demo_books: Path, tmp_path: Path) -> Path:
+    """A private copy of the full demo books: its main.beancount."""
+    import shutil
+
+    target = tmp_path / "ledger"
+    shutil.copytree(demo_books.parent, target)
+    return target / "main.beancount"
+
+
+def xt(main: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the real command line in a subprocess on the books of `main`."""
+    env = {k: v for k, v in os.environ.items() if k != "XT_LEDGER"}
+    return subprocess.run(
+        [sys.executable, "-m", "xtaccounts", "--ledger", str(main), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )

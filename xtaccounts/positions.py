@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -22,6 +22,7 @@ from beancount.core import data
 
 from xtaccounts import chart
 from xtaccounts.balances import BalanceHistory
+from xtaccounts.money import format_money
 
 # Transaction kinds (the `kind:` metadata of transactions the project writes).
 KIND_OPENING = "opening"
@@ -54,6 +55,20 @@ class InterestReceipt:
     base: Decimal
     spread: Decimal
     entry: data.Transaction = field(compare=False, repr=False)
+
+
+def format_households(amounts: Mapping[str, Decimal]) -> str:
+    """``"id=amount id=amount"``, sorted by household id (the `households:` metadata)."""
+    return " ".join(f"{hh}={format_money(amounts[hh])}" for hh in sorted(amounts))
+
+
+def parse_households(text: object) -> dict[str, Decimal]:
+    """The `households:` metadata back into {household id: amount}."""
+    result: dict[str, Decimal] = {}
+    for part in str(text or "").split():
+        household, _, amount = part.partition("=")
+        result[household] = result.get(household, Decimal("0.00")) + Decimal(amount)
+    return result
 
 
 def ids_of(value: object) -> list[str]:

@@ -1,5 +1,115 @@
-"""Placeholder: filled in by the money-movement work."""
+"""`interest`: quarterly demand settlements, booked or only computed."""
 
 from __future__ import annotations
 
-COMMANDS: tuple = ()
+import datetime as dt
+from decimal import Decimal
+
+import click
+
+from xtaccounts.books import load_books
+from xtaccounts.cli.deposit_cmd import DATE, ENTRY_COLUMNS, MONEY, entry_rows, interest_summary
+from xtaccounts.cli.main import ledger_path
+from xtaccounts.cli.output import emit, format_option
+from xtaccounts.demand_interest import book_settlement, settlement_terms
+from xtaccounts.layout import require_ledger
+from xtaccounts.registry import load_registry
+
+account_help = "Demand account: its account number or its Beancount account name."
+
+
+@click.group("interest")
+def interest_group() -> None:
+    """Interest receipts and their base/spread split."""
+
+
+@interest_group.command("demand")
+@click.option("--account", "account", required=True, help=account_help)
+@click.option(
+    "--settlement", type=DATE, required=True, help="Settlement day (the 20th of Mar/Jun/Sep/Dec)."
+)
+@click.option("--received", type=MONEY, required=True, help="Interest the bank paid (CNY).")
+@click.option("--paid-on", type=DATE, default=None, help="Day paid (default: the next day).")
+@click.option("--dry-run", is_flag=True, help="Show what would be booked; write nothing.")
+@format_option
+@click.pass_context
+def demand_cmd(
+    ctx: click.Context,
+    account: str,
+    settlement: dt.date,
+    received: Decimal,
+    paid_on: dt.date | None,
+    dry_run: bool,
+    fmt: str,
+) -> None:
+    """Book a demand settlement as received, split into base and spread (flagged if off)."""
+    report = book_settlement(
+        ledger_path(ctx),
+        bank_account=account,
+        settlement=settlement,
+        received=received,
+        paid_on=paid_on,
+        dry_run=dry_run,
+    )
+    line = report.lines[0]
+    if line.entry is None:
+        summary = {"receipt": line.receipt, "status": line.status, "dry_run": dry_run}
+        emit("interest demand", [], ENTRY_COLUMNS, fmt, summary)
+        return
+    summary = {"status": line.status, **interest_summary(line.entry, dry_run)}
+    meta = line.entry.meta
+    summary.update(
+        window_start=meta["window_start"],
+        window_end=meta["window_end"],
+        balance_days=meta["balance_days"],
+    )
+    emit("interest demand", entry_rows([line.entry]), ENTRY_COLUMNS, fmt, summary)
+
+
+@interest_group.command("expected")
+@click.option("--account", "account", required=True, help=account_help)
+@click.option(
+    "--settlement", type=DATE, required=True, help="Settlement day (the 20th of Mar/Jun/Sep/Dec)."
+)
+@format_option
+@click.pass_context
+def expected_cmd(ctx: click.Context, account: str, settlement: dt.date, fmt: str) -> None:
+    """Show a settlement's 积数, expected interest and its base/spread split; book nothing."""
+    layout = require_ledger(ledger_path(ctx))
+    registry = load_registry(layout.registry)
+    terms = settlement_terms(registry, load_books(layout.main).entries, account, settlement)
+    split = terms.expected
+    rows = [
+        {
+            "start": seg.start,
+            "end": seg.end,
+            "days": seg.days,
+            "balance": seg.balance,
+            "balance_days": seg.balance_days,
+        }
+        for seg in terms.segments
+    ]
+    emit(
+        "interest expected",
+        rows,
+        ["start", "end", "days", "balance", "balance_days"],
+        fmt,
+        {
+            "account": terms.bank_account,
+            "receipt": terms.receipt,
+            "window_start": terms.window_start,
+            "window_end": terms.window_end,
+            "days": terms.days,
+            "balance_days": terms.balance_days,
+            "agreement": terms.agreement,
+            "agreed_rate": terms.agreed_rate,
+            "base_rate": terms.base_rate,
+            "base_source": terms.base_source,
+            "expected": split.expected,
+            "base": split.base,
+            "spread": split.spread,
+        },
+    )
+
+
+COMMANDS = (interest_group,)
