@@ -1,5 +1,64 @@
-"""Placeholder: filled in by the money-movement work."""
+"""`allocate`: share interest by 积数 (spread to the pools, base interest to the units)."""
 
 from __future__ import annotations
 
-COMMANDS: tuple = ()
+import datetime as dt
+
+import click
+
+from xtaccounts.allocate import AllocationReport, allocate
+from xtaccounts.cli.main import ledger_path
+from xtaccounts.cli.output import emit, format_option
+
+COLUMNS = ["kind", "receiver", "amount"]
+
+
+def report_rows(report: AllocationReport) -> list[dict]:
+    """One row per receiver: pools (spread) first, then units (base interest)."""
+    plan = report.plan
+    if plan is None:
+        return []
+    rows = [{"kind": "pool", "receiver": p, "amount": a} for p, a in plan.pool_totals.items()]
+    rows += [{"kind": "unit", "receiver": u, "amount": a} for u, a in plan.unit_totals.items()]
+    return rows
+
+
+def report_summary(report: AllocationReport, **first: object) -> dict:
+    plan = report.plan
+    summary: dict = dict(first)
+    summary["booked"] = report.booked
+    summary["dry_run"] = report.dry_run
+    if plan is None:
+        summary["note"] = "nothing to allocate: every receipt in reach is allocated already"
+        return summary
+    summary["date"] = plan.date
+    summary["file"] = report.file
+    summary["spread_receipts"] = ",".join(plan.spread_receipts)
+    summary["base_receipts"] = ",".join(plan.base_receipts)
+    summary["spread_total"] = plan.spread_total
+    summary["base_total"] = plan.base_total
+    return summary
+
+
+def date_option(name: str, **kwargs: object):
+    return click.option(name, type=click.DateTime(formats=["%Y-%m-%d"]), **kwargs)
+
+
+def as_date(value: dt.datetime | None) -> dt.date | None:
+    return value.date() if value is not None else None
+
+
+@click.command("allocate")
+@date_option("--through", required=True, help="Allocate through this day (YYYY-MM-DD).")
+@click.option("--dry-run", is_flag=True, help="Show what would be booked; write nothing.")
+@format_option
+@click.pass_context
+def allocate_cmd(ctx: click.Context, through: dt.datetime, dry_run: bool, fmt: str) -> None:
+    """Share the spread of receipts since the pilot window among the pools, and the base
+    interest of ended interest years among the units, by 积数 (idempotent)."""
+    day = through.date()
+    report = allocate(ledger_path(ctx), through=day, dry_run=dry_run)
+    emit("allocate", report_rows(report), COLUMNS, fmt, report_summary(report, through=day))
+
+
+COMMANDS = (allocate_cmd,)
