@@ -1,5 +1,112 @@
-"""Placeholder: filled in by the money-movement work."""
+"""`pools`, `units`, `households`: balances people read."""
 
 from __future__ import annotations
 
-COMMANDS: tuple = ()
+import datetime as dt
+
+import click
+
+from xtaccounts.cli.main import ledger_path
+from xtaccounts.cli.output import emit, format_option
+from xtaccounts.fundbooks import FundBooks, open_fund_books
+from xtaccounts.reports import household_ledger, pool_balances, unit_balances
+
+as_of_option = click.option(
+    "--as-of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Balances at the end of this day (default: today).",
+)
+
+
+def _as_of(value: dt.datetime | None) -> dt.date:
+    return value.date() if value else dt.date.today()
+
+
+def _fund(ctx: click.Context) -> FundBooks:
+    fund = open_fund_books(ledger_path(ctx))
+    if fund.books.errors:
+        click.echo(
+            f"warning: the books have {len(fund.books.errors)} error(s); run bean-check", err=True
+        )
+    return fund
+
+
+@click.command("pools")
+@as_of_option
+@click.option("--district", default=None, help="Only pools in this district (e.g. 雨湖区).")
+@format_option
+@click.pass_context
+def pools_cmd(
+    ctx: click.Context, as_of: dt.datetime | None, district: str | None, fmt: str
+) -> None:
+    """Each pool (增值收益统筹账户) with its available balance and its units' fund."""
+    fund = _fund(ctx)
+    day = _as_of(as_of)
+    rows = [
+        vars(row)
+        for row in pool_balances(fund.registry, fund.positions, day)
+        if district is None or row.district == district
+    ]
+    total = sum((r["available"] for r in rows), start=0)
+    columns = ["pool", "name", "level", "units", "households", "elevators", "fund", "available"]
+    emit("pools", rows, columns, fmt, {"as_of": day, "pools": len(rows), "available": total})
+
+
+@click.command("units")
+@as_of_option
+@click.option("--pool", default=None, help="Only the units of this pool.")
+@format_option
+@click.pass_context
+def units_cmd(ctx: click.Context, as_of: dt.datetime | None, pool: str | None, fmt: str) -> None:
+    """Each unit's 维修资金."""
+    fund = _fund(ctx)
+    day = _as_of(as_of)
+    rows = [
+        vars(row)
+        for row in unit_balances(fund.registry, fund.positions, day)
+        if pool is None or row.pool == pool
+    ]
+    total = sum((r["fund"] for r in rows), start=0)
+    columns = ["unit", "name", "pool", "households", "area_m2", "fund"]
+    emit("units", rows, columns, fmt, {"as_of": day, "units": len(rows), "fund": total})
+
+
+@click.command("households")
+@click.argument("unit")
+@as_of_option
+@format_option
+@click.pass_context
+def households_cmd(ctx: click.Context, unit: str, as_of: dt.datetime | None, fmt: str) -> None:
+    """The 分户账 of one UNIT: deposits, refunds, base interest and balance per household."""
+    fund = _fund(ctx)
+    ledger = household_ledger(
+        fund.registry, fund.books.entries, fund.positions, unit, _as_of(as_of)
+    )
+    rows = [
+        {
+            "household": h.household,
+            "door_no": h.door_no,
+            "owner": h.owner,
+            "area_m2": h.area_m2,
+            "opening": h.opening,
+            "deposits": h.deposits,
+            "refunds": h.refunds,
+            "interest": h.interest,
+            "balance": h.balance,
+        }
+        for h in ledger.households
+    ]
+    columns = list(rows[0]) if rows else ["household"]
+    extra = {
+        "unit": ledger.unit,
+        "name": ledger.name,
+        "as_of": ledger.as_of,
+        "total": ledger.total,
+        "unit_fund": ledger.unit_fund,
+        "ties_out": ledger.total == ledger.unit_fund,
+    }
+    emit("households", rows, columns, fmt, extra)
+
+
+COMMANDS = (pools_cmd, units_cmd, households_cmd)
