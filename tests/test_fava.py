@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from fava.application import create_app
 
-from xtaccounts.demo import build_demo
-
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory):
-    main = build_demo(tmp_path_factory.mktemp("demo") / "ledger")
-    app = create_app([main], load=True, read_only=True)
+def client(demo_books: Path):
+    app = create_app([demo_books], load=True, read_only=True)
     app.config["TESTING"] = True
     test_client = app.test_client()
     # Fava's URLs start with a slug of the ledger's title; follow the index redirect to learn it.

@@ -264,13 +264,15 @@ def _is_demo(directory: Path) -> bool:
     return main.is_file() and DEMO_MARKER in main.read_text("utf-8")
 
 
-def build_demo(out: Path, *, force: bool = False) -> Path:
+def build_demo(out: Path, *, force: bool = False, events: bool = True) -> Path:
     """Build the demo books into `out` (replacing earlier demo books there); return main.beancount.
 
-    The books are built in a temporary directory beside `out` through `init`, the registry and
-    `accounts sync`, then swapped into place, so `out` is never half-built.
+    The books are built in a temporary directory beside `out` through `init`, the registry,
+    `accounts sync` and (unless `events` is false) three years of events booked by the same
+    library calls as the commands, then swapped into place, so `out` is never half-built.
     """
     from xtaccounts.accounts import sync_accounts
+    from xtaccounts.demo_events import book_demo_events
 
     out = out.resolve()
     if out.exists() and any(out.iterdir()) and not (force or _is_demo(out)):
@@ -282,6 +284,8 @@ def build_demo(out: Path, *, force: bool = False) -> Path:
         files["main.beancount"] = DEMO_MARKER + "\n" + files["main.beancount"]
         main = create_ledger(work / "books", files)
         sync_accounts(main)
+        if events:
+            book_demo_events(main)
         if out.exists():
             old = work / "old"
             os.replace(out, old)
