@@ -9,6 +9,7 @@ result does not depend on input order, platform or Decimal context.
 from __future__ import annotations
 
 import datetime
+import heapq
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -90,11 +91,13 @@ def allocate(amount: Decimal, weights: Mapping[str, Decimal]) -> list[Share]:
     for receiver, weight in integer_weights.items():
         fen[receiver], remainders[receiver] = divmod(total_fen * weight, total_weight)
     leftover = total_fen - sum(fen.values())
-    ranking = sorted(
+    # Fewer leftover fen than receivers: only the top `leftover` of the ranking matter.
+    ranking = heapq.nsmallest(
+        leftover,
         integer_weights,
         key=lambda r: (-remainders[r], -integer_weights[r], r),
     )
-    for receiver in ranking[:leftover]:
+    for receiver in ranking:
         fen[receiver] += 1
 
     return [Share(r, positive[r], from_fen(fen[r])) for r in sorted(positive)]
