@@ -15,6 +15,7 @@ from xtaccounts.money import (
     Rate,
     format_money,
     parse_optional_money,
+    to_exact_money,
     to_money,
     to_rate,
 )
@@ -97,9 +98,16 @@ class Receipt(BaseModel):
 
 
 def test_pydantic_fields_parse_and_serialise_exactly() -> None:
-    receipt = Receipt.model_validate({"amount": "¥1,000.005", "rate": "1.95%"})
-    assert receipt.amount == Decimal("1000.01")
-    assert receipt.model_dump(mode="json") == {"amount": "1000.01", "rate": "1.95"}
+    receipt = Receipt.model_validate({"amount": "¥1,000.10", "rate": "1.95%"})
+    assert receipt.amount == Decimal("1000.10")
+    assert receipt.model_dump(mode="json") == {"amount": "1000.10", "rate": "1.95"}
+
+
+def test_input_amounts_with_a_fraction_of_a_fen_are_refused_not_rounded() -> None:
+    with pytest.raises(ValidationError, match="fraction of a fen"):
+        Receipt.model_validate({"amount": "1000.005", "rate": "1"})
+    assert to_exact_money("1,000.50") == Decimal("1000.50")
+    assert to_exact_money("7") == Decimal("7.00")
 
 
 def test_pydantic_field_refuses_float() -> None:
@@ -112,3 +120,8 @@ def test_grouped_text_round_trips(value: Decimal) -> None:
     grouped = f"{value:,.2f}"
     assert to_money(grouped) == value
     assert to_money(format_money(value)) == value
+
+
+def test_absurdly_large_input_amounts_are_refused_cleanly() -> None:
+    with pytest.raises(MoneyError, match="beyond"):
+        to_exact_money("9" * 30)

@@ -118,3 +118,24 @@ def test_tender_bands_and_references(demo_registry_dir: Path) -> None:
         load_registry(demo_registry_dir)
     text = str(caught.value)
     assert "insurers.toml: tender[0].premium.1.annual_premium" in text
+
+
+def test_unreadable_encoding_is_a_located_problem_not_a_traceback(demo_registry_dir: Path) -> None:
+    (demo_registry_dir / "units.csv").write_bytes(b"\x81\x30\xff\xff\xfe garbage")
+    with pytest.raises(RegistryInvalid, match=r"units\.csv: not UTF-8, UTF-16 or GB18030"):
+        load_registry(demo_registry_dir)
+
+
+def test_utf16_csv_is_read(demo_registry_dir: Path) -> None:
+    path = demo_registry_dir / "communities.csv"
+    path.write_bytes(path.read_text("utf-8").encode("utf-16"))
+    assert load_registry(demo_registry_dir).communities["C0002"].name == "湖湘花园"
+
+
+@pytest.mark.parametrize("name", ["卢小明*", "13812345678*", "张三", "Li Wei"])
+def test_owner_names_must_be_masked(demo_registry_dir: Path, name: str) -> None:
+    lines = (demo_registry_dir / "households.csv").read_text("utf-8").splitlines()
+    lines[1] = lines[1].rsplit(",", 1)[0] + "," + name
+    (demo_registry_dir / "households.csv").write_text("\n".join(lines) + "\n", "utf-8")
+    with pytest.raises(RegistryInvalid, match=r"households\.csv:2: owner_masked"):
+        load_registry(demo_registry_dir)

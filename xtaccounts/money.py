@@ -15,6 +15,8 @@ from typing import Annotated
 from pydantic import BeforeValidator, PlainSerializer
 
 FEN = Decimal("0.01")
+# Far beyond any fund, and small enough that 积数 (balance × days) keeps 28 digits exact.
+MAX_AMOUNT = Decimal("1000000000000000")
 ZERO = Decimal("0.00")
 
 # Text that means "no amount" in bank statements.
@@ -79,6 +81,20 @@ def to_money(value: object) -> Decimal:
     return quantize(parse_decimal(value, what="amount"))
 
 
+def to_exact_money(value: object) -> Decimal:
+    """An amount given as input (a statement, a registry, a command): whole fen or refused.
+
+    Computed amounts are rounded with `to_money`; an input with a fraction of a fen is a typing
+    or export error, and rounding it silently would book a figure nobody wrote.
+    """
+    number = parse_decimal(value, what="amount")
+    if abs(number) >= MAX_AMOUNT:
+        raise MoneyError(f"amount: {value!r} is beyond {MAX_AMOUNT:,} CNY, not a plausible amount")
+    if number != number.quantize(FEN):
+        raise MoneyError(f"amount: {value!r} has a fraction of a fen (more than two decimals)")
+    return quantize(number)
+
+
 def parse_optional_money(value: object) -> Decimal | None:
     """An amount, or None for the placeholders banks use for 'nothing' (``-``, ``--``, blank)."""
     if value is None:
@@ -110,10 +126,10 @@ def format_money(amount: Decimal) -> str:
 
 Money = Annotated[
     Decimal,
-    BeforeValidator(to_money),
+    BeforeValidator(to_exact_money),
     PlainSerializer(format_money, return_type=str, when_used="json"),
 ]
-"""A CNY amount as a pydantic field: parsed from text, rounded to the fen, floats refused."""
+"""A CNY amount as a pydantic field: parsed from text, whole fen, floats refused."""
 
 Rate = Annotated[
     Decimal,

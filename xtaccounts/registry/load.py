@@ -151,13 +151,26 @@ class Registry:
         }
 
 
+class UnreadableText(XtError):
+    """A file in none of the encodings a registry may use."""
+
+
 def read_text(path: Path) -> str:
-    """Text of a registry file: UTF-8 (with or without BOM), else GB18030 as Excel saves it."""
+    """Text of a registry file: UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030."""
     data = path.read_bytes()
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("gb18030")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise UnreadableText(
+        f"{path.name}: not UTF-8, UTF-16 or GB18030 text; save it as CSV UTF-8 from the spreadsheet"
+    )
 
 
 def _pydantic_issues(
@@ -187,7 +200,12 @@ def read_csv_rows(
     if not path.exists():
         issues.append(RegistryIssue(name, 0, "", "file is missing"))
         return []
-    reader = csv.DictReader(io.StringIO(read_text(path), newline=""))
+    try:
+        text = read_text(path)
+    except UnreadableText as exc:
+        issues.append(RegistryIssue(name, 0, "", str(exc).removeprefix(f"{name}: ")))
+        return []
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [h.strip() for h in (reader.fieldnames or [])]
     reader.fieldnames = header
     expected = list(model.model_fields)
@@ -229,6 +247,9 @@ def read_toml(path: Path, issues: list[RegistryIssue]) -> dict[str, Any] | None:
         return None
     try:
         return tomllib.loads(read_text(path), parse_float=Decimal)
+    except UnreadableText as exc:
+        issues.append(RegistryIssue(path.name, 0, "", str(exc).removeprefix(f"{path.name}: ")))
+        return None
     except tomllib.TOMLDecodeError as exc:
         found = re.search(r"\(at line (\d+), column \d+\)", str(exc))
         line = int(found.group(1)) if found else 0

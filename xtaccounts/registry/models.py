@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from xtaccounts.money import Money, MoneyError, Rate, parse_decimal
+from xtaccounts.privacy import is_masked_name
 
 _ID = re.compile(r"[A-Z0-9][A-Za-z0-9-]*")
 _SCIENTIFIC = re.compile(r"^[+-]?\d+(?:\.\d+)?[eE][+-]?\d+$")
@@ -165,8 +166,10 @@ class Household(Row):
     @model_validator(mode="after")
     def _owner_is_masked(self) -> Household:
         name = self.owner_masked
-        if name and len(name) > 1 and "*" not in name:
-            raise ValueError(f"owner_masked {name!r} is not masked (keep only the surname: 张*)")
+        if name and not is_masked_name(name):
+            raise ValueError(
+                f"owner_masked {name!r} is not masked: keep only the surname, then asterisks (张*)"
+            )
         return self
 
 
