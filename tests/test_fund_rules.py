@@ -92,3 +92,70 @@ def test_the_writer_refuses_a_premium_the_pool_cannot_pay(tmp_path: Path) -> Non
             session.commit()
     assert main.read_bytes() == before
     assert not (tmp_path / "txns").exists()
+
+
+SETTLED = """
+2023-01-01 open Income:Interest-存款利息收入:Base-基准利息 CNY
+2023-01-01 open Income:Interest-存款利息收入:Spread-利差 CNY
+2023-01-01 open Equity:Opening CNY
+
+2023-01-01 * "opening"
+  Assets:Bank  1000.00 CNY
+  Equity:Opening  -1000.00 CNY
+
+2023-03-21 * "settlement"
+  kind: "interest"
+  receipt: "R-1"
+  source: "demand"
+  bank_account: "Assets:Bank"
+  window_start: "2023-01-01"
+  window_end: "2023-03-20"
+  balance_days: "79000.00"
+  Assets:Bank  1.00 CNY
+  Income:Interest-存款利息收入:Base-基准利息  -1.00 CNY
+"""
+
+
+def test_a_settlements_recorded_balance_days_must_still_hold() -> None:
+    # 1,000.00 × 79 days (01-01..03-20) = 79,000.00: clean.
+    assert _errors(SETTLED) == []
+    # A deposit dated 2023-02-01 booked afterwards changes the quarter's 积数: refused.
+    late = (
+        SETTLED
+        + """
+2023-02-01 * "late"
+  Assets:Bank  10.00 CNY
+  Income:Deposit-交存收入  -10.00 CNY
+    unit: "U"
+"""
+    )
+    errors = _errors(late)
+    assert any("receipt R-1 records 积数 79000.00" in e and "79480.00" in e for e in errors), errors
+
+
+def test_a_closed_period_stays_closed() -> None:
+    closed = """
+2023-02-01 * "deposit"
+  Assets:Bank  30.00 CNY
+  Income:Deposit-交存收入  -30.00 CNY
+    unit: "C1-B1-U1"
+
+2023-02-28 * "结转 2023-02"
+  kind: "close"
+  period: "2023-02"
+  Income:Deposit-交存收入  30.00 CNY
+    unit: "C1-B1-U1"
+  Equity:Undistributed-待分配累计收益  -30.00 CNY
+"""
+    assert _errors(closed) == []
+    backdated = (
+        closed
+        + """
+2023-02-15 * "booked after the close"
+  Assets:Bank  5.00 CNY
+  Income:Deposit-交存收入  -5.00 CNY
+    unit: "C1-B1-U1"
+"""
+    )
+    errors = _errors(backdated)
+    assert any("period 2023-02 is closed" in e and "-5.00" in e for e in errors), errors

@@ -4,7 +4,12 @@
 - 交存收入 and 返还支出 postings name their unit (`unit:`), refunds their household too;
 - `households:` metadata adds up to its posting;
 - premium postings name their pool (`pool:`);
-- no pool's balance (its account plus its unclosed premiums) is ever negative at a day's end.
+- no pool's balance (its account plus its unclosed premiums) is ever negative at a day's end;
+- a demand settlement's recorded 积数 still equals its account's balance-days over its window
+  (an entry booked into a settled quarter afterwards, or settlements booked out of order, would
+  leave its split wrong);
+- a closed period stays closed: after the close of a period, the income and expense accounts
+  hold nothing dated up to its end (an entry booked into it afterwards is refused).
 
 Enable with `plugin "xtaccounts.plugins.fund_rules"` in main.beancount. The plugin adds no
 entries; it only returns errors.
@@ -19,7 +24,7 @@ from typing import Any, NamedTuple
 from beancount.core import data
 
 from xtaccounts import chart
-from xtaccounts.positions import read_positions
+from xtaccounts.positions import KIND_CLOSE, Positions, read_positions
 
 __plugins__ = ("fund_rules",)
 
@@ -84,8 +89,89 @@ def _posting_errors(entry: data.Transaction) -> list[FundRuleError]:
     return errors
 
 
-def _negative_pools(entries: list[data.Directive]) -> list[FundRuleError]:
-    positions = read_positions(entries)
+def _stale_settlements(entries: list[data.Directive], positions: Positions) -> list[FundRuleError]:
+    # A year's own books start from carried balances: windows reaching back before them cannot be
+    # recomputed there (the full books check them).
+    carried = max(
+        (
+            e.date
+            for e in entries
+            if isinstance(e, data.Transaction) and e.meta.get("kind") == "carry"
+        ),
+        default=None,
+    )
+    demand = [
+        r
+        for r in positions.receipts
+        if r.source == "demand"
+        and "balance_days" in r.entry.meta
+        and (carried is None or r.window_start > carried)
+    ]
+    if not demand:
+        return []
+    history = positions.account_history({r.bank_account for r in demand})
+    errors = []
+    for receipt in demand:
+        recorded = Decimal(str(receipt.entry.meta["balance_days"]))
+        actual = history.balance_days(
+            receipt.bank_account, receipt.window_start, receipt.window_end
+        )
+        if recorded != actual:
+            errors.append(
+                FundRuleError(
+                    receipt.entry.meta,
+                    f"receipt {receipt.id} records 积数 {recorded} over {receipt.window_start}.."
+                    f"{receipt.window_end}, but the books now give {actual}: an entry dated in "
+                    "that window was booked after the settlement",
+                    receipt.entry,
+                )
+            )
+    return errors
+
+
+def _reopened_periods(entries: list[data.Directive]) -> list[FundRuleError]:
+    closes = sorted(
+        (
+            e
+            for e in entries
+            if isinstance(e, data.Transaction) and e.meta.get("kind") == KIND_CLOSE
+        ),
+        key=lambda e: e.date,
+    )
+    if not closes:
+        return []
+    flows = sorted(
+        (
+            (entry.date, posting.account, posting.units.number)
+            for entry in entries
+            if isinstance(entry, data.Transaction)
+            for posting in entry.postings
+            if posting.account.startswith(("Income:", "Expenses:"))
+        ),
+        key=lambda flow: flow[0],
+    )
+    errors = []
+    balances: dict[str, Decimal] = defaultdict(Decimal)
+    index = 0
+    for close in closes:
+        while index < len(flows) and flows[index][0] <= close.date:
+            balances[flows[index][1]] += flows[index][2]
+            index += 1
+        left = {account: amount for account, amount in balances.items() if amount}
+        if left:
+            shown = ", ".join(f"{a} {n}" for a, n in sorted(left.items())[:3])
+            errors.append(
+                FundRuleError(
+                    close.meta,
+                    f"period {close.meta.get('period')} is closed, but entries dated up to "
+                    f"{close.date} leave {shown}: book them in an open period",
+                    close,
+                )
+            )
+    return errors
+
+
+def _negative_pools(entries: list[data.Directive], positions: Positions) -> list[FundRuleError]:
     errors = []
     by_pool_entry: dict[str, dict[Any, data.Transaction]] = defaultdict(dict)
     for entry in entries:
@@ -126,5 +212,8 @@ def fund_rules(
     for entry in entries:
         if isinstance(entry, data.Transaction):
             errors.extend(_posting_errors(entry))
-    errors.extend(_negative_pools(entries))
+    positions = read_positions(entries)
+    errors.extend(_negative_pools(entries, positions))
+    errors.extend(_stale_settlements(entries, positions))
+    errors.extend(_reopened_periods(entries))
     return entries, errors
