@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -261,3 +262,43 @@ def test_cli_close(books: Path) -> None:
     assert amounts[("pool", "C0001-B01")] == D("-500.00")
     again = xt(books, "close", "--period", "2024")
     assert again.returncode == 0 and "nothing to close" in again.stdout
+
+
+def test_parse_period_refuses_years_that_cannot_be_closed() -> None:
+    assert parse_period("9998") == (day("9998-12-31"), True)
+    for bad in ("0000", "0000-05", "9999", "9999-12"):
+        with pytest.raises(XtError, match="cannot be closed"):
+            parse_period(bad)
+    start = day("2023-01-01")
+    assert parse_period("2023-01", start) == (day("2023-01-31"), False)
+    for bad in ("2022", "2022-12"):
+        with pytest.raises(XtError, match=r"before the books begin \(2023-01-01"):
+            parse_period(bad, start)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--period", "0000"], "year 0000 cannot be closed"),
+        (["--period", "9999", "--dry-run"], "year 9999 cannot be closed"),
+        (["--period", "2022"], "before the books begin"),
+        (["--period", "２０２４"], "neither YYYY-MM nor YYYY"),
+    ],
+)
+def test_cli_close_refuses_periods_out_of_range(books: Path, args: list[str], message: str) -> None:
+    before = snapshot(books.parent)
+    proc = xt(books, "close", *args)
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0], lines
+    assert snapshot(books.parent) == before
+
+
+def test_cli_close_amounts_have_two_decimals(books: Path) -> None:
+    _year_of_flows(books)
+    out = xt(books, "close", "--period", " 2024-10 ", "--dry-run", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["period"] == "2024-10" and doc["rows"]
+    assert all(re.fullmatch(r"-?\d+\.\d{2}", row["amount"]) for row in doc["rows"])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -123,7 +125,9 @@ def test_three_segments_give_the_hand_computed_balance_days(main: Path) -> None:
 
 def test_settlement_is_booked_with_its_split_and_metadata(main: Path) -> None:
     report = book_settlement(main, bank_account=ICBC_NO, settlement=Q2, received=D("2952.94"))
-    assert [(line.receipt, line.status) for line in report.lines] == [("R-8821-20240620", BOOKED)]
+    assert [(line.receipt, line.status) for line in report.lines] == [
+        ("R-1904021109200088821-20240620", BOOKED)
+    ]
     (txn,) = interest_txns(load(main))
     assert txn.date == dt.date(2024, 6, 21) and txn.flag == "*"
     assert [(p.account, p.units.number) for p in txn.postings] == [
@@ -138,7 +142,7 @@ def test_settlement_is_booked_with_its_split_and_metadata(main: Path) -> None:
     }
     assert meta == {
         "kind": "interest",
-        "receipt": "R-8821-20240620",
+        "receipt": "R-1904021109200088821-20240620",
         "source": "demand",
         "bank_account": ICBC,
         "window_start": "2024-03-21",
@@ -170,7 +174,7 @@ def test_a_receipt_already_in_the_books_books_nothing(main: Path) -> None:
     assert again.result is None
     assert snapshot(main.parent) == before
     registry = load_registry(main.parent / "registry")
-    with pytest.raises(AlreadyBooked, match="R-8821-20240620"):
+    with pytest.raises(AlreadyBooked, match="R-1904021109200088821-20240620"):
         settlement_entry(
             registry, load(main), bank_account=ICBC, settlement=Q2, received=D("2952.94")
         )
@@ -217,7 +221,10 @@ def test_one_batch_counts_the_earlier_quarters_interest(main: Path) -> None:
         SettlementItem(ICBC_NO, dt.date(2024, 3, 20), D("2906.94")),
     ]
     report = book_settlements(main, items)
-    assert [line.receipt for line in report.lines] == ["R-8821-20240320", "R-8821-20240620"]
+    assert [line.receipt for line in report.lines] == [
+        "R-1904021109200088821-20240320",
+        "R-1904021109200088821-20240620",
+    ]
     q1, q2 = interest_txns(load(main))
     assert q1.date == dt.date(2024, 3, 21) and q1.meta["balance_days"] == "91000000.00"
     assert q2.meta["balance_days"] == "92707438.48"
@@ -275,7 +282,7 @@ def test_cli_expected_and_demand(main: Path) -> None:
     doc = json.loads(booked.stdout)
     assert (doc["status"], doc["receipt"], doc["base"], doc["spread"]) == (
         "booked",
-        "R-8821-20240620",
+        "R-1904021109200088821-20240620",
         "898.72",
         "2054.22",
     )
@@ -291,3 +298,140 @@ def test_cli_expected_and_demand(main: Path) -> None:
     assert wrong.stderr.strip().splitlines() == [
         "Error: settlement: 2024-06-21 is not a demand settlement day (20 Mar/Jun/Sep/Dec)"
     ]
+
+
+# --- receipt ids, the batch's balance history, output and bad input ----------------------------
+
+ICBC2_NO = "1904021109200098821"  # another ICBC account ending in 8821 as well
+ICBC2 = "Assets:Bank-银行存款:ICBC-工商银行:Demand-活期98821"
+
+
+def test_accounts_ending_in_the_same_digits_each_get_their_settlement(tmp_path: Path) -> None:
+    files = demo_registry()
+    files["bank_accounts.csv"] += (
+        f"{ICBC2_NO},ICBC,中国工商银行湘潭分行,住宅专项维修资金专户二（活期）,demand,"
+        f"{ICBC2},2015-03-02\n"
+    )
+    main = create_ledger(tmp_path / "ledger", ledger_files(registry=files))
+    sync_accounts(main)
+    book_opening(main, dt.date(2023, 1, 1), ICBC, {"C0001-B01-U1-101": D("1000000.00")})
+    book_opening(main, dt.date(2023, 1, 1), ICBC2, {"C0001-B01-U1-102": D("500000.00")})
+    report = book_settlements(main, [(ICBC, Q2, D("2938.89")), (ICBC2_NO, Q2, D("1469.44"))])
+    assert [(line.receipt, line.status) for line in report.lines] == [
+        (f"R-{ICBC_NO}-20240620", BOOKED),
+        (f"R-{ICBC2_NO}-20240620", BOOKED),
+    ]
+    booked = {t.meta["bank_account"]: t.meta["receipt"] for t in interest_txns(load(main))}
+    assert booked == {ICBC: f"R-{ICBC_NO}-20240620", ICBC2: f"R-{ICBC2_NO}-20240620"}
+
+
+def test_a_settlement_booked_under_the_old_short_receipt_id_is_not_booked_again(
+    main: Path,
+) -> None:
+    # Books written when receipt ids carried only the account's last 4 digits.
+    book_settlement(main, bank_account=ICBC, settlement=Q2, received=D("2952.94"))
+    path = main.parent / "txns" / "2024" / "interest.beancount"
+    path.write_text(
+        path.read_text("utf-8").replace(f"R-{ICBC_NO}-20240620", "R-8821-20240620"), "utf-8"
+    )
+    before = snapshot(main.parent)
+    again = book_settlement(main, bank_account=ICBC_NO, settlement=Q2, received=D("2952.94"))
+    assert [(line.receipt, line.status) for line in again.lines] == [("R-8821-20240620", SKIPPED)]
+    assert again.result is None and snapshot(main.parent) == before
+    registry = load_registry(main.parent / "registry")
+    with pytest.raises(AlreadyBooked, match="as R-8821-20240620"):
+        settlement_entry(
+            registry, load(main), bank_account=ICBC, settlement=Q2, received=D("2952.94")
+        )
+
+
+def test_a_batch_builds_the_balance_history_once_and_counts_its_own_interest(
+    main: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from xtaccounts.positions import Positions
+
+    one_by_one = tmp_path / "one-by-one"
+    shutil.copytree(main.parent, one_by_one)
+    quarters = [
+        (dt.date(2024, 3, 20), D("2906.94")),
+        (Q2, D("2960.00")),
+        (dt.date(2024, 9, 20), D("2990.00")),
+    ]
+    for settlement, received in quarters:
+        book_settlement(
+            one_by_one / "main.beancount",
+            bank_account=ICBC,
+            settlement=settlement,
+            received=received,
+        )
+
+    built: list[object] = []
+    original = Positions.account_history
+
+    def counting(self: Positions, accounts: object = None) -> object:
+        # Only the settlements' own builds (the writer's checks build their own).
+        if sys._getframe(1).f_globals["__name__"] == "xtaccounts.demand_interest":
+            built.append(accounts)
+        return original(self, accounts)
+
+    monkeypatch.setattr(Positions, "account_history", counting)
+    book_settlements(main, [(ICBC, settlement, received) for settlement, received in quarters])
+    assert len(built) == 1
+
+    def figures(path: Path) -> list[tuple]:
+        return [
+            (t.meta["window_end"], t.meta["balance_days"], t.meta["expected"], t.flag)
+            for t in interest_txns(load(path))
+        ]
+
+    assert figures(main) == figures(one_by_one / "main.beancount")
+    # Q3 counts Q1's and Q2's interest, each from the day it was paid.
+    assert len({f[1] for f in figures(main)}) == 3
+
+
+def test_cli_amounts_have_two_decimals(main: Path) -> None:
+    # 500.00 is less than the base part (898.72): all base, no spread posting.
+    args = ["interest", "demand", "--account", ICBC, "--settlement", "2024-06-20"]
+    proc = xt(main, *args, "--received", "500", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert (doc["received"], doc["base"], doc["spread"]) == ("500.00", "500.00", "0.00")
+    amount = re.compile(r"-?\d+\.\d{2}")
+    for key in ("received", "expected", "base", "spread", "difference", "balance_days"):
+        assert amount.fullmatch(doc[key]), (key, doc[key])
+    assert all(amount.fullmatch(row["amount"]) for row in doc["rows"])
+    expected = xt(
+        main, "interest", "expected", "--account", ICBC, "--settlement", "2024-09-20",
+        "--format", "json",
+    )  # fmt: skip
+    assert expected.returncode == 0, expected.stderr
+    doc = json.loads(expected.stdout)
+    for key in ("balance_days", "expected", "base", "spread"):
+        assert amount.fullmatch(doc[key]), (key, doc[key])
+    assert (doc["agreed_rate"], doc["base_rate"]) == ("1.15", "0.35")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--received", "2952.945"], "more than two decimals"),
+        (["--received", "-1"], "nothing to book"),
+        (["--received", "1" * 30], "not a plausible amount"),
+        (["--received", "1", "--paid-on", "9999-12-31"], "after 9998-12-31"),
+        (["--received", "1", "--paid-on", "2024-06-31"], "is not a date"),
+        (["--received", "1", "--account", "6222000000000000"], "not in the registry"),
+    ],
+)
+def test_cli_bad_input_is_one_line_exit_1(main: Path, args: list[str], message: str) -> None:
+    before = snapshot(main.parent)
+    base = ["interest", "demand", "--settlement", "2024-06-20"]
+    if "--account" not in args:
+        base += ["--account", ICBC]
+    proc = xt(main, *base, *args)
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0], lines
+    assert snapshot(main.parent) == before

@@ -460,3 +460,185 @@ def test_cli_opening_from_a_csv_file(main: Path, tmp_path: Path) -> None:
     assert txn.postings[1].meta["households"] == "C0001-B01-U1-101=12000.00"
     again = xt(main, *args, "--amounts", str(amounts))
     assert again.returncode == 1 and "already has its opening entry" in again.stderr
+
+
+# --- de-duplication scoped per account, with the payer; typed-in lines --------------------------
+
+
+def test_the_same_serial_at_another_bank_is_another_line(main: Path) -> None:
+    batch = [
+        Receipt(ICBC, dt.date(2024, 5, 8), D("100.00"), None, "S-1", "某商贸公司"),
+        Receipt(CCB, dt.date(2024, 5, 8), D("100.00"), None, "S-1", "某商贸公司"),
+    ]
+    report = book_deposits(main, batch)
+    assert [line.status for line in report.lines] == [SUSPENSE, SUSPENSE]
+    again = book_deposits(main, batch)
+    assert [line.status for line in again.lines] == [SKIPPED, SKIPPED]
+    assert "本账户" in again.lines[1].reason
+    assert len(txns(load(main), "deposit")) == 2
+
+
+def test_receipts_without_serial_differ_by_payer(main: Path) -> None:
+    day = dt.date(2024, 5, 20)
+    first = Receipt(ICBC, day, D("1000.00"), None, None, "某商贸公司")
+    other_payer = Receipt(ICBC, day, D("1000.00"), None, None, "另一家物业公司")
+    report = book_deposits(main, [first, other_payer])
+    assert [line.status for line in report.lines] == [SUSPENSE, SUSPENSE]
+    before = snapshot(main.parent)
+    again = book_deposits(main, [first, other_payer])
+    assert [line.status for line in again.lines] == [SKIPPED, SKIPPED]
+    assert "payer" in again.lines[0].reason
+    assert snapshot(main.parent) == before
+
+
+def test_a_statement_line_matches_the_line_typed_in_by_hand(main: Path) -> None:
+    day = dt.date(2024, 5, 8)
+    typed = Receipt(ICBC, day, D("3000.00"), "N2024-0002", None, "何*")
+    assert [line.status for line in book_deposits(main, [typed]).lines] == [BOOKED]
+    # The statement has that line with its serial, and a second, identical payment.
+    statement = [
+        Receipt(ICBC, day, D("3000.00"), "N2024-0002", "ICBC-1", "何*"),
+        Receipt(ICBC, day, D("3000.00"), "N2024-0002", "ICBC-2", "何*"),
+        Receipt(ICBC, day, D("3000.00"), "N2024-0002", "ICBC-3", "卢*"),
+    ]
+    report = book_deposits(main, statement)
+    assert [line.status for line in report.lines] == [SKIPPED, SUSPENSE, SUSPENSE]
+    assert "手工入账" in report.lines[0].reason and "without a serial" in report.lines[0].reason
+    before = snapshot(main.parent)
+    again = book_deposits(main, statement)
+    assert [line.status for line in again.lines] == [SKIPPED, SKIPPED, SKIPPED]
+    assert snapshot(main.parent) == before
+    assert len(txns(load(main), "deposit")) == 3
+
+
+# --- privacy --------------------------------------------------------------------------------
+
+
+def test_payer_and_memo_are_stored_masked(main: Path) -> None:
+    args = ["deposit", "receive", "--account", ICBC_NO, "--date", "2024-05-20"]
+    args += ["--amount", "500.00", "--payer", "张三丰", "--memo", "联系电话13812345678"]
+    proc = xt(main, *args, "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    text = (main.parent / "txns" / "2024" / "deposits.beancount").read_text("utf-8")
+    assert "张三丰" not in text and "13812345678" not in text
+    assert "张三丰" not in proc.stdout and "13812345678" not in proc.stdout
+    (txn,) = txns(load(main), "deposit")
+    assert (txn.payee, txn.meta["payer"], txn.meta["memo"]) == (
+        "张**",
+        "张**",
+        "联系电话138****5678",
+    )
+    # The same line again is recognised through the masked payer.
+    again = xt(main, *args)
+    assert again.returncode == 0 and "status: skipped" in again.stdout
+
+    company = Receipt(ICBC, dt.date(2024, 5, 21), D("800.00"), None, "S-7", "湘潭某商贸有限公司")
+    book_deposits(main, [company])
+    txn = txns(load(main), "deposit")[-1]
+    assert (txn.payee, txn.meta["payer"]) == ("湘潭某商贸有限公司", "湘潭某商贸有限公司")
+
+
+# --- amounts and dates refused, one pass over the positions -----------------------------------
+
+
+def test_amounts_with_a_part_of_a_fen_or_dates_out_of_range_are_refused(main: Path) -> None:
+    before = snapshot(main.parent)
+    with pytest.raises(DepositError, match="more than two decimals"):
+        book_deposits(main, [Receipt(ICBC, dt.date(2024, 1, 2), D("100.005"))])
+    with pytest.raises(DepositError, match="not a plausible amount"):
+        book_deposits(main, [Receipt(ICBC, dt.date(2024, 1, 2), D("1" * 30))])
+    with pytest.raises(DepositError, match=re.escape("before the books begin (2023-01-01")):
+        book_deposits(main, [Receipt(ICBC, dt.date(2022, 12, 31), D("100.00"))])
+    with pytest.raises(DepositError, match="after 9998-12-31"):
+        book_deposits(main, [Receipt(ICBC, dt.date(9999, 12, 31), D("100.00"))])
+    assert snapshot(main.parent) == before
+    # Trailing zeros are still a whole fen.
+    (line,) = book_deposits(main, [Receipt(ICBC, dt.date(2024, 1, 2), D("100.000"))]).lines
+    assert line.entry is not None and line.entry.postings[0].units.number == D("100.00")
+
+
+def test_refund_reads_the_positions_once(main: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import xtaccounts.deposits as deposits_module
+
+    book_opening(main, dt.date(2023, 1, 1), ICBC, OPENING)
+    entries = load(main)
+    calls: list[int] = []
+    original = deposits_module.read_positions
+
+    def counting(entries: list[data.Directive]) -> object:
+        calls.append(1)
+        return original(entries)
+
+    monkeypatch.setattr(deposits_module, "read_positions", counting)
+    entry = deposits_module.refund_entry(
+        registry_of(main),
+        entries,
+        household="C0001-B01-U2-101",
+        amount=D("9000.00"),
+        date=dt.date(2024, 6, 1),
+        bank_account=ICBC,
+        reason="房屋灭失",
+    )
+    assert len(calls) == 1
+    assert [p.units.number for p in entry.postings] == [D("9000.00"), D("-9000.00")]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--amount", "100.005"], "more than two decimals"),
+        (["--amount", "-5"], "must be more than 0.00"),
+        (["--amount", "1" * 30], "not a plausible amount"),
+        (["--amount", "abc"], "not a number"),
+        (["--amount", "100", "--date", "2024-02-30"], "is not a date"),
+        (["--amount", "100", "--date", "9999-12-31"], "after 9998-12-31"),
+        (["--amount", "100", "--date", "2022-12-31"], "before the books begin"),
+        (["--amount", "100", "--account", "8821"], "not in the registry"),
+    ],
+)
+def test_cli_receive_bad_input_is_one_line_exit_1(
+    main: Path, args: list[str], message: str
+) -> None:
+    before = snapshot(main.parent)
+    command = ["deposit", "receive"]
+    command += [] if "--account" in args else ["--account", ICBC_NO]
+    command += [] if "--date" in args else ["--date", "2024-05-20"]
+    proc = xt(main, *command, *args)
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0], lines
+    assert snapshot(main.parent) == before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["refund", "--household", "C9999-B01-U1-101"], "not in the registry"),
+        (["refund", "--household", "C0001-B01-U2-101", "--amount", "-5"], "more than 0.00"),
+        (["refund", "--household", "C0001-B01-U2-101", "--amount", "0.001"], "two decimals"),
+        (["refund", "--household", "C0001-B01-U2-101", "--date", "9999-12-31"], "after 9998"),
+        (["opening", "--amounts", "{csv}"], "more than two decimals"),
+    ],
+)
+def test_cli_refund_and_opening_bad_input_is_one_line_exit_1(
+    main: Path, tmp_path: Path, args: list[str], message: str
+) -> None:
+    book_opening(main, dt.date(2023, 1, 1), CCB, {"C0002-B01-U1-101": D("100.00")})
+    amounts = tmp_path / "opening.csv"
+    amounts.write_text("household,amount\nC0001-B01-U2-101,9000.005\n", "utf-8")
+    defaults = {
+        "refund": {"--amount": "5", "--date": "2024-06-01", "--account": ICBC, "--reason": "灭失"},
+        "opening": {"--account": ICBC, "--date": "2023-01-01"},
+    }[args[0]]
+    command = ["deposit", *[a.replace("{csv}", str(amounts)) for a in args]]
+    for option, value in defaults.items():
+        if option not in args:
+            command += [option, value]
+    before = snapshot(main.parent)
+    proc = xt(main, *command)
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0], lines
+    assert snapshot(main.parent) == before

@@ -425,3 +425,109 @@ def test_cli_place_and_mature(main: Path) -> None:
     load(main)
     again = xt(main, "deposit", "mature", "--certificate", "ICBC2023001", "--received", "1")
     assert again.returncode == 1 and "already paid back" in again.stderr
+
+
+# --- one metadata helper, one certificate lookup, output and bad input --------------------------
+
+
+def test_the_metadata_helper_is_the_one_of_deposits() -> None:
+    from xtaccounts import deposits, time_deposits
+
+    assert not hasattr(time_deposits, "_meta")
+    assert time_deposits.entry_meta is deposits.entry_meta
+
+
+def test_mature_with_rollover_looks_the_certificate_up_once(
+    main: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from xtaccounts import time_deposits
+
+    place(
+        main,
+        demand_account=CCB,
+        certificate="CCB2023009",
+        principal=D("2000000.00"),
+        product="1y",
+        value_date=dt.date(2023, 11, 15),
+    )
+    looked_up: list[str] = []
+    original = time_deposits.find_certificate
+
+    def counting(entries: object, certificate: str) -> time_deposits.Certificate:
+        looked_up.append(certificate)
+        return original(entries, certificate)
+
+    monkeypatch.setattr(time_deposits, "find_certificate", counting)
+    booked = mature(
+        main, certificate="CCB2023009", received=D("37000.00"), rollover_certificate="CCB2024010"
+    )
+    assert looked_up == ["CCB2023009"]
+    assert [type(e).__name__ for e in booked.entries] == [
+        "Transaction",
+        "Close",
+        "Open",
+        "Transaction",
+    ]
+
+
+def test_cli_mature_and_withdraw_amounts_have_two_decimals(main: Path) -> None:
+    place_worked_example(main)
+    proc = xt(
+        main, "deposit", "mature", "--certificate", "ICBC2023001", "--received", "0",
+        "--dry-run", "--format", "json",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert (doc["received"], doc["base"], doc["spread"]) == ("0.00", "0.00", "0.00")
+    assert (doc["expected"], doc["difference"]) == ("195000.00", "-195000.00")
+    amount = re.compile(r"-?\d+\.\d{2}")
+    assert all(amount.fullmatch(row["amount"]) for row in doc["rows"] if "amount" in row)
+    proc = xt(
+        main, "deposit", "withdraw", "--certificate", "ICBC2023001", "--date", "2023-08-01",
+        "--received", "100", "--dry-run", "--format", "csv",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    rows = proc.stdout.splitlines()[1:]
+    assert [row.split(",")[4] for row in rows if row.split(",")[2] == "interest"] == [
+        "10000100.00",
+        "-10000000.00",
+        "-100.00",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["mature", "--certificate", "ICBC2023001", "--received", "1", "--date", "9999-12-31"],
+         "after 9998-12-31"),
+        (["mature", "--certificate", "ICBC2023001", "--received", "0.001"],
+         "more than two decimals"),
+        (["mature", "--certificate", "ICBC2023001", "--received", "-1"], "negative"),
+        (["mature", "--certificate", "NOPE", "--received", "1"], "no such time deposit"),
+        (["withdraw", "--certificate", "ICBC2023001", "--received", "1", "--date", "2023-02-30"],
+         "is not a date"),
+        (["withdraw", "--certificate", "ICBC2023001", "--received", "1", "--date", "0001-01-01"],
+         "before the books begin"),
+        (["place", "--account", ICBC_NO, "--certificate", "X1", "--principal", "5",
+          "--product", "5y", "--value-date", "9998-06-01", "--agreed-rate", "1.5",
+          "--base-rate", "1", "--base-source", "pboc"], "would mature after 9998-12-31"),
+        (["place", "--account", ICBC_NO, "--certificate", "X1", "--principal", "100.005",
+          "--product", "1y", "--value-date", "2023-03-01"], "more than two decimals"),
+        (["place", "--account", ICBC_NO, "--certificate", "X1", "--principal", "-5",
+          "--product", "1y", "--value-date", "2023-03-01"], "more than 0.00"),
+        (["place", "--account", "6222", "--certificate", "X1", "--principal", "5",
+          "--product", "1y", "--value-date", "2023-03-01"], "not in the registry"),
+        (["place", "--account", ICBC_NO, "--certificate", "X1", "--principal", "5",
+          "--product", "1y", "--value-date", "2023-03-01", "--agreed-rate", "abc",
+          "--base-rate", "1", "--base-source", "pboc"], "--agreed-rate"),
+    ],
+)  # fmt: skip
+def test_cli_bad_input_is_one_line_exit_1(main: Path, args: list[str], message: str) -> None:
+    place_worked_example(main)
+    before = snapshot(main.parent)
+    proc = xt(main, "deposit", *args)
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0], lines
+    assert snapshot(main.parent) == before

@@ -86,18 +86,34 @@ YEARS_DIR = "years"
 FLOW_ROOTS = ("Income", "Expenses")
 SHEET_ROOTS = ("Assets", "Liabilities", "Equity")
 
-_PERIOD = re.compile(r"(\d{4})(?:-(\d{2}))?")
+_PERIOD = re.compile(r"([0-9]{4})(?:-([0-9]{2}))?")
+# The last year that can be closed: closing a year writes the books of the next one.
+LAST_CLOSABLE_YEAR = 9998
 _OPTION_OR_PLUGIN = re.compile(r"^[ \t]*(option|plugin)\b")
 _TITLE = re.compile(r'^([ \t]*option[ \t]+"title"[ \t]+")([^"]*)(".*)$')
 _ZERO = Decimal("0.00")
 
 
-def parse_period(period: str) -> tuple[dt.date, bool]:
-    """The last day of a period ("2024-05" or "2024") and whether it is a whole year."""
+def parse_period(period: str, books_start: dt.date | None = None) -> tuple[dt.date, bool]:
+    """The last day of a period ("2024-05" or "2024") and whether it is a whole year.
+
+    Refused (XtError): a year after `LAST_CLOSABLE_YEAR` (its close would write the books of a
+    year past 9999), year 0000, and, given the books' first day, a period of an earlier year.
+    """
     match = _PERIOD.fullmatch(period.strip())
     if not match:
         raise XtError(f"period {period!r} is neither YYYY-MM nor YYYY")
     year = int(match.group(1))
+    if not 1 <= year <= LAST_CLOSABLE_YEAR:
+        raise XtError(
+            f"period {period!r}: year {year:04d} cannot be closed (only years 0001.."
+            f"{LAST_CLOSABLE_YEAR}: closing a year writes the next year's books)"
+        )
+    if books_start is not None and year < books_start.year:
+        raise XtError(
+            f"period {period!r} is before the books begin ({books_start}, books_start in "
+            "pilot.toml)"
+        )
     if match.group(2) is None:
         return dt.date(year, 12, 31), True
     month = int(match.group(2))
@@ -180,7 +196,7 @@ def plan_close(registry: Registry, entries: Sequence[data.Directive], period: st
     not closed yet. Raises XtError for postings that cannot be closed (a unit or pool missing or
     unknown), for a later period closed already while this one still holds flows, and for an
     earlier year not closed yet."""
-    end, _ = parse_period(period)
+    end, _ = parse_period(period, registry.pilot.books_start)
     nets, untagged = _flow_nets(entries, end)
     if untagged:
         raise XtError(f"{len(untagged)} posting(s) cannot be closed: " + "; ".join(untagged[:3]))

@@ -5,24 +5,31 @@ interest is 积数 × rate / 360 over the days after the previous settlement day
 this one (DOMAIN.md §5); 积数 is read from the books (the account's end-of-day balances), the
 rates from the bank's `demand` rate agreement valid on the settlement day. Each receipt is booked
 as received, split into base and spread; one that differs from expected by more than 0.01 is
-flagged ``!`` with its reason. Receipt ids are ``R-<last 4 digits of the account>-<yyyymmdd>``;
-a receipt id already in the books books nothing.
+flagged ``!`` with its reason. Receipt ids are ``R-<account number>-<yyyymmdd>`` (the whole
+number: two accounts may end in the same digits). A settlement already in the books books
+nothing: its receipt id, or a `demand` receipt of the same bank account whose window ends on the
+settlement day (books written when ids carried only the last 4 digits of the account).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from bisect import insort
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from pathlib import Path
 
 from beancount.core import data
 
 from xtaccounts import chart
+from xtaccounts.balances import EXACT, BalanceHistory
 from xtaccounts.deposits import (
     BOOKED,
     SKIPPED,
+    check_date,
+    entry_meta,
     format_rate,
     parse_amount,
     posting,
@@ -71,12 +78,17 @@ class InterestError(XtError):
 
 
 class AlreadyBooked(InterestError):
-    """The receipt id is already in the books."""
+    """The settlement is already in the books; `receipt` is the id it was booked under."""
+
+    def __init__(self, message: str, receipt: str = "") -> None:
+        super().__init__(message)
+        self.receipt = receipt
 
 
 def receipt_id(account_no: str, settlement: dt.date) -> str:
-    """``R-<last 4 digits of the account number>-<settlement yyyymmdd>``."""
-    return f"R-{account_no[-4:]}-{settlement:%Y%m%d}"
+    """``R-<account number>-<settlement yyyymmdd>``: the whole number, so that two accounts
+    ending in the same digits never share a receipt id."""
+    return f"R-{account_no}-{settlement:%Y%m%d}"
 
 
 @dataclass(frozen=True)
@@ -135,19 +147,73 @@ class SettlementTerms:
 
 
 class _Books:
-    """The books' positions, read once, with entries added as they are staged."""
+    """The books' positions, read once, with entries added as they are staged.
+
+    Each bank account's balance history is built from the books once (on its first settlement)
+    and never rebuilt: movements staged afterwards (the interest of earlier settlements of the
+    same batch) are kept aside and added to its balances and 积数 when asked.
+    """
 
     def __init__(self, entries: Sequence[data.Directive], registry: Registry) -> None:
         self.registry = registry
         self.positions: Positions = read_positions(entries)
         self.opened = {e.account: e.date for e in entries if isinstance(e, data.Open)}
         self.receipts = {r.id: r.date for r in self.positions.receipts}
+        # (bank account, settlement day) -> (receipt id, date) of every demand settlement booked.
+        self.settled = {
+            (r.bank_account, r.window_end): (r.id, r.date)
+            for r in self.positions.receipts
+            if r.source == "demand"
+        }
+        self._histories: dict[str, BalanceHistory] = {}
+        self._days: dict[str, list[dt.date]] = {}  # distinct movement days, sorted
+        self._staged: dict[str, list[tuple[dt.date, Decimal]]] = defaultdict(list)
 
     def add(self, entry: data.Transaction) -> None:
         for p in entry.postings:
-            self.positions.account_movements[p.account].append((entry.date, p.units.number))
-        if entry.meta.get("kind") == KIND_INTEREST:
-            self.receipts[str(entry.meta["receipt"])] = entry.date
+            self._staged[p.account].append((entry.date, p.units.number))
+            days = self._days.get(p.account)
+            if days is not None and entry.date not in days:
+                insort(days, entry.date)
+        meta = entry.meta
+        if meta.get("kind") == KIND_INTEREST:
+            self.receipts[str(meta["receipt"])] = entry.date
+            if meta.get("source") == "demand":
+                key = (str(meta["bank_account"]), dt.date.fromisoformat(str(meta["window_end"])))
+                self.settled[key] = (str(meta["receipt"]), entry.date)
+
+    def _history(self, account: str) -> BalanceHistory:
+        history = self._histories.get(account)
+        if history is None:
+            history = self._histories[account] = self.positions.account_history([account])
+            moves = self.positions.account_movements.get(account, ())
+            staged = self._staged.get(account, ())
+            self._days[account] = sorted({day for day, _ in (*moves, *staged)})
+        return history
+
+    def balance_at(self, account: str, day: dt.date) -> Decimal:
+        """The end-of-day balance of `account` on `day`, staged movements included."""
+        balance = self._history(account).balance_at(account, day)
+        with localcontext(EXACT):
+            return balance + sum(
+                (amount for when, amount in self._staged.get(account, ()) if when <= day),
+                Decimal(0),
+            )
+
+    def balance_days(self, account: str, start: dt.date, end: dt.date) -> Decimal:
+        """积数 of `account` over [start, end], staged movements included: a movement on day d
+        counts on every day of the window from d on."""
+        total = self._history(account).balance_days(account, start, end)
+        with localcontext(EXACT):
+            for when, amount in self._staged.get(account, ()):
+                if when <= end:
+                    total += amount * ((end - max(when, start)).days + 1)
+        return total
+
+    def change_days(self, account: str, start: dt.date, end: dt.date) -> list[dt.date]:
+        """The days in (start, end] on which the balance of `account` moves."""
+        self._history(account)
+        return [day for day in self._days[account] if start < day <= end]
 
     def bank(self, account: str) -> BankAccount:
         bank = resolve_bank_account(self.registry, account)
@@ -160,6 +226,7 @@ class _Books:
 
     def terms(self, account: str, settlement: dt.date) -> SettlementTerms:
         bank = self.bank(account)
+        check_date(self.registry, settlement, "settlement", error=InterestError)
         try:
             start, end = demand_quarter_window(settlement)
         except ValueError as exc:
@@ -173,21 +240,13 @@ class _Books:
                 f"{bank.account_no}: the quarter ending {settlement} is before the account or the "
                 f"books begin ({start})"
             )
-        history = self.positions.account_history([bank.account])
-        balance_days = history.balance_days(bank.account, start, end)
-        change_days = sorted(
-            {
-                day
-                for day, _ in self.positions.account_movements.get(bank.account, ())
-                if start < day <= end
-            }
-        )
-        bounds = [start, *change_days]
+        balance_days = self.balance_days(bank.account, start, end)
+        bounds = [start, *self.change_days(bank.account, start, end)]
         segments = tuple(
             Segment(
                 first,
                 (bounds[i + 1] - dt.timedelta(days=1)) if i + 1 < len(bounds) else end,
-                history.balance_at(bank.account, first),
+                self.balance_at(bank.account, first),
             )
             for i, first in enumerate(bounds)
         )
@@ -214,25 +273,32 @@ class _Books:
         received: Decimal,
         paid_on: dt.date | None,
     ) -> data.Transaction:
-        terms = self.terms(account, settlement)
-        if terms.receipt in self.receipts:
-            raise AlreadyBooked(
-                f"receipt {terms.receipt} is already in the books (booked on "
-                f"{self.receipts[terms.receipt]})"
-            )
         amount = parse_amount(received, "received interest", positive=False)
         if amount <= 0:
             raise InterestError(
                 f"received interest {format_money(amount)}: a settlement with no interest has "
                 "nothing to book"
             )
+        if paid_on is not None:
+            check_date(self.registry, paid_on, "paid_on", error=InterestError)
+        terms = self.terms(account, settlement)
         day = paid_on or demand_payment_date(settlement)
         if day < settlement:
             raise InterestError(f"paid_on {day} is before the settlement day {settlement}")
+        earlier = self.settled.get((terms.bank_account, settlement))
+        if earlier is None and terms.receipt in self.receipts:
+            earlier = (terms.receipt, self.receipts[terms.receipt])
+        if earlier is not None:
+            rid, booked_on = earlier
+            raise AlreadyBooked(
+                f"receipt {terms.receipt} is already in the books (booked on {booked_on}"
+                + (f" as {rid})" if rid != terms.receipt else ")"),
+                rid,
+            )
         split = terms.split(amount)
         relpath = LedgerLayout.txns_file(day.year, FILE_KIND)
-        meta = data.new_metadata(relpath, 0)
-        meta.update(
+        meta = entry_meta(
+            relpath,
             kind=KIND_INTEREST,
             receipt=terms.receipt,
             source="demand",
@@ -248,9 +314,8 @@ class _Books:
             expected=format_money(split.expected),
             base_expected=format_money(split.base_expected),
             difference=format_money(split.difference),
+            flag_reason=split.reason if split.flagged else None,
         )
-        if split.flagged:
-            meta["flag_reason"] = split.reason
         postings = [posting(terms.bank_account, split.received)]
         if split.base:
             postings.append(posting(chart.INTEREST_BASE, -split.base))
@@ -344,7 +409,8 @@ def book_settlements(
     *,
     dry_run: bool = False,
 ) -> SettlementReport:
-    """Book several settlements in one commit; receipt ids already in the books are skipped.
+    """Book several settlements in one commit; settlements already in the books are skipped
+    (the line names the receipt id they were booked under).
 
     Items are `SettlementItem`s or tuples of its fields (bank_account, settlement, received
     [, paid_on]).
@@ -362,10 +428,8 @@ def book_settlements(
         for item in ordered:
             try:
                 entry = books.entry(item.bank_account, item.settlement, item.received, item.paid_on)
-            except AlreadyBooked:
-                bank = books.bank(item.bank_account)
-                rid = receipt_id(bank.account_no, item.settlement)
-                lines.append(SettlementLine(item, rid, SKIPPED, None))
+            except AlreadyBooked as exc:
+                lines.append(SettlementLine(item, exc.receipt, SKIPPED, None))
                 continue
             books.add(entry)
             status = FLAGGED if entry.flag == "!" else BOOKED

@@ -25,7 +25,7 @@ from beancount.core import data
 from xtaccounts import chart
 from xtaccounts.errors import XtError
 from xtaccounts.layout import ACCOUNTS_FILE, LedgerLayout, require_ledger
-from xtaccounts.money import ZERO, MoneyError, format_money, parse_decimal, quantize, to_rate
+from xtaccounts.money import ZERO, MoneyError, format_money, to_exact_money, to_rate
 from xtaccounts.positions import (
     KIND_DEPOSIT,
     KIND_OPENING,
@@ -34,6 +34,7 @@ from xtaccounts.positions import (
     parse_households,
     read_positions,
 )
+from xtaccounts.privacy import mask_free_text, mask_name
 from xtaccounts.registry import Registry, load_registry
 from xtaccounts.registry.models import BankAccount, PaymentNotice
 from xtaccounts.writer import CommitResult, LedgerWriter, WriteSession
@@ -41,6 +42,7 @@ from xtaccounts.writer import CommitResult, LedgerWriter, WriteSession
 __all__ = [
     "BOOKED",
     "CURRENCY",
+    "LAST_DAY",
     "SKIPPED",
     "SUSPENSE",
     "Booked",
@@ -53,7 +55,9 @@ __all__ = [
     "book_deposits",
     "book_opening",
     "book_refund",
+    "check_date",
     "deposit_entry",
+    "entry_meta",
     "format_households",
     "format_rate",
     "household_balance",
@@ -75,6 +79,11 @@ BOOKED = "booked"
 SUSPENSE = "suspense"
 SKIPPED = "skipped"
 
+# The largest amount accepted (15 integer digits): 积数 of such an amount over decades still fits
+# the 28 significant digits of Decimal's default context, so no later sum is rounded.
+# The last day a money movement may be dated: the close of its year writes the next year's books.
+LAST_DAY = dt.date(9998, 12, 31)
+
 
 class DepositError(XtError):
     """A deposit, opening or refund that cannot be booked as given."""
@@ -92,14 +101,36 @@ class RefundRefused(DepositError):
 
 
 def parse_amount(value: object, what: str, *, positive: bool = True) -> Decimal:
-    """A CNY amount (Decimal, int or text; never float) rounded half-up to the fen."""
+    """A CNY amount (Decimal, int or text; never float) in whole fen, as two decimals.
+
+    An amount with a part of a fen (``100.005``) is refused, never rounded: what the bank paid or
+    the user typed is booked exactly or not at all. So is one above `MAX_AMOUNT`, and (when
+    `positive`) one that is not more than zero.
+    """
     try:
-        amount = quantize(parse_decimal(value, what=what))
+        amount = to_exact_money(value)
     except MoneyError as exc:
-        raise DepositError(str(exc)) from exc
+        raise DepositError(f"{what}: {str(exc).removeprefix('amount: ')}") from exc
     if positive and amount <= 0:
         raise DepositError(f"{what}: {format_money(amount)} must be more than 0.00")
     return amount
+
+
+def check_date(
+    registry: Registry, day: object, what: str, *, error: type[XtError] = DepositError
+) -> dt.date:
+    """`day` when it is a date from the books' first day (`books_start`) to `LAST_DAY`."""
+    if not isinstance(day, dt.date) or isinstance(day, dt.datetime):
+        raise error(f"{what}: {day!r} is not a date")
+    first = registry.pilot.books_start
+    if day < first:
+        raise error(f"{what}: {day} is before the books begin ({first}, books_start in pilot.toml)")
+    if day > LAST_DAY:
+        raise error(
+            f"{what}: {day} is after {LAST_DAY}, the last day whose year can be closed "
+            "(the close writes the next year's books)"
+        )
+    return day
 
 
 def parse_rate(value: object, what: str) -> Decimal:
@@ -132,7 +163,8 @@ def resolve_bank_account(registry: Registry, account: str) -> BankAccount:
     )
 
 
-def _meta(relpath: str, **values: object) -> dict:
+def entry_meta(relpath: str, **values: object) -> dict:
+    """Metadata of a new directive of file `relpath`; values that are None are left out."""
     meta = data.new_metadata(relpath, 0)
     meta.update({k: v for k, v in values.items() if v is not None})
     return meta
@@ -150,7 +182,11 @@ def lowest_balance_from(entries: Sequence[data.Directive], account: str, day: dt
     A withdrawal dated `day` must leave no later day overdrawn either (books are not always
     written in date order).
     """
-    moves = read_positions(entries).account_movements.get(account, [])
+    return _lowest_balance(read_positions(entries).account_movements.get(account, []), day)
+
+
+def _lowest_balance(moves: Sequence[tuple[dt.date, Decimal]], day: dt.date) -> Decimal:
+    """The lowest end-of-day balance from `day` on, from an account's movements."""
     balance = sum((amount for when, amount in moves if when <= day), ZERO)
     lowest = balance
     later: dict[dt.date, Decimal] = defaultdict(lambda: ZERO)
@@ -244,34 +280,57 @@ def _clean(text: str | None) -> str | None:
 
 
 def _normalise(registry: Registry, receipt: Receipt) -> Receipt:
-    """The receipt with its account resolved, amount rounded and texts trimmed (or an error)."""
-    if not isinstance(receipt.date, dt.date) or isinstance(receipt.date, dt.datetime):
-        raise DepositError(f"receipt date: {receipt.date!r} is not a date")
+    """The receipt with its account resolved, amount and date checked, texts trimmed, and the
+    payer and memo masked (`xtaccounts.privacy`): a person's name keeps its surname, phone
+    numbers their first three and last four digits. Raises DepositError."""
+    check_date(registry, receipt.date, "receipt date")
     bank = resolve_bank_account(registry, receipt.bank_account)
+    payer = _clean(receipt.payer)
+    memo = _clean(receipt.memo)
     return replace(
         receipt,
         bank_account=bank.account,
         amount=parse_amount(receipt.amount, "receipt amount"),
         notice_no=_clean(receipt.notice_no),
         serial=_clean(receipt.serial),
-        payer=_clean(receipt.payer),
-        memo=_clean(receipt.memo),
+        payer=mask_name(payer) if payer else None,
+        memo=mask_free_text(memo) if memo else None,
     )
 
 
+_DepositKey = tuple[str, dt.date, Decimal, str, str]
+
+
 def _deposit_key(
-    bank_account: str, day: dt.date, amount: Decimal, notice: str | None
-) -> tuple[str, dt.date, Decimal, str]:
-    return bank_account, day, amount, notice or ""
+    bank_account: str, day: dt.date, amount: Decimal, notice: object, payer: object
+) -> _DepositKey:
+    """What identifies a receipt without a serial: account, date, amount, notice and payer
+    (masked on both sides, so books written before masking compare too)."""
+    return bank_account, day, amount, str(notice or ""), mask_name(str(payer or ""))
+
+
+def _bank_postings(entry: data.Transaction) -> list[data.Posting]:
+    return [p for p in entry.postings if p.account.startswith(chart.BANK + ":")]
 
 
 @dataclass
 class _DepositIndex:
-    """What earlier deposits tell about a new receipt: paid notices, serials, receipt keys."""
+    """What earlier deposits tell about a new receipt: paid notices, serials, receipt keys.
+
+    - `serials`: (bank account, serial) of every transaction with a serial; a serial is the
+      bank's, so the same serial on another account is another line;
+    - `keys`: every deposit by (account, date, amount, notice, payer);
+    - `typed`: the deposits without a serial by the same key (lines typed in by hand), each
+      still free to be recognised in a statement imported later; one statement line (with a
+      serial) takes one of them.
+    """
 
     paid: dict[str, data.Transaction] = field(default_factory=dict)
-    serials: dict[str, data.Transaction] = field(default_factory=dict)
-    keys: dict[tuple, data.Transaction] = field(default_factory=dict)
+    serials: dict[tuple[str, str], data.Transaction] = field(default_factory=dict)
+    keys: dict[_DepositKey, data.Transaction] = field(default_factory=dict)
+    typed: dict[_DepositKey, list[data.Transaction]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
 
     @classmethod
     def of(cls, entries: Iterable[data.Directive]) -> _DepositIndex:
@@ -283,34 +342,57 @@ class _DepositIndex:
 
     def add(self, entry: data.Transaction) -> None:
         serial = entry.meta.get("serial")
+        banks = _bank_postings(entry)
         if serial:
-            self.serials.setdefault(str(serial), entry)
+            for bank in banks:
+                self.serials.setdefault((bank.account, str(serial)), entry)
         if entry.meta.get("kind") != KIND_DEPOSIT:
             return
         notice = entry.meta.get("notice")
         if notice and any(p.account == chart.DEPOSIT_INCOME for p in entry.postings):
             self.paid.setdefault(str(notice), entry)
-        bank = next((p for p in entry.postings if p.account.startswith(chart.BANK + ":")), None)
-        if bank is not None:
-            key = _deposit_key(bank.account, entry.date, bank.units.number, notice)
+        if banks:
+            bank = banks[0]
+            key = _deposit_key(
+                bank.account, entry.date, bank.units.number, notice, entry.meta.get("payer")
+            )
             self.keys.setdefault(key, entry)
+            if not serial:
+                self.typed[key].append(entry)
 
     def duplicate(self, receipt: Receipt) -> str:
-        """Why the receipt is already in the books, or "" when it is not."""
+        """Why the receipt is already in the books, or "" when it is not.
+
+        With a serial: that serial on the same bank account, or else a deposit without a serial
+        with the same account, date, amount, notice and payer (typed in by hand before the
+        statement was imported; it is taken, so it matches one statement line only). Without a
+        serial: any deposit with the same account, date, amount, notice and payer.
+        """
+        key = _deposit_key(
+            receipt.bank_account, receipt.date, receipt.amount, receipt.notice_no, receipt.payer
+        )
         if receipt.serial:
-            earlier = self.serials.get(receipt.serial)
+            earlier = self.serials.get((receipt.bank_account, receipt.serial))
             if earlier is not None:
                 return (
-                    f"流水号 {receipt.serial} 已于 {earlier.date} 入账，不重复记账 "
-                    f"(serial already booked on {earlier.date})"
+                    f"流水号 {receipt.serial} 已于 {earlier.date} 在本账户入账，不重复记账 "
+                    f"(serial already booked on this account on {earlier.date})"
+                )
+            typed = self.typed.get(key)
+            if typed:
+                earlier = typed.pop(0)
+                return (
+                    f"同账户、同日、同金额 {format_money(receipt.amount)}、同通知书、同付款人的来款"
+                    f"已于 {earlier.date} 手工入账（无流水号），流水号 {receipt.serial} 即该笔，"
+                    "不重复记账 (already booked without a serial: same account, date, amount, "
+                    "notice and payer)"
                 )
             return ""
-        key = _deposit_key(receipt.bank_account, receipt.date, receipt.amount, receipt.notice_no)
         earlier = self.keys.get(key)
         if earlier is not None:
             return (
-                f"同账户、同日、同金额 {format_money(receipt.amount)}、同通知书的来款已入账 "
-                f"(already booked: same account, date, amount and notice, no serial)"
+                f"同账户、同日、同金额 {format_money(receipt.amount)}、同通知书、同付款人的来款"
+                "已入账 (already booked: same account, date, amount, notice and payer; no serial)"
             )
         return ""
 
@@ -355,7 +437,7 @@ def _deposit_entry(
     if reason:
         notice = receipt.notice_no
         narration = f"待查明来款 缴款通知书 {notice}" if notice else "待查明来款 未注明缴款通知书"
-        meta = _meta(
+        meta = entry_meta(
             relpath,
             kind=KIND_DEPOSIT,
             notice=notice,
@@ -386,7 +468,7 @@ def _deposit_entry(
             )
         )
     count = len({line.household for line in lines})
-    meta = _meta(
+    meta = entry_meta(
         relpath,
         kind=KIND_DEPOSIT,
         notice=receipt.notice_no,
@@ -421,10 +503,12 @@ def book_deposits(
 ) -> DepositReport:
     """Book receipts in one commit; a receipt already in the books is skipped and reported.
 
-    A receipt is already in the books when its `serial` is on any transaction; a receipt without
-    a serial when a deposit with the same bank account, date, amount and notice exists. Receipts
-    are taken in the order given, so a second payment of one notice in the same batch goes to
-    suspense as already paid.
+    A receipt is already in the books when its `serial` is on a transaction of the same bank
+    account, or (typed in by hand first, imported from the statement later) when a deposit
+    without a serial has its bank account, date, amount, notice and payer; a receipt without a
+    serial when any deposit with the same bank account, date, amount, notice and payer exists.
+    Payer and memo are stored masked (`xtaccounts.privacy`). Receipts are taken in the order
+    given, so a second payment of one notice in the same batch goes to suspense as already paid.
     """
     layout = require_ledger(main)
     registry = load_registry(layout.registry)
@@ -480,6 +564,7 @@ def opening_entry(
 
     Each unit's posting carries `households` metadata (id=amount, sorted by id).
     """
+    check_date(registry, date, "opening date")
     bank = resolve_bank_account(registry, bank_account)
     by_unit = _household_amounts(registry, amounts)
     relpath = LedgerLayout.txns_file(date.year, FILE_KIND)
@@ -497,7 +582,7 @@ def opening_entry(
     count = sum(len(hh) for hh in by_unit.values())
     narration = f"期初 维修资金余额转入 {bank.bank_name} ({count}户, {len(by_unit)}个单元)"
     return data.Transaction(
-        _meta(relpath, kind=KIND_OPENING),
+        entry_meta(relpath, kind=KIND_OPENING),
         date,
         "*",
         None,
@@ -597,6 +682,7 @@ def refund_entry(
     if hh is None:
         raise DepositError(f"refund: household {household!r} is not in the registry")
     amount = parse_amount(amount, "refund amount")
+    check_date(registry, date, "refund date")
     reason = _clean(reason) or ""
     if not reason:
         raise DepositError("refund: a reason is required (e.g. 房屋灭失)")
@@ -608,14 +694,14 @@ def refund_entry(
             f"on {date} is {format_money(own)} (deposits and opening less refunds; interest not "
             f"counted)"
         )
-    positions = read_positions(entries)
-    fund = positions.unit_history().balance_at(hh.unit, date)
+    positions = read_positions(entries)  # once: the unit's fund and the bank account's movements
+    fund = sum((amt for day, amt in positions.unit_movements.get(hh.unit, ()) if day <= date), ZERO)
     if amount > fund:
         raise RefundRefused(
             f"refund of {format_money(amount)} for {hh.id} refused: unit {hh.unit}'s fund on "
             f"{date} is {format_money(fund)}"
         )
-    available = lowest_balance_from(entries, bank.account, date)
+    available = _lowest_balance(positions.account_movements.get(bank.account, []), date)
     if amount > available:
         raise RefundRefused(
             f"refund of {format_money(amount)} for {hh.id} refused: bank account "
@@ -627,7 +713,7 @@ def refund_entry(
         posting(bank.account, -amount),
     ]
     return data.Transaction(
-        _meta(relpath, kind=KIND_REFUND, reason=reason),
+        entry_meta(relpath, kind=KIND_REFUND, reason=reason),
         date,
         "*",
         None,

@@ -23,7 +23,10 @@ from beancount.core import data
 
 from xtaccounts import chart
 from xtaccounts.deposits import (
+    LAST_DAY,
     Booked,
+    check_date,
+    entry_meta,
     format_rate,
     lowest_balance_from,
     parse_amount,
@@ -221,10 +224,18 @@ def _product(product: str) -> Product:
     return value
 
 
-def _meta(relpath: str, **values: object) -> dict:
-    meta = data.new_metadata(relpath, 0)
-    meta.update({k: v for k, v in values.items() if v is not None})
-    return meta
+def _maturity_date(certificate: str, value_date: dt.date, term: Product) -> dt.date:
+    """The value date plus the term; refused when it falls after `LAST_DAY`."""
+    try:
+        maturity = add_months(value_date, term.months)
+    except (ValueError, OverflowError):
+        maturity = None
+    if maturity is None or maturity > LAST_DAY:
+        raise TimeDepositError(
+            f"certificate {certificate}: placed on {value_date} for {term.value} it would mature "
+            f"after {LAST_DAY}, the last day the books can hold"
+        )
+    return maturity
 
 
 def _split(compute, *args) -> InterestSplit:
@@ -262,7 +273,9 @@ def place_entries(
     bank = _demand_bank(registry, demand_account)
     certificate = _check_certificate_no(certificate)
     principal = parse_amount(principal, "principal")
+    check_date(registry, value_date, "value date", error=TimeDepositError)
     term = _product(product)
+    maturity = _maturity_date(certificate, value_date, term)
     account = certificate_account(bank.account, certificate)
     if not bc_account.is_valid(account):
         raise TimeDepositError(f"certificate {certificate}: {account!r} is not a valid account")
@@ -323,8 +336,7 @@ def place_entries(
         )
 
     months = term.months
-    maturity = add_months(value_date, months)
-    open_meta = _meta(
+    open_meta = entry_meta(
         ACCOUNTS_FILE,
         certificate=certificate,
         demand_account=bank.account,
@@ -345,7 +357,7 @@ def place_entries(
         f"约定利率 {format_rate(agreed)}% (基准 {format_rate(base)}% {source}) 到期 {maturity}"
     )
     txn = data.Transaction(
-        _meta(relpath, kind=KIND_TD_PLACE, certificate=certificate),
+        entry_meta(relpath, kind=KIND_TD_PLACE, certificate=certificate),
         value_date,
         "*",
         bank.bank_name,
@@ -413,7 +425,7 @@ def _interest_txn(
     payee: str | None,
 ) -> data.Transaction:
     relpath = LedgerLayout.txns_file(day.year, INTEREST_FILE_KIND)
-    meta = _meta(
+    meta = entry_meta(
         relpath,
         kind=KIND_INTEREST,
         receipt=receipt_id(cert.certificate),
@@ -489,8 +501,16 @@ def maturity_entries(
     principal × agreed rate × months / 12, the base part at the base rate; a receipt that
     differs from expected by more than 0.01 is booked as received with flag ``!``.
     """
-    cert = _open_certificate(entries, certificate)
+    return _maturity_entries(registry, _open_certificate(entries, certificate), received, date)
+
+
+def _maturity_entries(
+    registry: Registry, cert: Certificate, received: Decimal, date: dt.date | None
+) -> tuple[data.Transaction, data.Close]:
+    """`maturity_entries` of a certificate found already."""
     day = date or cert.maturity
+    if date is not None:
+        check_date(registry, date, "maturity payment date", error=TimeDepositError)
     if day < cert.maturity:
         raise TimeDepositError(
             f"certificate {cert.certificate} matures on {cert.maturity}; paid back on {day} it is "
@@ -537,6 +557,7 @@ def withdrawal_entries(
     agreement's base rate. The window is value date..withdrawal day.
     """
     cert = _open_certificate(entries, certificate)
+    check_date(registry, date, "withdrawal date", error=TimeDepositError)
     if date < cert.value_date:
         raise TimeDepositError(
             f"certificate {cert.certificate}: withdrawal {date} is before its value date "
@@ -600,12 +621,10 @@ def mature(
     registry = load_registry(layout.registry)
     with LedgerWriter(layout.main) as session:
         entries = session.books().entries
-        txn, close = maturity_entries(
-            registry, entries, certificate=certificate, received=received, date=date
-        )
+        cert = _open_certificate(entries, certificate)
+        txn, close = _maturity_entries(registry, cert, received, date)
         booked: list[data.Directive] = [txn, close]
         if rollover_certificate is not None:
-            cert = find_certificate(entries, certificate)
             if txn.date != cert.maturity:
                 raise TimeDepositError(
                     f"a rollover of certificate {cert.certificate} happens on its maturity "

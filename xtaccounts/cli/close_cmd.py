@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from xtaccounts.cli.deposit_cmd import money
 from xtaccounts.cli.main import ledger_path
 from xtaccounts.cli.output import emit, format_option
 from xtaccounts.close import close_period, year_book_file
@@ -17,18 +18,18 @@ from xtaccounts.close import close_period, year_book_file
 def close_cmd(ctx: click.Context, period: str, dry_run: bool, fmt: str) -> None:
     """Close income and expenses into the unit funds, the pools and 待分配累计收益; a year also
     writes txns/<next>/carried.beancount and years/<next>.beancount (idempotent)."""
-    report = close_period(ledger_path(ctx), period, dry_run=dry_run)
+    report = close_period(ledger_path(ctx), period.strip(), dry_run=dry_run)
     plan = report.plan
     rows = [
-        {"kind": "unit", "receiver": unit, "amount": amount}
+        {"kind": "unit", "receiver": unit, "amount": money(amount)}
         for unit, amount in plan.unit_totals.items()
     ]
     rows += [
-        {"kind": "pool", "receiver": pool, "amount": amount}
+        {"kind": "pool", "receiver": pool, "amount": money(amount)}
         for pool, amount in plan.pool_totals.items()
     ]
     if plan.undistributed:
-        rows.append({"kind": "undistributed", "receiver": "", "amount": plan.undistributed})
+        rows.append({"kind": "undistributed", "receiver": "", "amount": money(plan.undistributed)})
     summary: dict = {
         "period": report.period,
         "date": report.date,

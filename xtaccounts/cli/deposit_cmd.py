@@ -1,4 +1,8 @@
-"""`deposit`: owner deposits, opening balances, refunds and time deposits."""
+"""`deposit`: owner deposits, opening balances, refunds and time deposits.
+
+A bad option value (an amount that is not a whole number of fen, a date that does not exist)
+is a library error: one line, exit 1. Every amount printed has two decimals.
+"""
 
 from __future__ import annotations
 
@@ -17,25 +21,31 @@ from xtaccounts import chart, deposits, time_deposits
 from xtaccounts.cli.main import ledger_path
 from xtaccounts.cli.output import emit, format_option
 from xtaccounts.errors import XtError
-from xtaccounts.money import MoneyError, to_money, to_rate
+from xtaccounts.money import MoneyError, format_money, to_rate
 from xtaccounts.registry.load import read_text
 from xtaccounts.registry.models import Product
 
 ENTRY_COLUMNS = ["date", "flag", "kind", "account", "amount", "unit", "detail"]
 
 
+def _option(param: click.Parameter | None, default: str) -> str:
+    return param.opts[0] if param is not None and param.opts else default
+
+
+def money(amount: Decimal) -> Decimal:
+    """An amount for output: two decimals (`format_money`), never ``-0.00``."""
+    value = Decimal(format_money(amount))
+    return abs(value) if value == 0 else value
+
+
 class MoneyType(click.ParamType):
-    """A CNY amount as text (``1234.50``, ``1,234.50``), rounded to the fen; floats never."""
+    """A CNY amount as text (``1234.50``, ``1,234.50``) in whole fen: a part of a fen is
+    refused, not rounded; floats never. The sign is checked by the command that uses it."""
 
     name = "amount"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, Decimal):
-            return value
-        try:
-            return to_money(value)
-        except MoneyError as exc:
-            self.fail(str(exc), param, ctx)
+        return deposits.parse_amount(value, _option(param, "amount"), positive=False)
 
 
 class RateType(click.ParamType):
@@ -49,7 +59,7 @@ class RateType(click.ParamType):
         try:
             return to_rate(value)
         except MoneyError as exc:
-            self.fail(str(exc), param, ctx)
+            raise XtError(f"{_option(param, 'rate')}: {exc}") from exc
 
 
 class DateType(click.ParamType):
@@ -62,8 +72,11 @@ class DateType(click.ParamType):
             return value
         try:
             return dt.date.fromisoformat(str(value).strip())
-        except ValueError:
-            self.fail(f"{value!r} is not a date (YYYY-MM-DD)", param, ctx)
+        except ValueError as exc:
+            raise XtError(
+                f"{_option(param, 'date')}: {value!r} is not a date (YYYY-MM-DD, years "
+                f"0001..9999): {exc}"
+            ) from exc
 
 
 MONEY = MoneyType()
@@ -101,7 +114,7 @@ def entry_rows(entries: Iterable[data.Directive]) -> list[dict[str, Any]]:
                         "flag": entry.flag,
                         "kind": entry.meta.get("kind", ""),
                         "account": posting.account,
-                        "amount": posting.units.number,
+                        "amount": money(posting.units.number),
                         "unit": meta.get("unit", ""),
                         "detail": meta.get("households") or meta.get("household") or "",
                     }
@@ -165,8 +178,10 @@ def _read_amounts(path: Path) -> dict[str, Decimal]:
         if household in amounts:
             raise XtError(f"{path}:{number}: household {household} is listed twice")
         try:
-            amounts[household] = to_money(row.get("amount") or "")
-        except MoneyError as exc:
+            amounts[household] = deposits.parse_amount(
+                row.get("amount") or "", "amount", positive=False
+            )
+        except XtError as exc:
             raise XtError(f"{path}:{number}: {exc}") from exc
     return amounts
 
@@ -195,7 +210,11 @@ def opening_cmd(
         entry_rows(booked.entries),
         ENTRY_COLUMNS,
         fmt,
-        {"households": len(amounts), "total": sum(amounts.values()), "dry_run": dry_run},
+        {
+            "households": len(amounts),
+            "total": money(sum(amounts.values(), Decimal(0))),
+            "dry_run": dry_run,
+        },
     )
 
 
@@ -233,7 +252,7 @@ def refund_cmd(
         entry_rows(booked.entries),
         ENTRY_COLUMNS,
         fmt,
-        {"household": household, "amount": amount, "dry_run": dry_run},
+        {"household": household, "amount": money(amount), "dry_run": dry_run},
     )
 
 
@@ -317,13 +336,14 @@ def interest_summary(entry: data.Transaction, dry_run: bool) -> dict[str, Any]:
     def part(account: str) -> Decimal:
         return -sum((p.units.number for p in entry.postings if p.account == account), Decimal(0))
 
+    base, spread = part(chart.INTEREST_BASE), part(chart.INTEREST_SPREAD)
     return {
         "receipt": meta["receipt"],
-        "received": part(chart.INTEREST_BASE) + part(chart.INTEREST_SPREAD),
-        "expected": meta["expected"],
-        "base": part(chart.INTEREST_BASE),
-        "spread": part(chart.INTEREST_SPREAD),
-        "difference": meta["difference"],
+        "received": money(base + spread),
+        "expected": money(Decimal(str(meta["expected"]))),
+        "base": money(base),
+        "spread": money(spread),
+        "difference": money(Decimal(str(meta["difference"]))),
         "flagged": entry.flag == "!",
         "flag_reason": meta.get("flag_reason", ""),
         "dry_run": dry_run,

@@ -8,10 +8,18 @@ from decimal import Decimal
 import click
 
 from xtaccounts.books import load_books
-from xtaccounts.cli.deposit_cmd import DATE, ENTRY_COLUMNS, MONEY, entry_rows, interest_summary
+from xtaccounts.cli.deposit_cmd import (
+    DATE,
+    ENTRY_COLUMNS,
+    MONEY,
+    entry_rows,
+    interest_summary,
+    money,
+)
 from xtaccounts.cli.main import ledger_path
 from xtaccounts.cli.output import emit, format_option
 from xtaccounts.demand_interest import book_settlement, settlement_terms
+from xtaccounts.deposits import format_rate
 from xtaccounts.layout import require_ledger
 from xtaccounts.registry import load_registry
 
@@ -61,7 +69,7 @@ def demand_cmd(
     summary.update(
         window_start=meta["window_start"],
         window_end=meta["window_end"],
-        balance_days=meta["balance_days"],
+        balance_days=money(Decimal(str(meta["balance_days"]))),
     )
     emit("interest demand", entry_rows([line.entry]), ENTRY_COLUMNS, fmt, summary)
 
@@ -84,8 +92,8 @@ def expected_cmd(ctx: click.Context, account: str, settlement: dt.date, fmt: str
             "start": seg.start,
             "end": seg.end,
             "days": seg.days,
-            "balance": seg.balance,
-            "balance_days": seg.balance_days,
+            "balance": money(seg.balance),
+            "balance_days": money(seg.balance_days),
         }
         for seg in terms.segments
     ]
@@ -100,14 +108,14 @@ def expected_cmd(ctx: click.Context, account: str, settlement: dt.date, fmt: str
             "window_start": terms.window_start,
             "window_end": terms.window_end,
             "days": terms.days,
-            "balance_days": terms.balance_days,
+            "balance_days": money(terms.balance_days),
             "agreement": terms.agreement,
-            "agreed_rate": terms.agreed_rate,
-            "base_rate": terms.base_rate,
+            "agreed_rate": format_rate(terms.agreed_rate),
+            "base_rate": format_rate(terms.base_rate),
             "base_source": terms.base_source,
-            "expected": split.expected,
-            "base": split.base,
-            "spread": split.spread,
+            "expected": money(split.expected),
+            "base": money(split.base),
+            "spread": money(split.spread),
         },
     )
 
