@@ -273,6 +273,25 @@ def test_spread_before_the_window_is_left_for_the_legacy_transfer(registry: Regi
         plan_legacy_transfer(registry, pos, since=day("2022-01-01"), until=day("2024-09-15"))
 
 
+def test_receipts_a_narrow_legacy_transfer_left_are_taken_by_the_next_allocation(
+    registry: Registry,
+) -> None:
+    receipts = [
+        receipt("R-2023", "2023-06-21", "2023-03-21", "2023-06-20", spread="1.00"),
+        receipt("R-2024", "2024-06-21", "2024-03-21", "2024-06-20", spread="2.00"),
+    ]
+    moves = {"C0001-B02-U1": [("2023-01-01", "100.00")]}
+    legacy = plan_legacy_transfer(
+        registry, positions_of(moves, receipts), since=day("2024-01-01"), until=day("2024-09-15")
+    )
+    assert legacy is not None and legacy.spread_receipts == ["R-2024"]
+    # Once the (narrow) legacy transfer is booked, R-2023 is not stranded: allocate takes it.
+    after = positions_of(moves, receipts)
+    after.spread_allocated["R-2024"] = "legacy-transfer"
+    plan = plan_allocation(registry, after, through=day("2024-12-31"))
+    assert plan is not None and plan.spread_receipts == ["R-2023"]
+
+
 # -- properties ---------------------------------------------------------------------------------
 
 EPOCH = day("2023-01-01")

@@ -23,13 +23,17 @@ POOL_B01 = "Equity:Undistributed-待分配累计收益:Pool-统筹账户:C0001-�
 
 # Unit C0001-B01-U1: household 101 has 1,000.00 from 2024-01-01, 102 gets 3,000.00 on 2024-07-01
 # (a deposit, closed into the fund later), 101 is refunded 200.00 on 2024-10-01.
-# Base interest of 10.00 earned 2024-01-01..2024-12-31 (366 days) is credited to the unit.
-# Household balance-days over the window:
+# Base interest of 10.00 earned 2024-01-01..2024-12-31 (366 days) is shared among the units by
+# their fund balance-days (U2 holds 500.00 all year):
+#   U1: 1,000.00 × 182 (01-01..06-30) + 4,000.00 × 92 (07-01..09-30) + 3,800.00 × 92
+#       (10-01..12-31) = 899,600.00;  U2: 500.00 × 366 = 183,000.00;  total 1,082,600.00
+#   U1 → 1000 fen × 899,600 / 1,082,600 = 830.96 → 830 (rem .96); U2 → 169.03 → 169 (rem .03);
+#   the leftover fen goes to U1: U1 8.31, U2 1.69.
+# U1's 8.31 among its households by balance-days over the same window:
 #   101: 1,000.00 × 274 days (01-01..09-30) + 800.00 × 92 days (10-01..12-31) = 347,600.00
 #   102: 3,000.00 × 184 days (07-01..12-31)                                   = 552,000.00
-# Shares of 10.00 = 1,000 fen: 101 → 1000 × 347,600 / 899,600 = 386.39 → 386 fen (rem .39),
-#                              102 → 1000 × 552,000 / 899,600 = 613.61 → 613 fen (rem .61);
-# the leftover fen goes to the larger remainder, 102: 101 gets 3.86, 102 gets 6.14.
+#   101 → 831 × 347,600 / 899,600 = 321.09 → 321 (rem .09); 102 → 509.90 → 509 (rem .90);
+#   the leftover fen goes to 102: 101 gets 3.21, 102 gets 5.10.
 EVENTS = f"""
 2024-01-01 * "期初" "期初余额"
   kind: "opening"
@@ -70,7 +74,8 @@ EVENTS = f"""
   base_receipts: "R-T1"
   spread_receipts: "R-T1"
   Equity:Undistributed-待分配累计收益  40.00 CNY
-  {U1}  -10.00 CNY
+  {U1}  -8.31 CNY
+  {U2}  -1.69 CNY
   {POOL_B01}  -30.00 CNY
 """
 
@@ -94,19 +99,19 @@ def test_household_ledger_adds_up_to_the_unit(main: Path) -> None:
     assert (h101.opening, h101.refunds, h101.interest) == (
         Decimal("1000.00"),
         Decimal("200.00"),
-        Decimal("3.86"),
+        Decimal("3.21"),
     )
-    assert (h102.deposits, h102.interest) == (Decimal("3000.00"), Decimal("6.14"))
-    assert h101.balance == Decimal("803.86") and h102.balance == Decimal("3006.14")
-    # 1,000 + 3,000 − 200 + 10 = 3,810.00: the 分户账 ties out to the unit exactly.
-    assert ledger.unit_fund == Decimal("3810.00") == ledger.total
+    assert (h102.deposits, h102.interest) == (Decimal("3000.00"), Decimal("5.10"))
+    assert h101.balance == Decimal("803.21") and h102.balance == Decimal("3005.10")
+    # 1,000 + 3,000 − 200 + 8.31 = 3,808.31: the 分户账 ties out to the unit exactly.
+    assert ledger.unit_fund == Decimal("3808.31") == ledger.total
 
 
 def test_unit_and_pool_balances(main: Path) -> None:
     fund = open_fund_books(main)
     units = {u.unit: u for u in unit_balances(fund.registry, fund.positions, dt.date(2024, 12, 31))}
-    assert units["C0001-B01-U1"].fund == Decimal("3810.00")
-    assert units["C0001-B01-U2"].fund == Decimal("500.00")
+    assert units["C0001-B01-U1"].fund == Decimal("3808.31")
+    assert units["C0001-B01-U2"].fund == Decimal("501.69")
     # Before the refund date the refund does not count.
     early = unit_balances(fund.registry, fund.positions, dt.date(2024, 9, 30))
     assert {u.unit: u.fund for u in early}["C0001-B01-U1"] == Decimal("4000.00")
@@ -127,7 +132,7 @@ def test_cli_reports(main: Path) -> None:
     assert doc["available"] == "30.00" and doc["pools"] == 17
     households = xt(main, "households", "C0001-B01-U1", "--as-of", "2024-12-31", "--format", "json")
     doc = json.loads(households.stdout)
-    assert doc["ties_out"] is True and doc["total"] == "3810.00"
+    assert doc["ties_out"] is True and doc["total"] == "3808.31"
     units = xt(main, "units", "--pool", "C0001-B01", "--as-of", "2024-12-31", "--format", "csv")
     assert units.stdout.splitlines()[0] == "unit,name,pool,households,area_m2,fund"
     assert len(units.stdout.splitlines()) == 4

@@ -183,6 +183,21 @@ class _Weights:
         return self._pools[key]
 
 
+class ReceiptShares:
+    """Each receiver's share of individual receipts, recomputed from the books (reports, audit)."""
+
+    def __init__(self, registry: Registry, positions: Positions) -> None:
+        self._weights = _Weights(registry, positions)
+
+    def of(self, receipt: InterestReceipt, part: str) -> dict[str, Decimal]:
+        """Receiver -> share of one receipt's spread (pools) or base (units)."""
+        if part == SPREAD:
+            weights = self._weights.of_pools(receipt.window_start, receipt.window_end)
+        else:
+            weights = self._weights.of_units(receipt.window_start, receipt.window_end)
+        return {s.receiver: s.amount for s in _share(receipt, part, weights).shares}
+
+
 def _check_receipts(receipts: Sequence[InterestReceipt]) -> None:
     twice = sorted(rid for rid, n in Counter(r.id for r in receipts).items() if n > 1)
     if twice:
@@ -271,7 +286,9 @@ def plan_allocation(
     """The allocation to book through `through`, or None when nothing is left to allocate.
 
     Spread: every receipt dated in [pilot.window_start, through] whose spread is not allocated
-    yet (receipts before the window belong to the legacy transfer). Base: every receipt dated
+    yet. Receipts before the window belong to the legacy transfer; once it is booked, any of
+    them it did not take (a narrower --since/--until, or a receipt booked later) are taken here,
+    so no spread received since `spread_since` is ever stranded. Base: every receipt dated
     in an interest year that has ended by `through` whose base part is not allocated yet.
     Receipts whose part is 0.00 have nothing to share and are not listed. Raises XtError if a
     receipt's window has no receiver with a positive fund balance.
@@ -279,12 +296,12 @@ def plan_allocation(
     pilot = registry.pilot
     _check_receipts(positions.receipts)
     year_end = interest_year_end_on_or_before(through, pilot.interest_year_end)
+    legacy_done = KIND_LEGACY in positions.spread_allocated.values()
+    first = pilot.spread_since if legacy_done else pilot.window_start
     spread = [
         r
         for r in positions.receipts
-        if pilot.window_start <= r.date <= through
-        and r.spread > 0
-        and r.id not in positions.spread_allocated
+        if first <= r.date <= through and r.spread > 0 and r.id not in positions.spread_allocated
     ]
     base = [
         r

@@ -14,12 +14,14 @@ from decimal import Decimal
 from beancount.core import data
 
 from xtaccounts import chart
+from xtaccounts.allocate import BASE, ReceiptShares
 from xtaccounts.allocation import NoReceivers, allocate
 from xtaccounts.balances import Movement, balance_days
 from xtaccounts.errors import XtError
 from xtaccounts.positions import (
     KIND_ALLOCATION,
     KIND_OPENING,
+    InterestReceipt,
     Positions,
     ids_of,
     parse_households,
@@ -161,6 +163,23 @@ class UnitLedger:
         return sum((h.balance for h in self.households), ZERO)
 
 
+def _households_share(
+    accounts: dict[str, HouseholdAccount], amount: Decimal, receipt: InterestReceipt, unit_id: str
+) -> dict[str, Decimal]:
+    weights = {
+        h: balance_days(a.movements, receipt.window_start, receipt.window_end)
+        for h, a in accounts.items()
+    }
+    try:
+        shares = allocate(amount, weights)
+    except NoReceivers as exc:
+        raise XtError(
+            f"receipt {receipt.id}: base interest for {unit_id} but no household of it had a "
+            f"balance over {receipt.window_start}..{receipt.window_end}"
+        ) from exc
+    return {s.receiver: s.amount for s in shares}
+
+
 def household_ledger(
     registry: Registry,
     entries: Sequence[data.Directive],
@@ -170,10 +189,10 @@ def household_ledger(
 ) -> UnitLedger:
     """The 分户账 of one unit: deposits, refunds and base interest per household.
 
-    Base interest credited to the unit is shared among its households in proportion to each
-    household's balance-days over the window of the receipts it came from (the span from the
-    earliest receipt's window start to the latest one's end), largest remainder, so the
-    households add up to the unit exactly.
+    Base interest credited to the unit by an allocation is taken receipt by receipt: the unit's
+    share of each receipt (recomputed from the books as the allocation computed it) is shared
+    among its households in proportion to their balance-days over that receipt's own window,
+    largest remainder, so the households add up to the unit exactly.
     """
     if unit_id not in registry.units:
         raise XtError(f"unknown unit {unit_id!r}")
@@ -184,6 +203,7 @@ def household_ledger(
         if h.unit == unit_id
     }
     receipts = {r.id: r for r in positions.receipts}
+    receipt_shares = ReceiptShares(registry, positions)
 
     def credit(kind: str, day: dt.date, amounts: dict[str, Decimal]) -> None:
         for household, amount in amounts.items():
@@ -211,20 +231,23 @@ def household_ledger(
                     continue
                 credit("refunds", entry.date, {str(meta["household"]): posting.units.number})
             elif posting.account == fund_account and kind == KIND_ALLOCATION:
-                windows = [receipts[r] for r in ids_of(entry.meta.get("base_receipts"))]
-                if not windows:
-                    continue
-                start = min(r.window_start for r in windows)
-                end = max(r.window_end for r in windows)
-                weights = {h: balance_days(a.movements, start, end) for h, a in accounts.items()}
-                try:
-                    shares = allocate(-posting.units.number, weights)
-                except NoReceivers as exc:
+                credited = -posting.units.number
+                for receipt_id in ids_of(entry.meta.get("base_receipts")):
+                    receipt = receipts[receipt_id]
+                    amount = receipt_shares.of(receipt, BASE).get(unit_id, ZERO)
+                    credited -= amount
+                    if amount:
+                        credit(
+                            "interest",
+                            entry.date,
+                            _households_share(accounts, amount, receipt, unit_id),
+                        )
+                if credited:
                     raise XtError(
-                        f"{entry.date}: base interest for {unit_id} but no household had a "
-                        "balance in its window"
-                    ) from exc
-                credit("interest", entry.date, {s.receiver: s.amount for s in shares})
+                        f"{entry.meta.get('filename')}:{entry.meta.get('lineno')}: the "
+                        f"allocation credits {unit_id} {-posting.units.number}, but its receipts"
+                        f" recomputed from the books give {-posting.units.number - credited}"
+                    )
     unit_fund = positions.unit_history().balance_at(unit_id, as_of) + ZERO
     return UnitLedger(
         unit=unit_id,
