@@ -136,3 +136,25 @@ def test_missing_ledger_is_a_one_line_error(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert proc.stderr.startswith("Error:") and "no ledger here" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_demo_build_keeps_books_changed_since_they_were_built(demo_copy: Path) -> None:
+    out = demo_copy.parent
+    registry = out / "registry" / "communities.csv"
+    registry.write_text(registry.read_text("utf-8") + "C0009,新建小区,雨湖区,否,,是\n", "utf-8")
+    before = snapshot(out)
+    refused = run("demo", "build", "--out", str(out))
+    assert refused.returncode == 1
+    assert "registry/communities.csv" in refused.stderr and "--force" in refused.stderr
+    assert snapshot(out) == before
+    dry = run("demo", "build", "--out", str(out), "--force", "--dry-run", check=True)
+    assert "nothing written" in dry.stdout and snapshot(out) == before
+    run("demo", "build", "--out", str(out), "--force", check=True)
+    assert "C0009" not in registry.read_text("utf-8")
+
+
+def test_the_committed_demo_ledger_is_a_fresh_build(demo_books: Path) -> None:
+    repo_ledger = Path(__file__).resolve().parents[1] / "ledger"
+    assert snapshot(repo_ledger) == snapshot(demo_books.parent), (
+        "ledger/ is stale: run `xtaccounts demo build --out ledger --force` and commit it"
+    )

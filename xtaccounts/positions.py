@@ -22,6 +22,7 @@ from beancount.core import data
 
 from xtaccounts import chart
 from xtaccounts.balances import BalanceHistory
+from xtaccounts.errors import XtError
 from xtaccounts.money import format_money
 
 # Transaction kinds (the `kind:` metadata of transactions the project writes).
@@ -66,8 +67,14 @@ def parse_households(text: object) -> dict[str, Decimal]:
     """The `households:` metadata back into {household id: amount}."""
     result: dict[str, Decimal] = {}
     for part in str(text or "").split():
-        household, _, amount = part.partition("=")
-        result[household] = result.get(household, Decimal("0.00")) + Decimal(amount)
+        household, sep, amount = part.partition("=")
+        try:
+            value = Decimal(amount)
+        except ArithmeticError:
+            value = None
+        if not sep or not household or value is None or not value.is_finite():
+            raise XtError(f"households metadata {text!r}: {part!r} is not id=amount")
+        result[household] = result.get(household, Decimal("0.00")) + value
     return result
 
 

@@ -35,11 +35,17 @@ def demo_group() -> None:
     show_default=True,
     help="Directory to build the demo books in.",
 )
-@click.option("--force", is_flag=True, help="Replace books there even if they are not the demo's.")
-def demo_build_cmd(out: Path, force: bool) -> None:
-    """Build the demo books (a small invented Xiangtan) with the project's own commands."""
-    main = build_demo(out, force=force)
-    click.echo(f"demo books at {main}")
+@click.option(
+    "--force", is_flag=True, help="Replace books there even if they were changed since built."
+)
+@click.option("--dry-run", is_flag=True, help="Build and compare, write nothing.")
+def demo_build_cmd(out: Path, force: bool, dry_run: bool) -> None:
+    """Build the demo books (a small invented Xiangtan) with the project's own commands.
+
+    Books already at --out are replaced only when they are an unchanged earlier build.
+    """
+    main = build_demo(out, force=force, dry_run=dry_run)
+    click.echo(f"demo books at {main}" + (" (dry run: nothing written)" if dry_run else ""))
 
 
 COMMANDS = (init_cmd, demo_group)
