@@ -138,6 +138,8 @@ INSURERS_TOML = """\
 [[insurer]]
 id = "INS01"
 name = "湘潭某财产保险股份有限公司"
+account_no = "43001510061052500999"
+bank_name = "中国建设银行湘潭岳塘支行"
 
 [[tender]]
 id = "T2024-01"

@@ -49,6 +49,8 @@ def _register() -> None:
         allocate_cmd,
         close_cmd,
         deposit_cmd,
+        import_cmd,
+        insurance_cmd,
         interest_cmd,
         ledger_cmd,
         pool_cmd,
@@ -66,6 +68,8 @@ def _register() -> None:
         pool_cmd,
         close_cmd,
         reports_cmd,
+        import_cmd,
+        insurance_cmd,
     )
     for module in modules:
         for command in module.COMMANDS:

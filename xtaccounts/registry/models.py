@@ -230,6 +230,8 @@ class PaymentNotice(Row):
 class Insurer(Row):
     id: Ident
     name: str
+    account_no: BankAccountNo | None = None  # where premiums are paid (matched on statements)
+    bank_name: str | None = None
 
 
 class PremiumBand(Row):
