@@ -1,0 +1,150 @@
+"""The beangulp importer of every bank statement the reader knows, for the registry's accounts.
+
+One `StatementImporter` serves all banks: the layout is told by the reader's profiles
+(`importers.statement.identify`), the account by the statement's own 账号 matched against the
+registry (never by the file name). `extract` classifies the lines against the existing entries
+exactly as the one-step ``xtaccounts import`` does, and `deduplicate` matches on the line's serial
+key (bank account + ``serial``), never on beangulp's fuzzy comparator, which takes different
+owners' deposits of similar amounts for duplicates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import beangulp
+from beancount.core import data
+from beangulp import extract as bg_extract
+from beangulp import identify as bg_identify
+
+from importers.classify import ImportPlan, classify, statement_bank_account
+from importers.statement import Statement, identify, read_statement
+from xtaccounts import chart
+from xtaccounts.books import load_books
+from xtaccounts.layout import LedgerLayout, require_ledger
+from xtaccounts.registry import Registry, load_registry
+from xtaccounts.statement_import import archive_name
+
+__all__ = ["LARGE_FILE_THRESHOLD", "StatementImporter", "raise_size_threshold"]
+
+# beangulp skips files over 8 MiB without a word; a year of a busy account is larger.
+LARGE_FILE_THRESHOLD = 4 * 1024**3
+
+
+def raise_size_threshold() -> None:
+    """Let beangulp's commands take statements up to 4 GiB (it skips files over 8 MiB)."""
+    bg_identify.FILE_TOO_LARGE_THRESHOLD = max(
+        bg_identify.FILE_TOO_LARGE_THRESHOLD, LARGE_FILE_THRESHOLD
+    )
+
+
+raise_size_threshold()
+
+
+class StatementImporter(beangulp.Importer):
+    """Bank statements of the accounts in the registry of one ledger.
+
+    `ledger` is the top-level ledger file (its registry/ gives the accounts; its books are what
+    `extract` classifies against when beangulp passes no existing entries); `registry` may name
+    another registry directory.
+    """
+
+    def __init__(
+        self, ledger: str | os.PathLike[str], *, registry: str | os.PathLike[str] | None = None
+    ):
+        self.layout = LedgerLayout(Path(ledger))
+        self.registry_dir = Path(registry) if registry is not None else self.layout.registry
+        self._registry: Registry | None = None
+        self._statements: dict[str, tuple[tuple[int, int], Statement]] = {}
+        self._books: list[data.Directive] | None = None
+
+    @property
+    def name(self) -> str:
+        return "xtaccounts.statement"
+
+    @property
+    def registry(self) -> Registry:
+        if self._registry is None:
+            self._registry = load_registry(self.registry_dir)
+        return self._registry
+
+    def statement(self, filepath: str) -> Statement:
+        """The statement read from `filepath` (read once per file version)."""
+        stat = os.stat(filepath)
+        key = (stat.st_mtime_ns, stat.st_size)
+        cached = self._statements.get(filepath)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        statement = read_statement(Path(filepath))
+        self._statements[filepath] = (key, statement)
+        return statement
+
+    def identify(self, filepath: str) -> bool:
+        """A file a profile recognises; its account is checked by `account` and `extract`
+        (an unknown account is an error to report, not a file to pass over)."""
+        try:
+            return identify(Path(filepath)) is not None
+        except OSError:
+            return False
+
+    def account(self, filepath: str) -> data.Account:
+        """The registry account of the statement's 账号 (StatementError when unknown)."""
+        return statement_bank_account(self.registry, self.statement(filepath)).account
+
+    def date(self, filepath: str) -> dt.date | None:
+        statement = self.statement(filepath)
+        days = [line.date for line in statement.lines]
+        return statement.period_end or (max(days) if days else None)
+
+    def filename(self, filepath: str) -> str | None:
+        """``ICBC-8821-20240321-20240620.xls``: bank, account tail, period (beangulp adds the
+        date in front)."""
+        statement = self.statement(filepath)
+        bank = statement_bank_account(self.registry, statement)
+        return archive_name(statement, bank, filepath).split(".", 1)[1]
+
+    def plan(self, filepath: str, existing: data.Entries) -> ImportPlan:
+        """The classification of the statement against `existing` (the ledger's books when
+        beangulp gives none)."""
+        if not existing:
+            if self._books is None:
+                self._books = load_books(require_ledger(self.layout.main).main).entries
+            existing = self._books
+        return classify(self.registry, existing, self.statement(filepath))
+
+    def extract(self, filepath: str, existing: data.Entries) -> data.Entries:
+        return list(self.plan(filepath, existing).entries)
+
+    def sort(self, entries: data.Entries, reverse: bool = False) -> None:
+        """Keep the statement's order (each day's lines, then its closing balance)."""
+        if reverse:
+            entries.reverse()
+
+    def deduplicate(self, entries: data.Entries, existing: data.Entries) -> None:
+        """Mark an entry whose serial (on the same bank account) or whose balance assertion
+        (same account and date) is already in `existing`; nothing fuzzy."""
+        serials: dict[tuple[str, str], data.Directive] = {}
+        balances: dict[tuple[str, dt.date], data.Directive] = {}
+        for entry in existing:
+            if isinstance(entry, data.Transaction) and entry.meta.get("serial"):
+                for key in _serial_keys(entry):
+                    serials.setdefault(key, entry)
+            elif isinstance(entry, data.Balance):
+                balances.setdefault((entry.account, entry.date), entry)
+        for entry in entries:
+            if isinstance(entry, data.Transaction) and entry.meta.get("serial"):
+                found = next((serials[k] for k in _serial_keys(entry) if k in serials), None)
+            elif isinstance(entry, data.Balance):
+                found = balances.get((entry.account, entry.date))
+            else:
+                found = None
+            if found is not None:
+                entry.meta[bg_extract.DUPLICATE] = found
+
+
+def _serial_keys(entry: data.Transaction) -> list[tuple[str, str]]:
+    """(bank account, serial) of a transaction: a serial is the bank's, per account."""
+    serial = str(entry.meta["serial"])
+    return [(p.account, serial) for p in entry.postings if p.account.startswith(chart.BANK + ":")]
