@@ -1,5 +1,534 @@
-"""Placeholder: filled in by its issue."""
+"""`application`, `premium`, `policies`, `coverage`: elevator maintenance insurance.
+
+Thin commands over `xtaccounts.insurance`. A refusal is printed one line per unmet condition
+(with its figures) and exits 1; nothing is written then. Every writing command has --dry-run.
+"""
 
 from __future__ import annotations
 
-COMMANDS: tuple = ()
+import datetime as dt
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import click
+
+from xtaccounts.cli.deposit_cmd import DATE, MONEY, dry_run_option
+from xtaccounts.cli.main import ledger_path
+from xtaccounts.cli.output import emit, format_option, plain, render_table
+from xtaccounts.errors import XtError
+from xtaccounts.fundbooks import open_fund_books
+from xtaccounts.insurance import (
+    application_statuses,
+    buy_premium,
+    cancel_policy,
+    coverage,
+    file_application,
+    parse_inspection,
+    policy_rows,
+    post_notice,
+    read_vote_file,
+    record_objection,
+    record_vote,
+    renew_policy,
+)
+from xtaccounts.insurance.premiums import PremiumBooked
+from xtaccounts.insurance.status import application_status, state_as_of
+
+as_of_option = click.option(
+    "--as-of", "as_of", type=DATE, default=None, help="On this day (default: today)."
+)
+
+
+def _today(value: dt.date | None) -> dt.date:
+    return value or dt.date.today()
+
+
+def _written(result) -> list[str]:
+    if result is None:
+        return []
+    return [str(path) for path in result.files]
+
+
+def _split(values: tuple[str, ...]) -> list[str]:
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+# -- application ----------------------------------------------------------------------------
+
+
+@click.group("application")
+def application_group() -> None:
+    """Applications to pay a premium from a pool: file, notice, object, vote, list, show."""
+
+
+@application_group.command("file")
+@click.option("--date", "day", type=DATE, required=True, help="Filing day.")
+@click.option(
+    "--elevator",
+    "elevators",
+    multiple=True,
+    required=True,
+    help="Elevator code(s) (repeat or comma-separate).",
+)
+@click.option("--pool", default=None, help="The pool that pays (default: the elevators' pool).")
+@click.option("--households", "households", multiple=True, help="Applicant households (3 or more).")
+@click.option("--committee", is_flag=True, help="The community's owners' committee applies.")
+@click.option("--property-company", default=None, help="The entrusted property company applies.")
+@click.option("--insurer", required=True, help="Insurer id (insurers.toml).")
+@click.option("--premium", type=MONEY, default=None, help="Stated annual premium (checked).")
+@click.option("--cover-start", type=DATE, required=True, help="First day of cover asked for.")
+@click.option("--cover-end", type=DATE, default=None, help="Last day (default: one year).")
+@click.option(
+    "--inspection",
+    "inspections",
+    multiple=True,
+    help="An inspection report with the application: CODE=YYYY-MM-DD[:passed|failed].",
+)
+@click.option("--id", "app_id", default=None, help="Application id (default: APP-<year>-<n>).")
+@dry_run_option
+@format_option
+@click.pass_context
+def file_cmd(
+    ctx: click.Context,
+    day: dt.date,
+    elevators: tuple[str, ...],
+    pool: str | None,
+    households: tuple[str, ...],
+    committee: bool,
+    property_company: str | None,
+    insurer: str,
+    premium: Decimal | None,
+    cover_start: dt.date,
+    cover_end: dt.date | None,
+    inspections: tuple[str, ...],
+    app_id: str | None,
+    dry_run: bool,
+    fmt: str,
+) -> None:
+    """File an application (DOMAIN.md §3.3): 3+ households, the committee or its company."""
+    kinds = [bool(households), committee, property_company is not None]
+    if sum(kinds) != 1:
+        raise XtError(
+            "name the applicants: --households H1,H2,H3, --committee or --property-company"
+        )
+    if households:
+        kind, applicants = "households", _split(households)
+    elif committee:
+        kind, applicants = "committee", []
+    else:
+        kind, applicants = "property_company", [property_company or ""]
+    recorded = file_application(
+        ledger_path(ctx),
+        filed=day,
+        elevators=_split(elevators),
+        applicant_kind=kind,
+        applicants=applicants,
+        insurer=insurer,
+        cover_start=cover_start,
+        cover_end=cover_end,
+        pool=pool,
+        premium=premium,
+        inspections=[parse_inspection(text) for text in inspections],
+        app_id=app_id,
+        dry_run=dry_run,
+    )
+    meta = recorded.entries[0].meta
+    rows = [
+        {"elevator": code, "premium": Decimal(amount)}
+        for code, _, amount in (p.partition("=") for p in meta["premiums"].split())
+    ]
+    emit(
+        "application file",
+        rows,
+        ["elevator", "premium"],
+        fmt,
+        {
+            "application": recorded.detail["id"],
+            "pool": meta["pool"],
+            "applicants": meta["applicant_name"],
+            "insurer": meta["insurer"],
+            "tender": meta["tender"],
+            "premium": meta["premium"],
+            "cover": f"{meta['cover_start']}..{meta['cover_end']}",
+            "dry_run": dry_run,
+            "files": _written(recorded.result),
+        },
+    )
+
+
+@application_group.command("notice")
+@click.argument("app")
+@click.option("--start", type=DATE, required=True, help="First notice day (7 days: D..D+6).")
+@dry_run_option
+@format_option
+@click.pass_context
+def notice_cmd(ctx: click.Context, app: str, start: dt.date, dry_run: bool, fmt: str) -> None:
+    """Post the public notice (公示) and render it as HTML and PDF under documents/notices/."""
+    recorded = post_notice(ledger_path(ctx), app, start, dry_run=dry_run)
+    content = recorded.detail["content"]
+    emit(
+        "application notice",
+        [{"document": doc} for doc in recorded.documents],
+        ["document"],
+        fmt,
+        {
+            "application": app,
+            "notice": f"{content.notice_start}..{content.notice_end}",
+            "purchase_from": content.purchase_from,
+            "pool": content.pool,
+            "pool_balance": content.pool_balance,
+            "balance_date": content.balance_date,
+            "premium": content.premium,
+            "dry_run": dry_run,
+            "files": _written(recorded.result),
+        },
+    )
+
+
+@application_group.command("object")
+@click.argument("app")
+@click.option("--date", "day", type=DATE, required=True, help="Day the objection was received.")
+@click.option("--household", required=True, help="The objecting household (of the pool).")
+@click.option("--reason", required=True, help="The objection's reason, as written.")
+@dry_run_option
+@format_option
+@click.pass_context
+def object_cmd(
+    ctx: click.Context, app: str, day: dt.date, household: str, reason: str, dry_run: bool, fmt: str
+) -> None:
+    """Record a written objection (on a notice day): the application goes to the owners' vote."""
+    recorded = record_objection(ledger_path(ctx), app, day, household, reason, dry_run=dry_run)
+    meta = recorded.entries[0].meta
+    emit(
+        "application object",
+        [],
+        [],
+        fmt,
+        {
+            "application": app,
+            "date": day,
+            "household": household,
+            "reason": meta["reason"],
+            "next": "the owners' vote (application vote)",
+            "dry_run": dry_run,
+            "files": _written(recorded.result),
+        },
+    )
+
+
+@application_group.command("vote")
+@click.argument("app")
+@click.option("--date", "day", type=DATE, required=True, help="Day of the vote.")
+@click.option(
+    "--votes",
+    "votes_file",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    required=True,
+    help="CSV household,choice (for/against/abstain or 同意/反对/弃权).",
+)
+@dry_run_option
+@format_option
+@click.pass_context
+def vote_cmd(
+    ctx: click.Context, app: str, day: dt.date, votes_file: Path, dry_run: bool, fmt: str
+) -> None:
+    """Record the owners' vote after an objection; outcome by Civil Code art. 278."""
+    votes = read_vote_file(votes_file)
+    recorded = record_vote(ledger_path(ctx), app, day, votes, dry_run=dry_run)
+    t = recorded.detail["tally"]
+    rows = [
+        {"choice": "for", "households": t.households_for, "area_m2": t.area_for},
+        {"choice": "against", "households": t.households_against, "area_m2": t.area_against},
+        {"choice": "abstain", "households": t.households_abstain, "area_m2": t.area_abstain},
+        {"choice": "took part", "households": t.households_voted, "area_m2": t.area_voted},
+        {"choice": "all of the pool", "households": t.households_total, "area_m2": t.area_total},
+    ]
+    emit(
+        "application vote",
+        rows,
+        ["choice", "households", "area_m2"],
+        fmt,
+        {
+            "application": app,
+            "date": day,
+            "quorum": "met" if t.quorum else "not met",
+            "outcome": "passed" if t.passed else "failed",
+            "count": t.explain(),
+            "document": recorded.documents[0],
+            "dry_run": dry_run,
+            "files": _written(recorded.result),
+        },
+    )
+
+
+@application_group.command("list")
+@as_of_option
+@format_option
+@click.pass_context
+def list_cmd(ctx: click.Context, as_of: dt.date | None, fmt: str) -> None:
+    """Every application and where it stands on --as-of."""
+    fund = open_fund_books(ledger_path(ctx))
+    day = _today(as_of)
+    statuses = application_statuses(fund.registry, fund.books.entries, day)
+    rows = [
+        {
+            "application": s.application.id,
+            "filed": s.application.filed,
+            "pool": s.application.pool,
+            "elevators": len(s.application.elevators),
+            "premium": s.application.premium,
+            "stage": s.stage,
+            "detail": s.detail,
+        }
+        for s in statuses
+    ]
+    columns = ["application", "filed", "pool", "elevators", "premium", "stage", "detail"]
+    emit("application list", rows, columns, fmt, {"as_of": day, "applications": len(rows)})
+
+
+@application_group.command("show")
+@click.argument("app")
+@as_of_option
+@format_option
+@click.pass_context
+def show_cmd(ctx: click.Context, app: str, as_of: dt.date | None, fmt: str) -> None:
+    """One application: its records and, if not bought, what a purchase would still miss."""
+    fund = open_fund_books(ledger_path(ctx))
+    day = _today(as_of)
+    state = state_as_of(fund.registry, fund.books.entries, day)
+    status = application_status(state, app, day)
+    a = status.application
+    book = state.book
+    rows = [{"date": a.filed, "record": "application", "detail": a.applicant_name}]
+    notice = book.notice(app)
+    if notice:
+        rows.append(
+            {"date": notice.start, "record": "notice", "detail": f"{notice.start}..{notice.end}"}
+        )
+    for o in book.objections.get(app, []):
+        rows.append({"date": o.date, "record": "objection", "detail": f"{o.household}: {o.reason}"})
+    for v in book.votes.get(app, []):
+        rows.append(
+            {"date": v.date, "record": "vote", "detail": "passed" if v.passed else "failed"}
+        )
+    for p in book.policies_of(app):
+        rows.append(
+            {
+                "date": p.bought,
+                "record": "policy",
+                "detail": f"{p.id} {p.premium} {p.cover_start}..{p.cover_end}",
+            }
+        )
+        c = book.cancellations.get(p.id)
+        if c:
+            rows.append(
+                {"date": c.date, "record": "cancellation", "detail": f"{c.reason} ({c.refund})"}
+            )
+    rows += [{"date": day, "record": "unmet", "detail": str(r)} for r in status.reasons]
+    emit(
+        "application show",
+        rows,
+        ["date", "record", "detail"],
+        fmt,
+        {
+            "application": a.id,
+            "as_of": day,
+            "pool": a.pool,
+            "elevators": ",".join(a.elevators),
+            "premium": a.premium,
+            "cover": f"{a.cover_start}..{a.cover_end}",
+            "stage": status.stage,
+            "detail": status.detail,
+        },
+    )
+
+
+# -- premium --------------------------------------------------------------------------------
+
+
+@click.group("premium")
+def premium_group() -> None:
+    """Premiums from a pool: buy, renew, cancel."""
+
+
+def _emit_premium(command: str, booked: PremiumBooked, fmt: str, dry_run: bool) -> None:
+    rows = [{"elevator": code, "amount": amount} for code, amount in booked.amounts.items()]
+    emit(
+        command,
+        rows,
+        ["elevator", "amount"],
+        fmt,
+        {
+            "policy": booked.policy_id,
+            "application": booked.application,
+            "date": booked.day,
+            "pool": booked.pool,
+            "total": booked.total,
+            "pool_before": booked.pool_before,
+            "pool_after": booked.pool_after,
+            "cover": f"{booked.cover_start}..{booked.cover_end}",
+            "dry_run": dry_run,
+            "files": _written(booked.result),
+        },
+    )
+
+
+@premium_group.command("buy")
+@click.argument("app")
+@click.option("--date", "day", type=DATE, required=True, help="Purchase day.")
+@click.option("--policy-no", default=None, help="The insurer's policy number.")
+@dry_run_option
+@format_option
+@click.pass_context
+def buy_cmd(
+    ctx: click.Context, app: str, day: dt.date, policy_no: str | None, dry_run: bool, fmt: str
+) -> None:
+    """Pay one year's premium for APP from its pool, if every condition holds on --date."""
+    booked = buy_premium(ledger_path(ctx), app, day, policy_no=policy_no, dry_run=dry_run)
+    _emit_premium("premium buy", booked, fmt, dry_run)
+
+
+@premium_group.command("renew")
+@click.argument("policy")
+@click.option("--date", "day", type=DATE, required=True, help="Renewal day.")
+@click.option("--policy-no", default=None, help="The insurer's policy number.")
+@dry_run_option
+@format_option
+@click.pass_context
+def renew_cmd(
+    ctx: click.Context, policy: str, day: dt.date, policy_no: str | None, dry_run: bool, fmt: str
+) -> None:
+    """Buy the next year of POLICY's cover (within the period applied for)."""
+    booked = renew_policy(ledger_path(ctx), policy, day, policy_no=policy_no, dry_run=dry_run)
+    _emit_premium("premium renew", booked, fmt, dry_run)
+
+
+@premium_group.command("cancel")
+@click.argument("policy")
+@click.option("--date", "day", type=DATE, required=True, help="Last day of cover.")
+@click.option("--reason", required=True, help="Why the policy is cancelled.")
+@dry_run_option
+@format_option
+@click.pass_context
+def cancel_cmd(
+    ctx: click.Context, policy: str, day: dt.date, reason: str, dry_run: bool, fmt: str
+) -> None:
+    """Cancel POLICY; the unearned premium (pro rata by days) goes back into the pool."""
+    booked = cancel_policy(ledger_path(ctx), policy, day, reason, dry_run=dry_run)
+    _emit_premium("premium cancel", booked, fmt, dry_run)
+
+
+# -- reports --------------------------------------------------------------------------------
+
+_DAYS = re.compile(r"^\s*(\d+)\s*d?\s*$", re.IGNORECASE)
+
+
+class DaysType(click.ParamType):
+    name = "days"
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        if isinstance(value, int):
+            return value
+        match = _DAYS.match(str(value))
+        if not match:
+            raise XtError(f"--expiring-within: {value!r} is not a number of days (e.g. 60d)")
+        return int(match.group(1))
+
+
+@click.command("policies")
+@click.option(
+    "--expiring-within",
+    type=DaysType(),
+    default=None,
+    help="Only those ending within N days (60d).",
+)
+@as_of_option
+@format_option
+@click.pass_context
+def policies_cmd(
+    ctx: click.Context, expiring_within: int | None, as_of: dt.date | None, fmt: str
+) -> None:
+    """Every policy and its standing on --as-of."""
+    fund = open_fund_books(ledger_path(ctx))
+    day = _today(as_of)
+    rows = [vars(r) for r in policy_rows(fund.registry, fund.books.entries, day, expiring_within)]
+    columns = [
+        "policy",
+        "application",
+        "pool",
+        "elevators",
+        "bought",
+        "cover_start",
+        "cover_end",
+        "premium",
+        "status",
+        "days_left",
+        "renewed_by",
+    ]
+    extra = {"as_of": day, "policies": len(rows)}
+    if expiring_within is not None:
+        extra["expiring_within_days"] = expiring_within
+    emit("policies", rows, columns, fmt, extra)
+
+
+@click.command("coverage")
+@as_of_option
+@click.option("--by", type=click.Choice(["district", "community"]), default=None, help="Group.")
+@format_option
+@click.pass_context
+def coverage_cmd(ctx: click.Context, as_of: dt.date | None, by: str | None, fmt: str) -> None:
+    """The coverage KPI (DOMAIN.md §3.8) against the targets, with the elevators behind it."""
+    fund = open_fund_books(ledger_path(ctx))
+    day = _today(as_of)
+    result = coverage(fund.registry, fund.books.entries, day)
+    elevators = [vars(e) for e in result.elevators]
+    elevator_columns = ["elevator", "place", "application", "status", "policy", "detail"]
+    targets = [
+        {
+            "date": t.date,
+            "target_percent": t.target,
+            "eligible": t.eligible,
+            "insured": t.insured,
+            "percent": t.percent,
+            "met": t.met,
+        }
+        for t in result.targets
+    ]
+    extra = {
+        "as_of": day,
+        "eligible": result.eligible,
+        "insured": result.insured,
+        "percent": result.percent,
+        "targets": targets,
+    }
+    if by:
+        rows = result.groups(by)
+        columns = list(rows[0]) if rows else [by]
+    else:
+        rows, columns = elevators, elevator_columns
+    if fmt == "json":
+        if by:
+            extra["elevators"] = elevators
+        emit("coverage", rows, columns, fmt, extra)
+        return
+    if fmt == "csv":
+        emit("coverage", rows, columns, fmt)
+        return
+    for key in ("as_of", "eligible", "insured", "percent"):
+        click.echo(f"{key}: {plain(extra[key]) if extra[key] is not None else 'n/a'}")
+    for t in targets:
+        met = {True: "met", False: "NOT met", None: "n/a (no eligible elevator)"}[t["met"]]
+        shown = f"{t['percent']}%" if t["percent"] is not None else "n/a"
+        click.echo(
+            f"target {t['date']}: ≥ {t['target_percent']}% — {t['insured']}/{t['eligible']} = "
+            f"{shown}: {met}"
+        )
+    if rows:
+        click.echo(render_table(rows, columns))
+    if by and elevators:
+        click.echo()
+        click.echo(render_table(elevators, elevator_columns))
+
+
+COMMANDS = (application_group, premium_group, policies_cmd, coverage_cmd)

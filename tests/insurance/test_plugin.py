@@ -1,0 +1,210 @@
+"""The load-time plugin: bean-check, Fava and the writer see records that break the rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import snapshot
+from tests.insurance.conftest import EA, EC, ED
+from xtaccounts import chart
+from xtaccounts.books import load_books
+from xtaccounts.writer import LedgerWriter, WriteRefused
+
+CLEARING = f"{chart.PREMIUM_CLEARING}:INS01-某财产保险股份有限公司"
+APPLICANTS = "C0001-B02-U1-101,C0001-B02-U1-102,C0001-B02-U2-101"
+
+
+def application(
+    app: str = "APP-2025-001",
+    *,
+    pool: str = "C0001-B02",
+    elevators: str = f"{EC},{ED}",
+    applicants: str = APPLICANTS,
+    cover: tuple[str, str] = ("2025-03-08", "2026-03-07"),
+) -> str:
+    return f"""
+2025-02-20 custom "xt-application" "{app}"
+  pool: "{pool}"
+  elevators: "{elevators}"
+  applicant_kind: "households"
+  applicants: "{applicants}"
+  insurer: "INS01"
+  tender: "T1"
+  premium: "6400.00"
+  premiums: "{EC}=3200.00 {ED}=3200.00"
+  cover_start: "{cover[0]}"
+  cover_end: "{cover[1]}"
+"""
+
+
+def notice(app: str = "APP-2025-001", start: str = "2025-03-01") -> str:
+    end, buy = {"2025-03-01": ("2025-03-07", "2025-03-08")}[start]
+    return f"""
+{start} custom "xt-notice" "{app}"
+  notice_end: "{end}"
+  purchase_from: "{buy}"
+"""
+
+
+def policy(
+    day: str,
+    app: str = "APP-2025-001",
+    *,
+    policy_id: str | None = None,
+    elevators: tuple[str, ...] = (EC, ED),
+    cover: tuple[str, str] = ("2025-03-08", "2026-03-07"),
+    booked: str = "3200.00",
+) -> str:
+    policy_id = policy_id or f"{app}-P1"
+    premium = f"{3200 * len(elevators)}.00"
+    postings = "".join(
+        f"""  {chart.PREMIUM_EXPENSE}  {booked} CNY
+    pool: "C0001-B02"
+    application: "{app}"
+    elevator: "{code}"
+    policy: "{policy_id}"
+"""
+        for code in elevators
+    )
+    total = f"{float(booked) * len(elevators):.2f}"
+    return f"""
+{day} custom "xt-policy" "{policy_id}"
+  application: "{app}"
+  pool: "C0001-B02"
+  elevators: "{",".join(elevators)}"
+  insurer: "INS01"
+  premium: "{premium}"
+  premiums: "{" ".join(f"{c}=3200.00" for c in elevators)}"
+  cover_start: "{cover[0]}"
+  cover_end: "{cover[1]}"
+
+{day} * "保险费" ^{app}
+  kind: "premium"
+  application: "{app}"
+  policy: "{policy_id}"
+{postings}  {CLEARING}  -{total} CNY
+"""
+
+
+def objection(day: str, household: str = "C0001-B02-U1-201") -> str:
+    return f"""
+{day} custom "xt-objection" "APP-2025-001"
+  household: "{household}"
+  reason: "反对"
+"""
+
+
+def vote(day: str, passed: bool) -> str:
+    return f"""
+{day} custom "xt-vote" "APP-2025-001"
+  outcome: "{"passed" if passed else "failed"}"
+  quorum: "met"
+  households_total: "6"
+  area_total: "600.00"
+  households_voted: "6"
+  area_voted: "600.00"
+  households_for: "{6 if passed else 2}"
+  area_for: "{"600.00" if passed else "200.00"}"
+"""
+
+
+def plugin_errors(books: Path, text: str) -> list[str]:
+    path = books.parent / "txns" / "2025" / "insurance.beancount"
+    loaded = load_books(books, {path: text})
+    return [e.message for e in loaded.errors]
+
+
+def test_clean_records_pass(books: Path) -> None:
+    text = application() + notice() + objection("2025-03-03") + vote("2025-03-05", True)
+    assert plugin_errors(books, text + policy("2025-03-08")) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            application(elevators=f"{EC},99999999999999999999"),
+            "unknown elevator 99999999999999999999",
+        ),
+        (
+            application(elevators=f"{EC},{EA}"),
+            f"elevator {EA} is of pool C0001-B01-U1, not C0001-B02",
+        ),
+        (application(pool="C0009-B01"), "unknown pool C0009-B01"),
+        (
+            application(applicants="C0001-B01-U1-101,C0001-B01-U1-102,C0001-B01-U1-201"),
+            "C0001-B01-U1-101 is of 金泉小区 1栋 1单元, not of the building C0001-B02",
+        ),
+        (application(applicants="C0001-B02-U1-101,C0001-B02-U1-102"), "2 distinct household(s)"),
+        (application(cover=("2025-03-08", "2026-03-08")), "is not whole years"),
+        (application() + notice() + vote("2025-03-05", True), "before any objection"),
+        (application() + notice() + objection("2025-03-08"), "outside its notice"),
+        (application() + notice() + objection("2025-03-03", "C0001-B01-U1-101"), "not a household"),
+        (
+            application() + notice() + policy("2025-03-07"),
+            "bought on 2025-03-07, before the notice of APP-2025-001 ended",
+        ),
+        (application() + policy("2025-03-08"), "without a notice"),
+        (
+            application() + notice() + objection("2025-03-07") + policy("2025-03-08"),
+            "after a written objection (2025-03-07) without a passed owners' vote",
+        ),
+        (
+            application()
+            + notice()
+            + objection("2025-03-03")
+            + vote("2025-03-05", False)
+            + policy("2025-03-08"),
+            "without a passed owners' vote",
+        ),
+        (
+            application() + notice() + policy("2025-03-08", booked="3000.00"),
+            "premium 6400.00, its premium transaction books 6000.00",
+        ),
+        (policy("2025-03-08"), "refers to unknown application APP-2025-001"),
+    ],
+)
+def test_broken_rules_are_reported(books: Path, text: str, message: str) -> None:
+    errors = plugin_errors(books, text)
+    assert any(message in e for e in errors), errors
+
+
+def test_an_elevator_insured_twice_for_overlapping_days(books: Path) -> None:
+    second = application("APP-2025-002", elevators=EC).replace(
+        f'"{EC}=3200.00 {ED}=3200.00"', f'"{EC}=3200.00"'
+    )
+    second_notice = notice("APP-2025-002")
+    text = (
+        application()
+        + notice()
+        + policy("2025-03-08")
+        + second
+        + second_notice
+        + policy(
+            "2025-03-09",
+            "APP-2025-002",
+            elevators=(EC,),
+            cover=("2026-03-07", "2027-03-06"),
+        )
+    )
+    errors = plugin_errors(books, text)
+    assert any(f"elevator {EC} insured twice" in e for e in errors), errors
+    # The day after the first policy ends, the second may start.
+    text = text.replace(
+        '"2026-03-07"\n  cover_end: "2027-03-06"', '"2026-03-08"\n  cover_end: "2027-03-07"'
+    )
+    assert plugin_errors(books, text) == []
+
+
+def test_the_writer_refuses_records_that_break_the_rules(books: Path) -> None:
+    before = snapshot(books.parent)
+    text = application() + notice() + policy("2025-03-07")
+    with (
+        pytest.raises(WriteRefused, match="before the notice of APP-2025-001 ended"),
+        LedgerWriter(books) as session,
+    ):
+        session.append("txns/2025/insurance.beancount", text)
+        session.commit()
+    assert snapshot(books.parent) == before

@@ -1,0 +1,320 @@
+"""The rules applied to the books: what a purchase or a renewal on a day would need, and why
+it cannot happen. `InsuranceState` reads the registry, the balances and the insurance records
+once; its `purchase_plan` and `renewal_plan` list every unmet condition at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cached_property
+
+from beancount.core import data
+
+from xtaccounts.balances import BalanceHistory
+from xtaccounts.close import parse_period
+from xtaccounts.errors import XtError
+from xtaccounts.insurance.dates import ONE_DAY, one_year_from
+from xtaccounts.insurance.directives import (
+    Application,
+    Inspection,
+    InsuranceBook,
+    Policy,
+    read_insurance,
+)
+from xtaccounts.insurance.rules import (
+    ZERO,
+    Quote,
+    Reason,
+    applicant_reasons,
+    cny,
+    elevator_reasons,
+    pool_of_elevator,
+    pool_reason,
+    procedure_reasons,
+    quote,
+    window_reason,
+)
+from xtaccounts.positions import Positions, read_positions
+from xtaccounts.registry import Registry
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A premium that could be booked: for which policy, period and amounts, or why not."""
+
+    application: Application
+    policy_id: str
+    day: dt.date
+    start: dt.date
+    end: dt.date
+    quote: Quote
+    pool_available: Decimal
+    reasons: list[Reason] = field(default_factory=list)
+    renews: str = ""
+
+    @property
+    def premiums(self) -> dict[str, Decimal]:
+        return self.quote.premiums
+
+    @property
+    def total(self) -> Decimal:
+        return self.quote.total
+
+
+class InsuranceState:
+    """The registry, balances and insurance records of the books, read once."""
+
+    def __init__(self, registry: Registry, entries: Sequence[data.Directive]) -> None:
+        self.registry = registry
+        self.entries = entries
+
+    @cached_property
+    def positions(self) -> Positions:
+        return read_positions(self.entries)
+
+    @cached_property
+    def book(self) -> InsuranceBook:
+        return read_insurance(self.entries)
+
+    @cached_property
+    def _units(self) -> BalanceHistory:
+        return self.positions.unit_history()
+
+    @cached_property
+    def _pools(self) -> BalanceHistory:
+        return self.positions.pool_history()
+
+    def pool_available(self, pool: str, day: dt.date) -> Decimal:
+        return self._pools.balance_at(pool, day) + ZERO
+
+    def unit_fund(self, unit: str, day: dt.date) -> Decimal:
+        return self._units.balance_at(unit, day) + ZERO
+
+    def inspections(self, code: str) -> list[Inspection]:
+        return list(self.book.inspections.get(code, ()))
+
+    def application(self, app_id: str) -> Application:
+        app = self.book.applications.get(app_id)
+        if app is None:
+            known = ", ".join(sorted(self.book.applications)[-5:]) or "none"
+            raise XtError(f"no application {app_id} in the books (latest: {known})")
+        return app
+
+    def policy(self, policy_id: str) -> Policy:
+        policy = self.book.policies.get(policy_id)
+        if policy is None:
+            raise XtError(f"no policy {policy_id} in the books")
+        return policy
+
+    # -- conditions that do not depend on the application ----------------------------------
+
+    @cached_property
+    def closed_through(self) -> dt.date | None:
+        """The last day of the latest closed period (no premium may be dated up to it)."""
+        ends = [parse_period(p)[0] for p in self.positions.closed_periods]
+        return max(ends, default=None)
+
+    def closed_reason(self, day: dt.date) -> Reason | None:
+        closed = self.closed_through
+        if closed is None or day > closed:
+            return None
+        return Reason(
+            "closed_period",
+            f"the books are closed through {closed}; a premium dated {day} would reopen a "
+            "closed period",
+        )
+
+    def overlap_reasons(
+        self, elevators: Sequence[str], start: dt.date, end: dt.date
+    ) -> list[Reason]:
+        """An elevator may not be insured twice for the same day."""
+        reasons = []
+        for code in elevators:
+            for state in self.book.states_by_elevator.get(code, ()):
+                policy = state.policy
+                first, last = policy.cover_start, state.last_day
+                if last < first or last < start or end < first:
+                    continue
+                reasons.append(
+                    Reason(
+                        "overlap",
+                        f"elevator {code} is insured by policy {policy.id} over "
+                        f"{first}..{last}, which overlaps {start}..{end}",
+                    )
+                )
+        return reasons
+
+    def eligibility(
+        self, elevators: Sequence[str], pool: str, insurer: str, day: dt.date, start: dt.date
+    ) -> tuple[Quote, list[Reason]]:
+        """§3.4 (all five conditions) and §3.7 for `elevators` bought on `day` from `start`."""
+        registry = self.registry
+        reasons: list[Reason] = []
+        for code in elevators:
+            if code not in registry.elevators:
+                reasons.append(Reason("elevator", f"unknown elevator {code} (elevators.csv)"))
+                continue
+            if pool_of_elevator(registry, code) != pool:
+                reasons.append(
+                    Reason(
+                        "elevator",
+                        f"elevator {code} is of pool {pool_of_elevator(registry, code)}, "
+                        f"not {pool}",
+                    )
+                )
+            unit = registry.elevators[code].unit
+            reasons.extend(
+                elevator_reasons(
+                    registry,
+                    code,
+                    day,
+                    unit_fund=self.unit_fund(unit, day),
+                    inspections=self.inspections(code),
+                )
+            )
+        offer = quote(registry, insurer, elevators, day, start)
+        reasons.extend(offer.reasons)
+        return offer, reasons
+
+    # -- a purchase and a renewal ---------------------------------------------------------
+
+    def purchase_plan(self, app_id: str, day: dt.date) -> Plan:
+        """`premium buy APP --date day`: every condition of §3.3-§3.7 checked on `day`."""
+        registry = self.registry
+        app = self.application(app_id)
+        book = self.book
+        start = max(app.cover_start, day)
+        end = one_year_from(start)
+        reasons: list[Reason] = []
+        bought = book.policies_of(app.id)
+        if bought:
+            reasons.append(
+                Reason(
+                    "bought",
+                    f"application {app.id} is bought already (policy {bought[0].id}, "
+                    f"{bought[0].cover_start}..{bought[0].cover_end}); renew with "
+                    "`premium renew`",
+                )
+            )
+        if day < app.filed:
+            reasons.append(
+                Reason("date", f"{day} is before the application was filed ({app.filed})")
+            )
+        if day > app.cover_end:
+            reasons.append(
+                Reason(
+                    "cover",
+                    f"the cover period applied for ({app.cover_start}..{app.cover_end}) is over "
+                    f"on {day}: file a new application",
+                )
+            )
+        found = window_reason(registry, day)
+        if found:
+            reasons.append(found)
+        found = self.closed_reason(day)
+        if found:
+            reasons.append(found)
+        reasons.extend(
+            applicant_reasons(registry, app.pool, app.applicant_kind, app.applicants, app.filed)
+        )
+        reasons.extend(
+            procedure_reasons(
+                book.notice(app.id),
+                book.objections.get(app.id, []),
+                book.votes.get(app.id, []),
+                day,
+            )
+        )
+        offer, found_reasons = self.eligibility(app.elevators, app.pool, app.insurer, day, start)
+        reasons.extend(found_reasons)
+        available = self.pool_available(app.pool, day)
+        needed = offer.total if not offer.reasons else max(offer.total, app.premium)
+        found = pool_reason(app.pool, available, needed, day)
+        if found:
+            reasons.append(found)
+        if not offer.reasons and offer.total > app.premium:
+            reasons.append(
+                Reason(
+                    "premium",
+                    f"tender {offer.tender.id} charges {cny(offer.total)} a year from {start} "
+                    f"(ages {', '.join(f'{c}: {a}' for c, a in offer.ages.items())}), more than "
+                    f"the {cny(app.premium)} the application and its notice stated",
+                )
+            )
+        reasons.extend(self.overlap_reasons(app.elevators, start, end))
+        return Plan(
+            application=app,
+            policy_id=f"{app.id}-P{len(bought) + 1}",
+            day=day,
+            start=start,
+            end=end,
+            quote=offer,
+            pool_available=available,
+            reasons=reasons,
+        )
+
+    def renewal_plan(self, policy_id: str, day: dt.date) -> Plan:
+        """`premium renew POLICY --date day`: one more year of the cover applied for, from the
+        day after the policy ends (or from `day`, if it has lapsed), with §3.4 and §3.7 checked
+        again on `day`."""
+        registry = self.registry
+        book = self.book
+        policy = self.policy(policy_id)
+        app = self.application(policy.application)
+        reasons: list[Reason] = []
+        cancellation = book.cancellations.get(policy.id)
+        if cancellation is not None:
+            reasons.append(
+                Reason("cancelled", f"policy {policy.id} was cancelled on {cancellation.date}")
+            )
+        series = book.policies_of(app.id)
+        successors = [p for p in series if p.renews == policy.id]
+        if successors:
+            reasons.append(
+                Reason("renewed", f"policy {policy.id} is renewed already by {successors[0].id}")
+            )
+        if day < policy.bought:
+            reasons.append(
+                Reason("date", f"{day} is before the policy was bought ({policy.bought})")
+            )
+        start = max(policy.cover_end + ONE_DAY, day)
+        end = one_year_from(start)
+        years = app.years
+        if len(series) >= years:
+            reasons.append(
+                Reason(
+                    "cover",
+                    f"application {app.id} applied for {years} year(s) of cover "
+                    f"({app.cover_start}..{app.cover_end}) and {len(series)} are bought: file a "
+                    "new application (with its notice) for more",
+                )
+            )
+        found = window_reason(registry, day)
+        if found:
+            reasons.append(found)
+        found = self.closed_reason(day)
+        if found:
+            reasons.append(found)
+        offer, found_reasons = self.eligibility(
+            policy.elevators, policy.pool, policy.insurer, day, start
+        )
+        reasons.extend(found_reasons)
+        available = self.pool_available(policy.pool, day)
+        needed = offer.total if not offer.reasons else max(offer.total, policy.premium)
+        found = pool_reason(policy.pool, available, needed, day)
+        if found:
+            reasons.append(found)
+        reasons.extend(self.overlap_reasons(policy.elevators, start, end))
+        return Plan(
+            application=app,
+            policy_id=f"{app.id}-P{len(series) + 1}",
+            day=day,
+            start=start,
+            end=end,
+            quote=offer,
+            pool_available=available,
+            reasons=reasons,
+            renews=policy.id,
+        )

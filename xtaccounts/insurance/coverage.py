@@ -1,0 +1,199 @@
+"""The pilot's coverage KPI (DOMAIN.md §3.8) and the lists behind it.
+
+On a day D, every elevator named by an application filed by D is one of:
+
+- ``insured``: a policy covering it is in force on D (it counts, above and below the line);
+- ``uninsured``: not insured on D, its latest application is open, and it is eligible on D:
+  the five conditions of §3.4 (unit fund, the pool holding a year's premium of what its
+  application buys, management, maintenance and inspection, warranty, the tender and its limits)
+  hold on D (it counts below the line only);
+- ``ineligible``: not insured and one of those conditions fails on D (not counted);
+- ``closed``: its latest application was voted down by the owners or its policy cancelled (not
+  counted: nothing is asked for it any more).
+
+Coverage = insured / (insured + uninsured), compared with each target of pilot.toml
+(at least 40 % on 2024-12-31 and 100 % on 2025-12-31), each computed on its own date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from beancount.core import data
+
+from xtaccounts.insurance.checks import InsuranceState
+from xtaccounts.insurance.directives import Application
+from xtaccounts.insurance.rules import ZERO, Reason, place, pool_reason
+from xtaccounts.insurance.status import application_status, state_as_of
+from xtaccounts.registry import Registry
+
+COUNTED = ("insured", "uninsured")
+
+
+@dataclass(frozen=True)
+class ElevatorCoverage:
+    elevator: str
+    place: str
+    community: str
+    community_name: str
+    district: str
+    pool: str
+    application: str
+    status: str
+    policy: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class TargetResult:
+    date: dt.date
+    target: Decimal
+    eligible: int
+    insured: int
+    percent: Decimal | None
+    met: bool | None
+
+
+@dataclass(frozen=True)
+class Coverage:
+    as_of: dt.date
+    elevators: list[ElevatorCoverage]
+    targets: list[TargetResult]
+
+    @property
+    def eligible(self) -> int:
+        return sum(1 for e in self.elevators if e.status in COUNTED)
+
+    @property
+    def insured(self) -> int:
+        return sum(1 for e in self.elevators if e.status == "insured")
+
+    @property
+    def percent(self) -> Decimal | None:
+        return percent(self.insured, self.eligible)
+
+    def groups(self, by: str) -> list[dict]:
+        """Counts per district or community."""
+        counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+        for e in self.elevators:
+            key = (e.district, "") if by == "district" else (e.community, e.community_name)
+            counts[key][0] += e.status in COUNTED
+            counts[key][1] += e.status == "insured"
+            counts[key][2] += 1
+        return [
+            {
+                by: key[0],
+                **({"name": key[1]} if by == "community" else {}),
+                "applied": applied,
+                "eligible": eligible,
+                "insured": insured,
+                "percent": percent(insured, eligible),
+            }
+            for key, (eligible, insured, applied) in sorted(counts.items())
+        ]
+
+
+def percent(part: int, whole: int) -> Decimal | None:
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / whole).quantize(Decimal("0.01"))
+
+
+def _application_checks(
+    state: InsuranceState, app: Application, insured_by: dict[str, str], day: dt.date
+) -> tuple[dict[str, list[Reason]], Reason | None]:
+    """§3.4 on `day` for each uninsured elevator of an application, and the pool's condition
+    for a year's premium of all of them."""
+    uninsured = [c for c in app.elevators if c not in insured_by]
+    start = max(app.cover_start, day)
+    per_elevator: dict[str, list[Reason]] = {}
+    total = ZERO
+    for code in uninsured:
+        offer, reasons = state.eligibility([code], app.pool, app.insurer, day, start)
+        per_elevator[code] = reasons
+        total += offer.total if not offer.reasons else app.premiums.get(code, ZERO)
+    return per_elevator, pool_reason(app.pool, state.pool_available(app.pool, day), total, day)
+
+
+def _elevators_on(
+    registry: Registry, entries: Sequence[data.Directive], day: dt.date
+) -> list[ElevatorCoverage]:
+    state = state_as_of(registry, entries, day)
+    book = state.book
+    latest: dict[str, str] = {}
+    for app in sorted(book.applications.values(), key=lambda a: (a.filed, a.id)):
+        for code in app.elevators:
+            latest[code] = app.id
+    insured_by: dict[str, str] = {}
+    for s in book.policy_states():
+        if s.in_force(day):
+            for code in s.policy.elevators:
+                insured_by[code] = s.policy.id
+    statuses = {app_id: application_status(state, app_id, day) for app_id in set(latest.values())}
+    checks: dict[str, tuple[dict[str, list[Reason]], Reason | None]] = {}
+    rows = []
+    for code in sorted(
+        latest,
+        key=lambda c: (registry.elevators[c].unit, c) if c in registry.elevators else ("", c),
+    ):
+        app_id = latest[code]
+        app = book.applications[app_id]
+        status = statuses[app_id]
+        elevator = registry.elevators.get(code)
+        unit = elevator.unit if elevator else ""
+        building = registry.units[unit].building if unit in registry.units else ""
+        community_id = registry.buildings[building].community if building else ""
+        community = registry.communities.get(community_id)
+        policy = insured_by.get(code, "")
+        if policy:
+            kind, detail = "insured", f"policy {policy}"
+        elif status.closed:
+            kind, detail = "closed", status.detail
+        else:
+            if app_id not in checks:
+                checks[app_id] = _application_checks(state, app, insured_by, day)
+            per_elevator, pool_problem = checks[app_id]
+            reasons = [*per_elevator.get(code, []), *([pool_problem] if pool_problem else [])]
+            if reasons:
+                kind, detail = "ineligible", "; ".join(str(r) for r in reasons)
+            else:
+                kind, detail = "uninsured", f"{status.stage}: {status.detail}"
+        rows.append(
+            ElevatorCoverage(
+                elevator=code,
+                place=place(registry, unit) if unit else "",
+                community=community_id,
+                community_name=community.name if community else "",
+                district=community.district if community else "",
+                pool=app.pool,
+                application=app_id,
+                status=kind,
+                policy=policy,
+                detail=detail,
+            )
+        )
+    return rows
+
+
+def coverage(registry: Registry, entries: Sequence[data.Directive], as_of: dt.date) -> Coverage:
+    """The KPI on `as_of`, and on each target date of pilot.toml."""
+    targets = []
+    for target in registry.pilot.coverage_targets:
+        rows = _elevators_on(registry, entries, target.date)
+        eligible = sum(1 for r in rows if r.status in COUNTED)
+        insured = sum(1 for r in rows if r.status == "insured")
+        targets.append(
+            TargetResult(
+                date=target.date,
+                target=target.percent,
+                eligible=eligible,
+                insured=insured,
+                percent=percent(insured, eligible),
+                met=None if not eligible else insured * 100 >= target.percent * eligible,
+            )
+        )
+    return Coverage(as_of, _elevators_on(registry, entries, as_of), targets)

@@ -1,0 +1,515 @@
+"""The insurance records as `custom` directives in the books, and reading them back.
+
+Every step of an application's life is one dated ``custom`` directive whose value is the id it
+is about and whose metadata says the rest (strings, as docs/metadata.md asks: amounts with two
+decimals, ISO dates, comma-separated id lists). They are written by the writer to
+``txns/<year>/insurance.beancount`` like the money, so they are versioned with it, shown by Fava
+and re-checked at load time by ``xtaccounts.plugins.insurance_rules``.
+
+- ``xt-application`` APP (filed): pool, elevators, applicant_kind, applicants,
+  applicant_name, insurer, tender, premium, premiums, cover_start, cover_end;
+- ``xt-inspection`` CODE (recorded): inspected, result (passed/failed), application, report;
+- ``xt-notice`` APP (first notice day): notice_end, purchase_from, pool_balance,
+  balance_date, html, pdf;
+- ``xt-objection`` APP (received): household, reason;
+- ``xt-vote`` APP (held): outcome, quorum, the counts and areas, document;
+- ``xt-policy`` POLICY (bought): application, pool, elevators, insurer, tender, premium,
+  premiums, cover_start, cover_end, renews, policy_no;
+- ``xt-cancellation`` POLICY (cancelled): application, reason, refund, refunds,
+  unexpired_days, policy_days, cover_end.
+
+The premium itself is a transaction (kind ``premium``, refunds kind ``premium-refund``) linked to
+its application (``^APP-2024-001``), one posting per elevator with ``pool:``, ``application:``,
+``elevator:`` and ``policy:``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from functools import cached_property
+from typing import Any
+
+from beancount.core import data
+
+from xtaccounts import chart
+from xtaccounts.insurance.dates import cover_years
+from xtaccounts.layout import LedgerLayout
+from xtaccounts.money import format_money
+
+APPLICATION = "xt-application"
+INSPECTION = "xt-inspection"
+NOTICE = "xt-notice"
+OBJECTION = "xt-objection"
+VOTE = "xt-vote"
+POLICY = "xt-policy"
+CANCELLATION = "xt-cancellation"
+TYPES = (APPLICATION, INSPECTION, NOTICE, OBJECTION, VOTE, POLICY, CANCELLATION)
+
+KIND_PREMIUM = "premium"
+KIND_PREMIUM_REFUND = "premium-refund"
+FILE_KIND = "insurance"
+
+APPLICANT_KINDS = ("households", "committee", "property_company")
+
+# Ids: letters, digits and dashes (they become Beancount links).
+ID_PATTERN = re.compile(r"[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*")
+APP_ID = re.compile(r"APP-(\d{4})-(\d{3,})")
+
+
+def insurance_file(day: dt.date) -> str:
+    """The ledger file of the insurance records dated `day`: txns/2025/insurance.beancount."""
+    return LedgerLayout.txns_file(day.year, FILE_KIND)
+
+
+def clean_text(text: str) -> str:
+    """Free text for metadata: one line, whitespace collapsed."""
+    return " ".join(str(text).split())
+
+
+def join_ids(ids: Iterable[str]) -> str:
+    return ",".join(ids)
+
+
+def split_ids(value: object) -> tuple[str, ...]:
+    return tuple(part.strip() for part in str(value or "").split(",") if part.strip())
+
+
+def format_amounts(amounts: Mapping[str, Decimal]) -> str:
+    """``"code=3200.00 code=2400.00"`` in the given order."""
+    return " ".join(f"{key}={format_money(value)}" for key, value in amounts.items())
+
+
+def parse_amounts(value: object) -> dict[str, Decimal]:
+    result: dict[str, Decimal] = {}
+    for part in str(value or "").split():
+        key, sep, amount = part.partition("=")
+        if not sep or not key:
+            raise ValueError(f"{part!r} is not key=amount")
+        result[key] = _decimal(amount)
+    return result
+
+
+def _decimal(value: object) -> Decimal:
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation as exc:
+        raise ValueError(f"{value!r} is not a number") from exc
+    if not number.is_finite():
+        raise ValueError(f"{value!r} is not a finite number")
+    return number
+
+
+def _date(value: object) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+# -- the records ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Application:
+    id: str
+    filed: dt.date
+    pool: str
+    elevators: tuple[str, ...]
+    applicant_kind: str
+    applicants: tuple[str, ...]
+    applicant_name: str
+    insurer: str
+    tender: str
+    premium: Decimal
+    premiums: dict[str, Decimal]
+    cover_start: dt.date
+    cover_end: dt.date
+    entry: Any = field(default=None, compare=False, repr=False)
+
+    @property
+    def years(self) -> int:
+        """Whole years of cover applied for (cover_end is the day before an anniversary)."""
+        return cover_years(self.cover_start, self.cover_end) or 1
+
+
+@dataclass(frozen=True)
+class Inspection:
+    elevator: str
+    inspected: dt.date
+    passed: bool
+    source: str  # "registry" or the application id that brought the report
+    report: str = ""
+
+
+@dataclass(frozen=True)
+class Notice:
+    application: str
+    start: dt.date
+    end: dt.date
+    purchase_from: dt.date
+    pool_balance: Decimal | None
+    html: str
+    pdf: str
+    entry: Any = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Objection:
+    application: str
+    date: dt.date
+    household: str
+    reason: str
+    entry: Any = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Vote:
+    application: str
+    date: dt.date
+    passed: bool
+    quorum: bool
+    households_total: int
+    area_total: Decimal
+    households_voted: int
+    area_voted: Decimal
+    households_for: int
+    area_for: Decimal
+    document: str
+    entry: Any = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Policy:
+    id: str
+    application: str
+    bought: dt.date
+    pool: str
+    elevators: tuple[str, ...]
+    insurer: str
+    tender: str
+    premium: Decimal
+    premiums: dict[str, Decimal]
+    cover_start: dt.date
+    cover_end: dt.date
+    renews: str = ""
+    policy_no: str = ""
+    entry: Any = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Cancellation:
+    policy: str
+    application: str
+    date: dt.date
+    reason: str
+    refund: Decimal
+    entry: Any = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class PolicyState:
+    """A policy with its cancellation, if any."""
+
+    policy: Policy
+    cancellation: Cancellation | None
+
+    @property
+    def last_day(self) -> dt.date:
+        """The last day the policy covers: its cover end, or the cancellation day."""
+        if self.cancellation is not None:
+            return min(self.policy.cover_end, self.cancellation.date)
+        return self.policy.cover_end
+
+    def in_force(self, day: dt.date) -> bool:
+        return self.policy.cover_start <= day <= self.last_day
+
+
+@dataclass
+class InsuranceBook:
+    """Every insurance record of the books, by what it is about."""
+
+    applications: dict[str, Application] = field(default_factory=dict)
+    inspections: dict[str, list[Inspection]] = field(default_factory=lambda: defaultdict(list))
+    notices: dict[str, list[Notice]] = field(default_factory=lambda: defaultdict(list))
+    objections: dict[str, list[Objection]] = field(default_factory=lambda: defaultdict(list))
+    votes: dict[str, list[Vote]] = field(default_factory=lambda: defaultdict(list))
+    policies: dict[str, Policy] = field(default_factory=dict)
+    cancellations: dict[str, Cancellation] = field(default_factory=dict)
+    premium_entries: dict[str, list[data.Transaction]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    # (entry, message) for records that could not be read, and ids defined twice.
+    problems: list[tuple[Any, str]] = field(default_factory=list)
+
+    def notice(self, app_id: str) -> Notice | None:
+        notices = self.notices.get(app_id) or []
+        return notices[0] if notices else None
+
+    def policies_of(self, app_id: str) -> list[Policy]:
+        """The policies bought under one application, by cover start."""
+        return [s.policy for s in self.states_by_application.get(app_id, ())]
+
+    def policy_states(self) -> list[PolicyState]:
+        """Every policy with its cancellation, by purchase day."""
+        return self._states
+
+    @cached_property
+    def _states(self) -> list[PolicyState]:
+        return [
+            PolicyState(p, self.cancellations.get(p.id))
+            for p in sorted(self.policies.values(), key=lambda p: (p.bought, p.id))
+        ]
+
+    @cached_property
+    def states_by_application(self) -> dict[str, list[PolicyState]]:
+        result: dict[str, list[PolicyState]] = defaultdict(list)
+        for state in sorted(self._states, key=lambda s: (s.policy.cover_start, s.policy.id)):
+            result[state.policy.application].append(state)
+        return dict(result)
+
+    @cached_property
+    def states_by_elevator(self) -> dict[str, list[PolicyState]]:
+        result: dict[str, list[PolicyState]] = defaultdict(list)
+        for state in self._states:
+            for code in state.policy.elevators:
+                result[code].append(state)
+        return dict(result)
+
+    def next_application_id(self, year: int) -> str:
+        numbers = [
+            int(m.group(2))
+            for app_id in self.applications
+            if (m := APP_ID.fullmatch(app_id)) and int(m.group(1)) == year
+        ]
+        return f"APP-{year:04d}-{max(numbers, default=0) + 1:03d}"
+
+
+def _value(entry: data.Custom) -> str:
+    if not entry.values:
+        raise ValueError("has no value (the id it is about)")
+    return str(entry.values[0].value if hasattr(entry.values[0], "value") else entry.values[0][0])
+
+
+def _meta(entry: data.Custom, key: str, default: object = ...) -> Any:
+    if key in entry.meta:
+        return entry.meta[key]
+    if default is ...:
+        raise ValueError(f"has no {key}:")
+    return default
+
+
+def _bool_result(value: object) -> bool:
+    text = str(value).strip().lower()
+    if text in {"passed", "pass", "yes", "true", "合格"}:
+        return True
+    if text in {"failed", "fail", "no", "false", "不合格"}:
+        return False
+    raise ValueError(f"result {value!r} is neither passed nor failed")
+
+
+def _read_application(entry: data.Custom) -> Application:
+    app_id = _value(entry)
+    premiums = parse_amounts(_meta(entry, "premiums", ""))
+    return Application(
+        id=app_id,
+        filed=entry.date,
+        pool=str(_meta(entry, "pool")),
+        elevators=split_ids(_meta(entry, "elevators")),
+        applicant_kind=str(_meta(entry, "applicant_kind")),
+        applicants=split_ids(_meta(entry, "applicants")),
+        applicant_name=str(_meta(entry, "applicant_name", "")),
+        insurer=str(_meta(entry, "insurer")),
+        tender=str(_meta(entry, "tender", "")),
+        premium=_decimal(_meta(entry, "premium")),
+        premiums=premiums,
+        cover_start=_date(_meta(entry, "cover_start")),
+        cover_end=_date(_meta(entry, "cover_end")),
+        entry=entry,
+    )
+
+
+def _read_policy(entry: data.Custom) -> Policy:
+    return Policy(
+        id=_value(entry),
+        application=str(_meta(entry, "application")),
+        bought=entry.date,
+        pool=str(_meta(entry, "pool")),
+        elevators=split_ids(_meta(entry, "elevators")),
+        insurer=str(_meta(entry, "insurer")),
+        tender=str(_meta(entry, "tender", "")),
+        premium=_decimal(_meta(entry, "premium")),
+        premiums=parse_amounts(_meta(entry, "premiums", "")),
+        cover_start=_date(_meta(entry, "cover_start")),
+        cover_end=_date(_meta(entry, "cover_end")),
+        renews=str(_meta(entry, "renews", "")),
+        policy_no=str(_meta(entry, "policy_no", "")),
+        entry=entry,
+    )
+
+
+def _add(book: InsuranceBook, entry: data.Custom) -> None:
+    kind = entry.type
+    if kind == APPLICATION:
+        app = _read_application(entry)
+        if app.id in book.applications:
+            book.problems.append((entry, f"application {app.id} is filed twice"))
+            return
+        book.applications[app.id] = app
+    elif kind == INSPECTION:
+        book.inspections[_value(entry)].append(
+            Inspection(
+                elevator=_value(entry),
+                inspected=_date(_meta(entry, "inspected")),
+                passed=_bool_result(_meta(entry, "result")),
+                source=str(_meta(entry, "application", "")) or "books",
+                report=str(_meta(entry, "report", "")),
+            )
+        )
+    elif kind == NOTICE:
+        balance = _meta(entry, "pool_balance", None)
+        book.notices[_value(entry)].append(
+            Notice(
+                application=_value(entry),
+                start=entry.date,
+                end=_date(_meta(entry, "notice_end")),
+                purchase_from=_date(_meta(entry, "purchase_from")),
+                pool_balance=None if balance is None else _decimal(balance),
+                html=str(_meta(entry, "html", "")),
+                pdf=str(_meta(entry, "pdf", "")),
+                entry=entry,
+            )
+        )
+    elif kind == OBJECTION:
+        book.objections[_value(entry)].append(
+            Objection(
+                application=_value(entry),
+                date=entry.date,
+                household=str(_meta(entry, "household")),
+                reason=str(_meta(entry, "reason", "")),
+                entry=entry,
+            )
+        )
+    elif kind == VOTE:
+        book.votes[_value(entry)].append(
+            Vote(
+                application=_value(entry),
+                date=entry.date,
+                passed=str(_meta(entry, "outcome")) == "passed",
+                quorum=str(_meta(entry, "quorum")) == "met",
+                households_total=int(_meta(entry, "households_total")),
+                area_total=_decimal(_meta(entry, "area_total")),
+                households_voted=int(_meta(entry, "households_voted")),
+                area_voted=_decimal(_meta(entry, "area_voted")),
+                households_for=int(_meta(entry, "households_for")),
+                area_for=_decimal(_meta(entry, "area_for")),
+                document=str(_meta(entry, "document", "")),
+                entry=entry,
+            )
+        )
+    elif kind == POLICY:
+        policy = _read_policy(entry)
+        if policy.id in book.policies:
+            book.problems.append((entry, f"policy {policy.id} is recorded twice"))
+            return
+        book.policies[policy.id] = policy
+    elif kind == CANCELLATION:
+        policy_id = _value(entry)
+        if policy_id in book.cancellations:
+            book.problems.append((entry, f"policy {policy_id} is cancelled twice"))
+            return
+        book.cancellations[policy_id] = Cancellation(
+            policy=policy_id,
+            application=str(_meta(entry, "application", "")),
+            date=entry.date,
+            reason=str(_meta(entry, "reason", "")),
+            refund=_decimal(_meta(entry, "refund", "0")),
+            entry=entry,
+        )
+
+
+def read_insurance(entries: Iterable[data.Directive]) -> InsuranceBook:
+    """Every insurance record of the books; unreadable ones are listed in `problems`."""
+    book = InsuranceBook()
+    for entry in entries:
+        if isinstance(entry, data.Custom) and entry.type in TYPES:
+            try:
+                _add(book, entry)
+            except (ValueError, TypeError) as exc:
+                book.problems.append((entry, f"{entry.type}: {exc}"))
+        elif isinstance(entry, data.Transaction) and entry.meta.get("kind") in (
+            KIND_PREMIUM,
+            KIND_PREMIUM_REFUND,
+        ):
+            policy = entry.meta.get("policy")
+            if policy:
+                book.premium_entries[str(policy)].append(entry)
+    for lists in (book.notices, book.objections, book.votes):
+        for records in lists.values():
+            records.sort(key=lambda r: r.date if hasattr(r, "date") else r.start)
+    for records in book.inspections.values():
+        records.sort(key=lambda r: r.inspected)
+    return book
+
+
+# -- building directives ----------------------------------------------------------------------
+
+
+def custom(kind: str, day: dt.date, value: str, **meta: object) -> data.Custom:
+    """A custom directive; metadata values that are None or empty are left out."""
+    values = data.new_metadata(insurance_file(day), 0)
+    for key, item in meta.items():
+        if item is None or item == "":
+            continue
+        if isinstance(item, Decimal):
+            item = format_money(item)
+        elif isinstance(item, dt.date):
+            item = item.isoformat()
+        values[key] = str(item) if not isinstance(item, str) else item
+    return data.Custom(values, day, kind, [(value, str)])
+
+
+def premium_transaction(
+    *,
+    day: dt.date,
+    kind: str,
+    narration: str,
+    payee: str,
+    application: str,
+    policy: str,
+    pool: str,
+    amounts: Mapping[str, Decimal],
+    clearing: str,
+    extra_meta: Mapping[str, object] | None = None,
+) -> data.Transaction:
+    """Dr the premium expense per elevator (tagged with its pool) / Cr the insurer's clearing.
+
+    A refund passes negative amounts: the expense is credited back to the pool and the clearing
+    account debited (the insurer owes it).
+    """
+    meta = data.new_metadata(insurance_file(day), 0)
+    meta["kind"] = kind
+    meta["application"] = application
+    meta["policy"] = policy
+    for key, value in (extra_meta or {}).items():
+        if value is not None and value != "":
+            meta[key] = value if isinstance(value, str) else str(value)
+    postings = [
+        data.Posting(
+            chart.PREMIUM_EXPENSE,
+            data.Amount(amount, "CNY"),
+            None,
+            None,
+            None,
+            {"pool": pool, "application": application, "elevator": code, "policy": policy},
+        )
+        for code, amount in amounts.items()
+    ]
+    total = sum(amounts.values(), Decimal("0.00"))
+    postings.append(data.Posting(clearing, data.Amount(-total, "CNY"), None, None, None, None))
+    return data.Transaction(
+        meta, day, "*", payee, narration, frozenset(), frozenset({application}), postings
+    )

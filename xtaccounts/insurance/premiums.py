@@ -1,0 +1,285 @@
+"""Premiums booked through the writer: buying, renewing and cancelling a policy.
+
+A purchase books, dated the purchase day, Dr ``Expenses:Repair-维修支出:Premium-电梯保险费``
+(one posting per elevator, tagged ``pool:``, ``application:``, ``elevator:``, ``policy:``) /
+Cr the insurer's clearing account (``Liabilities:Clearing-应付清算:Premium-保险费:<INS>``),
+which the bank payment line clears later; the transaction is linked to its application and an
+``xt-policy`` records the policy. A cancellation books the unearned premium back: the expense
+credited per elevator (so the pool grows by it) against the clearing account, with an
+``xt-cancellation``.
+
+Refund: for each elevator, premium × unexpired days / policy days, rounded half-up to the fen
+once; the unexpired days run from the day after the cancellation day (or the cover start, if
+later) to the cover end, both included, and the policy days are its whole cover period.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from beancount.core import data
+
+from xtaccounts import chart
+from xtaccounts.insurance.applications import stage_records
+from xtaccounts.insurance.checks import InsuranceState, Plan
+from xtaccounts.insurance.dates import ONE_DAY, days_between
+from xtaccounts.insurance.directives import (
+    CANCELLATION,
+    KIND_PREMIUM,
+    KIND_PREMIUM_REFUND,
+    POLICY,
+    Policy,
+    clean_text,
+    custom,
+    format_amounts,
+    join_ids,
+    premium_transaction,
+)
+from xtaccounts.insurance.rules import ZERO, InsuranceRefused, Reason
+from xtaccounts.layout import require_ledger
+from xtaccounts.money import quantize
+from xtaccounts.privacy import mask_free_text
+from xtaccounts.registry import Registry, load_registry
+from xtaccounts.writer import CommitResult, LedgerWriter
+
+
+@dataclass(frozen=True)
+class PremiumBooked:
+    """A premium or refund booked (or, for a dry run, that would be)."""
+
+    policy_id: str
+    application: str
+    day: dt.date
+    amounts: dict[str, Decimal]  # elevator -> premium (refund: the amount given back)
+    pool: str
+    pool_before: Decimal
+    pool_after: Decimal
+    cover_start: dt.date | None
+    cover_end: dt.date | None
+    entries: tuple[data.Directive, ...]
+    result: CommitResult | None
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.amounts.values(), ZERO)
+
+
+def _policy_entries(registry: Registry, plan: Plan, policy_no: str | None) -> list[data.Directive]:
+    app = plan.application
+    insurer = registry.insurers[app.insurer]
+    tender = plan.quote.tender
+    policy = custom(
+        POLICY,
+        plan.day,
+        plan.policy_id,
+        application=app.id,
+        pool=app.pool,
+        elevators=join_ids(plan.premiums),
+        insurer=app.insurer,
+        tender=tender.id if tender else "",
+        premium=plan.total,
+        premiums=format_amounts(plan.premiums),
+        cover_start=plan.start,
+        cover_end=plan.end,
+        renews=plan.renews,
+        policy_no=clean_text(policy_no or ""),
+    )
+    what = "续保" if plan.renews else "购买"
+    txn = premium_transaction(
+        day=plan.day,
+        kind=KIND_PREMIUM,
+        narration=(
+            f"电梯维修保险费（{what}） {app.id} 保单 {plan.policy_id} {plan.start}至{plan.end}"
+        ),
+        payee=insurer.name,
+        application=app.id,
+        policy=plan.policy_id,
+        pool=app.pool,
+        amounts=plan.premiums,
+        clearing=chart.premium_clearing_account(registry, app.insurer),
+        extra_meta={"tender": tender.id if tender else "", "renews": plan.renews},
+    )
+    return [policy, txn]
+
+
+def _book_plan(
+    main: Path,
+    what: str,
+    make_plan,
+    *,
+    policy_no: str | None,
+    dry_run: bool,
+) -> PremiumBooked:
+    layout = require_ledger(main)
+    registry = load_registry(layout.registry)
+    with LedgerWriter(layout.main) as session:
+        state = InsuranceState(registry, session.books().entries)
+        plan: Plan = make_plan(state)
+        if plan.reasons:
+            raise InsuranceRefused(f"{what} on {plan.day}", plan.reasons)
+        entries = _policy_entries(registry, plan, policy_no)
+        stage_records(session, entries)
+        result = session.commit(dry_run=dry_run)
+    return PremiumBooked(
+        policy_id=plan.policy_id,
+        application=plan.application.id,
+        day=plan.day,
+        amounts=dict(plan.premiums),
+        pool=plan.application.pool,
+        pool_before=plan.pool_available,
+        pool_after=plan.pool_available - plan.total,
+        cover_start=plan.start,
+        cover_end=plan.end,
+        entries=tuple(entries),
+        result=result,
+    )
+
+
+def buy_premium(
+    main: Path,
+    app_id: str,
+    day: dt.date,
+    *,
+    policy_no: str | None = None,
+    dry_run: bool = False,
+) -> PremiumBooked:
+    """`premium buy APP --date D`: every condition checked on D (see `purchase_plan`); on
+    refusal `InsuranceRefused` lists them all and nothing is written."""
+    return _book_plan(
+        main,
+        f"premium buy {app_id}",
+        lambda state: state.purchase_plan(app_id, day),
+        policy_no=policy_no,
+        dry_run=dry_run,
+    )
+
+
+def renew_policy(
+    main: Path,
+    policy_id: str,
+    day: dt.date,
+    *,
+    policy_no: str | None = None,
+    dry_run: bool = False,
+) -> PremiumBooked:
+    """`premium renew POLICY --date D`: the next year of the cover applied for."""
+    return _book_plan(
+        main,
+        f"premium renew {policy_id}",
+        lambda state: state.renewal_plan(policy_id, day),
+        policy_no=policy_no,
+        dry_run=dry_run,
+    )
+
+
+def refund_for(policy: Policy, day: dt.date) -> tuple[dict[str, Decimal], int, int]:
+    """(refund per elevator, unexpired days, policy days) of cancelling `policy` on `day`."""
+    policy_days = days_between(policy.cover_start, policy.cover_end)
+    unexpired = days_between(max(day + ONE_DAY, policy.cover_start), policy.cover_end)
+    refunds = {
+        code: quantize(premium * unexpired / policy_days)
+        for code, premium in policy.premiums.items()
+    }
+    return refunds, unexpired, policy_days
+
+
+def cancel_policy(
+    main: Path,
+    policy_id: str,
+    day: dt.date,
+    reason: str,
+    *,
+    dry_run: bool = False,
+) -> PremiumBooked:
+    """`premium cancel POLICY --date D --reason R`: the cover ends on D and the unearned premium
+    goes back into the pool (see the module doc for the refund)."""
+    layout = require_ledger(main)
+    registry = load_registry(layout.registry)
+    with LedgerWriter(layout.main) as session:
+        state = InsuranceState(registry, session.books().entries)
+        policy = state.policy(policy_id)
+        reasons: list[Reason] = []
+        earlier = state.book.cancellations.get(policy_id)
+        if earlier is not None:
+            reasons.append(
+                Reason("cancelled", f"policy {policy_id} was cancelled on {earlier.date}")
+            )
+        if day < policy.bought:
+            reasons.append(
+                Reason("date", f"{day} is before the policy was bought ({policy.bought})")
+            )
+        if day >= policy.cover_end:
+            reasons.append(
+                Reason(
+                    "date",
+                    f"policy {policy_id} covers {policy.cover_start}..{policy.cover_end}: on "
+                    f"{day} nothing is left to cancel",
+                )
+            )
+        text = mask_free_text(clean_text(reason))
+        if not text:
+            reasons.append(Reason("reason", "a cancellation states its reason"))
+        refunds, unexpired, policy_days = refund_for(policy, day)
+        total = sum(refunds.values(), ZERO)
+        if total:
+            found = state.closed_reason(day)
+            if found:
+                reasons.append(found)
+        if reasons:
+            raise InsuranceRefused(f"premium cancel {policy_id} on {day}", reasons)
+        pool_before = state.pool_available(policy.pool, day)
+        entries: list[data.Directive] = [
+            custom(
+                CANCELLATION,
+                day,
+                policy_id,
+                application=policy.application,
+                reason=text,
+                refund=total,
+                refunds=format_amounts(refunds),
+                unexpired_days=str(unexpired),
+                policy_days=str(policy_days),
+                cover_end=policy.cover_end,
+            )
+        ]
+        if total:
+            insurer = registry.insurers[policy.insurer]
+            entries.append(
+                premium_transaction(
+                    day=day,
+                    kind=KIND_PREMIUM_REFUND,
+                    narration=(
+                        f"电梯维修保险退保退费 {policy.application} 保单 {policy_id} "
+                        f"未到期 {unexpired}/{policy_days} 天"
+                    ),
+                    payee=insurer.name,
+                    application=policy.application,
+                    policy=policy_id,
+                    pool=policy.pool,
+                    amounts={code: -amount for code, amount in refunds.items()},
+                    clearing=chart.premium_clearing_account(registry, policy.insurer),
+                    extra_meta={
+                        "unexpired_days": str(unexpired),
+                        "policy_days": str(policy_days),
+                        "reason": text,
+                    },
+                )
+            )
+        stage_records(session, entries)
+        result = session.commit(dry_run=dry_run)
+    return PremiumBooked(
+        policy_id=policy_id,
+        application=policy.application,
+        day=day,
+        amounts=refunds,
+        pool=policy.pool,
+        pool_before=pool_before,
+        pool_after=pool_before + total,
+        cover_start=policy.cover_start,
+        cover_end=min(policy.cover_end, day),
+        entries=tuple(entries),
+        result=result,
+    )

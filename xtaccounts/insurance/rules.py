@@ -1,0 +1,664 @@
+"""The pilot's rules (DOMAIN.md §3), as pure functions that return reasons with their figures.
+
+Nothing here reads or writes the books: callers pass the registry, balances and records. A
+function returns the list of unmet conditions (empty: the rule holds), each a `Reason` whose
+message carries the figures that decided it, so that a refusal can list every one of them.
+
+- §3.3 who may apply: `applicant_reasons`
+- §3.4 eligibility of an elevator on a day: `elevator_reasons` (unit fund, management,
+  maintenance, inspection, warranty), `pool_reason` (a year's premium), `quote` (the tender)
+- §3.5 the notice: `notice_days`, `procedure_reasons`
+- §3.6 the owners' vote: `tally_votes`
+- §3.7 the pilot window and the tender: `window_reason`, `quote`
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import weakref
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from xtaccounts.errors import XtError
+from xtaccounts.insurance.dates import ONE_DAY, add_months, add_years, age_years
+from xtaccounts.insurance.directives import Inspection, Notice, Objection, Vote
+from xtaccounts.money import format_money
+from xtaccounts.registry import Registry
+from xtaccounts.registry.models import Elevator, Tender
+
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One unmet condition: which rule, and a message with the figures."""
+
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"[{self.rule}] {self.message}"
+
+
+class InsuranceRefused(XtError):
+    """A step of an application refused: every unmet condition is listed; nothing was written."""
+
+    def __init__(self, what: str, reasons: Sequence[Reason]) -> None:
+        self.reasons = list(reasons)
+        lines = "\n".join(f"  - {reason}" for reason in self.reasons)
+        super().__init__(
+            f"{what}: refused, {len(self.reasons)} condition(s) unmet (nothing written):\n{lines}"
+        )
+
+
+def cny(amount: Decimal) -> str:
+    return f"{format_money(amount)} CNY"
+
+
+# -- pools and their members ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _PoolIndex:
+    units: dict[str, list[str]]
+    households: dict[str, dict[str, Decimal]]
+
+
+_INDEXES: dict[int, tuple[weakref.ref, _PoolIndex]] = {}
+
+
+def _index(registry: Registry) -> _PoolIndex:
+    """Units and households of every pool, built once per registry object."""
+    cached = _INDEXES.get(id(registry))
+    if cached is not None and cached[0]() is registry:
+        return cached[1]
+    units: dict[str, list[str]] = defaultdict(list)
+    for unit in sorted(registry.units):
+        units[registry.pool_of_unit(unit)].append(unit)
+    pool_of = {u: p for p, us in units.items() for u in us}
+    households: dict[str, dict[str, Decimal]] = defaultdict(dict)
+    for household in sorted(registry.households.values(), key=lambda h: h.id):
+        if household.unit in pool_of:
+            households[pool_of[household.unit]][household.id] = household.area_m2
+    index = _PoolIndex(dict(units), dict(households))
+    _INDEXES[id(registry)] = (weakref.ref(registry), index)
+    return index
+
+
+def pool_units(registry: Registry, pool: str) -> list[str]:
+    return list(_index(registry).units.get(pool, ()))
+
+
+def is_pool(registry: Registry, pool: str) -> bool:
+    return pool in _index(registry).units
+
+
+def pool_households(registry: Registry, pool: str) -> dict[str, Decimal]:
+    """Household id -> exclusive area (m²) of every household of a pool."""
+    return dict(_index(registry).households.get(pool, {}))
+
+
+def pool_of_elevator(registry: Registry, code: str) -> str:
+    return registry.pool_of_unit(registry.elevators[code].unit)
+
+
+def community_of_pool(registry: Registry, pool: str) -> str:
+    building = registry.units[pool].building if pool in registry.units else pool
+    return registry.buildings[building].community
+
+
+def place(registry: Registry, node: str) -> str:
+    """'金泉小区 1栋 2单元' for a unit, '金泉小区 1栋' for a building."""
+    if node in registry.units:
+        unit = registry.units[node]
+        return f"{place(registry, unit.building)} {unit.name}"
+    if node in registry.buildings:
+        building = registry.buildings[node]
+        return f"{registry.communities[building.community].name} {building.name}"
+    return node
+
+
+def pool_scope(registry: Registry, pool: str) -> str:
+    kind = "unit" if pool in registry.units else "building"
+    return f"{kind} {pool} ({place(registry, pool)})"
+
+
+# -- §3.3 who may apply -----------------------------------------------------------------------
+
+MIN_HOUSEHOLDS = 3
+
+
+def current_entrustment(registry: Registry, community: str, company: str, day: dt.date):
+    for row in registry.entrustments:
+        if (
+            row.community == community
+            and row.property_company == company
+            and row.valid_from <= day
+            and (row.valid_to is None or day <= row.valid_to)
+        ):
+            return row
+    return None
+
+
+def applicant_reasons(
+    registry: Registry, pool: str, kind: str, applicants: Sequence[str], day: dt.date
+) -> list[Reason]:
+    """§3.3: 3+ distinct households of the pool's unit (building, for a building pool), or the
+    community's owners' committee, or the property company the committee entrusted (on `day`)."""
+    if not is_pool(registry, pool):
+        return [Reason("applicants", f"{pool} is not a pool of the registry")]
+    community_id = community_of_pool(registry, pool)
+    community = registry.communities[community_id]
+    reasons: list[Reason] = []
+    if kind == "households":
+        members = pool_households(registry, pool)
+        distinct = list(dict.fromkeys(applicants))
+        unknown = [h for h in distinct if h not in registry.households]
+        outside = [h for h in distinct if h in registry.households and h not in members]
+        valid = [h for h in distinct if h in members]
+        if unknown:
+            reasons.append(
+                Reason("applicants", f"unknown household(s) {', '.join(unknown)} (households.csv)")
+            )
+        for household in outside:
+            unit = registry.households[household].unit
+            reasons.append(
+                Reason(
+                    "applicants",
+                    f"household {household} is of {place(registry, unit)}, not of the "
+                    f"{pool_scope(registry, pool)} whose pool pays",
+                )
+            )
+        if len(valid) < MIN_HOUSEHOLDS:
+            repeated = len(applicants) - len(distinct)
+            note = f" ({repeated} named twice)" if repeated else ""
+            reasons.append(
+                Reason(
+                    "applicants",
+                    f"{len(valid)} distinct household(s) of the {pool_scope(registry, pool)} "
+                    f"apply{note}; at least {MIN_HOUSEHOLDS} are needed (or the owners' "
+                    "committee, or the property company it entrusted)",
+                )
+            )
+    elif kind == "committee":
+        if not community.has_committee:
+            reasons.append(
+                Reason(
+                    "applicants",
+                    f"{community_id} {community.name} has no owners' committee "
+                    "(communities.csv has_committee); 3 households may apply instead",
+                )
+            )
+        if tuple(applicants) != (community_id,):
+            reasons.append(
+                Reason(
+                    "applicants",
+                    f"the committee applying for {pool} must be that of {community_id} "
+                    f"(got {', '.join(applicants) or 'none'})",
+                )
+            )
+    elif kind == "property_company":
+        if len(applicants) != 1:
+            reasons.append(Reason("applicants", "name exactly one property company"))
+        else:
+            company = applicants[0]
+            if current_entrustment(registry, community_id, company, day) is None:
+                known = [
+                    f"{r.property_company} {r.valid_from}..{r.valid_to or 'open'}"
+                    for r in registry.entrustments
+                    if r.community == community_id
+                ]
+                reasons.append(
+                    Reason(
+                        "applicants",
+                        f"{company} holds no entrustment from the owners' committee of "
+                        f"{community_id} {community.name} valid on {day} (entrustments.csv: "
+                        f"{'; '.join(known) or 'none for this community'})",
+                    )
+                )
+    else:
+        reasons.append(
+            Reason(
+                "applicants",
+                f"applicant kind {kind!r} is none of households, committee, property_company",
+            )
+        )
+    return reasons
+
+
+# -- §3.4 eligibility of one elevator ---------------------------------------------------------
+
+
+def warranty_end(commissioned: dt.date, years: int) -> dt.date:
+    return add_years(commissioned, years)
+
+
+def warranty_reason(elevator: Elevator, day: dt.date, years: int) -> Reason | None:
+    """§3.4.4: strictly more than `years` years since commissioning: day > commissioned + years."""
+    end = warranty_end(elevator.commissioned, years)
+    if day > end:
+        return None
+    return Reason(
+        "warranty",
+        f"elevator {elevator.code}: commissioned {elevator.commissioned}, its {years}-year "
+        f"warranty runs to {end}; {day} is not after it (allowed from {end + ONE_DAY})",
+    )
+
+
+def inspection_on(
+    elevator: Elevator, recorded: Iterable[Inspection], day: dt.date
+) -> Inspection | None:
+    """The latest periodic inspection on or before `day`: the registry's last one, or one
+    recorded in the books (an application's report)."""
+    known = list(recorded)
+    if elevator.last_inspection is not None:
+        known.append(
+            Inspection(
+                elevator.code,
+                elevator.last_inspection,
+                bool(elevator.inspection_passed),
+                "registry",
+            )
+        )
+    usable = [i for i in known if i.inspected <= day]
+    if not usable:
+        return None
+    # On one day, a failed report outranks a passed one.
+    return max(usable, key=lambda i: (i.inspected, not i.passed))
+
+
+def inspection_reason(
+    elevator: Elevator, inspection: Inspection | None, day: dt.date, max_months: int
+) -> Reason | None:
+    """§3.4.3: the last periodic inspection passed and is less than `max_months` months old."""
+    if inspection is None:
+        later = elevator.last_inspection
+        hint = f" (the registry's last inspection, {later}, is after it)" if later else ""
+        return Reason(
+            "inspection",
+            f"elevator {elevator.code}: no periodic inspection on or before {day}{hint}",
+        )
+    source = "registry" if inspection.source == "registry" else f"report of {inspection.source}"
+    if not inspection.passed:
+        return Reason(
+            "inspection",
+            f"elevator {elevator.code}: the last periodic inspection ({inspection.inspected}, "
+            f"{source}) did not pass",
+        )
+    expires = add_months(inspection.inspected, max_months)
+    if day >= expires:
+        age = (day - inspection.inspected).days
+        return Reason(
+            "inspection",
+            f"elevator {elevator.code}: the last periodic inspection ({inspection.inspected}, "
+            f"{source}) is {age} days old on {day}; it must be less than {max_months} months "
+            f"old (valid through {expires - ONE_DAY})",
+        )
+    return None
+
+
+def elevator_reasons(
+    registry: Registry,
+    code: str,
+    day: dt.date,
+    *,
+    unit_fund: Decimal,
+    inspections: Iterable[Inspection] = (),
+) -> list[Reason]:
+    """§3.4.1, .3 and .4 for one elevator on `day` (.2, the pool, and .5, the insurer, are
+    `pool_reason` and `quote`)."""
+    if code not in registry.elevators:
+        return [Reason("elevator", f"unknown elevator {code} (elevators.csv)")]
+    elevator = registry.elevators[code]
+    pilot = registry.pilot
+    unit = elevator.unit
+    community_id = registry.buildings[registry.units[unit].building].community
+    community = registry.communities[community_id]
+    reasons: list[Reason] = []
+    if unit_fund <= 0:
+        reasons.append(
+            Reason(
+                "unit_fund",
+                f"elevator {code}: unit {unit} has deposited no maintenance fund "
+                f"(its fund is {cny(unit_fund)} on {day})",
+            )
+        )
+    if not community.management_orderly:
+        reasons.append(
+            Reason(
+                "management",
+                f"elevator {code}: the property management of {community_id} {community.name} "
+                "is not orderly (communities.csv management_orderly)",
+            )
+        )
+    if not elevator.maintenance_normal:
+        reasons.append(
+            Reason(
+                "maintenance",
+                f"elevator {code}: its maintenance is not normal (elevators.csv "
+                "maintenance_normal)",
+            )
+        )
+    inspection = inspection_on(elevator, inspections, day)
+    found = inspection_reason(elevator, inspection, day, pilot.inspection_max_months)
+    if found:
+        reasons.append(found)
+    found = warranty_reason(elevator, day, pilot.warranty_years)
+    if found:
+        reasons.append(found)
+    return reasons
+
+
+def pool_reason(pool: str, available: Decimal, needed: Decimal, day: dt.date) -> Reason | None:
+    """§3.4.2: the pool's available balance holds one year's premium of what is bought."""
+    if available >= needed:
+        return None
+    return Reason(
+        "pool_balance",
+        f"pool {pool} holds {cny(available)} on {day}, less than one year's premium "
+        f"{cny(needed)} (short by {cny(needed - available)})",
+    )
+
+
+# -- §3.7 the insurer's tender and the pilot window -------------------------------------------
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What the tender covering a day charges for some elevators, or why it cannot."""
+
+    tender: Tender | None
+    premiums: dict[str, Decimal]
+    ages: dict[str, int]
+    reasons: list[Reason]
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.premiums.values(), ZERO)
+
+
+def tender_on(registry: Registry, insurer: str, day: dt.date) -> Tender | None:
+    """The insurer's tender whose period covers `day` (the latest started, if several)."""
+    covering = [
+        t
+        for t in registry.tenders.values()
+        if t.insurer == insurer and t.period_start <= day <= t.period_end
+    ]
+    return max(covering, key=lambda t: (t.period_start, t.id)) if covering else None
+
+
+def quote(
+    registry: Registry, insurer: str, elevators: Sequence[str], day: dt.date, start: dt.date
+) -> Quote:
+    """§3.4.5 and §3.7: the insurer won a tender covering `day`, and each elevator meets its
+    limits; the premium of each is the tender's band for its age (whole years) on `start`."""
+    if insurer not in registry.insurers:
+        return Quote(None, {}, {}, [Reason("tender", f"unknown insurer {insurer} (insurers.toml)")])
+    tender = tender_on(registry, insurer, day)
+    if tender is None:
+        periods = [
+            f"{t.id} {t.period_start}..{t.period_end}"
+            for t in registry.tenders.values()
+            if t.insurer == insurer
+        ]
+        name = registry.insurers[insurer].name
+        return Quote(
+            None,
+            {},
+            {},
+            [
+                Reason(
+                    "tender",
+                    f"insurer {insurer} {name} holds no tender covering {day} (its tenders: "
+                    f"{'; '.join(periods) or 'none'}): only a current winner may be paid",
+                )
+            ],
+        )
+    premiums: dict[str, Decimal] = {}
+    ages: dict[str, int] = {}
+    reasons: list[Reason] = []
+    for code in elevators:
+        elevator = registry.elevators.get(code)
+        if elevator is None:
+            continue
+        age = age_years(elevator.commissioned, start)
+        ages[code] = age
+        limit = tender.max_elevator_age_years
+        if limit is not None and age > limit:
+            reasons.append(
+                Reason(
+                    "insurer_limits",
+                    f"elevator {code} is {age} years old on {start} (commissioned "
+                    f"{elevator.commissioned}); tender {tender.id} insures elevators up to "
+                    f"{limit} years",
+                )
+            )
+            continue
+        premium = tender.premium_for_age(max(age, 0))
+        if premium is None:
+            top = tender.premium[-1].max_age_years
+            reasons.append(
+                Reason(
+                    "insurer_limits",
+                    f"elevator {code} is {age} years old on {start}; tender {tender.id} has no "
+                    f"premium band for it (bands up to {top} years)",
+                )
+            )
+            continue
+        premiums[code] = premium
+    return Quote(tender, premiums, ages, reasons)
+
+
+def window_reason(registry: Registry, day: dt.date) -> Reason | None:
+    pilot = registry.pilot
+    if pilot.window_start <= day <= pilot.window_end:
+        return None
+    return Reason(
+        "window",
+        f"{day} is outside the pilot window {pilot.window_start}..{pilot.window_end} "
+        "(pilot.toml window_start, window_end)",
+    )
+
+
+# -- §3.5 the notice, §3.6 objections and the vote ------------------------------------------
+
+
+def notice_days(start: dt.date, days: int) -> tuple[dt.date, dt.date, dt.date]:
+    """(first day, last day, first day the premium may be paid): S, S+days-1, S+days."""
+    return start, start + dt.timedelta(days=days - 1), start + dt.timedelta(days=days)
+
+
+def procedure_reasons(
+    notice: Notice | None,
+    objections: Sequence[Objection],
+    votes: Sequence[Vote],
+    day: dt.date,
+) -> list[Reason]:
+    """§3.5 and §3.6 on `day`: the notice has ended; after a written objection on a notice day,
+    the latest owners' vote held by `day` passed."""
+    if notice is None:
+        return [Reason("notice", "no public notice (公示) has been posted for it")]
+    reasons: list[Reason] = []
+    if day < notice.purchase_from:
+        reasons.append(
+            Reason(
+                "notice",
+                f"the notice runs {notice.start}..{notice.end}; the premium may be paid from "
+                f"{notice.purchase_from} on, not on {day}",
+            )
+        )
+    written = [o for o in objections if notice.start <= o.date <= notice.end]
+    if written:
+        held = [v for v in votes if v.date <= day]
+        dates = ", ".join(sorted({str(o.date) for o in written}))
+        if not held:
+            reasons.append(
+                Reason(
+                    "vote",
+                    f"{len(written)} written objection(s) on {dates}: the owners' vote "
+                    f"(Civil Code art. 278) must pass first, and none is recorded by {day}",
+                )
+            )
+        elif not held[-1].passed:
+            vote = held[-1]
+            reasons.append(
+                Reason(
+                    "vote",
+                    f"after the objection(s) on {dates}, the owners' vote of {vote.date} did "
+                    f"not pass ({describe_vote(vote)})",
+                )
+            )
+    return reasons
+
+
+class Choice(StrEnum):
+    FOR = "for"
+    AGAINST = "against"
+    ABSTAIN = "abstain"
+
+
+CHOICE_WORDS = {
+    "for": Choice.FOR,
+    "yes": Choice.FOR,
+    "同意": Choice.FOR,
+    "赞成": Choice.FOR,
+    "against": Choice.AGAINST,
+    "no": Choice.AGAINST,
+    "反对": Choice.AGAINST,
+    "abstain": Choice.ABSTAIN,
+    "弃权": Choice.ABSTAIN,
+}
+
+
+def parse_choice(text: str) -> Choice | None:
+    return CHOICE_WORDS.get(str(text).strip().lower())
+
+
+@dataclass(frozen=True)
+class VoteTally:
+    """The count of an owners' vote over a pool's households (Civil Code art. 278)."""
+
+    households_total: int
+    area_total: Decimal
+    households_voted: int
+    area_voted: Decimal
+    households_for: int
+    area_for: Decimal
+    households_against: int
+    area_against: Decimal
+    households_abstain: int
+    area_abstain: Decimal
+
+    @property
+    def quorum_area(self) -> bool:
+        return 3 * self.area_voted >= 2 * self.area_total
+
+    @property
+    def quorum_headcount(self) -> bool:
+        return 3 * self.households_voted >= 2 * self.households_total
+
+    @property
+    def quorum(self) -> bool:
+        """At least 2/3 of the area AND at least 2/3 of the households take part."""
+        return self.quorum_area and self.quorum_headcount
+
+    @property
+    def majority_area(self) -> bool:
+        return 2 * self.area_for > self.area_voted
+
+    @property
+    def majority_headcount(self) -> bool:
+        return 2 * self.households_for > self.households_voted
+
+    @property
+    def passed(self) -> bool:
+        """Quorum, then more than 1/2 of the participating area AND of the participants."""
+        return self.quorum and self.majority_area and self.majority_headcount
+
+    def explain(self) -> str:
+        return describe_counts(
+            self.households_total,
+            self.area_total,
+            self.households_voted,
+            self.area_voted,
+            self.households_for,
+            self.area_for,
+        )
+
+
+def _pct(part: Decimal | int, whole: Decimal | int) -> str:
+    if not whole:
+        return "n/a"
+    return f"{(Decimal(part) * 100 / Decimal(whole)).quantize(Decimal('0.01'))}%"
+
+
+def describe_counts(
+    n_total: int,
+    area_total: Decimal,
+    n_voted: int,
+    area_voted: Decimal,
+    n_for: int,
+    area_for: Decimal,
+) -> str:
+    quorum_area = 3 * area_voted >= 2 * area_total
+    quorum_n = 3 * n_voted >= 2 * n_total
+    parts = [
+        f"took part: {n_voted}/{n_total} households ({_pct(n_voted, n_total)}, "
+        f"{'≥' if quorum_n else '<'} 2/3), {area_voted}/{area_total} m² "
+        f"({_pct(area_voted, area_total)}, {'≥' if quorum_area else '<'} 2/3)"
+    ]
+    if quorum_area and quorum_n:
+        maj_n = 2 * n_for > n_voted
+        maj_area = 2 * area_for > area_voted
+        parts.append(
+            f"for: {n_for}/{n_voted} households ({_pct(n_for, n_voted)}, "
+            f"{'>' if maj_n else 'not >'} 1/2), {area_for}/{area_voted} m² "
+            f"({_pct(area_for, area_voted)}, {'>' if maj_area else 'not >'} 1/2)"
+        )
+    else:
+        parts.append("quorum not met")
+    return "; ".join(parts)
+
+
+def describe_vote(vote: Vote) -> str:
+    return describe_counts(
+        vote.households_total,
+        vote.area_total,
+        vote.households_voted,
+        vote.area_voted,
+        vote.households_for,
+        vote.area_for,
+    )
+
+
+def tally_votes(households: Mapping[str, Decimal], votes: Mapping[str, Choice]) -> VoteTally:
+    """Count a vote: `households` are every household of the pool with its area (the base of
+    the quorum), `votes` the choice of each that took part. A vote from outside the pool is a
+    ValueError."""
+    outside = sorted(h for h in votes if h not in households)
+    if outside:
+        raise ValueError(f"not households of the pool: {', '.join(outside)}")
+
+    def count(choice: Choice | None) -> tuple[int, Decimal]:
+        chosen = [h for h, c in votes.items() if choice is None or c is choice]
+        return len(chosen), sum((households[h] for h in chosen), ZERO)
+
+    n_for, a_for = count(Choice.FOR)
+    n_against, a_against = count(Choice.AGAINST)
+    n_abstain, a_abstain = count(Choice.ABSTAIN)
+    n_voted, a_voted = count(None)
+    return VoteTally(
+        households_total=len(households),
+        area_total=sum(households.values(), ZERO),
+        households_voted=n_voted,
+        area_voted=a_voted,
+        households_for=n_for,
+        area_for=a_for,
+        households_against=n_against,
+        area_against=a_against,
+        households_abstain=n_abstain,
+        area_abstain=a_abstain,
+    )

@@ -1,0 +1,396 @@
+"""Load-time rules of the insurance records, reported by bean-check, Fava and the writer.
+
+The records are the ``xt-*`` custom directives of `xtaccounts.insurance.directives` and the
+premium transactions. Checked against the registry (``registry/`` beside the top-level file,
+or beside its directory for a year's own books under ``years/``; a plugin config string names
+another directory, relative to the top-level file):
+
+- an application names a known pool, elevators of that pool, a known insurer, a cover of whole
+  years, and applicants who may apply (§3.3: 3+ distinct households of the pool's unit or
+  building, the committee of a community that has one, a property company entrusted on the
+  filing day);
+- a notice, objection, vote or policy refers to a known application; an application has one
+  notice; an objection is dated on a notice day by a household of the pool;
+- a vote is not held before any objection;
+- a policy is not bought before its notice ended, nor, after an objection, without a passed
+  vote held by then; its elevators are its application's; its premium transaction adds up to it;
+- no elevator is insured twice for the same day (cancellations end a policy early);
+- a premium posting that names an application names its pool and one of its elevators;
+- a cancellation refers to a known policy, within its cover, and its refund adds up.
+
+A year's own books (``years/<Y>.beancount``, recognised by their ``carry`` transaction) do not
+hold the earlier years' records: references to those are not reported there (the full books
+check them).
+
+Enable with ``plugin "xtaccounts.plugins.insurance_rules"`` in main.beancount.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from decimal import Decimal
+from itertools import pairwise
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from beancount.core import data
+
+from xtaccounts import chart
+from xtaccounts.errors import XtError
+from xtaccounts.insurance.dates import cover_years
+from xtaccounts.insurance.directives import (
+    KIND_PREMIUM,
+    KIND_PREMIUM_REFUND,
+    TYPES,
+    InsuranceBook,
+    read_insurance,
+)
+from xtaccounts.insurance.rules import applicant_reasons, is_pool, notice_days, pool_households
+from xtaccounts.registry import Registry, load_registry
+
+__plugins__ = ("insurance_rules",)
+
+ZERO = Decimal("0.00")
+
+
+class InsuranceRuleError(NamedTuple):
+    source: Any
+    message: str
+    entry: Any
+
+
+_CACHE: dict[str, tuple[tuple, Registry]] = {}
+
+
+def _signature(directory: Path) -> tuple:
+    try:
+        return tuple(
+            (p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(directory.iterdir())
+        )
+    except OSError:
+        return ()
+
+
+def _registry_dir(options_map: dict[str, Any], config: str | None) -> Path | None:
+    top = options_map.get("filename") or ""
+    base = Path(os.path.dirname(os.path.abspath(top))) if top and not top.startswith("<") else None
+    if config:
+        path = Path(config)
+        if not path.is_absolute() and base is not None:
+            path = base / path
+        return path
+    if base is None:
+        return None
+    for candidate in (base / "registry", base.parent / "registry"):
+        if (candidate / "pilot.toml").is_file():
+            return candidate
+    return None
+
+
+def _load(directory: Path) -> Registry:
+    key = str(directory.resolve())
+    signature = _signature(directory)
+    cached = _CACHE.get(key)
+    if cached is not None and cached[0] == signature:
+        return cached[1]
+    registry = load_registry(directory)
+    _CACHE[key] = (signature, registry)
+    return registry
+
+
+def _has_records(entries: list[data.Directive]) -> bool:
+    for entry in entries:
+        if isinstance(entry, data.Custom) and entry.type in TYPES:
+            return True
+        if isinstance(entry, data.Transaction) and entry.meta.get("kind") in (
+            KIND_PREMIUM,
+            KIND_PREMIUM_REFUND,
+        ):
+            return True
+    return False
+
+
+class _Checker:
+    def __init__(self, registry: Registry, book: InsuranceBook, partial: bool) -> None:
+        self.registry = registry
+        self.book = book
+        self.partial = partial
+        self.errors: list[InsuranceRuleError] = []
+
+    def error(self, entry: Any, message: str) -> None:
+        meta = getattr(entry, "meta", None) or data.new_metadata("<insurance_rules>", 0)
+        self.errors.append(InsuranceRuleError(meta, message, entry))
+
+    def known_app(self, app_id: str, entry: Any, what: str) -> bool:
+        if app_id in self.book.applications:
+            return True
+        if not self.partial:
+            self.error(entry, f"{what} refers to unknown application {app_id}")
+        return False
+
+    def applications(self) -> None:
+        registry = self.registry
+        for app in self.book.applications.values():
+            e = app.entry
+            pool_ok = is_pool(registry, app.pool)
+            if not pool_ok:
+                self.error(e, f"application {app.id}: unknown pool {app.pool}")
+            if not app.elevators:
+                self.error(e, f"application {app.id}: names no elevator")
+            for code in app.elevators:
+                elevator = registry.elevators.get(code)
+                if elevator is None:
+                    self.error(e, f"application {app.id}: unknown elevator {code}")
+                elif pool_ok and registry.pool_of_unit(elevator.unit) != app.pool:
+                    self.error(
+                        e,
+                        f"application {app.id}: elevator {code} is of pool "
+                        f"{registry.pool_of_unit(elevator.unit)}, not {app.pool}",
+                    )
+            if app.insurer not in registry.insurers:
+                self.error(e, f"application {app.id}: unknown insurer {app.insurer}")
+            if cover_years(app.cover_start, app.cover_end) is None:
+                self.error(
+                    e,
+                    f"application {app.id}: cover {app.cover_start}..{app.cover_end} is not "
+                    "whole years",
+                )
+            if pool_ok:
+                for reason in applicant_reasons(
+                    registry, app.pool, app.applicant_kind, app.applicants, app.filed
+                ):
+                    self.error(e, f"application {app.id}: {reason.message}")
+
+    def inspections(self) -> None:
+        for code, records in self.book.inspections.items():
+            if code not in self.registry.elevators:
+                for record in records:
+                    self.error(None, f"inspection of unknown elevator {code} ({record.source})")
+
+    def notices_and_objections(self) -> None:
+        registry = self.registry
+        days = registry.pilot.notice_days
+        for app_id, notices in self.book.notices.items():
+            for notice in notices:
+                if not self.known_app(app_id, notice.entry, "notice"):
+                    continue
+                app = self.book.applications[app_id]
+                if notice.start < app.filed:
+                    self.error(notice.entry, f"notice of {app_id} starts before it was filed")
+                _, end, purchase_from = notice_days(notice.start, days)
+                if (notice.end, notice.purchase_from) != (end, purchase_from):
+                    self.error(
+                        notice.entry,
+                        f"notice of {app_id} from {notice.start} runs to {end} (purchase from "
+                        f"{purchase_from}), not {notice.end} ({notice.purchase_from})",
+                    )
+            if len(notices) > 1:
+                self.error(notices[1].entry, f"application {app_id} is noticed twice")
+        for app_id, objections in self.book.objections.items():
+            for objection in objections:
+                if not self.known_app(app_id, objection.entry, "objection"):
+                    continue
+                app = self.book.applications[app_id]
+                notice = self.book.notice(app_id)
+                if notice is None:
+                    self.error(objection.entry, f"objection to {app_id}, which has no notice")
+                elif not notice.start <= objection.date <= notice.end:
+                    self.error(
+                        objection.entry,
+                        f"objection to {app_id} on {objection.date}, outside its notice "
+                        f"{notice.start}..{notice.end}",
+                    )
+                if is_pool(registry, app.pool) and objection.household not in pool_households(
+                    registry, app.pool
+                ):
+                    self.error(
+                        objection.entry,
+                        f"objection to {app_id} by {objection.household}, not a household of "
+                        f"pool {app.pool}",
+                    )
+
+    def votes(self) -> None:
+        for app_id, votes in self.book.votes.items():
+            for vote in votes:
+                if not self.known_app(app_id, vote.entry, "vote"):
+                    continue
+                if not any(o.date <= vote.date for o in self.book.objections.get(app_id, [])):
+                    self.error(
+                        vote.entry,
+                        f"vote on {app_id} of {vote.date} before any objection: the owners vote "
+                        "only after a written objection",
+                    )
+
+    def policies(self) -> None:
+        book = self.book
+        for policy in book.policies.values():
+            e = policy.entry
+            if not self.known_app(policy.application, e, f"policy {policy.id}"):
+                continue
+            app = book.applications[policy.application]
+            if policy.pool != app.pool:
+                self.error(
+                    e, f"policy {policy.id}: pool {policy.pool}, its application's is {app.pool}"
+                )
+            extra = [c for c in policy.elevators if c not in app.elevators]
+            if extra:
+                self.error(
+                    e, f"policy {policy.id}: elevators {', '.join(extra)} are not in {app.id}"
+                )
+            notice = book.notice(app.id)
+            if notice is None:
+                self.error(
+                    e, f"policy {policy.id} bought on {policy.bought} without a notice of {app.id}"
+                )
+            else:
+                if policy.bought < notice.purchase_from:
+                    self.error(
+                        e,
+                        f"policy {policy.id} bought on {policy.bought}, before the notice of "
+                        f"{app.id} ended ({notice.start}..{notice.end}; purchase from "
+                        f"{notice.purchase_from})",
+                    )
+                written = [
+                    o
+                    for o in book.objections.get(app.id, [])
+                    if notice.start <= o.date <= notice.end
+                ]
+                held = [v for v in book.votes.get(app.id, []) if v.date <= policy.bought]
+                if written and (not held or not held[-1].passed):
+                    self.error(
+                        e,
+                        f"policy {policy.id} bought on {policy.bought} after a written objection "
+                        f"({written[0].date}) without a passed owners' vote by then",
+                    )
+            if policy.renews and policy.renews not in book.policies and not self.partial:
+                self.error(e, f"policy {policy.id} renews unknown policy {policy.renews}")
+            booked = sum(
+                (
+                    p.units.number
+                    for t in book.premium_entries.get(policy.id, [])
+                    if t.meta.get("kind") == KIND_PREMIUM
+                    for p in t.postings
+                    if p.account == chart.PREMIUM_EXPENSE
+                ),
+                ZERO,
+            )
+            if booked != policy.premium:
+                self.error(
+                    e,
+                    f"policy {policy.id}: premium {policy.premium}, its premium transaction "
+                    f"books {booked}",
+                )
+
+    def overlaps(self) -> None:
+        by_elevator: dict[str, list] = defaultdict(list)
+        for state in self.book.policy_states():
+            if state.last_day < state.policy.cover_start:
+                continue
+            for code in state.policy.elevators:
+                by_elevator[code].append(state)
+        for code, states in by_elevator.items():
+            states.sort(key=lambda s: (s.policy.cover_start, s.policy.id))
+            for earlier, later in pairwise(states):
+                if later.policy.cover_start <= earlier.last_day:
+                    self.error(
+                        later.policy.entry,
+                        f"elevator {code} insured twice: policy {later.policy.id} from "
+                        f"{later.policy.cover_start} overlaps {earlier.policy.id} "
+                        f"({earlier.policy.cover_start}..{earlier.last_day})",
+                    )
+
+    def postings(self, entries: list[data.Directive]) -> None:
+        for entry in entries:
+            if not isinstance(entry, data.Transaction):
+                continue
+            for posting in entry.postings:
+                meta = posting.meta or {}
+                if posting.account != chart.PREMIUM_EXPENSE or "application" not in meta:
+                    continue
+                app_id = str(meta["application"])
+                if app_id not in self.book.applications:
+                    if not self.partial:
+                        self.error(entry, f"premium posting names unknown application {app_id}")
+                    continue
+                app = self.book.applications[app_id]
+                if str(meta.get("pool")) != app.pool:
+                    self.error(
+                        entry,
+                        f"premium posting of {app_id}: pool {meta.get('pool')}, not {app.pool}",
+                    )
+                if str(meta.get("elevator")) not in app.elevators:
+                    self.error(
+                        entry,
+                        f"premium posting of {app_id}: elevator {meta.get('elevator')} is not "
+                        "in it",
+                    )
+
+    def cancellations(self) -> None:
+        for policy_id, cancellation in self.book.cancellations.items():
+            policy = self.book.policies.get(policy_id)
+            if policy is None:
+                if not self.partial:
+                    self.error(cancellation.entry, f"cancellation of unknown policy {policy_id}")
+                continue
+            if not policy.bought <= cancellation.date <= policy.cover_end:
+                self.error(
+                    cancellation.entry,
+                    f"cancellation of {policy_id} on {cancellation.date}, outside "
+                    f"{policy.bought}..{policy.cover_end}",
+                )
+            refunded = -sum(
+                (
+                    p.units.number
+                    for t in self.book.premium_entries.get(policy_id, [])
+                    if t.meta.get("kind") == KIND_PREMIUM_REFUND
+                    for p in t.postings
+                    if p.account == chart.PREMIUM_EXPENSE
+                ),
+                ZERO,
+            )
+            if refunded != cancellation.refund:
+                self.error(
+                    cancellation.entry,
+                    f"cancellation of {policy_id}: refund {cancellation.refund}, its refund "
+                    f"transaction books {refunded}",
+                )
+
+
+def insurance_rules(
+    entries: list[data.Directive], options_map: dict[str, Any], config: str | None = None
+) -> tuple[list[data.Directive], list[InsuranceRuleError]]:
+    """The plugin: entries unchanged, errors for every broken rule."""
+    if not _has_records(entries):
+        return entries, []
+    where = data.new_metadata("<insurance_rules>", 0)
+    directory = _registry_dir(options_map, config)
+    if directory is None:
+        return entries, [
+            InsuranceRuleError(
+                where, "insurance records not checked: no registry/ found beside the books", None
+            )
+        ]
+    try:
+        registry = _load(directory)
+    except XtError as exc:
+        first = str(exc).splitlines()[0]
+        return entries, [
+            InsuranceRuleError(where, f"insurance records not checked: {directory}: {first}", None)
+        ]
+    book = read_insurance(entries)
+    partial = any(
+        isinstance(e, data.Transaction) and e.meta.get("kind") == "carry" for e in entries
+    )
+    checker = _Checker(registry, book, partial)
+    for entry, message in book.problems:
+        checker.error(entry, message)
+    checker.applications()
+    checker.inspections()
+    checker.notices_and_objections()
+    checker.votes()
+    checker.policies()
+    checker.overlaps()
+    checker.postings(entries)
+    checker.cancellations()
+    return entries, checker.errors
