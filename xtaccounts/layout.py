@@ -27,6 +27,8 @@ option "booking_method" "STRICT"
 
 ; The fund's own rules (whole fen, unit/pool metadata, no negative pool), checked on every load.
 plugin "xtaccounts.plugins.fund_rules"
+; The pilot's insurance rules (applications, notices, votes, purchases, double cover).
+plugin "xtaccounts.plugins.insurance_rules"
 
 include "accounts.beancount"
 """
