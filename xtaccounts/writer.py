@@ -230,6 +230,7 @@ class WriteSession:
         self._check_errors: list[BeancountError] | None = None
         self._staged: dict[Path, list[str]] = {}
         self._standalone: dict[Path, str] = {}
+        self._entries_staged = 0
         self._entry_counts: dict[Path, int] = {}
         self._closed = False
 
@@ -244,8 +245,12 @@ class WriteSession:
 
     # -- staging --------------------------------------------------------------------------
 
-    def append(self, relpath: str | Path, text: str) -> None:
-        """Stage `text` to be appended to the ledger file `relpath` (relative to the ledger dir)."""
+    def append(self, relpath: str | Path, text: str, *, entries: int | None = None) -> None:
+        """Stage `text` to be appended to the ledger file `relpath` (relative to the ledger dir).
+
+        `entries` is how many directives the text holds, when the caller knows (otherwise the
+        text is parsed once to count them for the commit's report).
+        """
         self._ensure_open()
         target = self._target(relpath)
         if not isinstance(text, str):
@@ -258,6 +263,7 @@ class WriteSession:
         if not text.endswith("\n"):
             text += "\n"
         self._staged.setdefault(target, []).append(text)
+        self._entries_staged += self._count_entries(text) if entries is None else entries
 
     def append_entries(self, relpath: str | Path, entries: Sequence[Directive]) -> None:
         """Stage directives, formatted by beancount's printer, one blank line between them."""
@@ -268,7 +274,7 @@ class WriteSession:
         text = "\n".join(printer.format_entry(entry) for entry in entries)
         if self._needs_blank_line(target):
             text = "\n" + text
-        self.append(relpath, text)
+        self.append(relpath, text, entries=len(entries))
 
     def put_standalone(self, relpath: str | Path, text: str) -> None:
         """Stage the whole content of a file that the main ledger does not include.
@@ -334,7 +340,7 @@ class WriteSession:
         files = sorted(contents, key=lambda p: (p == self.main, str(p)))
         result = CommitResult(
             files=files,
-            entries_added=sum(self._count_entries(text) for text in self._staged_texts()),
+            entries_added=self._entries_staged,
             dry_run=dry_run,
             text={path: texts[path] for path in files},
         )
@@ -347,6 +353,7 @@ class WriteSession:
                 raise XtError(f"{path} changed while the commit was being checked; try again")
         self._apply(files, contents)
         self._staged.clear()
+        self._entries_staged = 0
         self._standalone.clear()
         self._books = None
         self._check_errors = None
@@ -362,6 +369,7 @@ class WriteSession:
     def _close(self) -> None:
         """Drop anything staged and refuse further use."""
         self._staged.clear()
+        self._entries_staged = 0
         self._standalone.clear()
         self._closed = True
 
@@ -402,10 +410,6 @@ class WriteSession:
         else:
             tail = b""
         return bool(tail) and not tail.endswith(b"\n\n")
-
-    def _staged_texts(self) -> list[str]:
-        """The staged user texts (without the include lines a commit adds)."""
-        return ["".join(chunks) for chunks in self._staged.values()]
 
     @staticmethod
     def _count_entries(text: str) -> int:
