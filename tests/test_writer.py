@@ -539,3 +539,11 @@ def test_a_file_of_the_main_books_cannot_be_written_whole(main: Path) -> None:
         session.put_standalone(DEPOSITS_FILE, "; gone\n")
         session.commit()
     assert {p: p.read_bytes() for p in main.parent.rglob("*.beancount")} == before
+
+
+def test_binary_standalone_files_are_written_as_they_are(main: Path) -> None:
+    pdf = b"%PDF-1.4\n\x00\xff binary"
+    with LedgerWriter(main) as session:
+        session.put_standalone("documents/notices/APP-1.pdf", pdf)
+        session.commit()
+    assert (main.parent / "documents/notices/APP-1.pdf").read_bytes() == pdf

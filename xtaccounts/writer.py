@@ -229,7 +229,7 @@ class WriteSession:
         self._books: LoadedBooks | None = None
         self._check_errors: list[BeancountError] | None = None
         self._staged: dict[Path, list[str]] = {}
-        self._standalone: dict[Path, str] = {}
+        self._standalone: dict[Path, bytes] = {}
         self._entries_staged = 0
         self._entry_counts: dict[Path, int] = {}
         self._closed = False
@@ -276,18 +276,19 @@ class WriteSession:
             text = "\n" + text
         self.append(relpath, text, entries=len(entries))
 
-    def put_standalone(self, relpath: str | Path, text: str) -> None:
+    def put_standalone(self, relpath: str | Path, content: str | bytes) -> None:
         """Stage the whole content of a file that the main ledger does not include.
 
-        Such files (a year's own top-level file and its opening balances) are written, created
-        or replaced, in the same all-or-nothing commit as the appends. The caller validates
-        them; the writer refuses a file that the main ledger includes.
+        Such files (a year's own top-level file and its opening balances, a notice's HTML or
+        PDF, an archived statement) are written, created or replaced, in the same
+        all-or-nothing commit as the appends. Text gets a final newline; bytes are written as
+        they are. The caller validates them; the writer refuses a file the main ledger includes.
         """
         self._ensure_open()
         target = self._target(relpath)
-        if not text.endswith("\n"):
-            text += "\n"
-        self._standalone[target] = text
+        if isinstance(content, str):
+            content = (content if content.endswith("\n") else content + "\n").encode("utf-8")
+        self._standalone[target] = content
 
     # -- committing -----------------------------------------------------------------------
 
@@ -332,10 +333,10 @@ class WriteSession:
         texts = {
             path: contents[path][len(olds[path] or b"") :].decode("utf-8") for path in appended
         }
-        for path, text in self._standalone.items():
+        for path, content in self._standalone.items():
             olds[path] = path.read_bytes() if path.exists() else None
-            contents[path] = text.encode("utf-8")
-            texts[path] = text
+            contents[path] = content
+            texts[path] = content.decode("utf-8", errors="replace")
         # Write other files first and the main file last: its include lines name new files.
         files = sorted(contents, key=lambda p: (p == self.main, str(p)))
         result = CommitResult(
