@@ -17,7 +17,8 @@
   2025-07-15, cancelled 2025-10-31 (the elevator is replaced), 2393.42 refunded to the pool.
 
 Coverage (DOMAIN.md §3.8): 2024-12-31: 2 insured of 3 eligible with an application (66.67 %,
-target 40 %); 2025-12-31: 5 of 5 (100 %, target 100 %).
+target 40 %: met); 2025-12-31: 5 of 7 (71.43 %, target 100 %: not met), elevators 4 (voted
+down) and 11 (cancelled) being eligible and uninsured after the year-end allocation.
 
 A premium can only be booked while its period is open, so the demo books this in phases:
 `book_demo_insurance(main, through=D)` books every step dated up to D that is not in the books

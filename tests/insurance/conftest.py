@@ -37,6 +37,13 @@ HOUSEHOLDS = {
     "C0001-B02-U2": ["101", "102", "201"],
     "C0002-B01-U1": ["101", "102", "201"],
 }
+# Exclusive areas (m²): 100.00 each, except in C0001-B01-U1 (1000.00 in all), where the four
+# households 101..202 hold 660.00 m²: 2/3 of the headcount but only 0.66 of the area.
+AREAS = {
+    **{f"C0001-B01-U1-{door}": "165.00" for door in ("101", "102", "201", "202")},
+    "C0001-B01-U1-301": "170.00",
+    "C0001-B01-U1-302": "170.00",
+}
 # Pools seeded on 2024-09-15 (the premium each would cost in 2025 is in the comment).
 POOL_SEED = {
     "C0001-B01-U1": "2400.00",  # EA, 5 years: 2400.00
@@ -51,7 +58,7 @@ def small_registry() -> dict[str, str]:
         return csv_header(name) + "".join(row + "\n" for row in rows)
 
     households = [
-        f"{unit}-{door},{unit},{door},100.00,张*"
+        f"{unit}-{door},{unit},{door},{AREAS.get(f'{unit}-{door}', '100.00')},张*"
         for unit, doors in HOUSEHOLDS.items()
         for door in doors
     ]

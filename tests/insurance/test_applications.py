@@ -20,6 +20,7 @@ from xtaccounts.insurance import (
     application_statuses,
     buy_premium,
     cancel_policy,
+    coverage,
     file_application,
     post_notice,
     record_objection,
@@ -249,6 +250,36 @@ def test_an_inspection_report_filed_with_the_application_counts(books: Path) -> 
              "2025-01-20", inspections=(report,))  # fmt: skip
     post_notice(books, "APP-2025-001", D("2025-01-05"))
     buy_premium(books, "APP-2025-001", D("2025-01-20"))
+
+
+def test_a_registry_update_does_not_change_a_past_coverage_figure(books: Path) -> None:
+    """The inspection on a day D is the latest one on or before D among the books' records
+    (reports filed with applications) and the registry's last inspection, which counts only from
+    its own date on: the registry learning of a later (failed) inspection changes nothing
+    before that date."""
+    report = InspectionReport(EF, D("2024-03-01"))
+    file_app(books, "APP-2024-001", [EF], households(U2, "101", "102", "201"), "2024-12-02",
+             "2024-12-20", inspections=(report,))  # fmt: skip
+    entries = load_books(books).entries
+    registry_dir = books.parent / "registry"
+
+    def statuses(day: str) -> list[tuple[str, str, str]]:
+        result = coverage(load_registry(registry_dir), entries, D(day))
+        return [(e.elevator, e.status, e.detail) for e in result.elevators]
+
+    # On 2025-01-31 the registry's inspection (2024-01-01) is too old, the report's
+    # (2024-03-01) is valid through 2025-02-28: EF is eligible, not insured.
+    past = statuses("2025-01-31")
+    assert [s[:2] for s in past] == [(EF, "uninsured")]
+    csv_path = registry_dir / "elevators.csv"
+    old_row = f"{EF},C0001-B01-U2,2015-03-01,甲电梯公司,是,2024-01-01,是"
+    text = csv_path.read_text("utf-8")
+    assert old_row in text
+    csv_path.write_text(text.replace(old_row, old_row.replace("2024-01-01,是", "2025-02-10,否")))
+    assert statuses("2025-01-31") == past
+    [(_, status, detail)] = statuses("2025-02-10")
+    assert status == "ineligible"
+    assert "the last periodic inspection (2025-02-10, registry) did not pass" in detail
 
 
 # -- the window and the tender (§3.7) ------------------------------------------------------

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from tests.conftest import snapshot, xt
-from tests.insurance.conftest import EC, ED, EE
+from tests.insurance.conftest import EA, EC, ED, EE
 
 
 def ok(main: Path, *args: str) -> str:
@@ -132,4 +132,85 @@ def test_refusals_print_every_condition_and_exit_1(books: Path) -> None:
     result = xt(books, "application", "file", "--date", "2025-01-10", "--elevator", EE,
                 "--committee", "--insurer", "INS01", "--cover-start", "2025-02-01")  # fmt: skip
     assert result.returncode == 1 and "has no owners' committee" in result.stderr
+    assert snapshot(books.parent) == before
+
+
+def test_two_thirds_of_the_households_holding_066_of_the_area_fail_the_quorum(
+    books: Path, tmp_path: Path
+) -> None:
+    """§3.6 end to end: pool C0001-B01-U1 has 6 households, 101, 102, 201 and 202 of 165.00 m²,
+    301 and 302 of 170.00 m² (1000.00 in all). The first four all vote for: 4/6 of the
+    headcount (≥ 2/3) but 660.00/1000.00 = 0.66 of the area (< 2/3): no quorum, the vote fails
+    and the purchase is refused for it alone."""
+    ok(
+        books, "application", "file", "--date", "2025-01-02", "--elevator", EA,
+        "--households", "C0001-B01-U1-101,C0001-B01-U1-102,C0001-B01-U1-201",
+        "--insurer", "INS01", "--cover-start", "2025-02-01",
+    )  # fmt: skip
+    ok(books, "application", "notice", "APP-2025-001", "--start", "2025-01-06")
+    ok(
+        books, "application", "object", "APP-2025-001", "--date", "2025-01-12",
+        "--household", "C0001-B01-U1-301", "--reason", "反对动用统筹账户",
+    )  # fmt: skip
+    votes = tmp_path / "votes.csv"
+    votes.write_text(
+        "household,choice\n"
+        + "".join(f"C0001-B01-U1-{door},同意\n" for door in ("101", "102", "201", "202")),
+        "utf-8",
+    )
+    doc = js(
+        books, "application", "vote", "APP-2025-001", "--date", "2025-01-20", "--votes", str(votes)
+    )
+    assert (doc["quorum"], doc["outcome"]) == ("not met", "failed")
+    assert (
+        "took part: 4/6 households (66.67%, ≥ 2/3), 660.00/1000.00 m² (66.00%, < 2/3)"
+        in (doc["count"])
+    )
+    assert doc["rows"][0] == {"choice": "for", "households": 4, "area_m2": "660.00"}
+
+    before = snapshot(books.parent)
+    result = xt(books, "premium", "buy", "APP-2025-001", "--date", "2025-02-01")
+    assert result.returncode == 1, result.stdout
+    unmet = [line.strip() for line in result.stderr.splitlines() if line.strip().startswith("- [")]
+    assert len(unmet) == 1 and unmet[0].startswith("- [vote]"), result.stderr
+    assert "660.00/1000.00 m² (66.00%, < 2/3); quorum not met" in unmet[0]
+    assert snapshot(books.parent) == before
+
+
+def test_dates_after_9998_12_31_are_refused_in_one_line(books: Path) -> None:
+    """One year of cover from a day in 9999 would end in year 10000, which Python's dates do
+    not have: every command refuses days after 9998-12-31 with a one-line error."""
+    ok(
+        books, "application", "file", "--date", "2025-02-20", "--elevator", EC,
+        "--households", "C0001-B02-U1-101,C0001-B02-U1-102,C0001-B02-U1-201",
+        "--insurer", "INS01", "--cover-start", "2025-03-08",
+    )  # fmt: skip
+    ok(books, "application", "notice", "APP-2025-001", "--start", "2025-03-01")
+    before = snapshot(books.parent)
+    commands = [
+        ("premium", "buy", "APP-2025-001", "--date", "9999-12-31"),
+        ("premium", "buy", "APP-2025-001", "--date", "9999-01-01", "--dry-run"),
+        (
+            "application", "file", "--date", "2025-02-20", "--elevator", ED,
+            "--households", "C0001-B02-U1-101,C0001-B02-U1-102,C0001-B02-U1-201",
+            "--insurer", "INS01", "--cover-start", "9999-03-08",
+        ),
+        ("application", "notice", "APP-2025-001", "--start", "9999-12-30"),
+        ("application", "list", "--as-of", "9999-12-31"),
+        ("application", "show", "APP-2025-001", "--as-of", "9999-06-01"),
+        ("coverage", "--as-of", "9999-12-31"),
+        ("policies", "--as-of", "9999-12-31"),
+    ]  # fmt: skip
+    for command in commands:
+        result = xt(books, *command)
+        assert result.returncode == 1, (command, result.stdout)
+        assert "Traceback" not in result.stderr, (command, result.stderr)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("Error: "), (command, result.stderr)
+        assert "after 9998-12-31" in lines[0], (command, lines[0])
+    assert snapshot(books.parent) == before
+    # The last supported day is checked like any other (and refused for the rules' reasons).
+    result = xt(books, "premium", "buy", "APP-2025-001", "--date", "9998-12-31")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "[window] 9998-12-31 is outside the pilot window" in result.stderr
     assert snapshot(books.parent) == before

@@ -89,40 +89,55 @@ def test_applications_in_every_state(demo) -> None:
 
 def test_coverage_at_both_target_dates_against_a_count_by_hand(demo) -> None:
     _, registry, books = demo
+    # §3.8 read literally: below the line, every elevator named by an application filed by D
+    # that is eligible on D (§3.4), whatever became of the application; above it, those a
+    # policy covers on D. Premiums: 2400.00 up to 10 years of age, 3200.00 up to 20.
     # 2024-12-31, by hand: applications filed by then name elevators 13, 1, 4, 8, 9 and 2.
     #   insured: 13 (APP-2024-001-P1 from 2024-11-01), 1 (APP-2024-002-P1 from 2024-12-01);
     #   eligible, not insured: 2 (APP-2024-005: pool C0001-B01 holds 1660.34 + the year-end
     #   allocation 2245.12 = 3905.46 >= 3200.00; inspection report 2024-09-05);
-    #   not counted: 4 (voted down on 2024-12-07), 8 and 9 (pool C0001-B04 4684.30 < 4800.00).
-    #   -> 2 / 3 = 66.67 % >= 40 %.
+    #   ineligible: 4 (voted down on 2024-12-07; and pool C0001-B02-U2 holds 2094.14 < 3200.00,
+    #   12 years old), 8 and 9 (pool C0001-B04 holds 4684.30 < 2 x 2400.00 = 4800.00).
+    #   -> 2 / (2 + 1) = 66.67 % >= 40 %: met.
     # 2025-12-31, by hand: 14 and 11 are added.
     #   insured: 13 (renewed, P2 from 2025-11-01), 1 (renewed, P2 from 2025-12-01),
     #   2 (to 2026-01-05), 8 and 9 (to 2026-07-06);
-    #   not counted: 4 (voted down), 11 (policy cancelled), 14 (warranty to 2026-08-16).
-    #   -> 5 / 5 = 100 % >= 100 %.
+    #   eligible, not insured: 4 (voted down in 2024, but pool C0001-B02-U2 holds 2903.02 + the
+    #   year-end allocation 781.64 = 3684.66 >= 3200.00 at 13 years; registry inspection
+    #   2025-02-19 passed, valid through 2026-02-18), 11 (policy cancelled 2025-10-31; pool
+    #   C0002-B01-U2 holds 2435.37 after the refund + the year-end allocation 872.89 = 3308.26
+    #   >= 3200.00 at 15 years; registry inspection 2025-01-24, valid through 2026-01-23);
+    #   ineligible: 14 (warranty to 2026-08-16).
+    #   -> 5 / (5 + 2) = 71.43 % < 100 %: not met.
     hand = {
-        D("2024-12-31"): ({E13, E1}, {E2}, {E4}, {E8, E9}),
-        D("2025-12-31"): ({E13, E1, E2, E8, E9}, set(), {E4, E11}, {E14}),
+        D("2024-12-31"): ({E13, E1}, {E2}, {E4, E8, E9}),
+        D("2025-12-31"): ({E13, E1, E2, E8, E9}, {E4, E11}, {E14}),
     }
-    for day, (insured, uninsured, closed, ineligible) in hand.items():
+    for day, (insured, uninsured, ineligible) in hand.items():
         result = coverage(registry, books.entries, day)
         by_status: dict[str, set[str]] = {}
         for e in result.elevators:
             by_status.setdefault(e.status, set()).add(e.elevator)
+        assert set(by_status) <= {"insured", "uninsured", "ineligible"}
         assert by_status.get("insured", set()) == insured
         assert by_status.get("uninsured", set()) == uninsured
-        assert by_status.get("closed", set()) == closed
         assert by_status.get("ineligible", set()) == ineligible
         assert (result.insured, result.eligible) == (len(insured), len(insured) + len(uninsured))
     result = coverage(registry, books.entries, D("2025-12-31"))
     assert [(t.date, t.insured, t.eligible, t.percent, t.met) for t in result.targets] == [
         (D("2024-12-31"), 2, 3, A("66.67"), True),
-        (D("2025-12-31"), 5, 5, A("100.00"), True),
+        (D("2025-12-31"), 5, 7, A("71.43"), False),
     ]
+    detail = {e.elevator: e.detail for e in result.elevators}
+    assert "APP-2024-003 rejected" in detail[E4] and "APP-2025-002 cancelled" in detail[E11]
+    # 岳塘区 (C0002): 11, 13, 14; 雨湖区 (C0001): 1, 2, 4, 8, 9.
     assert result.groups("district") == [
-        {"district": "岳塘区", "applied": 3, "eligible": 1, "insured": 1, "percent": A("100.00")},
-        {"district": "雨湖区", "applied": 5, "eligible": 4, "insured": 4, "percent": A("100.00")},
+        {"district": "岳塘区", "applied": 3, "eligible": 2, "insured": 1, "percent": A("50.00")},
+        {"district": "雨湖区", "applied": 5, "eligible": 5, "insured": 4, "percent": A("80.00")},
     ]
+    # The day before the year-end allocation, 4 and 11 fail the pool's condition: 5 / 5.
+    before = coverage(registry, books.entries, D("2025-12-30"))
+    assert (before.insured, before.eligible) == (5, 5)
 
 
 def test_booking_again_changes_nothing(insured_demo: Path, tmp_path: Path) -> None:
@@ -161,3 +176,56 @@ def test_fava_shows_the_records_without_errors(insured_demo: Path) -> None:
     assert "xt-application" in text and "xt-vote" in text and "APP-2024-004-P1" in text
     response = client.get(f"/{slug}/api/errors")
     assert response.status_code == 200 and response.get_json()["data"] == []
+
+
+def _vote_block(text: str, app_id: str) -> str:
+    start = text.index(f'custom "xt-vote" "{app_id}"')
+    start = text.rindex("\n", 0, start) + 1
+    return text[start : text.index("\n\n", start)]
+
+
+def test_a_failed_vote_recorded_as_passed_is_an_error_and_approves_nothing(
+    demo_copy: Path,
+) -> None:
+    registry = load_registry(demo_copy.parent / "registry")
+    path = demo_copy.parent / "txns" / "2024" / "insurance.beancount"
+    text = path.read_text("utf-8")
+    block = _vote_block(text, "APP-2024-003")
+    assert 'outcome: "failed"' in block
+
+    def errors_with(new_block: str) -> tuple[list[str], str]:
+        path.write_text(text.replace(block, new_block), "utf-8")
+        books = load_books(demo_copy)
+        stage = next(
+            s.stage
+            for s in application_statuses(registry, books.entries, D("2024-12-31"))
+            if s.application.id == "APP-2024-003"
+        )
+        return [e.message for e in books.errors], stage
+
+    # The outcome alone changed: the counts (6 of 12 for) still say failed.
+    errors, stage = errors_with(block.replace('outcome: "failed"', 'outcome: "passed"'))
+    assert any(
+        "vote on APP-2024-003 of 2024-12-07: recorded outcome passed, the counts give failed" in e
+        for e in errors
+    ), errors
+    assert stage == "rejected"
+    # The counts changed to match (7 for, 4 against): the vote document, recounted, disagrees.
+    forged = (
+        block.replace('outcome: "failed"', 'outcome: "passed"')
+        .replace('households_for: "6"', 'households_for: "7"')
+        .replace('households_against: "5"', 'households_against: "4"')
+    )
+    errors, _ = errors_with(forged)
+    assert any(
+        "vote on APP-2024-003 of 2024-12-07: the record differs from its document "
+        "documents/votes/APP-2024-003-2024-12-07.csv recounted with the registry's areas: "
+        "households_for 7 (document: 6), households_against 4 (document: 5)" in e
+        for e in errors
+    ), errors
+    # ... and without its document, the record is reported too.
+    (demo_copy.parent / "documents" / "votes" / "APP-2024-003-2024-12-07.csv").unlink()
+    errors, _ = errors_with(forged)
+    assert any(
+        "its document documents/votes/APP-2024-003-2024-12-07.csv is missing" in e for e in errors
+    ), errors

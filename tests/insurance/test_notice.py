@@ -7,16 +7,18 @@ import datetime as dt
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import snapshot
 from tests.insurance.conftest import EC, ED
 from tests.insurance.test_applications import file_app, households, refused
 from xtaccounts.errors import XtError
 from xtaccounts.insurance import post_notice
 from xtaccounts.insurance.notice import render_pdf
-from xtaccounts.writer import WriteSession
+from xtaccounts.writer import LedgerWriter, WriteRefused, WriteSession
 
 D = dt.date.fromisoformat
 
@@ -103,4 +105,51 @@ def test_a_dry_run_or_a_failed_commit_leaves_no_document(
     monkeypatch.setattr(WriteSession, "commit", fail)
     with pytest.raises(XtError, match="disk full"):
         post_notice(books, "APP-2025-001", D("2025-03-01"))
-    assert list((books.parent / "documents" / "notices").iterdir()) == []
+    assert not (books.parent / "documents").exists()
+
+
+def test_a_crash_during_the_commit_leaves_no_pdf(books: Path) -> None:
+    """The PDF is written by the writer with the notice, in one journalled commit: a process
+    killed after the temporary files are written (before the journal) leaves no PDF, and the
+    next writer session sweeps the temporary files."""
+    file_app(books, "APP-2025-001", [EC], households("C0001-B02-U1", "101", "102", "201"),
+             "2025-02-20", "2025-03-08")  # fmt: skip
+    before = snapshot(books.parent)
+    script = f"""
+import datetime as dt, os
+from pathlib import Path
+import xtaccounts.writer as writer
+from xtaccounts.insurance import post_notice
+
+def crash(step):
+    if step == "tmp-written":
+        os._exit(3)
+
+writer._after_step = crash
+post_notice(Path({str(books)!r}), "APP-2025-001", dt.date(2025, 3, 1))
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 3, result.stderr
+    notices = books.parent / "documents" / "notices"
+    assert not (notices / "APP-2025-001.pdf").exists()
+    assert not (notices / "APP-2025-001.html").exists()
+    with LedgerWriter(books):
+        pass  # sweeps the temporary files
+    assert snapshot(books.parent) == before
+
+
+def test_a_commit_the_books_refuse_leaves_no_pdf(
+    books: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import xtaccounts.insurance.applications as applications
+
+    file_app(books, "APP-2025-001", [EC], households("C0001-B02-U1", "101", "102", "201"),
+             "2025-02-20", "2025-03-08")  # fmt: skip
+    before = snapshot(books.parent)
+    # A notice whose recorded end the load-time rules reject: the writer refuses the commit.
+    monkeypatch.setattr(
+        applications, "notice_days", lambda start, days: (start, start, start + dt.timedelta(1))
+    )
+    with pytest.raises(WriteRefused, match="notice of APP-2025-001 from 2025-03-01 runs to"):
+        post_notice(books, "APP-2025-001", D("2025-03-01"))
+    assert snapshot(books.parent) == before

@@ -96,18 +96,27 @@ def objection(day: str, household: str = "C0001-B02-U1-201") -> str:
 """
 
 
-def vote(day: str, passed: bool) -> str:
+def vote(day: str, passed: bool, *, outcome: str | None = None, **counts: str) -> str:
+    """A vote of all 6 households of C0001-B02 (100 m² each): 6 for, or 2 for and 4 against;
+    `outcome` and `counts` override what is recorded."""
+    fields = {
+        "outcome": outcome or ("passed" if passed else "failed"),
+        "quorum": "met",
+        "households_total": "6",
+        "area_total": "600.00",
+        "households_voted": "6",
+        "area_voted": "600.00",
+        "households_for": "6" if passed else "2",
+        "area_for": "600.00" if passed else "200.00",
+        "households_against": "0" if passed else "4",
+        "area_against": "0.00" if passed else "400.00",
+        "households_abstain": "0",
+        "area_abstain": "0.00",
+    } | counts
+    lines = "".join(f'  {key}: "{value}"\n' for key, value in fields.items())
     return f"""
 {day} custom "xt-vote" "APP-2025-001"
-  outcome: "{"passed" if passed else "failed"}"
-  quorum: "met"
-  households_total: "6"
-  area_total: "600.00"
-  households_voted: "6"
-  area_voted: "600.00"
-  households_for: "{6 if passed else 2}"
-  area_for: "{"600.00" if passed else "200.00"}"
-"""
+{lines}"""
 
 
 def plugin_errors(books: Path, text: str) -> list[str]:
@@ -208,3 +217,54 @@ def test_the_writer_refuses_records_that_break_the_rules(books: Path) -> None:
         session.append("txns/2025/insurance.beancount", text)
         session.commit()
     assert snapshot(books.parent) == before
+
+
+# -- the vote is counted again at load time -----------------------------------------------
+
+
+def _voted(text: str) -> str:
+    return application() + notice() + objection("2025-03-03") + text
+
+
+def test_a_recorded_outcome_the_counts_do_not_give_is_reported(books: Path) -> None:
+    errors = plugin_errors(books, _voted(vote("2025-03-05", False, outcome="passed")))
+    assert any(
+        "vote on APP-2025-001 of 2025-03-05: recorded outcome passed, the counts give failed" in e
+        for e in errors
+    ), errors
+    # ... and the purchase it would allow is reported too: the counts decide, not the record.
+    errors = plugin_errors(
+        books, _voted(vote("2025-03-05", False, outcome="passed")) + policy("2025-03-08")
+    )
+    assert any("without a passed owners' vote" in e for e in errors), errors
+    errors = plugin_errors(books, _voted(vote("2025-03-05", True, quorum="not met")))
+    assert any("recorded quorum not met, the counts give met" in e for e in errors), errors
+
+
+@pytest.mark.parametrize(
+    ("counts", "message"),
+    [
+        ({"households_total": "5"}, "counts 5 households of 600.00 m² in all; pool C0001-B02 has"),
+        ({"area_total": "900.00"}, "of 900.00 m² in all; pool C0001-B02 has 6 households of 600"),
+        ({"households_against": "3"}, "for, against and abstain (2 + 3 + 0 households"),
+        ({"households_voted": "7", "households_total": "6"}, "more households took part"),
+    ],
+)
+def test_vote_counts_that_do_not_add_up_are_reported(
+    books: Path, counts: dict[str, str], message: str
+) -> None:
+    errors = plugin_errors(books, _voted(vote("2025-03-05", False, **counts)))
+    assert any(message in e for e in errors), errors
+
+
+def test_an_objection_reason_carrying_a_phone_number_is_reported(books: Path) -> None:
+    text = (
+        application()
+        + notice()
+        + objection("2025-03-03").replace('"反对"', '"反对，联系 13812345678"')
+    )
+    errors = plugin_errors(books, text)
+    assert any("objection to APP-2025-001 of 2025-03-03: its reason carries a phone" in e
+               for e in errors), errors  # fmt: skip
+    masked = text.replace("13812345678", "138****5678")
+    assert plugin_errors(books, masked) == []

@@ -89,9 +89,18 @@ def test_cancellation_refunds_the_unexpired_days_into_the_pool(books: Path) -> N
     assert "cancelled" in rules(exc)
     registry = load_registry(books.parent / "registry")
     entries = load_books(books).entries
-    result = coverage(registry, entries, D("2025-10-01"))
-    assert {e.status for e in result.elevators} == {"closed"} and result.eligible == 0
     assert coverage(registry, entries, D("2025-09-30")).insured == 2
+    # After the cancellation the elevators count as any elevator applied for (§3.8): here
+    # the pool, 10000.00 - 6400.00 + 2 x 1385.21 = 6370.42, no longer holds a year's premium.
+    result = coverage(registry, entries, D("2025-10-01"))
+    assert {e.status for e in result.elevators} == {"ineligible"} and result.eligible == 0
+    assert "holds 6370.42 CNY on 2025-10-01" in result.elevators[0].detail
+    # With the pool topped up to 6400.00 they are eligible and uninsured again: 0 of 2.
+    seed_pools(books, {POOL: "29.58"}, "2025-10-02")
+    result = coverage(registry, load_books(books).entries, D("2025-10-02"))
+    assert {e.status for e in result.elevators} == {"uninsured"}
+    assert (result.insured, result.eligible, result.percent) == (0, 2, A("0.00"))
+    assert "APP-2025-001 cancelled" in result.elevators[0].detail
 
 
 def test_a_cancellation_before_the_cover_starts_refunds_everything(books: Path) -> None:

@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import write_files
 from tests.insurance.conftest import EA, EE, EF, small_registry
 from xtaccounts.insurance.dates import add_months, add_years, age_years, cover_years
-from xtaccounts.insurance.directives import Inspection, Notice, Objection, Vote
+from xtaccounts.insurance.directives import Inspection, Notice, Objection, Vote, VoteTally
 from xtaccounts.insurance.rules import (
     Choice,
     applicant_reasons,
@@ -148,7 +148,21 @@ def test_notice_days() -> None:
 
 
 def _vote(day: str, passed: bool) -> Vote:
-    return Vote("APP", D(day), passed, True, 3, A(300), 3, A(300), 2 if passed else 1, A(200), "")
+    """3 of 3 households (100 m² each) take part, 2 for (passed) or 1 for (failed)."""
+    n_for = 2 if passed else 1
+    tally = VoteTally(
+        households_total=3,
+        area_total=A(300),
+        households_voted=3,
+        area_voted=A(300),
+        households_for=n_for,
+        area_for=A(100 * n_for),
+        households_against=3 - n_for,
+        area_against=A(300 - 100 * n_for),
+        households_abstain=0,
+        area_abstain=A(0),
+    )
+    return Vote("APP", D(day), tally, tally.outcome, tally.quorum_text)
 
 
 def test_objection_on_day_seven_blocks_until_a_passed_vote() -> None:

@@ -190,7 +190,11 @@ def notice_cmd(ctx: click.Context, app: str, start: dt.date, dry_run: bool, fmt:
 @click.argument("app")
 @click.option("--date", "day", type=DATE, required=True, help="Day the objection was received.")
 @click.option("--household", required=True, help="The objecting household (of the pool).")
-@click.option("--reason", required=True, help="The objection's reason, as written.")
+@click.option(
+    "--reason",
+    required=True,
+    help="The objection's reason (phone numbers are masked; write no names).",
+)
 @dry_run_option
 @format_option
 @click.pass_context

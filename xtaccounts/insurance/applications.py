@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import os
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +22,13 @@ from beancount.core import data
 
 from xtaccounts.errors import XtError
 from xtaccounts.insurance.checks import InsuranceState
-from xtaccounts.insurance.dates import ONE_DAY, age_years, cover_years, one_year_from
+from xtaccounts.insurance.dates import (
+    ONE_DAY,
+    age_years,
+    check_day,
+    cover_years,
+    one_year_from,
+)
 from xtaccounts.insurance.directives import (
     APPLICANT_KINDS,
     APPLICATION,
@@ -37,6 +42,7 @@ from xtaccounts.insurance.directives import (
     format_amounts,
     insurance_file,
     join_ids,
+    pending_documents,
 )
 from xtaccounts.insurance.notice import NoticeContent, NoticeElevator, render_html, render_pdf
 from xtaccounts.insurance.rules import (
@@ -60,7 +66,7 @@ from xtaccounts.layout import DOCUMENTS_DIR, require_ledger
 from xtaccounts.privacy import mask_free_text
 from xtaccounts.registry import Registry, load_registry
 from xtaccounts.registry.load import read_text
-from xtaccounts.writer import TMP_SUFFIX, CommitResult, LedgerWriter, WriteSession
+from xtaccounts.writer import CommitResult, LedgerWriter, WriteSession
 
 NOTICES_DIR = f"{DOCUMENTS_DIR}/notices"
 VOTES_DIR = f"{DOCUMENTS_DIR}/votes"
@@ -165,6 +171,10 @@ def file_application(
     it, elevators outside the tender's limits, a stated premium other than the tender's, a cover
     period that is not whole years from a start on or after the filing day.
     """
+    check_day(filed, "filing day")
+    check_day(cover_start, "cover start")
+    for report in inspections:
+        check_day(report.inspected, f"inspection of {report.elevator}")
     main, registry = _open(main)
     codes = list(dict.fromkeys(code.strip() for code in elevators if code.strip()))
     reasons: list[Reason] = []
@@ -336,25 +346,13 @@ def notice_content(state: InsuranceState, app_id: str, start: dt.date) -> Notice
     )
 
 
-def _write_binary(path: Path, content: bytes) -> bytes | None:
-    """Write a document atomically; return what it held before (None: it did not exist)."""
-    old = path.read_bytes() if path.exists() else None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + TMP_SUFFIX)
-    with open(tmp, "wb") as handle:
-        handle.write(content)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    return old
-
-
 def post_notice(main: Path, app_id: str, start: dt.date, *, dry_run: bool = False) -> Recorded:
     """`application notice APP --start D`: the 7-day notice (days D..D+6) and its document.
 
-    Records an ``xt-notice`` and renders the 公示 to documents/notices/<APP>.html and .pdf (the
-    PDF is written under the ledger lock just before the commit, and removed if it fails).
+    Records an ``xt-notice`` and renders the 公示 to documents/notices/<APP>.html and .pdf, both
+    written by the writer in the same all-or-nothing commit as the record.
     """
+    check_day(start, "notice start")
     main, registry = _open(main)
     html_rel = f"{NOTICES_DIR}/{app_id}.html"
     pdf_rel = f"{NOTICES_DIR}/{app_id}.pdf"
@@ -390,19 +388,8 @@ def post_notice(main: Path, app_id: str, start: dt.date, *, dry_run: bool = Fals
         html_text = render_html(content)
         pdf_bytes = render_pdf(content)
         session.put_standalone(html_rel, html_text)
-        pdf_path = main.parent / pdf_rel
-        old = None
-        if not dry_run:
-            old = _write_binary(pdf_path, pdf_bytes)
-        try:
-            result = session.commit(dry_run=dry_run)
-        except BaseException:
-            if not dry_run:
-                if old is None:
-                    pdf_path.unlink(missing_ok=True)
-                else:
-                    _write_binary(pdf_path, old)
-            raise
+        session.put_standalone(pdf_rel, pdf_bytes)
+        result = session.commit(dry_run=dry_run)
     return Recorded(
         (entry,),
         result,
@@ -424,6 +411,7 @@ def record_objection(
     dry_run: bool = False,
 ) -> Recorded:
     """`application object`: a written objection of a household of the pool, on a notice day."""
+    check_day(day, "objection day")
     main, registry = _open(main)
     with LedgerWriter(main) as session:
         state = InsuranceState(registry, session.books().entries)
@@ -514,6 +502,7 @@ def record_vote(
     """`application vote`: the owners' vote after a written objection (§3.6), counted over every
     household of the pool with its registry area; the per-household choices are kept in
     documents/votes/<APP>-<date>.csv and the counts and outcome in an ``xt-vote``."""
+    check_day(day, "vote day")
     main, registry = _open(main)
     doc_rel = f"{VOTES_DIR}/{app_id}-{day.isoformat()}.csv"
     with LedgerWriter(main) as session:
@@ -549,8 +538,11 @@ def record_vote(
         tally = tally_votes(members, votes)
         entry = _vote_entry(app_id, day, tally, doc_rel)
         stage_records(session, [entry])
-        session.put_standalone(doc_rel, _vote_document(registry, votes))
-        result = session.commit(dry_run=dry_run)
+        document = _vote_document(registry, votes)
+        session.put_standalone(doc_rel, document)
+        # The load-time rules recount the document while the writer checks the commit.
+        with pending_documents({main.parent / doc_rel: document.encode("utf-8")}):
+            result = session.commit(dry_run=dry_run)
     return Recorded((entry,), result, documents=(doc_rel,), detail={"tally": tally})
 
 
@@ -559,8 +551,8 @@ def _vote_entry(app_id: str, day: dt.date, tally: VoteTally, document: str) -> d
         VOTE,
         day,
         app_id,
-        outcome="passed" if tally.passed else "failed",
-        quorum="met" if tally.quorum else "not met",
+        outcome=tally.outcome,
+        quorum=tally.quorum_text,
         basis="民法典第二百七十八条",
         households_total=str(tally.households_total),
         area_total=str(tally.area_total),

@@ -1,15 +1,19 @@
 """The pilot's coverage KPI (DOMAIN.md §3.8) and the lists behind it.
 
-On a day D, every elevator named by an application filed by D is one of:
+§3.8: "among elevators that are eligible and for which an application was filed, the share with
+an insurance policy in force". On a day D, every elevator named by an application filed on or
+before D is one of:
 
-- ``insured``: a policy covering it is in force on D (it counts, above and below the line);
-- ``uninsured``: not insured on D, its latest application is open, and it is eligible on D:
-  the five conditions of §3.4 (unit fund, the pool holding a year's premium of what its
-  application buys, management, maintenance and inspection, warranty, the tender and its limits)
-  hold on D (it counts below the line only);
-- ``ineligible``: not insured and one of those conditions fails on D (not counted);
-- ``closed``: its latest application was voted down by the owners or its policy cancelled (not
-  counted: nothing is asked for it any more).
+- ``insured``: a policy covering it is in force on D (it counts above and below the line);
+- ``uninsured``: no policy covers it on D and it is eligible on D: the five conditions of §3.4
+  (unit fund, the pool holding a year's premium of what its latest application buys while
+  uninsured, management, maintenance and inspection, warranty, the tender and its limits) hold
+  on D, whatever became of the application (voted down, a policy cancelled or lapsed, not yet
+  noticed): it counts below the line only;
+- ``ineligible``: no policy covers it and one of those conditions fails on D (not counted).
+
+An insured elevator counts as eligible: its conditions were checked when the premium was paid,
+and the pool's condition is about a premium it has paid already.
 
 Coverage = insured / (insured + uninsured), compared with each target of pilot.toml
 (at least 40 % on 2024-12-31 and 100 % on 2025-12-31), each computed on its own date.
@@ -151,17 +155,17 @@ def _elevators_on(
         policy = insured_by.get(code, "")
         if policy:
             kind, detail = "insured", f"policy {policy}"
-        elif status.closed:
-            kind, detail = "closed", status.detail
         else:
             if app_id not in checks:
                 checks[app_id] = _application_checks(state, app, insured_by, day)
             per_elevator, pool_problem = checks[app_id]
             reasons = [*per_elevator.get(code, []), *([pool_problem] if pool_problem else [])]
             if reasons:
-                kind, detail = "ineligible", "; ".join(str(r) for r in reasons)
+                kind = "ineligible"
+                detail = "; ".join(str(r) for r in reasons) + f" ({app_id} {status.stage})"
             else:
-                kind, detail = "uninsured", f"{status.stage}: {status.detail}"
+                kind = "uninsured"
+                detail = f"eligible on {day}; {app_id} {status.stage}: {status.detail}"
         rows.append(
             ElevatorCoverage(
                 elevator=code,

@@ -9,13 +9,30 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
+from xtaccounts.errors import XtError
+
 ONE_DAY = dt.timedelta(days=1)
+# The last day the insurance commands take: a year of cover from it still ends in year 9999,
+# the last year Python's dates have.
+LAST_DAY = dt.date(9998, 12, 31)
+
+
+def check_day(day: dt.date | None, what: str) -> None:
+    """Refuse a day after LAST_DAY (XtError, one line); None passes."""
+    if day is not None and day > LAST_DAY:
+        raise XtError(
+            f"{what} {day} is after {LAST_DAY}: a year of cover from it would end after "
+            "9999-12-31, the last day the books can hold"
+        )
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
-    """`day` plus whole months, the day of the month clipped to the month's end."""
+    """`day` plus whole months, the day of the month clipped to the month's end (XtError
+    past 9999-12-31)."""
     index = day.year * 12 + day.month - 1 + months
     year, month = divmod(index, 12)
+    if not dt.MINYEAR <= year <= dt.MAXYEAR:
+        raise XtError(f"{day} plus {months} month(s) is past the calendar's end (9999-12-31)")
     last = calendar.monthrange(year, month + 1)[1]
     return dt.date(year, month + 1, min(day.day, last))
 
@@ -41,6 +58,8 @@ def one_year_from(start: dt.date) -> dt.date:
 def cover_years(start: dt.date, end: dt.date) -> int | None:
     """How many whole years `start..end` is (end the day before an anniversary), or None."""
     for years in range(1, 11):
+        if start.year + years > dt.MAXYEAR:
+            return None
         if add_years(start, years) - ONE_DAY == end:
             return years
     return None

@@ -26,12 +26,16 @@ its application (``^APP-2024-001``), one posting per elevator with ``pool:``, ``
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from beancount.core import data
@@ -167,19 +171,108 @@ class Objection:
 
 
 @dataclass(frozen=True)
-class Vote:
-    application: str
-    date: dt.date
-    passed: bool
-    quorum: bool
+class VoteTally:
+    """The count of an owners' vote over a pool's households, and its outcome by Civil Code
+    art. 278 (DOMAIN.md §3.6), in exact arithmetic."""
+
     households_total: int
     area_total: Decimal
     households_voted: int
     area_voted: Decimal
     households_for: int
     area_for: Decimal
-    document: str
+    households_against: int
+    area_against: Decimal
+    households_abstain: int
+    area_abstain: Decimal
+
+    @property
+    def quorum_area(self) -> bool:
+        return 3 * self.area_voted >= 2 * self.area_total
+
+    @property
+    def quorum_headcount(self) -> bool:
+        return 3 * self.households_voted >= 2 * self.households_total
+
+    @property
+    def quorum(self) -> bool:
+        """At least 2/3 of the area AND at least 2/3 of the households take part."""
+        return self.quorum_area and self.quorum_headcount
+
+    @property
+    def majority_area(self) -> bool:
+        return 2 * self.area_for > self.area_voted
+
+    @property
+    def majority_headcount(self) -> bool:
+        return 2 * self.households_for > self.households_voted
+
+    @property
+    def passed(self) -> bool:
+        """Quorum, then more than 1/2 of the participating area AND of the participants."""
+        return self.quorum and self.majority_area and self.majority_headcount
+
+    @property
+    def outcome(self) -> str:
+        return "passed" if self.passed else "failed"
+
+    @property
+    def quorum_text(self) -> str:
+        return "met" if self.quorum else "not met"
+
+    def explain(self) -> str:
+        """'took part: 4/6 households (66.67%, ≥ 2/3), 660.00/1000.00 m² (66.00%, < 2/3);
+        quorum not met', and with a quorum who was for, against the same thresholds."""
+        parts = [
+            f"took part: {self.households_voted}/{self.households_total} households "
+            f"({_pct(self.households_voted, self.households_total)}, "
+            f"{'≥' if self.quorum_headcount else '<'} 2/3), "
+            f"{self.area_voted}/{self.area_total} m² ({_pct(self.area_voted, self.area_total)}, "
+            f"{'≥' if self.quorum_area else '<'} 2/3)"
+        ]
+        if self.quorum:
+            parts.append(
+                f"for: {self.households_for}/{self.households_voted} households "
+                f"({_pct(self.households_for, self.households_voted)}, "
+                f"{'>' if self.majority_headcount else 'not >'} 1/2), "
+                f"{self.area_for}/{self.area_voted} m² ({_pct(self.area_for, self.area_voted)}, "
+                f"{'>' if self.majority_area else 'not >'} 1/2)"
+            )
+        else:
+            parts.append("quorum not met")
+        return "; ".join(parts)
+
+
+def _pct(part: Decimal | int, whole: Decimal | int) -> str:
+    if not whole:
+        return "n/a"
+    return f"{(Decimal(part) * 100 / Decimal(whole)).quantize(Decimal('0.01'))}%"
+
+
+TALLY_FIELDS = tuple(VoteTally.__dataclass_fields__)
+
+
+@dataclass(frozen=True)
+class Vote:
+    """An ``xt-vote``: its counts, and the outcome and quorum as recorded. `passed` and `quorum`
+    are those of the counts, never the recorded words (the load-time rules report a record
+    whose words differ)."""
+
+    application: str
+    date: dt.date
+    tally: VoteTally
+    outcome: str  # as recorded: passed / failed
+    quorum_recorded: str  # as recorded: met / not met
+    document: str = ""
     entry: Any = field(default=None, compare=False, repr=False)
+
+    @property
+    def passed(self) -> bool:
+        return self.tally.passed
+
+    @property
+    def quorum(self) -> bool:
+        return self.tally.quorum
 
 
 @dataclass(frozen=True)
@@ -394,18 +487,19 @@ def _add(book: InsuranceBook, entry: data.Custom) -> None:
             )
         )
     elif kind == VOTE:
+        counts = {
+            key: int(str(_meta(entry, key)))
+            if key.startswith("households")
+            else _decimal(_meta(entry, key))
+            for key in TALLY_FIELDS
+        }
         book.votes[_value(entry)].append(
             Vote(
                 application=_value(entry),
                 date=entry.date,
-                passed=str(_meta(entry, "outcome")) == "passed",
-                quorum=str(_meta(entry, "quorum")) == "met",
-                households_total=int(_meta(entry, "households_total")),
-                area_total=_decimal(_meta(entry, "area_total")),
-                households_voted=int(_meta(entry, "households_voted")),
-                area_voted=_decimal(_meta(entry, "area_voted")),
-                households_for=int(_meta(entry, "households_for")),
-                area_for=_decimal(_meta(entry, "area_for")),
+                tally=VoteTally(**counts),
+                outcome=str(_meta(entry, "outcome")),
+                quorum_recorded=str(_meta(entry, "quorum")),
                 document=str(_meta(entry, "document", "")),
                 entry=entry,
             )
@@ -453,6 +547,40 @@ def read_insurance(entries: Iterable[data.Directive]) -> InsuranceBook:
     for records in book.inspections.values():
         records.sort(key=lambda r: r.inspected)
     return book
+
+
+# -- documents of the records ----------------------------------------------------------------
+
+_PENDING: ContextVar[Mapping[str, bytes] | None] = ContextVar("xt_pending_documents", default=None)
+
+
+@contextmanager
+def pending_documents(documents: Mapping[Path, bytes]) -> Iterator[None]:
+    """Documents staged in the same commit as the records that name them (a vote's CSV).
+
+    The writer checks a change by loading the books with it before it writes anything, so a
+    document staged with its record is not on disk yet when the load-time rules read it: while
+    this context is active, `read_document` returns these contents for their paths.
+    """
+    token = _PENDING.set(
+        {**(_PENDING.get() or {}), **{os.path.abspath(p): c for p, c in documents.items()}}
+    )
+    try:
+        yield
+    finally:
+        _PENDING.reset(token)
+
+
+def read_document(path: Path) -> bytes | None:
+    """A document's bytes: staged with its record (see `pending_documents`) or on disk; None
+    if it is neither."""
+    staged = (_PENDING.get() or {}).get(os.path.abspath(path))
+    if staged is not None:
+        return staged
+    try:
+        return path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
 
 
 # -- building directives ----------------------------------------------------------------------

@@ -25,7 +25,7 @@ from beancount.core import data
 from xtaccounts import chart
 from xtaccounts.insurance.applications import stage_records
 from xtaccounts.insurance.checks import InsuranceState, Plan
-from xtaccounts.insurance.dates import ONE_DAY, days_between
+from xtaccounts.insurance.dates import ONE_DAY, check_day, days_between
 from xtaccounts.insurance.directives import (
     CANCELLATION,
     KIND_PREMIUM,
@@ -148,6 +148,7 @@ def buy_premium(
 ) -> PremiumBooked:
     """`premium buy APP --date D`: every condition checked on D (see `purchase_plan`); on
     refusal `InsuranceRefused` lists them all and nothing is written."""
+    check_day(day, "purchase day")
     return _book_plan(
         main,
         f"premium buy {app_id}",
@@ -166,6 +167,7 @@ def renew_policy(
     dry_run: bool = False,
 ) -> PremiumBooked:
     """`premium renew POLICY --date D`: the next year of the cover applied for."""
+    check_day(day, "renewal day")
     return _book_plan(
         main,
         f"premium renew {policy_id}",
@@ -196,6 +198,7 @@ def cancel_policy(
 ) -> PremiumBooked:
     """`premium cancel POLICY --date D --reason R`: the cover ends on D and the unearned premium
     goes back into the pool (see the module doc for the refund)."""
+    check_day(day, "cancellation day")
     layout = require_ledger(main)
     registry = load_registry(layout.registry)
     with LedgerWriter(layout.main) as session:

@@ -24,7 +24,7 @@ from enum import StrEnum
 
 from xtaccounts.errors import XtError
 from xtaccounts.insurance.dates import ONE_DAY, add_months, add_years, age_years
-from xtaccounts.insurance.directives import Inspection, Notice, Objection, Vote
+from xtaccounts.insurance.directives import Inspection, Notice, Objection, Vote, VoteTally
 from xtaccounts.money import format_money
 from xtaccounts.registry import Registry
 from xtaccounts.registry.models import Elevator, Tender
@@ -537,101 +537,8 @@ def parse_choice(text: str) -> Choice | None:
     return CHOICE_WORDS.get(str(text).strip().lower())
 
 
-@dataclass(frozen=True)
-class VoteTally:
-    """The count of an owners' vote over a pool's households (Civil Code art. 278)."""
-
-    households_total: int
-    area_total: Decimal
-    households_voted: int
-    area_voted: Decimal
-    households_for: int
-    area_for: Decimal
-    households_against: int
-    area_against: Decimal
-    households_abstain: int
-    area_abstain: Decimal
-
-    @property
-    def quorum_area(self) -> bool:
-        return 3 * self.area_voted >= 2 * self.area_total
-
-    @property
-    def quorum_headcount(self) -> bool:
-        return 3 * self.households_voted >= 2 * self.households_total
-
-    @property
-    def quorum(self) -> bool:
-        """At least 2/3 of the area AND at least 2/3 of the households take part."""
-        return self.quorum_area and self.quorum_headcount
-
-    @property
-    def majority_area(self) -> bool:
-        return 2 * self.area_for > self.area_voted
-
-    @property
-    def majority_headcount(self) -> bool:
-        return 2 * self.households_for > self.households_voted
-
-    @property
-    def passed(self) -> bool:
-        """Quorum, then more than 1/2 of the participating area AND of the participants."""
-        return self.quorum and self.majority_area and self.majority_headcount
-
-    def explain(self) -> str:
-        return describe_counts(
-            self.households_total,
-            self.area_total,
-            self.households_voted,
-            self.area_voted,
-            self.households_for,
-            self.area_for,
-        )
-
-
-def _pct(part: Decimal | int, whole: Decimal | int) -> str:
-    if not whole:
-        return "n/a"
-    return f"{(Decimal(part) * 100 / Decimal(whole)).quantize(Decimal('0.01'))}%"
-
-
-def describe_counts(
-    n_total: int,
-    area_total: Decimal,
-    n_voted: int,
-    area_voted: Decimal,
-    n_for: int,
-    area_for: Decimal,
-) -> str:
-    quorum_area = 3 * area_voted >= 2 * area_total
-    quorum_n = 3 * n_voted >= 2 * n_total
-    parts = [
-        f"took part: {n_voted}/{n_total} households ({_pct(n_voted, n_total)}, "
-        f"{'≥' if quorum_n else '<'} 2/3), {area_voted}/{area_total} m² "
-        f"({_pct(area_voted, area_total)}, {'≥' if quorum_area else '<'} 2/3)"
-    ]
-    if quorum_area and quorum_n:
-        maj_n = 2 * n_for > n_voted
-        maj_area = 2 * area_for > area_voted
-        parts.append(
-            f"for: {n_for}/{n_voted} households ({_pct(n_for, n_voted)}, "
-            f"{'>' if maj_n else 'not >'} 1/2), {area_for}/{area_voted} m² "
-            f"({_pct(area_for, area_voted)}, {'>' if maj_area else 'not >'} 1/2)"
-        )
-    else:
-        parts.append("quorum not met")
-    return "; ".join(parts)
-
-
 def describe_vote(vote: Vote) -> str:
-    return describe_counts(
-        vote.households_total,
-        vote.area_total,
-        vote.households_voted,
-        vote.area_voted,
-        vote.households_for,
-        vote.area_for,
-    )
+    return vote.tally.explain()
 
 
 def tally_votes(households: Mapping[str, Decimal], votes: Mapping[str, Choice]) -> VoteTally:

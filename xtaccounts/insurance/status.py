@@ -17,10 +17,13 @@ from dataclasses import dataclass, field
 from beancount.core import data
 
 from xtaccounts.insurance.checks import InsuranceState
+from xtaccounts.insurance.dates import check_day
 from xtaccounts.insurance.directives import Application, PolicyState
 from xtaccounts.insurance.rules import Reason, describe_vote
 from xtaccounts.registry import Registry
 
+# Stages after which an application takes no further step (a new application is needed); its
+# elevators still count for coverage whenever they are eligible (coverage.py).
 CLOSED_STAGES = ("rejected", "cancelled")
 # Conditions of a purchase that say nothing about whether the elevator could be insured.
 PROCEDURAL = ("bought", "closed_period", "date")
@@ -30,6 +33,7 @@ def state_as_of(
     registry: Registry, entries: Sequence[data.Directive], day: dt.date
 ) -> InsuranceState:
     """The books as they stood at the end of `day` (nothing dated later)."""
+    check_day(day, "day")
     return InsuranceState(registry, [e for e in entries if e.date <= day])
 
 

@@ -11,7 +11,13 @@ another directory, relative to the top-level file):
   filing day);
 - a notice, objection, vote or policy refers to a known application; an application has one
   notice; an objection is dated on a notice day by a household of the pool;
-- a vote is not held before any objection;
+- a vote is not held before any objection; its outcome and quorum are counted again by Civil
+  Code art. 278 from its counts (never taken from the record's words); its totals are the
+  pool's households and areas in the registry; for, against and abstain add up to those who
+  took part; and its document (``documents/votes/<APP>-<date>.csv``, if it names one) is
+  recounted with the registry's areas and must give the same counts;
+- a written objection's or a cancellation's reason carries no phone number
+  (`xtaccounts.privacy.mask_free_text` leaves it unchanged);
 - a policy is not bought before its notice ended, nor, after an objection, without a passed
   vote held by then; its elevators are its application's; its premium transaction adds up to it;
 - no elevator is insured twice for the same day (cancellations end a policy early);
@@ -27,11 +33,13 @@ Enable with ``plugin "xtaccounts.plugins.insurance_rules"`` in main.beancount.
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 from collections import defaultdict
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from itertools import pairwise
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
 
 from beancount.core import data
@@ -42,11 +50,24 @@ from xtaccounts.insurance.dates import cover_years
 from xtaccounts.insurance.directives import (
     KIND_PREMIUM,
     KIND_PREMIUM_REFUND,
+    TALLY_FIELDS,
     TYPES,
+    Application,
     InsuranceBook,
+    Vote,
+    read_document,
     read_insurance,
 )
-from xtaccounts.insurance.rules import applicant_reasons, is_pool, notice_days, pool_households
+from xtaccounts.insurance.rules import (
+    Choice,
+    applicant_reasons,
+    is_pool,
+    notice_days,
+    parse_choice,
+    pool_households,
+    tally_votes,
+)
+from xtaccounts.privacy import mask_free_text
 from xtaccounts.registry import Registry, load_registry
 
 __plugins__ = ("insurance_rules",)
@@ -112,10 +133,18 @@ def _has_records(entries: list[data.Directive]) -> bool:
 
 
 class _Checker:
-    def __init__(self, registry: Registry, book: InsuranceBook, partial: bool) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        book: InsuranceBook,
+        partial: bool,
+        ledger_dirs: tuple[Path, ...] = (),
+    ) -> None:
         self.registry = registry
         self.book = book
         self.partial = partial
+        # Where documents named by the records are looked for (relative paths).
+        self.ledger_dirs = ledger_dirs
         self.errors: list[InsuranceRuleError] = []
 
     def error(self, entry: Any, message: str) -> None:
@@ -178,7 +207,11 @@ class _Checker:
                 app = self.book.applications[app_id]
                 if notice.start < app.filed:
                     self.error(notice.entry, f"notice of {app_id} starts before it was filed")
-                _, end, purchase_from = notice_days(notice.start, days)
+                try:
+                    _, end, purchase_from = notice_days(notice.start, days)
+                except OverflowError:
+                    self.error(notice.entry, f"notice of {app_id} runs past 9999-12-31")
+                    continue
                 if (notice.end, notice.purchase_from) != (end, purchase_from):
                     self.error(
                         notice.entry,
@@ -209,6 +242,20 @@ class _Checker:
                         f"objection to {app_id} by {objection.household}, not a household of "
                         f"pool {app.pool}",
                     )
+                self.personal_data(
+                    objection.entry, f"objection to {app_id} of {objection.date}", objection.reason
+                )
+
+    def personal_data(self, entry: Any, what: str, text: str) -> None:
+        """Free text of the records is stored masked (phone numbers; names must not be
+        written at all: the registry only knows them masked)."""
+        masked = mask_free_text(text)
+        if masked != text:
+            self.error(
+                entry,
+                f"{what}: its reason carries a phone number (personal data); record it masked: "
+                f"{masked!r}",
+            )
 
     def votes(self) -> None:
         for app_id, votes in self.book.votes.items():
@@ -221,6 +268,89 @@ class _Checker:
                         f"vote on {app_id} of {vote.date} before any objection: the owners vote "
                         "only after a written objection",
                     )
+                self.vote_counts(self.book.applications[app_id], vote)
+
+    def vote_counts(self, app: Application, vote: Vote) -> None:
+        """The outcome and quorum from the counts (Civil Code art. 278), the counts against the
+        registry and against the vote's document."""
+        t = vote.tally
+        where = f"vote on {app.id} of {vote.date}"
+        e = vote.entry
+        if vote.outcome not in ("passed", "failed"):
+            self.error(e, f"{where}: outcome {vote.outcome!r} is neither passed nor failed")
+        elif vote.outcome != t.outcome:
+            self.error(
+                e,
+                f"{where}: recorded outcome {vote.outcome}, the counts give {t.outcome} "
+                f"({t.explain()})",
+            )
+        if vote.quorum_recorded != t.quorum_text:
+            self.error(
+                e,
+                f"{where}: recorded quorum {vote.quorum_recorded}, the counts give "
+                f"{t.quorum_text} ({t.explain()})",
+            )
+        if any(getattr(t, key) < 0 for key in TALLY_FIELDS):
+            self.error(e, f"{where}: a count is negative")
+        parts = (t.households_for, t.households_against, t.households_abstain)
+        areas = (t.area_for, t.area_against, t.area_abstain)
+        if (sum(parts), sum(areas, ZERO)) != (t.households_voted, t.area_voted):
+            self.error(
+                e,
+                f"{where}: for, against and abstain ({' + '.join(map(str, parts))} households, "
+                f"{' + '.join(map(str, areas))} m²) are not the {t.households_voted} households "
+                f"({t.area_voted} m²) that took part",
+            )
+        if t.households_voted > t.households_total or t.area_voted > t.area_total:
+            self.error(
+                e,
+                f"{where}: more households took part ({t.households_voted}, {t.area_voted} m²) "
+                f"than the pool has ({t.households_total}, {t.area_total} m²)",
+            )
+        if not is_pool(self.registry, app.pool):
+            return
+        members = pool_households(self.registry, app.pool)
+        area = sum(members.values(), ZERO)
+        if (t.households_total, t.area_total) != (len(members), area):
+            self.error(
+                e,
+                f"{where}: counts {t.households_total} households of {t.area_total} m² in all; "
+                f"pool {app.pool} has {len(members)} households of {area} m² (households.csv)",
+            )
+        if vote.document:
+            self.vote_document(app, vote, members)
+
+    def vote_document(self, app: Application, vote: Vote, members: dict[str, Decimal]) -> None:
+        """Recount the vote's per-household document with the registry's areas."""
+        where = f"vote on {app.id} of {vote.date}"
+        e = vote.entry
+        rel = PurePosixPath(vote.document)
+        if rel.is_absolute() or ".." in rel.parts or not rel.parts:
+            self.error(e, f"{where}: document {vote.document!r} is not a path in the ledger")
+            return
+        content = next(
+            (c for base in self.ledger_dirs if (c := read_document(base / rel)) is not None), None
+        )
+        if content is None:
+            self.error(e, f"{where}: its document {vote.document} is missing")
+            return
+        votes, problems = _read_vote_document(content, members)
+        for problem in problems:
+            self.error(e, f"{where}: its document {vote.document}: {problem}")
+        if problems:
+            return
+        counted = tally_votes(members, votes)
+        diffs = [
+            f"{key} {getattr(vote.tally, key)} (document: {getattr(counted, key)})"
+            for key in TALLY_FIELDS
+            if getattr(vote.tally, key) != getattr(counted, key)
+        ]
+        if diffs:
+            self.error(
+                e,
+                f"{where}: the record differs from its document {vote.document} recounted with "
+                f"the registry's areas: {', '.join(diffs)}",
+            )
 
     def policies(self) -> None:
         book = self.book
@@ -328,6 +458,11 @@ class _Checker:
 
     def cancellations(self) -> None:
         for policy_id, cancellation in self.book.cancellations.items():
+            self.personal_data(
+                cancellation.entry,
+                f"cancellation of {policy_id} of {cancellation.date}",
+                cancellation.reason,
+            )
             policy = self.book.policies.get(policy_id)
             if policy is None:
                 if not self.partial:
@@ -357,6 +492,61 @@ class _Checker:
                 )
 
 
+def _read_vote_document(
+    content: bytes, members: dict[str, Decimal]
+) -> tuple[dict[str, Choice], list[str]]:
+    """The choices of a vote document (CSV household, unit, door_no, area_m2, choice), and
+    what is wrong with it: households outside the pool or named twice, unknown choices, an
+    area other than the registry's."""
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return {}, ["not UTF-8 text"]
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    if not {"household", "choice"} <= set(reader.fieldnames or ()):
+        return {}, ["has no household and choice columns"]
+    votes: dict[str, Choice] = {}
+    problems: list[str] = []
+    for number, row in enumerate(reader, 2):
+        household = (row.get("household") or "").strip()
+        choice = parse_choice(row.get("choice") or "")
+        if household not in members:
+            problems.append(f"line {number}: {household or '(empty)'} is not of the pool")
+        elif household in votes:
+            problems.append(f"line {number}: {household} votes twice")
+        elif choice is None:
+            problems.append(f"line {number}: {row.get('choice')!r} is not a choice")
+        else:
+            votes[household] = choice
+            area = (row.get("area_m2") or "").strip()
+            try:
+                differs = bool(area) and Decimal(area) != members[household]
+            except InvalidOperation:
+                differs = True
+            if differs:
+                problems.append(
+                    f"line {number}: {household} area {area}, the registry's is "
+                    f"{members[household]}"
+                )
+    return votes, problems
+
+
+def _ledger_dirs(
+    options_map: dict[str, Any], config: str | None, registry_dir: Path
+) -> tuple[Path, ...]:
+    """Where documents named by relative paths (documents/votes/...) are looked for: the
+    ledger directory, which holds the registry found beside the books; with a registry named
+    by the plugin's config, the top-level file's directory, then its parent (a year's books
+    live in years/)."""
+    if not config:
+        return (registry_dir.parent,)
+    top = options_map.get("filename") or ""
+    if not top or top.startswith("<"):
+        return ()
+    base = Path(os.path.dirname(os.path.abspath(top)))
+    return (base, base.parent)
+
+
 def insurance_rules(
     entries: list[data.Directive], options_map: dict[str, Any], config: str | None = None
 ) -> tuple[list[data.Directive], list[InsuranceRuleError]]:
@@ -382,7 +572,7 @@ def insurance_rules(
     partial = any(
         isinstance(e, data.Transaction) and e.meta.get("kind") == "carry" for e in entries
     )
-    checker = _Checker(registry, book, partial)
+    checker = _Checker(registry, book, partial, _ledger_dirs(options_map, config, directory))
     for entry, message in book.problems:
         checker.error(entry, message)
     checker.applications()
