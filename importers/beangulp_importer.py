@@ -10,12 +10,15 @@ owners' deposits of similar amounts for duplicates.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import beangulp
 from beancount.core import data
+from beangulp import exceptions as bg_exceptions
 from beangulp import extract as bg_extract
 from beangulp import identify as bg_identify
 
@@ -23,11 +26,12 @@ from importers.classify import ImportPlan, classify, statement_bank_account
 from importers.statement import Statement, identify, read_statement
 from xtaccounts import chart
 from xtaccounts.books import load_books
+from xtaccounts.errors import XtError
 from xtaccounts.layout import LedgerLayout, require_ledger
 from xtaccounts.registry import Registry, load_registry
-from xtaccounts.statement_import import archive_name
+from xtaccounts.statement_import import archive_name, describe_error
 
-__all__ = ["LARGE_FILE_THRESHOLD", "StatementImporter", "raise_size_threshold"]
+__all__ = ["LARGE_FILE_THRESHOLD", "StatementImporter", "raise_size_threshold", "reported"]
 
 # beangulp skips files over 8 MiB without a word; a year of a busy account is larger.
 LARGE_FILE_THRESHOLD = 4 * 1024**3
@@ -41,6 +45,17 @@ def raise_size_threshold() -> None:
 
 
 raise_size_threshold()
+
+
+@contextlib.contextmanager
+def reported(filepath: str) -> Iterator[None]:
+    """Turn the project's errors (a StatementError naming file, row and field; any XtError) and
+    OS errors into beangulp's own `Error`, which its commands print as the message alone, on
+    one line, and count towards exit status 1 (any other exception gets a traceback)."""
+    try:
+        yield
+    except (XtError, OSError) as exc:
+        raise bg_exceptions.Error(describe_error(Path(filepath), exc)) from None
 
 
 class StatementImporter(beangulp.Importer):
@@ -90,19 +105,22 @@ class StatementImporter(beangulp.Importer):
             return False
 
     def account(self, filepath: str) -> data.Account:
-        """The registry account of the statement's 账号 (StatementError when unknown)."""
-        return statement_bank_account(self.registry, self.statement(filepath)).account
+        """The registry account of the statement's 账号 (an unknown one is an error)."""
+        with reported(filepath):
+            return statement_bank_account(self.registry, self.statement(filepath)).account
 
     def date(self, filepath: str) -> dt.date | None:
-        statement = self.statement(filepath)
+        with reported(filepath):
+            statement = self.statement(filepath)
         days = [line.date for line in statement.lines]
         return statement.period_end or (max(days) if days else None)
 
     def filename(self, filepath: str) -> str | None:
         """``ICBC-8821-20240321-20240620.xls``: bank, account tail, period (beangulp adds the
         date in front)."""
-        statement = self.statement(filepath)
-        bank = statement_bank_account(self.registry, statement)
+        with reported(filepath):
+            statement = self.statement(filepath)
+            bank = statement_bank_account(self.registry, statement)
         return archive_name(statement, bank, filepath).split(".", 1)[1]
 
     def plan(self, filepath: str, existing: data.Entries) -> ImportPlan:
@@ -115,7 +133,10 @@ class StatementImporter(beangulp.Importer):
         return classify(self.registry, existing, self.statement(filepath))
 
     def extract(self, filepath: str, existing: data.Entries) -> data.Entries:
-        return list(self.plan(filepath, existing).entries)
+        """The statement's new entries; a statement that cannot be read or classified (unknown
+        account, a balance that does not run, ...) is beangulp's one-line error."""
+        with reported(filepath):
+            return list(self.plan(filepath, existing).entries)
 
     def sort(self, entries: data.Entries, reverse: bool = False) -> None:
         """Keep the statement's order (each day's lines, then its closing balance)."""

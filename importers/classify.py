@@ -10,11 +10,18 @@ a. already in the books: a transaction with the same bank account and serial key
 b. a credit whose memo carries a registry payment-notice number → the deposit of that notice
    (`xtaccounts.deposits`), per unit, or suspense with the reason (a number shaped like the
    registry's but not in it: suspense as an unknown notice);
-c. a credit on a demand account whose memo says 结息 or 利息, dated a settlement day
-   (20 Mar/Jun/Sep/Dec) or the day after → that quarter's settlement (`demand_interest`);
-d. a credit that pays back an open time-deposit certificate of this demand account (memo names
-   the certificate, or says 定期/到期/销户 and the amount is principal + interest of the one
-   certificate maturing that day; 提前支取: an early withdrawal) → `time_deposits`;
+c. a credit that pays back an open time-deposit certificate of this demand account → its
+   maturity or early withdrawal (`time_deposits`): the memo names the certificate, or it says
+   定期/到期/销户 or 结息/利息 and exactly one certificate matures that day with principal ≤
+   amount < twice the principal (提前支取: one that runs that day, an early withdrawal). This
+   comes before the settlements: a maturity credited on a settlement's payment day often says
+   利息 (定期到期 本金及利息转活期). A 定期/到期/销户 credit that matches no single certificate
+   → suspense saying how many matched;
+d. a credit on a demand account whose memo says 结息 or 利息, dated a settlement day
+   (20 Mar/Jun/Sep/Dec) or the day after → that quarter's settlement (`demand_interest`),
+   flagged ``!`` when it differs from the interest due by more than 0.01; one that differs by
+   more than 10% of the interest due AND more than 1.00 (`settlement_is_far`) → suspense with
+   both figures (not booked as interest: it is likely something else, or a wrong rate);
 e. a debit to a certificate (转定期, 定期开户, 存入定期) that rule a did not find booked →
    suspense: the placement is booked with ``xtaccounts deposit place`` first;
 f. a debit to an insurer's registered account → Dr that insurer's premium clearing account (a
@@ -48,7 +55,7 @@ from xtaccounts import chart, demand_interest, deposits, time_deposits
 from xtaccounts.errors import XtError
 from xtaccounts.money import format_money
 from xtaccounts.positions import KIND_DEPOSIT, KIND_INTEREST, KIND_REFUND, KIND_TD_PLACE
-from xtaccounts.privacy import is_organisation, mask_free_text, mask_name
+from xtaccounts.privacy import mask_account, mask_name, mask_text
 from xtaccounts.registry import Registry
 from xtaccounts.registry.models import AccountKind, BankAccount
 
@@ -65,6 +72,7 @@ __all__ = [
     "classify",
     "gc_paused",
     "serial_keys",
+    "settlement_is_far",
     "statement_bank_account",
 ]
 
@@ -86,6 +94,10 @@ _NO_SPACE = re.compile(r"\s")
 _LINK_BAD = re.compile(r"[^A-Za-z0-9_/.-]")
 _SETTLEMENT_MONTHS = (3, 6, 9, 12)
 _HAND_BOOKED_KINDS = (KIND_TD_PLACE, KIND_REFUND, KIND_INTEREST, KIND_DEPOSIT)
+
+# A settlement credit further than both of these from the interest due goes to suspense.
+FAR_SHARE = Decimal("0.10")
+FAR_MIN = Decimal("1.00")
 
 INTEREST_WORDS = ("结息", "利息")
 TD_CREDIT_WORDS = ("定期", "到期", "销户", "提前支取")
@@ -228,6 +240,14 @@ def _has(text: str, words: Iterable[str]) -> bool:
     return any(word in text for word in words)
 
 
+def settlement_is_far(received: Decimal, expected: Decimal) -> bool:
+    """Whether a settlement credit is too far from the interest due to be booked as it: it
+    differs from `expected` by more than `FAR_SHARE` (10%) of it AND by more than `FAR_MIN`
+    (1.00). Nearer ones are booked, flagged ``!`` when they differ by more than 0.01."""
+    gap = abs(received - expected)
+    return gap > FAR_MIN and gap > FAR_SHARE * abs(expected)
+
+
 def _settlement_day(day: dt.date) -> dt.date | None:
     """The settlement day a demand-interest credit dated `day` pays (that day or the day before)."""
     for candidate in (day, day - _ONE_DAY):
@@ -245,24 +265,6 @@ def _shapes(notices: Iterable[str]) -> set[str]:
     """The shapes of the registry's notice numbers that hold both letters and digits (a bare
     number in a memo is no notice)."""
     return {_shape(n) for n in notices if re.search(r"[A-Za-z]", n) and re.search(r"\d", n)}
-
-
-_PERSON = re.compile(r"[\u3400-\u9fff\U00020000-\U0003134f·]{2,5}")
-
-
-def _mask_person(name: str) -> str:
-    """`mask_name`, and a person's name with a character beyond the BMP (李𠮷) masked too."""
-    masked = mask_name(name)
-    if masked == name and not is_organisation(name) and _PERSON.fullmatch(name):
-        return name[0] + "*" * (len(name) - 1)
-    return masked
-
-
-def _mask_account(number: str | None) -> str | None:
-    digits = re.sub(r"\s", "", str(number or ""))
-    if not digits:
-        return None
-    return digits if len(digits) <= 4 else "*" * 4 + digits[-4:]
 
 
 # --- what the books hold --------------------------------------------------------------------
@@ -418,10 +420,12 @@ class _Classifier:
         return meta
 
     def _texts(self, line: StatementLine) -> tuple[str | None, str | None]:
+        """The line's counterparty and memo as the books keep them: a person's name masked to
+        the surname, wherever it is (the memo often repeats it), and phone numbers masked."""
         payer = _clean(line.counterparty)
         memo = _clean(line.memo)
-        return (_mask_person(payer) or None) if payer else None, (
-            mask_free_text(memo) if memo else None
+        return (mask_name(payer) or None) if payer else None, (
+            mask_text(memo, (payer,)) if memo else None
         )
 
     def _postings(self, amount: Decimal, other: str) -> list[data.Posting]:
@@ -439,7 +443,7 @@ class _Classifier:
             KIND_SUSPENSE,
             memo=memo,
             counterparty=payer,
-            counterparty_account=_mask_account(line.counterparty_account),
+            counterparty_account=mask_account(line.counterparty_account),
             counterparty_bank=_clean(line.counterparty_bank),
             suspense_reason=reason,
         )
@@ -516,11 +520,16 @@ class _Classifier:
                 return self._deposit(line, serial, notice)
             if insurer is not None:
                 return self._premium(line, serial, insurer)
+            # Certificates before settlements: a maturity paid on a settlement's payment day
+            # often says 利息 too (定期到期 本金及利息转活期).
             certificate = self._named_certificate(tokens)
-            if certificate is None and self._is_interest(line, memo):
-                return self._settlement(line, serial)
+            if certificate is None and _has(memo, (*TD_CREDIT_WORDS, *INTEREST_WORDS)):
+                candidates = self._repaid_candidates(line, memo)
+                certificate = candidates[0] if len(candidates) == 1 else None
             if certificate is not None or _has(memo, TD_CREDIT_WORDS):
                 return self._time_deposit(line, serial, memo, certificate)
+            if self._is_interest(line, memo):
+                return self._settlement(line, serial)
             if _has(memo, INTEREST_WORDS) and self.bank.kind is AccountKind.DEMAND:
                 return self._suspense(
                     line,
@@ -616,6 +625,17 @@ class _Classifier:
             return self._suspense(
                 line, serial, f"结息 {settlement} 无法入账：{exc} (settlement not booked)"
             )
+        expected = Decimal(str(entry.meta["expected"]))
+        difference = line.amount - expected
+        if settlement_is_far(line.amount, expected):
+            return self._suspense(
+                line,
+                serial,
+                f"结息 {settlement} 实收 {format_money(line.amount)} 与应收 "
+                f"{format_money(expected)} 相差 {difference:+.2f}，超过应收的 10% 且超过 "
+                f"{format_money(FAR_MIN)} 元：不按结息入账，请核对 (settlement {difference:+.2f} "
+                "from expected: more than 10% and more than 1.00, not booked as interest)",
+            )
         return self._planned(line, serial, "interest", [self._source(entry, line, serial)])
 
     def _settlement_entries(self) -> list[data.Directive]:
@@ -636,6 +656,19 @@ class _Classifier:
         ]
         return [*self.settlement_base, *self.new_interest, *daily]
 
+    def _repaid_candidates(self, line: StatementLine, memo: str) -> list[_OpenCertificate]:
+        """The open certificates of this demand account that the credit may repay: maturing
+        that day (or, the memo saying 提前支取, running that day), principal ≤ amount < twice
+        the principal."""
+        early = _has(memo, EARLY_WORDS)
+        amount = line.amount
+        return [
+            c
+            for c in self.index.certificates.values()
+            if c.principal <= amount < 2 * c.principal
+            and ((c.value_date <= line.date < c.maturity) if early else (c.maturity == line.date))
+        ]
+
     def _named_certificate(self, tokens: set[str]) -> _OpenCertificate | None:
         for cert in self.index.certificates.values():
             if cert.certificate.upper() in tokens:
@@ -652,14 +685,7 @@ class _Classifier:
         early = _has(memo, EARLY_WORDS)
         amount = line.amount
         if cert is None:
-            candidates = [
-                c
-                for c in self.index.certificates.values()
-                if c.principal <= amount < 2 * c.principal
-                and (
-                    (c.value_date <= line.date < c.maturity) if early else (c.maturity == line.date)
-                )
-            ]
+            candidates = self._repaid_candidates(line, memo)
             if len(candidates) != 1:
                 what = "提前支取" if early else f"{line.date} 到期"
                 which = "、".join(sorted(c.certificate for c in candidates)) if candidates else "无"

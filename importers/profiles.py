@@ -105,6 +105,11 @@ class BankProfile:
     `direction` column whose values are listed in `flag_in` / `flag_out`).
     Where a bank gives payer and payee instead of a counterparty (BOC), `payer_*` / `payee_*`
     name them: the counterparty is the side that is not the statement's own account.
+    `serial_parts` says, for a serial column (by its synonym) whose cell holds more than the
+    bank's serial, which part of the cell is the serial: a regex with a group named ``serial``,
+    matched against the whole cell; a cell it does not match is the serial as it is. (CCB's
+    `账户明细编号-交易流水号` is ``<row of this export>-<交易流水号>``: only the 交易流水号 is
+    the same in every export.)
     """
 
     id: str
@@ -122,6 +127,7 @@ class BankProfile:
     flag_out: tuple[str, ...] = ()
     balance: tuple[str, ...] = ()
     serial: tuple[str, ...] = ()
+    serial_parts: tuple[tuple[str, str], ...] = ()  # (serial synonym, regex with ?P<serial>)
     memo: tuple[str, ...] = ()
     counterparty: tuple[str, ...] = ()
     counterparty_account: tuple[str, ...] = ()
@@ -154,6 +160,18 @@ class BankProfile:
         for name in (*required, "date", "header_keywords"):
             if not getattr(self, name):
                 raise ValueError(f"profile {self.id}: {self.direction_rule} needs {name}")
+        for synonym, pattern in self.serial_parts:
+            if synonym not in self.serial:
+                raise ValueError(f"profile {self.id}: serial_parts names {synonym!r}, no serial")
+            if "serial" not in re.compile(pattern).groupindex:
+                raise ValueError(f"profile {self.id}: serial_parts {pattern!r} has no (?P<serial>)")
+
+    def serial_part(self, synonym: str) -> re.Pattern[str] | None:
+        """The regex that takes the serial out of a cell of the serial column `synonym`."""
+        for name, pattern in self.serial_parts:
+            if name == synonym:
+                return _compiled(pattern)
+        return None
 
     def required_columns(self) -> tuple[str, ...]:
         """The fields without which a line cannot be read."""
@@ -162,6 +180,11 @@ class BankProfile:
             "signed": ("date", "amount"),
             "flag": ("date", "amount", "direction"),
         }[self.direction_rule]
+
+
+@lru_cache(maxsize=64)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
 
 
 # Fields whose synonyms are looked up in the header (memo is handled apart: all its columns).
@@ -265,6 +288,9 @@ CCB_CORPORATE = BankProfile(
     credit=("贷方发生额(收入)", "贷方发生额"),
     balance=("余额", "账户余额"),
     serial=("账户明细编号-交易流水号", "交易流水号"),
+    # `<账户明细编号>-<交易流水号>`: the first part numbers the rows of one export (another export
+    # of the same lines numbers them otherwise), so the key is the 交易流水号 after it.
+    serial_parts=(("账户明细编号-交易流水号", r"\d+-(?P<serial>.+)"),),
     memo=("摘要", "备注"),
     counterparty=("对方户名",),
     counterparty_account=("对方账号",),

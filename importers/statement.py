@@ -521,6 +521,7 @@ class _SheetReader:
         has_account, has_currency = i_account != blank, i_currency != blank
         separate_time = i_time not in (blank, i_date)
         memo_columns = [i for i, _ in columns.memo]
+        serial_part = self.profile.serial_part(lab("serial")) if i_serial != blank else None
         rule = self.profile.direction_rule
         flag_in, flag_out = self.flag_in, self.flag_out
         dates = self.dates
@@ -615,6 +616,10 @@ class _SheetReader:
 
             balance = money(row[i_bal], "balance", number)
             serial = _identity(row[i_serial], number, lab("serial"))
+            if serial_part is not None and serial is not None:
+                found = serial_part.fullmatch(serial)
+                if found is not None:
+                    serial = found.group("serial")
 
             if memo_columns:
                 parts: list[str] = []

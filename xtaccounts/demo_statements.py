@@ -176,7 +176,11 @@ def icbc_flag_text(statement: StatementFile) -> bytes:
 
 def ccb_xls(statement: StatementFile) -> bytes:
     """CCB 单位账户交易明细 as BIFF8 ``.xls`` (xlwt): preamble, the full header with
-    full-width brackets, amounts and balances as number cells, rows newest first."""
+    full-width brackets, amounts and balances as number cells, rows newest first.
+
+    `账户明细编号-交易流水号` is ``<n>-<serial>`` as the bank writes it: n numbers the lines of
+    this file (oldest 1), so another export of the same lines numbers them otherwise; the reader
+    keys a line on the serial after the dash (the profile's `serial_parts`), the line's own."""
     import xlwt
 
     book = xlwt.Workbook(encoding="utf-8")

@@ -1,13 +1,16 @@
 """Importing bank statements into the books: read, classify, write, archive; file by file.
 
 `import_statements(main, paths)` takes each file on its own: it is read (`importers.statement`),
-its lines classified against the books as they are (`importers.classify`), the new entries
+its lines classified against the books as they are (`importers.classify`), and the new entries
 appended through the only writer (`txns/<year>/bank-<BANK>-<tail4>.beancount` by the year of each
-entry; a certificate's `close` to accounts.beancount) in one commit per file, and then the
-original is copied to ``documents/<account as folders>/<YYYY-MM-DD>.<BANK>-<tail4>-<period>.<ext>``
-(beangulp's archive naming). A file that cannot be read, names an unknown account, or whose
-balances do not agree with the books writes nothing and is reported with its location; the other
-files of the run are imported all the same.
+entry; a certificate's `close` to accounts.beancount) in one commit per file, with the original
+archived in that same commit as
+``documents/<account as folders>/<YYYY-MM-DD>.<BANK>-<tail4>-<period>.<ext>`` (beangulp's archive
+naming; the name is chosen under the ledger lock, ``-2``, ``-3`` ... when another file has it; a
+file whose content is archived already is not written again). A file that cannot be read, names
+an unknown account, or whose balances do not agree with the books writes nothing, neither lines
+nor archived copy, and is reported with its location; the other files of the run are imported
+all the same.
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ __all__ = [
     "FileReport",
     "ImportReport",
     "archive_name",
-    "archive_statement",
+    "archive_target",
     "check_balances",
     "describe_error",
     "import_statements",
@@ -56,7 +59,6 @@ __all__ = [
 
 ARCHIVE_NAME = "{date:%Y-%m-%d}.{name}"  # beangulp.archive.FILENAME
 _EXT = re.compile(r"\.[A-Za-z0-9]{1,8}")
-_PART_SUFFIX = ".xt-part"
 
 Progress = Callable[[int, int], None]
 
@@ -125,58 +127,44 @@ def archive_name(statement: Statement, bank: BankAccount, original: str | Path) 
     return ARCHIVE_NAME.format(date=day, name=name)
 
 
-def _digest(path: Path) -> str:
-    sha = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            sha.update(chunk)
-    return sha.hexdigest()
-
-
-def archive_statement(
-    layout: LedgerLayout, statement: Statement, bank: BankAccount, original: Path
-) -> Path:
-    """Copy `original` into documents/<account as folders>/ under its archive name; return it.
-
-    A file with the same content already in that folder is not copied again (its path is
-    returned); a different file with the same name gets ``-2``, ``-3`` ... before the extension.
+def archive_target(
+    layout: LedgerLayout,
+    statement: Statement,
+    bank: BankAccount,
+    original: str | Path,
+    content: bytes,
+) -> tuple[str, bool]:
+    """Where the original goes under documents/<account as folders>/, relative to the ledger
+    dir, and whether it is to be written: (the path of a file with the same content already
+    in that folder, False), or (its archive name, with ``-2``, ``-3`` ... before the extension
+    when a different file has that name, True). Call it holding the ledger lock (the writer's
+    session): the name chosen is then still free when the commit writes it.
     """
+    root = Path(os.path.normpath(os.path.abspath(layout.root)))
     documents = Path(os.path.normpath(os.path.abspath(layout.documents)))
     folder = Path(os.path.normpath(documents.joinpath(*bank.account.split(":"))))
     if os.path.commonpath([folder, documents]) != str(documents):
         raise XtError(f"{bank.account}: its documents folder would leave {documents}")
-    digest = _digest(original)
-    size = original.stat().st_size
+    digest = hashlib.sha256(content).digest()
     if folder.is_dir():
         for existing in sorted(folder.iterdir()):
             if (
                 existing.is_file()
-                and existing.stat().st_size == size
-                and _digest(existing) == digest
+                and existing.stat().st_size == len(content)
+                and hashlib.sha256(existing.read_bytes()).digest() == digest
             ):
-                return existing
+                return existing.relative_to(root).as_posix(), False
     name = archive_name(statement, bank, original)
     ext = Path(name).suffix
     stem = name[: len(name) - len(ext)]
     target = folder / name
     number = 1
-    while target.exists():
+    while os.path.lexists(target):
         number += 1
         target = folder / f"{stem}-{number}{ext}"
     if os.path.dirname(os.path.normpath(target)) != str(folder):
         raise XtError(f"{target}: an archive name may not leave {folder}")
-    folder.mkdir(parents=True, exist_ok=True)
-    part = target.with_name(target.name + _PART_SUFFIX)
-    try:
-        with open(original, "rb") as source, open(part, "wb") as copy:
-            for chunk in iter(lambda: source.read(1 << 20), b""):
-                copy.write(chunk)
-            copy.flush()
-            os.fsync(copy.fileno())
-        os.replace(part, target)
-    finally:
-        part.unlink(missing_ok=True)
-    return target
+    return target.relative_to(root).as_posix(), True
 
 
 def check_balances(plan: ImportPlan, entries: Sequence[data.Directive]) -> None:
@@ -238,6 +226,8 @@ def _import_one(
 ) -> FileReport:
     statement = read_statement(path, progress=progress)
     bank = statement_bank_account(registry, statement)
+    content = path.read_bytes() if archive and not dry_run else b""
+    archived = ""
     with LedgerWriter(layout.main) as session:
         entries = session.books().entries
         plan = classify(registry, entries, statement)
@@ -245,17 +235,14 @@ def _import_one(
         staged = stage_plan(plan)
         for relpath, directives in staged.items():
             session.append_entries(relpath, directives)
+        if archive and not dry_run:
+            # The original goes in the same commit as its lines: both or neither.
+            archived, new = archive_target(layout, statement, bank, path, content)
+            if new:
+                session.put_standalone(archived, content)
         session.commit(dry_run=dry_run)
-    archived = error = ""
-    if archive and not dry_run:
-        try:
-            copy = archive_statement(layout, statement, bank, path)
-            archived = copy.relative_to(layout.root).as_posix()
-        except (XtError, OSError) as exc:  # the lines are booked: say so, and what failed
-            error = f"{describe_error(path, exc)} (the lines were imported; archive it again)"
     return FileReport(
         path=path,
-        error=error,
         account=bank.account,
         account_no=bank.account_no,
         period=period_text(statement),

@@ -3,8 +3,9 @@
 Goldens: each statement under golden/ (written by this module from `xtaccounts.demo_statements`)
 and each reader sample of a demo account (samples/) is classified against the golden base books
 (the demo registry, its chart, the 2023-01-01 openings and three time deposits), and the extracted
-entries, printed by beancount's printer, must equal golden/<file>.beancount. Set
-XT_REGEN_GOLDEN=1 to rewrite the inputs and goldens after a deliberate change (review the diff).
+entries, printed by beancount's printer, must equal golden/<file>.beancount (the samples of the
+other banks' accounts are golden in test_profile_goldens.py). Set XT_REGEN_GOLDEN=1 to rewrite
+the inputs and goldens after a deliberate change (review the diff).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from beancount.core import data
 from beancount.parser import printer
 
 from importers.beangulp_importer import StatementImporter
-from importers.classify import SKIPPED, ImportPlan, classify, serial_keys
+from importers.classify import SKIPPED, ImportPlan, classify, serial_keys, settlement_is_far
 from importers.statement import Statement, StatementError, StatementLine, read_statement
 from tests.conftest import snapshot, xt
 from xtaccounts import chart
@@ -323,10 +324,10 @@ def demo_account_samples() -> list[Path]:
     return found
 
 
-def render(plan: ImportPlan) -> str:
+def render(plan: ImportPlan, against: str = "classified against the base books") -> str:
     """The golden text: skipped lines as comments, then the extracted entries as each ledger
     file would get them."""
-    out = [f"; golden of {plan.statement.path.name}: classified against the base books"]
+    out = [f"; golden of {plan.statement.path.name}: {against}"]
     out += [f"; row {p.line.row}: skipped ({p.rule}): {p.reason}" for p in plan.skipped]
     for relpath, entries in stage_plan(plan).items():
         out.append(f"\n; --- {relpath}\n")
@@ -529,6 +530,113 @@ def test_interest_memo_on_another_day_and_ambiguous_repayments(books: Path) -> N
     assert "0 张" in plan.lines[1].reason
 
 
+def test_a_maturity_paid_on_a_settlement_payment_day_is_the_certificates(books: Path) -> None:
+    # 100,000.00 for a year at ICBC's 1.95%: 1,950.00 of interest, due 2024-03-21, the day the
+    # 2024-03-20 settlement is paid; the bank's memo says 利息 as settlements do.
+    place(
+        books,
+        demand_account=ICBC,
+        certificate="ICBC2023003",
+        principal=D("100000.00"),
+        product="1y",
+        value_date=day("2023-03-21"),
+    )
+    assert time_deposit_interest(D("100000.00"), D("1.95"), 12) == D("1950.00")
+    due = interest_due(books, ICBC, "2024-03-20", [])
+    statement = statement_of(
+        [
+            line(1, "2024-03-21", "101950.00", None, memo="定期到期 本金及利息转活期"),
+            line(2, "2024-03-21", str(due), None, memo="结息"),
+        ]
+    )
+    plan = classify(registry_of(books), load_books(books).entries, statement)
+    assert [(p.rule, p.status) for p in plan.lines] == [
+        ("maturity", "booked"),
+        ("interest", "booked"),
+    ]
+    maturity, close, settlement = plan.entries[:3]
+    assert maturity.meta["source"] == "time" and maturity.flag == "*"
+    assert maturity.meta["difference"] == "0.00"
+    assert isinstance(close, data.Close) and close.account.endswith("ICBC2023003")
+    assert settlement.meta["source"] == "demand" and settlement.flag == "*"
+    # Only 利息 in the memo, no 定期: the certificate maturing that day all the same.
+    plain = statement_of([line(1, "2024-03-21", "101950.00", None, memo="本息 利息转活期")])
+    [only] = classify(registry_of(books), load_books(books).entries, plain).lines
+    assert (only.rule, only.status) == ("maturity", "booked")
+
+
+@pytest.mark.parametrize(
+    ("received", "expected", "far"),
+    [
+        ("110.00", "100.00", False),  # 10% off: not more than 10%
+        ("110.01", "100.00", True),
+        ("89.99", "100.00", True),
+        ("5.00", "4.00", False),  # 25% off but only 1.00
+        ("5.01", "4.00", True),
+        ("1.00", "0.00", False),
+        ("1.01", "0.00", True),
+        ("1000.50", "1000.00", False),
+    ],
+)
+def test_settlement_is_far(received: str, expected: str, far: bool) -> None:
+    assert settlement_is_far(D(received), D(expected)) is far
+
+
+def test_a_settlement_far_from_the_interest_due_goes_to_suspense(books: Path) -> None:
+    due = interest_due(books, ICBC, "2023-03-20", [])
+    assert due > 100
+    registry, entries = registry_of(books), load_books(books).entries
+
+    def settle(amount: Decimal):
+        statement = statement_of([line(1, "2023-03-21", str(amount), None, memo="结息")])
+        [planned] = classify(registry, entries, statement).lines
+        return planned
+
+    near = settle(due + D("1.50"))  # 1.50 off, well within 10%: booked, flagged
+    assert (near.rule, near.status) == ("interest", "booked")
+    assert near.entries[0].flag == "!" and near.entries[0].meta["difference"] == "1.50"
+    far = settle((due * D("1.2")).quantize(D("0.01")))
+    assert (far.rule, far.status) == ("suspense", "suspense")
+    [txn] = far.entries
+    assert txn.flag == "!" and txn.meta["kind"] == "suspense"
+    assert [p.account for p in txn.postings] == [ICBC, chart.SUSPENSE]
+    assert f"应收 {due:.2f}" in far.reason and "more than 10% and more than 1.00" in far.reason
+
+
+def test_the_counterpartys_name_is_masked_in_the_memo_too(books: Path) -> None:
+    statement = statement_of(
+        [
+            line(
+                1,
+                "2023-03-15",
+                "1000.00",
+                None,
+                memo="转账 李𠮷 还款 李𠮷 13912345678",
+                counterparty="李𠮷",
+                counterparty_account="6217002940001234567",
+            ),
+            line(
+                2,
+                "2023-03-16",
+                "-86400.00",
+                None,
+                memo="保费 王小明经办",
+                counterparty="王小明",
+                counterparty_account=INSURER_NO,
+            ),
+        ]
+    )
+    plan = classify(registry_of(books), load_books(books).entries, statement)
+    suspense, premium = plan.entries[:2]
+    assert suspense.payee == "李*"
+    assert suspense.meta["memo"] == "转账 李* 还款 李* 139****5678"
+    assert suspense.narration == "待查明来款 转账 李* 还款 李* 139****5678"
+    assert suspense.meta["counterparty_account"] == "****4567"
+    assert premium.meta["memo"] == "保费 王**经办" and "王小明" not in premium.narration
+    text = "\n".join(printer.format_entry(e) for e in plan.entries)
+    assert "𠮷" not in text and "小明" not in text
+
+
 def test_deduplicate_matches_serials_not_similar_amounts(books: Path) -> None:
     importer = StatementImporter(books)
     path = GOLDEN / "ccb-2023h1.xls"
@@ -646,6 +754,68 @@ def test_importing_twice_and_an_overlapping_statement_give_identical_books(
     text = (ledger / "txns/2023/bank-ICBC-8821.beancount").read_text("utf-8")
     assert text.count('kind: "interest"') == 1 and text.count('memo: "手续费"') == 3
     assert load_books(books).errors == []
+
+
+def _entries_without_origin(main: Path) -> list[str]:
+    """The books' entries as printed, without what tells which file or row they came from."""
+    out = []
+    for entry in load_books(main).entries:
+        meta = {
+            k: v
+            for k, v in (entry.meta or {}).items()
+            if k not in ("filename", "lineno", "statement", "row")
+        }
+        out.append(printer.format_entry(entry._replace(meta=meta)))
+    return sorted(out)
+
+
+def test_overlapping_ccb_exports_import_cleanly(base_books: Path, tmp_path: Path) -> None:
+    # CCB's 账户明细编号-交易流水号 is `<row of this export>-<serial>`: the 3/21 settlement is
+    # line 3 of the first export and line 1 of the second, the same 交易流水号 in both.
+    twice, once = (tmp_path / "twice", tmp_path / "once")
+    shutil.copytree(base_books.parent, twice)
+    shutil.copytree(base_books.parent, once)
+    main = twice / "main.beancount"
+    registry = registry_of(main)
+    opening = balance_of(main, CCB, day("2023-01-01"))
+    lines = [
+        L(
+            "2023-03-15",
+            str(notice_total(registry, "N2023-0001")),
+            "代缴维修资金 N2023-0001",
+            serial="CCB20230315000117",
+        ),
+        L("2023-03-15", "1000.00", "转账", counterparty="李四", serial="CCB20230315000118"),
+    ]
+    lines.append(
+        L(
+            "2023-03-21",
+            str(interest_due(main, CCB, "2023-03-20", lines)),
+            "利息存入",
+            serial="CCB20230321000001",
+        )
+    )
+    lines += [
+        L("2023-04-01", "-1000000.00", "定期开户 存单号CCB2023001", serial="CCB20230401000001"),
+        L("2023-04-10", "-12.50", "手续费", serial="CCB20230410000001"),
+        L("2023-05-06", "500.00", "转账", counterparty="王五", serial="CCB20230506000001"),
+    ]
+
+    def export(name: str, start: str, end: str, chosen: list[BankLine]) -> Path:
+        before = opening + sum((x.amount for x in lines[: lines.index(chosen[0])]), D("0.00"))
+        statement = StatementFile(CCB_NO, NAME, day(start), day(end), before, tuple(chosen))
+        return _write(tmp_path / name, ccb_xls(statement))
+
+    first = export("first.xls", "2023-01-02", "2023-03-31", lines[:3])
+    second = export("second.xls", "2023-03-16", "2023-05-31", lines[2:])
+    whole = export("whole.xls", "2023-01-02", "2023-05-31", lines)
+    a, b = _import(main, first, second)  # the second was refused: its serials were new
+    assert (a.booked, a.suspense, b.booked, b.skipped, b.suspense) == (2, 1, 0, 2, 2)
+    assert "已在本账户入账" in b.plan.lines[0].reason  # the settlement: same serial
+    _import(once / "main.beancount", whole)
+    assert _entries_without_origin(main) == _entries_without_origin(once / "main.beancount")
+    assert load_books(main).errors == []
+    assert [x.serial for x in read_statement(second).lines] == [x.serial for x in lines[2:]]
 
 
 def test_dry_run_and_no_archive_write_nothing_or_no_copy(books: Path, tmp_path: Path) -> None:
@@ -824,6 +994,26 @@ def test_cli_beangulp_commands(books: Path, tmp_path: Path) -> None:
     assert target.exists() and not Path(ccb).exists()  # beangulp's archive moves the file
 
 
+def test_cli_beangulp_commands_report_errors_on_one_line(books: Path, tmp_path: Path) -> None:
+    boc = shutil.copy(SAMPLES / "boc-corporate.csv", tmp_path / "boc.csv")  # not a demo account
+    broken = broken_inputs(tmp_path)["balance"][0]  # a balance that does not run (row 4)
+    for command in (["extract"], ["archive", "-n"], ["archive"]):
+        for path, expected in (
+            (boc, f"{boc}: 账号: account 601357924680 is not a registry bank account"),
+            (broken, f"{broken}:4: 余额: the balance does not run"),
+        ):
+            result = xt(books, "import", *command, str(path))
+            assert result.returncode == 1, (command, result.stderr)
+            assert "Traceback" not in result.stderr, result.stderr
+            assert "Exception in importer code" not in result.stderr
+            errors = [
+                x.strip() for x in result.stderr.splitlines() if x.strip().startswith(str(path))
+            ]
+            assert len(errors) == 1 and errors[0].startswith(expected), result.stderr
+            assert Path(path).exists()  # nothing archived (moved)
+    assert not [p for p in (books.parent / "documents").rglob("*") if p.is_file()]
+
+
 def test_cli_help_lists_the_forms(books: Path) -> None:
     from click.testing import CliRunner
 
@@ -860,17 +1050,66 @@ def test_progress_bar_only_for_long_statements(capsys: pytest.CaptureFixture[str
 def test_an_identical_file_is_archived_once_another_gets_a_number(
     books: Path, tmp_path: Path
 ) -> None:
-    from xtaccounts.layout import LedgerLayout
-    from xtaccounts.statement_import import archive_statement
+    ledger = books.parent
+    source = shutil.copy(GOLDEN / "icbc-2023h1.csv", tmp_path / "h1.csv")
+    [first] = _import(books, Path(source))
+    folder = "documents/Assets/Bank-银行存款/ICBC-工商银行/Demand-活期8821"
+    assert first.archived == f"{folder}/2023-06-21.ICBC-8821-20230201-20230621.csv"
+    assert (ledger / first.archived).read_bytes() == Path(source).read_bytes()
+    before = snapshot(ledger)
+    [again] = _import(books, Path(source))
+    assert again.archived == first.archived and snapshot(ledger) == before  # not written again
+    # Another export of the same period (one more blank line): the same name, so `-2`; it
+    # is archived though none of its lines is new.
+    other = _write(tmp_path / "h1-again.csv", Path(source).read_bytes() + b"\r\n")
+    [second] = _import(books, other)
+    assert (second.booked, second.archived) == (
+        0,
+        f"{folder}/2023-06-21.ICBC-8821-20230201-20230621-2.csv",
+    )
+    assert (ledger / second.archived).read_bytes() == other.read_bytes()
+    assert (ledger / first.archived).read_bytes() == Path(source).read_bytes()
+    # The two in one run: each keeps its own copy, no third one.
+    _import(books, Path(source), other)
+    assert len(list((ledger / folder).iterdir())) == 2
 
-    source = shutil.copy(GOLDEN / "ccb-2023h1.xls", tmp_path / "ccb.xls")
-    statement = read_statement(source)
-    bank = registry_of(books).bank_accounts[CCB_NO]
-    layout = LedgerLayout(books)
-    first = archive_statement(layout, statement, bank, Path(source))
-    assert archive_statement(layout, statement, bank, Path(source)) == first
-    changed = tmp_path / "other.xls"
-    changed.write_bytes(Path(source).read_bytes() + b"\0")
-    second = archive_statement(layout, statement, bank, changed)
-    assert second.name == first.name.replace(".xls", "-2.xls")
-    assert second.parent == first.parent
+
+def test_the_original_is_archived_in_the_same_commit_as_its_lines(
+    books: Path, tmp_path: Path
+) -> None:
+    ledger = books.parent
+    source = shutil.copy(GOLDEN / "icbc-2023h1.csv", tmp_path / "h1.csv")
+    # documents/ cannot take the copy (a file stands in its place): neither the copy nor the
+    # lines are written (before, the lines were committed and the copy failed afterwards).
+    (ledger / "documents").write_text("not a folder\n", encoding="utf-8")
+    before = snapshot(ledger)
+    [report] = import_statements(books, [source]).files
+    assert report.error.startswith(f"{source}: ") and "\n" not in report.error
+    assert snapshot(ledger) == before
+    (ledger / "documents").unlink()
+    # A file the books do not agree with is refused: nothing archived either.
+    [ok] = _import(books, Path(source))
+    lines = [
+        BankLine(x.date, x.amount, x.memo, time=x.time or "09:00:00")
+        for x in read_statement(source).lines
+    ]
+    refused = _write(
+        tmp_path / "other-export.xls",
+        icbc_flag_text(
+            StatementFile(
+                ICBC_NO,
+                NAME,
+                day("2023-01-02"),
+                day("2023-06-30"),
+                read_statement(source).lines[0].balance - read_statement(source).lines[0].amount,
+                tuple(lines),
+            )
+        ),
+    )
+    before = snapshot(ledger)
+    [report] = import_statements(books, [refused]).files
+    assert "余额" in report.error and snapshot(ledger) == before
+    assert [p.name for p in (ledger / ok.archived).parent.iterdir()] == [Path(ok.archived).name]
+    # The writer's commit holds the copy: a dry run lists nothing under documents/.
+    result = import_statements(books, [source], dry_run=True)
+    assert result.files[0].archived == ""

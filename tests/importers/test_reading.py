@@ -623,6 +623,43 @@ def test_a_new_layout_is_data(tmp_path: Path) -> None:
     ]
 
 
+def test_ccb_serial_is_the_交易流水号_after_the_row_number(tmp_path: Path) -> None:
+    statement = read_statement(SAMPLES / "ccb-corporate.xls")
+    assert statement.lines[0].serial == "3519818014YGCW3WL7L"  # the cell: 81-3519818014YGCW3WL7L
+    # Two exports numbering the same lines otherwise give the same serials.
+    first, second = tmp_path / "1.xls", tmp_path / "2.xls"
+    ms.write_large_ccb_xls(first, 5)
+    ms.write_large_ccb_xls(second, 5)
+    renumbered = second.read_bytes().replace(b"81-", b"97-")
+    assert renumbered != first.read_bytes()
+    second.write_bytes(renumbered)
+    serials = [x.serial for x in read_statement(first).lines]
+    assert serials == [x.serial for x in read_statement(second).lines]
+    assert serials[0] == "0000000001"
+    # A cell that is not `<digits>-<serial>` is the serial as it stands.
+    ccb = next(p for p in PROFILES if p.id == "ccb-corporate")
+    part = ccb.serial_part("账户明细编号-交易流水号")
+    assert part is not None and part.fullmatch("CCB-X") is None
+    assert ccb.serial_part("交易流水号") is None
+
+
+def test_serial_parts_are_checked() -> None:
+    common = {
+        "id": "x",
+        "bank": "X",
+        "bank_name": "X",
+        "header_keywords": ("a",),
+        "direction_rule": "signed",
+        "date": ("d",),
+        "amount": ("m",),
+        "serial": ("s",),
+    }
+    with pytest.raises(ValueError, match="no serial"):
+        BankProfile(**common, serial_parts=(("t", r"(?P<serial>.+)"),))
+    with pytest.raises(ValueError, match="P<serial>"):
+        BankProfile(**common, serial_parts=(("s", r"\d+-(.+)"),))
+
+
 def test_lines_without_balances_skip_the_check(tmp_path: Path) -> None:
     import csv
     import io
