@@ -248,7 +248,7 @@ class DateReader:
         if not text:
             raise ValueError("no date")
         if _SERIAL.fullmatch(text) and "excel" in self.forms:
-            serial = float(text)
+            serial = float(text)  # an Excel date serial (days), never an amount
             if 20000 <= serial < 80000:  # 1954 .. 2119
                 moment = _EXCEL_EPOCH + dt.timedelta(days=serial)
                 moment = moment.replace(microsecond=0)

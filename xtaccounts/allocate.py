@@ -29,13 +29,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 from pathlib import Path
 
-from beancount.core import amount as bc_amount
 from beancount.core import data
 
 from xtaccounts import chart
 from xtaccounts.allocation import NoReceivers, Share
 from xtaccounts.allocation import allocate as share_by_weights
 from xtaccounts.balances import EXACT
+from xtaccounts.entries import posting
 from xtaccounts.errors import XtError
 from xtaccounts.layout import LedgerLayout, require_ledger
 from xtaccounts.positions import (
@@ -62,7 +62,6 @@ __all__ = [
     "transfer_legacy",
 ]
 
-CURRENCY = "CNY"
 SPREAD = "spread"  # the part that goes to the pools
 BASE = "base"  # the part that goes to the units' 维修资金
 # Allocations and the legacy transfer go to txns/<year>/allocations.beancount.
@@ -237,10 +236,6 @@ def _totals(allocations: Iterable[ReceiptAllocation], part: str) -> dict[str, De
     return {receiver: totals[receiver] for receiver in sorted(totals) if totals[receiver]}
 
 
-def _posting(account: str, number: Decimal) -> data.Posting:
-    return data.Posting(account, bc_amount.Amount(number, CURRENCY), None, None, None, None)
-
-
 def _build_plan(
     registry: Registry,
     positions: Positions,
@@ -265,13 +260,12 @@ def _build_plan(
 
     entry_meta = data.new_metadata(f"<{kind}>", 0)
     entry_meta.update({"kind": kind, **meta})
-    postings = [_posting(chart.UNDISTRIBUTED, total)]
+    postings = [posting(chart.UNDISTRIBUTED, total)]
     postings += [
-        _posting(chart.pool_account(registry, pool), -amount)
-        for pool, amount in pool_totals.items()
+        posting(chart.pool_account(registry, pool), -amount) for pool, amount in pool_totals.items()
     ]
     postings += [
-        _posting(chart.unit_fund_account(registry, unit), -amount)
+        posting(chart.unit_fund_account(registry, unit), -amount)
         for unit, amount in unit_totals.items()
     ]
     entry = data.Transaction(

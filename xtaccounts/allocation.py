@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from xtaccounts.balances import BalanceHistory
 from xtaccounts.errors import XtError
+from xtaccounts.money import exact_decimal
 
 __all__ = ["NoReceivers", "Share", "allocate", "allocate_by_balance_days", "from_fen", "to_fen"]
 
@@ -34,18 +35,9 @@ class Share:
     amount: Decimal
 
 
-def _decimal(value: object, what: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, Decimal | int):
-        raise TypeError(f"{what}: expected Decimal, got {type(value).__name__} {value!r}")
-    number = Decimal(value)
-    if not number.is_finite():
-        raise ValueError(f"{what}: {number} is not a finite number")
-    return number
-
-
 def to_fen(amount: Decimal) -> int:
     """A CNY amount as a whole number of fen; ValueError if it has a fraction of a fen."""
-    numerator, denominator = _decimal(amount, "amount").as_integer_ratio()
+    numerator, denominator = exact_decimal(amount, "amount").as_integer_ratio()
     fen, rest = divmod(numerator * 100, denominator)
     if rest:
         raise ValueError(f"amount {amount} is not a whole number of fen")
@@ -71,7 +63,7 @@ def allocate(amount: Decimal, weights: Mapping[str, Decimal]) -> list[Share]:
         raise ValueError(f"amount {amount} is negative; only amounts ≥ 0 can be allocated")
     positive: dict[str, Decimal] = {}
     for receiver, weight in weights.items():
-        checked = _decimal(weight, f"weight of {receiver!r}")
+        checked = exact_decimal(weight, f"weight of {receiver!r}")
         if checked > 0:
             positive[receiver] = checked
     if not positive:

@@ -23,22 +23,14 @@ from decimal import (
     localcontext,
 )
 
+from xtaccounts.money import exact_decimal
+
 __all__ = ["BalanceHistory", "Movement", "balance_days", "balances_days_by_key"]
 
 _ZERO = Decimal(0)
 
 # Additions and multiplications are exact in this context; a rounding would trap (it cannot happen).
 EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[InvalidOperation, Inexact])
-
-
-def _check_amount(value: object, what: str) -> Decimal:
-    """An exact finite Decimal (ints accepted); floats and booleans refused."""
-    if isinstance(value, bool) or not isinstance(value, Decimal | int):
-        raise TypeError(f"{what}: expected Decimal, got {type(value).__name__} {value!r}")
-    number = Decimal(value)
-    if not number.is_finite():
-        raise ValueError(f"{what}: {number} is not a finite number")
-    return number
 
 
 def _check_window(start: datetime.date, end: datetime.date) -> None:
@@ -54,7 +46,7 @@ class Movement:
     amount: Decimal
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "amount", _check_amount(self.amount, "movement amount"))
+        object.__setattr__(self, "amount", exact_decimal(self.amount, "movement amount"))
 
 
 def balance_days(
@@ -70,7 +62,7 @@ def balance_days(
     """
     _check_window(start, end)
     with localcontext(EXACT):
-        balance = _check_amount(opening, "opening balance")
+        balance = exact_decimal(opening, "opening balance")
         changes: dict[datetime.date, Decimal] = defaultdict(lambda: _ZERO)
         for movement in movements:
             if movement.date < start:
@@ -132,7 +124,7 @@ class BalanceHistory:
         per_key: dict[str, dict[int, Decimal]] = defaultdict(dict)
         with localcontext(EXACT):
             for key, day, amount in entries:
-                amount = _check_amount(amount, f"movement amount of {key!r} on {day}")
+                amount = exact_decimal(amount, f"movement amount of {key!r} on {day}")
                 changes = per_key[key]
                 ordinal = day.toordinal()
                 changes[ordinal] = changes.get(ordinal, _ZERO) + amount

@@ -57,6 +57,8 @@ from beancount.parser import printer
 
 from xtaccounts import chart
 from xtaccounts.books import LoadedBooks, appended_content, format_error
+from xtaccounts.entries import CURRENCY
+from xtaccounts.entries import posting as cny_posting
 from xtaccounts.errors import XtError
 from xtaccounts.init_ledger import DEFAULT_TITLE
 from xtaccounts.layout import ACCOUNTS_FILE, TXNS_DIR, LedgerLayout, require_ledger
@@ -78,7 +80,6 @@ __all__ = [
     "year_opening_file",
 ]
 
-CURRENCY = "CNY"
 KIND_CARRY = "carry"
 CLOSES_FILE_KIND = "closes"
 CARRIED_FILE_KIND = "carried"
@@ -137,10 +138,6 @@ def year_opening_file(year: int) -> str:
 
 def _root(account: str) -> str:
     return account.split(":", 1)[0]
-
-
-def _posting(account: str, number: Decimal, meta: dict | None = None) -> data.Posting:
-    return data.Posting(account, bc_amount.Amount(number, CURRENCY), None, None, None, meta)
 
 
 def _where(entry: data.Directive) -> str:
@@ -239,22 +236,22 @@ def plan_close(registry: Registry, entries: Sequence[data.Directive], period: st
     postings: list[data.Posting] = []
     for (account, tag), net in sorted(nets.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
         if account in UNIT_FLOW_ACCOUNTS:
-            postings.append(_posting(account, -net, {"unit": tag}))
+            postings.append(cny_posting(account, -net, unit=tag))
             into_units[str(tag)] += net
         elif account in POOL_FLOW_ACCOUNTS:
-            postings.append(_posting(account, -net, {"pool": tag}))
+            postings.append(cny_posting(account, -net, pool=tag))
             into_pools[str(tag)] += net
         else:
-            postings.append(_posting(account, -net))
+            postings.append(cny_posting(account, -net))
             undistributed += net
     for unit in sorted(into_units):
         if into_units[unit]:
-            postings.append(_posting(chart.unit_fund_account(registry, unit), into_units[unit]))
+            postings.append(cny_posting(chart.unit_fund_account(registry, unit), into_units[unit]))
     for pool in sorted(into_pools):
         if into_pools[pool]:
-            postings.append(_posting(chart.pool_account(registry, pool), into_pools[pool]))
+            postings.append(cny_posting(chart.pool_account(registry, pool), into_pools[pool]))
     if undistributed:
-        postings.append(_posting(chart.UNDISTRIBUTED, undistributed))
+        postings.append(cny_posting(chart.UNDISTRIBUTED, undistributed))
 
     meta = data.new_metadata("<close>", 0)
     meta.update({"kind": KIND_CLOSE, "period": period})
@@ -381,7 +378,7 @@ def _opening_text(
         f"上年结转 {year - 1}",
         frozenset(),
         frozenset(),
-        [_posting(account, number) for account, number in balances.items()],
+        [cny_posting(account, number) for account, number in balances.items()],
     )
     parts = [
         f"; {year}年账簿的期初：{year - 1}-12-31 结转后全部资产、负债、净资产账户的余额。\n"

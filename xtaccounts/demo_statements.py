@@ -220,6 +220,7 @@ def ccb_xls(statement: StatementFile) -> bytes:
                 statement.account_no,
                 statement.account_name,
                 f"{line.date:%Y%m%d} {line.time}",
+                # numeric cells, as the bank's .xls has them; the reader converts them via repr
                 float(-line.amount) if out_side else 0.0,
                 0.0 if out_side else float(line.amount),
                 float(balance),

@@ -23,6 +23,7 @@ from pathlib import Path
 from beancount.core import data
 
 from xtaccounts import chart
+from xtaccounts.entries import CURRENCY, entry_meta, posting
 from xtaccounts.errors import XtError
 from xtaccounts.layout import ACCOUNTS_FILE, LedgerLayout, require_ledger
 from xtaccounts.money import ZERO, MoneyError, format_money, to_exact_money, to_rate
@@ -72,7 +73,6 @@ __all__ = [
     "stage",
 ]
 
-CURRENCY = "CNY"
 FILE_KIND = "deposits"  # txns/YYYY/deposits.beancount: deposits, openings and refunds
 
 BOOKED = "booked"
@@ -161,19 +161,6 @@ def resolve_bank_account(registry: Registry, account: str) -> BankAccount:
         f"bank account {account!r} is not in the registry (bank_accounts.csv): "
         f"known are {known or 'none'}"
     )
-
-
-def entry_meta(relpath: str, **values: object) -> dict:
-    """Metadata of a new directive of file `relpath`; values that are None are left out."""
-    meta = data.new_metadata(relpath, 0)
-    meta.update({k: v for k, v in values.items() if v is not None})
-    return meta
-
-
-def posting(account: str, amount: Decimal, **meta: object) -> data.Posting:
-    """A CNY posting; metadata with None values left out."""
-    values = {k: v for k, v in meta.items() if v is not None}
-    return data.Posting(account, data.Amount(amount, CURRENCY), None, None, None, values or None)
 
 
 def lowest_balance_from(entries: Sequence[data.Directive], account: str, day: dt.date) -> Decimal:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
-from xtaccounts.money import FEN
+from xtaccounts.money import FEN, exact_decimal
 
 __all__ = [
     "DAYS_IN_YEAR",
@@ -45,24 +45,15 @@ _ONE_DAY = datetime.timedelta(days=1)
 # --- checks and rounding ---------------------------------------------------------------------
 
 
-def _decimal(value: object, what: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, Decimal | int):
-        raise TypeError(f"{what}: expected Decimal, got {type(value).__name__} {value!r}")
-    number = Decimal(value)
-    if not number.is_finite():
-        raise ValueError(f"{what}: {number} is not a finite number")
-    return number
-
-
 def _rate(value: object, what: str = "rate") -> Fraction:
-    rate = _decimal(value, what)
+    rate = exact_decimal(value, what)
     if rate < 0 or rate >= 100:
         raise ValueError(f"{what}: {rate}% is outside 0..100 (rates are given in percent)")
     return Fraction(rate)
 
 
 def _money(value: object, what: str) -> Decimal:
-    amount = _decimal(value, what)
+    amount = exact_decimal(value, what)
     if amount != amount.quantize(FEN):
         raise ValueError(f"{what}: {amount} is not a whole number of fen")
     return amount.quantize(FEN)
@@ -83,7 +74,7 @@ def round_half_up(value: Fraction) -> Decimal:
 
 def demand_interest(balance_days: Decimal, rate: Decimal) -> Decimal:
     """Demand interest: 积数 × rate / 100 / 360, rounded once."""
-    days_balance = Fraction(_decimal(balance_days, "balance-days"))
+    days_balance = Fraction(exact_decimal(balance_days, "balance-days"))
     return round_half_up(days_balance * _rate(rate) / (100 * DAYS_IN_YEAR))
 
 

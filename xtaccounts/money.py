@@ -31,6 +31,20 @@ class MoneyError(ValueError):
     """A value that is not a valid amount or rate; the message says why."""
 
 
+def exact_decimal(value: object, what: str) -> Decimal:
+    """An exact finite Decimal for arithmetic (ints accepted); floats and booleans refused.
+
+    For values already in the program (weights, balances, computed amounts), unlike
+    `parse_decimal`, which reads text.
+    """
+    if isinstance(value, bool) or not isinstance(value, Decimal | int):
+        raise TypeError(f"{what}: expected Decimal, got {type(value).__name__} {value!r}")
+    number = Decimal(value)
+    if not number.is_finite():
+        raise ValueError(f"{what}: {number} is not a finite number")
+    return number
+
+
 def quantize(value: Decimal) -> Decimal:
     """Round a Decimal to the fen, half-up."""
     return value.quantize(FEN, rounding=ROUND_HALF_UP)
