@@ -8,6 +8,7 @@ validates a change this way before it touches a file.
 
 from __future__ import annotations
 
+import copy
 import fnmatch
 import glob
 import os
@@ -32,6 +33,7 @@ __all__ = [
     "BeancountError",
     "Directive",
     "LoadedBooks",
+    "ParseCache",
     "appended_content",
     "error_key",
     "format_error",
@@ -93,13 +95,22 @@ def format_error(err: Any) -> str:
     return f"{filename}:{lineno}: {message}"
 
 
-def load_books(main: Path, staged: Mapping[Path, str] | None = None) -> LoadedBooks:
+def load_books(
+    main: Path,
+    staged: Mapping[Path, str] | None = None,
+    *,
+    parsed: ParseCache | None = None,
+) -> LoadedBooks:
     """Load the books of `main`, with each text of `staged` appended to its (absolute) file.
 
     A staged file that does not exist yet is parsed as if it held only its text. Every
     entry's and error's line number is the one it will have once the text is appended. A
     staged file that no `include` reaches (staged include lines count) is loaded as if it
     were included. Staged text may not hold `option` or `plugin` lines (ValueError).
+
+    `parsed`, a `ParseCache` shared by several loads (the writer's load before a change and
+    its validating load after it), keeps each file's parse: a file unchanged on disk since
+    (same inode, size, mtime and ctime) and with no staged text is not parsed again.
     """
     top = os.path.normpath(os.path.abspath(main))
     staged_texts: dict[str, str] = {}
@@ -111,7 +122,7 @@ def load_books(main: Path, staged: Mapping[Path, str] | None = None) -> LoadedBo
             raise ValueError(f"staged text for {path} may not contain {bad!r}")
         staged_texts[os.path.normpath(path)] = text
 
-    entries, errors, options_map = _parse_recursive(top, staged_texts)
+    entries, errors, options_map = _parse_recursive(top, staged_texts, parsed)
     entries.sort(key=data.entry_sortkey)
 
     entries, balance_errors = booking.book(entries, options_map)
@@ -120,7 +131,7 @@ def load_books(main: Path, staged: Mapping[Path, str] | None = None) -> LoadedBo
     saved_pythonpath = list(sys.path)
     try:
         sys.path[0:0] = options_map.get("pythonpath", [])
-        entries, errors = loader.run_transformations(entries, errors, options_map, None)
+        entries, errors = _run_transformations(entries, errors, options_map)
     finally:
         sys.path[:] = saved_pythonpath
 
@@ -129,8 +140,77 @@ def load_books(main: Path, staged: Mapping[Path, str] | None = None) -> LoadedBo
     return LoadedBooks(path=Path(top), entries=entries, errors=errors, options=options_map)
 
 
+class ParseCache:
+    """Each file's parse (entries, errors, options) by path, while the file is unchanged.
+
+    Parsed entries are not changed by booking, plugins or validation (they make new entries),
+    so a later load may use them again; each load gets its own lists and options.
+    """
+
+    def __init__(self, max_entries: int = 3_000_000) -> None:
+        self._files: dict[str, tuple[tuple[int, ...], tuple[Any, Any, Any]]] = {}
+        self.max_entries = max_entries  # the oldest files' parses go beyond this many entries
+        self._entries = 0
+
+    @staticmethod
+    def _signature(filename: str) -> tuple[int, ...]:
+        st = os.stat(filename)
+        return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+    def parse_file(self, filename: str) -> tuple[list[Directive], list[BeancountError], dict]:
+        """`parser.parse_file(filename)`, from the cache while the file is unchanged."""
+        signature = self._signature(filename)
+        cached = self._files.get(filename)
+        if cached is None or cached[0] != signature:
+            result = parser.parse_file(filename)
+            if self._signature(filename) != signature:  # changed while being read
+                return result
+            self._forget(filename)
+            cached = self._files[filename] = (signature, result)
+            self._entries += len(result[0])
+            while self._entries > self.max_entries and len(self._files) > 1:
+                self._forget(next(iter(self._files)))
+        src_entries, src_errors, src_options = cached[1]
+        return list(src_entries), list(src_errors), copy.deepcopy(src_options)
+
+    def _forget(self, filename: str) -> None:
+        cached = self._files.pop(filename, None)
+        if cached is not None:
+            self._entries -= len(cached[1][0])
+
+
+def _run_transformations(
+    entries: list[Directive], errors: list[BeancountError], options_map: dict[str, Any]
+) -> tuple[list[Directive], list[BeancountError]]:
+    """`loader.run_transformations`, Beancount's balance assertions checked by
+    `xtaccounts.balances.check_balance_assertions` (the same checks and errors, in linear time:
+    Beancount's own is quadratic in the accounts when many are asserted, as after a year close).
+    """
+    if options_map["plugin_processing_mode"] != "default":
+        return loader.run_transformations(entries, errors, options_map, None)
+    plugins = [
+        (_FAST_BALANCE if name == _BEANCOUNT_BALANCE else name, config)
+        for name, config in (
+            *loader.PLUGINS_PRE,
+            *options_map["plugin"],
+            *loader.PLUGINS_AUTO,
+            *loader.PLUGINS_POST,
+        )
+    ]
+    saved = options_map["plugin"], options_map["plugin_processing_mode"]
+    options_map["plugin"], options_map["plugin_processing_mode"] = plugins, "raw"
+    try:
+        return loader.run_transformations(entries, errors, options_map, None)
+    finally:
+        options_map["plugin"], options_map["plugin_processing_mode"] = saved
+
+
+_BEANCOUNT_BALANCE = "beancount.ops.balance"
+_FAST_BALANCE = "xtaccounts.balances"
+
+
 def _parse_recursive(
-    top: str, staged: dict[str, str]
+    top: str, staged: dict[str, str], parsed: ParseCache | None = None
 ) -> tuple[list[Directive], list[BeancountError], dict[str, Any]]:
     """Parse `top` and its includes like `loader._parse_recursive`, reading staged files."""
     entries: list[Directive] = []
@@ -171,6 +251,8 @@ def _parse_recursive(
             src_entries, src_errors, src_options = parser.parse_string(
                 encryption.read_encrypted_file(filename), report_filename=filename
             )
+        elif parsed is not None:
+            src_entries, src_errors, src_options = parsed.parse_file(filename)
         else:
             src_entries, src_errors, src_options = parser.parse_file(filename)
 

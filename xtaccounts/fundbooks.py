@@ -8,8 +8,9 @@ from pathlib import Path
 
 from xtaccounts.books import LoadedBooks, load_books
 from xtaccounts.layout import LedgerLayout, require_ledger
+from xtaccounts.plugins.insurance_rules import registry_for
 from xtaccounts.positions import Positions, read_positions
-from xtaccounts.registry import Registry, load_registry
+from xtaccounts.registry import Registry
 
 
 @dataclass
@@ -20,7 +21,9 @@ class FundBooks:
 
     @cached_property
     def registry(self) -> Registry:
-        return load_registry(self.layout.registry)
+        # The insurance plugin's copy: loaded once per process while the files are unchanged,
+        # so the books' load (which runs the plugin) does not read the registry again.
+        return registry_for(self.layout.registry)
 
     @cached_property
     def books(self) -> LoadedBooks:

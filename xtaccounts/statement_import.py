@@ -40,7 +40,8 @@ from importers.statement import Statement, StatementError, read_statement
 from xtaccounts.errors import XtError
 from xtaccounts.layout import ACCOUNTS_FILE, LedgerLayout, require_ledger
 from xtaccounts.money import format_money
-from xtaccounts.registry import Registry, load_registry
+from xtaccounts.plugins.insurance_rules import registry_for
+from xtaccounts.registry import Registry
 from xtaccounts.registry.models import BankAccount
 from xtaccounts.writer import LedgerWriter
 
@@ -233,6 +234,7 @@ def _import_one(
         plan = classify(registry, entries, statement)
         check_balances(plan, entries)
         staged = stage_plan(plan)
+        del entries  # the writer lets the books go before it loads them with the change
         for relpath, directives in staged.items():
             session.append_entries(relpath, directives)
         if archive and not dry_run:
@@ -283,7 +285,7 @@ def import_statements(
     and each file is classified against the books as they are (not with the files before it).
     """
     layout = require_ledger(Path(main))
-    registry = load_registry(layout.registry)
+    registry = registry_for(layout.registry)  # shared with the books' insurance plugin
     reports: list[FileReport] = []
     for raw in paths:
         path = Path(raw)

@@ -12,6 +12,7 @@ crash after it is rolled forward by the next session (`recover`).
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import re
@@ -19,17 +20,21 @@ import stat
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path, PurePath
 from types import TracebackType
 from typing import Any
 
 import filelock
+from beancount.core import data
+from beancount.core.amount import Amount
 from beancount.parser import parser, printer
 
 from xtaccounts.books import (
     BeancountError,
     Directive,
     LoadedBooks,
+    ParseCache,
     appended_content,
     error_key,
     format_error,
@@ -58,6 +63,9 @@ NEW_FILE_MODE = 0o644
 _INCLUDE_LINE = re.compile(r"^[ \t]*include\b", re.MULTILINE)
 
 Check = Callable[[list[Directive], dict[str, Any]], list[BeancountError]]
+
+# The parses of the ledger files, shared by every write session of this process.
+_PARSED = ParseCache()
 
 # Test hook: called after each step of applying a commit ("tmp-written", "journal-written",
 # "replaced:<n>", "journal-removed"), so that tests can crash the writer between steps.
@@ -227,6 +235,9 @@ class WriteSession:
         self._real_dir = Path(os.path.realpath(self.ledger_dir))
         self._checks = tuple(checks)
         self._books: LoadedBooks | None = None
+        # Each file's parse, shared by the load before the change and the validating load
+        # after it, and by later sessions of this process: unchanged files are parsed once.
+        self._parsed = _PARSED
         self._check_errors: list[BeancountError] | None = None
         self._staged: dict[Path, list[str]] = {}
         self._standalone: dict[Path, bytes] = {}
@@ -240,7 +251,7 @@ class WriteSession:
         """The books as they are now (loaded once per session)."""
         self._ensure_open()
         if self._books is None:
-            self._books = load_books(self.main)
+            self._books = load_books(self.main, parsed=self._parsed)
         return self._books
 
     # -- staging --------------------------------------------------------------------------
@@ -266,12 +277,12 @@ class WriteSession:
         self._entries_staged += self._count_entries(text) if entries is None else entries
 
     def append_entries(self, relpath: str | Path, entries: Sequence[Directive]) -> None:
-        """Stage directives, formatted by beancount's printer, one blank line between them."""
+        """Stage directives, formatted as beancount's printer does, one blank line between them."""
         self._ensure_open()
         if not entries:
             return
         target = self._target(relpath)
-        text = "\n".join(printer.format_entry(entry) for entry in entries)
+        text = "\n".join(format_entry(entry) for entry in entries)
         if self._needs_blank_line(target):
             text = "\n" + text
         self.append(relpath, text, entries=len(entries))
@@ -322,7 +333,16 @@ class WriteSession:
             appended[self.main] = main_text + includes
 
         olds = {path: (path.read_bytes() if path.exists() else None) for path in appended}
-        after = load_books(self.main, appended)
+        # Of the books before the change only their errors (and the checks' on them) are still
+        # needed: let their entries go before the books after it are loaded, so that the two
+        # are not in memory at once (`books()` loads them again if asked after this).
+        if self._check_errors is None:
+            self._check_errors = [
+                e for check in self._checks for e in check(before.entries, before.options)
+            ]
+        before = LoadedBooks(before.path, [], before.errors, before.options)
+        self._books = None
+        after = load_books(self.main, appended, parsed=self._parsed)
         new_errors = self._new_errors(before, after)
         if new_errors:
             raise WriteRefused([format_error(err) for err in new_errors])
@@ -386,6 +406,10 @@ class WriteSession:
             raise XtError(
                 f"ledger file path may not contain quotes, backslashes or newlines: {relpath!r}"
             )
+        if "\0" in text:
+            raise XtError(f"ledger file path may not contain a NUL character: {relpath!r}")
+        if any(len(part.encode("utf-8")) > 255 for part in rel.parts) or len(text) > 1024:
+            raise XtError(f"ledger file path is too long: {text[:60]!r}…")
         target = Path(os.path.normpath(self.ledger_dir / rel))
         if target == self.ledger_dir or not _inside(target, self.ledger_dir):
             raise XtError(f"ledger file path escapes the ledger dir: {relpath}")
@@ -506,3 +530,99 @@ def _make_parents(directory: Path, ledger_dir: Path) -> list[Path]:
 def _has_include(text: str) -> bool:
     """Whether a text holds an `include` line (the writer adds those itself)."""
     return _INCLUDE_LINE.search(text) is not None
+
+
+# --- formatting entries ---------------------------------------------------------------------
+
+_PRINTER = printer.EntryPrinter()
+_FORMAT_NUMBER = _PRINTER.dformat.format
+
+
+def format_entry(entry: Directive) -> str:
+    """`beancount.parser.printer.format_entry(entry)`, the same text, faster for the shapes the
+    commands write most (transactions with plain amounts and text, number or date metadata;
+    balance assertions); anything else is left to the printer itself."""
+    text: str | None = None
+    if isinstance(entry, data.Transaction):
+        text = _transaction_text(entry)
+    elif isinstance(entry, data.Balance):
+        text = _balance_text(entry)
+    return _PRINTER(entry) if text is None else text
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _meta_text(meta: dict[str, Any] | None, prefix: str) -> str | None:
+    """The printer's metadata lines, or None for a value it would print otherwise."""
+    if not meta:
+        return ""
+    lines = []
+    for key, value in meta.items():
+        if key in ("filename", "lineno") or key.startswith("__"):
+            continue
+        if isinstance(value, str):
+            lines.append(f'{prefix}{key}: "{_escape(value)}"\n')
+        elif isinstance(value, bool):
+            lines.append(f"{prefix}{key}: {'TRUE' if value else 'FALSE'}\n")
+        elif isinstance(value, Decimal | dt.date):
+            lines.append(f"{prefix}{key}: {value}\n")
+        else:
+            return None
+    return "".join(lines)
+
+
+def _transaction_text(entry: data.Transaction) -> str | None:
+    strings = []
+    if entry.payee:
+        strings.append(f'"{_escape(entry.payee)}"')
+    if entry.narration:
+        strings.append(f'"{_escape(entry.narration)}"')
+    elif entry.payee:
+        strings.append('""')
+    strings.extend(f"#{tag}" for tag in sorted(entry.tags or ()))
+    strings.extend(f"^{link}" for link in sorted(entry.links or ()))
+    meta = _meta_text(entry.meta, "  ")
+    if meta is None:
+        return None
+    accounts, positions, metas = [], [], []
+    for posting in entry.postings:
+        units = posting.units
+        if (
+            posting.cost is not None
+            or posting.price is not None
+            or not isinstance(units, Amount)
+            or not isinstance(units.number, Decimal)
+        ):
+            return None
+        posting_meta = _meta_text(posting.meta, "    ")
+        if posting_meta is None:
+            return None
+        flag = f"{printer.render_flag(posting.flag)} " if posting.flag else ""
+        accounts.append(flag + posting.account)
+        positions.append(f"{_FORMAT_NUMBER(units.number, units.currency)} {units.currency}")
+        metas.append(posting_meta)
+    width_account = max(map(len, accounts)) if accounts else 1
+    aligned, width_position = printer.align_position_strings(positions)
+    width_position = max(1, width_position)
+    parts = [f"{entry.date} {printer.render_flag(entry.flag)} {' '.join(strings)}\n", meta]
+    for account, position, posting_meta in zip(accounts, aligned, metas, strict=True):
+        parts.append(f"  {account:{width_account}}  {position:{width_position}}".rstrip() + "\n")
+        parts.append(posting_meta)
+    return "".join(parts)
+
+
+def _balance_text(entry: data.Balance) -> str | None:
+    number = entry.amount.number
+    if entry.diff_amount or not isinstance(number, Decimal):
+        return None
+    meta = _meta_text(entry.meta, "  ")
+    if meta is None:
+        return None
+    currency = entry.amount.currency
+    tolerance = ""
+    if entry.tolerance is not None:
+        tolerance = f"~ {_FORMAT_NUMBER(entry.tolerance, currency)} "
+    amount = _FORMAT_NUMBER(number, currency)
+    return f"{entry.date} balance {entry.account:47} {amount} {tolerance}{currency}\n" + meta

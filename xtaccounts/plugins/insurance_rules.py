@@ -22,6 +22,9 @@ another directory, relative to the top-level file):
   vote held by then; its elevators are its application's; its premium transaction adds up to it;
 - no elevator is insured twice for the same day (cancellations end a policy early);
 - a premium posting that names an application names its pool and one of its elevators;
+- a premium is paid only under a recorded policy: a premium posting outside a premium (or
+  premium-refund) transaction, or one naming a policy that is not recorded, is a premium
+  without approval (`xtaccounts audit` also reports a premium transaction naming no policy);
 - a cancellation refers to a known policy, within its cover, and its refund adds up.
 
 A year's own books (``years/<Y>.beancount``, recognised by their ``carry`` transaction) do not
@@ -120,13 +123,19 @@ def _load(directory: Path) -> Registry:
     return registry
 
 
+def registry_for(directory: Path) -> Registry:
+    """The registry of `directory`, loaded once per process while its files are unchanged (the
+    plugin's own copy: the audit reads it after loading the books instead of loading it again)."""
+    return _load(directory)
+
+
 def _has_records(entries: list[data.Directive]) -> bool:
     for entry in entries:
         if isinstance(entry, data.Custom) and entry.type in TYPES:
             return True
-        if isinstance(entry, data.Transaction) and entry.meta.get("kind") in (
-            KIND_PREMIUM,
-            KIND_PREMIUM_REFUND,
+        if isinstance(entry, data.Transaction) and (
+            entry.meta.get("kind") in (KIND_PREMIUM, KIND_PREMIUM_REFUND)
+            or any(p.account == chart.PREMIUM_EXPENSE for p in entry.postings)
         ):
             return True
     return False
@@ -434,6 +443,7 @@ class _Checker:
         for entry in entries:
             if not isinstance(entry, data.Transaction):
                 continue
+            self.approval(entry)
             for posting in entry.postings:
                 meta = posting.meta or {}
                 if posting.account != chart.PREMIUM_EXPENSE or "application" not in meta:
@@ -455,6 +465,24 @@ class _Checker:
                         f"premium posting of {app_id}: elevator {meta.get('elevator')} is not "
                         "in it",
                     )
+
+    def approval(self, entry: data.Transaction) -> None:
+        """A premium is paid only under a recorded policy (an approved application): a premium
+        posting outside a premium or premium-refund transaction, or in one naming an unknown
+        policy, is refused."""
+        kind = entry.meta.get("kind")
+        if kind == "close" or not any(p.account == chart.PREMIUM_EXPENSE for p in entry.postings):
+            return
+        policy = str(entry.meta.get("policy") or "")
+        if kind not in (KIND_PREMIUM, KIND_PREMIUM_REFUND):
+            self.error(
+                entry,
+                f"premium without approval: a {kind or 'transaction'} posts to "
+                f"{chart.PREMIUM_EXPENSE}; premiums are booked only under a recorded policy "
+                "(`xtaccounts premium buy`)",
+            )
+        elif policy and policy not in self.book.policies and not self.partial:
+            self.error(entry, f"premium without approval: policy {policy} is not recorded")
 
     def cancellations(self) -> None:
         for policy_id, cancellation in self.book.cancellations.items():
