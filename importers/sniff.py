@@ -84,7 +84,7 @@ def _is_xlsx(data: bytes) -> bool:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             return any(name.startswith("xl/") for name in archive.namelist())
-    except (zipfile.BadZipFile, OSError, ValueError):
+    except Exception:  # a damaged ZIP raises many kinds (NotImplementedError for its version)
         return False
 
 

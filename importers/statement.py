@@ -25,6 +25,7 @@ from importers.sniff import ReadError, sniff
 from importers.table import NumberCell, Sheet, read_table
 from xtaccounts.errors import XtError
 from xtaccounts.money import FEN, PLACEHOLDERS, ZERO, MoneyError, to_exact_money
+from xtaccounts.privacy import mask_free_text
 
 HEADER_SEARCH_ROWS = 40
 PROGRESS_EVERY = 5000
@@ -42,7 +43,8 @@ class StatementError(XtError):
         self.file = str(file)
         self.row = row
         self.field = field
-        self.message = message
+        self.message = mask_free_text(message)  # a quoted cell may hold an owner's phone
+        message = self.message
         where = f"{self.file}:{row}" if row else self.file
         super().__init__(f"{where}: {field}: {message}" if field else f"{where}: {message}")
 
