@@ -9,17 +9,25 @@ result does not depend on input order, platform or Decimal context.
 from __future__ import annotations
 
 import datetime
-import heapq
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Context, Decimal
 
 from xtaccounts.balances import BalanceHistory
 from xtaccounts.errors import XtError
 from xtaccounts.money import exact_decimal
 
-__all__ = ["NoReceivers", "Share", "allocate", "allocate_by_balance_days", "from_fen", "to_fen"]
+__all__ = [
+    "NoReceivers",
+    "Share",
+    "allocate",
+    "allocate_by_balance_days",
+    "from_fen",
+    "integer_weights",
+    "share_fen",
+    "to_fen",
+]
 
 
 class NoReceivers(XtError, ValueError):
@@ -44,11 +52,65 @@ def to_fen(amount: Decimal) -> int:
     return fen
 
 
+_FEN_DIGITS = 60
+_FEN_CONTEXT = Context(prec=_FEN_DIGITS)  # scaleb() is exact below this many digits
+
+
 def from_fen(fen: int) -> Decimal:
     """A whole number of fen as a CNY Decimal with two places."""
+    if -(10**_FEN_DIGITS) < fen < 10**_FEN_DIGITS:
+        return Decimal(fen).scaleb(-2, _FEN_CONTEXT)
     sign = "-" if fen < 0 else ""
     whole, cents = divmod(abs(fen), 100)
     return Decimal(f"{sign}{whole}.{cents:02d}")
+
+
+def integer_weights(weights: Sequence[Decimal]) -> list[int]:
+    """Exact Decimal weights as proportional integers: each is n / d with d a power of 2 and 5,
+    so scaling by the lcm of the denominators keeps every ratio exactly."""
+    ratios = [weight.as_integer_ratio() for weight in weights]
+    scale = math.lcm(*(denominator for _, denominator in ratios)) if ratios else 1
+    return [numerator * (scale // denominator) for numerator, denominator in ratios]
+
+
+def share_fen(
+    total_fen: int,
+    receivers: Sequence[str],
+    weights: Sequence[int],
+    total_weight: int | None = None,
+) -> list[int]:
+    """Each receiver's whole fen of `total_fen` (≥ 0) by largest remainder on integer `weights`
+    (in the order given; a weight ≤ 0 gets 0). `total_weight` is the sum of the positive
+    weights, when the caller has it. The integer core of `allocate`, for callers that share
+    millions of times over the same windows (exports, audit). Raises NoReceivers if no weight
+    is positive."""
+    if total_fen < 0:
+        raise ValueError(f"{from_fen(total_fen)} is negative; only amounts ≥ 0 can be shared")
+    if total_weight is None:
+        total_weight = sum(w for w in weights if w > 0)
+    if total_weight <= 0:
+        raise NoReceivers(
+            f"no receiver has a positive weight (balance-days) to share {from_fen(total_fen)} "
+            f"among ({len(weights)} receiver(s) given, none with a positive balance)"
+        )
+    products = [total_fen * w if w > 0 else 0 for w in weights]
+    fen = [p // total_weight for p in products]
+    leftover = total_fen - sum(fen)
+    if leftover:
+        # The leftover fen go to the largest remainders. They add up to leftover × total_weight
+        # and each is below total_weight, so more than `leftover` receivers have one: ranking
+        # by the remainder alone decides, unless two tie across the cut.
+        remainders = [p % total_weight for p in products]
+        ranking = sorted(range(len(products)), key=remainders.__getitem__, reverse=True)
+        if remainders[ranking[leftover - 1]] == remainders[ranking[leftover]]:
+            # Ties: the larger weight first, then the receiver id ascending.
+            ranking = sorted(
+                (i for i, r in enumerate(remainders) if r),
+                key=lambda i: (-remainders[i], -weights[i], receivers[i]),
+            )
+        for i in ranking[:leftover]:
+            fen[i] += 1
+    return fen
 
 
 def allocate(amount: Decimal, weights: Mapping[str, Decimal]) -> list[Share]:
@@ -63,7 +125,11 @@ def allocate(amount: Decimal, weights: Mapping[str, Decimal]) -> list[Share]:
         raise ValueError(f"amount {amount} is negative; only amounts ≥ 0 can be allocated")
     positive: dict[str, Decimal] = {}
     for receiver, weight in weights.items():
-        checked = exact_decimal(weight, f"weight of {receiver!r}")
+        checked = (
+            weight
+            if weight.__class__ is Decimal and weight.is_finite()
+            else exact_decimal(weight, f"weight of {receiver!r}")
+        )
         if checked > 0:
             positive[receiver] = checked
     if not positive:
@@ -71,28 +137,10 @@ def allocate(amount: Decimal, weights: Mapping[str, Decimal]) -> list[Share]:
             f"no receiver has a positive weight (balance-days) to share {from_fen(total_fen)} "
             f"among ({len(weights)} receiver(s) given, none with a positive balance)"
         )
-
-    # Exact integer weights: every Decimal is n / d with d a power of 2 and 5; scale by the lcm.
-    ratios = {receiver: weight.as_integer_ratio() for receiver, weight in positive.items()}
-    scale = math.lcm(*(denominator for _, denominator in ratios.values()))
-    integer_weights = {r: n * (scale // d) for r, (n, d) in ratios.items()}
-    total_weight = sum(integer_weights.values())
-
-    fen: dict[str, int] = {}
-    remainders: dict[str, int] = {}
-    for receiver, weight in integer_weights.items():
-        fen[receiver], remainders[receiver] = divmod(total_fen * weight, total_weight)
-    leftover = total_fen - sum(fen.values())
-    # Fewer leftover fen than receivers: only the top `leftover` of the ranking matter.
-    ranking = heapq.nsmallest(
-        leftover,
-        integer_weights,
-        key=lambda r: (-remainders[r], -integer_weights[r], r),
-    )
-    for receiver in ranking:
-        fen[receiver] += 1
-
-    return [Share(r, positive[r], from_fen(fen[r])) for r in sorted(positive)]
+    receivers = sorted(positive)
+    values = [positive[r] for r in receivers]
+    fen = share_fen(total_fen, receivers, integer_weights(values))
+    return [Share(r, w, from_fen(f)) for r, w, f in zip(receivers, values, fen, strict=True)]
 
 
 def allocate_by_balance_days(

@@ -49,6 +49,7 @@ def _register() -> None:
         allocate_cmd,
         close_cmd,
         deposit_cmd,
+        export_cmd,
         import_cmd,
         insurance_cmd,
         interest_cmd,
@@ -70,6 +71,7 @@ def _register() -> None:
         reports_cmd,
         import_cmd,
         insurance_cmd,
+        export_cmd,
     )
     for module in modules:
         for command in module.COMMANDS:

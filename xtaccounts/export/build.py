@@ -1,0 +1,200 @@
+"""`export_books`: the statements and their detail, written to a directory in one go."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from xtaccounts import __version__, chart
+from xtaccounts.errors import XtError
+from xtaccounts.export.atomic import write_directory
+from xtaccounts.export.csvjson import write_csv, write_json
+from xtaccounts.export.detail import (
+    allocation_detail,
+    coverage_tables,
+    person_names,
+    pool_ledger,
+    premium_payments,
+    spread_computation,
+    text_cleaner,
+)
+from xtaccounts.export.disclosure import owners_disclosure
+from xtaccounts.export.forms import load_forms
+from xtaccounts.export.manifest import MANIFEST, file_entry, write_manifest
+from xtaccounts.export.period import Period, export_period
+from xtaccounts.export.statements import Check, build_statements
+from xtaccounts.export.table import Table
+from xtaccounts.export.xlsx import write_workbook
+from xtaccounts.fundbooks import open_fund_books
+
+FORMATS = ("xlsx", "csv", "json")
+
+
+@dataclass
+class ExportResult:
+    out: Path
+    period: Period
+    files: list[dict[str, Any]]
+    checks: list[Check]
+    books_errors: int
+    seconds: dict[str, float]
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+
+def parse_formats(text: str) -> tuple[str, ...]:
+    formats = tuple(dict.fromkeys(part.strip().lower() for part in text.split(",") if part.strip()))
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise XtError(f"--format {text!r}: choose among {', '.join(FORMATS)}")
+    return formats
+
+
+def _bank_names(accounts: Sequence[str]) -> dict[str, str]:
+    """'工商银行 活期8821' for `Assets:Bank-银行存款:ICBC-工商银行:Demand-活期8821`."""
+    prefix = chart.BANK + ":"
+    return {
+        a: " ".join(part.partition("-")[2] or part for part in a[len(prefix) :].split(":"))
+        for a in accounts
+        if a.startswith(prefix)
+    }
+
+
+def build_tables(main: Path, period_text: str) -> tuple[list[Table], list[Check], dict]:
+    """Every table of the export and the checks, from books loaded once."""
+    fund = open_fund_books(main)
+    registry = fund.registry
+    entries = fund.books.entries
+    positions = fund.positions
+    period = export_period(period_text, registry.pilot.books_start)
+    forms = load_forms(registry)
+    statements = build_statements(registry, forms, entries, period)
+    clean = text_cleaner(person_names(entries))
+    ledger = pool_ledger(registry, positions, entries, period)
+    allocations, allocation_checks = allocation_detail(registry, positions, entries, period)
+    disclosure = owners_disclosure(registry, positions, entries, period, ledger)
+    tables = [
+        *statements.tables,
+        ledger.table,
+        premium_payments(registry, entries, period, clean),
+        spread_computation(positions, period, _bank_names(list(positions.account_movements))),
+        allocations,
+        disclosure.pools,
+        disclosure.households,
+        *coverage_tables(registry, entries, period, clean),
+    ]
+    checks = [*statements.checks, *ledger.checks, *allocation_checks, *disclosure.checks]
+    context = {
+        "period": period,
+        "organisation": registry.pilot.organisation,
+        "books_errors": len(fund.books.errors),
+        "confirmed_codes": list(forms.confirmed_codes),
+        "forms": forms.source,
+    }
+    return tables, checks, context
+
+
+def _dated(table: Table, period: Period) -> str:
+    if table.stem.startswith("01-"):
+        return period.end_label
+    if table.stem.startswith("02-"):
+        return f"{period.label}（本月数为{period.end.year}年{period.end.month}月）"
+    if table.stem.startswith("16-"):
+        return f"截至{period.end_label}"
+    return f"{period.label}（{period.start.isoformat()}至{period.end.isoformat()}）"
+
+
+def export_books(
+    main: Path,
+    period_text: str,
+    out: Path,
+    formats: Sequence[str] = FORMATS,
+    *,
+    replace: bool = False,
+) -> ExportResult:
+    """Write the export of `period_text` ("YYYY" or "YYYY-MM") into the directory `out`.
+
+    The directory appears whole or not at all (atomic.py); an existing one is refused unless
+    `replace`. Raises XtError for bad input; the tie-out checks are returned, not raised.
+    """
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
+    tables, checks, context = build_tables(main, period_text)
+    seconds["build"] = time.perf_counter() - started
+    period: Period = context["period"]
+    stem = f"xtaccounts-export-{period.text}"
+    dated = {t.stem: _dated(t, period) for t in tables}
+    header = {
+        "organisation": context["organisation"],
+        "period": period.text,
+        "period_start": period.start,
+        "period_end": period.end,
+        "currency": "CNY",
+        "unit": "元",
+    }
+
+    def fill(root: Path) -> list[dict[str, Any]]:
+        files: list[dict[str, Any]] = []
+        if "xlsx" in formats:
+            t0 = time.perf_counter()
+            path = root / f"{stem}.xlsx"
+            sheet_names = write_workbook(path, tables, context["organisation"], dated)
+            files.append(
+                file_entry(
+                    root,
+                    path,
+                    format="xlsx",
+                    sheet_names=sheet_names,
+                    sheets={t.sheet: t.control_totals() for t in tables},
+                )
+            )
+            seconds["xlsx"] = time.perf_counter() - t0
+        for fmt, writer in (("csv", write_csv), ("json", None)):
+            if fmt not in formats:
+                continue
+            t0 = time.perf_counter()
+            for table in tables:
+                path = root / f"{table.stem}.{fmt}"
+                if writer is not None:
+                    writer(path, table)
+                else:
+                    write_json(path, table, {**header, "dated": dated[table.stem]})
+                files.append(
+                    file_entry(
+                        root,
+                        path,
+                        format=fmt,
+                        table=table.stem,
+                        sheet=table.sheet,
+                        control_totals=table.control_totals(),
+                    )
+                )
+            seconds[fmt] = time.perf_counter() - t0
+        write_manifest(
+            root,
+            {
+                "generator": f"xtaccounts {__version__} export",
+                "created": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+                **header,
+                "books": main.name,
+                "books_errors": context["books_errors"],
+                "forms": context["forms"],
+                "confirmed_codes": context["confirmed_codes"],
+                "checks": [vars(c) for c in checks],
+                "files": files,
+            },
+        )
+        return files
+
+    files = write_directory(out, fill, replace=replace)
+    seconds["total"] = time.perf_counter() - started
+    return ExportResult(Path(out), period, files, checks, context["books_errors"], seconds)
+
+
+__all__ = ["FORMATS", "MANIFEST", "ExportResult", "export_books", "parse_formats"]

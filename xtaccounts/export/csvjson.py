@@ -1,0 +1,109 @@
+"""The same tables as CSV (UTF-8 with BOM, for Excel) and JSON (amounts as two-decimal text)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+from xtaccounts.export.safety import clean_control, csv_text
+from xtaccounts.export.table import MONEY, Column, Table
+from xtaccounts.money import FEN
+
+
+def _csv_cell(value: Any, is_money: bool) -> str:
+    kind = value.__class__
+    if kind is Decimal:
+        return str(value.quantize(FEN, ROUND_HALF_UP)) if is_money else str(value)
+    if kind is str:
+        return csv_text(value)
+    if value is None:
+        return ""
+    if kind is int:
+        return str(value)
+    if kind is dt.date:
+        return value.isoformat()
+    raise TypeError(f"{value!r} is neither text, date, int nor Decimal")
+
+
+def write_csv(path: Path, table: Table) -> None:
+    """Header row, rows, totals row; UTF-8 with BOM and CRLF as Excel expects."""
+    money = [c.kind == MONEY for c in table.columns]
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\r\n")
+        writer.writerow([csv_text(c.title) for c in table.columns])
+        writer.writerows(
+            [_csv_cell(v, m) for v, m in zip(row, money, strict=True)] for row in table.rows
+        )
+        totals = table.totals()
+        if totals is not None:
+            writer.writerow([_csv_cell(v, m) for v, m in zip(totals, money, strict=True)])
+
+
+def json_value(value: Any, column: Column | None = None) -> Any:
+    """Decimal as exact text (money with two decimals), dates ISO, never float."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return clean_control(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        if column is not None and column.kind == MONEY:
+            return str(value.quantize(FEN, ROUND_HALF_UP))
+        return str(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        raise TypeError(f"float {value!r} in an export; amounts are Decimal")
+    if isinstance(value, dict):
+        return {str(k): json_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_value(v) for v in value]
+    return str(value)
+
+
+def write_json(path: Path, table: Table, header: dict[str, Any]) -> None:
+    """One object: the header facts, the columns, the rows as objects (one per line), the
+    totals. Rows are encoded one by one with the C encoder (an indented dump of a city's 分户账
+    would take the pure-Python one)."""
+    columns = table.columns
+    keys = [c.key for c in columns]
+    money = [c.kind == MONEY for c in columns]
+    totals = table.totals()
+    head = {
+        **json_value(header),
+        "table": table.stem,
+        "form": table.form,
+        "title": table.title,
+        "notes": table.notes,
+        "meta": json_value(table.meta),
+        "columns": [{"key": c.key, "title": c.title, "kind": c.kind} for c in columns],
+        "totals": (
+            None
+            if totals is None
+            else {c.key: json_value(v, c) for c, v in zip(columns, totals, strict=True)}
+        ),
+    }
+
+    def cell(value: Any, is_money: bool) -> Any:
+        kind = value.__class__
+        if kind is Decimal:
+            return str(value.quantize(FEN, ROUND_HALF_UP)) if is_money else str(value)
+        if kind is str:
+            return clean_control(value)
+        if value is None or kind is int:
+            return value
+        return json_value(value)
+
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+    with path.open("w", encoding="utf-8") as handle:
+        text = dumps(head)
+        handle.write(text[:-1] + ', "rows": [')
+        for index, row in enumerate(table.rows):
+            handle.write("\n " if not index else ",\n ")
+            handle.write(dumps({k: cell(v, m) for k, v, m in zip(keys, row, money, strict=True)}))
+        handle.write("\n]}\n")

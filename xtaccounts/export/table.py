@@ -1,0 +1,112 @@
+"""One exported table: its columns, rows and totals, written alike to xlsx, CSV and JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+# Column kinds: how a value is written (xlsx number format, CSV/JSON text).
+TEXT = "text"
+MONEY = "money"  # Decimal, two decimals, #,##0.00
+NUMBER = "number"  # Decimal as booked (积数), #,##0.00
+RATE = "rate"  # annual percent, Decimal
+INT = "int"
+DATE = "date"
+KINDS = (TEXT, MONEY, NUMBER, RATE, INT, DATE)
+NUMERIC = (MONEY, NUMBER, RATE, INT)
+SUMMED = (MONEY, NUMBER)
+
+ZERO = Decimal("0.00")
+SHEET_NAME_FORBIDDEN = "[]:*?/\\"
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column: its key (JSON), its Chinese header, its kind and its width in characters."""
+
+    key: str
+    title: str
+    kind: str = TEXT
+    width: int = 12
+    summed: bool | None = None  # in the totals row (default: money and number columns)
+    align: str = ""  # "left", "center", "right"; default: text left, numbers right
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"column {self.key}: unknown kind {self.kind!r}")
+
+
+@dataclass
+class Table:
+    """A sheet of the workbook and a CSV/JSON file of the same rows.
+
+    `rows` are tuples in column order. `strong` marks rows printed bold (a statement's 合计 lines).
+    `totals` (when set) is the totals row: the sums of the summed columns, the label in the first
+    column. `meta` are extra facts (JSON and manifest), `notes` lines printed under the title.
+    """
+
+    stem: str  # file name stem: "01-balance-sheet"
+    sheet: str  # sheet name (≤ 31 characters)
+    title: str  # the form's title: "资产负债表"
+    columns: tuple[Column, ...]
+    rows: list[tuple[Any, ...]]
+    form: str = ""  # "会住维01表"
+    with_totals: bool = True
+    strong: set[int] = field(default_factory=set)
+    notes: list[str] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+    in_yuan: bool = True  # amounts in 元 (the sheet says 单位：元)
+
+    def __post_init__(self) -> None:
+        if len(self.sheet) > 31:
+            raise ValueError(f"sheet name {self.sheet!r} is longer than 31 characters")
+        if (
+            not self.sheet
+            or self.sheet != self.sheet.strip("'")
+            or set(self.sheet) & set(SHEET_NAME_FORBIDDEN)
+        ):
+            raise ValueError(
+                f"sheet name {self.sheet!r}: Excel refuses an empty name, one beginning or "
+                f"ending with ' and the characters {SHEET_NAME_FORBIDDEN}"
+            )
+
+    @property
+    def summed_columns(self) -> list[int]:
+        return [
+            i
+            for i, c in enumerate(self.columns)
+            if (c.kind in SUMMED if c.summed is None else c.summed)
+        ]
+
+    def totals(self) -> tuple[Any, ...] | None:
+        """The totals row (合计), or None for a table without one."""
+        if not self.with_totals:
+            return None
+        sums: dict[int, Any] = {
+            i: 0 if self.columns[i].kind == INT else ZERO for i in self.summed_columns
+        }
+        for row in self.rows:
+            for i in sums:
+                value = row[i]
+                if value is not None:
+                    sums[i] += value
+        cells: list[Any] = [None] * len(self.columns)
+        for i, total in sums.items():
+            cells[i] = total
+        cells[0] = "合计"
+        return tuple(cells)
+
+    def control_totals(self) -> dict[str, Any]:
+        """What the manifest records: row count and each summed column's total."""
+        totals = self.totals()
+        result: dict[str, Any] = {"rows": len(self.rows)}
+        if totals is not None:
+            for i in self.summed_columns:
+                result[self.columns[i].key] = totals[i]
+        return result
+
+
+def keys(columns: Sequence[Column]) -> list[str]:
+    return [c.key for c in columns]
