@@ -29,6 +29,8 @@ option "booking_method" "STRICT"
 plugin "xtaccounts.plugins.fund_rules"
 ; The pilot's insurance rules (applications, notices, votes, purchases, double cover).
 plugin "xtaccounts.plugins.insurance_rules"
+; The pilot's pages in Fava (pools, coverage, applications, policies, spreads): docs/fava.md.
+2000-01-01 custom "fava-extension" "xtaccounts.fava_ext"
 
 include "accounts.beancount"
 """

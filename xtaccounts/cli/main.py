@@ -57,6 +57,7 @@ def _register() -> None:
         pool_cmd,
         registry_cmd,
         reports_cmd,
+        serve_cmd,
     )
 
     modules = (
@@ -72,6 +73,7 @@ def _register() -> None:
         import_cmd,
         insurance_cmd,
         export_cmd,
+        serve_cmd,
     )
     for module in modules:
         for command in module.COMMANDS:

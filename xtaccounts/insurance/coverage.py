@@ -33,6 +33,7 @@ from xtaccounts.insurance.checks import InsuranceState
 from xtaccounts.insurance.directives import Application
 from xtaccounts.insurance.rules import ZERO, Reason, place, pool_reason
 from xtaccounts.insurance.status import application_status, state_as_of
+from xtaccounts.privacy import mask_free_text
 from xtaccounts.registry import Registry
 
 COUNTED = ("insured", "uninsured")
@@ -123,7 +124,7 @@ def _application_checks(
     return per_elevator, pool_reason(app.pool, state.pool_available(app.pool, day), total, day)
 
 
-def _elevators_on(
+def elevators_on(
     registry: Registry, entries: Sequence[data.Directive], day: dt.date
 ) -> list[ElevatorCoverage]:
     state = state_as_of(registry, entries, day)
@@ -165,7 +166,8 @@ def _elevators_on(
                 detail = "; ".join(str(r) for r in reasons) + f" ({app_id} {status.stage})"
             else:
                 kind = "uninsured"
-                detail = f"eligible on {day}; {app_id} {status.stage}: {status.detail}"
+                said = mask_free_text(status.detail)
+                detail = f"eligible on {day}; {app_id} {status.stage}: {said}"
         rows.append(
             ElevatorCoverage(
                 elevator=code,
@@ -187,7 +189,7 @@ def coverage(registry: Registry, entries: Sequence[data.Directive], as_of: dt.da
     """The KPI on `as_of`, and on each target date of pilot.toml."""
     targets = []
     for target in registry.pilot.coverage_targets:
-        rows = _elevators_on(registry, entries, target.date)
+        rows = elevators_on(registry, entries, target.date)
         eligible = sum(1 for r in rows if r.status in COUNTED)
         insured = sum(1 for r in rows if r.status == "insured")
         targets.append(
@@ -200,4 +202,4 @@ def coverage(registry: Registry, entries: Sequence[data.Directive], as_of: dt.da
                 met=None if not eligible else insured * 100 >= target.percent * eligible,
             )
         )
-    return Coverage(as_of, _elevators_on(registry, entries, as_of), targets)
+    return Coverage(as_of, elevators_on(registry, entries, as_of), targets)

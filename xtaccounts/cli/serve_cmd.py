@@ -1,0 +1,70 @@
+"""`serve`: the books in Fava, with the pilot's pages, on loopback unless told otherwise."""
+
+from __future__ import annotations
+
+import click
+
+from xtaccounts.cli.main import ledger_path
+from xtaccounts.serve import bind, check_host, is_loopback, make_app
+
+
+@click.command("serve")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; other than loopback only with --read-only.",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=5000,
+    show_default=True,
+    help="Port to listen on (0: any free port, printed on start).",
+)
+@click.option(
+    "--read-only",
+    is_flag=True,
+    help="Fava's read-only mode (for auditors): no editor, no uploads, no writes.",
+)
+@click.option("--no-gzip", is_flag=True, help="Send responses uncompressed.")
+@click.pass_context
+def serve_cmd(ctx: click.Context, host: str, port: int, read_only: bool, no_gzip: bool) -> None:
+    """Start Fava on the books (pages 统筹账户, 保险覆盖率, ... under 电梯保险试点)."""
+    for warning in check_host(host, read_only=read_only):
+        click.echo(warning, err=True)
+    # Listen first: a busy port fails at once, not after the books have loaded (minutes for a
+    # whole city); a browser that connects meanwhile waits for the first page.
+    serving = bind(None, host, port)
+    try:
+        app = make_app(
+            ledger_path(ctx),
+            read_only=read_only,
+            gzip_responses=not no_gzip,
+            loopback_hosts_only=is_loopback(host),
+        )
+    except BaseException:
+        serving.server.stop()  # its worker threads would keep the process alive
+        raise
+    serving.server.wsgi_app = app
+    ledgers = app.config["LEDGERS"]
+    slug, ledger = next(iter(ledgers.items()))
+    if ledger.errors:
+        click.echo(
+            f"warning: the books have {len(ledger.errors)} error(s); Fava lists them under Errors",
+            err=True,
+        )
+    mode = "read-only" if read_only else "read-write"
+    click.echo(f"Serving the books ({mode}) on {serving.url}")
+    if ledger.extensions.get_extension("PilotExtension") is not None:
+        click.echo(f"  pilot pages: {serving.url}{slug}/extension/PilotExtension/")
+    else:
+        click.echo(
+            '  no pilot pages: main.beancount lacks `2000-01-01 custom "fava-extension" '
+            '"xtaccounts.fava_ext"` (docs/fava.md)'
+        )
+    click.echo("  Ctrl-C stops.")
+    serving.serve()
+
+
+COMMANDS = (serve_cmd,)

@@ -1,0 +1,265 @@
+"""The pilot's pages in Fava: pools, coverage, applications, expiring policies and spreads.
+
+Enabled by ``2000-01-01 custom "fava-extension" "xtaccounts.fava_ext"`` in main.beancount.
+A thin adapter: the figures come from the library (`xtaccounts.reports`,
+`xtaccounts.insurance`, `xtaccounts.positions`) through `views.PilotViews`, built once per load
+of the books (and of the registry) and kept per day asked for. Pages are in Chinese; every
+page takes ``?as_of=YYYY-MM-DD`` (default: today). See docs/fava.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from fava.context import g
+from fava.ext import FavaExtensionBase, extension_endpoint
+from flask import render_template, request, url_for
+from markupsafe import Markup
+
+from xtaccounts.errors import XtError
+from xtaccounts.fava_ext.chart import coverage_svg
+from xtaccounts.fava_ext.views import COVERAGE_LABELS, STEPS, PilotViews
+from xtaccounts.insurance.dates import LAST_DAY
+from xtaccounts.layout import LedgerLayout
+from xtaccounts.money import format_money
+from xtaccounts.registry import load_registry
+
+ROWS_PER_PAGE = 100
+DEFAULT_EXPIRING_DAYS = 60
+
+# (endpoint, title) of the pages, in the order of the navigation bar.
+PAGES = (
+    ("pools", "统筹账户"),
+    ("coverage", "保险覆盖率"),
+    ("applications", "申请与公示"),
+    ("policies", "保单到期"),
+    ("spreads", "利差"),
+)
+
+
+class BadParameter(XtError):
+    """A query parameter the pages cannot use."""
+
+
+def _registry_stamp(directory: Path) -> tuple:
+    """The registry files' names, sizes and mtimes: a change reloads the views."""
+    if not directory.is_dir():
+        return ()
+    return tuple(
+        (p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(directory.iterdir())
+    )
+
+
+def pages_count(rows: int) -> int:
+    return max(1, -(-rows // ROWS_PER_PAGE))
+
+
+def money(value: Any) -> str:
+    return "" if value is None else format_money(value)
+
+
+class PilotExtension(FavaExtensionBase):
+    """电梯维修保险试点: the pilot's pages."""
+
+    report_title = "电梯保险试点"
+
+    def __init__(self, ledger: Any, config: str | None = None) -> None:
+        super().__init__(ledger, config)
+        self._lock = threading.Lock()
+        self._views: PilotViews | None = None
+        self._stamp: tuple | None = None
+
+    # -- the cache ---------------------------------------------------------------------------
+
+    @property
+    def layout(self) -> LedgerLayout:
+        return LedgerLayout(Path(self.ledger.beancount_file_path))
+
+    def after_load_file(self) -> None:
+        """The books were (re)loaded: drop what was computed from the previous load."""
+        with self._lock:
+            self._views = None
+            self._stamp = None
+
+    def views(self) -> PilotViews:
+        """The views of this load; rebuilt when the books or the registry change."""
+        stamp = (id(self.ledger.all_entries), _registry_stamp(self.layout.registry))
+        with self._lock:
+            if self._views is None or stamp != self._stamp:
+                registry = load_registry(self.layout.registry)
+                self._views = PilotViews(registry, self.ledger.all_entries)
+                self._stamp = stamp
+            return self._views
+
+    def page_url(self, page: str) -> str:
+        """The URL of one of the pages (the report page for "")."""
+        base = url_for("extension_report", bfile=g.beancount_file_slug, extension_name=self.name)
+        return base + page
+
+    # -- query parameters --------------------------------------------------------------------
+
+    @staticmethod
+    def as_of() -> dt.date:
+        text = request.args.get("as_of", "").strip()
+        if not text:
+            return dt.date.today()
+        try:
+            day = dt.date.fromisoformat(text)
+        except ValueError as exc:
+            raise BadParameter(f"as_of={text!r}：日期应为 YYYY-MM-DD") from exc
+        if day > LAST_DAY:
+            raise BadParameter(f"as_of={text}：日期不能晚于 {LAST_DAY}")
+        return day
+
+    @staticmethod
+    def int_arg(name: str, default: int, low: int = 0, high: int = 100_000) -> int:
+        text = request.args.get(name, "").strip()
+        if not text:
+            return default
+        try:
+            value = int(text)
+        except ValueError as exc:
+            raise BadParameter(f"{name}={text!r}：应为整数") from exc
+        if not low <= value <= high:
+            raise BadParameter(f"{name}={value}：应在 {low}..{high} 之间")
+        return value
+
+    # -- pages -------------------------------------------------------------------------------
+
+    def _render(self, page: str, build: Any) -> tuple[str, int]:
+        """The page's own template and the HTTP status; a bad parameter (400) or a registry
+        that cannot be read (500) is shown on the page instead of the figures."""
+        title = dict(PAGES)[page]
+        status, error = 200, None
+        try:
+            context = build()
+        except BadParameter as exc:
+            context, status, error = {}, 400, str(exc)
+        except XtError as exc:
+            context, status, error = {}, 500, str(exc)
+        name = "pilot_error.html" if error else f"pilot_{page}.html"
+        content = self.jinja_env.get_template(name).render(
+            ledger=self.ledger,
+            extension=self,
+            pages=PAGES,
+            page=page,
+            title=title,
+            error=error,
+            money=money,
+            args=request.args,
+            **context,
+        )
+        return Markup(content), status  # Jinja autoescapes .html templates
+
+    def _layout(self, page: str, build: Any) -> tuple[str, int]:
+        content, status = self._render(page, build)
+        return render_template("_layout.html", content=content, page_title=dict(PAGES)[page]), (
+            status
+        )
+
+    def pools_content(self) -> str:
+        """The report page (/extension/PilotExtension/) is the pools page."""
+        return self._render("pools", self._pools)[0]
+
+    def _pools(self) -> dict:
+        day = self.as_of()
+        view = self.views().pools(day)
+        district = request.args.get("district") or None
+        community = request.args.get("community") or None
+        rows = view.select(district, community)
+        page = self.int_arg("page", 1, 1)
+        shown = rows[(page - 1) * ROWS_PER_PAGE : page * ROWS_PER_PAGE]
+        return {
+            "as_of": day,
+            "view": view,
+            "rows": shown,
+            "matched": len(rows),
+            "total": sum((r.balance for r in rows), start=Decimal("0.00")),
+            "district": district or "",
+            "community": community or "",
+            "page_no": page,
+            "pages_count": pages_count(len(rows)),
+        }
+
+    def _coverage(self) -> dict:
+        day = self.as_of()
+        step = request.args.get("step") or "quarter"
+        if step not in STEPS:
+            raise BadParameter(f"step={step!r}：应为 {' 或 '.join(STEPS)}")
+        view = self.views().coverage(day, step)
+        result = view.result
+        chart = coverage_svg(
+            [(p.date, p.percent) for p in view.series],
+            [(t.date, t.target, t.percent) for t in result.targets],
+        )
+        page = self.int_arg("page", 1, 1)
+        elevators = view.elevators  # masked
+        return {
+            "as_of": day,
+            "view": view,
+            "result": result,
+            "elevators": elevators[(page - 1) * ROWS_PER_PAGE : page * ROWS_PER_PAGE],
+            "page_no": page,
+            "pages_count": pages_count(len(elevators)),
+            "chart": chart,
+            "districts": view.groups("district"),
+            "communities": view.groups("community"),
+            "labels": COVERAGE_LABELS,
+            "step": step,
+        }
+
+    def _applications(self) -> dict:
+        day = self.as_of()
+        view = self.views().applications(day)
+        stage = request.args.get("stage") or ""
+        rows = [r for r in view.rows if not stage or r.stage == stage]
+        page = self.int_arg("page", 1, 1)
+        return {
+            "as_of": day,
+            "view": view,
+            "rows": rows[(page - 1) * ROWS_PER_PAGE : page * ROWS_PER_PAGE],
+            "matched": len(rows),
+            "stage": stage,
+            "page_no": page,
+            "pages_count": pages_count(len(rows)),
+        }
+
+    def _policies(self) -> dict:
+        day = self.as_of()
+        days = self.int_arg("days", DEFAULT_EXPIRING_DAYS, 0, 3660)
+        return {"as_of": day, "days": days, "rows": self.views().policies(day, days)}
+
+    def _spreads(self) -> dict:
+        view = self.views().spreads()
+        page = self.int_arg("page", 1, 1)
+        receipts = list(reversed(view.receipts))
+        return {
+            "view": view,
+            "receipts": receipts[(page - 1) * ROWS_PER_PAGE : page * ROWS_PER_PAGE],
+            "page_no": page,
+            "pages_count": pages_count(len(receipts)),
+        }
+
+    @extension_endpoint
+    def pools(self) -> tuple[str, int]:
+        return self._layout("pools", self._pools)
+
+    @extension_endpoint
+    def coverage(self) -> tuple[str, int]:
+        return self._layout("coverage", self._coverage)
+
+    @extension_endpoint
+    def applications(self) -> tuple[str, int]:
+        return self._layout("applications", self._applications)
+
+    @extension_endpoint
+    def policies(self) -> tuple[str, int]:
+        return self._layout("policies", self._policies)
+
+    @extension_endpoint
+    def spreads(self) -> tuple[str, int]:
+        return self._layout("spreads", self._spreads)

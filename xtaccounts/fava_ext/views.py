@@ -1,0 +1,704 @@
+"""What the pilot's Fava pages show, computed from the library's own functions.
+
+`PilotViews` holds one load of the books (the registry and Fava's entries) and computes each
+page's rows on first use for a day, then keeps them: the heavy part runs once per load and day,
+a request only filters and slices rows. Everything shown is masked (`xtaccounts.privacy`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from decimal import ROUND_DOWN, Decimal
+from functools import cached_property
+from typing import Any, TypeVar
+
+from beancount.core import compare, data
+
+from xtaccounts import chart
+
+# `elevators_on` is the KPI's own list of elevators on one day; `coverage()` computes it for the
+# target dates and the day asked; the chart needs it for each of its dates too.
+from xtaccounts.insurance.coverage import (
+    COUNTED,
+    Coverage,
+    ElevatorCoverage,
+    coverage,
+    elevators_on,
+    percent,
+)
+from xtaccounts.insurance.dates import add_months, age_years
+from xtaccounts.insurance.rules import community_of_pool, place, pool_reason, tender_on
+from xtaccounts.insurance.status import application_statuses, policy_rows, state_as_of
+from xtaccounts.positions import KIND_ALLOCATION, KIND_LEGACY, Positions, ids_of, read_positions
+from xtaccounts.privacy import mask_free_text, mask_name
+from xtaccounts.registry import Registry
+from xtaccounts.reports import pool_balances
+
+ZERO = Decimal("0.00")
+T = TypeVar("T")
+
+# The rules' names (insurance/rules.py) as the pages say them.
+RULE_LABELS = {
+    "unit_fund": "维修资金",
+    "management": "物业管理",
+    "maintenance": "维保",
+    "inspection": "定期检验",
+    "warranty": "质保期",
+    "pool_balance": "统筹账户余额",
+    "tender": "招标",
+    "insurer_limits": "承保条件",
+    "elevator": "电梯",
+    "window": "试点期",
+    "notice": "公示",
+    "vote": "业主表决",
+    "applicants": "申请人",
+    "cover": "保障期",
+    "premium": "保费",
+    "overlap": "重复投保",
+    "closed_period": "已结账期间",
+}
+STAGE_LABELS = {
+    "filed": "已申请",
+    "notice": "公示中",
+    "awaiting-vote": "待业主表决",
+    "rejected": "表决未通过",
+    "approved": "已通过",
+    "bought": "已购买",
+    "insured": "保障中",
+    "lapsed": "已到期",
+    "cancelled": "已退保",
+}
+COVERAGE_LABELS = {"insured": "已投保", "uninsured": "符合条件未投保", "ineligible": "不符合条件"}
+POLICY_STATUS_LABELS = {
+    "in force": "保障中",
+    "future": "未起保",
+    "expired": "已到期",
+    "cancelled": "已退保",
+}
+SOURCE_LABELS = {"demand": "活期结息", "time": "定期到期", "early": "定期提前支取"}
+ALLOCATION_LABELS = {KIND_ALLOCATION: "按积数分配", KIND_LEGACY: "历史利差一次性转入"}
+
+
+def entry_hash(entry: Any) -> str:
+    """The hash Fava's context modal (#context-<hash>) opens an entry by."""
+    return compare.hash_entry(entry) if entry is not None else ""
+
+
+def rule_label(rule: str) -> str:
+    return RULE_LABELS.get(rule, rule)
+
+
+# -- 统筹账户 -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ElevatorEligibility:
+    code: str
+    place: str
+    premium: Decimal | None
+    status: str  # insured / eligible / ineligible
+    policy: str
+    reasons: list[tuple[str, str]]  # (label, message)
+
+    @property
+    def label(self) -> str:
+        return {"insured": "已投保", "eligible": "符合条件", "ineligible": "不符合条件"}[
+            self.status
+        ]
+
+
+@dataclass(frozen=True)
+class PoolRow:
+    pool: str
+    name: str
+    level: str
+    district: str
+    community: str
+    community_name: str
+    account: str
+    balance: Decimal
+    premium: Decimal | None
+    years: Decimal | None
+    elevators: list[ElevatorEligibility]
+
+
+@dataclass(frozen=True)
+class PoolsView:
+    as_of: dt.date
+    rows: list[PoolRow]
+    insurer: str
+
+    @cached_property
+    def districts(self) -> list[str]:
+        return sorted({r.district for r in self.rows})
+
+    @cached_property
+    def communities(self) -> list[tuple[str, str]]:
+        return sorted({(r.community, r.community_name) for r in self.rows})
+
+    def select(self, district: str | None, community: str | None) -> list[PoolRow]:
+        return [
+            r
+            for r in self.rows
+            if (not district or r.district == district)
+            and (not community or r.community == community)
+        ]
+
+
+def _default_insurer(registry: Registry, day: dt.date) -> str:
+    """The insurer whose tender covers `day`, else the one with the latest tender."""
+    tenders = sorted(registry.tenders.values(), key=lambda t: (t.period_end, t.id))
+    covering = [t for t in tenders if t.period_start <= day <= t.period_end]
+    chosen = covering or tenders
+    if chosen:
+        return chosen[-1].insurer
+    return sorted(registry.insurers)[0] if registry.insurers else ""
+
+
+def _band_premium(registry: Registry, insurer: str, code: str, day: dt.date) -> Decimal | None:
+    """The annual premium of one elevator on `day`: the band of the insurer's tender covering
+    the day, else of its latest tender (to show what a year would cost after the tender)."""
+    tender = tender_on(registry, insurer, day)
+    if tender is None:
+        own = [t for t in registry.tenders.values() if t.insurer == insurer]
+        if not own:
+            return None
+        tender = max(own, key=lambda t: (t.period_end, t.id))
+    elevator = registry.elevators[code]
+    age = age_years(elevator.commissioned, day)
+    if tender.max_elevator_age_years is not None and age > tender.max_elevator_age_years:
+        return None
+    return tender.premium_for_age(max(age, 0))
+
+
+def pools_view(
+    registry: Registry, entries: Sequence[data.Directive], positions: Positions, day: dt.date
+) -> PoolsView:
+    """Every pool on `day`: balance, a year's premium of its elevators, years it pays for, and
+    each elevator's eligibility (§3.4, as `coverage` checks it) with the reasons."""
+    state = state_as_of(registry, entries, day)
+    book = state.book
+    insurer_of_pool: dict[str, str] = {}
+    for app in sorted(book.applications.values(), key=lambda a: (a.filed, a.id)):
+        insurer_of_pool[app.pool] = app.insurer
+    insured_by: dict[str, str] = {}
+    for s in book.policy_states():
+        if s.in_force(day):
+            for code in s.policy.elevators:
+                insured_by[code] = s.policy.id
+    elevators_of_pool: dict[str, list[str]] = defaultdict(list)
+    for code in sorted(registry.elevators):
+        elevators_of_pool[registry.pool_of_unit(registry.elevators[code].unit)].append(code)
+    default = _default_insurer(registry, day)
+    rows = []
+    for balance in pool_balances(registry, positions, day):
+        insurer = insurer_of_pool.get(balance.pool, default)
+        community = registry.communities[community_of_pool(registry, balance.pool)]
+        elevators = []
+        total = ZERO
+        priced = False
+        for code in elevators_of_pool.get(balance.pool, []):
+            premium = _band_premium(registry, insurer, code, day)
+            if premium is not None:
+                total += premium
+                priced = True
+            policy = insured_by.get(code, "")
+            if policy:
+                elevators.append(
+                    ElevatorEligibility(
+                        code, _place(registry, code), premium, "insured", policy, []
+                    )
+                )
+                continue
+            offer, reasons = state.eligibility([code], balance.pool, insurer, day, day)
+            needed = offer.premiums.get(code, premium or ZERO)
+            found = pool_reason(balance.pool, balance.available, needed, day)
+            if found:
+                reasons.append(found)
+            elevators.append(
+                ElevatorEligibility(
+                    code,
+                    _place(registry, code),
+                    premium,
+                    "ineligible" if reasons else "eligible",
+                    "",
+                    [(rule_label(r.rule), mask_free_text(r.message)) for r in reasons],
+                )
+            )
+        years = None
+        if priced and total > 0:
+            years = (balance.available / total).quantize(Decimal("0.1"), rounding=ROUND_DOWN)
+        rows.append(
+            PoolRow(
+                pool=balance.pool,
+                name=balance.name,
+                level="楼栋" if balance.level == "building" else "单元",
+                district=balance.district,
+                community=community.id,
+                community_name=community.name,
+                account=balance.account,
+                balance=balance.available,
+                premium=total if priced else None,
+                years=years,
+                elevators=elevators,
+            )
+        )
+    return PoolsView(day, rows, default)
+
+
+def _place(registry: Registry, code: str) -> str:
+    return place(registry, registry.elevators[code].unit)
+
+
+# -- 保险覆盖率 -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CoveragePoint:
+    date: dt.date
+    eligible: int
+    insured: int
+    percent: Decimal | None
+
+
+@dataclass(frozen=True)
+class CoverageView:
+    as_of: dt.date
+    result: Coverage
+    series: list[CoveragePoint]
+
+    def groups(self, by: str) -> list[dict]:
+        return self.result.groups(by)
+
+    @cached_property
+    def elevators(self) -> list[ElevatorCoverage]:
+        """The elevators behind the KPI, masked: a detail may quote a cancellation's reason."""
+        return [replace(e, detail=mask_free_text(e.detail)) for e in self.result.elevators]
+
+
+STEPS = {"month": 1, "quarter": 3}
+
+
+def coverage_dates(registry: Registry, day: dt.date, step: str = "quarter") -> list[dt.date]:
+    """Month ends (or quarter ends) from the pilot window's start to `day` (or the window's
+    end, if earlier), the target dates, and `day` itself."""
+    pilot = registry.pilot
+    last = min(day, pilot.window_end)
+    dates = {t.date for t in pilot.coverage_targets} | {day}
+    month = dt.date(pilot.window_start.year, pilot.window_start.month, 1)
+    while month <= last:
+        end = add_months(month, 1) - dt.timedelta(days=1)
+        if month.month % STEPS[step] == 0 or end >= last:
+            dates.add(min(end, last))
+        month = add_months(month, 1)
+    return sorted(dates)
+
+
+def coverage_point(registry: Registry, entries: Sequence[data.Directive], day: dt.date):
+    """The KPI's counts on one day (the list `coverage` builds for each of its dates)."""
+    rows = elevators_on(registry, entries, day)
+    eligible = sum(1 for r in rows if r.status in COUNTED)
+    insured = sum(1 for r in rows if r.status == "insured")
+    return CoveragePoint(day, eligible, insured, percent(insured, eligible))
+
+
+def coverage_view(
+    registry: Registry,
+    entries: Sequence[data.Directive],
+    day: dt.date,
+    step: str = "quarter",
+    point: Callable[[dt.date], CoveragePoint] | None = None,
+) -> CoverageView:
+    """The KPI on `day` with its targets, and its course over the window (`point` computes one
+    date's counts; PilotViews passes one that remembers them across days asked for)."""
+    result = coverage(registry, entries, day)
+    known = {day: CoveragePoint(day, result.eligible, result.insured, result.percent)}
+    known |= {
+        t.date: CoveragePoint(t.date, t.eligible, t.insured, t.percent) for t in result.targets
+    }
+    compute = point or (lambda d: coverage_point(registry, entries, d))
+    series = [known.get(d) or compute(d) for d in coverage_dates(registry, day, step)]
+    return CoverageView(day, result, series)
+
+
+# -- 申请与公示 -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Record:
+    """One record of an application, with the hash Fava opens it by."""
+
+    date: dt.date
+    what: str
+    detail: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class ApplicationRow:
+    id: str
+    filed: dt.date
+    pool: str
+    pool_name: str
+    elevators: list[str]
+    applicant: str
+    premium: Decimal
+    cover: str
+    stage: str
+    stage_label: str
+    detail: str
+    notice: str
+    notice_days_left: int | None
+    objections: int
+    votes: list[str]
+    records: list[Record]
+    hash: str
+
+
+@dataclass(frozen=True)
+class ApplicationsView:
+    as_of: dt.date
+    rows: list[ApplicationRow]
+
+    @cached_property
+    def by_stage(self) -> list[tuple[str, str, int]]:
+        counts: dict[str, int] = defaultdict(int)
+        for row in self.rows:
+            counts[row.stage] += 1
+        return [(s, STAGE_LABELS.get(s, s), counts[s]) for s in STAGE_LABELS if counts.get(s)]
+
+
+def applications_view(
+    registry: Registry, entries: Sequence[data.Directive], day: dt.date
+) -> ApplicationsView:
+    statuses = application_statuses(registry, entries, day)
+    book = state_as_of(registry, entries, day).book
+    rows = []
+    for status in statuses:
+        app = status.application
+        notice = book.notice(app.id)
+        records = [Record(app.filed, "申请", mask_name(app.applicant_name), entry_hash(app.entry))]
+        days_left = None
+        notice_text = ""
+        if notice is not None:
+            notice_text = f"{notice.start}..{notice.end}"
+            if notice.start <= day <= notice.end:
+                days_left = (notice.end - day).days + 1
+            elif day < notice.start:
+                days_left = (notice.end - notice.start).days + 1
+            else:
+                days_left = 0
+            records.append(
+                Record(
+                    notice.start,
+                    "公示",
+                    f"{notice_text}，可购买日 {notice.purchase_from}",
+                    entry_hash(notice.entry),
+                )
+            )
+        objections = book.objections.get(app.id, [])
+        for o in objections:
+            records.append(
+                Record(
+                    o.date,
+                    "异议",
+                    f"{o.household}：{mask_free_text(o.reason)}",
+                    entry_hash(o.entry),
+                )
+            )
+        votes = []
+        for v in book.votes.get(app.id, []):
+            outcome = "通过" if v.passed else "未通过"
+            votes.append(f"{v.date} {outcome}")
+            records.append(
+                Record(v.date, "业主表决", f"{outcome}：{v.tally.explain()}", entry_hash(v.entry))
+            )
+        for p in book.policies_of(app.id):
+            records.append(
+                Record(
+                    p.bought,
+                    "保单",
+                    f"{p.id} {p.cover_start}..{p.cover_end} 保费 {p.premium}",
+                    entry_hash(p.entry),
+                )
+            )
+            c = book.cancellations.get(p.id)
+            if c is not None:
+                records.append(
+                    Record(
+                        c.date,
+                        "退保",
+                        f"{p.id}：{mask_free_text(c.reason)}（退费 {c.refund}）",
+                        entry_hash(c.entry),
+                    )
+                )
+        records.sort(key=lambda r: r.date)
+        rows.append(
+            ApplicationRow(
+                id=app.id,
+                filed=app.filed,
+                pool=app.pool,
+                pool_name=_pool_name(registry, app.pool),
+                elevators=list(app.elevators),
+                applicant=mask_name(app.applicant_name),
+                premium=app.premium,
+                cover=f"{app.cover_start}..{app.cover_end}",
+                stage=status.stage,
+                stage_label=STAGE_LABELS.get(status.stage, status.stage),
+                detail=mask_free_text(status.detail),
+                notice=notice_text,
+                notice_days_left=days_left,
+                objections=len(objections),
+                votes=votes,
+                records=records,
+                hash=entry_hash(app.entry),
+            )
+        )
+    return ApplicationsView(day, rows)
+
+
+def _pool_name(registry: Registry, pool: str) -> str:
+    return place(registry, pool)
+
+
+# -- 保单到期 -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PolicyLine:
+    policy: str
+    application: str
+    pool: str
+    pool_name: str
+    elevators: str
+    insurer: str
+    cover_start: dt.date
+    cover_end: dt.date
+    premium: Decimal
+    status: str
+    days_left: int | None
+    hash: str
+
+
+def policies_view(
+    registry: Registry, entries: Sequence[data.Directive], day: dt.date, within: int
+) -> list[PolicyLine]:
+    """Policies in force on `day` whose cover ends within `within` days and not renewed."""
+    book = state_as_of(registry, entries, day).book
+    lines = []
+    for row in policy_rows(registry, entries, day, within):
+        policy = book.policies.get(row.policy)
+        insurer = registry.insurers.get(row.insurer)
+        lines.append(
+            PolicyLine(
+                policy=row.policy,
+                application=row.application,
+                pool=row.pool,
+                pool_name=_pool_name(registry, row.pool),
+                elevators=row.elevators,
+                insurer=insurer.name if insurer else row.insurer,
+                cover_start=row.cover_start,
+                cover_end=row.cover_end,
+                premium=Decimal(str(row.premium)),
+                status=POLICY_STATUS_LABELS.get(row.status, row.status),
+                days_left=row.days_left,
+                hash=entry_hash(policy.entry if policy else None),
+            )
+        )
+    lines.sort(key=lambda line: (line.cover_end, line.policy))
+    return lines
+
+
+# -- 利差 -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SpreadReceipt:
+    id: str
+    date: dt.date
+    bank: str
+    deposit: str
+    source: str
+    base: Decimal
+    spread: Decimal
+    allocated_by: str  # the allocation's label and date, or ""
+    allocation_hash: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class AllocationLine:
+    date: dt.date
+    kind: str
+    receipts: int
+    spread: Decimal
+    to_pools: Decimal
+    hash: str
+
+
+@dataclass
+class SpreadsView:
+    receipts: list[SpreadReceipt]
+    allocations: list[AllocationLine]
+    totals: dict[str, list[tuple[str, Decimal, int]]] = field(default_factory=dict)
+
+    @property
+    def received(self) -> Decimal:
+        return sum((r.spread for r in self.receipts), ZERO)
+
+    @property
+    def allocated(self) -> Decimal:
+        return sum((r.spread for r in self.receipts if r.allocated_by), ZERO)
+
+    @property
+    def unallocated(self) -> Decimal:
+        return self.received - self.allocated
+
+
+def _group(receipts: Sequence[SpreadReceipt], key: Callable[[SpreadReceipt], str]):
+    sums: dict[str, list] = {}
+    for r in receipts:
+        entry = sums.setdefault(key(r), [ZERO, 0])
+        entry[0] += r.spread
+        entry[1] += 1
+    return [(k, v[0], v[1]) for k, v in sorted(sums.items())]
+
+
+def spreads_view(
+    registry: Registry, entries: Sequence[data.Directive], positions: Positions
+) -> SpreadsView:
+    """Spread received (DOMAIN.md §5) by bank, by deposit and by month, and its allocation."""
+    bank_of_account = {b.account: b.bank_name for b in registry.bank_accounts.values()}
+    allocation_of: dict[str, data.Transaction] = {}
+    # An allocation has a posting per pool (thousands in a city): hash each one once.
+    allocation_hash: dict[int, str] = {}
+    allocations = []
+    spread_of = {r.id: r.spread for r in positions.receipts}
+    for entry in entries:
+        if not isinstance(entry, data.Transaction):
+            continue
+        kind = entry.meta.get("kind")
+        if kind not in (KIND_ALLOCATION, KIND_LEGACY):
+            continue
+        ids = ids_of(entry.meta.get("spread_receipts"))
+        if not ids:  # base interest only
+            continue
+        for rid in ids:
+            allocation_of[rid] = entry
+        allocation_hash[id(entry)] = entry_hash(entry)
+        to_pools = -sum(
+            (p.units.number for p in entry.postings if p.account.startswith(chart.POOL + ":")),
+            ZERO,
+        )
+        allocations.append(
+            AllocationLine(
+                date=entry.date,
+                kind=ALLOCATION_LABELS[kind],
+                receipts=len(ids),
+                spread=sum((spread_of.get(rid, ZERO) for rid in ids), ZERO),
+                to_pools=to_pools,
+                hash=allocation_hash[id(entry)],
+            )
+        )
+    since = registry.pilot.spread_since
+    receipts = []
+    for r in positions.receipts:
+        if r.date < since or not r.spread:
+            continue
+        certificate = r.entry.meta.get("certificate")
+        account_tail = r.bank_account.rsplit(":", 1)[-1].split("-", 1)[-1]
+        allocation = allocation_of.get(r.id)
+        receipts.append(
+            SpreadReceipt(
+                id=r.id,
+                date=r.date,
+                bank=bank_of_account.get(r.bank_account, r.bank_account),
+                deposit=f"定期 存单{certificate}" if certificate else account_tail,
+                source=SOURCE_LABELS.get(r.source, r.source),
+                base=r.base,
+                spread=r.spread,
+                allocated_by=(
+                    f"{ALLOCATION_LABELS[allocation.meta['kind']]} {allocation.date}"
+                    if allocation is not None
+                    else ""
+                ),
+                allocation_hash=allocation_hash[id(allocation)] if allocation is not None else "",
+                hash=entry_hash(r.entry),
+            )
+        )
+    view = SpreadsView(receipts, allocations)
+    view.totals = {
+        "bank": _group(receipts, lambda r: r.bank),
+        "deposit": _group(receipts, lambda r: f"{r.bank} {r.deposit}"),
+        "month": _group(receipts, lambda r: r.date.strftime("%Y-%m")),
+    }
+    return view
+
+
+# -- one load of the books ------------------------------------------------------------------
+
+
+class PilotViews:
+    """The pages' data for one load of the books, each computed once per day asked for."""
+
+    MEMO_SIZE = 8
+
+    def __init__(self, registry: Registry, entries: Sequence[data.Directive]) -> None:
+        self.registry = registry
+        self.entries = entries
+        self._lock = threading.RLock()
+        self._memo: OrderedDict[tuple, Any] = OrderedDict()
+        self._points: dict[dt.date, CoveragePoint] = {}
+
+    @cached_property
+    def positions(self) -> Positions:
+        return read_positions(self.entries)
+
+    def _memoised(self, key: tuple, compute: Callable[[], T]) -> T:
+        with self._lock:
+            if key in self._memo:
+                self._memo.move_to_end(key)
+                return self._memo[key]
+            value = compute()
+            self._memo[key] = value
+            while len(self._memo) > self.MEMO_SIZE * 5:
+                self._memo.popitem(last=False)
+            return value
+
+    def pools(self, day: dt.date) -> PoolsView:
+        return self._memoised(
+            ("pools", day), lambda: pools_view(self.registry, self.entries, self.positions, day)
+        )
+
+    def coverage(self, day: dt.date, step: str = "quarter") -> CoverageView:
+        return self._memoised(
+            ("coverage", day, step),
+            lambda: coverage_view(self.registry, self.entries, day, step, self.coverage_point),
+        )
+
+    def coverage_point(self, day: dt.date) -> CoveragePoint:
+        """One date of the chart, kept for the whole load (the dates repeat across days)."""
+        with self._lock:
+            if day not in self._points:
+                self._points[day] = coverage_point(self.registry, self.entries, day)
+            return self._points[day]
+
+    def applications(self, day: dt.date) -> ApplicationsView:
+        return self._memoised(
+            ("applications", day), lambda: applications_view(self.registry, self.entries, day)
+        )
+
+    def policies(self, day: dt.date, within: int) -> list[PolicyLine]:
+        return self._memoised(
+            ("policies", day, within),
+            lambda: policies_view(self.registry, self.entries, day, within),
+        )
+
+    def spreads(self) -> SpreadsView:
+        return self._memoised(
+            ("spreads",), lambda: spreads_view(self.registry, self.entries, self.positions)
+        )
