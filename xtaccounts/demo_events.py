@@ -22,6 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from xtaccounts.allocate import allocate, transfer_legacy
+from xtaccounts.audit.seal import seal_books
 from xtaccounts.books import load_books
 from xtaccounts.close import close_period
 from xtaccounts.demand_interest import expected_settlement
@@ -339,3 +340,5 @@ def _events(main: Path, registry: Registry, bank: _Bank) -> None:
     bank.flush("2025-12-31")
     allocate(main, through=D("2025-12-31"))
     close_period(main, "2025")
+    # The closed year is sealed: the books carry the digest of every entry through it.
+    seal_books(main, D("2025-12-31"))

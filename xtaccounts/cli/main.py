@@ -47,6 +47,7 @@ def _register() -> None:
     from xtaccounts.cli import (
         accounts_cmd,
         allocate_cmd,
+        audit_cmd,
         close_cmd,
         deposit_cmd,
         export_cmd,
@@ -73,6 +74,7 @@ def _register() -> None:
         import_cmd,
         insurance_cmd,
         export_cmd,
+        audit_cmd,
         serve_cmd,
     )
     for module in modules:

@@ -1,0 +1,165 @@
+"""Check 2: bank reconciliation.
+
+- every balance assertion on a bank account holds, recomputed here from the postings (the
+  statement's closing balance is the expected figure, the books' the booked one);
+- every statement day booked from a statement has its closing-balance assertion (a deleted
+  assertion is found), on accounts whose statements give balances;
+- no gap in an account's statement sequence: statements are known from the archived files
+  (``documents/<account>/…-<start>-<end>.<ext>``) and from the ``statement:`` metadata; a period
+  between two statements that no statement covers is a finding when the books hold movements of
+  the account in it (banks issue no statement for a period without movements, so a quiet gap is
+  only counted).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
+from decimal import Decimal
+
+from beancount.core import data
+
+from xtaccounts.audit.context import AuditContext
+from xtaccounts.audit.findings import CheckResult
+
+NAME = "bank"
+TITLE = "Bank reconciliation: statement balances and statement sequence"
+
+_PERIOD = re.compile(r"(\d{8})[-_](\d{8})")
+_ONE_DAY = dt.timedelta(days=1)
+
+
+@functools.lru_cache(maxsize=4096)
+def statement_period(name: str) -> tuple[dt.date, dt.date] | None:
+    """(start, end) of a statement from its file name (…20240321-20240620…), or None."""
+    found = _PERIOD.findall(name)
+    if not found:
+        return None
+    start, end = found[-1]
+    try:
+        return dt.datetime.strptime(start, "%Y%m%d").date(), dt.datetime.strptime(
+            end, "%Y%m%d"
+        ).date()
+    except ValueError:
+        return None
+
+
+def _archived(ctx: AuditContext, account: str) -> list[tuple[dt.date, dt.date, str]]:
+    folder = ctx.root.joinpath("documents", *account.split(":"))
+    if not folder.is_dir():
+        return []
+    result = []
+    for path in sorted(folder.iterdir()):
+        period = statement_period(path.name) if path.is_file() else None
+        if period is not None:
+            result.append((*period, f"documents/{'/'.join(account.split(':'))}/{path.name}"))
+    return result
+
+
+def check(ctx: AuditContext) -> CheckResult:
+    result = CheckResult(NAME, TITLE)
+    accounts = {b.account for b in ctx.registry.bank_accounts.values()}
+    history = ctx.account_history
+    assertions: dict[str, set[dt.date]] = defaultdict(set)
+    asserted: set[str] = set()  # accounts whose statements give balances
+    statement_days: dict[tuple[str, str, dt.date], data.Transaction] = {}
+    periods: dict[str, list[tuple[dt.date, dt.date, str]]] = defaultdict(list)
+    movements: dict[str, list[data.Transaction]] = defaultdict(list)
+
+    for entry in ctx.entries:
+        if isinstance(entry, data.Balance):
+            if entry.account not in accounts:
+                continue
+            result.count("assertions")
+            assertions[entry.account].add(entry.date)
+            name = entry.meta.get("statement")
+            if name:
+                asserted.add(entry.account)
+                period = statement_period(str(name))
+                if period:
+                    periods[entry.account].append((*period, str(name)))
+            booked = history.balance_at(entry.account, entry.date - _ONE_DAY)
+            expected = entry.amount.number
+            if booked != expected:
+                result.add(
+                    "assertion-failed",
+                    f"{entry.account}: the statement gives {expected} at the start of "
+                    f"{entry.date}, the books {booked} ({booked - expected:+} apart)",
+                    [ctx.where(entry)],
+                    expected=expected,
+                    booked=booked + Decimal("0.00"),
+                )
+        elif isinstance(entry, data.Transaction):
+            touched = [p.account for p in entry.postings if p.account in accounts]
+            if not touched:
+                continue
+            name = entry.meta.get("statement")
+            for account in touched:
+                movements[account].append(entry)
+                if name:
+                    statement_days.setdefault((account, str(name), entry.date), entry)
+                    period = statement_period(str(name))
+                    if period:
+                        periods[account].append((*period, str(name)))
+
+    # The closing balance of the as-of day itself is asserted the day after.
+    for entry in ctx.books.entries[len(ctx.entries) :]:
+        if entry.date > ctx.as_of + _ONE_DAY:
+            break
+        if isinstance(entry, data.Balance) and entry.account in accounts:
+            assertions[entry.account].add(entry.date)
+    result.count("statement_days", len(statement_days))
+    for (account, name, day), entry in sorted(statement_days.items(), key=lambda i: i[0][2]):
+        if account in asserted and day + _ONE_DAY not in assertions[account]:
+            result.add(
+                "assertion-missing",
+                f"{account}: statement {name} has lines on {day} but the books hold no balance "
+                f"assertion of its closing balance (dated {day + _ONE_DAY})",
+                [ctx.where(entry)],
+            )
+
+    for account in sorted(accounts):
+        known = periods[account] + _archived(ctx, account)
+        result.count("statements", len({name for *_, name in known}))
+        _gaps(ctx, result, account, known, movements[account])
+    return result
+
+
+def _gaps(
+    ctx: AuditContext,
+    result: CheckResult,
+    account: str,
+    known: list[tuple[dt.date, dt.date, str]],
+    moves: list[data.Transaction],
+) -> None:
+    """Uncovered periods between the first and the last statement of an account."""
+    spans = sorted({(start, end) for start, end, _ in known if start <= end})
+    if not spans:
+        return
+    covered_to = spans[0][1]
+    gaps: list[tuple[dt.date, dt.date]] = []
+    for start, end in spans[1:]:
+        if start > covered_to + _ONE_DAY:
+            gaps.append((covered_to + _ONE_DAY, start - _ONE_DAY))
+        covered_to = max(covered_to, end)
+    days = [e.date for e in moves]  # in date order, as the books are
+    for first, last in gaps:
+        inside = moves[bisect_left(days, first) : bisect_right(days, last)]
+        if not inside:
+            result.count("quiet_gaps")
+            continue
+        net = sum(
+            (p.units.number for e in inside for p in e.postings if p.account == account),
+            Decimal("0.00"),
+        )
+        result.add(
+            "statement-gap",
+            f"{account}: no statement covers {first}..{last}, but the books hold "
+            f"{len(inside)} movement(s) of it there (net {net}): a statement is missing",
+            [ctx.where(e) for e in inside[:5]],
+            expected="a statement for " + f"{first}..{last}",
+            booked=net,
+        )

@@ -1,0 +1,192 @@
+"""Check 6: every premium against the pilot's rules, on its purchase date.
+
+For each premium transaction (``kind: premium``), recomputed from the registry and the records
+(not from the policy's own words):
+
+- it belongs to a recorded policy of a recorded application (a premium without approval is an
+  error);
+- the application is in order (§3.3 applicants) and was filed by then;
+- the notice ran its 7 days before the purchase, and after a written objection a passed vote
+  was held by then (§3.5, §3.6);
+- all five conditions (§3.4) hold on the purchase date: unit fund deposited, the pool held one
+  year's premium before this one was taken from it, management and maintenance in order with a
+  passed inspection less than 12 months old, past the five-year warranty, and the insurer's
+  tender covers the date with the elevator inside its limits (§3.7: only a tendered insurer);
+- the date is inside the pilot window;
+- no elevator is insured twice for the same days;
+- the insurer's clearing account is settled by a payment within 30 days (first in, first out):
+  a premium still unpaid more than 30 days after it was booked is an error, one paid late a
+  warning.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+from itertools import pairwise
+
+from beancount.core import data
+
+from xtaccounts import chart
+from xtaccounts.audit.clearing import FifoItems
+from xtaccounts.audit.context import AuditContext
+from xtaccounts.audit.findings import WARNING, CheckResult
+from xtaccounts.insurance.checks import InsuranceState
+from xtaccounts.insurance.directives import KIND_PREMIUM, InsuranceBook, read_insurance
+from xtaccounts.insurance.rules import (
+    applicant_reasons,
+    pool_reason,
+    procedure_reasons,
+    window_reason,
+)
+
+NAME = "premiums"
+TITLE = "Premiums: application, notice or vote, five conditions, tender, window, settlement"
+ZERO = Decimal("0.00")
+SETTLE_DAYS = 30
+
+
+def check(ctx: AuditContext) -> CheckResult:
+    result = CheckResult(NAME, TITLE)
+    book = read_insurance(ctx.entries)
+    state = InsuranceState(ctx.registry, ctx.entries)
+    # Share what the audit has read already (cached_property values live in __dict__).
+    state.__dict__["positions"] = ctx.positions
+    state.__dict__["book"] = book
+    for entry in ctx.transactions:
+        if entry.meta.get("kind") == KIND_PREMIUM:
+            result.count("premiums")
+            _premium(ctx, result, state, book, entry)
+    _overlaps(ctx, result, book)
+    _settlement(ctx, result)
+    return result
+
+
+def _premium(
+    ctx: AuditContext,
+    result: CheckResult,
+    state: InsuranceState,
+    book: InsuranceBook,
+    entry: data.Transaction,
+) -> None:
+    registry = ctx.registry
+    where = [ctx.where(entry)]
+    day = entry.date
+    policy = book.policies.get(str(entry.meta.get("policy", "")))
+    if policy is None:
+        result.add(
+            "no-approval",
+            f"premium of {day} names no recorded policy ({entry.meta.get('policy')!r}): a "
+            "premium without an approved application",
+            where,
+        )
+        return
+    app = book.applications.get(policy.application)
+    if app is None:
+        result.add(
+            "no-approval",
+            f"premium of policy {policy.id} names unknown application {policy.application}",
+            where,
+        )
+        return
+    total = sum(
+        (p.units.number for p in entry.postings if p.account == chart.PREMIUM_EXPENSE), ZERO
+    )
+    reasons = []
+    if day < app.filed:
+        result.add("application", f"{policy.id}: bought {day}, before {app.id} was filed", where)
+    reasons += applicant_reasons(registry, app.pool, app.applicant_kind, app.applicants, app.filed)
+    reasons += procedure_reasons(
+        book.notice(app.id), book.objections.get(app.id, []), book.votes.get(app.id, []), day
+    )
+    found = window_reason(registry, day)
+    if found:
+        reasons.append(found)
+    offer, found_reasons = state.eligibility(
+        policy.elevators, policy.pool, policy.insurer, day, policy.cover_start
+    )
+    reasons += found_reasons
+    available = state.pool_available(policy.pool, day) + total
+    found = pool_reason(policy.pool, available, offer.total if offer.premiums else total, day)
+    if found:
+        reasons.append(found)
+    for reason in reasons:
+        result.add(
+            reason.rule.replace("_", "-"),
+            f"premium of policy {policy.id} ({app.id}) on {day}: {reason.message}",
+            where,
+        )
+
+
+def _overlaps(ctx: AuditContext, result: CheckResult, book: InsuranceBook) -> None:
+    by_elevator = defaultdict(list)
+    for state in book.policy_states():
+        if state.last_day < state.policy.cover_start:
+            continue
+        for code in state.policy.elevators:
+            by_elevator[code].append(state)
+    for code, states in sorted(by_elevator.items()):
+        result.count("insured_elevators")
+        states.sort(key=lambda s: (s.policy.cover_start, s.policy.id))
+        for earlier, later in pairwise(states):
+            if later.policy.cover_start <= earlier.last_day:
+                result.add(
+                    "insured-twice",
+                    f"elevator {code} insured twice: policy {later.policy.id} from "
+                    f"{later.policy.cover_start} overlaps {earlier.policy.id} "
+                    f"({earlier.policy.cover_start}..{earlier.last_day})",
+                    [ctx.where(later.policy.entry), ctx.where(earlier.policy.entry)],
+                )
+
+
+def _settlement(ctx: AuditContext, result: CheckResult) -> None:
+    """First in, first out on each insurer's clearing account."""
+    accounts: dict[str, FifoItems] = defaultdict(FifoItems)
+    limit = dt.timedelta(days=SETTLE_DAYS)
+    for entry in ctx.transactions:
+        for posting in entry.postings:
+            account = posting.account
+            if not account.startswith(chart.PREMIUM_CLEARING + ":"):
+                continue
+            for item in accounts[account].post(entry, posting.units.number):
+                _settled(ctx, result, item.entry, entry, limit)
+    for account, items in sorted(accounts.items()):
+        for item in items.open:
+            result.count("unsettled")
+            day = item.date
+            if item.entry.meta.get("kind") == KIND_PREMIUM and ctx.as_of - day > limit:
+                result.add(
+                    "unsettled",
+                    f"{account}: premium of {day} ({-item.amount} still owed) is unpaid "
+                    f"{(ctx.as_of - day).days} days later, on {ctx.as_of}",
+                    [ctx.where(item.entry)],
+                    expected=f"paid by {day + limit}",
+                    booked=-item.amount,
+                )
+
+
+def _settled(
+    ctx: AuditContext,
+    result: CheckResult,
+    item: data.Transaction,
+    payment: data.Transaction,
+    limit: dt.timedelta,
+) -> None:
+    if item.meta.get("kind") != KIND_PREMIUM:
+        return
+    result.count("settled")
+    by_bank = any(p.account.startswith(chart.BANK + ":") for p in payment.postings)
+    late = payment.date - item.date > limit
+    if late or not by_bank:
+        result.add(
+            "settlement",
+            f"premium of {item.date} settled on {payment.date} "
+            f"({(payment.date - item.date).days} days)"
+            + ("" if by_bank else " by an entry that moves no bank account")
+            + (f", more than {SETTLE_DAYS} days after it was booked" if late else ""),
+            [ctx.where(item), ctx.where(payment)],
+            severity=WARNING,
+            expected=f"paid by {item.date + limit}",
+            booked=payment.date.isoformat(),
+        )

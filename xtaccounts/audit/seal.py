@@ -1,0 +1,387 @@
+"""Check 8 and `xtaccounts seal`: closed periods stay exactly as they were sealed.
+
+`seal_books(main, through)` digests every entry dated up to `through` and records the seal in
+the books, through the writer:
+
+- ``seals/<through>.digests`` (a standalone file, not included): one line per day,
+  ``date<TAB>count<TAB>day digest<TAB>entry digests…``; the day digest is the SHA-256 of the
+  day's sorted entry digests;
+- ``custom "xt-seal" "<through>"`` in ``seals.beancount``, dated `through`, with ``digest``
+  (SHA-256 of the file's day lines: date, count, day digest), ``entries``, ``days`` and
+  ``file``.
+
+An entry's digest is the SHA-256 (first 16 hex digits) of a canonical text of the entry as
+loaded: its type, date and fields, metadata sorted, without file names, line numbers, Beancount's
+internal keys (``__…``) or a failed assertion's computed difference, so moving an entry within
+or between files does not change it. ``xt-seal`` entries, Fava's configuration (``custom
+"fava-…"``) and Beancount's generated padding are not digested.
+
+The check recomputes the digests and names what changed: an entry added before the seal's date
+(file and line), an entry changed (its new text's file and line), entries removed (the day and
+how many), or a digests file that no longer matches its seal entry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from beancount.core import data
+
+from xtaccounts.audit.context import AuditContext
+from xtaccounts.audit.findings import CheckResult
+from xtaccounts.close import parse_period
+from xtaccounts.errors import XtError
+from xtaccounts.layout import require_ledger
+from xtaccounts.positions import KIND_CLOSE
+from xtaccounts.writer import CommitResult, LedgerWriter
+
+NAME = "seal"
+TITLE = "Sealed periods unchanged"
+SEAL_TYPE = "xt-seal"
+SEALS_FILE = "seals.beancount"
+SEALS_DIR = "seals"
+_SKIP_META = frozenset({"filename", "lineno"})
+_SKIP_FIELDS = frozenset({"meta", "diff_amount"})
+
+
+def _canon(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return _canon_meta(value)
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        fields = [
+            _canon(getattr(value, name)) for name in value._fields if name not in _SKIP_FIELDS
+        ]
+        meta = getattr(value, "meta", None) if "meta" in value._fields else None
+        return [type(value).__name__, fields, _canon_meta(meta or {})]
+    if isinstance(value, set | frozenset):
+        return sorted(str(_canon(v)) for v in value)
+    if isinstance(value, list | tuple):
+        return [_canon(v) for v in value]
+    if isinstance(value, type):
+        return value.__name__
+    return str(value)
+
+
+def _canon_meta(meta: dict) -> list:
+    return [
+        [str(key), _canon(meta[key])]
+        for key in sorted(meta, key=str)
+        if key not in _SKIP_META and not str(key).startswith("__")
+    ]
+
+
+def _meta_text(meta: dict | None) -> str:
+    if not meta:
+        return ""
+    return "\x1e".join(
+        f"{key}={type(value).__name__}:{value}"
+        for key, value in sorted(meta.items(), key=lambda item: str(item[0]))
+        if key not in _SKIP_META and not str(key).startswith("__")
+    )
+
+
+def _optional(value: Any) -> str:
+    return "" if value is None else json.dumps(_canon(value), ensure_ascii=False)
+
+
+def _transaction_text(entry: data.Transaction) -> str:
+    """The canonical text of a transaction (the common case, kept fast): fields separated by
+    unit separators, metadata as key=type:value sorted by key, then each posting."""
+    parts = [
+        "Transaction",
+        entry.date.isoformat(),
+        entry.flag or "",
+        entry.payee or "",
+        entry.narration or "",
+        ",".join(sorted(entry.tags or ())),
+        ",".join(sorted(entry.links or ())),
+        _meta_text(entry.meta),
+    ]
+    for posting in entry.postings:
+        units = posting.units
+        parts.append(
+            "\x1d".join(
+                (
+                    posting.account,
+                    "" if units is None else f"{units.number} {units.currency}",
+                    _optional(posting.cost),
+                    _optional(posting.price),
+                    posting.flag or "",
+                    _meta_text(posting.meta),
+                )
+            )
+        )
+    return "\x1f".join(parts)
+
+
+def entry_digest(entry: data.Directive) -> str:
+    """The digest of one entry, independent of where in the files it is written."""
+    if isinstance(entry, data.Transaction):
+        text = _transaction_text(entry)
+    elif isinstance(entry, data.Balance):
+        text = "\x1f".join(
+            (
+                "Balance",
+                entry.date.isoformat(),
+                entry.account,
+                f"{entry.amount.number} {entry.amount.currency}",
+                "" if entry.tolerance is None else str(entry.tolerance),
+                _meta_text(entry.meta),
+            )
+        )
+    elif isinstance(entry, data.Open):
+        text = "\x1f".join(
+            (
+                "Open",
+                entry.date.isoformat(),
+                entry.account,
+                ",".join(entry.currencies or ()),
+                "" if entry.booking is None else str(entry.booking),
+                _meta_text(entry.meta),
+            )
+        )
+    else:
+        text = json.dumps(_canon(entry), ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def sealable(entry: data.Directive) -> bool:
+    """Entries a seal covers: all but seals, Fava's configuration (``custom "fava-…"``) and
+    Beancount's generated padding."""
+    if isinstance(entry, data.Custom) and (
+        entry.type == SEAL_TYPE or entry.type.startswith("fava-")
+    ):
+        return False
+    return not (isinstance(entry, data.Transaction) and entry.flag == "P")
+
+
+def day_digests(
+    entries: Iterable[data.Directive], through: dt.date
+) -> dict[dt.date, list[tuple[str, data.Directive]]]:
+    """Per day up to `through`: (entry digest, entry), in the books' order."""
+    days: dict[dt.date, list[tuple[str, data.Directive]]] = defaultdict(list)
+    for entry in entries:
+        if entry.date > through:
+            break
+        if sealable(entry):
+            days[entry.date].append((entry_digest(entry), entry))
+    return days
+
+
+def day_digest(digests: Iterable[str]) -> str:
+    return hashlib.sha256(" ".join(sorted(digests)).encode("ascii")).hexdigest()
+
+
+def _day_line(day: dt.date, digests: Sequence[str]) -> str:
+    return f"{day.isoformat()}\t{len(digests)}\t{day_digest(digests)}"
+
+
+def overall_digest(day_lines: Iterable[str]) -> str:
+    return hashlib.sha256("\n".join(day_lines).encode("ascii")).hexdigest()
+
+
+@dataclass(frozen=True)
+class SealRecord:
+    """A seal as recorded: its date, digest and per-day digests."""
+
+    through: dt.date
+    digest: str
+    entries: int
+    days: dict[dt.date, list[str]]
+
+
+def digests_text(through: dt.date, days: dict[dt.date, list[str]]) -> tuple[str, str]:
+    """(the digests file's text, the overall digest)."""
+    lines = [_day_line(day, days[day]) for day in sorted(days)]
+    digest = overall_digest(lines)
+    body = [
+        f"# xt-seal through {through.isoformat()}: one line per day, date<TAB>count<TAB>"
+        "day digest<TAB>entry digests (docs/audit.md)",
+        f"# digest {digest}",
+    ]
+    body += [
+        f"{line}\t{' '.join(sorted(days[day]))}"
+        for line, day in zip(lines, sorted(days), strict=True)
+    ]
+    return "\n".join(body) + "\n", digest
+
+
+def parse_digests(text: str) -> tuple[dict[dt.date, list[str]], str]:
+    """The per-day digests of a digests file and the overall digest of its day lines."""
+    days: dict[dt.date, list[str]] = {}
+    lines = []
+    for raw in text.splitlines():
+        if not raw.strip() or raw.startswith("#"):
+            continue
+        parts = raw.split("\t")
+        if len(parts) != 4:
+            raise XtError(f"digests line {raw[:60]!r} is not date, count, digest, entries")
+        day = dt.date.fromisoformat(parts[0])
+        entries = parts[3].split()
+        days[day] = entries
+        lines.append("\t".join(parts[:3]))
+    return days, overall_digest(lines)
+
+
+# -- sealing ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SealReport:
+    through: dt.date
+    digest: str
+    entries: int
+    days: int
+    file: str
+    result: CommitResult
+
+
+def closed_through(entries: Iterable[data.Directive]) -> dt.date | None:
+    """The last day of the latest closed period."""
+    ends = [
+        parse_period(str(e.meta.get("period")))[0]
+        for e in entries
+        if isinstance(e, data.Transaction) and e.meta.get("kind") == KIND_CLOSE
+    ]
+    return max(ends, default=None)
+
+
+def seal_books(main: Path, through: dt.date, *, dry_run: bool = False) -> SealReport:
+    """Seal every entry dated up to `through` (a closed period's end or earlier)."""
+    layout = require_ledger(main)
+    with LedgerWriter(layout.main) as session:
+        books = session.books()
+        closed = closed_through(books.entries)
+        if closed is None or through > closed:
+            raise XtError(
+                f"cannot seal through {through}: the books are closed only through "
+                f"{closed or 'no period'}; close the period first"
+            )
+        for entry in books.entries:
+            if (
+                isinstance(entry, data.Custom)
+                and entry.type == SEAL_TYPE
+                and str(entry.values[0].value) == through.isoformat()
+            ):
+                raise XtError(f"the books are sealed through {through} already")
+        days = {
+            day: [d for d, _ in items] for day, items in day_digests(books.entries, through).items()
+        }
+        text, digest = digests_text(through, days)
+        relfile = f"{SEALS_DIR}/{through.isoformat()}.digests"
+        count = sum(len(v) for v in days.values())
+        meta = data.new_metadata(SEALS_FILE, 0)
+        meta.update(
+            {"digest": digest, "entries": str(count), "days": str(len(days)), "file": relfile}
+        )
+        entry = data.Custom(meta, through, SEAL_TYPE, [(through.isoformat(), str)])
+        session.put_standalone(relfile, text)
+        session.append_entries(SEALS_FILE, [entry])
+        result = session.commit(dry_run=dry_run)
+    return SealReport(through, digest, count, len(days), relfile, result)
+
+
+# -- the check --------------------------------------------------------------------------------
+
+
+def check(ctx: AuditContext) -> CheckResult:
+    result = CheckResult(NAME, TITLE)
+    seals = [e for e in ctx.books.entries if isinstance(e, data.Custom) and e.type == SEAL_TYPE]
+    if not seals:
+        return result
+    latest = max(_through(s) for s in seals)
+    current = day_digests(ctx.books.entries, latest)
+    result.count("entries_digested", sum(len(v) for v in current.values()))
+    for seal in sorted(seals, key=_through):
+        result.count("seals")
+        _check_seal(ctx, result, seal, current)
+    return result
+
+
+def _through(seal: data.Custom) -> dt.date:
+    try:
+        return dt.date.fromisoformat(str(seal.values[0].value))
+    except (IndexError, ValueError):
+        return seal.date
+
+
+def _check_seal(
+    ctx: AuditContext,
+    result: CheckResult,
+    seal: data.Custom,
+    current: dict[dt.date, list[tuple[str, data.Directive]]],
+) -> None:
+    through = _through(seal)
+    where = ctx.where(seal)
+    relfile = str(seal.meta.get("file", ""))
+    path = ctx.root / relfile
+    try:
+        sealed, file_digest = parse_digests(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, XtError) as exc:
+        result.add("seal-file", f"seal through {through}: its digests {relfile}: {exc}", [where])
+        return
+    recorded = str(seal.meta.get("digest", ""))
+    if file_digest != recorded:
+        result.add(
+            "seal-file",
+            f"seal through {through}: {relfile} no longer gives the sealed digest",
+            [where],
+            expected=recorded,
+            booked=file_digest,
+        )
+    days = {day: items for day, items in current.items() if day <= through}
+    lines = [_day_line(day, [d for d, _ in days[day]]) for day in sorted(days)]
+    if overall_digest(lines) == recorded and file_digest == recorded:
+        result.count("days_unchanged", len(days))
+        return
+    for day in sorted(set(days) | set(sealed)):
+        now = days.get(day, [])
+        then = sealed.get(day, [])
+        if day_digest(d for d, _ in now) == day_digest(then):
+            result.count("days_unchanged")
+            continue
+        left = Counter(then)
+        new = []
+        for digest, entry in now:
+            if left[digest]:
+                left[digest] -= 1
+            else:
+                new.append(entry)
+        removed = sum(left.values())
+        if len(new) == 1 and removed == 1:
+            result.add(
+                "sealed-changed",
+                f"seal through {through}: an entry of {day} was changed after the seal",
+                [ctx.where(new[0])],
+            )
+            continue
+        for entry in new:
+            result.add(
+                "sealed-added",
+                f"seal through {through}: an entry dated {day} was added (or changed) after "
+                "the seal",
+                [ctx.where(entry)],
+            )
+        if removed:
+            result.add(
+                "sealed-removed",
+                f"seal through {through}: {removed} sealed entr{'y' if removed == 1 else 'ies'} "
+                f"of {day} {'is' if removed == 1 else 'are'} no longer in the books",
+                [where],
+                expected=str(len(then)),
+                booked=str(len(now)),
+            )

@@ -1,0 +1,38 @@
+"""Check 1: Beancount's own validation (balances, open/close, assertions) and the load-time
+plugins (fund_rules, insurance_rules) are clean: every error of the one load, with file and line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from xtaccounts.audit.context import AuditContext
+from xtaccounts.audit.findings import CheckResult, Where
+
+NAME = "beancount"
+TITLE = "Beancount validation and load-time plugins"
+
+
+def _code(err: Any) -> str:
+    name = type(err).__name__
+    return {
+        "BalanceError": "balance-assertion",
+        "FundRuleError": "fund-rule",
+        "InsuranceRuleError": "insurance-rule",
+    }.get(name, name.replace("Error", "").lower() or "error")
+
+
+def check(ctx: AuditContext) -> CheckResult:
+    result = CheckResult(NAME, TITLE)
+    result.count("entries", len(ctx.books.entries))
+    result.count("load_errors", len(ctx.books.errors))
+    for err in ctx.books.errors:
+        entry = getattr(err, "entry", None)
+        source = getattr(err, "source", None) or {}
+        where = ctx.where(entry, meta=source if isinstance(source, dict) else {})
+        if not where.file and entry is not None:
+            where = ctx.where(entry)
+        if where.date is None and entry is not None:
+            where = Where(where.file, where.line, getattr(entry, "date", None), where.what)
+        message = str(getattr(err, "message", err)).splitlines()[0]
+        result.add(_code(err), message, [where])
+    return result

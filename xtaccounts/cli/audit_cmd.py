@@ -1,0 +1,106 @@
+"""`audit`: every balance and rule re-verified, with evidence; `seal`: seal closed periods."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import TYPE_CHECKING
+
+import click
+
+from xtaccounts.cli.main import ledger_path
+from xtaccounts.cli.output import emit, format_option
+
+if TYPE_CHECKING:
+    from xtaccounts.audit import AuditReport
+
+
+def _day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date YYYY-MM-DD") from None
+
+
+def render_text(report: AuditReport) -> str:
+    """The report for a person: one line per check, then each finding with its evidence."""
+    lines = [
+        f"audit of {report.ledger} as of {report.as_of}: "
+        + ("clean" if report.ok else "FINDINGS")
+        + f" ({sum(c.errors for c in report.checks)} error(s), "
+        f"{sum(c.warnings for c in report.checks)} warning(s))",
+        "",
+    ]
+    for check in report.checks:
+        status = "ok" if check.errors == 0 else "FAIL"
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(check.counts.items()))
+        extra = f", {check.warnings} warning(s)" if check.warnings else ""
+        lines.append(f"  [{status:>4}] {check.name:<10} {check.errors} error(s){extra}  ({counts})")
+    for finding in report.findings:
+        lines.append("")
+        lines.append(
+            f"{finding.severity.upper()} {finding.check}/{finding.code}: {finding.message}"
+        )
+        if finding.expected is not None or finding.booked is not None:
+            lines.append(f"    expected {finding.expected}, booked {finding.booked}")
+        for where in finding.entries:
+            lines.append(f"    at {where}  {where.date or ''}  {where.what}".rstrip())
+    return "\n".join(lines)
+
+
+@click.command("audit")
+@click.option("--as-of", "as_of", callback=_day, help="Audit as of this day (default: last entry).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("text", "json")),
+    default="text",
+    show_default=True,
+    help="text for a person, json for archiving and diffing (docs/audit.md).",
+)
+@click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
+@click.pass_context
+def audit_cmd(ctx: click.Context, as_of: dt.date | None, fmt: str, strict: bool) -> None:
+    """Re-verify every balance and every rule from the books; exit 1 on an error (--strict:
+    on a warning too)."""
+    from xtaccounts.audit import run_audit  # the checks load only for this command
+
+    report = run_audit(ledger_path(ctx), as_of)
+    if fmt == "json":
+        click.echo(
+            json.dumps({"command": "audit", **report.as_json()}, ensure_ascii=False, indent=2)
+        )
+    else:
+        click.echo(render_text(report))
+    ctx.exit(0 if report.clean(strict) else 1)
+
+
+@click.command("seal")
+@click.option("--through", "through", required=True, callback=_day, help="Last day sealed.")
+@click.option("--dry-run", is_flag=True, help="Show the seal; write nothing.")
+@format_option
+@click.pass_context
+def seal_cmd(ctx: click.Context, through: dt.date, dry_run: bool, fmt: str) -> None:
+    """Seal every entry up to a closed period's end: digests recorded in the books."""
+    from xtaccounts.audit.seal import seal_books
+
+    report = seal_books(ledger_path(ctx), through, dry_run=dry_run)
+    emit(
+        "seal",
+        [],
+        [],
+        fmt,
+        {
+            "through": report.through,
+            "digest": report.digest,
+            "entries": report.entries,
+            "days": report.days,
+            "file": report.file,
+            "dry_run": dry_run,
+        },
+    )
+
+
+COMMANDS = (audit_cmd, seal_cmd)
