@@ -1,10 +1,26 @@
-"""Reading the registry's CSV and TOML files, with every problem reported as file:line: field."""
+"""Reading the registry's CSV and TOML files, with every problem reported as file:line: field.
+
+A valid registry is kept in memory and in the user's cache directory (never in the books: reading
+them writes nothing there), both keyed by the SHA-256 of every registry file's bytes: a cached
+registry is used only for exactly the bytes it was validated from, so a cache can make loading
+fast but never changes its result.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import copyreg
 import csv
+import dataclasses
+import gc
+import hashlib
 import io
+import os
+import pickle
 import re
+import sys
+import tempfile
+import time
 import tomllib
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -12,10 +28,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pydantic
 from pydantic import BaseModel, ValidationError
 
+import xtaccounts
 from xtaccounts.chart import check_bank_account_name
 from xtaccounts.errors import XtError
+from xtaccounts.registry import models
 from xtaccounts.registry.models import (
     BankAccount,
     Building,
@@ -157,7 +176,11 @@ class UnreadableText(XtError):
 
 def read_text(path: Path) -> str:
     """Text of a registry file: UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030."""
-    data = path.read_bytes()
+    return decode_text(path.read_bytes(), path.name)
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """Text of a registry file's bytes (see `read_text`); `name` is used in the error."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16")
@@ -169,7 +192,7 @@ def read_text(path: Path) -> str:
         except UnicodeDecodeError:
             continue
     raise UnreadableText(
-        f"{path.name}: not UTF-8, UTF-16 or GB18030 text; save it as CSV UTF-8 from the spreadsheet"
+        f"{name}: not UTF-8, UTF-16 or GB18030 text; save it as CSV UTF-8 from the spreadsheet"
     )
 
 
@@ -196,18 +219,28 @@ def read_csv_rows(
     The raw cells of refused rows are kept in `refused` (column -> values), so that a row that
     refers to one of them is not reported a second time as an unknown reference.
     """
-    name = path.name
-    if not path.exists():
+    data = path.read_bytes() if path.exists() else None
+    return _csv_rows(path.name, data, model, issues, refused)
+
+
+def _csv_rows(
+    name: str,
+    data: bytes | None,
+    model: type[M],
+    issues: list[RegistryIssue],
+    refused: dict[str, set[str]] | None = None,
+) -> list[tuple[int, M]]:
+    """`read_csv_rows` on a file's bytes (None: the file is missing)."""
+    if data is None:
         issues.append(RegistryIssue(name, 0, "", "file is missing"))
         return []
     try:
-        text = read_text(path)
+        text = decode_text(data, name)
     except UnreadableText as exc:
         issues.append(RegistryIssue(name, 0, "", str(exc).removeprefix(f"{name}: ")))
         return []
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    reader.fieldnames = header
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in (next(reader, None) or [])]
     expected = list(model.model_fields)
     required = [f for f, info in model.model_fields.items() if info.is_required()]
     unknown = [h for h in header if h not in expected]
@@ -222,16 +255,30 @@ def read_csv_rows(
             RegistryIssue(name, 1, "", "; ".join(detail) + f" (expected: {','.join(expected)})")
         )
         return []
+    width = len(header)
+    validate = model.model_validate
     rows: list[tuple[int, M]] = []
-    for raw in reader:
+    # The same rows, line numbers and cells as csv.DictReader (blank lines skipped, a row's line
+    # being where its reading started), with blank cells as None as the models want them.
+    while (cells := next(reader, None)) is not None:
         line = reader.line_num
-        if None in raw:
+        while cells == []:
+            cells = next(reader, None)
+        if cells is None:
+            break
+        if len(cells) > width:
             issues.append(RegistryIssue(name, line, "", "more cells than header columns"))
             continue
-        if all(v is None or not v.strip() for v in raw.values()):
+        raw: dict[str, str | None] = dict(
+            zip(header, [c if c and not c.isspace() else None for c in cells], strict=False)
+        )
+        if len(cells) < width:
+            for column in header[len(cells) :]:
+                raw[column] = None
+        if not any(raw.values()):  # every cell blank (None)
             continue
         try:
-            rows.append((line, model.model_validate(raw)))
+            rows.append((line, validate(raw)))
         except ValidationError as exc:
             issues.extend(_pydantic_issues(name, line, exc))
             if refused is not None:
@@ -242,18 +289,23 @@ def read_csv_rows(
 
 def read_toml(path: Path, issues: list[RegistryIssue]) -> dict[str, Any] | None:
     """A TOML file with decimals kept exact (no floats)."""
-    if not path.exists():
-        issues.append(RegistryIssue(path.name, 0, "", "file is missing"))
+    return _toml(path.name, path.read_bytes() if path.exists() else None, issues)
+
+
+def _toml(name: str, data: bytes | None, issues: list[RegistryIssue]) -> dict[str, Any] | None:
+    """`read_toml` on a file's bytes (None: the file is missing)."""
+    if data is None:
+        issues.append(RegistryIssue(name, 0, "", "file is missing"))
         return None
     try:
-        return tomllib.loads(read_text(path), parse_float=Decimal)
+        return tomllib.loads(decode_text(data, name), parse_float=Decimal)
     except UnreadableText as exc:
-        issues.append(RegistryIssue(path.name, 0, "", str(exc).removeprefix(f"{path.name}: ")))
+        issues.append(RegistryIssue(name, 0, "", str(exc).removeprefix(f"{name}: ")))
         return None
     except tomllib.TOMLDecodeError as exc:
         found = re.search(r"\(at line (\d+), column \d+\)", str(exc))
         line = int(found.group(1)) if found else 0
-        issues.append(RegistryIssue(path.name, line, "", f"not valid TOML: {exc}"))
+        issues.append(RegistryIssue(name, line, "", f"not valid TOML: {exc}"))
         return None
 
 
@@ -305,15 +357,15 @@ def _child_id(
             )
 
 
-def load_registry(directory: Path) -> Registry:
-    """Load and cross-check the whole registry; raise RegistryInvalid listing every problem."""
+def _validate_registry(directory: Path, files: dict[str, bytes | None]) -> Registry:
+    """Validate and cross-check the registry files' bytes; raise RegistryInvalid if any problem."""
     issues: list[RegistryIssue] = []
     refused: dict[str, dict[str, set[str]]] = {t.file: {} for t in TABLES}
     rows = {
-        t.file: read_csv_rows(directory / t.file, t.model, issues, refused[t.file]) for t in TABLES
+        t.file: _csv_rows(t.file, files[t.file], t.model, issues, refused[t.file]) for t in TABLES
     }
 
-    pilot_data = read_toml(directory / PILOT_FILE, issues)
+    pilot_data = _toml(PILOT_FILE, files[PILOT_FILE], issues)
     pilot: PilotConfig | None = None
     if pilot_data is not None:
         try:
@@ -323,7 +375,7 @@ def load_registry(directory: Path) -> Registry:
 
     insurers: dict[str, Insurer] = {}
     tenders: dict[str, Tender] = {}
-    insurer_data = read_toml(directory / INSURERS_FILE, issues)
+    insurer_data = _toml(INSURERS_FILE, files[INSURERS_FILE], issues)
     if insurer_data is not None:
         insurer_rows: list[tuple[int, Insurer]] = []
         for i, item in enumerate(insurer_data.get("insurer", [])):
@@ -406,3 +458,189 @@ def load_registry(directory: Path) -> Registry:
         insurers=insurers,
         tenders=tenders,
     )
+
+
+# --- the cache -------------------------------------------------------------------------------
+
+CACHE_DIR_ENV = "XT_CACHE_DIR"
+CACHE_FORMAT = 1
+_MAGIC = b"xtaccounts registry cache\n"
+REGISTRY_FILES: tuple[str, ...] = (*(t.file for t in TABLES), PILOT_FILE, INSURERS_FILE)
+# The code whose checks a cached registry has passed: editing any of it invalidates the cache.
+_CODE_FILES = ("registry/load.py", "registry/models.py", "money.py", "privacy.py", "chart.py")
+# Like Beancount's own cache, written only for a registry slow to validate: a small registry
+# (the demo's, the tests') loads in a blink and its directory stays exactly as it was made.
+CACHE_THRESHOLD_SECONDS = 1.0
+_MEMO: dict[bytes, Registry] = {}
+_MEMO_SIZE = 2
+_code_key: bytes | None = None
+
+
+def cache_file(directory: Path) -> Path:
+    """Where the cache of the registry in `directory` lives: $XT_CACHE_DIR, else
+    $XDG_CACHE_HOME/xtaccounts, else ~/.cache/xtaccounts; one file per registry directory."""
+    root = os.environ.get(CACHE_DIR_ENV)
+    if not root:
+        xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        root = str(Path(xdg) / "xtaccounts")
+    name = hashlib.sha256(str(Path(directory).resolve()).encode()).hexdigest()[:32]
+    return Path(root) / f"registry-{name}.picklecache"
+
+
+def _code_digest() -> bytes:
+    global _code_key
+    if _code_key is None:
+        h = hashlib.sha256()
+        h.update(
+            f"format {CACHE_FORMAT}; xtaccounts {xtaccounts.__version__}; "
+            f"pydantic {pydantic.VERSION}; python {sys.version_info[:2]}\n".encode()
+        )
+        root = Path(xtaccounts.__file__).parent
+        for name in _CODE_FILES:
+            data = (root / name).read_bytes()
+            h.update(b"%s %d\n" % (name.encode(), len(data)))
+            h.update(data)
+        _code_key = h.digest()
+    return _code_key
+
+
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cycle collector while hundreds of thousands of acyclic rows are made: it would
+    otherwise rescan them all again and again (about half the time of a big load)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _read_files(directory: Path) -> dict[str, bytes | None]:
+    """The bytes of every registry file, None for a missing one."""
+    files: dict[str, bytes | None] = {}
+    for name in REGISTRY_FILES:
+        try:
+            files[name] = (directory / name).read_bytes()
+        except (FileNotFoundError, NotADirectoryError):
+            files[name] = None
+    return files
+
+
+def registry_digest(files: dict[str, bytes | None]) -> bytes:
+    """SHA-256 over the code version and every registry file's name and bytes."""
+    h = hashlib.sha256(_code_digest())
+    for name in REGISTRY_FILES:
+        data = files[name]
+        if data is None:
+            h.update(b"%s missing\n" % name.encode())
+        else:
+            h.update(b"%s %d\n" % (name.encode(), len(data)))
+            h.update(data)
+    return h.digest()
+
+
+def _restore_model(
+    cls: type[BaseModel], values: dict[str, Any], fields_set: tuple[str, ...], extra: Any
+) -> BaseModel:
+    model = cls.__new__(cls)
+    object.__setattr__(model, "__dict__", values)
+    object.__setattr__(model, "__pydantic_fields_set__", set(fields_set))
+    object.__setattr__(model, "__pydantic_extra__", extra)
+    object.__setattr__(model, "__pydantic_private__", None)
+    return model
+
+
+def _reduce_model(model: BaseModel) -> tuple[Any, ...]:
+    fields_set = tuple(sorted(model.__pydantic_fields_set__))
+    return _restore_model, (type(model), model.__dict__, fields_set, model.__pydantic_extra__)
+
+
+def _pickler(out: io.BytesIO) -> pickle.Pickler:
+    """A pickler writing the registry's models with their field set sorted, so that a cache's
+    bytes are the same from one run to the next."""
+    pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
+    model_types = {
+        cls: _reduce_model
+        for cls in vars(models).values()
+        if isinstance(cls, type) and issubclass(cls, BaseModel) and cls is not BaseModel
+    }
+    pickler.dispatch_table = {**copyreg.dispatch_table, **model_types}
+    return pickler
+
+
+def _read_cache(directory: Path, digest: bytes) -> Registry | None:
+    """The cached registry if the cache file is readable and made from exactly these bytes."""
+    try:
+        blob = cache_file(directory).read_bytes()
+    except OSError:
+        return None
+    head = len(_MAGIC)
+    if blob[:head] != _MAGIC or blob[head : head + len(digest)] != digest:
+        return None
+    try:
+        with _no_gc():
+            registry = pickle.loads(blob[head + len(digest) :])
+    except Exception:  # a damaged cache is only a slower load
+        return None
+    return registry if isinstance(registry, Registry) else None
+
+
+def _write_cache(directory: Path, digest: bytes, registry: Registry) -> None:
+    """Write the cache atomically; a directory we cannot write to only means no cache."""
+    buffer = io.BytesIO()
+    buffer.write(_MAGIC + digest)
+    try:
+        with _no_gc():
+            _pickler(buffer).dump(dataclasses.replace(registry, directory=Path(".")))
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return
+    tmp = None
+    try:
+        target = cache_file(directory)
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".registry.", suffix=".tmp", dir=target.parent)
+        with os.fdopen(fd, "wb") as out:
+            out.write(buffer.getbuffer())
+        os.replace(tmp, target)  # private to the user (mkstemp's 0600)
+        tmp = None
+    except OSError:
+        pass
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+def load_registry(directory: Path, *, cache: bool = True) -> Registry:
+    """Load and cross-check the whole registry; raise RegistryInvalid listing every problem.
+
+    A registry validated before from the very same file bytes is taken from this process's memo
+    or from its `cache_file` (written when missing or stale, if validating took at least
+    CACHE_THRESHOLD_SECONDS); `cache=False` validates afresh and touches neither. Only valid
+    registries are cached, so errors are always raised. Callers share the returned registry:
+    treat it as read-only.
+    """
+    directory = Path(directory)
+    files = _read_files(directory)
+    if not cache:
+        with _no_gc():
+            return _validate_registry(directory, files)
+    digest = registry_digest(files)
+    registry = _MEMO.get(digest)
+    if registry is None:
+        registry = _read_cache(directory, digest)
+        if registry is None:
+            started = time.perf_counter()
+            with _no_gc():
+                registry = _validate_registry(directory, files)
+            if time.perf_counter() - started >= CACHE_THRESHOLD_SECONDS:
+                _write_cache(directory, digest, registry)
+        if len(_MEMO) >= _MEMO_SIZE:
+            _MEMO.pop(next(iter(_MEMO)))
+        registry.directory = directory
+        _MEMO[digest] = registry
+    if registry.directory != directory:
+        registry = dataclasses.replace(registry, directory=directory)
+    return registry

@@ -16,6 +16,7 @@ from pydantic import (
     Field,
     model_validator,
 )
+from pydantic_core import PydanticKnownError
 
 from xtaccounts.money import Money, MoneyError, Rate, parse_decimal
 from xtaccounts.privacy import is_masked_name
@@ -23,6 +24,7 @@ from xtaccounts.privacy import is_masked_name
 _ID = re.compile(r"[A-Z0-9][A-Za-z0-9-]*")
 _SCIENTIFIC = re.compile(r"^[+-]?\d+(?:\.\d+)?[eE][+-]?\d+$")
 _FORBIDDEN_IN_NAME = re.compile(r"[\s:：\"]")
+_PLAIN_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 
 
 def _ident(value: str) -> str:
@@ -59,10 +61,56 @@ def _digits(kind: str, low: int, high: int):
 
 
 def _decimal(value: Any) -> Decimal:
+    if isinstance(value, str) and _PLAIN_DECIMAL.fullmatch(value):
+        return Decimal(value)  # what parse_decimal makes of plain ASCII digits, only sooner
     try:
         return parse_decimal(value, what="number")
     except MoneyError as exc:
         raise ValueError(str(exc).removeprefix("number: ")) from exc
+
+
+def _count_digits(num_digits: int, exponent: int) -> tuple[int, int]:
+    """(decimal places, total digits) of `num_digits` digits scaled by 10**exponent."""
+    if exponent >= 0:
+        return 0, num_digits + exponent
+    return -exponent, max(num_digits, -exponent)
+
+
+def _digits_info(number: Decimal) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(places, digits) as written and with trailing zeros stripped, as pydantic counts them."""
+    _, digits, exponent = number.as_tuple()
+    assert isinstance(exponent, int)  # _decimal refuses NaN and infinities
+    total = significant = len(digits)
+    while significant and digits[significant - 1] == 0:
+        significant -= 1
+    normalised = (
+        (0, 1) if not significant else _count_digits(significant, exponent + total - significant)
+    )
+    return _count_digits(total, exponent), normalised
+
+
+_AREA_MAX_DIGITS = 12
+_AREA_PLACES = 2
+
+
+def _area(value: Any) -> Decimal:
+    """A floor area: a number > 0 with at most 12 digits, 2 of them decimals.
+
+    The same checks and errors as `Field(gt=0, max_digits=12, decimal_places=2)` on a Decimal,
+    done in one pass (pydantic runs those constraints as three slow Python validators).
+    """
+    number = _decimal(value)
+    if not number > 0:
+        raise PydanticKnownError("greater_than", {"gt": 0})
+    (places, digits), (norm_places, norm_digits) = _digits_info(number)
+    if digits > _AREA_MAX_DIGITS and norm_digits > _AREA_MAX_DIGITS:
+        raise PydanticKnownError("decimal_max_digits", {"max_digits": _AREA_MAX_DIGITS})
+    if places > _AREA_PLACES and norm_places > _AREA_PLACES:
+        raise PydanticKnownError("decimal_max_places", {"decimal_places": _AREA_PLACES})
+    whole = _AREA_MAX_DIGITS - _AREA_PLACES
+    if digits - places > whole and norm_digits - norm_places > whole:
+        raise PydanticKnownError("decimal_whole_digits", {"whole_digits": whole})
+    return number
 
 
 def _flag(value: Any) -> bool:
@@ -79,7 +127,7 @@ def _flag(value: Any) -> bool:
 Ident = Annotated[str, AfterValidator(_ident)]
 NamePart = Annotated[str, AfterValidator(_account_name_part)]
 Flag = Annotated[bool, BeforeValidator(_flag)]
-Area = Annotated[Decimal, BeforeValidator(_decimal), Field(gt=0, max_digits=12, decimal_places=2)]
+Area = Annotated[Decimal, BeforeValidator(_area)]
 ElevatorCode = Annotated[str, BeforeValidator(_digits("20-digit registration code", 20, 20))]
 BankAccountNo = Annotated[str, BeforeValidator(_digits("bank account number", 8, 32))]
 
@@ -128,9 +176,13 @@ class Row(BaseModel):
     @classmethod
     def _blank_is_none(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            return {
-                k: (None if isinstance(v, str) and not v.strip() else v) for k, v in data.items()
-            }
+            # Rows read by load.py carry None for blank cells already: copy only when needed.
+            for v in data.values():
+                if isinstance(v, str) and (not v or v.isspace()):
+                    return {
+                        k: (None if isinstance(v, str) and not v.strip() else v)
+                        for k, v in data.items()
+                    }
         return data
 
 
