@@ -11,32 +11,34 @@ import datetime as dt
 import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from decimal import ROUND_DOWN, Decimal
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any, TypeVar
 
 from beancount.core import compare, data
 
 from xtaccounts import chart
+from xtaccounts.balances import BalanceHistory
+from xtaccounts.insurance.checks import InsuranceHistory, InsuranceState
 
-# `elevators_on` is the KPI's own list of elevators on one day; `coverage()` computes it for the
-# target dates and the day asked; the chart needs it for each of its dates too.
+# `elevators_of` is the KPI's own list of elevators on one day; `coverage_of()` computes it for
+# the target dates and the day asked; the chart needs it for each of its dates too.
 from xtaccounts.insurance.coverage import (
     COUNTED,
     Coverage,
     ElevatorCoverage,
-    coverage,
-    elevators_on,
+    coverage_of,
+    elevators_of,
     percent,
 )
 from xtaccounts.insurance.dates import add_months, age_years
 from xtaccounts.insurance.rules import community_of_pool, place, pool_reason, tender_on
-from xtaccounts.insurance.status import application_statuses, policy_rows, state_as_of
+from xtaccounts.insurance.status import policy_rows_of, statuses_of
 from xtaccounts.positions import KIND_ALLOCATION, KIND_LEGACY, Positions, ids_of, read_positions
 from xtaccounts.privacy import mask_free_text, mask_name
 from xtaccounts.registry import Registry
-from xtaccounts.reports import pool_balances
+from xtaccounts.reports import PoolBalance, pool_balances
 
 ZERO = Decimal("0.00")
 T = TypeVar("T")
@@ -123,7 +125,12 @@ class PoolRow:
     balance: Decimal
     premium: Decimal | None
     years: Decimal | None
-    elevators: list[ElevatorEligibility]
+    # The §3.4 checks of the pool's elevators, run when the row is shown (a page shows 100).
+    check_elevators: Callable[[], list[ElevatorEligibility]] = field(compare=False, repr=False)
+
+    @cached_property
+    def elevators(self) -> list[ElevatorEligibility]:
+        return self.check_elevators()
 
 
 @dataclass(frozen=True)
@@ -176,11 +183,11 @@ def _band_premium(registry: Registry, insurer: str, code: str, day: dt.date) -> 
 
 
 def pools_view(
-    registry: Registry, entries: Sequence[data.Directive], positions: Positions, day: dt.date
+    registry: Registry, state: InsuranceState, positions: Positions, day: dt.date
 ) -> PoolsView:
     """Every pool on `day`: balance, a year's premium of its elevators, years it pays for, and
-    each elevator's eligibility (§3.4, as `coverage` checks it) with the reasons."""
-    state = state_as_of(registry, entries, day)
+    each elevator's eligibility (§3.4, as `coverage` checks it) with the reasons; `state` is the
+    books up to `day`."""
     book = state.book
     insurer_of_pool: dict[str, str] = {}
     for app in sorted(book.applications.values(), key=lambda a: (a.filed, a.id)):
@@ -198,37 +205,12 @@ def pools_view(
     for balance in pool_balances(registry, positions, day):
         insurer = insurer_of_pool.get(balance.pool, default)
         community = registry.communities[community_of_pool(registry, balance.pool)]
-        elevators = []
-        total = ZERO
-        priced = False
-        for code in elevators_of_pool.get(balance.pool, []):
-            premium = _band_premium(registry, insurer, code, day)
-            if premium is not None:
-                total += premium
-                priced = True
-            policy = insured_by.get(code, "")
-            if policy:
-                elevators.append(
-                    ElevatorEligibility(
-                        code, _place(registry, code), premium, "insured", policy, []
-                    )
-                )
-                continue
-            offer, reasons = state.eligibility([code], balance.pool, insurer, day, day)
-            needed = offer.premiums.get(code, premium or ZERO)
-            found = pool_reason(balance.pool, balance.available, needed, day)
-            if found:
-                reasons.append(found)
-            elevators.append(
-                ElevatorEligibility(
-                    code,
-                    _place(registry, code),
-                    premium,
-                    "ineligible" if reasons else "eligible",
-                    "",
-                    [(rule_label(r.rule), mask_free_text(r.message)) for r in reasons],
-                )
-            )
+        premiums = [
+            (code, _band_premium(registry, insurer, code, day))
+            for code in elevators_of_pool.get(balance.pool, [])
+        ]
+        priced = any(premium is not None for _, premium in premiums)
+        total = sum((premium for _, premium in premiums if premium is not None), ZERO)
         years = None
         if priced and total > 0:
             years = (balance.available / total).quantize(Decimal("0.1"), rounding=ROUND_DOWN)
@@ -244,10 +226,49 @@ def pools_view(
                 balance=balance.available,
                 premium=total if priced else None,
                 years=years,
-                elevators=elevators,
+                check_elevators=partial(
+                    _pool_elevators, registry, state, balance, insurer, premiums, insured_by, day
+                ),
             )
         )
     return PoolsView(day, rows, default)
+
+
+def _pool_elevators(
+    registry: Registry,
+    state: InsuranceState,
+    balance: PoolBalance,
+    insurer: str,
+    premiums: list[tuple[str, Decimal | None]],
+    insured_by: dict[str, str],
+    day: dt.date,
+) -> list[ElevatorEligibility]:
+    """Each elevator of a pool on `day`: insured, or eligible (§3.4, as `coverage` checks it)
+    or not, with the reasons."""
+    elevators = []
+    for code, premium in premiums:
+        policy = insured_by.get(code, "")
+        if policy:
+            elevators.append(
+                ElevatorEligibility(code, _place(registry, code), premium, "insured", policy, [])
+            )
+            continue
+        offer, reasons = state.eligibility([code], balance.pool, insurer, day, day)
+        needed = offer.premiums.get(code, premium or ZERO)
+        found = pool_reason(balance.pool, balance.available, needed, day)
+        if found:
+            reasons.append(found)
+        elevators.append(
+            ElevatorEligibility(
+                code,
+                _place(registry, code),
+                premium,
+                "ineligible" if reasons else "eligible",
+                "",
+                [(rule_label(r.rule), mask_free_text(r.message)) for r in reasons],
+            )
+        )
+    return elevators
 
 
 def _place(registry: Registry, code: str) -> str:
@@ -298,9 +319,9 @@ def coverage_dates(registry: Registry, day: dt.date, step: str = "quarter") -> l
     return sorted(dates)
 
 
-def coverage_point(registry: Registry, entries: Sequence[data.Directive], day: dt.date):
+def coverage_point(state: InsuranceState, day: dt.date) -> CoveragePoint:
     """The KPI's counts on one day (the list `coverage` builds for each of its dates)."""
-    rows = elevators_on(registry, entries, day)
+    rows = elevators_of(state, day)
     eligible = sum(1 for r in rows if r.status in COUNTED)
     insured = sum(1 for r in rows if r.status == "insured")
     return CoveragePoint(day, eligible, insured, percent(insured, eligible))
@@ -308,21 +329,24 @@ def coverage_point(registry: Registry, entries: Sequence[data.Directive], day: d
 
 def coverage_view(
     registry: Registry,
-    entries: Sequence[data.Directive],
+    state_on: Callable[[dt.date], InsuranceState],
     day: dt.date,
     step: str = "quarter",
-    point: Callable[[dt.date], CoveragePoint] | None = None,
+    points: Callable[[list[dt.date]], dict[dt.date, CoveragePoint]] | None = None,
 ) -> CoverageView:
-    """The KPI on `day` with its targets, and its course over the window (`point` computes one
-    date's counts; PilotViews passes one that remembers them across days asked for)."""
-    result = coverage(registry, entries, day)
+    """The KPI on `day` with its targets, and its course over the window: `state_on(d)` is the
+    books up to `d`; `points(dates)` computes the counts of the dates not known yet in one pass
+    (PilotViews passes one that remembers them across days asked for)."""
+    result = coverage_of(registry, state_on, day)
     known = {day: CoveragePoint(day, result.eligible, result.insured, result.percent)}
     known |= {
         t.date: CoveragePoint(t.date, t.eligible, t.insured, t.percent) for t in result.targets
     }
-    compute = point or (lambda d: coverage_point(registry, entries, d))
-    series = [known.get(d) or compute(d) for d in coverage_dates(registry, day, step)]
-    return CoverageView(day, result, series)
+    dates = coverage_dates(registry, day, step)
+    missing = [d for d in dates if d not in known]
+    compute = points or (lambda ds: {d: coverage_point(state_on(d), d) for d in ds})
+    known |= compute(missing)
+    return CoverageView(day, result, [known[d] for d in dates])
 
 
 # -- 申请与公示 -----------------------------------------------------------------------------
@@ -372,11 +396,10 @@ class ApplicationsView:
         return [(s, STAGE_LABELS.get(s, s), counts[s]) for s in STAGE_LABELS if counts.get(s)]
 
 
-def applications_view(
-    registry: Registry, entries: Sequence[data.Directive], day: dt.date
-) -> ApplicationsView:
-    statuses = application_statuses(registry, entries, day)
-    book = state_as_of(registry, entries, day).book
+def applications_view(registry: Registry, state: InsuranceState, day: dt.date) -> ApplicationsView:
+    """Every application on `day` with its records; `state` is the books up to `day`."""
+    statuses = statuses_of(state, day)
+    book = state.book
     rows = []
     for status in statuses:
         app = status.application
@@ -485,12 +508,13 @@ class PolicyLine:
 
 
 def policies_view(
-    registry: Registry, entries: Sequence[data.Directive], day: dt.date, within: int
+    registry: Registry, state: InsuranceState, day: dt.date, within: int
 ) -> list[PolicyLine]:
-    """Policies in force on `day` whose cover ends within `within` days and not renewed."""
-    book = state_as_of(registry, entries, day).book
+    """Policies in force on `day` whose cover ends within `within` days and not renewed;
+    `state` is the books up to `day`."""
+    book = state.book
     lines = []
-    for row in policy_rows(registry, entries, day, within):
+    for row in policy_rows_of(state, day, within):
         policy = book.policies.get(row.policy)
         insurer = registry.insurers.get(row.insurer)
         lines.append(
@@ -642,8 +666,37 @@ def spreads_view(
 # -- one load of the books ------------------------------------------------------------------
 
 
+class LoadedPositions(Positions):
+    """`Positions` whose balance histories are built once (pool_balances asks on every call)."""
+
+    @cached_property
+    def _unit_history(self) -> BalanceHistory:
+        return super().unit_history()
+
+    @cached_property
+    def _pool_history(self) -> BalanceHistory:
+        return super().pool_history()
+
+    def unit_history(self) -> BalanceHistory:
+        return self._unit_history
+
+    def pool_history(self) -> BalanceHistory:
+        return self._pool_history
+
+    @classmethod
+    def read(cls, entries: Sequence[data.Directive]) -> LoadedPositions:
+        found = read_positions(entries)
+        return cls(**{f.name: getattr(found, f.name) for f in fields(found)})
+
+
 class PilotViews:
-    """The pages' data for one load of the books, each computed once per day asked for."""
+    """The pages' data for one load of the books.
+
+    What does not depend on the day asked for is read once per load (`prepare`, run when Fava
+    loads the books): the positions and their balance histories, the insurance records and the
+    spreads. A day's `InsuranceState` is then assembled from them by date (no pass over the
+    entries), and each page's rows are computed once per day asked for and kept.
+    """
 
     MEMO_SIZE = 8
 
@@ -652,11 +705,39 @@ class PilotViews:
         self.entries = entries
         self._lock = threading.RLock()
         self._memo: OrderedDict[tuple, Any] = OrderedDict()
+        self._states: OrderedDict[dt.date, InsuranceState] = OrderedDict()
         self._points: dict[dt.date, CoveragePoint] = {}
 
     @cached_property
-    def positions(self) -> Positions:
-        return read_positions(self.entries)
+    def positions(self) -> LoadedPositions:
+        return LoadedPositions.read(self.entries)
+
+    @cached_property
+    def history(self) -> InsuranceHistory:
+        return InsuranceHistory(self.registry, self.entries, self.positions)
+
+    def prepare(self) -> None:
+        """Read what every page and day needs, once (Fava's load of the books calls this)."""
+        with self._lock:
+            self.positions.unit_history()
+            self.positions.pool_history()
+            history = self.history
+            history.units  # noqa: B018 (the same histories as the positions')
+            history.pools  # noqa: B018
+            history.book  # noqa: B018
+            self.spreads()
+
+    def state(self, day: dt.date) -> InsuranceState:
+        """The books as they stood at the end of `day` (the last few days asked are kept)."""
+        with self._lock:
+            if day in self._states:
+                self._states.move_to_end(day)
+                return self._states[day]
+            state = self.history.state(day)
+            self._states[day] = state
+            while len(self._states) > self.MEMO_SIZE:
+                self._states.popitem(last=False)
+            return state
 
     def _memoised(self, key: tuple, compute: Callable[[], T]) -> T:
         with self._lock:
@@ -671,31 +752,34 @@ class PilotViews:
 
     def pools(self, day: dt.date) -> PoolsView:
         return self._memoised(
-            ("pools", day), lambda: pools_view(self.registry, self.entries, self.positions, day)
+            ("pools", day),
+            lambda: pools_view(self.registry, self.state(day), self.positions, day),
         )
 
     def coverage(self, day: dt.date, step: str = "quarter") -> CoverageView:
         return self._memoised(
             ("coverage", day, step),
-            lambda: coverage_view(self.registry, self.entries, day, step, self.coverage_point),
+            lambda: coverage_view(self.registry, self.state, day, step, self.coverage_points),
         )
 
-    def coverage_point(self, day: dt.date) -> CoveragePoint:
-        """One date of the chart, kept for the whole load (the dates repeat across days)."""
+    def coverage_points(self, dates: Sequence[dt.date]) -> dict[dt.date, CoveragePoint]:
+        """The chart's dates, in one pass over them, each kept for the whole load (the dates
+        repeat across days asked for); a date's state is not kept."""
         with self._lock:
-            if day not in self._points:
-                self._points[day] = coverage_point(self.registry, self.entries, day)
-            return self._points[day]
+            for day in sorted(set(dates) - set(self._points)):
+                self._points[day] = coverage_point(self.history.state(day), day)
+            return {day: self._points[day] for day in dates}
 
     def applications(self, day: dt.date) -> ApplicationsView:
         return self._memoised(
-            ("applications", day), lambda: applications_view(self.registry, self.entries, day)
+            ("applications", day),
+            lambda: applications_view(self.registry, self.state(day), day),
         )
 
     def policies(self, day: dt.date, within: int) -> list[PolicyLine]:
         return self._memoised(
             ("policies", day, within),
-            lambda: policies_view(self.registry, self.entries, day, within),
+            lambda: policies_view(self.registry, self.state(day), day, within),
         )
 
     def spreads(self) -> SpreadsView:

@@ -9,14 +9,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
+from itertools import pairwise
 
 from beancount.core import data
 
 from xtaccounts.balances import BalanceHistory
 from xtaccounts.close import parse_period
 from xtaccounts.errors import XtError
-from xtaccounts.insurance.dates import ONE_DAY, one_year_from
+from xtaccounts.insurance.dates import ONE_DAY, check_day, one_year_from
 from xtaccounts.insurance.directives import (
+    INSPECTION,
+    KIND_PREMIUM,
+    KIND_PREMIUM_REFUND,
+    TYPES,
     Application,
     Inspection,
     InsuranceBook,
@@ -36,7 +41,7 @@ from xtaccounts.insurance.rules import (
     quote,
     window_reason,
 )
-from xtaccounts.positions import Positions, read_positions
+from xtaccounts.positions import KIND_CLOSE, Positions, read_positions
 from xtaccounts.registry import Registry
 
 
@@ -318,3 +323,129 @@ class InsuranceState:
             reasons=reasons,
             renews=policy.id,
         )
+
+
+# -- the books read once, asked about many days ----------------------------------------------
+
+
+class DatedInsuranceState(InsuranceState):
+    """`InsuranceState` of the books as they stood at the end of `day`, assembled by an
+    `InsuranceHistory` from what it read once: the same answers as
+    ``InsuranceState(registry, [e for e in entries if e.date <= day])``."""
+
+    def __init__(self, history: InsuranceHistory, day: dt.date, book: InsuranceBook) -> None:
+        self.registry = history.registry
+        self.day = day
+        self._history = history
+        self.__dict__["book"] = book
+
+    @cached_property
+    def closed_through(self) -> dt.date | None:
+        return self._history.closed_through(self.day)
+
+    @cached_property
+    def entries(self) -> list[data.Directive]:  # type: ignore[override]
+        return [e for e in self._history.entries if e.date <= self.day]
+
+    def pool_available(self, pool: str, day: dt.date) -> Decimal:
+        # Nothing after `self.day` exists in these books: a later day has its balance.
+        return self._history.pools.balance_at(pool, min(day, self.day)) + ZERO
+
+    def unit_fund(self, unit: str, day: dt.date) -> Decimal:
+        return self._history.units.balance_at(unit, min(day, self.day)) + ZERO
+
+
+class InsuranceHistory:
+    """The books read once (positions, balance histories, insurance records) and answering for
+    any day: `state(day)` is the `InsuranceState` of the books up to that day, at the cost of
+    filtering the insurance records by date (no pass over the entries)."""
+
+    def __init__(
+        self,
+        registry: Registry,
+        entries: Sequence[data.Directive],
+        positions: Positions | None = None,
+    ) -> None:
+        self.registry = registry
+        self.entries = entries
+        if positions is not None:
+            self.__dict__["positions"] = positions
+
+    @cached_property
+    def positions(self) -> Positions:
+        return read_positions(self.entries)
+
+    @cached_property
+    def units(self) -> BalanceHistory:
+        return self.positions.unit_history()
+
+    @cached_property
+    def pools(self) -> BalanceHistory:
+        return self.positions.pool_history()
+
+    @cached_property
+    def _read(self) -> tuple[InsuranceBook, dict[str, list[tuple[dt.date, Inspection]]], list]:
+        """One pass: the insurance records (the whole book), each inspection with the date of
+        its record, and the closing transactions' (date, period)."""
+        records: list[data.Directive] = []
+        closes: list[tuple[dt.date, str]] = []
+        for entry in self.entries:
+            if isinstance(entry, data.Custom):
+                if entry.type in TYPES:
+                    records.append(entry)
+            elif isinstance(entry, data.Transaction):
+                kind = entry.meta.get("kind")
+                if kind in (KIND_PREMIUM, KIND_PREMIUM_REFUND):
+                    records.append(entry)
+                elif kind == KIND_CLOSE:
+                    closes.append((entry.date, str(entry.meta.get("period"))))
+        self.sorted = all(a.date <= b.date for a, b in pairwise(records))
+        inspections: dict[str, list[tuple[dt.date, Inspection]]] = {}
+        for entry in records:
+            if isinstance(entry, data.Custom) and entry.type == INSPECTION:
+                for code, found in read_insurance([entry]).inspections.items():
+                    for inspection in found:
+                        inspections.setdefault(code, []).append((entry.date, inspection))
+        return read_insurance(records), inspections, closes
+
+    @property
+    def book(self) -> InsuranceBook:
+        """Every insurance record of the books."""
+        return self._read[0]
+
+    def closed_through(self, day: dt.date) -> dt.date | None:
+        """`InsuranceState.closed_through` of the books up to `day`."""
+        ends = [parse_period(p)[0] for d, p in set(self._read[2]) if d <= day]
+        return max(ends, default=None)
+
+    def book_as_of(self, day: dt.date) -> InsuranceBook:
+        """`read_insurance` of the records dated up to `day`, from the whole book by date."""
+        full, dated_inspections, _ = self._read
+        book = InsuranceBook()
+        book.applications = {k: a for k, a in full.applications.items() if a.filed <= day}
+        for code, dated in dated_inspections.items():
+            kept = [i for d, i in dated if d <= day]
+            if kept:
+                book.inspections[code] = sorted(kept, key=lambda r: r.inspected)
+        for name in ("notices", "objections", "votes"):
+            target = getattr(book, name)
+            for key, records in getattr(full, name).items():
+                kept = [r for r in records if (r.start if name == "notices" else r.date) <= day]
+                if kept:
+                    target[key] = kept
+        book.policies = {k: p for k, p in full.policies.items() if p.bought <= day}
+        book.cancellations = {k: c for k, c in full.cancellations.items() if c.date <= day}
+        for policy, found in full.premium_entries.items():
+            kept = [e for e in found if e.date <= day]
+            if kept:
+                book.premium_entries[policy] = kept
+        book.problems = [(e, m) for e, m in full.problems if e.date <= day]
+        return book
+
+    def state(self, day: dt.date) -> InsuranceState:
+        """The books as they stood at the end of `day` (nothing dated later)."""
+        check_day(day, "day")
+        self._read  # noqa: B018 (sets `sorted`)
+        if not self.sorted:  # records out of date order: which duplicate counts differs
+            return InsuranceState(self.registry, [e for e in self.entries if e.date <= day])
+        return DatedInsuranceState(self, day, self.book_as_of(day))

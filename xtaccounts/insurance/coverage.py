@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -127,7 +127,12 @@ def _application_checks(
 def elevators_on(
     registry: Registry, entries: Sequence[data.Directive], day: dt.date
 ) -> list[ElevatorCoverage]:
-    state = state_as_of(registry, entries, day)
+    return elevators_of(state_as_of(registry, entries, day), day)
+
+
+def elevators_of(state: InsuranceState, day: dt.date) -> list[ElevatorCoverage]:
+    """`elevators_on` from a state of the books up to `day`."""
+    registry = state.registry
     book = state.book
     latest: dict[str, str] = {}
     for app in sorted(book.applications.values(), key=lambda a: (a.filed, a.id)):
@@ -187,9 +192,16 @@ def elevators_on(
 
 def coverage(registry: Registry, entries: Sequence[data.Directive], as_of: dt.date) -> Coverage:
     """The KPI on `as_of`, and on each target date of pilot.toml."""
+    return coverage_of(registry, lambda day: state_as_of(registry, entries, day), as_of)
+
+
+def coverage_of(
+    registry: Registry, state_on: Callable[[dt.date], InsuranceState], as_of: dt.date
+) -> Coverage:
+    """`coverage` with `state_on(day)` giving the state of the books up to a day."""
     targets = []
     for target in registry.pilot.coverage_targets:
-        rows = elevators_on(registry, entries, target.date)
+        rows = elevators_of(state_on(target.date), target.date)
         eligible = sum(1 for r in rows if r.status in COUNTED)
         insured = sum(1 for r in rows if r.status == "insured")
         targets.append(
@@ -202,4 +214,4 @@ def coverage(registry: Registry, entries: Sequence[data.Directive], as_of: dt.da
                 met=None if not eligible else insured * 100 >= target.percent * eligible,
             )
         )
-    return Coverage(as_of, elevators_on(registry, entries, as_of), targets)
+    return Coverage(as_of, elevators_of(state_on(as_of), as_of), targets)

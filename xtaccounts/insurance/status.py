@@ -132,7 +132,11 @@ def application_status(state: InsuranceState, app_id: str, day: dt.date) -> Appl
 def application_statuses(
     registry: Registry, entries: Sequence[data.Directive], day: dt.date
 ) -> list[ApplicationStatus]:
-    state = state_as_of(registry, entries, day)
+    return statuses_of(state_as_of(registry, entries, day), day)
+
+
+def statuses_of(state: InsuranceState, day: dt.date) -> list[ApplicationStatus]:
+    """`application_statuses` from a state of the books up to `day`."""
     return [
         application_status(state, app_id, day)
         for app_id in sorted(
@@ -166,7 +170,13 @@ def policy_rows(
 ) -> list[PolicyRow]:
     """Every policy bought by `day`, with its standing on `day`; with `expiring_within`, only
     those in force whose cover ends within that many days and that are not renewed."""
-    state = state_as_of(registry, entries, day)
+    return policy_rows_of(state_as_of(registry, entries, day), day, expiring_within)
+
+
+def policy_rows_of(
+    state: InsuranceState, day: dt.date, expiring_within: int | None = None
+) -> list[PolicyRow]:
+    """`policy_rows` from a state of the books up to `day`."""
     renewed = {p.renews: p.id for p in state.book.policies.values() if p.renews}
     rows = []
     for s in state.book.policy_states():
