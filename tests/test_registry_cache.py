@@ -201,3 +201,14 @@ def test_the_cache_lives_outside_the_books(demo_registry_dir: Path) -> None:
     assert cache_file(demo_registry_dir).is_file()
     assert not cache_file(demo_registry_dir).is_relative_to(demo_registry_dir)
     assert sorted(p.name for p in demo_registry_dir.iterdir()) == before
+
+
+def test_a_copy_of_the_registry_finds_its_cache(demo_registry_dir: Path, tmp_path: Path) -> None:
+    """Content-addressed: a backup or a benchmark's copy of the books uses the same cache."""
+    import shutil
+
+    load_registry(demo_registry_dir)
+    copy = Path(shutil.copytree(demo_registry_dir, tmp_path / "copy"))
+    assert cache_file(copy) == cache_file(demo_registry_dir)
+    assert _cached(copy) is not None
+    assert _from_disk(copy).directory == copy

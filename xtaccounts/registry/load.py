@@ -463,6 +463,7 @@ def _validate_registry(directory: Path, files: dict[str, bytes | None]) -> Regis
 # --- the cache -------------------------------------------------------------------------------
 
 CACHE_DIR_ENV = "XT_CACHE_DIR"
+CACHE_KEEP = 4
 CACHE_FORMAT = 1
 _MAGIC = b"xtaccounts registry cache\n"
 REGISTRY_FILES: tuple[str, ...] = (*(t.file for t in TABLES), PILOT_FILE, INSURERS_FILE)
@@ -476,15 +477,32 @@ _MEMO_SIZE = 2
 _code_key: bytes | None = None
 
 
-def cache_file(directory: Path) -> Path:
-    """Where the cache of the registry in `directory` lives: $XT_CACHE_DIR, else
-    $XDG_CACHE_HOME/xtaccounts, else ~/.cache/xtaccounts; one file per registry directory."""
+def _cache_root() -> Path:
+    """$XT_CACHE_DIR, else $XDG_CACHE_HOME/xtaccounts, else ~/.cache/xtaccounts."""
     root = os.environ.get(CACHE_DIR_ENV)
-    if not root:
-        xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-        root = str(Path(xdg) / "xtaccounts")
-    name = hashlib.sha256(str(Path(directory).resolve()).encode()).hexdigest()[:32]
-    return Path(root) / f"registry-{name}.picklecache"
+    if root:
+        return Path(root)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "xtaccounts"
+
+
+def _cache_path(digest: bytes) -> Path:
+    """Content-addressed: a copy of the books (a backup, a benchmark's copy) finds its cache."""
+    return _cache_root() / f"registry-{digest.hex()[:32]}.picklecache"
+
+
+def cache_file(directory: Path) -> Path:
+    """Where the cache of the registry in `directory`, as its files are now, lives."""
+    return _cache_path(registry_digest(_read_files(Path(directory))))
+
+
+def _prune_cache(keep: int = CACHE_KEEP) -> None:
+    """Keep the most recently written caches only (each is tens of MB at city scale)."""
+    caches = sorted(
+        _cache_root().glob("registry-*.picklecache"), key=lambda p: p.stat().st_mtime, reverse=True
+    )
+    for old in caches[keep:]:
+        with contextlib.suppress(OSError):
+            old.unlink()
 
 
 def _code_digest() -> bytes:
@@ -573,7 +591,7 @@ def _pickler(out: io.BytesIO) -> pickle.Pickler:
 def _read_cache(directory: Path, digest: bytes) -> Registry | None:
     """The cached registry if the cache file is readable and made from exactly these bytes."""
     try:
-        blob = cache_file(directory).read_bytes()
+        blob = _cache_path(digest).read_bytes()
     except OSError:
         return None
     head = len(_MAGIC)
@@ -598,13 +616,14 @@ def _write_cache(directory: Path, digest: bytes, registry: Registry) -> None:
         return
     tmp = None
     try:
-        target = cache_file(directory)
+        target = _cache_path(digest)
         target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".registry.", suffix=".tmp", dir=target.parent)
         with os.fdopen(fd, "wb") as out:
             out.write(buffer.getbuffer())
         os.replace(tmp, target)  # private to the user (mkstemp's 0600)
         tmp = None
+        _prune_cache()
     except OSError:
         pass
     finally:
