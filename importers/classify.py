@@ -37,13 +37,11 @@ have one for that account and date.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import gc
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -53,6 +51,7 @@ from beancount.core import data
 from importers.statement import Statement, StatementError, StatementLine
 from xtaccounts import chart, demand_interest, deposits, time_deposits
 from xtaccounts.errors import XtError
+from xtaccounts.gc_pause import gc_paused
 from xtaccounts.money import format_money
 from xtaccounts.positions import KIND_DEPOSIT, KIND_INTEREST, KIND_REFUND, KIND_TD_PLACE
 from xtaccounts.privacy import mask_account, mask_name, mask_text
@@ -797,14 +796,3 @@ def classify(
         return _Classifier(registry, entries, statement).classify()
 
 
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector (classification allocates hundreds of thousands
-    of small objects and no cycles; the collector's passes over them took half the time)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()

@@ -12,7 +12,6 @@ import contextlib
 import copyreg
 import csv
 import dataclasses
-import gc
 import hashlib
 import io
 import os
@@ -34,6 +33,7 @@ from pydantic import BaseModel, ValidationError
 import xtaccounts
 from xtaccounts.chart import check_bank_account_name
 from xtaccounts.errors import XtError
+from xtaccounts.gc_pause import gc_paused
 from xtaccounts.registry import models
 from xtaccounts.registry.models import (
     BankAccount,
@@ -522,19 +522,6 @@ def _code_digest() -> bytes:
     return _code_key
 
 
-@contextlib.contextmanager
-def _no_gc() -> Iterator[None]:
-    """Pause the cycle collector while hundreds of thousands of acyclic rows are made: it would
-    otherwise rescan them all again and again (about half the time of a big load)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _read_files(directory: Path) -> dict[str, bytes | None]:
     """The bytes of every registry file, None for a missing one."""
     files: dict[str, bytes | None] = {}
@@ -598,7 +585,7 @@ def _read_cache(directory: Path, digest: bytes) -> Registry | None:
     if blob[:head] != _MAGIC or blob[head : head + len(digest)] != digest:
         return None
     try:
-        with _no_gc():
+        with gc_paused():
             registry = pickle.loads(blob[head + len(digest) :])
     except Exception:  # a damaged cache is only a slower load
         return None
@@ -610,7 +597,7 @@ def _write_cache(directory: Path, digest: bytes, registry: Registry) -> None:
     buffer = io.BytesIO()
     buffer.write(_MAGIC + digest)
     try:
-        with _no_gc():
+        with gc_paused():
             _pickler(buffer).dump(dataclasses.replace(registry, directory=Path(".")))
     except (pickle.PicklingError, TypeError, AttributeError):
         return
@@ -644,7 +631,7 @@ def load_registry(directory: Path, *, cache: bool = True) -> Registry:
     directory = Path(directory)
     files = _read_files(directory)
     if not cache:
-        with _no_gc():
+        with gc_paused():
             return _validate_registry(directory, files)
     digest = registry_digest(files)
     registry = _MEMO.get(digest)
@@ -652,7 +639,7 @@ def load_registry(directory: Path, *, cache: bool = True) -> Registry:
         registry = _read_cache(directory, digest)
         if registry is None:
             started = time.perf_counter()
-            with _no_gc():
+            with gc_paused():
                 registry = _validate_registry(directory, files)
             if time.perf_counter() - started >= CACHE_THRESHOLD_SECONDS:
                 _write_cache(directory, digest, registry)
