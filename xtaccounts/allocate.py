@@ -26,7 +26,7 @@ import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, localcontext
+from decimal import Decimal
 from pathlib import Path
 
 from beancount.core import data
@@ -34,7 +34,6 @@ from beancount.core import data
 from xtaccounts import chart
 from xtaccounts.allocation import NoReceivers, Share
 from xtaccounts.allocation import allocate as share_by_weights
-from xtaccounts.balances import EXACT
 from xtaccounts.entries import posting
 from xtaccounts.errors import XtError
 from xtaccounts.layout import LedgerLayout, require_ledger
@@ -46,6 +45,7 @@ from xtaccounts.positions import (
     read_positions,
 )
 from xtaccounts.registry import Registry, load_registry
+from xtaccounts.weights import BASE, SPREAD, FundWeights
 from xtaccounts.writer import CommitResult, LedgerWriter
 
 __all__ = [
@@ -62,8 +62,6 @@ __all__ = [
     "transfer_legacy",
 ]
 
-SPREAD = "spread"  # the part that goes to the pools
-BASE = "base"  # the part that goes to the units' 维修资金
 # Allocations and the legacy transfer go to txns/<year>/allocations.beancount.
 ALLOCATIONS_FILE_KIND = "allocations"
 
@@ -148,52 +146,27 @@ def interest_year_end_on_or_before(day: dt.date, month_day: str) -> dt.date:
     return this_year if this_year <= day else end_in(day.year - 1)
 
 
-class _Weights:
-    """Fund balance-days per unit and per pool, each window computed once."""
-
-    def __init__(self, registry: Registry, positions: Positions) -> None:
-        self.history = positions.unit_history()
-        unknown = sorted(set(self.history.keys()) - set(registry.units))
-        if unknown:
-            shown = ", ".join(unknown[:5]) + (" …" if len(unknown) > 5 else "")
-            raise XtError(
-                f"the books hold fund movements of {len(unknown)} unit(s) the registry does not "
-                f"know ({shown}); fix the registry or the postings before allocating"
-            )
-        self.units = sorted(registry.units)
-        self.pool_of = {unit: registry.pool_of_unit(unit) for unit in self.units}
-        self._units: dict[tuple[dt.date, dt.date], dict[str, Decimal]] = {}
-        self._pools: dict[tuple[dt.date, dt.date], dict[str, Decimal]] = {}
-
-    def of_units(self, start: dt.date, end: dt.date) -> dict[str, Decimal]:
-        key = (start, end)
-        if key not in self._units:
-            self._units[key] = self.history.balances_days(start, end, self.units)
-        return self._units[key]
-
-    def of_pools(self, start: dt.date, end: dt.date) -> dict[str, Decimal]:
-        key = (start, end)
-        if key not in self._pools:
-            pools: dict[str, Decimal] = defaultdict(lambda: _ZERO)
-            with localcontext(EXACT):
-                for unit, days in self.of_units(start, end).items():
-                    pools[self.pool_of[unit]] += days
-            self._pools[key] = dict(pools)
-        return self._pools[key]
+def _fund_weights(registry: Registry, positions: Positions) -> FundWeights:
+    weights = FundWeights(registry, positions.unit_history())
+    unknown = weights.unknown_units()
+    if unknown:
+        shown = ", ".join(unknown[:5]) + (" …" if len(unknown) > 5 else "")
+        raise XtError(
+            f"the books hold fund movements of {len(unknown)} unit(s) the registry does not "
+            f"know ({shown}); fix the registry or the postings before allocating"
+        )
+    return weights
 
 
 class ReceiptShares:
     """Each receiver's share of individual receipts, recomputed from the books (reports, audit)."""
 
     def __init__(self, registry: Registry, positions: Positions) -> None:
-        self._weights = _Weights(registry, positions)
+        self._weights = _fund_weights(registry, positions)
 
     def of(self, receipt: InterestReceipt, part: str) -> dict[str, Decimal]:
         """Receiver -> share of one receipt's spread (pools) or base (units)."""
-        if part == SPREAD:
-            weights = self._weights.of_pools(receipt.window_start, receipt.window_end)
-        else:
-            weights = self._weights.of_units(receipt.window_start, receipt.window_end)
+        weights = self._weights.of(part, receipt.window_start, receipt.window_end)
         return {s.receiver: s.amount for s in _share(receipt, part, weights).shares}
 
 
@@ -249,7 +222,7 @@ def _build_plan(
 ) -> AllocationPlan | None:
     if not spread and not base:
         return None
-    weights = _Weights(registry, positions)
+    weights = _fund_weights(registry, positions)
     allocations = [
         _share(r, SPREAD, weights.of_pools(r.window_start, r.window_end)) for r in spread
     ] + [_share(r, BASE, weights.of_units(r.window_start, r.window_end)) for r in base]

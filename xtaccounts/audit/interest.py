@@ -26,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections import defaultdict
-from decimal import Decimal, localcontext
+from decimal import Decimal
 from typing import Any
 
 from beancount.core import data
@@ -35,7 +35,6 @@ from xtaccounts import chart
 from xtaccounts.allocation import from_fen, integer_weights, share_fen, to_fen
 from xtaccounts.audit.context import AuditContext
 from xtaccounts.audit.findings import WARNING, CheckResult
-from xtaccounts.balances import EXACT
 from xtaccounts.errors import XtError
 from xtaccounts.interest import (
     InterestSplit,
@@ -45,12 +44,11 @@ from xtaccounts.interest import (
     time_deposit_interest,
 )
 from xtaccounts.positions import KIND_ALLOCATION, KIND_LEGACY, InterestReceipt, ids_of
+from xtaccounts.weights import BASE, SPREAD, FundWeights
 
 NAME = "interest"
 TITLE = "Interest splits and allocations recomputed from contracts and 积数"
 ZERO = Decimal("0.00")
-BASE = "base"  # a receipt part: to the units' 维修资金 by their 积数
-SPREAD = "spread"  # a receipt part: to the pools by their units' 积数
 
 Window = tuple[str, dt.date, dt.date]
 """A receipt part and its window: (part, first day, last day)."""
@@ -269,16 +267,13 @@ class _Shares:
     recomputed from the fund postings, never an allocation's own record of them."""
 
     def __init__(self, ctx: AuditContext) -> None:
-        registry = ctx.registry
-        self.history = ctx.unit_history
-        unknown = sorted(set(self.history.keys()) - set(registry.units))
+        self.fund = FundWeights(ctx.registry, ctx.unit_history)
+        unknown = self.fund.unknown_units()
         if unknown:
             raise XtError(
                 f"the books hold fund movements of {len(unknown)} unit(s) the registry does not "
                 f"know ({', '.join(unknown[:5])}); allocations cannot be recomputed"
             )
-        self.units = sorted(registry.units)
-        self.pool_of = {unit: registry.pool_of_unit(unit) for unit in self.units}
         self._weights: dict[Window, tuple[list[str], list[int], int]] = {}
 
     def weights(self, part: str, start: dt.date, end: dt.date) -> tuple[list[str], list[int], int]:
@@ -286,15 +281,7 @@ class _Shares:
         (exact, by `integer_weights`) and the weights' total."""
         key = (part, start, end)
         if key not in self._weights:
-            units = self.history.balances_days(start, end, self.units)
-            if part == SPREAD:
-                pools: dict[str, Decimal] = defaultdict(lambda: ZERO)
-                with localcontext(EXACT):
-                    for unit, days in units.items():
-                        pools[self.pool_of[unit]] += days
-                raw: dict[str, Decimal] = pools
-            else:
-                raw = units
+            raw = self.fund.of(part, start, end)
             receivers = sorted(r for r, w in raw.items() if w > 0)
             weights = integer_weights([raw[r] for r in receivers])
             self._weights[key] = (receivers, weights, sum(weights))

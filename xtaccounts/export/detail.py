@@ -3,17 +3,15 @@ coverage. Each table is built in one linear pass over the books' entries or rece
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation, localcontext
+from decimal import Decimal, InvalidOperation
 
 from beancount.core import data
 
 from xtaccounts import chart
 from xtaccounts.allocation import NoReceivers, allocate
-from xtaccounts.balances import EXACT
 from xtaccounts.errors import XtError
 from xtaccounts.export.period import Period
 from xtaccounts.export.statements import Check
@@ -29,6 +27,7 @@ from xtaccounts.positions import (
 from xtaccounts.privacy import is_masked_name, is_organisation, mask_text
 from xtaccounts.registry import Registry
 from xtaccounts.reports import place_name
+from xtaccounts.weights import FundWeights
 
 KIND_PREMIUM = "premium"
 KIND_PREMIUM_REFUND = "premium-refund"
@@ -338,30 +337,6 @@ def spread_computation(positions: Positions, period: Period, bank_names: dict[st
 # -- allocation detail -------------------------------------------------------------------------
 
 
-class _Weights:
-    """Fund balance-days per unit and per pool for a window, each window computed once."""
-
-    def __init__(self, registry: Registry, positions: Positions) -> None:
-        self.history = positions.unit_history()
-        self.units = sorted(registry.units)
-        self.pool_of = {unit: registry.pool_of_unit(unit) for unit in self.units}
-        self._cache: dict[tuple[str, dt.date, dt.date], dict[str, Decimal]] = {}
-
-    def of(self, part: str, start: dt.date, end: dt.date) -> dict[str, Decimal]:
-        key = (part, start, end)
-        if key not in self._cache:
-            units = self.history.balances_days(start, end, self.units)
-            if part == "base":
-                self._cache[key] = units
-            else:
-                pools: dict[str, Decimal] = defaultdict(lambda: ZERO)
-                with localcontext(EXACT):
-                    for unit, days in units.items():
-                        pools[self.pool_of[unit]] += days
-                self._cache[key] = dict(pools)
-        return self._cache[key]
-
-
 def allocation_detail(
     registry: Registry, positions: Positions, entries: Sequence[data.Directive], period: Period
 ) -> tuple[Table, list[Check]]:
@@ -369,7 +344,7 @@ def allocation_detail(
     receiver's balance-days and share, recomputed from the books as the allocation computed it.
     The shares add up to what the allocation credited each receiver (checked)."""
     receipts: dict[str, InterestReceipt] = {r.id: r for r in positions.receipts}
-    weights = _Weights(registry, positions)
+    weights = FundWeights(registry, positions.unit_history())
     pools = pool_names(registry)
     units = {unit: place_name(registry, unit) for unit in registry.units}
     unit_accounts = positions.unit_of_account

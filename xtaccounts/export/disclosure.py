@@ -21,7 +21,7 @@ from beancount.core import data
 from xtaccounts import chart
 from xtaccounts.allocation import allocate, from_fen, share_fen, to_fen
 from xtaccounts.errors import XtError
-from xtaccounts.export.detail import PoolLedger, _Weights, pool_names
+from xtaccounts.export.detail import PoolLedger, pool_names
 from xtaccounts.export.fastshare import HouseholdHistory
 from xtaccounts.export.period import Period
 from xtaccounts.export.statements import Check
@@ -37,6 +37,7 @@ from xtaccounts.positions import (
 from xtaccounts.privacy import mask_name
 from xtaccounts.registry import Registry
 from xtaccounts.reports import place_name
+from xtaccounts.weights import FundWeights
 
 
 @dataclass
@@ -127,13 +128,13 @@ def _household_accounts(
         members[accounts[household_id].unit].append(household_id)
     unit_of_fund = positions.unit_of_account
     receipts: dict[str, InterestReceipt] = {r.id: r for r in positions.receipts}
-    weights = _Weights(registry, positions)
+    weights = FundWeights(registry, positions.unit_history())
     unit_shares: dict[str, dict[str, int]] = {}
     first_day = period.start.toordinal()
 
     def shares_of(receipt: InterestReceipt) -> dict[str, int]:
         if receipt.id not in unit_shares:
-            unit_weights = weights.of("base", receipt.window_start, receipt.window_end)
+            unit_weights = weights.of_units(receipt.window_start, receipt.window_end)
             unit_shares[receipt.id] = {
                 s.receiver: to_fen(s.amount) for s in allocate(receipt.base, unit_weights)
             }
