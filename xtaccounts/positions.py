@@ -112,20 +112,28 @@ class Positions:
     open_meta: dict[str, dict] = field(default_factory=dict)
     closed_periods: set[str] = field(default_factory=set)
     last_date: dt.date | None = None
+    # The unit and pool histories, built on first use: positions are read whole, then only read.
+    _histories: dict[str, BalanceHistory] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def unit_history(self) -> BalanceHistory:
-        return BalanceHistory(
-            (unit, day, amount)
-            for unit, moves in self.unit_movements.items()
-            for day, amount in moves
-        )
+        if "unit" not in self._histories:
+            self._histories["unit"] = BalanceHistory(
+                (unit, day, amount)
+                for unit, moves in self.unit_movements.items()
+                for day, amount in moves
+            )
+        return self._histories["unit"]
 
     def pool_history(self) -> BalanceHistory:
-        return BalanceHistory(
-            (pool, day, amount)
-            for pool, moves in self.pool_movements.items()
-            for day, amount in moves
-        )
+        if "pool" not in self._histories:
+            self._histories["pool"] = BalanceHistory(
+                (pool, day, amount)
+                for pool, moves in self.pool_movements.items()
+                for day, amount in moves
+            )
+        return self._histories["pool"]
 
     def account_history(self, accounts: Iterable[str] | None = None) -> BalanceHistory:
         wanted = None if accounts is None else set(accounts)

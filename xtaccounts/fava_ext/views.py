@@ -11,7 +11,7 @@ import datetime as dt
 import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_DOWN, Decimal
 from functools import cached_property, partial
 from typing import Any, TypeVar
@@ -19,7 +19,6 @@ from typing import Any, TypeVar
 from beancount.core import compare, data
 
 from xtaccounts import chart
-from xtaccounts.balances import BalanceHistory
 from xtaccounts.insurance.checks import InsuranceHistory, InsuranceState
 
 # `elevators_of` is the KPI's own list of elevators on one day; `coverage_of()` computes it for
@@ -666,29 +665,6 @@ def spreads_view(
 # -- one load of the books ------------------------------------------------------------------
 
 
-class LoadedPositions(Positions):
-    """`Positions` whose balance histories are built once (pool_balances asks on every call)."""
-
-    @cached_property
-    def _unit_history(self) -> BalanceHistory:
-        return super().unit_history()
-
-    @cached_property
-    def _pool_history(self) -> BalanceHistory:
-        return super().pool_history()
-
-    def unit_history(self) -> BalanceHistory:
-        return self._unit_history
-
-    def pool_history(self) -> BalanceHistory:
-        return self._pool_history
-
-    @classmethod
-    def read(cls, entries: Sequence[data.Directive]) -> LoadedPositions:
-        found = read_positions(entries)
-        return cls(**{f.name: getattr(found, f.name) for f in fields(found)})
-
-
 class PilotViews:
     """The pages' data for one load of the books.
 
@@ -709,8 +685,8 @@ class PilotViews:
         self._points: dict[dt.date, CoveragePoint] = {}
 
     @cached_property
-    def positions(self) -> LoadedPositions:
-        return LoadedPositions.read(self.entries)
+    def positions(self) -> Positions:
+        return read_positions(self.entries)
 
     @cached_property
     def history(self) -> InsuranceHistory:
