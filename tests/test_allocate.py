@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import snapshot, write_files, xt
+from tests.helpers import snapshot, write_files, xt
 from xtaccounts import chart
 from xtaccounts.accounts import sync_accounts
 from xtaccounts.allocate import (

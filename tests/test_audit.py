@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import xt
+from tests.helpers import xt
 from xtaccounts.audit import ERROR, WARNING, AuditReport, Finding, run_audit
 from xtaccounts.audit.seal import entry_digest, seal_books
 from xtaccounts.books import load_books

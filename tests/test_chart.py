@@ -8,7 +8,7 @@ from beancount import loader
 from beancount.core import account as bc_account
 from beancount.core import data
 
-from tests.conftest import snapshot, write_files
+from tests.helpers import snapshot, write_files
 from xtaccounts import chart
 from xtaccounts.accounts import sync_accounts
 from xtaccounts.demo import demo_registry

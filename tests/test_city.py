@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import snapshot, xt
+from tests.helpers import snapshot, xt
 from xtaccounts.books import load_books
 from xtaccounts.city import CITY_MARKER, build_city, plan_city
 from xtaccounts.errors import XtError

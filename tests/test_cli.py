@@ -12,7 +12,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import snapshot
+from tests.helpers import snapshot
 from xtaccounts.cli.main import cli
 
 XT = [sys.executable, "-m", "xtaccounts"]

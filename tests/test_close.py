@@ -13,7 +13,7 @@ import pytest
 from beancount import loader
 from beancount.core import data
 
-from tests.conftest import snapshot, xt
+from tests.helpers import snapshot, xt
 from tests.test_allocate import (
     ICBC,
     _demo_registry,

@@ -13,7 +13,7 @@ import pytest
 from beancount import loader
 from beancount.core import data
 
-from tests.conftest import snapshot, xt
+from tests.helpers import snapshot, xt
 from xtaccounts import chart
 from xtaccounts.accounts import sync_accounts
 from xtaccounts.demand_interest import (

@@ -23,7 +23,7 @@ from beancount import loader
 from beanquery.query import run_query
 from openpyxl import load_workbook
 
-from tests.conftest import snapshot, xt
+from tests.helpers import snapshot, xt
 from xtaccounts.errors import XtError
 from xtaccounts.export import export_books
 from xtaccounts.fundbooks import open_fund_books

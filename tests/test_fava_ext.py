@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from fava.application import create_app
 
-from tests.conftest import xt
+from tests.helpers import xt
 
 EXT = "PilotExtension"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import xt
+from tests.helpers import xt
 from xtaccounts.demo import build_demo
 from xtaccounts.fundbooks import open_fund_books
 from xtaccounts.positions import parse_households

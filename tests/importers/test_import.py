@@ -25,7 +25,7 @@ from beancount.parser import printer
 from importers.beangulp_importer import StatementImporter
 from importers.classify import SKIPPED, ImportPlan, classify, serial_keys, settlement_is_far
 from importers.statement import Statement, StatementError, StatementLine, read_statement
-from tests.conftest import snapshot, xt
+from tests.helpers import snapshot, xt
 from xtaccounts import chart
 from xtaccounts.accounts import sync_accounts
 from xtaccounts.books import load_books

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import snapshot
+from tests.helpers import snapshot
 from tests.insurance.conftest import EA, EC, ED, EE, EF, seed_pools
 from xtaccounts.books import load_books
 from xtaccounts.close import close_period

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.conftest import snapshot, xt
+from tests.helpers import snapshot, xt
 from tests.insurance.conftest import EA, EC, ED, EE
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import snapshot
+from tests.helpers import snapshot
 from xtaccounts.books import load_books
 from xtaccounts.demo_insurance import book_demo_insurance
 from xtaccounts.errors import XtError

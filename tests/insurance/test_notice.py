@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import snapshot
+from tests.helpers import snapshot
 from tests.insurance.conftest import EC, ED
 from tests.insurance.test_applications import file_app, households, refused
 from xtaccounts.errors import XtError

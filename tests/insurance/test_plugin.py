@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import snapshot
+from tests.helpers import snapshot
 from tests.insurance.conftest import EA, EC, ED
 from xtaccounts import chart
 from xtaccounts.books import load_books

@@ -131,7 +131,7 @@ def test_dry_run_writes_nothing(books: Path) -> None:
     file_app(books, "APP-2025-001", [EA], households("C0001-B01-U1", "101", "102", "201"),
              "2025-02-01", "2025-03-01")  # fmt: skip
     post_notice(books, "APP-2025-001", D("2025-02-10"))
-    from tests.conftest import snapshot
+    from tests.helpers import snapshot
 
     before = snapshot(books.parent)
     booked = buy_premium(books, "APP-2025-001", D("2025-03-01"), dry_run=True)

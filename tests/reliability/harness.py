@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.conftest import snapshot, xt
+from tests.helpers import snapshot, xt
 from xtaccounts.books import load_books
 from xtaccounts.writer import JOURNAL_NAME, TMP_SUFFIX
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import snapshot, xt
+from tests.helpers import snapshot, xt
 from tests.reliability import harness
 from tests.reliability.harness import Command, commands, copy_books
 from xtaccounts.writer import JOURNAL_NAME, TMP_SUFFIX

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import snapshot, xt
+from tests.helpers import snapshot, xt
 from tests.reliability import harness
 from tests.reliability.harness import commands, copy_books
 

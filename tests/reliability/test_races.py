@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from tests.conftest import snapshot, xt
+from tests.helpers import snapshot, xt
 from tests.reliability import harness
 from tests.reliability.harness import IMPORT_CCB, IMPORT_ICBC, Command, commands, copy_books
 from xtaccounts.books import load_books

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import snapshot, xt
+from tests.helpers import snapshot, xt
 from tests.reliability.harness import PAYER_ACCOUNT, PAYER_NAME, PAYER_PHONE, REPO
 from xtaccounts.errors import XtError
 from xtaccounts.privacy import is_masked_name
