@@ -149,8 +149,19 @@ def test_demo_build_keeps_books_changed_since_they_were_built(demo_copy: Path) -
     assert snapshot(out) == before
     dry = run("demo", "build", "--out", str(out), "--force", "--dry-run", check=True)
     assert "nothing written" in dry.stdout and snapshot(out) == before
-    run("demo", "build", "--out", str(out), "--force", check=True)
+    forced = run("demo", "build", "--out", str(out), "--force", check=True)
     assert "C0009" not in registry.read_text("utf-8")
+    kept = [p for p in out.parent.iterdir() if p.name.startswith(f"{out.name}.replaced-")]
+    assert len(kept) == 1 and str(kept[0]) in forced.stdout
+    assert snapshot(kept[0]) == before  # the replaced books are kept, not deleted
+
+
+def test_demo_build_refuses_an_out_inside_books(demo_copy: Path) -> None:
+    before = snapshot(demo_copy.parent)
+    refused = run("demo", "build", "--out", str(demo_copy.parent / "txns"), "--force")
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "账簿目录" in refused.stderr
+    assert snapshot(demo_copy.parent) == before
 
 
 def test_the_committed_demo_ledger_is_a_fresh_build(demo_books: Path) -> None:

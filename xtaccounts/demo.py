@@ -283,8 +283,23 @@ def _changed(old: Path, new: Path) -> list[str]:
     )
 
 
+def _aside(out: Path) -> Path:
+    """A new name beside `out` for books the demo replaces: they are kept, not deleted."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    for n in range(1, 1000):
+        aside = out.with_name(f"{out.name}.replaced-{stamp}" + (f"-{n}" if n > 1 else ""))
+        if not aside.exists():
+            return aside
+    raise XtError(f"{out}: 无法为被替换的账簿找到新名称")
+
+
 def build_demo(
-    out: Path, *, force: bool = False, events: bool = True, dry_run: bool = False
+    out: Path,
+    *,
+    force: bool = False,
+    events: bool = True,
+    dry_run: bool = False,
+    kept: list[Path] | None = None,
 ) -> Path:
     """Build the demo books into `out`; return its main.beancount.
 
@@ -293,11 +308,16 @@ def build_demo(
     library calls as the commands, then swapped into place, so `out` is never half-built. Books
     already in `out` are replaced only if they are exactly an earlier build (nothing booked or
     edited since), or with `force`; otherwise nothing is written and the changed files are named.
+    Books replaced with `force` are not deleted: they are renamed aside to
+    ``<out>.replaced-<timestamp>`` (appended to `kept`), since this command did not write them.
     """
     from xtaccounts.accounts import sync_accounts
     from xtaccounts.demo_events import book_demo_events
 
     out = out.resolve()
+    for parent in out.parents:
+        if (parent / "main.beancount").is_file():
+            raise XtError(f"--out {out} 位于账簿目录 {parent} 之内：拒绝写入，请另选目录")
     if out.exists() and any(out.iterdir()) and not (force or _is_demo(out)):
         raise XtError(f"{out}: holds books that are not the demo's; use --force to replace them")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -321,9 +341,13 @@ def build_demo(
                 )
         if dry_run:
             return out / "main.beancount"
-        if out.exists():
-            old = work / "old"
-            os.replace(out, old)
+        if out.exists() and any(out.iterdir()):
+            aside = _aside(out)
+            os.replace(out, aside)
+            if kept is not None:
+                kept.append(aside)
+        elif out.exists():
+            out.rmdir()  # empty: nothing of anyone's is lost
         os.replace(work / "books", out)
     finally:
         shutil.rmtree(work, ignore_errors=True)

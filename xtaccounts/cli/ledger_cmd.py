@@ -36,7 +36,10 @@ def demo_group() -> None:
     help="Directory to build the demo books in.",
 )
 @click.option(
-    "--force", is_flag=True, help="Replace books there even if they were changed since built."
+    "--force",
+    is_flag=True,
+    help="Replace books there even if they were changed since built (the old ones are kept "
+    "beside them as <out>.replaced-<timestamp>, never deleted).",
 )
 @click.option("--dry-run", is_flag=True, help="Build and compare, write nothing.")
 def demo_build_cmd(out: Path, force: bool, dry_run: bool) -> None:
@@ -44,8 +47,11 @@ def demo_build_cmd(out: Path, force: bool, dry_run: bool) -> None:
 
     Books already at --out are replaced only when they are an unchanged earlier build.
     """
-    main = build_demo(out, force=force, dry_run=dry_run)
+    kept: list[Path] = []
+    main = build_demo(out, force=force, dry_run=dry_run, kept=kept)
     click.echo(f"demo books at {main}" + (" (dry run: nothing written)" if dry_run else ""))
+    for aside in kept:
+        click.echo(f"原有账簿未删除，已改名保留在 {aside}")
 
 
 COMMANDS = (init_cmd, demo_group)
