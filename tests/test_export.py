@@ -537,9 +537,15 @@ def test_an_existing_directory_is_refused_or_replaced_whole(
 ) -> None:
     out = tmp_path / "2025"
     out.mkdir()
-    (out / "keep.txt").write_text("earlier export", "utf-8")
+    (out / "keep.txt").write_text("not an export", "utf-8")
+    with pytest.raises(XtError, match="已存在"):
+        export_books(demo_books, "2025", out)
+    with pytest.raises(XtError, match="不是本程序以前写的导出"):  # issue 16: never replaced
+        export_books(demo_books, "2025", out, replace=True)
+    (out / "keep.txt").unlink()
+    export_books(demo_books, "2025", out, ("json",))  # an empty directory is used
     before = snapshot(out)
-    with pytest.raises(XtError, match="exists"):
+    with pytest.raises(XtError, match="已存在"):
         export_books(demo_books, "2025", out)
     assert snapshot(out) == before
 
@@ -553,7 +559,7 @@ def test_an_existing_directory_is_refused_or_replaced_whole(
     result = export_books(demo_books, "2025", out, ("csv",), replace=True)
     assert result.ok
     names = {p.name for p in out.iterdir()}
-    assert "keep.txt" not in names and "01-balance-sheet.csv" in names
+    assert "01-balance-sheet.json" not in names and "01-balance-sheet.csv" in names
     assert {n.rsplit(".", 1)[1] for n in names - {"manifest.json"}} == {"csv"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["2025"]
 
@@ -582,7 +588,7 @@ def test_a_directory_that_appears_meanwhile_is_not_overwritten(tmp_path: Path) -
 
 def test_cli_refuses_bad_input(demo_books: Path, tmp_path: Path) -> None:
     result = xt(demo_books, "export", "--period", "2025-13", "--out", str(tmp_path / "x"))
-    assert result.returncode == 1 and "no month 13" in result.stderr
+    assert result.returncode == 1 and "没有 13 月" in result.stderr
     result = xt(
         demo_books, "export", "--period", "2025", "--out", str(tmp_path / "x"), "--format", "pdf"
     )

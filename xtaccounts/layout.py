@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xtaccounts.errors import XtError
+from xtaccounts.redo_journal import settle_for_reading
 
 DEFAULT_MAIN = Path("ledger/main.beancount")
 ACCOUNTS_FILE = "accounts.beancount"
@@ -79,7 +80,13 @@ def resolve_main(ledger: str | os.PathLike[str] | None) -> Path:
 
 
 def require_ledger(main: Path) -> LedgerLayout:
-    """The layout of an existing ledger, or a clear error when there is none."""
+    """The layout of an existing ledger, or a clear error when there is none.
+
+    Every command reaches the books through here, so this is where a commit left half-applied
+    by a killed writer is rolled forward before anything is read (`settle_for_reading`:
+    under the writer's lock, or a refusal); a reader never reports on half-written books.
+    """
     if not main.is_file():
         raise XtError(f"{main}: no ledger here (create one with `xtaccounts init DIR`)")
+    settle_for_reading(main.parent)
     return LedgerLayout(main)

@@ -41,7 +41,19 @@ from xtaccounts.books import (
     load_books,
     staged_directive,
 )
+from xtaccounts.closed_periods import closed_write, closes_in
 from xtaccounts.errors import XtError
+from xtaccounts.redo_journal import (
+    JOURNAL_NAME,
+    LOCK_NAME,
+    LOCK_TIMEOUT,
+    TMP_SUFFIX,
+    LedgerLockedError,
+    recover,
+    settle_for_reading,
+)
+from xtaccounts.redo_journal import fsync_dir as _fsync_dir
+from xtaccounts.redo_journal import inside as _inside
 
 __all__ = [
     "JOURNAL_NAME",
@@ -54,11 +66,9 @@ __all__ = [
     "WriteRefused",
     "WriteSession",
     "recover",
+    "settle_for_reading",
 ]
 
-LOCK_NAME = ".xtaccounts.lock"
-JOURNAL_NAME = ".xtaccounts.journal"
-TMP_SUFFIX = ".xt-tmp"
 NEW_FILE_MODE = 0o644
 _INCLUDE_LINE = re.compile(r"^[ \t]*include\b", re.MULTILINE)
 
@@ -72,15 +82,19 @@ _PARSED = ParseCache()
 _after_step: Callable[[str], None] | None = None
 
 
-class LedgerLockedError(XtError):
-    """Another writer held the ledger lock for longer than the timeout."""
-
-
 class WriteRefused(XtError):
-    """The change would add errors to the books; nothing was written."""
+    """The change would add errors to the books; nothing was written.
 
-    def __init__(self, errors: list[str]) -> None:
+    `headline`: the one line that says what the errors come from (a write into a closed period,
+    `closed_periods`), shown instead of them; `errors` keeps them all."""
+
+    def __init__(self, errors: list[str], headline: str | None = None) -> None:
         self.errors = errors
+        self.headline = headline
+        if headline:
+            others = f"（另有 {len(errors)} 个由此引起的校验错误未列出）" if errors else ""
+            super().__init__(headline + others)
+            return
         lines = "; ".join(errors[:3]) + (f"; … ({len(errors)} in all)" if len(errors) > 3 else "")
         super().__init__(f"write refused, the change would add {len(errors)} error(s): {lines}")
 
@@ -101,15 +115,6 @@ def _step(name: str) -> None:
         _after_step(name)
 
 
-def _fsync_dir(directory: Path) -> None:
-    """Make a directory's entries (creations, renames, removals) durable."""
-    fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _write_durably(path: Path, content: bytes, mode: int) -> None:
     """Write `content` to `path` (created or truncated) with `mode`, and fsync it."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -124,61 +129,6 @@ def _write_durably(path: Path, content: bytes, mode: int) -> None:
         os.close(fd)
 
 
-def _inside(path: Path, directory: Path) -> bool:
-    """Whether `path` is `directory` or below it (both absolute and normalised)."""
-    return os.path.commonpath([path, directory]) == str(directory)
-
-
-def _journal_pairs(ledger_dir: Path, journal: Path) -> list[tuple[Path, Path]]:
-    """The (tmp, target) pairs a journal names, checked to stay inside the ledger dir."""
-    try:
-        raw = json.loads(journal.read_text(encoding="utf-8"))
-        pairs = [(ledger_dir / tmp, ledger_dir / target) for tmp, target in raw]
-    except (ValueError, TypeError) as exc:
-        raise XtError(f"unreadable write journal {journal}: {exc}") from exc
-    for tmp, target in pairs:
-        tmp_n, target_n = Path(os.path.normpath(tmp)), Path(os.path.normpath(target))
-        if (
-            not _inside(tmp_n, ledger_dir)
-            or not _inside(target_n, ledger_dir)
-            or tmp_n.name != target_n.name + TMP_SUFFIX
-        ):
-            raise XtError(f"write journal {journal} names a path it may not: {tmp} -> {target}")
-    return pairs
-
-
-def recover(ledger_dir: Path) -> bool:
-    """Finish an interrupted commit; return whether one was rolled forward.
-
-    Rolls a journal forward (renames each temporary file that still exists onto its target),
-    removes the journal, then deletes every `*.xt-tmp` left under the ledger directory. Call it
-    only while holding the ledger lock.
-    """
-    ledger_dir = Path(os.path.normpath(os.path.abspath(ledger_dir)))
-    journal = ledger_dir / JOURNAL_NAME
-    rolled = False
-    if journal.exists():
-        pairs = _journal_pairs(ledger_dir, journal)
-        for tmp, target in pairs:
-            if tmp.exists():
-                os.replace(tmp, target)
-        for directory in sorted({target.parent for _, target in pairs}):
-            _fsync_dir(directory)
-        journal.unlink()
-        _fsync_dir(ledger_dir)
-        rolled = True
-    swept: set[Path] = set()
-    for root, dirs, files in os.walk(ledger_dir):
-        dirs[:] = [d for d in dirs if d != ".git"]
-        for name in files:
-            if name.endswith(TMP_SUFFIX):
-                os.unlink(os.path.join(root, name))
-                swept.add(Path(root))
-    for directory in sorted(swept):
-        _fsync_dir(directory)
-    return rolled
-
-
 class LedgerWriter:
     """Context manager that locks the ledger directory and yields a `WriteSession`."""
 
@@ -186,7 +136,7 @@ class LedgerWriter:
         self,
         main: Path,
         *,
-        lock_timeout: float = 30.0,
+        lock_timeout: float = LOCK_TIMEOUT,
         checks: Sequence[Check] = (),
     ) -> None:
         self.main = Path(os.path.normpath(os.path.abspath(main)))
@@ -314,6 +264,7 @@ class WriteSession:
             return CommitResult(dry_run=dry_run)
 
         before = self.books()
+        closes = closes_in(before.entries)
         included = set(before.options["include"])
         for path in self._standalone:
             if str(path) in included or path in self._staged:
@@ -345,7 +296,10 @@ class WriteSession:
         after = load_books(self.main, appended, parsed=self._parsed)
         new_errors = self._new_errors(before, after)
         if new_errors:
-            raise WriteRefused([format_error(err) for err in new_errors])
+            raise WriteRefused(
+                [format_error(err) for err in new_errors],
+                closed_write(closes, self._staged_entries(), self.ledger_dir),
+            )
 
         contents = {
             path: appended_content(olds[path] or b"", text) for path, text in appended.items()
@@ -435,6 +389,14 @@ class WriteSession:
         else:
             tail = b""
         return bool(tail) and not tail.endswith(b"\n\n")
+
+    def _staged_entries(self) -> list[Directive]:
+        """The directives staged for appending, parsed (for the refusal's headline)."""
+        return [
+            entry
+            for chunks in self._staged.values()
+            for entry in parser.parse_string("".join(chunks))[0]
+        ]
 
     @staticmethod
     def _count_entries(text: str) -> int:

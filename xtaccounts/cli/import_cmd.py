@@ -4,7 +4,7 @@
     xtaccounts import run FILES...          (the same, by name)
     xtaccounts import identify FILES...     beangulp's own commands, with this ledger's importer
     xtaccounts import extract FILES... [-e LEDGER] [-o OUT]
-    xtaccounts import archive FILES... [-o DIR] [-n]
+    xtaccounts import archive FILES... [-o DIR] [-n]   (copies, never moves or overwrites)
 
 The one-step form reads each file, classifies its lines, appends them through the writer (one
 commit per file) and copies the original under documents/. A failing file prints one line
@@ -16,6 +16,7 @@ one-step form (a file called ``extract`` is ``xtaccounts import run extract``).
 from __future__ import annotations
 
 import itertools
+import os
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -105,8 +106,10 @@ def import_group(ctx: click.Context) -> None:
     xtaccounts import FILES... [--dry-run] [--no-archive] [--format table|json|csv]
         reads each file, books its lines (one commit per file), archives it under documents/;
         the same as `xtaccounts import run FILES...`
-    xtaccounts import identify|extract|archive FILES...
+    xtaccounts import identify|extract FILES...
         beangulp's own commands with this ledger's importer
+    xtaccounts import archive FILES... [-o DIR]
+        copies (never moves, never overwrites) under documents/ or DIR outside the books
     """
     from beancount import loader
 
@@ -181,32 +184,162 @@ def run_cmd(
         ctx.exit(1)
 
 
-def _beangulp_commands() -> dict[str, click.Command]:
-    commands = beangulp.Ingest([]).cli.commands
-    archive = commands["archive"]
-    original = archive.callback
+def _copy_new(source: Path, target: Path) -> None:
+    """Copy `source` to `target`, which must not exist yet (never written over), and fsync it."""
+    from importers.sniff import read_file
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    content = read_file(source)
+    with target.open("xb") as handle:
+        handle.write(content)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+@click.command("archive")
+@click.argument("src", nargs=-1, type=click.Path(exists=True, resolve_path=True))
+@click.option(
+    "--destination",
+    "-o",
+    metavar="DIR",
+    type=click.Path(exists=True, file_okay=False, resolve_path=True),
+    help="A documents tree outside the books (default: the ledger's documents/, by the writer).",
+)
+@click.option("--overwrite", "-f", is_flag=True, hidden=True)
+@click.option("--dry-run", "-n", is_flag=True, help="Only print where the files would go.")
+@click.option("--failfast", "-x", is_flag=True, help="Stop at the first error.")
+@click.option("--quiet", "-q", count=True, help="Print less.")
+@click.pass_context
+def archive_cmd(
+    ctx: click.Context,
+    src: tuple[str, ...],
+    destination: str | None,
+    overwrite: bool,
+    dry_run: bool,
+    failfast: bool,
+    quiet: int,
+) -> None:
+    """Archive statements: COPY each one under documents/<account as folders>/<date>.<name>.
+
+    Unlike beangulp's own archive, the originals are never moved and no file is ever written
+    over. Without -o the copies go into the ledger's documents/ through the writer (as
+    `xtaccounts import` archives them: a name taken gets -2, -3 ...; a file archived already is
+    not copied again). With -o DIR (outside the ledger directory) a destination that exists
+    already is an error. Nothing is copied unless every file could be read.
+    """
+    from beangulp import archive as bg_archive
+    from beangulp import exceptions as bg_exceptions
+    from beangulp import utils as bg_utils
+
+    from importers.beangulp_importer import reported
+    from importers.sniff import read_file
+    from xtaccounts.destinations import outside_books
+    from xtaccounts.errors import XtError
+    from xtaccounts.layout import require_ledger
+    from xtaccounts.statement_import import archive_target, statement_bank_account
+    from xtaccounts.writer import LedgerWriter
+
+    if overwrite:
+        raise XtError("import archive 从不覆盖已有文件：不支持 --overwrite/-f")
+    main = ledger_path(ctx)
+    layout = require_ledger(main)
+    if destination is not None:
+        outside_books(destination, main, option="--destination/-o")
+    importer = ctx.obj.importers[0]
+    log = bg_utils.logger(-quiet, err=True)
+    errors = bg_exceptions.ExceptionsTrap(log)
+    found: list[tuple[Path, Any]] = []  # (file, its statement, or its -o target)
+    targets: set[Path] = set()
+    for filename in bg_utils.walk(src):
+        log(f"* {filename}", nl=False)
+        with errors:
+            if not importer.identify(filename):
+                log("")
+                continue
+            with reported(filename):
+                if destination is None:
+                    statement = importer.statement(filename)
+                    statement_bank_account(importer.registry, statement)
+                    found.append((Path(filename), statement))
+                else:
+                    target = Path(destination) / bg_archive.filepath(importer, filename)
+                    if target in targets or os.path.lexists(target):
+                        raise XtError(f"归档目标 {target} 已存在：不覆盖")
+                    targets.add(target)
+                    found.append((Path(filename), target))
+            log(" OK", fg="green")
+        if failfast and errors:
+            break
+    if errors:
+        log("# 有错误：没有归档任何文件（原文件都在原处）")
+        ctx.exit(1)
+    if destination is not None:
+        for source, target in found:
+            log(f"  {source} -> {target}")
+            if not dry_run:
+                try:
+                    _copy_new(source, target)
+                except FileExistsError as exc:
+                    raise XtError(f"{source}: 归档目标 {target} 已存在：不覆盖") from exc
+        return
+    with LedgerWriter(layout.main) as session:
+        for source, statement in found:
+            bank = statement_bank_account(importer.registry, statement)
+            content = read_file(source)
+            relpath, new = archive_target(layout, statement, bank, source, content)
+            log(f"  {source} -> {relpath}" + ("" if new else "（已归档，不再复制）"))
+            if new and not dry_run:
+                session.put_standalone(relpath, content)
+                session.commit()
+
+
+def _new_file_extract(extract: click.Command) -> click.Command:
+    """beangulp's extract, whose -o must be a new file outside the books (its own opens any
+    path for writing and would truncate a ledger file: `-o L/accounts.beancount`)."""
+    original = extract.callback
     assert original is not None
 
-    def archive_callback(**kwargs: Any) -> Any:
-        if kwargs.get("destination") is None:
-            layout_main = ledger_path(click.get_current_context())
-            documents = layout_main.parent / "documents"
-            documents.mkdir(parents=True, exist_ok=True)
-            kwargs["destination"] = str(documents)
-        return original(**kwargs)
+    def callback(**kwargs: Any) -> Any:
+        from xtaccounts.destinations import outside_books
+        from xtaccounts.errors import XtError
 
-    mounted_archive = click.Command(
-        "archive",
-        callback=archive_callback,
-        params=archive.params,
-        help=(archive.help or "")
-        + "\n\nWithout --destination the documents go under the ledger's documents/ folder.",
-        short_help="Archive documents (move them under documents/).",
+        output = kwargs["output"]
+        if output == "-":
+            kwargs["output"] = click.get_text_stream("stdout")
+            return original(**kwargs)
+        outside_books(output, ledger_path(click.get_current_context()), option="--output/-o")
+        try:
+            handle = open(output, "x", encoding="utf-8")  # noqa: SIM115 - closed below
+        except FileExistsError as exc:
+            raise XtError(
+                f"--output/-o {output} 已存在：extract 不覆盖文件，请换一个新文件名"
+            ) from exc
+        with handle:
+            kwargs["output"] = handle
+            return original(**kwargs)
+
+    params = [
+        click.Option(
+            ["--output", "-o"],
+            type=click.Path(dir_okay=False, allow_dash=True),
+            default="-",
+            help="A new file outside the books (never written over); default: standard output.",
+        )
+        if param.name == "output"
+        else param
+        for param in extract.params
+    ]
+    return click.Command(
+        "extract", callback=callback, params=params, help=extract.help, short_help=None
     )
+
+
+def _beangulp_commands() -> dict[str, click.Command]:
+    commands = beangulp.Ingest([]).cli.commands
     return {
         "identify": commands["identify"],
-        "extract": commands["extract"],
-        "archive": mounted_archive,
+        "extract": _new_file_extract(commands["extract"]),
+        "archive": archive_cmd,
     }
 
 

@@ -1,7 +1,19 @@
-"""The `xtaccounts` group: the --ledger option and library errors as one-line messages."""
+"""The `xtaccounts` group: the --ledger option, and every error as one line (never a traceback).
+
+A library error (`XtError`) is its own message, exit 1. An OS error (a path that is a file, a
+directory where a file should be, no permission, a read-only file system) is one line naming
+the path and the system's reason, exit 1. Anything else is a bug: one line "内部错误：…" naming
+the log file that holds the traceback (masked like any free text), exit 1. Ctrl-C: one line, exit
+130. click's own usage errors keep their behaviour (exit 2).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import errno
+import os
+import sys
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -11,15 +23,72 @@ from xtaccounts import __version__
 from xtaccounts.errors import XtError
 from xtaccounts.layout import resolve_main
 
+ERROR_LOG = "errors.log"
+
+
+def error_log_path() -> Path:
+    """$XT_CACHE_DIR/errors.log, else $XDG_CACHE_HOME/xtaccounts/errors.log, else
+    ~/.cache/xtaccounts/errors.log (the registry cache's directory)."""
+    root = os.environ.get("XT_CACHE_DIR")
+    if root:
+        return Path(root) / ERROR_LOG
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "xtaccounts" / ERROR_LOG
+
+
+def _masked(text: str) -> str:
+    from xtaccounts.privacy import mask_free_text
+
+    return mask_free_text(text)
+
+
+def os_error_message(exc: OSError) -> str:
+    """One line: the path(s) and the system's reason."""
+    paths = [str(p) for p in (exc.filename, exc.filename2) if p is not None]
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    where = " -> ".join(paths)
+    return f"文件系统错误：{where}：{reason}" if where else f"文件系统错误：{reason}"
+
+
+def log_unexpected(exc: BaseException, argv: list[str]) -> tuple[Path, str | None]:
+    """Append the traceback of `exc` to the error log (masked); (its path, why it could not be
+    written or None)."""
+    path = error_log_path()
+    text = "".join(traceback.format_exception(exc))
+    stamp = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    record = f"--- {stamp} xtaccounts {__version__}: {' '.join(argv)}\n{text}\n"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8", errors="replace") as handle:
+            handle.write(_masked(record))
+    except OSError as failure:
+        return path, failure.strerror or str(failure)
+    return path, None
+
 
 class LibraryErrorGroup(click.Group):
-    """A group that turns library errors into click errors (exit 1, message, no traceback)."""
+    """A group that turns every error into one line on stderr and a non-zero exit."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
         except XtError as exc:
             raise click.ClickException(str(exc)) from exc
+        except KeyboardInterrupt:
+            click.echo("已中断（Ctrl-C）", err=True)
+            raise click.exceptions.Exit(130) from None
+        except OSError as exc:
+            if exc.errno == errno.EPIPE:
+                raise  # click's own handling: output to a closed pipe ends quietly
+            raise click.ClickException(_masked(os_error_message(exc))) from exc
+        except Exception as exc:
+            path, failure = log_unexpected(exc, sys.argv)
+            detail = _masked(" ".join(f"{type(exc).__name__}: {exc}".split()))[:300]
+            where = f"详情见 {path}" if failure is None else f"日志 {path} 无法写入：{failure}"
+            raise click.ClickException(f"内部错误：{detail}（{where}）") from exc
 
 
 @click.group(cls=LibraryErrorGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from xtaccounts import __version__, chart
+from xtaccounts.destinations import outside_books
 from xtaccounts.errors import XtError
-from xtaccounts.export.atomic import write_directory
+from xtaccounts.export.atomic import check_target, write_directory
 from xtaccounts.export.csvjson import write_csv, write_json
 from xtaccounts.export.detail import (
     allocation_detail,
@@ -24,7 +25,12 @@ from xtaccounts.export.detail import (
 )
 from xtaccounts.export.disclosure import owners_disclosure
 from xtaccounts.export.forms import load_forms
-from xtaccounts.export.manifest import MANIFEST, file_entry, write_manifest
+from xtaccounts.export.manifest import (
+    MANIFEST,
+    earlier_export_problem,
+    file_entry,
+    write_manifest,
+)
 from xtaccounts.export.period import Period, export_period
 from xtaccounts.export.statements import Check, build_statements
 from xtaccounts.export.table import Table
@@ -120,11 +126,16 @@ def export_books(
 ) -> ExportResult:
     """Write the export of `period_text` ("YYYY" or "YYYY-MM") into the directory `out`.
 
-    The directory appears whole or not at all (atomic.py); an existing one is refused unless
-    `replace`. Raises XtError for bad input; the tie-out checks are returned, not raised.
+    The directory appears whole or not at all (atomic.py). It must lie outside the books
+    (`destinations.outside_books`); an existing one is refused unless it is empty, or `replace`
+    is given and it is exactly an earlier export (`manifest.earlier_export_problem`). Both are
+    checked before anything is computed. Raises XtError for bad input; the tie-out checks are
+    returned, not raised.
     """
     seconds: dict[str, float] = {}
     started = time.perf_counter()
+    out = outside_books(out, main, option="--out")
+    check_target(out, replace=replace, replaceable=earlier_export_problem)
     tables, checks, context = build_tables(main, period_text)
     seconds["build"] = time.perf_counter() - started
     period: Period = context["period"]
@@ -192,7 +203,7 @@ def export_books(
         )
         return files
 
-    files = write_directory(out, fill, replace=replace)
+    files = write_directory(out, fill, replace=replace, replaceable=earlier_export_problem)
     seconds["total"] = time.perf_counter() - started
     return ExportResult(Path(out), period, files, checks, context["books_errors"], seconds)
 
