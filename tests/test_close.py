@@ -279,10 +279,10 @@ def test_parse_period_refuses_years_that_cannot_be_closed() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--period", "0000"], "year 0000 cannot be closed"),
-        (["--period", "9999", "--dry-run"], "year 9999 cannot be closed"),
+        (["--period", "0000"], "没有 0000 年"),
+        (["--period", "9999", "--dry-run"], "只接受今天"),  # beyond the input horizon
         (["--period", "2022"], "before the books begin"),
-        (["--period", "２０２４"], "neither YYYY-MM nor YYYY"),
+        (["--period", "２０２４-１３"], "没有 13 月"),  # full-width digits are read (as 2024-13)
     ],
 )
 def test_cli_close_refuses_periods_out_of_range(books: Path, args: list[str], message: str) -> None:

@@ -590,15 +590,16 @@ def test_refund_reads_the_positions_once(main: Path, monkeypatch: pytest.MonkeyP
         (["--amount", "-5"], "must be more than 0.00"),
         (["--amount", "1" * 30], "not a plausible amount"),
         (["--amount", "abc"], "not a number"),
-        (["--amount", "100", "--date", "2024-02-30"], "is not a date"),
+        (["--amount", "100", "--date", "2024-02-30"], "不是存在的日期"),
         (["--amount", "100", "--date", "9999-12-31"], "after 9998-12-31"),
         (["--amount", "100", "--date", "2022-12-31"], "before the books begin"),
         (["--amount", "100", "--account", "8821"], "not in the registry"),
     ],
 )
 def test_cli_receive_bad_input_is_one_line_exit_1(
-    main: Path, args: list[str], message: str
+    main: Path, args: list[str], message: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("XT_TODAY", "9998-12-30")  # the input horizon lets 9999 through
     before = snapshot(main.parent)
     command = ["deposit", "receive"]
     command += [] if "--account" in args else ["--account", ICBC_NO]
@@ -622,8 +623,9 @@ def test_cli_receive_bad_input_is_one_line_exit_1(
     ],
 )
 def test_cli_refund_and_opening_bad_input_is_one_line_exit_1(
-    main: Path, tmp_path: Path, args: list[str], message: str
+    main: Path, tmp_path: Path, args: list[str], message: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("XT_TODAY", "9998-12-30")  # the input horizon lets 9999 through
     book_opening(main, dt.date(2023, 1, 1), CCB, {"C0002-B01-U1-101": D("100.00")})
     amounts = tmp_path / "opening.csv"
     amounts.write_text("household,amount\nC0001-B01-U2-101,9000.005\n", "utf-8")

@@ -261,7 +261,7 @@ def test_spreads_by_bank_deposit_month_and_allocation(client, demo_books: Path) 
 def test_a_bad_parameter_is_a_message_not_a_crash(client) -> None:
     response = client.get(f"/{client.slug}/extension/{EXT}/pools", query_string={"as_of": "bad"})
     assert response.status_code == 400
-    assert "日期应为 YYYY-MM-DD" in response.get_data(as_text=True)
+    assert "不是日期：只接受 YYYY-MM-DD" in response.get_data(as_text=True)
     response = client.get(f"/{client.slug}/extension/{EXT}/policies", query_string={"days": "x"})
     assert response.status_code == 400
     assert client.get(f"/{client.slug}/extension/{EXT}/nothing").status_code == 404
@@ -371,7 +371,8 @@ def test_long_lists_are_shown_a_page_at_a_time(client, monkeypatch) -> None:
     assert "page=3" in second and "as_of=2025-12-31" in second
 
 
-def test_a_day_past_the_calendar_is_refused(client) -> None:
+def test_a_day_past_the_calendar_is_refused(client, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XT_TODAY", "9998-12-30")  # the input horizon lets 9999 through
     response = client.get(
         f"/{client.slug}/extension/{EXT}/coverage", query_string={"as_of": "9999-06-01"}
     )

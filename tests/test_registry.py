@@ -139,3 +139,23 @@ def test_owner_names_must_be_masked(demo_registry_dir: Path, name: str) -> None:
     (demo_registry_dir / "households.csv").write_text("\n".join(lines) + "\n", "utf-8")
     with pytest.raises(RegistryInvalid, match=r"households\.csv:2: owner_masked"):
         load_registry(demo_registry_dir)
+
+
+@pytest.mark.parametrize("written", ["1202400000", "20080209", "2008-W06-6", "٢٠٠٨-٠٢-٠٩"])
+def test_registry_dates_are_read_in_the_one_form_only(
+    demo_registry_dir: Path, written: str
+) -> None:
+    path = demo_registry_dir / "elevators.csv"
+    lines = path.read_text("utf-8").splitlines()
+    lines[1] = lines[1].replace(",2008-02-09,", f",{written},")
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    with pytest.raises(RegistryInvalid, match=r"elevators\.csv:2: commissioned"):
+        load_registry(demo_registry_dir)
+
+
+def test_registry_dates_in_full_width_digits_are_read(demo_registry_dir: Path) -> None:
+    path = demo_registry_dir / "elevators.csv"
+    text = path.read_text("utf-8").replace(",2008-02-09,", ",２００８-０２-０９,", 1)
+    path.write_text(text, "utf-8")
+    elevator = next(iter(load_registry(demo_registry_dir).elevators.values()))
+    assert str(elevator.commissioned) == "2008-02-09"

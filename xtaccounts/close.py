@@ -14,6 +14,14 @@ closing postings carry the same ``unit:`` / ``pool:`` metadata, so they cancel w
 A unit's fund and a pool's balance (`xtaccounts.positions`) are the same before and after.
 Nothing left to close: nothing is booked.
 
+A period is closed only once it has ended, by the date and by the bank: its last day is before
+today (the clock, or $XT_TODAY), and every bank account whose statements the books hold has
+them imported through that day (`check_statements`: lines, the balances they gave, and the
+statement's period as the audit reads it, so an empty statement of a quiet month counts). An
+account with no statement in the books at all is not waited for. A close made too early would
+refuse every later import of the period's lines; the year close's carried assertions could
+only be undone by hand.
+
 Closing a year (``--period 2024``) closes through 12-31 and also writes the books of the next year:
 
 - ``txns/2025/carried.beancount`` (included by main): fen-exact ``balance … ~ 0.00 CNY``
@@ -57,6 +65,7 @@ from beancount.parser import printer
 
 from xtaccounts import chart
 from xtaccounts.books import LoadedBooks, appended_content, format_error
+from xtaccounts.dates import period_form, today
 from xtaccounts.entries import CURRENCY
 from xtaccounts.entries import posting as cny_posting
 from xtaccounts.errors import XtError
@@ -70,12 +79,16 @@ __all__ = [
     "KIND_CARRY",
     "ClosePlan",
     "CloseReport",
+    "PeriodNotEnded",
     "YearCarry",
     "carried_file",
+    "check_ended",
+    "check_statements",
     "close_period",
     "parse_period",
     "plan_close",
     "plan_year_carry",
+    "statement_reach",
     "year_book_file",
     "year_opening_file",
 ]
@@ -98,10 +111,11 @@ _ZERO = Decimal("0.00")
 def parse_period(period: str, books_start: dt.date | None = None) -> tuple[dt.date, bool]:
     """The last day of a period ("2024-05" or "2024") and whether it is a whole year.
 
-    Refused (XtError): a year after `LAST_CLOSABLE_YEAR` (its close would write the books of a
-    year past 9999), year 0000, and, given the books' first day, a period of an earlier year.
+    The form is `xtaccounts.dates`' (ASCII or full-width digits, nothing else). Refused
+    (XtError): a year after `LAST_CLOSABLE_YEAR` (its close would write the books of a year past
+    9999), year 0000, and, given the books' first day, a period of an earlier year.
     """
-    match = _PERIOD.fullmatch(period.strip())
+    match = _PERIOD.fullmatch(period_form(period, field="period"))
     if not match:
         raise XtError(f"period {period!r} is neither YYYY-MM nor YYYY")
     year = int(match.group(1))
@@ -121,6 +135,97 @@ def parse_period(period: str, books_start: dt.date | None = None) -> tuple[dt.da
     if not 1 <= month <= 12:
         raise XtError(f"period {period!r}: no month {month}")
     return dt.date(year, month, calendar.monthrange(year, month)[1]), False
+
+
+# -- a period is closed only once it has ended ----------------------------------------------------
+
+
+class PeriodNotEnded(XtError):
+    """A close refused because its period has not ended, by the date or by the statements."""
+
+
+def check_ended(period: str, end: dt.date, on: dt.date | None = None) -> None:
+    """Refuse (PeriodNotEnded) a period whose last day is not over yet (today: `on`, else
+    `xtaccounts.dates.today`, the clock or $XT_TODAY)."""
+    now = on or today()
+    if end >= now:
+        raise PeriodNotEnded(f"期间 {period} 到 {end} 才结束（今天 {now}）：只能结账已经结束的期间")
+
+
+def statement_reach(
+    layout: LedgerLayout, registry: Registry, entries: Sequence[data.Directive]
+) -> dict[str, dt.date]:
+    """The last day the bank statements in the books cover, per bank account (Beancount name)
+    of the registry that has any.
+
+    A statement covers its lines' days, the day before each balance assertion it gave (the
+    closing balance of that day), and its period as the audit reads it (`audit.bank`): from the
+    name of its archived copy under documents/ (built from the statement's own figures) or of
+    the file recorded in ``statement:``. So a quiet period is covered by a statement that says
+    so, even one without lines.
+    """
+    from xtaccounts.audit.bank import statement_period  # the audit package imports this module
+
+    accounts = {bank.account for bank in registry.bank_accounts.values()}
+    reach: dict[str, dt.date] = {}
+
+    def covers(account: str, day: dt.date, name: object = None) -> None:
+        period = statement_period(str(name)) if name else None
+        if period is not None and period[1] > day:
+            day = period[1]
+        if account not in reach or day > reach[account]:
+            reach[account] = day
+
+    one_day = dt.timedelta(days=1)
+    for entry in entries:
+        name = entry.meta.get("statement") if entry.meta else None
+        if not name:
+            continue
+        if isinstance(entry, data.Balance) and entry.account in accounts:
+            covers(entry.account, entry.date - one_day, name)
+        elif isinstance(entry, data.Transaction):
+            for posting in entry.postings:
+                if posting.account in accounts:
+                    covers(posting.account, entry.date, name)
+    for account in sorted(accounts):
+        folder = layout.root.joinpath("documents", *account.split(":"))
+        if not folder.is_dir():
+            continue
+        for path in folder.iterdir():
+            period = statement_period(path.name) if path.is_file() else None
+            if period is not None:
+                covers(account, period[1])
+    return reach
+
+
+def check_statements(
+    layout: LedgerLayout,
+    registry: Registry,
+    entries: Sequence[data.Directive],
+    period: str,
+    end: dt.date,
+) -> None:
+    """Refuse (PeriodNotEnded) a close while a bank account's statements stop before `end`.
+
+    Every bank account of the registry opened by `end` whose statements the books hold must
+    have them reach `end`: its lines of the period may not all be booked yet (owners' deposits
+    are known only from the statement). An account without any statement in the books (books
+    kept by the commands alone) is not waited for.
+    """
+    reach = statement_reach(layout, registry, entries)
+    short = [
+        (bank, reach[bank.account])
+        for bank in sorted(registry.bank_accounts.values(), key=lambda b: b.account_no)
+        if bank.account in reach and bank.opened <= end and reach[bank.account] < end
+    ]
+    if short:
+        shown = "；".join(
+            f"{bank.bank}-{bank.account_no[-4:]}（{bank.account}）只到 {day}" for bank, day in short
+        )
+        raise PeriodNotEnded(
+            f"期间 {period} 不能结账：银行对账单尚未导入到 {end}：{shown}；请先导入这些账户截至 "
+            f"{end} 的对账单（没有交易的期间也可导入银行出具的空对账单）"
+        )
 
 
 def carried_file(year: int) -> str:
@@ -518,14 +623,18 @@ class CloseReport:
 def close_period(main: Path, period: str, *, dry_run: bool = False) -> CloseReport:
     """Close `period` ("2024-05" or "2024"); a year also gets the next year's books.
 
+    Only a period that has ended: its last day is before today (`check_ended`) and every bank
+    account's statements in the books reach it (`check_statements`).
     Idempotent: with nothing left to close (and, for a year, the next year's files up to date)
     nothing is written. Raises XtError (nothing written) when the close is refused.
     """
     end, is_year = parse_period(period)
+    check_ended(period, end)
     layout = require_ledger(main)
     with LedgerWriter(layout.main) as session:
         books = session.books()
         registry = load_registry(layout.registry)
+        check_statements(layout, registry, books.entries, period, end)
         plan = plan_close(registry, books.entries, period)
         files: list[str] = []
         if plan.entry is not None:

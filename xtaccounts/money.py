@@ -23,8 +23,11 @@ ZERO = Decimal("0.00")
 PLACEHOLDERS = frozenset({"", "-", "--", "—", "——", "/", "无"})
 
 _CURRENCY_MARKS = re.compile(r"(?:CNY|RMB|人民币|元)$|^(?:CNY|RMB|人民币)|[¥￥]", re.IGNORECASE)
-_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
-_GROUPED_NUMBER = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
+# ASCII digits only: after NFKC a full-width digit is ASCII, and any other digit (Arabic-Indic,
+# Devanagari, superscript, circled ...) was refused before (`first_foreign_digit`).
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+_GROUPED_NUMBER = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?")
+_FULL_WIDTH_DIGITS = frozenset("０１２３４５６７８９")
 
 
 class MoneyError(ValueError):
@@ -50,7 +53,26 @@ def quantize(value: Decimal) -> Decimal:
     return value.quantize(FEN, rounding=ROUND_HALF_UP)
 
 
-def _normalise_text(text: str) -> str:
+def first_foreign_digit(text: str) -> str | None:
+    """The first character of `text` that is a digit but neither ASCII (0-9) nor full-width
+    (０-９), or None. `Decimal` and `int` read Arabic-Indic ``١٢٣``, Devanagari ``१२३`` and
+    other scripts' digits, and NFKC turns ``²``, ``①`` or ``𝟏`` into ASCII: none of them is how
+    an amount or a date is written here."""
+    for char in text:
+        if ("0" <= char <= "9") or char in _FULL_WIDTH_DIGITS:
+            continue
+        if unicodedata.digit(char, None) is not None:
+            return char
+    return None
+
+
+def _normalise_text(text: str, what: str = "amount") -> str:
+    foreign = first_foreign_digit(text)
+    if foreign is not None:
+        raise MoneyError(
+            f"{what}: {text!r} 含数字 {foreign!r}（U+{ord(foreign):04X}）：只接受 ASCII 数字 "
+            "0-9 或全角数字 ０-９"
+        )
     # NFKC turns full-width digits, commas, dots, signs and the ideographic space into ASCII.
     text = unicodedata.normalize("NFKC", text)
     text = text.replace("\t", "").replace(" ", "").replace("\u00a0", "")
@@ -72,7 +94,7 @@ def parse_decimal(value: object, *, what: str = "amount") -> Decimal:
         return Decimal(value)
     if not isinstance(value, str):
         raise MoneyError(f"{what}: expected text, int or Decimal, got {type(value).__name__}")
-    text = _normalise_text(value)
+    text = _normalise_text(value, what)
     text = _CURRENCY_MARKS.sub("", text)
     negative = False
     if text.startswith("(") and text.endswith(")"):
@@ -121,7 +143,7 @@ def parse_optional_money(value: object) -> Decimal | None:
 def to_rate(value: object) -> Decimal:
     """An annual rate in percent (``"1.95"``, ``"1.95%"``); between 0 and 100, at most 6 places."""
     if isinstance(value, str):
-        text = _normalise_text(value)
+        text = _normalise_text(value, "rate")
         if text.endswith("%"):
             text = text[:-1]
         value = text

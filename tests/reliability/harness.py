@@ -60,7 +60,8 @@ def commands(statement: Path | None = None) -> list[Command]:
         Command("import", "import", ("import", str(CCB_H1))),
         Command("allocate", "import", ("allocate", "--through", "2023-12-31")),
         Command("transfer-legacy", "import", ("pool", "transfer-legacy")),
-        Command("close", "import", ("close", "--period", "2023-06")),
+        # 2023-05: the ICBC statement imported runs to 2023-06-21, so June cannot be closed yet
+        Command("close", "import", ("close", "--period", "2023-05")),
         Command("premium-buy", "insurance", ("premium", "buy", APP, "--date", "2025-03-08")),
     ]
     if statement is not None:
@@ -81,7 +82,7 @@ def make_base_books(directory: Path) -> Path:
 def make_import_books(directory: Path, base: Path | None = None) -> Path:
     """The base books with the ICBC statement of 2023 H1 imported: the CCB one is left to
     import, its interest receipts to allocate, the spread before the window to transfer,
-    2023-06 to close."""
+    2023-05 to close."""
     from xtaccounts.statement_import import import_statements
 
     main = copy_books(base, directory) if base else make_base_books(directory)

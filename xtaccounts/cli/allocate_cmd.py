@@ -7,6 +7,7 @@ import datetime as dt
 import click
 
 from xtaccounts.allocate import AllocationReport, allocate
+from xtaccounts.cli.deposit_cmd import DATE
 from xtaccounts.cli.main import ledger_path
 from xtaccounts.cli.output import emit, format_option
 
@@ -41,11 +42,11 @@ def report_summary(report: AllocationReport, **first: object) -> dict:
 
 
 def date_option(name: str, **kwargs: object):
-    return click.option(name, type=click.DateTime(formats=["%Y-%m-%d"]), **kwargs)
+    return click.option(name, type=DATE, **kwargs)
 
 
-def as_date(value: dt.datetime | None) -> dt.date | None:
-    return value.date() if value is not None else None
+def as_date(value: dt.date | None) -> dt.date | None:
+    return value
 
 
 @click.command("allocate")
@@ -53,10 +54,10 @@ def as_date(value: dt.datetime | None) -> dt.date | None:
 @click.option("--dry-run", is_flag=True, help="Show what would be booked; write nothing.")
 @format_option
 @click.pass_context
-def allocate_cmd(ctx: click.Context, through: dt.datetime, dry_run: bool, fmt: str) -> None:
+def allocate_cmd(ctx: click.Context, through: dt.date, dry_run: bool, fmt: str) -> None:
     """Share the spread of receipts since the pilot window among the pools, and the base
     interest of ended interest years among the units, by 积数 (idempotent)."""
-    day = through.date()
+    day = through
     report = allocate(ledger_path(ctx), through=day, dry_run=dry_run)
     emit("allocate", report_rows(report), COLUMNS, fmt, report_summary(report, through=day))
 

@@ -10,18 +10,16 @@ import click
 
 from xtaccounts.cli.main import ledger_path
 from xtaccounts.cli.output import emit, format_option
+from xtaccounts.dates import parse_date
 
 if TYPE_CHECKING:
     from xtaccounts.audit import AuditReport
 
 
-def _day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
+def _day(_ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
     if value is None:
         return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date YYYY-MM-DD") from None
+    return parse_date(value, field=param.opts[0] if param.opts else "date")
 
 
 def render_text(report: AuditReport) -> str:

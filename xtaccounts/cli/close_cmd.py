@@ -8,17 +8,22 @@ from xtaccounts.cli.deposit_cmd import money
 from xtaccounts.cli.main import ledger_path
 from xtaccounts.cli.output import emit, format_option
 from xtaccounts.close import close_period, year_book_file
+from xtaccounts.dates import parse_period
 
 
 @click.command("close")
-@click.option("--period", required=True, help="YYYY-MM (a month) or YYYY (a year).")
+@click.option(
+    "--period", required=True, help="YYYY-MM (a month) or YYYY (a year), once it has ended."
+)
 @click.option("--dry-run", is_flag=True, help="Show what would be booked; write nothing.")
 @format_option
 @click.pass_context
 def close_cmd(ctx: click.Context, period: str, dry_run: bool, fmt: str) -> None:
     """Close income and expenses into the unit funds, the pools and 待分配累计收益; a year also
-    writes txns/<next>/carried.beancount and years/<next>.beancount (idempotent)."""
-    report = close_period(ledger_path(ctx), period.strip(), dry_run=dry_run)
+    writes txns/<next>/carried.beancount and years/<next>.beancount (idempotent). Only a
+    period that has ended, by the date and by the bank statements imported."""
+    read = parse_period(period, field="--period")
+    report = close_period(ledger_path(ctx), read.text, dry_run=dry_run)
     plan = report.plan
     rows = [
         {"kind": "unit", "receiver": unit, "amount": money(amount)}

@@ -20,6 +20,7 @@ from beancount.core import data
 from xtaccounts import chart, deposits, time_deposits
 from xtaccounts.cli.main import ledger_path
 from xtaccounts.cli.output import emit, format_option
+from xtaccounts.dates import HORIZON_DAYS, parse_date
 from xtaccounts.errors import XtError
 from xtaccounts.money import MoneyError, format_money, to_rate
 from xtaccounts.registry.load import read_text
@@ -63,20 +64,18 @@ class RateType(click.ParamType):
 
 
 class DateType(click.ParamType):
-    """An ISO date (``2024-03-21``)."""
+    """A day ``YYYY-MM-DD`` (ASCII or full-width digits) from 1990-01-01 to today plus the
+    input horizon (`xtaccounts.dates`, the one strict reader of input dates)."""
 
     name = "date"
+
+    def __init__(self, horizon_days: int = HORIZON_DAYS) -> None:
+        self.horizon_days = horizon_days
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, dt.date):
             return value
-        try:
-            return dt.date.fromisoformat(str(value).strip())
-        except ValueError as exc:
-            raise XtError(
-                f"{_option(param, 'date')}: {value!r} is not a date (YYYY-MM-DD, years "
-                f"0001..9999): {exc}"
-            ) from exc
+        return parse_date(value, field=_option(param, "date"), horizon_days=self.horizon_days)
 
 
 MONEY = MoneyType()

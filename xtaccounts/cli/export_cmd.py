@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from xtaccounts.cli.main import ledger_path
+from xtaccounts.dates import parse_period
 from xtaccounts.export import FORMATS, export_books, parse_formats
 
 
@@ -30,6 +31,7 @@ from xtaccounts.export import FORMATS, export_books, parse_formats
 def export_cmd(ctx: click.Context, period: str, out: Path, formats: str, replace: bool) -> None:
     """会住维01/02/03表 and the detail (pools, premiums, spread, allocations, disclosure,
     coverage) as xlsx/CSV/JSON with a manifest of SHA-256 and control totals."""
+    period = parse_period(period, field="--period").text
     result = export_books(ledger_path(ctx), period, out, parse_formats(formats), replace=replace)
     if result.books_errors:
         click.echo(

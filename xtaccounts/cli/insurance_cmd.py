@@ -13,9 +13,10 @@ from pathlib import Path
 
 import click
 
-from xtaccounts.cli.deposit_cmd import DATE, MONEY, dry_run_option
+from xtaccounts.cli.deposit_cmd import DATE, MONEY, DateType, dry_run_option
 from xtaccounts.cli.main import ledger_path
 from xtaccounts.cli.output import emit, format_option, plain, render_table
+from xtaccounts.dates import HORIZON_DAYS, today
 from xtaccounts.errors import XtError
 from xtaccounts.fundbooks import open_fund_books
 from xtaccounts.insurance import (
@@ -41,7 +42,7 @@ as_of_option = click.option(
 
 
 def _today(value: dt.date | None) -> dt.date:
-    return value or dt.date.today()
+    return value or today()
 
 
 def _written(result) -> list[str]:
@@ -78,7 +79,13 @@ def application_group() -> None:
 @click.option("--insurer", required=True, help="Insurer id (insurers.toml).")
 @click.option("--premium", type=MONEY, default=None, help="Stated annual premium (checked).")
 @click.option("--cover-start", type=DATE, required=True, help="First day of cover asked for.")
-@click.option("--cover-end", type=DATE, default=None, help="Last day (default: one year).")
+@click.option(
+    "--cover-end",
+    # a year of cover from a start as late as the input horizon allows
+    type=DateType(horizon_days=2 * HORIZON_DAYS),
+    default=None,
+    help="Last day (default: one year).",
+)
 @click.option(
     "--inspection",
     "inspections",
@@ -193,7 +200,7 @@ def notice_cmd(ctx: click.Context, app: str, start: dt.date, dry_run: bool, fmt:
 @click.option(
     "--reason",
     required=True,
-    help="The objection's reason (phone numbers are masked; write no names).",
+    help="The objection's reason (ID, phone and card numbers are masked; write no names).",
 )
 @dry_run_option
 @format_option

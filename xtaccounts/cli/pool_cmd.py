@@ -25,8 +25,8 @@ def pool_group() -> None:
 @click.pass_context
 def transfer_legacy_cmd(
     ctx: click.Context,
-    since: dt.datetime | None,
-    until: dt.datetime | None,
+    since: dt.date | None,
+    until: dt.date | None,
     dry_run: bool,
     fmt: str,
 ) -> None:

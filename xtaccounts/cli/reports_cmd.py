@@ -6,21 +6,23 @@ import datetime as dt
 
 import click
 
+from xtaccounts.cli.deposit_cmd import DATE
 from xtaccounts.cli.main import ledger_path
 from xtaccounts.cli.output import emit, format_option
+from xtaccounts.dates import today
 from xtaccounts.fundbooks import FundBooks, open_fund_books
 from xtaccounts.reports import household_ledger, pool_balances, unit_balances
 
 as_of_option = click.option(
     "--as-of",
-    type=click.DateTime(["%Y-%m-%d"]),
+    type=DATE,
     default=None,
     help="Balances at the end of this day (default: today).",
 )
 
 
-def _as_of(value: dt.datetime | None) -> dt.date:
-    return value.date() if value else dt.date.today()
+def _as_of(value: dt.date | None) -> dt.date:
+    return value or today()
 
 
 def _fund(ctx: click.Context) -> FundBooks:
@@ -37,9 +39,7 @@ def _fund(ctx: click.Context) -> FundBooks:
 @click.option("--district", default=None, help="Only pools in this district (e.g. 雨湖区).")
 @format_option
 @click.pass_context
-def pools_cmd(
-    ctx: click.Context, as_of: dt.datetime | None, district: str | None, fmt: str
-) -> None:
+def pools_cmd(ctx: click.Context, as_of: dt.date | None, district: str | None, fmt: str) -> None:
     """Each pool (增值收益统筹账户) with its available balance and its units' fund."""
     fund = _fund(ctx)
     day = _as_of(as_of)
@@ -58,7 +58,7 @@ def pools_cmd(
 @click.option("--pool", default=None, help="Only the units of this pool.")
 @format_option
 @click.pass_context
-def units_cmd(ctx: click.Context, as_of: dt.datetime | None, pool: str | None, fmt: str) -> None:
+def units_cmd(ctx: click.Context, as_of: dt.date | None, pool: str | None, fmt: str) -> None:
     """Each unit's 维修资金."""
     fund = _fund(ctx)
     day = _as_of(as_of)
@@ -77,7 +77,7 @@ def units_cmd(ctx: click.Context, as_of: dt.datetime | None, pool: str | None, f
 @as_of_option
 @format_option
 @click.pass_context
-def households_cmd(ctx: click.Context, unit: str, as_of: dt.datetime | None, fmt: str) -> None:
+def households_cmd(ctx: click.Context, unit: str, as_of: dt.date | None, fmt: str) -> None:
     """The 分户账 of one UNIT: deposits, refunds, base interest and balance per household."""
     fund = _fund(ctx)
     ledger = household_ledger(

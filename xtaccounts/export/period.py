@@ -47,7 +47,8 @@ class Period:
 
 
 def export_period(text: str, books_start: dt.date | None = None) -> Period:
-    """A period from "YYYY" or "YYYY-MM" (XtError otherwise)."""
+    """A period from "YYYY" or "YYYY-MM" (`xtaccounts.dates`' form: ASCII or full-width digits;
+    XtError otherwise), named in its ASCII form."""
     end, is_year = parse_period(text, books_start)
     start = dt.date(end.year, 1, 1) if is_year else end.replace(day=1)
-    return Period(text.strip(), start, end, is_year)
+    return Period(f"{end.year:04d}" if is_year else f"{end:%Y-%m}", start, end, is_year)
