@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,12 +34,14 @@ from xtaccounts.statement_import import archive_name, describe_error
 
 __all__ = ["LARGE_FILE_THRESHOLD", "StatementImporter", "raise_size_threshold", "reported"]
 
-# beangulp skips files over 8 MiB without a word; a year of a busy account is larger.
-LARGE_FILE_THRESHOLD = 4 * 1024**3
+# beangulp skips files over 8 MiB with no more than "SKIP"; a year of a busy account is larger.
+# It skips nothing now: the importer itself refuses a statement over
+# `importers.sniff.MAX_FILE_BYTES` (64 MiB), naming the file and the figures (`identify`).
+LARGE_FILE_THRESHOLD = sys.maxsize
 
 
 def raise_size_threshold() -> None:
-    """Let beangulp's commands take statements up to 4 GiB (it skips files over 8 MiB)."""
+    """Let every file reach the importer (beangulp skips files over 8 MiB by itself)."""
     bg_identify.FILE_TOO_LARGE_THRESHOLD = max(
         bg_identify.FILE_TOO_LARGE_THRESHOLD, LARGE_FILE_THRESHOLD
     )
@@ -98,11 +101,13 @@ class StatementImporter(beangulp.Importer):
 
     def identify(self, filepath: str) -> bool:
         """A file a profile recognises; its account is checked by `account` and `extract`
-        (an unknown account is an error to report, not a file to pass over)."""
-        try:
+        (an unknown account is an error to report, not a file to pass over).
+
+        What a limit refuses is beangulp's one-line error, not a file passed over: a path that
+        is no regular file (a FIFO, a device, a directory, a socket: never opened for reading),
+        a statement over the size limit, an xlsx bomb (`importers.statement.identify`)."""
+        with reported(filepath):
             return identify(Path(filepath)) is not None
-        except OSError:
-            return False
 
     def account(self, filepath: str) -> data.Account:
         """The registry account of the statement's 账号 (an unknown one is an error)."""

@@ -53,8 +53,9 @@ from xtaccounts import chart, demand_interest, deposits, time_deposits
 from xtaccounts.errors import XtError
 from xtaccounts.gc_pause import gc_paused
 from xtaccounts.money import format_money
+from xtaccounts.outside_text import TextRefused, admit_text
 from xtaccounts.positions import KIND_DEPOSIT, KIND_INTEREST, KIND_REFUND, KIND_TD_PLACE
-from xtaccounts.privacy import mask_account, mask_name, mask_text
+from xtaccounts.privacy import mask_account
 from xtaccounts.registry import Registry
 from xtaccounts.registry.models import AccountKind, BankAccount
 
@@ -88,7 +89,6 @@ CNY_CODES = {"", "01", "元", "¥", "￥"}
 TOLERANCE = Decimal("0.00")
 _ONE_DAY = dt.timedelta(days=1)
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
-_SPACES = re.compile(r"\s+")
 _NO_SPACE = re.compile(r"\s")
 _LINK_BAD = re.compile(r"[^A-Za-z0-9_/.-]")
 _SETTLEMENT_MONTHS = (3, 6, 9, 12)
@@ -189,13 +189,15 @@ def _time_digits(value: str | None) -> str:
     return re.sub(r"\D", "", str(value or ""))
 
 
-def serial_keys(lines: Sequence[StatementLine]) -> list[str]:
+def serial_keys(lines: Sequence[StatementLine], file: str = "") -> list[str]:
     """The identity of each line: the bank's serial, else a key made of the line's figures.
 
     The key is ``K<yyyymmdd><hhmmss>-<C|D><amount>-B<balance after>-<n>`` where n counts the
     identical lines (same date, time, signed amount and balance) before it in the statement; the
     memo and other free text are left out (they change between exports). A serial given twice in
-    one statement gets ``/2``, ``/3`` ... on its later lines, so no line is lost.
+    one statement gets ``/2``, ``/3`` ... on its later lines, so no line is lost. A serial is
+    admitted as an identifier (`admit_text`: HTML neutralised, never masked); one holding a
+    control character is a StatementError naming `file`, the row and 流水号.
     """
     keys: list[str] = []
     same: Counter[tuple] = Counter()
@@ -203,6 +205,10 @@ def serial_keys(lines: Sequence[StatementLine]) -> list[str]:
     for line in lines:
         serial = re.sub(r"\s", "", str(line.serial or ""))
         if serial:
+            try:
+                serial = admit_text(serial, field="流水号", mask=False)
+            except TextRefused as exc:
+                raise StatementError(file, line.row, "流水号", exc.reason) from exc
             seen[serial] += 1
             keys.append(serial if seen[serial] == 1 else f"{serial}/{seen[serial]}")
             continue
@@ -342,7 +348,7 @@ class _Classifier:
         self.registry = registry
         self.entries = entries
         self.statement = statement
-        self.name = Path(statement.path).name
+        self.name = _admit(statement, 0, "文件名", Path(statement.path).name) or ""
         self.bank = statement_bank_account(registry, statement)
         self.account = self.bank.account
         self.index = _Index.of(entries, self.account)
@@ -419,12 +425,14 @@ class _Classifier:
         return meta
 
     def _texts(self, line: StatementLine) -> tuple[str | None, str | None]:
-        """The line's counterparty and memo as the books keep them: a person's name masked to
-        the surname, wherever it is (the memo often repeats it), and phone numbers masked."""
-        payer = _clean(line.counterparty)
-        memo = _clean(line.memo)
-        return (mask_name(payer) or None) if payer else None, (
-            mask_text(memo, (payer,)) if memo else None
+        """The line's counterparty and memo as the books keep them, admitted
+        (`xtaccounts.outside_text`): a person's name masked to the surname wherever it is (the
+        memo often repeats it), ID, phone and card numbers masked, HTML neutralised; a control
+        or bidirectional character is refused (StatementError naming the row and column)."""
+        payer = line.counterparty
+        return (
+            _admit(self.statement, line.row, "对方户名", payer, names=[payer]),
+            _admit(self.statement, line.row, "摘要", line.memo, names=[payer]),
         )
 
     def _postings(self, amount: Decimal, other: str) -> list[data.Posting]:
@@ -442,8 +450,12 @@ class _Classifier:
             KIND_SUSPENSE,
             memo=memo,
             counterparty=payer,
-            counterparty_account=mask_account(line.counterparty_account),
-            counterparty_bank=_clean(line.counterparty_bank),
+            counterparty_account=_admit(
+                self.statement, line.row, "对方账号", mask_account(line.counterparty_account)
+            ),
+            counterparty_bank=_admit(
+                self.statement, line.row, "对方开户行", line.counterparty_bank
+            ),
             suspense_reason=reason,
         )
         word = "待查明来款" if amount > 0 else "待查明付款"
@@ -473,7 +485,7 @@ class _Classifier:
     def classify(self) -> ImportPlan:
         lines = tuple(self.statement.lines)
         planned: list[PlannedLine] = []
-        for line, serial in zip(lines, serial_keys(lines), strict=True):
+        for line, serial in zip(lines, serial_keys(lines, str(self.statement.path)), strict=True):
             result = self._line(line, serial)
             for entry in result.entries:
                 if isinstance(entry, data.Transaction):
@@ -777,11 +789,21 @@ def _closings(lines: Sequence[StatementLine]) -> tuple[Closing, ...]:
     return tuple(Closing(day, last[day].balance, last[day].row) for day in sorted(last))
 
 
-def _clean(text: str | None) -> str | None:
+def _admit(
+    statement: Statement,
+    row: int,
+    column: str,
+    text: str | None,
+    names: Iterable[str | None] = (),
+) -> str | None:
+    """A statement's text as the books keep it (`admit_text`), None when blank; a refused
+    character is a StatementError naming the file, row and column."""
     if not text:
         return None
-    cleaned = _SPACES.sub(" ", text).strip()
-    return cleaned or None
+    try:
+        return admit_text(text, field=column, names=names) or None
+    except TextRefused as exc:
+        raise StatementError(str(statement.path), row, column, exc.reason) from exc
 
 
 def classify(
@@ -794,5 +816,3 @@ def classify(
     """
     with gc_paused():
         return _Classifier(registry, entries, statement).classify()
-
-

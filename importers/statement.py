@@ -21,8 +21,20 @@ from decimal import Decimal
 from pathlib import Path
 
 from importers.profiles import COLUMN_FIELDS, PROFILES, BankProfile, base, flag_value, norm
-from importers.sniff import ReadError, sniff
+from importers.sniff import (
+    MAX_FILE_BYTES,
+    OLE_MAGIC,
+    SAMPLE_BYTES,
+    ZIP_MAGIC,
+    LimitError,
+    ReadError,
+    read_file,
+    regular_size,
+    sniff_bytes,
+    too_large,
+)
 from importers.table import NumberCell, Sheet, read_table
+from xtaccounts.dates import FLOOR, horizon
 from xtaccounts.errors import XtError
 from xtaccounts.money import FEN, PLACEHOLDERS, ZERO, MoneyError, to_exact_money
 from xtaccounts.privacy import mask_free_text
@@ -30,6 +42,9 @@ from xtaccounts.privacy import mask_free_text
 HEADER_SEARCH_ROWS = 40
 PROGRESS_EVERY = 5000
 SEARCH_BUDGET = 200_000  # steps of the within-day reordering search
+# Lines of one statement file: an import holds each line several times over (entries, text, the
+# writer's validating load), about 11 KiB a line; a year of the busiest account is ~100,000.
+MAX_LINES = 200_000
 
 
 class StatementError(XtError):
@@ -162,7 +177,8 @@ def find_header(
 
 # --- cell values -----------------------------------------------------------------------------
 
-_SIMPLE_AMOUNT = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3}){1,4}|\d{1,15})(?:\.\d{1,2})?")
+# ASCII digits only (re.ASCII): any other digit goes to `to_exact_money`, which refuses it.
+_SIMPLE_AMOUNT = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3}){1,4}|\d{1,15})(?:\.\d{1,2})?", re.ASCII)
 _DASHES = re.compile(r"[-—–_=*/]+")
 _DASH_START = frozenset("-—–_=*/")
 _EMPTY_WORDS = frozenset({"(空)", "空", "null", "none", "nan"})
@@ -187,7 +203,8 @@ def parse_amount(text: str) -> Decimal | None:
 _DATE = re.compile(
     r"(?P<y>\d{4})(?:(?P<sep>[-/.])(?P<m1>\d{1,2})(?P=sep)(?P<d1>\d{1,2})"
     r"|年(?P<m2>\d{1,2})月(?P<d2>\d{1,2})日?|(?P<m3>\d{2})(?P<d3>\d{2}))"
-    r"(?P<rest>.*)"
+    r"(?P<rest>.*)",
+    re.ASCII,  # after NFKC a full-width digit is ASCII; other scripts' digits are no date
 )
 _TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?|(\d{2})(\d{2})(\d{2})")
 _CUT_TIME = re.compile(r"\d{1,2}(?::\d{0,2})?:?")  # `15:`, `15:3`: a time cut off by the export
@@ -255,7 +272,7 @@ class DateReader:
                 moment = _EXCEL_EPOCH + dt.timedelta(days=serial)
                 moment = moment.replace(microsecond=0)
                 clock = moment.strftime("%H:%M:%S") if serial % 1 else None
-                return moment.date(), clock
+                return _in_range(moment.date(), text), clock
         found = _DATE.match(unicodedata.normalize("NFKC", text))
         if not found:
             raise ValueError(f"{text!r} is not a date")
@@ -271,6 +288,7 @@ class DateReader:
             date = dt.date(int(found.group("y")), int(month), int(day))
         except ValueError:
             raise ValueError(f"{text!r} is not a valid date") from None
+        _in_range(date, text)
         rest = found.group("rest").strip().lstrip("T").strip()
         clock = None
         if rest:
@@ -281,6 +299,13 @@ class DateReader:
                 if not _CUT_TIME.fullmatch(rest):
                     raise ValueError(f"{text!r} is not a date") from None
         return date, clock
+
+
+def _in_range(date: dt.date, text: str) -> dt.date:
+    """`date` when it is from `dates.FLOOR` to today + the input horizon (xtaccounts.dates)."""
+    if not FLOOR <= date <= horizon():
+        raise ValueError(f"{text!r}：日期 {date} 不在 {FLOOR} 至 {horizon()}（今天之后一年）之内")
+    return date
 
 
 _ACCOUNT = re.compile(r"[0-9][0-9*]{5,}")
@@ -316,7 +341,9 @@ def currency_code(text: str) -> str | None:
 
 # --- preamble --------------------------------------------------------------------------------
 
-_PERIOD_DATE = re.compile(r"(\d{4})(?:[-/.年](\d{1,2})[-/.月](\d{1,2})日?|(\d{2})(\d{2}))")
+_PERIOD_DATE = re.compile(
+    r"(\d{4})(?:[-/.年](\d{1,2})[-/.月](\d{1,2})日?|(\d{2})(\d{2}))", re.ASCII
+)
 
 
 @dataclass
@@ -676,6 +703,13 @@ class _SheetReader:
                 )
             )
             sources.append(label)
+            if len(lines) > MAX_LINES:
+                raise _Fail(
+                    number,
+                    "",
+                    f"对账单超过每个文件 {MAX_LINES:,} 行的上限：请按期间分成几个文件导入，"
+                    "拒绝读取",
+                )
         return done + len(rows) - self.header.index - 1
 
 
@@ -865,10 +899,24 @@ def _balance_fail(
 
 
 def identify(path: Path, profiles: Sequence[BankProfile] = PROFILES) -> BankProfile | None:
-    """The profile whose header is in the file's first rows, or None (never raises on content)."""
+    """The profile whose header is in the file's first rows, or None when it is no statement
+    (never raises on content), but StatementError when a limit refuses it: a path that is no
+    regular file (never opened for reading), a file over `MAX_FILE_BYTES` that begins like a
+    statement (a workbook or text: any other large file is None), an xlsx bomb."""
+    path = Path(path)
     try:
-        sniffed = sniff(Path(path))
-        sheets = read_table(Path(path), sniffed, max_rows=HEADER_SEARCH_ROWS)
+        size = regular_size(path)
+        data = read_file(path, head_only=True)
+        if size > MAX_FILE_BYTES:
+            sniff_bytes(data)  # no workbook or text: None
+            raise LimitError(too_large(size))
+        zipped = data.startswith(ZIP_MAGIC)
+        if zipped or data.startswith(OLE_MAGIC):
+            data = read_file(path)
+        sniffed = sniff_bytes(data[:SAMPLE_BYTES], data if zipped else None)
+        sheets = read_table(data, sniffed, max_rows=HEADER_SEARCH_ROWS)
+    except LimitError as exc:
+        raise StatementError(str(path), exc.row, exc.field, exc.message) from None
     except (XtError, OSError):
         return None
     for sheet in sheets:
@@ -883,13 +931,21 @@ def read_statement(
     profiles: Sequence[BankProfile] = PROFILES,
     *,
     progress: Callable[[int], None] | None = None,
+    data: bytes | None = None,
 ) -> Statement:
-    """Read a statement file; StatementError names the file, row and field of any problem."""
+    """Read a statement file; StatementError names the file, row and field of any problem.
+
+    `data` is the file's content when the caller has read it already (`importers.sniff.
+    read_file`: a regular file within the size limit), so that what is read is what is archived.
+    """
     path = Path(path)
     name = str(path)
     try:
-        sniffed = sniff(path)
-        sheets = read_table(path, sniffed)
+        if data is None:
+            data = read_file(path)
+        sniffed = sniff_bytes(data[:SAMPLE_BYTES], data)
+        sheets = read_table(data, sniffed)
+        del data  # the sheets are read: the bytes may go (the caller may still hold them)
     except ReadError as exc:
         raise StatementError(name, exc.row, exc.field, exc.message) from None
     except OSError as exc:

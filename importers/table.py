@@ -4,6 +4,12 @@ Every cell comes back as `str`, stripped of padding (spaces, tabs, full-width sp
 `="..."` wrapping some exports use to force Excel to show text. Spreadsheet numbers come back as
 `NumberCell` (a `str`): the float's shortest repr, never `Decimal(float)`; an integral value as
 plain digits. Date cells come back as `YYYY-MM-DD`, `YYYY-MM-DD HH:MM:SS` or `HH:MM:SS`.
+
+What a file may cost is bounded: at most `MAX_CELLS` cells are read from it, all sheets together
+and each row counting one more (so blank rows count too); a text record may not exceed
+`MAX_RECORD_CHARS`; text is decoded line by line, never held whole as `str`; an xlsx is checked
+by `importers.sniff.check_xlsx` before openpyxl reads it, its sheets without the declared
+dimensions (which could pad every row to 16,384 cells); xls sheets are read one at a time.
 """
 
 from __future__ import annotations
@@ -11,13 +17,17 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
-from importers.sniff import SAMPLE_BYTES, ReadError, Sniffed
+from importers.sniff import SAMPLE_BYTES, LimitError, ReadError, Sniffed, check_xlsx
+
+# Cells read from one file, all sheets, each row one more: 100,000 lines of 13 columns are 1.4 M.
+MAX_CELLS = 4_000_000
+MAX_RECORD_CHARS = 1024**2  # one record of a text statement (a line is a few hundred)
 
 # Excel keeps 15 significant digits; a float beyond that is binary noise or lost digits.
 EXCEL_DIGITS = 15
@@ -66,6 +76,23 @@ class Sheet:
         return self.numbers[index] if self.numbers is not None else index + 1
 
 
+class CellBudget:
+    """The cells still allowed for one file (`MAX_CELLS`); each row takes its cells plus one."""
+
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit = MAX_CELLS if limit is None else limit
+        self.left = self.limit
+
+    def take(self, cells: int, row: int) -> None:
+        self.left -= cells + 1
+        if self.left < 0:
+            raise LimitError(
+                f"单元格超过每个文件 {self.limit:,} 个的读取上限（每行另计一格），"
+                "对账单过大：拒绝读取",
+                row=row,
+            )
+
+
 def clean(cell: str) -> str:
     """Strip padding and an `="..."` wrapper from a text cell."""
     cell = cell.strip()
@@ -104,12 +131,35 @@ def format_datetime(value: dt.datetime | dt.date | dt.time) -> str:
 # --- text (CSV/TSV) ------------------------------------------------------------------------
 
 
-def decode(data: bytes, encoding: str) -> str:
-    try:
-        return data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ReadError(f"cannot decode the text as {encoding}: {exc.reason}", row=line) from None
+_LINE_BYTES = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+_LINE_TEXT = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def decode_lines(data: bytes, encoding: str) -> Iterator[str]:
+    """The lines of `data` (line ends kept: CR LF, CR or LF, as csv wants them), each decoded
+    on its own, so the whole text is never one `str`; a decoding error names its line (counted
+    by LF). Neither GB18030 nor UTF-8 has a CR or LF byte inside a character."""
+    start = 0
+    if encoding == "utf-8-sig":
+        encoding = "utf-8"
+        if data.startswith(b"\xef\xbb\xbf"):
+            start = 3
+    line_feeds = 0
+    for match in _LINE_BYTES.finditer(data, start):
+        raw = match.group()
+        try:
+            yield raw.decode(encoding)
+        except UnicodeDecodeError as exc:
+            raise ReadError(
+                f"cannot decode the text as {encoding}: {exc.reason}", row=line_feeds + 1
+            ) from None
+        if raw.endswith(b"\n"):
+            line_feeds += 1
+
+
+def _text_lines(text: str) -> Iterator[str]:
+    for match in _LINE_TEXT.finditer(text):
+        yield match.group()
 
 
 def choose_delimiter(lines: list[str]) -> str:
@@ -135,23 +185,52 @@ def choose_delimiter(lines: list[str]) -> str:
     return best
 
 
-def read_text(text: str, *, max_rows: int | None = None) -> Sheet:
-    head = text[:SAMPLE_BYTES].splitlines()[:60]
+def read_text(
+    text: str | Iterable[str],
+    *,
+    max_rows: int | None = None,
+    wrapped: bool | None = None,
+    budget: CellBudget | None = None,
+) -> Sheet:
+    """The one table of a text statement: `text` whole, or its lines with their line ends
+    (`decode_lines`; then say whether any cell is written ``="..."``, as `wrapped`)."""
+    if isinstance(text, str):
+        wrapped = '="' in text if wrapped is None else wrapped
+        text = _text_lines(text)
+    lines = iter(text)
+    first: list[str] = []
+    sampled = 0
+    while len(first) < 60 and sampled < SAMPLE_BYTES:
+        line = next(lines, None)
+        if line is None:
+            break
+        first.append(line)
+        sampled += len(line)
+    head = "".join(line[:SAMPLE_BYTES] for line in first)[:SAMPLE_BYTES].splitlines()[:60]
     delimiter = choose_delimiter(head)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    record = [0]  # characters of the record being read
+    reader = csv.reader(
+        _capped(itertools.chain(first, lines), record, lambda: previous + 1),
+        delimiter=delimiter,
+    )
+    budget = budget or CellBudget()
     rows: list[list[str]] = []
     numbers: list[int] = []
     straight = True  # every record is one line: row numbers are index + 1
     previous = 0
-    wrapped = '="' in text  # cells written as ="..." to keep Excel from reading numbers
+    wrapped = bool(wrapped)  # cells written as ="..." to keep Excel from reading numbers
     try:
         for fields in reader:
+            record[0] = 0
             start = previous + 1
             previous = reader.line_num
+            budget.take(len(fields), start)
             if straight and start != len(rows) + 1:
                 straight = False
+                numbers = list(range(1, len(rows) + 1))  # kept only once they are needed
             rows.append([clean(f) for f in fields] if wrapped else [f.strip() for f in fields])
-            numbers.append(start)
+            if not straight:
+                numbers.append(start)
             if max_rows is not None and len(rows) >= max_rows:
                 break
     except csv.Error as exc:
@@ -159,15 +238,36 @@ def read_text(text: str, *, max_rows: int | None = None) -> Sheet:
     return Sheet(None, rows, None if straight else numbers)
 
 
+def _capped(lines: Iterator[str], record: list[int], row: Callable[[], int]) -> Iterator[str]:
+    """`lines`, refusing a record (the lines csv reads for one row) over `MAX_RECORD_CHARS`:
+    a line of millions of delimiters would be millions of cells before a row could be counted."""
+    for line in lines:
+        record[0] += len(line)
+        if record[0] > MAX_RECORD_CHARS:
+            raise LimitError(
+                f"一条记录超过 {MAX_RECORD_CHARS:,} 个字符的上限：不是对账单的行，拒绝读取",
+                row=row(),
+            )
+        yield line
+
+
 # --- xls (BIFF, via xlrd) --------------------------------------------------------------------
 
 
-def read_xls(data: bytes, *, max_rows: int | None = None) -> list[Sheet]:
+def read_xls(
+    data: bytes, *, max_rows: int | None = None, budget: CellBudget | None = None
+) -> list[Sheet]:
     import xlrd
 
+    budget = budget or CellBudget()
     try:
+        # Ragged rows: a row as long as its last cell, not as the widest row of the sheet.
         book = xlrd.open_workbook(
-            file_contents=data, on_demand=True, logfile=io.StringIO(), verbosity=0
+            file_contents=data,
+            on_demand=True,
+            ragged_rows=True,
+            logfile=io.StringIO(),
+            verbosity=0,
         )
     except Exception as exc:  # xlrd raises many kinds on damaged files: all mean the same
         raise ReadError(
@@ -178,15 +278,18 @@ def read_xls(data: bytes, *, max_rows: int | None = None) -> list[Sheet]:
         for index in range(book.nsheets):
             try:
                 sheet = book.sheet_by_index(index)
-                rows = list(_xls_rows(sheet, book.datemode, max_rows))
+                rows = list(_xls_rows(sheet, book.datemode, max_rows, budget))
             except ReadError:
                 raise
             except Exception as exc:
                 raise ReadError(
                     f"not a readable xls workbook: sheet {index + 1} ({_describe(exc)})"
                 ) from None
+            name = sheet.name
+            book.unload_sheet(index)  # xlrd keeps one sheet at a time
+            del sheet
             if any(any(r) for r in rows):
-                sheets.append(Sheet(sheet.name, rows))
+                sheets.append(Sheet(name, rows))
             if max_rows is not None and sheets:
                 break
     finally:
@@ -194,7 +297,9 @@ def read_xls(data: bytes, *, max_rows: int | None = None) -> list[Sheet]:
     return sheets
 
 
-def _xls_rows(sheet, datemode: int, max_rows: int | None) -> Iterator[list[str]]:
+def _xls_rows(
+    sheet, datemode: int, max_rows: int | None, budget: CellBudget
+) -> Iterator[list[str]]:
     import xlrd
 
     text_type, number_type, date_type, bool_type, error_type = (
@@ -205,6 +310,8 @@ def _xls_rows(sheet, datemode: int, max_rows: int | None) -> Iterator[list[str]]
         xlrd.XL_CELL_ERROR,
     )
     nrows = sheet.nrows if max_rows is None else min(sheet.nrows, max_rows)
+    # xlrd holds the sheet already: refuse it whole before any row is converted.
+    budget.take(sum(sheet.row_len(r) for r in range(nrows)) + nrows - 1, 0)
     for r in range(nrows):
         types = sheet.row_types(r)
         values = sheet.row_values(r)
@@ -242,9 +349,13 @@ def _xls_date(value: float, datemode: int) -> str:
 # --- xlsx (via openpyxl) ---------------------------------------------------------------------
 
 
-def read_xlsx(data: bytes, *, max_rows: int | None = None) -> list[Sheet]:
+def read_xlsx(
+    data: bytes, *, max_rows: int | None = None, budget: CellBudget | None = None
+) -> list[Sheet]:
     import openpyxl
 
+    check_xlsx(data)  # the ZIP's figures and its members inflated once through a counter
+    budget = budget or CellBudget()
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:
@@ -255,7 +366,10 @@ def read_xlsx(data: bytes, *, max_rows: int | None = None) -> list[Sheet]:
     try:
         for worksheet in book.worksheets:
             try:
-                rows = list(_xlsx_rows(worksheet.iter_rows(values_only=True), max_rows))
+                worksheet.reset_dimensions()  # rows as long as their cells, not the dimension
+                rows = list(_xlsx_rows(worksheet.iter_rows(values_only=True), max_rows, budget))
+            except ReadError:
+                raise
             except Exception as exc:
                 raise ReadError(
                     f"not a readable xlsx workbook: sheet {worksheet.title!r} ({_describe(exc)})"
@@ -269,8 +383,11 @@ def read_xlsx(data: bytes, *, max_rows: int | None = None) -> list[Sheet]:
     return sheets
 
 
-def _xlsx_rows(values: Iterable[tuple], max_rows: int | None) -> Iterator[list[str]]:
+def _xlsx_rows(
+    values: Iterable[tuple], max_rows: int | None, budget: CellBudget
+) -> Iterator[list[str]]:
     for count, cells in enumerate(values, start=1):
+        budget.take(len(cells), count)
         row: list[str] = []
         for value in cells:
             if value is None:
@@ -301,19 +418,18 @@ def _describe(exc: BaseException) -> str:
 # --- entry point -----------------------------------------------------------------------------
 
 
-def read_table(path: Path, sniffed: Sniffed, *, max_rows: int | None = None) -> list[Sheet]:
-    """The sheets of a file (at most the first `max_rows` rows of the first sheet if given)."""
+def read_table(data: bytes, sniffed: Sniffed, *, max_rows: int | None = None) -> list[Sheet]:
+    """The sheets of a file's bytes (`importers.sniff.read_file`); at most the first `max_rows`
+    rows of the first sheet if given (of text: within its first `SAMPLE_BYTES`)."""
+    budget = CellBudget()
     if sniffed.kind == "text":
         assert sniffed.encoding is not None
-        if max_rows is not None:
-            with open(path, "rb") as handle:
-                data = handle.read(SAMPLE_BYTES)
-            if len(data) == SAMPLE_BYTES:  # cut at a line end so no character is split
-                data = data[: data.rfind(b"\n") + 1] or data
-        else:
-            data = path.read_bytes()
-        return [read_text(decode(data, sniffed.encoding), max_rows=max_rows)]
-    data = path.read_bytes()
+        if max_rows is not None and len(data) >= SAMPLE_BYTES:
+            data = data[:SAMPLE_BYTES]  # cut at a line end so no character is split
+            data = data[: data.rfind(b"\n") + 1] or data
+        lines = decode_lines(data, sniffed.encoding)
+        wrapped = b'="' in data  # ASCII: never inside a GB18030 or UTF-8 character
+        return [read_text(lines, max_rows=max_rows, wrapped=wrapped, budget=budget)]
     if sniffed.kind == "xls":
-        return read_xls(data, max_rows=max_rows)
-    return read_xlsx(data, max_rows=max_rows)
+        return read_xls(data, max_rows=max_rows, budget=budget)
+    return read_xlsx(data, max_rows=max_rows, budget=budget)

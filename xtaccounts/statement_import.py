@@ -36,6 +36,7 @@ from importers.classify import (
     gc_paused,
     statement_bank_account,
 )
+from importers.sniff import read_file
 from importers.statement import Statement, StatementError, read_statement
 from xtaccounts.errors import XtError
 from xtaccounts.layout import ACCOUNTS_FILE, LedgerLayout, require_ledger
@@ -225,9 +226,13 @@ def _import_one(
     archive: bool,
     progress: Progress | None,
 ) -> FileReport:
-    statement = read_statement(path, progress=progress)
+    # Read once (a regular file within the size limit, never a FIFO or device): the bytes
+    # read are the bytes archived.
+    data = read_file(path)
+    statement = read_statement(path, progress=progress, data=data)
     bank = statement_bank_account(registry, statement)
-    content = path.read_bytes() if archive and not dry_run else b""
+    content = data if archive and not dry_run else b""
+    del data
     archived = ""
     with LedgerWriter(layout.main) as session:
         entries = session.books().entries
