@@ -13,7 +13,7 @@ docs/metadata.md: amounts as two-decimal strings, dates as ISO strings.
 from __future__ import annotations
 
 import datetime as dt
-import re
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -27,6 +27,7 @@ from xtaccounts.entries import CURRENCY, entry_meta, posting
 from xtaccounts.errors import XtError
 from xtaccounts.layout import ACCOUNTS_FILE, LedgerLayout, require_ledger
 from xtaccounts.money import ZERO, MoneyError, format_money, to_exact_money, to_rate
+from xtaccounts.outside_text import TextRefused, admit_text
 from xtaccounts.positions import (
     KIND_DEPOSIT,
     KIND_OPENING,
@@ -35,7 +36,7 @@ from xtaccounts.positions import (
     parse_households,
     read_positions,
 )
-from xtaccounts.privacy import mask_free_text, mask_name
+from xtaccounts.privacy import mask_name
 from xtaccounts.registry import Registry, load_registry
 from xtaccounts.registry.models import BankAccount, PaymentNotice
 from xtaccounts.writer import CommitResult, LedgerWriter, WriteSession
@@ -259,29 +260,31 @@ class DepositReport:
         return self._with(SKIPPED)
 
 
-def _clean(text: str | None) -> str | None:
+def _admitted(
+    text: object, field: str, *, names: Iterable[str | None] = (), mask: bool = True
+) -> str | None:
+    """`admit_text` of an optional text: None when it is absent or blank."""
     if text is None:
         return None
-    cleaned = re.sub(r"\s+", " ", str(text)).strip()
-    return cleaned or None
+    return admit_text(str(text), field=field, names=names, mask=mask) or None
 
 
 def _normalise(registry: Registry, receipt: Receipt) -> Receipt:
-    """The receipt with its account resolved, amount and date checked, texts trimmed, and the
-    payer and memo masked (`xtaccounts.privacy`): a person's name keeps its surname, phone
-    numbers their first three and last four digits. Raises DepositError."""
+    """The receipt with its account resolved, amount and date checked, and its texts admitted
+    (`xtaccounts.outside_text`): control characters refused, HTML neutralised, the payer and
+    memo masked (a person's name keeps its surname, wherever the memo repeats it; ID, phone and
+    card numbers masked). Raises DepositError, or TextRefused."""
     check_date(registry, receipt.date, "receipt date")
     bank = resolve_bank_account(registry, receipt.bank_account)
-    payer = _clean(receipt.payer)
-    memo = _clean(receipt.memo)
+    payer = receipt.payer
     return replace(
         receipt,
         bank_account=bank.account,
         amount=parse_amount(receipt.amount, "receipt amount"),
-        notice_no=_clean(receipt.notice_no),
-        serial=_clean(receipt.serial),
-        payer=mask_name(payer) if payer else None,
-        memo=mask_free_text(memo) if memo else None,
+        notice_no=_admitted(receipt.notice_no, "缴款通知书编号 (--notice)", mask=False),
+        serial=_admitted(receipt.serial, "流水号 (--serial)", mask=False),
+        payer=_admitted(payer, "付款人 (--payer)", names=[payer]),
+        memo=_admitted(receipt.memo, "摘要 (--memo)", names=[payer]),
     )
 
 
@@ -292,8 +295,17 @@ def _deposit_key(
     bank_account: str, day: dt.date, amount: Decimal, notice: object, payer: object
 ) -> _DepositKey:
     """What identifies a receipt without a serial: account, date, amount, notice and payer
-    (masked on both sides, so books written before masking compare too)."""
-    return bank_account, day, amount, str(notice or ""), mask_name(str(payer or ""))
+    (admitted on both sides, so books written before masking compare too)."""
+    return bank_account, day, amount, str(notice or ""), _payer_key(str(payer or ""))
+
+
+@functools.lru_cache(maxsize=65536)
+def _payer_key(payer: str) -> str:
+    """A payer as `_normalise` stores it (a stored payer is unchanged by this)."""
+    try:
+        return admit_text(payer, field="payer", names=[payer])
+    except TextRefused:  # written by hand, before such characters were refused
+        return mask_name(payer)
 
 
 def _bank_postings(entry: data.Transaction) -> list[data.Posting]:
@@ -670,7 +682,7 @@ def refund_entry(
         raise DepositError(f"refund: household {household!r} is not in the registry")
     amount = parse_amount(amount, "refund amount")
     check_date(registry, date, "refund date")
-    reason = _clean(reason) or ""
+    reason = admit_text(reason or "", field="返还原因 (--reason)")
     if not reason:
         raise DepositError("refund: a reason is required (e.g. 房屋灭失)")
     bank = resolve_bank_account(registry, bank_account)

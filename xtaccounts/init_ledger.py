@@ -9,6 +9,7 @@ from pathlib import Path
 
 from xtaccounts.errors import XtError
 from xtaccounts.layout import ACCOUNTS_FILE, ACCOUNTS_TEMPLATE, MAIN_TEMPLATE, REGISTRY_DIR
+from xtaccounts.outside_text import admit_text
 from xtaccounts.registry.templates import registry_templates
 
 DEFAULT_TITLE = "湘潭市住宅专项维修资金 电梯维修保险试点账簿"
@@ -17,9 +18,11 @@ DEFAULT_TITLE = "湘潭市住宅专项维修资金 电梯维修保险试点账�
 def ledger_files(
     title: str = DEFAULT_TITLE, registry: dict[str, str] | None = None
 ) -> dict[str, str]:
-    """Relative path -> content of a new ledger."""
+    """Relative path -> content of a new ledger (the title admitted as text from outside, and no
+    backslash to end Beancount's string early)."""
+    title = admit_text(title, field="账簿标题 (--title)", mask=False).replace("\\", "＼")
     files = {
-        "main.beancount": MAIN_TEMPLATE.format(title=title.replace('"', "")),
+        "main.beancount": MAIN_TEMPLATE.format(title=title),
         ACCOUNTS_FILE: ACCOUNTS_TEMPLATE,
     }
     for name, text in (registry or registry_templates()).items():

@@ -20,6 +20,7 @@ from typing import Any
 
 from beancount.core import data
 
+from xtaccounts.dates import parse_date
 from xtaccounts.errors import XtError
 from xtaccounts.insurance.checks import InsuranceState
 from xtaccounts.insurance.dates import (
@@ -37,7 +38,6 @@ from xtaccounts.insurance.directives import (
     NOTICE,
     OBJECTION,
     VOTE,
-    clean_text,
     custom,
     format_amounts,
     insurance_file,
@@ -63,7 +63,7 @@ from xtaccounts.insurance.rules import (
     tender_on,
 )
 from xtaccounts.layout import DOCUMENTS_DIR, require_ledger
-from xtaccounts.privacy import mask_free_text
+from xtaccounts.outside_text import TextRefused, admit_text
 from xtaccounts.registry import Registry, load_registry
 from xtaccounts.registry.load import read_text
 from xtaccounts.writer import CommitResult, LedgerWriter, WriteSession
@@ -119,10 +119,7 @@ def parse_inspection(text: str) -> InspectionReport:
     if not sep:
         raise XtError(f"--inspection {text!r}: expected CODE=YYYY-MM-DD[:passed|failed]")
     day_text, _, result = rest.partition(":")
-    try:
-        day = dt.date.fromisoformat(day_text.strip())
-    except ValueError as exc:
-        raise XtError(f"--inspection {text!r}: {day_text!r} is not a date") from exc
+    day = parse_date(day_text, field=f"--inspection {code.strip()}")
     result = result.strip().lower()
     if result not in ("", "passed", "failed", "合格", "不合格"):
         raise XtError(f"--inspection {text!r}: result must be passed or failed")
@@ -202,6 +199,13 @@ def file_application(
             )
     if applicant_kind == "committee" and not applicants and is_pool(registry, pool):
         applicants = (community_of_pool(registry, pool),)
+    if applicant_kind == "property_company":
+        try:  # a name typed in: admitted as the registry's names are
+            field = "物业服务企业 (--property-company)"
+            applicants = [admit_text(a, field=field) for a in applicants]
+        except TextRefused as exc:
+            reasons.append(Reason("applicants", str(exc)))
+            applicants = []
     if applicant_kind not in APPLICANT_KINDS:
         reasons.append(Reason("applicants", f"applicant kind must be one of {APPLICANT_KINDS}"))
     elif is_pool(registry, pool):
@@ -436,9 +440,14 @@ def record_objection(
                     f"({place(registry, app.pool)})",
                 )
             )
-        text = mask_free_text(clean_text(reason))
-        if not text:
-            reasons.append(Reason("reason", "a written objection states its reason"))
+        try:
+            text = admit_text(reason, field="异议理由 (--reason)")
+        except TextRefused as exc:
+            text = ""
+            reasons.append(Reason("reason", str(exc)))
+        else:
+            if not text:
+                reasons.append(Reason("reason", "a written objection states its reason"))
         if reasons:
             raise InsuranceRefused(f"application object {app_id}", reasons)
         entry = custom(OBJECTION, day, app_id, household=household, reason=text)
@@ -449,12 +458,17 @@ def record_objection(
 
 def parse_votes(text: str, where: str = "votes") -> dict[str, Choice]:
     """A vote file: CSV ``household,choice`` (a header row is optional), choice for / against /
-    abstain or 同意 / 反对 / 弃权. Every bad line is reported."""
+    abstain or 同意 / 反对 / 弃权. Every bad line is reported; its cells are admitted
+    (`admit_text`: a control character is refused, what is quoted back is masked and inert)."""
     votes: dict[str, Choice] = {}
     problems: list[str] = []
     reader = csv.reader(io.StringIO(text, newline=""))
     for number, row in enumerate(reader, 1):
-        cells = [cell.strip() for cell in row]
+        try:
+            cells = [admit_text(cell, field=f"{where}:{number}") for cell in row]
+        except TextRefused as exc:
+            problems.append(str(exc))
+            continue
         if not any(cells):
             continue
         if number == 1 and cells[0].lower() in ("household", "户号", "房屋编号"):

@@ -70,11 +70,6 @@ def insurance_file(day: dt.date) -> str:
     return LedgerLayout.txns_file(day.year, FILE_KIND)
 
 
-def clean_text(text: str) -> str:
-    """Free text for metadata: one line, whitespace collapsed."""
-    return " ".join(str(text).split())
-
-
 def join_ids(ids: Iterable[str]) -> str:
     return ",".join(ids)
 

@@ -32,7 +32,6 @@ from xtaccounts.insurance.directives import (
     KIND_PREMIUM_REFUND,
     POLICY,
     Policy,
-    clean_text,
     custom,
     format_amounts,
     join_ids,
@@ -41,7 +40,7 @@ from xtaccounts.insurance.directives import (
 from xtaccounts.insurance.rules import ZERO, InsuranceRefused, Reason
 from xtaccounts.layout import require_ledger
 from xtaccounts.money import quantize
-from xtaccounts.privacy import mask_free_text
+from xtaccounts.outside_text import TextRefused, admit_text
 from xtaccounts.registry import Registry, load_registry
 from xtaccounts.writer import CommitResult, LedgerWriter
 
@@ -85,7 +84,7 @@ def _policy_entries(registry: Registry, plan: Plan, policy_no: str | None) -> li
         cover_start=plan.start,
         cover_end=plan.end,
         renews=plan.renews,
-        policy_no=clean_text(policy_no or ""),
+        policy_no=admit_text(policy_no or "", field="保单号 (--policy-no)", mask=False),
     )
     what = "续保" if plan.renews else "购买"
     txn = premium_transaction(
@@ -222,9 +221,14 @@ def cancel_policy(
                     f"{day} nothing is left to cancel",
                 )
             )
-        text = mask_free_text(clean_text(reason))
-        if not text:
-            reasons.append(Reason("reason", "a cancellation states its reason"))
+        try:
+            text = admit_text(reason, field="退保原因 (--reason)")
+        except TextRefused as exc:
+            text = ""
+            reasons.append(Reason("reason", str(exc)))
+        else:
+            if not text:
+                reasons.append(Reason("reason", "a cancellation states its reason"))
         refunds, unexpired, policy_days = refund_for(policy, day)
         total = sum(refunds.values(), ZERO)
         if total:

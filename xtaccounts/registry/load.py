@@ -34,6 +34,7 @@ import xtaccounts
 from xtaccounts.chart import check_bank_account_name
 from xtaccounts.errors import XtError
 from xtaccounts.gc_pause import gc_paused
+from xtaccounts.input_files import read_input_file
 from xtaccounts.registry import models
 from xtaccounts.registry.models import (
     BankAccount,
@@ -176,7 +177,7 @@ class UnreadableText(XtError):
 
 def read_text(path: Path) -> str:
     """Text of a registry file: UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030."""
-    return decode_text(path.read_bytes(), path.name)
+    return decode_text(read_input_file(path), path.name)
 
 
 def decode_text(data: bytes, name: str) -> str:
@@ -219,7 +220,7 @@ def read_csv_rows(
     The raw cells of refused rows are kept in `refused` (column -> values), so that a row that
     refers to one of them is not reported a second time as an unknown reference.
     """
-    data = path.read_bytes() if path.exists() else None
+    data = read_input_file(path) if path.exists() else None
     return _csv_rows(path.name, data, model, issues, refused)
 
 
@@ -289,7 +290,7 @@ def _csv_rows(
 
 def read_toml(path: Path, issues: list[RegistryIssue]) -> dict[str, Any] | None:
     """A TOML file with decimals kept exact (no floats)."""
-    return _toml(path.name, path.read_bytes() if path.exists() else None, issues)
+    return _toml(path.name, read_input_file(path) if path.exists() else None, issues)
 
 
 def _toml(name: str, data: bytes | None, issues: list[RegistryIssue]) -> dict[str, Any] | None:
@@ -468,7 +469,16 @@ CACHE_FORMAT = 1
 _MAGIC = b"xtaccounts registry cache\n"
 REGISTRY_FILES: tuple[str, ...] = (*(t.file for t in TABLES), PILOT_FILE, INSURERS_FILE)
 # The code whose checks a cached registry has passed: editing any of it invalidates the cache.
-_CODE_FILES = ("registry/load.py", "registry/models.py", "money.py", "privacy.py", "chart.py")
+_CODE_FILES = (
+    "registry/load.py",
+    "registry/models.py",
+    "money.py",
+    "privacy.py",
+    "outside_text.py",
+    "dates.py",
+    "input_files.py",
+    "chart.py",
+)
 # Like Beancount's own cache, written only for a registry slow to validate: a small registry
 # (the demo's, the tests') loads in a blink and its directory stays exactly as it was made.
 CACHE_THRESHOLD_SECONDS = 1.0
@@ -527,7 +537,7 @@ def _read_files(directory: Path) -> dict[str, bytes | None]:
     files: dict[str, bytes | None] = {}
     for name in REGISTRY_FILES:
         try:
-            files[name] = (directory / name).read_bytes()
+            files[name] = read_input_file(directory / name)
         except (FileNotFoundError, NotADirectoryError):
             files[name] = None
     return files

@@ -18,13 +18,17 @@ from pydantic import (
 )
 from pydantic_core import PydanticKnownError
 
+from xtaccounts.dates import DateInputError, read_day
 from xtaccounts.money import Money, MoneyError, Rate, parse_decimal
+from xtaccounts.outside_text import TextRefused, admit_text
 from xtaccounts.privacy import is_masked_name
 
 _ID = re.compile(r"[A-Z0-9][A-Za-z0-9-]*")
 _SCIENTIFIC = re.compile(r"^[+-]?\d+(?:\.\d+)?[eE][+-]?\d+$")
 _FORBIDDEN_IN_NAME = re.compile(r"[\s:：\"]")
 _PLAIN_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+# Short ASCII text that admit_text leaves as it is (fewer than ten digits: no number to mask).
+_PLAIN = re.compile(r"[A-Za-z0-9_./#-]{1,9}")
 
 
 def _ident(value: str) -> str:
@@ -33,6 +37,18 @@ def _ident(value: str) -> str:
             f"{value!r} is not a valid id (letters, digits and '-', starting with A-Z or 0-9)"
         )
     return value
+
+
+def _free_text(value: str) -> str:
+    """Text that reaches the books and pages: admitted as all text from outside is
+    (`xtaccounts.outside_text`: control characters refused, personal data masked, HTML
+    neutralised)."""
+    if _PLAIN.fullmatch(value):
+        return value  # nothing to refuse, mask or neutralise (a door number): quickly
+    try:
+        return admit_text(value, field="")
+    except TextRefused as exc:
+        raise ValueError(exc.reason) from exc
 
 
 def _account_name_part(value: str) -> str:
@@ -125,7 +141,8 @@ def _flag(value: Any) -> bool:
 
 
 Ident = Annotated[str, AfterValidator(_ident)]
-NamePart = Annotated[str, AfterValidator(_account_name_part)]
+FreeText = Annotated[str, AfterValidator(_free_text)]
+NamePart = Annotated[str, AfterValidator(_free_text), AfterValidator(_account_name_part)]
 Flag = Annotated[bool, BeforeValidator(_flag)]
 Area = Annotated[Decimal, BeforeValidator(_area)]
 ElevatorCode = Annotated[str, BeforeValidator(_digits("20-digit registration code", 20, 20))]
@@ -167,6 +184,20 @@ class Product(StrEnum):
         return {"demand": 0, "3m": 3, "6m": 6, "1y": 12, "2y": 24, "3y": 36, "5y": 60}[self.value]
 
 
+def _strict_day(value: Any) -> Any:
+    """A registry date: a date already (TOML), or text in the one accepted form (no
+    ``20260115``, week dates or timestamps, which pydantic alone would take)."""
+    if isinstance(value, dt.date) or value is None:
+        return value
+    try:
+        return read_day(value, field="日期")
+    except DateInputError as exc:
+        raise ValueError(str(exc).removeprefix("日期：")) from None
+
+
+Day = Annotated[dt.date, BeforeValidator(_strict_day)]
+
+
 class Row(BaseModel):
     """A registry row: frozen, no unknown fields, blank cells are None."""
 
@@ -189,9 +220,9 @@ class Row(BaseModel):
 class Community(Row):
     id: Ident
     name: NamePart
-    district: str
+    district: FreeText
     has_committee: Flag
-    property_company: str | None = None
+    property_company: FreeText | None = None
     management_orderly: Flag
 
 
@@ -211,7 +242,7 @@ class Unit(Row):
 class Household(Row):
     id: Ident
     unit: Ident
-    door_no: str
+    door_no: FreeText
     area_m2: Area
     owner_masked: str | None = None
 
@@ -228,21 +259,21 @@ class Household(Row):
 class Elevator(Row):
     code: ElevatorCode
     unit: Ident
-    commissioned: dt.date
-    maintenance_company: str
+    commissioned: Day
+    maintenance_company: FreeText
     maintenance_normal: Flag
-    last_inspection: dt.date | None = None
+    last_inspection: Day | None = None
     inspection_passed: Flag | None = None
 
 
 class BankAccount(Row):
     account_no: BankAccountNo
     bank: Ident
-    bank_name: str
-    name: str
+    bank_name: FreeText
+    name: FreeText
     kind: AccountKind
     account: str
-    opened: dt.date
+    opened: Day
 
 
 class RateAgreement(Row):
@@ -252,8 +283,8 @@ class RateAgreement(Row):
     base_rate: Rate
     base_source: BaseRateSource
     agreed_rate: Rate
-    valid_from: dt.date
-    valid_to: dt.date | None = None
+    valid_from: Day
+    valid_to: Day | None = None
 
     @model_validator(mode="after")
     def _period(self) -> RateAgreement:
@@ -264,10 +295,10 @@ class RateAgreement(Row):
 
 class Entrustment(Row):
     community: Ident
-    property_company: str
-    valid_from: dt.date
-    valid_to: dt.date | None = None
-    document: str | None = None
+    property_company: FreeText
+    valid_from: Day
+    valid_to: Day | None = None
+    document: FreeText | None = None
 
 
 class PaymentNotice(Row):
@@ -276,14 +307,14 @@ class PaymentNotice(Row):
     notice_no: Ident
     household: Ident
     amount: Money = Field(gt=0)
-    issued: dt.date
+    issued: Day
 
 
 class Insurer(Row):
     id: Ident
-    name: str
+    name: FreeText
     account_no: BankAccountNo | None = None  # where premiums are paid (matched on statements)
-    bank_name: str | None = None
+    bank_name: FreeText | None = None
 
 
 class PremiumBand(Row):
@@ -294,8 +325,8 @@ class PremiumBand(Row):
 class Tender(Row):
     id: Ident
     insurer: Ident
-    period_start: dt.date
-    period_end: dt.date
+    period_start: Day
+    period_end: Day
     max_elevator_age_years: int | None = Field(default=None, gt=0)
     premium: tuple[PremiumBand, ...] = Field(min_length=1)
 
@@ -317,7 +348,7 @@ class Tender(Row):
 
 
 class CoverageTarget(Row):
-    date: dt.date
+    date: Day
     percent: Annotated[Decimal, BeforeValidator(_decimal), Field(ge=0, le=100)]
 
 
@@ -325,7 +356,7 @@ class MofAccount(Row):
     """One statutory account of 财会〔2020〕7号 and the ledger accounts it sums."""
 
     code: str
-    name: str
+    name: FreeText
     accounts: tuple[str, ...]
     confirmed: bool = False
 
@@ -333,12 +364,12 @@ class MofAccount(Row):
 class PilotConfig(Row):
     """The pilot's settings (pilot.toml): everything a later notice may change."""
 
-    title: str
-    organisation: str
-    books_start: dt.date
-    window_start: dt.date
-    window_end: dt.date
-    spread_since: dt.date
+    title: FreeText
+    organisation: FreeText
+    books_start: Day
+    window_start: Day
+    window_end: Day
+    spread_since: Day
     pool_default: PoolLevel = PoolLevel.BUILDING
     interest_year_end: Annotated[str, Field(pattern=r"^\d{2}-\d{2}$")] = "12-31"
     notice_days: int = Field(default=7, gt=0)
