@@ -1,11 +1,14 @@
-"""`xtaccounts serve`: Fava with the pilot's pages, gzip, loopback by default, read-only mode."""
+"""`xtaccounts serve`: Fava with the pilot's pages, gzip, loopback by default, always read-only;
+the pilot's extension refuses every write even in a bare read-write Fava."""
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -13,11 +16,13 @@ import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
-from tests.conftest import xt
+from tests.helpers import snapshot, xt
 from xtaccounts.errors import XtError
+from xtaccounts.fava_ext import WRITE_REFUSED
 from xtaccounts.serve import (
     GzipMiddleware,
     LoopbackHostsOnly,
@@ -177,7 +182,7 @@ def test_gzip_does_not_buffer_what_it_does_not_compress(content_type: str) -> No
 
 @pytest.fixture(scope="module")
 def served(demo_books: Path):
-    app = make_app(demo_books, read_only=True)
+    app = make_app(demo_books)
     client = app.test_client()
     location = client.get("/").headers["Location"]
     client.slug = location.strip("/").split("/")[0]  # type: ignore[attr-defined]
@@ -214,32 +219,118 @@ def test_static_files_revalidate_with_the_weak_etag_of_their_gzipped_copy(served
     assert plain.headers["Vary"] == "Accept-Encoding"
 
 
-@pytest.mark.parametrize(
-    ("method", "path"),
-    [
-        ("PUT", "api/source"),
-        ("PUT", "api/add_entries"),
-        ("POST", "api/upload_import_file"),
-        ("PUT", "api/attach_document"),
-        ("DELETE", "api/source_slice"),
-    ],
-)
-def test_read_only_refuses_every_write(served, method: str, path: str) -> None:
+WRITES = [
+    ("PUT", "api/source"),
+    ("PUT", "api/source_slice"),
+    ("DELETE", "api/source_slice"),
+    ("PUT", "api/format_source"),
+    ("PUT", "api/add_entries"),
+    ("PUT", "api/move"),
+    ("PUT", "api/upload_import_file"),
+    ("PUT", "api/add_document"),
+    ("PUT", "api/attach_document"),
+    ("DELETE", "api/document"),
+    ("POST", "extension/PilotExtension/pools"),
+]
+
+
+def _slug(client) -> str:
+    return client.get("/").headers["Location"].strip("/").split("/")[0]
+
+
+@pytest.mark.parametrize(("method", "path"), WRITES)
+def test_serve_refuses_every_write(served, method: str, path: str) -> None:
+    """The extension answers first (403, its message); Fava's read-only mode is behind it."""
     response = served.open(f"/{served.slug}/{path}", method=method, json={})
-    assert response.status_code == 401
+    assert response.status_code == 403
+    assert WRITE_REFUSED in response.get_json()["error"]
 
 
-def test_read_write_mode_still_accepts_writes_locally(demo_copy: Path) -> None:
-    app = make_app(demo_copy, read_only=False)
-    client = app.test_client()
-    slug = client.get("/").headers["Location"].strip("/").split("/")[0]
-    response = client.put(f"/{slug}/api/source", json={})
-    assert response.status_code != 401  # a bad request, not a refusal
+def test_serve_is_read_only_without_the_extension_too(tmp_path: Path, demo_books: Path) -> None:
+    ledger = tmp_path / "ledger"
+    shutil.copytree(demo_books.parent, ledger)
+    main = ledger / "main.beancount"
+    text = main.read_text("utf-8")
+    main.write_text(text.replace('custom "fava-extension"', 'custom "not-an-extension"'), "utf-8")
+    client = make_app(main).test_client()
+    slug = _slug(client)
+    assert client.get(f"/{slug}/extension/PilotExtension/").status_code == 404  # not loaded
+    before = snapshot(ledger)
+    for method, path in WRITES:
+        assert client.open(f"/{slug}/{path}", method=method, json={}).status_code == 401
+    assert snapshot(ledger) == before
+
+
+def _fava(main: Path, *, read_only: bool):
+    from fava.application import create_app
+
+    return create_app([main], load=True, read_only=read_only).test_client()
+
+
+def _put_source(client, slug: str, main: Path, source: str):
+    """The request Fava's editor sends to save a file."""
+    current = client.get(f"/{slug}/api/source", query_string={"filename": str(main)})
+    assert current.status_code == 200
+    sha256 = current.get_json()["data"]["sha256sum"]
+    assert sha256 == hashlib.sha256(main.read_bytes()).hexdigest()
+    return client.put(
+        f"/{slug}/api/source",
+        json={"file_path": str(main), "source": source, "sha256sum": sha256},
+    )
+
+
+def test_a_bare_read_write_fava_cannot_write_the_books(demo_copy: Path) -> None:
+    """`fava main.beancount` (read-write) loads the pilot's extension from main.beancount, and
+    the extension refuses the editor's save, which Fava would otherwise write as asked."""
+    ledger = demo_copy.parent
+    client = _fava(demo_copy, read_only=False)
+    slug = _slug(client)
+    before = snapshot(ledger)
+    evil = demo_copy.read_text("utf-8") + "\n2025-12-31 open Assets:Evil CNY\n"
+    response = _put_source(client, slug, demo_copy, evil)
+    assert response.status_code == 403
+    assert response.get_json()["error"] == f"PUT /{unquote(slug)}/api/source：{WRITE_REFUSED}"
+    entry = {
+        "t": "Transaction",
+        "date": "2025-12-31",
+        "flag": "*",
+        "payee": "",
+        "narration": "x",
+        "tags": [],
+        "links": [],
+        "meta": {},
+        "postings": [
+            {"account": "Assets:Bank-银行存款:ICBC-工商银行:Demand-活期8821", "amount": "1 CNY"},
+            {"account": "Liabilities:Suspense-待查明款项", "amount": "-1 CNY"},
+        ],
+    }
+    for method, path in WRITES:
+        payload = {"entries": [entry]} if path == "api/add_entries" else {}
+        response = client.open(f"/{slug}/{path}", method=method, json=payload)
+        assert response.status_code == 403, (method, path)
+    assert snapshot(ledger) == before
+    # Reading is untouched.
+    assert client.get(f"/{slug}/journal/").status_code == 200
+    assert client.head(f"/{slug}/journal/").status_code == 200
+    assert client.options(f"/{slug}/api/source").status_code == 200
+
+
+def test_without_the_extension_a_bare_fava_would_write(demo_copy: Path) -> None:
+    """What the extension stops: Fava's own save, past the writer (no lock, no check)."""
+    main = demo_copy
+    main.write_text(
+        main.read_text("utf-8").replace('custom "fava-extension"', 'custom "not-an-extension"'),
+        "utf-8",
+    )
+    client = _fava(main, read_only=False)
+    evil = main.read_text("utf-8") + "\n2025-12-31 open Assets:Evil CNY\n"
+    assert _put_source(client, _slug(client), main, evil).status_code == 200
+    assert "Assets:Evil" in main.read_text("utf-8")
 
 
 def test_make_app_takes_a_relative_path(demo_books: Path, monkeypatch) -> None:
     monkeypatch.chdir(demo_books.parent.parent)
-    app = make_app(Path(demo_books.parent.name) / demo_books.name, read_only=True)
+    app = make_app(Path(demo_books.parent.name) / demo_books.name)
     assert app.test_client().get("/").status_code == 302
 
 
@@ -254,15 +345,13 @@ def test_make_app_refuses_a_missing_ledger(tmp_path: Path) -> None:
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.1.2.3", "::1", "localhost", "[::1]"])
 def test_loopback_hosts(host: str) -> None:
     assert is_loopback(host)
-    assert check_host(host, read_only=False) == []
+    assert check_host(host) == []
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.10", "books.example"])
-def test_other_hosts_need_read_only_and_warn(host: str) -> None:
+def test_other_hosts_warn(host: str) -> None:
     assert not is_loopback(host)
-    with pytest.raises(XtError, match="without --read-only"):
-        check_host(host, read_only=False)
-    (warning,) = check_host(host, read_only=True)
+    (warning,) = check_host(host)
     assert "not a loopback address" in warning and "anyone who can reach" in warning
 
 
@@ -291,12 +380,6 @@ def test_a_loopback_server_answers_only_requests_naming_loopback(host: str, allo
     )
     assert seen["status"].startswith("200" if allowed else "403")
     assert (body == PAGE) is allowed
-
-
-def test_cli_refuses_a_network_address_without_read_only(demo_books: Path) -> None:
-    result = xt(demo_books, "serve", "--host", "0.0.0.0", "--port", "0")
-    assert result.returncode == 1
-    assert "refusing to serve the books on 0.0.0.0" in result.stderr
 
 
 def test_cli_refuses_a_busy_port(demo_books: Path) -> None:
@@ -343,8 +426,9 @@ def stop_server(process: subprocess.Popen) -> None:
         process.wait()
 
 
-def test_serve_in_a_subprocess_read_only_with_gzip(demo_books: Path) -> None:
-    process, base = start_server(demo_books, "--read-only")
+@pytest.mark.parametrize("flags", [(), ("--read-only",)])
+def test_serve_in_a_subprocess_read_only_with_gzip(demo_books: Path, flags) -> None:
+    process, base = start_server(demo_books, *flags)
     try:
         assert base.startswith("http://127.0.0.1:")
         with urllib.request.urlopen(base) as index:
@@ -362,7 +446,8 @@ def test_serve_in_a_subprocess_read_only_with_gzip(demo_books: Path) -> None:
         )
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(put)
-        assert refused.value.code == 401
+        assert refused.value.code == 403
+        assert WRITE_REFUSED in json.loads(refused.value.read())["error"]
         # A page of another site whose name was rebound to 127.0.0.1 sends its own Host.
         rebound = urllib.request.Request(base, headers={"Host": "attacker.example"})
         with pytest.raises(urllib.error.HTTPError) as forbidden:
@@ -390,9 +475,10 @@ def test_serve_on_ipv6_loopback_written_with_brackets(demo_books: Path) -> None:
         stop_server(process)
 
 
-def test_cli_warns_on_a_network_address_with_read_only(demo_books: Path) -> None:
+@pytest.mark.parametrize("flags", [(), ("--read-only",)])
+def test_cli_warns_on_a_network_address(demo_books: Path, flags) -> None:
     # 192.0.2.1 (TEST-NET-1) is no address of this machine: the warning comes, then the bind
     # fails, so nothing listens beyond loopback during the test.
-    result = xt(demo_books, "serve", "--host", "192.0.2.1", "--port", "0", "--read-only")
+    result = xt(demo_books, "serve", "--host", "192.0.2.1", "--port", "0", *flags)
     assert "warning: serving on 192.0.2.1, which is not a loopback address" in result.stderr
     assert result.returncode == 1 and "cannot listen on 192.0.2.1:0" in result.stderr

@@ -1,12 +1,13 @@
 """Serving the books in Fava: the app (with the pilot's pages), gzip, and the server.
 
-`make_app` is Fava's own `create_app` on the books' main file, wrapped in `GzipMiddleware`
-(Fava sends its pages uncompressed, and they grow with the number of accounts). `Serving`
-binds cheroot, the WSGI server the `fava` command itself runs, to loopback unless told
-otherwise: Fava has no login, so anyone who can reach the port reads the books, and, without
-read-only mode, can edit them through Fava's editor, past the project's locked writer. A
-non-loopback address is therefore refused unless the app is read-only (what auditors get), and
-on loopback a request naming another host (DNS rebinding) is refused (`LoopbackHostsOnly`).
+`make_app` is Fava's own `create_app` on the books' main file, always in Fava's read-only mode,
+wrapped in `GzipMiddleware` (Fava sends its pages uncompressed, and they grow with the number of
+accounts). The books are written only by the command line, through the project's writer (lock,
+validation, redo journal): Fava's editor and API write files directly, with none of these, so
+`serve` never offers them. `Serving` binds cheroot, the WSGI server the `fava` command itself
+runs, to loopback unless told otherwise: Fava has no login, so anyone who can reach the port
+reads the books; a non-loopback address is served with a warning, and on loopback a request
+naming another host (DNS rebinding) is refused (`LoopbackHostsOnly`).
 """
 
 from __future__ import annotations
@@ -219,8 +220,9 @@ def host_name(host_header: str) -> str:
 
 class LoopbackHostsOnly:
     """Refuse (403) a request that names a host other than loopback: on 127.0.0.1 the only
-    browser pages with another Host are a DNS-rebinding attack, which would otherwise reach
-    Fava's editor from any web site the user visits (same origin, no CORS to stop it)."""
+    browser pages with another Host are a DNS-rebinding attack, which would otherwise let any
+    web site the user visits read the books through the user's browser (same origin, no CORS
+    to stop it)."""
 
     def __init__(self, app: WSGIApp) -> None:
         self.app = app
@@ -240,16 +242,16 @@ class LoopbackHostsOnly:
 def make_app(
     main: Path,
     *,
-    read_only: bool = False,
     gzip_responses: bool = True,
     loopback_hosts_only: bool = False,
 ) -> Any:
-    """Fava's Flask app on the books at `main`, loaded now, its WSGI app behind gzip (and, for
-    a server on loopback, refusing requests that name another host)."""
+    """Fava's Flask app on the books at `main`, loaded now, read-only (Fava answers 401 to any
+    request but GET: no editor saves, no API writes, no uploads), its WSGI app behind gzip (and,
+    for a server on loopback, refusing requests that name another host)."""
     from fava.application import create_app
 
     layout = require_ledger(main)
-    app = create_app([layout.main.resolve()], load=True, read_only=read_only)
+    app = create_app([layout.main.resolve()], load=True, read_only=True)
     if gzip_responses:
         app.wsgi_app = GzipMiddleware(app.wsgi_app)  # type: ignore[method-assign]
     if loopback_hosts_only:
@@ -267,17 +269,10 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def check_host(host: str, *, read_only: bool) -> list[str]:
-    """Warnings for serving on `host`; XtError when it must not be done."""
+def check_host(host: str) -> list[str]:
+    """Warnings for serving (read-only) on `host`."""
     if is_loopback(host):
         return []
-    if not read_only:
-        raise XtError(
-            f"refusing to serve the books on {host}, which is not a loopback address, without "
-            "--read-only: Fava has no login, and its editor would let anyone who reaches the "
-            "port change the books past the project's writer (add --read-only, or serve on "
-            "127.0.0.1)"
-        )
     return [
         f"warning: serving on {host}, which is not a loopback address: Fava has no login, so "
         "anyone who can reach this port reads the books (read-only); put it behind a proxy "

@@ -1,4 +1,6 @@
-"""`serve`: the books in Fava, with the pilot's pages, on loopback unless told otherwise."""
+"""`serve`: the books in Fava, read-only, with the pilot's pages, on loopback unless told
+otherwise. The books are written by the other commands only (the writer's lock, validation and
+journal); `--read-only` is always on and kept for scripts that pass it."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from xtaccounts.serve import bind, check_host, is_loopback, make_app
     "--host",
     default="127.0.0.1",
     show_default=True,
-    help="Address to listen on; other than loopback only with --read-only.",
+    help="Address to listen on; other than loopback with a warning (Fava has no login).",
 )
 @click.option(
     "--port",
@@ -25,13 +27,15 @@ from xtaccounts.serve import bind, check_host, is_loopback, make_app
 @click.option(
     "--read-only",
     is_flag=True,
-    help="Fava's read-only mode (for auditors): no editor, no uploads, no writes.",
+    help="Always on (kept for scripts that pass it): Fava's read-only mode, no editor saves, "
+    "no uploads, no API writes; 账簿只能通过 xtaccounts 命令写入.",
 )
 @click.option("--no-gzip", is_flag=True, help="Send responses uncompressed.")
 @click.pass_context
 def serve_cmd(ctx: click.Context, host: str, port: int, read_only: bool, no_gzip: bool) -> None:
-    """Start Fava on the books (pages 统筹账户, 保险覆盖率, ... under 电梯保险试点)."""
-    for warning in check_host(host, read_only=read_only):
+    """Start Fava, read-only, on the books (pages 统筹账户, 保险覆盖率, ... under 电梯保险试点)."""
+    del read_only  # always read-only
+    for warning in check_host(host):
         click.echo(warning, err=True)
     # Listen first: a busy port fails at once, not after the books have loaded (minutes for a
     # whole city); a browser that connects meanwhile waits for the first page.
@@ -39,7 +43,6 @@ def serve_cmd(ctx: click.Context, host: str, port: int, read_only: bool, no_gzip
     try:
         app = make_app(
             ledger_path(ctx),
-            read_only=read_only,
             gzip_responses=not no_gzip,
             loopback_hosts_only=is_loopback(host),
         )
@@ -54,8 +57,8 @@ def serve_cmd(ctx: click.Context, host: str, port: int, read_only: bool, no_gzip
             f"warning: the books have {len(ledger.errors)} error(s); Fava lists them under Errors",
             err=True,
         )
-    mode = "read-only" if read_only else "read-write"
-    click.echo(f"Serving the books ({mode}) on {serving.url}")
+    click.echo(f"Serving the books (read-only) on {serving.url}")
+    click.echo("  只读：账簿只能通过 xtaccounts 命令写入（带锁、校验和日志）")
     if ledger.extensions.get_extension("PilotExtension") is not None:
         click.echo(f"  pilot pages: {serving.url}{slug}/extension/PilotExtension/")
     else:

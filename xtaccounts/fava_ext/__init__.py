@@ -18,15 +18,17 @@ from typing import Any
 
 from fava.context import g
 from fava.ext import FavaExtensionBase, extension_endpoint
-from flask import render_template, request, url_for
+from flask import Response, abort, jsonify, render_template, request, url_for
 from markupsafe import Markup
 
+from xtaccounts.dates import DateInputError, parse_date, today
 from xtaccounts.errors import XtError
 from xtaccounts.fava_ext.chart import coverage_svg
 from xtaccounts.fava_ext.views import COVERAGE_LABELS, STEPS, PilotViews
 from xtaccounts.insurance.dates import LAST_DAY
 from xtaccounts.layout import LedgerLayout
 from xtaccounts.money import format_money
+from xtaccounts.redo_journal import settle_for_reading
 from xtaccounts.registry import load_registry
 
 ROWS_PER_PAGE = 100
@@ -34,6 +36,11 @@ DEFAULT_EXPIRING_DAYS = 60
 # Read the positions, balance histories, insurance records and spreads when Fava loads the books
 # (1.2 s, under 5 % of Fava's load on the x1 city books) rather than on the first request.
 PREPARE_ON_LOAD = True
+# Fava's editor, API and uploads write the books' files directly, past the writer's lock,
+# validation and journal: with the extension loaded (even by a bare `fava main.beancount`) every
+# request whose method may write is refused; the books are written by the command line only.
+READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+WRITE_REFUSED = "账簿只能通过 xtaccounts 命令写入（带锁、校验和日志）"
 
 # (endpoint, title) of the pages, in the order of the navigation bar.
 PAGES = (
@@ -109,17 +116,33 @@ class PilotExtension(FavaExtensionBase):
         base = url_for("extension_report", bfile=g.beancount_file_slug, extension_name=self.name)
         return base + page
 
+    def before_request(self) -> None:
+        """Refuse (403, Fava's JSON error shape) any request that is not GET, HEAD or OPTIONS:
+        every write of Fava's editor and API (PUT source, add_entries, uploads, DELETE ...).
+        Before a page is read, a commit that a killed writer left half-applied is finished
+        (`settle_for_reading`, under the writer's lock) and the books are loaded again, so a
+        page never shows half-written books."""
+        try:
+            if settle_for_reading(self.layout.root):
+                self.ledger.load_file()
+        except XtError as exc:  # half-written books that this server may not finish
+            abort(Response(str(exc), status=503, mimetype="text/plain"))
+        if request.method not in READING_METHODS:
+            response = jsonify(error=f"{request.method} {request.path}：{WRITE_REFUSED}")
+            response.status_code = 403
+            abort(response)
+
     # -- query parameters --------------------------------------------------------------------
 
     @staticmethod
     def as_of() -> dt.date:
         text = request.args.get("as_of", "").strip()
         if not text:
-            return dt.date.today()
-        try:
-            day = dt.date.fromisoformat(text)
-        except ValueError as exc:
-            raise BadParameter(f"as_of={text!r}：日期应为 YYYY-MM-DD") from exc
+            return today()
+        try:  # the one strict reader of input dates: YYYY-MM-DD, up to today + the horizon
+            day = parse_date(text, field="as_of")
+        except DateInputError as exc:
+            raise BadParameter(str(exc)) from exc
         if day > LAST_DAY:
             raise BadParameter(f"as_of={text}：日期不能晚于 {LAST_DAY}")
         return day
