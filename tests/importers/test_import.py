@@ -26,12 +26,10 @@ from importers.beangulp_importer import StatementImporter
 from importers.classify import SKIPPED, ImportPlan, classify, serial_keys, settlement_is_far
 from importers.statement import Statement, StatementError, StatementLine, read_statement
 from tests.helpers import snapshot, xt
+from tests.importers.books import build_base
 from xtaccounts import chart
-from xtaccounts.accounts import sync_accounts
 from xtaccounts.books import load_books
 from xtaccounts.demand_interest import expected_settlement
-from xtaccounts.demo import demo_registry
-from xtaccounts.demo_events import _opening_amounts
 from xtaccounts.demo_statements import (
     BankLine,
     StatementFile,
@@ -39,8 +37,7 @@ from xtaccounts.demo_statements import (
     icbc_csv,
     icbc_flag_text,
 )
-from xtaccounts.deposits import book_opening, book_refund
-from xtaccounts.init_ledger import create_ledger, ledger_files
+from xtaccounts.deposits import book_refund
 from xtaccounts.interest import early_withdrawal_interest, time_deposit_interest
 from xtaccounts.registry import Registry, load_registry
 from xtaccounts.statement_import import archive_name, import_statements, stage_plan
@@ -62,30 +59,6 @@ day = dt.date.fromisoformat
 
 
 # --- the base books -------------------------------------------------------------------------
-
-
-def build_base(directory: Path) -> Path:
-    """Demo registry and chart, both openings (2023-01-01), ICBC2023001 (1y, 2023-02-01),
-    CCB2023001 (1y, 2023-04-01) and ICBC2023002 (3y, 2023-06-01) placed by command."""
-    main = create_ledger(directory, ledger_files(registry=demo_registry()))
-    sync_accounts(main)
-    registry = load_registry(main.parent / "registry")
-    for account in (ICBC, CCB):
-        book_opening(main, day("2023-01-01"), account, _opening_amounts(registry, account))
-    for account, certificate, principal, product, value in (
-        (ICBC, "ICBC2023001", "1500000.00", "1y", "2023-02-01"),
-        (CCB, "CCB2023001", "1000000.00", "1y", "2023-04-01"),
-        (ICBC, "ICBC2023002", "500000.00", "3y", "2023-06-01"),
-    ):
-        place(
-            main,
-            demand_account=account,
-            certificate=certificate,
-            principal=D(principal),
-            product=product,
-            value_date=day(value),
-        )
-    return main
 
 
 @pytest.fixture(scope="module")

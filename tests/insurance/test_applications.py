@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import snapshot
-from tests.insurance.conftest import EA, EC, ED, EE, EF, seed_pools
+from tests.insurance.books import EA, EC, ED, EE, EF, seed_pools
 from xtaccounts.books import load_books
 from xtaccounts.close import close_period
 from xtaccounts.insurance import (

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import snapshot, xt
-from tests.insurance.conftest import EA, EC, ED, EE
+from tests.insurance.books import EA, EC, ED, EE
 
 
 def ok(main: Path, *args: str) -> str:

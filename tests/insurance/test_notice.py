@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import snapshot
-from tests.insurance.conftest import EC, ED
+from tests.insurance.books import EC, ED
 from tests.insurance.test_applications import file_app, households, refused
 from xtaccounts.errors import XtError
 from xtaccounts.insurance import post_notice

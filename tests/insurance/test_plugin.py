@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import snapshot
-from tests.insurance.conftest import EA, EC, ED
+from tests.insurance.books import EA, EC, ED
 from xtaccounts import chart
 from xtaccounts.books import load_books
 from xtaccounts.writer import LedgerWriter, WriteRefused

@@ -7,7 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from pathlib import Path
 
-from tests.insurance.conftest import EA, EC, ED, seed_pools
+from tests.insurance.books import EA, EC, ED, seed_pools
 from tests.insurance.test_applications import file_app, households, refused, rules, state
 from xtaccounts import chart
 from xtaccounts.books import load_books

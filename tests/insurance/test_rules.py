@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from tests.helpers import write_files
-from tests.insurance.conftest import EA, EE, EF, small_registry
+from tests.insurance.books import EA, EE, EF, small_registry
 from xtaccounts.insurance.dates import add_months, add_years, age_years, cover_years
 from xtaccounts.insurance.directives import Inspection, Notice, Objection, Vote, VoteTally
 from xtaccounts.insurance.rules import (

@@ -74,7 +74,7 @@ def commands(statement: Path | None = None) -> list[Command]:
 
 def make_base_books(directory: Path) -> Path:
     """The importer tests' base books: demo registry and chart, openings, three time deposits."""
-    from tests.importers.test_import import build_base
+    from tests.importers.books import build_base
 
     return build_base(directory)
 
@@ -95,7 +95,7 @@ def make_insurance_books(directory: Path) -> tuple[Path, Path]:
     """The insurance tests' small books with APP-2025-001 filed (pool C0001-B02, two elevators)
     and its notice posted: bought on 2025-03-08 at the earliest. Also an ICBC statement of
     2025-03-05 (a payer's name and phone in it) to import on them: (main, statement)."""
-    from tests.insurance.conftest import EC, ED, make_small_books
+    from tests.insurance.books import EC, ED, make_small_books
 
     main = make_small_books(directory)
     filing = (
@@ -122,7 +122,7 @@ def payer_statement(main: Path, day: str = "2025-03-05") -> bytes:
     import datetime as dt
     from decimal import Decimal
 
-    from tests.insurance.conftest import BANK
+    from tests.insurance.books import BANK
     from xtaccounts.demo_statements import BankLine, StatementFile, icbc_csv
 
     when = dt.date.fromisoformat(day)
