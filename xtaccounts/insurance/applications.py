@@ -59,6 +59,7 @@ from xtaccounts.insurance.rules import (
     pool_households,
     pool_of_elevator,
     quote,
+    stated_reason,
     tally_votes,
     tender_on,
 )
@@ -440,14 +441,12 @@ def record_objection(
                     f"({place(registry, app.pool)})",
                 )
             )
-        try:
-            text = admit_text(reason, field="异议理由 (--reason)")
-        except TextRefused as exc:
-            text = ""
-            reasons.append(Reason("reason", str(exc)))
-        else:
-            if not text:
-                reasons.append(Reason("reason", "a written objection states its reason"))
+        text = stated_reason(
+            reason,
+            field="异议理由 (--reason)",
+            missing="a written objection states its reason",
+            reasons=reasons,
+        )
         if reasons:
             raise InsuranceRefused(f"application object {app_id}", reasons)
         entry = custom(OBJECTION, day, app_id, household=household, reason=text)

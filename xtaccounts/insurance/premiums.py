@@ -37,10 +37,10 @@ from xtaccounts.insurance.directives import (
     join_ids,
     premium_transaction,
 )
-from xtaccounts.insurance.rules import ZERO, InsuranceRefused, Reason
+from xtaccounts.insurance.rules import ZERO, InsuranceRefused, Reason, stated_reason
 from xtaccounts.layout import require_ledger
 from xtaccounts.money import quantize
-from xtaccounts.outside_text import TextRefused, admit_text
+from xtaccounts.outside_text import admit_text
 from xtaccounts.registry import Registry, load_registry
 from xtaccounts.writer import CommitResult, LedgerWriter
 
@@ -221,14 +221,12 @@ def cancel_policy(
                     f"{day} nothing is left to cancel",
                 )
             )
-        try:
-            text = admit_text(reason, field="退保原因 (--reason)")
-        except TextRefused as exc:
-            text = ""
-            reasons.append(Reason("reason", str(exc)))
-        else:
-            if not text:
-                reasons.append(Reason("reason", "a cancellation states its reason"))
+        text = stated_reason(
+            reason,
+            field="退保原因 (--reason)",
+            missing="a cancellation states its reason",
+            reasons=reasons,
+        )
         refunds, unexpired, policy_days = refund_for(policy, day)
         total = sum(refunds.values(), ZERO)
         if total:

@@ -26,6 +26,7 @@ from xtaccounts.errors import XtError
 from xtaccounts.insurance.dates import ONE_DAY, add_months, add_years, age_years
 from xtaccounts.insurance.directives import Inspection, Notice, Objection, Vote, VoteTally
 from xtaccounts.money import format_money
+from xtaccounts.outside_text import TextRefused, admit_text
 from xtaccounts.registry import Registry
 from xtaccounts.registry.models import Elevator, Tender
 
@@ -41,6 +42,19 @@ class Reason:
 
     def __str__(self) -> str:
         return f"[{self.rule}] {self.message}"
+
+
+def stated_reason(reason: str, *, field: str, missing: str, reasons: list[Reason]) -> str:
+    """A written reason admitted from outside (`admit_text`); a refused or empty one is added
+    to `reasons` as unmet (rule ``reason``) and gives ``""``."""
+    try:
+        text = admit_text(reason, field=field)
+    except TextRefused as exc:
+        reasons.append(Reason("reason", str(exc)))
+        return ""
+    if not text:
+        reasons.append(Reason("reason", missing))
+    return text
 
 
 class InsuranceRefused(XtError):
