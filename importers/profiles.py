@@ -1,7 +1,7 @@
 """Bank statement layouts as data: one `BankProfile` per layout a bank exports.
 
 A new variant of a bank's export is a new entry in `PROFILES`, not new code. The layouts follow
-shared/bank-formats.md (corporate, 对公, exports as public parsers built on real files see them).
+docs/rules.md §6 (corporate, 对公, exports as public parsers built on real files see them).
 
 Column names are matched after NFKC normalisation with all whitespace removed, so
 `借方发生额（支取）` matches `借方发生额(支取)` and `记账日          `; a synonym also

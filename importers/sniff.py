@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from xtaccounts.errors import XtError
+from xtaccounts.core.errors import XtError
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -62,7 +62,7 @@ Kind = Literal["xls", "xlsx", "text"]
 
 
 class ReadError(XtError):
-    """A file or cell that cannot be read; `importers.statement` adds the file name.
+    """A file or cell that cannot be read; `importers.reader` adds the file name.
 
     `row` is 1-based (0 when no row applies) and `field` names the column ("" when none).
     """
@@ -266,7 +266,9 @@ def _inflate_counted(archive: zipfile.ZipFile, info: zipfile.ZipInfo, elements_l
     """Inflate one member in chunks, counting; the number of XML elements it holds."""
     probe = copy.copy(info)
     probe.file_size = info.file_size + 1  # zipfile stops at the announced size: ask one more
-    probe.CRC = None  # zipfile would check it on the byte past the announced size: done below
+    # zipfile would check the CRC on the byte past the announced size: checked below. zipfile
+    # skips the check when CRC is None; typeshed types the attribute as int only.
+    probe.CRC = None  # type: ignore[assignment]
     name = _printable(info.filename)
     inflated = elements = crc = 0
     tail = b""

@@ -185,7 +185,7 @@ def choose_delimiter(lines: list[str]) -> str:
     return best
 
 
-def read_text(
+def read_csv_text(
     text: str | Iterable[str],
     *,
     max_rows: int | None = None,
@@ -429,7 +429,7 @@ def read_table(data: bytes, sniffed: Sniffed, *, max_rows: int | None = None) ->
             data = data[: data.rfind(b"\n") + 1] or data
         lines = decode_lines(data, sniffed.encoding)
         wrapped = b'="' in data  # ASCII: never inside a GB18030 or UTF-8 character
-        return [read_text(lines, max_rows=max_rows, wrapped=wrapped, budget=budget)]
+        return [read_csv_text(lines, max_rows=max_rows, wrapped=wrapped, budget=budget)]
     if sniffed.kind == "xls":
         return read_xls(data, max_rows=max_rows, budget=budget)
     return read_xlsx(data, max_rows=max_rows, budget=budget)

@@ -2,11 +2,12 @@
 
     .venv/bin/python -m tests.importers.make_samples [DIRECTORY]
 
-Each sample copies one bank's real corporate (对公) layout from shared/bank-formats.md: its
+Each sample copies one bank's real corporate (对公) layout from docs/rules.md §6: its
 preamble, header, cell quirks and trailer. All figures are invented; the ICBC and CCB demand
 accounts are the demo registry's, so statements of the demo books can be matched. The expected
-parse of each sample sits beside it as `<sample>.expected.json` (written by the golden test
-with XT_REGEN_GOLDEN=1 and reviewed by hand).
+parse of each sample sits beside it as `<sample>.expected.json`, and its golden import as
+`<sample>.beancount` (both written by the golden tests with XT_REGEN_GOLDEN=1 and reviewed by
+hand). The other statements in samples/ (`tests.helpers.GOLDEN_INPUTS`) are test_import.py's.
 
 The large-statement writers (`write_large_icbc_csv`, `write_large_ccb_xls`) serve the speed
 measurement and the multi-sheet test; they write to a path given by the caller.

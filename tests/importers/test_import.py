@@ -1,10 +1,11 @@
 """Importing statements: classification goldens, idempotency, errors that write nothing, the CLI.
 
-Goldens: each statement under golden/ (written by this module from `xtaccounts.demo_statements`)
-and each reader sample of a demo account (samples/) is classified against the golden base books
-(the demo registry, its chart, the 2023-01-01 openings and three time deposits), and the extracted
-entries, printed by beancount's printer, must equal golden/<file>.beancount (the samples of the
-other banks' accounts are golden in test_profile_goldens.py). Set XT_REGEN_GOLDEN=1 to rewrite
+Goldens: each statement of `GOLDEN_INPUTS` in samples/ (written by this module from
+`xtaccounts.demo.bank_statements`) and each reader sample of a demo account (also in samples/) is
+classified against the golden base books (the demo registry, its chart, the 2023-01-01 openings
+and three time deposits), and the extracted entries, printed by beancount's printer, must equal
+samples/<file>.beancount beside it (the samples of the other banks' accounts are golden in
+test_profile_goldens.py). Set XT_REGEN_GOLDEN=1 to rewrite
 the inputs and goldens after a deliberate change (review the diff).
 """
 
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import random
 import shutil
 from decimal import Decimal
@@ -22,36 +22,42 @@ import pytest
 from beancount.core import data
 from beancount.parser import printer
 
-from importers.beangulp_importer import StatementImporter
-from importers.classify import SKIPPED, ImportPlan, classify, serial_keys, settlement_is_far
-from importers.statement import Statement, StatementError, StatementLine, read_statement
-from tests.helpers import snapshot, xt
-from tests.importers.books import build_base
-from xtaccounts import chart
-from xtaccounts.books import load_books
-from xtaccounts.demand_interest import expected_settlement
-from xtaccounts.demo_statements import (
+from importers import read_statement_file
+from importers.reader import Statement, StatementError, StatementLine, read_statement
+from tests.helpers import (
+    CCB_NO,
+    GOLDEN_INPUTS,
+    ICBC_NO,
+    REGEN,
+    SAMPLES,
+    build_base,
+    check_golden,
+    demo_account_samples,
+    golden_of,
+    render,
+    snapshot,
+    xt,
+)
+from xtaccounts.books.load import load_books
+from xtaccounts.cli.beangulp_importer import StatementImporter
+from xtaccounts.core import chart
+from xtaccounts.core.interest import early_withdrawal_interest, time_deposit_interest
+from xtaccounts.demo.bank_statements import (
     BankLine,
     StatementFile,
     ccb_xls,
     icbc_csv,
     icbc_flag_text,
 )
-from xtaccounts.deposits import book_refund
-from xtaccounts.interest import early_withdrawal_interest, time_deposit_interest
+from xtaccounts.ops.bank_statement_import import archive_name, import_statements
+from xtaccounts.ops.classify import SKIPPED, classify, serial_keys, settlement_is_far
+from xtaccounts.ops.demand_interest import expected_settlement
+from xtaccounts.ops.owner_deposits import book_refund
+from xtaccounts.ops.time_deposits import place
 from xtaccounts.registry import Registry, load_registry
-from xtaccounts.statement_import import archive_name, import_statements, stage_plan
-from xtaccounts.time_deposits import place
-
-HERE = Path(__file__).parent
-GOLDEN = HERE / "golden"
-SAMPLES = HERE / "samples"
-REGEN = os.environ.get("XT_REGEN_GOLDEN") == "1"
 
 ICBC = "Assets:Bank-银行存款:ICBC-工商银行:Demand-活期8821"
 CCB = "Assets:Bank-银行存款:CCB-建设银行:Demand-活期1234"
-ICBC_NO = "1904021109200088821"
-CCB_NO = "43050163620800001234"
 NAME = "湘潭市物业专项维修资金管理中心"
 INSURER_NO = "43001510061052500999"
 D = Decimal
@@ -278,67 +284,26 @@ def golden_inputs(main: Path) -> dict[str, bytes]:
     }
 
 
-GOLDEN_INPUTS = ("icbc-2023h1.csv", "ccb-2023h1.xls", "icbc-2024-text.xls", "ccb-2024-maturity.xls")
-
-
-def demo_account_samples() -> list[Path]:
-    """The reader's samples whose account is one of the demo registry's."""
-    accounts = {ICBC_NO, CCB_NO}
-    found = []
-    for path in sorted(SAMPLES.glob("*")):
-        if path.name.endswith(".json") or not path.is_file():
-            continue
-        try:
-            statement = read_statement(path)
-        except StatementError:
-            continue
-        if statement.account_no in accounts:
-            found.append(path)
-    return found
-
-
-def render(plan: ImportPlan, against: str = "classified against the base books") -> str:
-    """The golden text: skipped lines as comments, then the extracted entries as each ledger
-    file would get them."""
-    out = [f"; golden of {plan.statement.path.name}: {against}"]
-    out += [f"; row {p.line.row}: skipped ({p.rule}): {p.reason}" for p in plan.skipped]
-    for relpath, entries in stage_plan(plan).items():
-        out.append(f"\n; --- {relpath}\n")
-        out.append("\n".join(printer.format_entry(entry) for entry in entries))
-    return "\n".join(out)
-
-
-def check_golden(golden: Path, text: str) -> None:
-    if REGEN:
-        golden.write_text(text, encoding="utf-8")
-    assert golden.exists(), f"{golden} is missing: run with XT_REGEN_GOLDEN=1 and review it"
-    assert golden.read_text(encoding="utf-8") == text, (
-        f"{golden.name} differs from the extraction; if the change is meant, run with "
-        "XT_REGEN_GOLDEN=1 and review the diff"
-    )
-
-
 @pytest.mark.parametrize("name", GOLDEN_INPUTS)
 def test_golden_statements(base_books: Path, name: str) -> None:
-    path = GOLDEN / name
+    path = SAMPLES / name
     if REGEN:
-        GOLDEN.mkdir(exist_ok=True)
         path.write_bytes(golden_inputs(base_books)[name])
     statement = read_statement(path)
     plan = classify(registry_of(base_books), load_books(base_books).entries, statement)
-    check_golden(GOLDEN / f"{name}.beancount", render(plan))
+    check_golden(golden_of(path), render(plan))
 
 
 def test_golden_inputs_are_what_the_writers_write(base_books: Path) -> None:
     for name, content in golden_inputs(base_books).items():
-        assert (GOLDEN / name).read_bytes() == content, name
+        assert (SAMPLES / name).read_bytes() == content, name
 
 
 @pytest.mark.parametrize("sample", demo_account_samples(), ids=lambda p: p.name)
 def test_golden_reader_samples(base_books: Path, sample: Path) -> None:
     statement = read_statement(sample)
     plan = classify(registry_of(base_books), load_books(base_books).entries, statement)
-    check_golden(GOLDEN / f"{sample.name}.beancount", render(plan))
+    check_golden(golden_of(sample), render(plan))
 
 
 def test_both_demo_accounts_have_reader_samples() -> None:
@@ -348,7 +313,7 @@ def test_both_demo_accounts_have_reader_samples() -> None:
 def test_golden_statements_show_every_rule(base_books: Path) -> None:
     rules: dict[str, int] = {}
     for name in GOLDEN_INPUTS:
-        statement = read_statement(GOLDEN / name)
+        statement = read_statement(SAMPLES / name)
         plan = classify(registry_of(base_books), load_books(base_books).entries, statement)
         for line in plan.lines:
             rules[line.rule] = rules.get(line.rule, 0) + 1
@@ -366,7 +331,7 @@ def test_golden_statements_show_every_rule(base_books: Path) -> None:
 def test_golden_details(base_books: Path) -> None:
     registry = registry_of(base_books)
     entries = load_books(base_books).entries
-    icbc = classify(registry, entries, read_statement(GOLDEN / "icbc-2023h1.csv"))
+    icbc = classify(registry, entries, read_statement(SAMPLES / "icbc-2023h1.csv"))
     by_row = {p.line.row: p for p in icbc.lines}
     statuses = [(p.rule, p.status) for p in icbc.lines]
     assert statuses == [
@@ -407,7 +372,7 @@ def test_golden_details(base_books: Path) -> None:
     ]
     assert all(a.tolerance == D("0.00") for a in icbc.assertions)
     # Names are masked, phone numbers too.
-    ccb = classify(registry, entries, read_statement(GOLDEN / "ccb-2023h1.xls"))
+    ccb = classify(registry, entries, read_statement(SAMPLES / "ccb-2023h1.xls"))
     unknown = next(e for e in ccb.entries if e.meta.get("kind") == "suspense")
     assert unknown.payee == "李*" and "139****5678" in unknown.meta["memo"]
     assert unknown.meta["counterparty_account"] == "****1234"
@@ -613,7 +578,7 @@ def test_the_counterpartys_name_is_masked_in_the_memo_too(books: Path) -> None:
 
 def test_deduplicate_matches_serials_not_similar_amounts(books: Path) -> None:
     importer = StatementImporter(books)
-    path = GOLDEN / "ccb-2023h1.xls"
+    path = SAMPLES / "ccb-2023h1.xls"
     entries = importer.extract(str(path), load_books(books).entries)
     fresh = importer.extract(str(path), load_books(books).entries)
     # Nothing is a duplicate of the books, though beangulp's comparator would pair the two
@@ -638,7 +603,7 @@ def _write(path: Path, content: bytes) -> Path:
 
 
 def _import(main: Path, *paths: Path) -> list:
-    report = import_statements(main, list(paths))
+    report = import_statements(main, list(paths), read=read_statement_file)
     assert report.ok, [f.error for f in report.files]
     return list(report.files)
 
@@ -794,11 +759,11 @@ def test_overlapping_ccb_exports_import_cleanly(base_books: Path, tmp_path: Path
 
 def test_dry_run_and_no_archive_write_nothing_or_no_copy(books: Path, tmp_path: Path) -> None:
     ledger = books.parent
-    path = shutil.copy(GOLDEN / "icbc-2023h1.csv", tmp_path / "h1.csv")
+    path = shutil.copy(SAMPLES / "icbc-2023h1.csv", tmp_path / "h1.csv")
     before = snapshot(ledger)
-    report = import_statements(books, [path], dry_run=True)
+    report = import_statements(books, [path], read=read_statement_file, dry_run=True)
     assert report.ok and report.files[0].booked == 5 and snapshot(ledger) == before
-    report = import_statements(books, [path], archive=False)
+    report = import_statements(books, [path], read=read_statement_file, archive=False)
     assert report.ok and not (ledger / "documents").exists()
     assert "txns/2023/bank-ICBC-8821.beancount" in report.files[0].files
 
@@ -807,7 +772,7 @@ def test_archive_name_never_leaves_documents(books: Path, tmp_path: Path, monkey
     ledger = books.parent
     deep = tmp_path / "a" / "b"
     deep.mkdir(parents=True)
-    shutil.copy(GOLDEN / "icbc-2023h1.csv", tmp_path / "x.xls")
+    shutil.copy(SAMPLES / "icbc-2023h1.csv", tmp_path / "x.xls")
     monkeypatch.chdir(deep)
     [report] = _import(books, Path("../../x.xls"))
     assert report.archived == (
@@ -826,7 +791,7 @@ def test_archive_name_never_leaves_documents(books: Path, tmp_path: Path, monkey
 
 def broken_inputs(directory: Path) -> dict[str, tuple[Path, str]]:
     """File → (path, a piece of its expected one-line error)."""
-    good = (GOLDEN / "icbc-2023h1.csv").read_bytes().decode("gb18030")
+    good = (SAMPLES / "icbc-2023h1.csv").read_bytes().decode("gb18030")
     rows = good.split("\r\n")
     data_row = 3  # the first line of the statement (row 3 of the file)
 
@@ -854,7 +819,7 @@ def broken_inputs(directory: Path) -> dict[str, tuple[Path, str]]:
     no_amount = rows.copy()
     no_amount[1] = no_amount[1].replace("贷方发生额", "贷方")
     other_account = good.replace(ICBC_NO, "1904021109200077777")
-    xls = (GOLDEN / "ccb-2023h1.xls").read_bytes()
+    xls = (SAMPLES / "ccb-2023h1.xls").read_bytes()
     truncated = directory / "truncated.xls"
     truncated.write_bytes(xls[: len(xls) // 2])
     noise = directory / "random.xls"
@@ -875,7 +840,9 @@ def test_broken_inputs_give_one_line_errors_and_write_nothing(books: Path, tmp_p
     ledger = books.parent
     inputs = broken_inputs(tmp_path)
     before = snapshot(ledger)
-    report = import_statements(books, [path for path, _ in inputs.values()])
+    report = import_statements(
+        books, [path for path, _ in inputs.values()], read=read_statement_file
+    )
     assert not report.ok and report.exit_code == 1
     for (name, (path, expected)), item in zip(inputs.items(), report.files, strict=True):
         assert item.error, name
@@ -890,7 +857,7 @@ def test_a_statement_the_books_do_not_agree_with_writes_nothing(
     ledger = books.parent
     # The first half-year imported; then the same lines again in another export without
     # serials: they are new lines to the import, and the balances no longer agree.
-    first = shutil.copy(GOLDEN / "icbc-2023h1.csv", tmp_path / "h1.csv")
+    first = shutil.copy(SAMPLES / "icbc-2023h1.csv", tmp_path / "h1.csv")
     _import(books, first)
     statement = read_statement(first)
     lines = [BankLine(x.date, x.amount, x.memo, time=x.time or "09:00:00") for x in statement.lines]
@@ -904,7 +871,7 @@ def test_a_statement_the_books_do_not_agree_with_writes_nothing(
         ),
     )
     before = snapshot(ledger)
-    report = import_statements(books, [other])
+    report = import_statements(books, [other], read=read_statement_file)
     assert report.files[0].error.startswith(
         f"{other}:9: 余额: the balance at the end of 2023-03-02"
     )
@@ -913,8 +880,10 @@ def test_a_statement_the_books_do_not_agree_with_writes_nothing(
 
 def test_one_bad_file_does_not_stop_the_others(books: Path, tmp_path: Path) -> None:
     inputs = broken_inputs(tmp_path)
-    good = shutil.copy(GOLDEN / "icbc-2023h1.csv", tmp_path / "good.csv")
-    report = import_statements(books, [inputs["random"][0], good, inputs["balance"][0]])
+    good = shutil.copy(SAMPLES / "icbc-2023h1.csv", tmp_path / "good.csv")
+    report = import_statements(
+        books, [inputs["random"][0], good, inputs["balance"][0]], read=read_statement_file
+    )
     assert [bool(f.error) for f in report.files] == [True, False, True]
     assert report.files[1].booked == 5
     assert (books.parent / "txns/2023/bank-ICBC-8821.beancount").exists()
@@ -926,8 +895,8 @@ def test_one_bad_file_does_not_stop_the_others(books: Path, tmp_path: Path) -> N
 def test_cli_one_step_and_run(books: Path, tmp_path: Path) -> None:
     ledger = books.parent
     inputs = broken_inputs(tmp_path)
-    good = shutil.copy(GOLDEN / "icbc-2023h1.csv", tmp_path / "good.csv")
-    ccb = shutil.copy(GOLDEN / "ccb-2023h1.xls", tmp_path / "ccb.xls")
+    good = shutil.copy(SAMPLES / "icbc-2023h1.csv", tmp_path / "good.csv")
+    ccb = shutil.copy(SAMPLES / "ccb-2023h1.xls", tmp_path / "ccb.xls")
     bad = inputs["amount 1,2,3"][0]
     result = xt(books, "import", str(bad), str(good))
     assert result.returncode == 1, result.stderr
@@ -947,7 +916,7 @@ def test_cli_one_step_and_run(books: Path, tmp_path: Path) -> None:
 
 def test_cli_beangulp_commands(books: Path, tmp_path: Path) -> None:
     ledger = books.parent
-    ccb = shutil.copy(GOLDEN / "ccb-2023h1.xls", tmp_path / "ccb.xls")
+    ccb = shutil.copy(SAMPLES / "ccb-2023h1.xls", tmp_path / "ccb.xls")
     noise = tmp_path / "notes.txt"
     noise.write_text("nothing to see\n", encoding="utf-8")
     identified = xt(books, "import", "identify", str(ccb), str(noise))
@@ -969,6 +938,7 @@ def test_cli_beangulp_commands(books: Path, tmp_path: Path) -> None:
     assert target.read_bytes() == Path(ccb).read_bytes()
 
 
+@pytest.mark.slow
 def test_cli_beangulp_commands_report_errors_on_one_line(books: Path, tmp_path: Path) -> None:
     boc = shutil.copy(SAMPLES / "boc-corporate.csv", tmp_path / "boc.csv")  # not a demo account
     broken = broken_inputs(tmp_path)["balance"][0]  # a balance that does not run (row 4)
@@ -1003,7 +973,7 @@ def test_cli_help_lists_the_forms(books: Path) -> None:
 def test_beangulp_size_threshold_is_raised() -> None:
     from beangulp import identify as bg_identify
 
-    import importers.beangulp_importer  # noqa: F401
+    import xtaccounts.cli.beangulp_importer  # noqa: F401
 
     assert bg_identify.FILE_TOO_LARGE_THRESHOLD >= 1024**3
 
@@ -1026,7 +996,7 @@ def test_an_identical_file_is_archived_once_another_gets_a_number(
     books: Path, tmp_path: Path
 ) -> None:
     ledger = books.parent
-    source = shutil.copy(GOLDEN / "icbc-2023h1.csv", tmp_path / "h1.csv")
+    source = shutil.copy(SAMPLES / "icbc-2023h1.csv", tmp_path / "h1.csv")
     [first] = _import(books, Path(source))
     folder = "documents/Assets/Bank-银行存款/ICBC-工商银行/Demand-活期8821"
     assert first.archived == f"{folder}/2023-06-21.ICBC-8821-20230201-20230621.csv"
@@ -1053,12 +1023,12 @@ def test_the_original_is_archived_in_the_same_commit_as_its_lines(
     books: Path, tmp_path: Path
 ) -> None:
     ledger = books.parent
-    source = shutil.copy(GOLDEN / "icbc-2023h1.csv", tmp_path / "h1.csv")
+    source = shutil.copy(SAMPLES / "icbc-2023h1.csv", tmp_path / "h1.csv")
     # documents/ cannot take the copy (a file stands in its place): neither the copy nor the
     # lines are written (before, the lines were committed and the copy failed afterwards).
     (ledger / "documents").write_text("not a folder\n", encoding="utf-8")
     before = snapshot(ledger)
-    [report] = import_statements(books, [source]).files
+    [report] = import_statements(books, [source], read=read_statement_file).files
     assert report.error.startswith(f"{source}: ") and "\n" not in report.error
     assert snapshot(ledger) == before
     (ledger / "documents").unlink()
@@ -1082,9 +1052,9 @@ def test_the_original_is_archived_in_the_same_commit_as_its_lines(
         ),
     )
     before = snapshot(ledger)
-    [report] = import_statements(books, [refused]).files
+    [report] = import_statements(books, [refused], read=read_statement_file).files
     assert "余额" in report.error and snapshot(ledger) == before
     assert [p.name for p in (ledger / ok.archived).parent.iterdir()] == [Path(ok.archived).name]
     # The writer's commit holds the copy: a dry run lists nothing under documents/.
-    result = import_statements(books, [source], dry_run=True)
+    result = import_statements(books, [source], read=read_statement_file, dry_run=True)
     assert result.files[0].archived == ""

@@ -25,15 +25,15 @@ import openpyxl
 import pytest
 from beangulp import exceptions as bg_exceptions
 
-from importers import sniff, statement, table
-from importers.beangulp_importer import StatementImporter
+from importers import read_statement_file, reader, sniff, table
+from importers.reader import StatementError, identify, read_statement
 from importers.sniff import LimitError, check_xlsx, read_file
-from importers.statement import StatementError, identify, read_statement
 from tests.helpers import snapshot, xt
-from xtaccounts.books import load_books
-from xtaccounts.demo_statements import BankLine, StatementFile, icbc_csv
-from xtaccounts.positions import read_positions
-from xtaccounts.statement_import import import_statements
+from xtaccounts.books.load import load_books
+from xtaccounts.books.positions import read_positions
+from xtaccounts.cli.beangulp_importer import StatementImporter
+from xtaccounts.demo.bank_statements import BankLine, StatementFile, icbc_csv
+from xtaccounts.ops.bank_statement_import import import_statements
 
 SAMPLES = Path(__file__).parent / "samples"
 ICBC = "Assets:Bank-银行存款:ICBC-工商银行:Demand-活期8821"
@@ -174,6 +174,7 @@ def test_devices_and_directories_are_refused_unread(path: str, kind: str, tmp_pa
         identify(target)
 
 
+@pytest.mark.slow
 def test_the_cli_refuses_what_is_no_regular_file_and_writes_nothing(
     demo_copy: Path, fifo: Path, tmp_path: Path
 ) -> None:
@@ -370,7 +371,7 @@ def test_lines_are_capped_per_statement(monkeypatch: pytest.MonkeyPatch) -> None
     refused (split it by period), naming the row where the limit was passed."""
     sample = SAMPLES / "icbc-historydetail.csv"
     lines = read_statement(sample).lines
-    monkeypatch.setattr(statement, "MAX_LINES", len(lines) - 1)
+    monkeypatch.setattr(reader, "MAX_LINES", len(lines) - 1)
     with pytest.raises(StatementError) as caught:
         read_statement(sample)
     assert str(caught.value) == (
@@ -439,6 +440,7 @@ def _statement_rows_from(opening: Decimal, count: int) -> tuple[list[list[str]],
     return list(csv.reader(io.StringIO(text, newline=""))), count
 
 
+@pytest.mark.slow
 def test_an_honest_large_xlsx_still_imports(demo_copy: Path, tmp_path: Path) -> None:
     opening = read_positions(load_books(demo_copy).entries).balance(ICBC) + Decimal("0.00")
     rows, count = _statement_rows_from(opening, 3000)
@@ -447,7 +449,7 @@ def test_an_honest_large_xlsx_still_imports(demo_copy: Path, tmp_path: Path) -> 
         sheet = archive.getinfo(_sheet_name(path))
     assert sheet.file_size > sniff.RATIO_FROM_BYTES  # the ratio is checked on it, and holds
     check_xlsx(path.read_bytes())
-    report = import_statements(demo_copy, [path])
+    report = import_statements(demo_copy, [path], read=read_statement_file)
     [item] = report.files
     assert item.ok, item.error
     assert item.lines == count and item.booked + item.suspense == count

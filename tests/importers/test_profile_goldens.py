@@ -8,7 +8,7 @@ for each new bank, a few payment notices that the samples quote (the others stay
 lines go to suspense saying so), and an opening balance for each new account on the first day of
 the books equal to the balance before the sample's first line, so that the statements' balances
 agree with the books. Each sample is imported with `import_statements` (the writer checks the
-books after it) and the plan is printed as the golden, golden/<sample>.beancount. Set
+books after it) and the plan is printed as the golden beside it, samples/<sample>.beancount. Set
 XT_REGEN_GOLDEN=1 to rewrite them after a deliberate change (review the diff).
 """
 
@@ -21,16 +21,24 @@ from pathlib import Path
 
 import pytest
 
-from importers.statement import read_statement
+from importers import read_statement_file
+from importers.reader import read_statement
+from tests.helpers import (
+    SAMPLES,
+    check_golden,
+    demo_account_samples,
+    golden_of,
+    reader_samples,
+    render,
+)
 from tests.importers import make_samples as ms
-from tests.importers.test_import import GOLDEN, SAMPLES, check_golden, demo_account_samples, render
-from xtaccounts.accounts import sync_accounts
-from xtaccounts.books import load_books
-from xtaccounts.demo import demo_registry
-from xtaccounts.deposits import book_opening
-from xtaccounts.init_ledger import create_ledger, ledger_files
+from xtaccounts.books.init_ledger import create_ledger, ledger_files
+from xtaccounts.books.load import load_books
+from xtaccounts.demo.books import demo_registry
+from xtaccounts.ops.accounts_sync import sync_accounts
+from xtaccounts.ops.bank_statement_import import import_statements
+from xtaccounts.ops.owner_deposits import book_opening
 from xtaccounts.registry import Registry, load_registry
-from xtaccounts.statement_import import import_statements
 
 D = Decimal
 BANK = "Assets:Bank-银行存款"
@@ -163,28 +171,22 @@ def sample_books(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def other_bank_samples() -> list[Path]:
     """The reader samples whose account is not one of the demo registry's."""
     demo = set(demo_account_samples())
-    return [
-        p
-        for p in sorted(SAMPLES.iterdir())
-        if p.is_file() and not p.name.endswith(".json") and p not in demo
-    ]
+    return [p for p in reader_samples() if p not in demo]
 
 
 @pytest.mark.parametrize("sample", other_bank_samples(), ids=lambda p: p.name)
 def test_golden_sample_imports(sample_books: Path, sample: Path, tmp_path: Path) -> None:
     shutil.copytree(sample_books.parent, tmp_path / "ledger")
     main = tmp_path / "ledger" / "main.beancount"
-    [report] = import_statements(main, [sample], archive=False).files
+    [report] = import_statements(main, [sample], read=read_statement_file, archive=False).files
     assert report.ok, report.error
     assert report.plan is not None
     assert load_books(main).errors == []
-    check_golden(
-        GOLDEN / f"{sample.name}.beancount", render(report.plan, "imported into the sample books")
-    )
+    check_golden(golden_of(sample), render(report.plan, "imported into the sample books"))
 
 
 def test_every_profile_and_sample_has_a_golden_import() -> None:
-    samples = [p for p in SAMPLES.iterdir() if p.is_file() and not p.name.endswith(".json")]
+    samples = reader_samples()
     assert {read_statement(p).profile for p in samples} == {
         "icbc-corporate",
         "icbc-corporate-flag",
@@ -195,7 +197,7 @@ def test_every_profile_and_sample_has_a_golden_import() -> None:
         "bocom-corporate",
     }
     for sample in samples:
-        assert (GOLDEN / f"{sample.name}.beancount").exists(), sample.name
+        assert golden_of(sample).exists(), sample.name
     # Newest first (BOC), a text file named .xls (RCB) and an xlsx named .xls (BOCOM) are here.
     assert set(other_bank_samples()) >= {
         SAMPLES / "boc-corporate.csv",

@@ -1,8 +1,9 @@
 """Reading what banks really send: sample statements in real layouts, golden parses, bad input.
 
-The samples under samples/ are written by make_samples.py; each has its expected parse beside
-it (`<sample>.expected.json`). Set XT_REGEN_GOLDEN=1 to rewrite those after a deliberate change
-(and review the diff); by default any difference fails.
+The reader's samples under samples/ are written by make_samples.py; each has its expected parse
+beside it (`<sample>.expected.json`) as well as its golden import (`<sample>.beancount`, see
+test_profile_goldens.py). Set XT_REGEN_GOLDEN=1 to rewrite those after a deliberate change (and
+review the diff); by default any difference fails.
 """
 
 from __future__ import annotations
@@ -20,15 +21,13 @@ import pytest
 
 from importers import PROFILES, Statement, StatementError, identify, read_statement
 from importers.profiles import BankProfile
+from importers.reader import DateReader, parse_cell_amount, parse_time
 from importers.sniff import OLE_MAGIC
-from importers.statement import DateReader, parse_amount, parse_time
-from importers.table import choose_delimiter, float_text, read_text
+from importers.table import choose_delimiter, float_text, read_csv_text
+from tests.helpers import SAMPLES, reader_samples
 from tests.importers import make_samples as ms
 
-SAMPLES = Path(__file__).parent / "samples"
-SAMPLE_FILES = sorted(
-    p for p in SAMPLES.iterdir() if p.is_file() and not p.name.endswith(".expected.json")
-)
+SAMPLE_FILES = reader_samples()
 EXPECTED_PROFILE = {
     "icbc-historydetail.csv": "icbc-corporate",
     "icbc-flag.CSV": "icbc-corporate-flag",
@@ -439,14 +438,14 @@ def test_identify_never_raises_on_content(tmp_path: Path) -> None:
     ],
 )
 def test_parse_amount(text: str, expected: str | None) -> None:
-    got = parse_amount(text)
+    got = parse_cell_amount(text)
     assert (None if got is None else str(got)) == expected
 
 
 @pytest.mark.parametrize("text", ["1,2,3", "12.345", "1e5", "abc", "1.2.3", "#N/A"])
 def test_parse_amount_refuses(text: str) -> None:
     with pytest.raises(ValueError):
-        parse_amount(text)
+        parse_cell_amount(text)
 
 
 @pytest.mark.parametrize(
@@ -514,7 +513,7 @@ def test_delimiter_is_told_by_the_header() -> None:
         '20250101\t转账\t\t"3,240.28"\t5',
     ]
     assert choose_delimiter(tsv) == "\t"
-    sheet = read_text("\r\n".join(tsv))
+    sheet = read_csv_text("\r\n".join(tsv))
     assert sheet.rows[2] == ["20250101", "转账", "", "3,240.28", "5"]
 
 
@@ -576,6 +575,7 @@ def test_progress_every_5000_rows(tmp_path: Path) -> None:
     assert calls[:2] == [5000, 10000] and calls[-1] >= 12_000
 
 
+@pytest.mark.slow
 def test_hundred_thousand_line_csv_is_read_quickly(tmp_path: Path) -> None:
     path = tmp_path / "icbc-100k.csv"
     ms.write_large_icbc_csv(path, 100_000)

@@ -7,16 +7,23 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
-
-from tests.helpers import snapshot
-from tests.insurance.books import EA, EC, ED, EE, EF, seed_pools
-from xtaccounts.books import load_books
-from xtaccounts.close import close_period
+from tests.helpers import (
+    EA,
+    EC,
+    ED,
+    EE,
+    EF,
+    file_app,
+    households,
+    refused,
+    rules,
+    seed_pools,
+    state,
+)
+from xtaccounts.books.load import load_books
 from xtaccounts.insurance import (
     Choice,
     InspectionReport,
-    InsuranceRefused,
     application_statuses,
     buy_premium,
     cancel_policy,
@@ -26,51 +33,13 @@ from xtaccounts.insurance import (
     record_objection,
     record_vote,
 )
-from xtaccounts.insurance.checks import InsuranceState
+from xtaccounts.ops.close import close_period
 from xtaccounts.registry import load_registry
 
 D = dt.date.fromisoformat
 A = Decimal
 U1 = "C0001-B01-U1"
 U2 = "C0001-B01-U2"
-
-
-def refused(main: Path, call, *args, **kwargs) -> InsuranceRefused:
-    """Run a library call that must be refused; the books must not change by a byte."""
-    before = snapshot(main.parent)
-    with pytest.raises(InsuranceRefused) as info:
-        call(main, *args, **kwargs)
-    assert snapshot(main.parent) == before
-    return info.value
-
-
-def rules(exc: InsuranceRefused) -> set[str]:
-    return {r.rule for r in exc.reasons}
-
-
-def state(main: Path) -> InsuranceState:
-    return InsuranceState(load_registry(main.parent / "registry"), load_books(main).entries)
-
-
-def file_app(main: Path, app_id: str, elevators: list[str], applicants: list[str], filed: str,
-             cover_start: str, cover_end: str | None = None, kind: str = "households",
-             inspections: tuple[InspectionReport, ...] = ()) -> None:  # fmt: skip
-    file_application(
-        main,
-        filed=D(filed),
-        elevators=elevators,
-        applicant_kind=kind,
-        applicants=applicants,
-        insurer="INS01",
-        cover_start=D(cover_start),
-        cover_end=D(cover_end) if cover_end else None,
-        app_id=app_id,
-        inspections=inspections,
-    )
-
-
-def households(unit: str, *doors: str) -> list[str]:
-    return [f"{unit}-{door}" for door in doors]
 
 
 # -- filing: who may apply (§3.3) ---------------------------------------------------------

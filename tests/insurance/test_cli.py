@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import snapshot, xt
-from tests.insurance.books import EA, EC, ED, EE
+from tests.helpers import EA, EC, ED, EE, snapshot, xt
 
 
 def ok(main: Path, *args: str) -> str:
@@ -21,6 +20,7 @@ def js(main: Path, *args: str) -> dict:
     return json.loads(ok(main, *args, "--format", "json"))
 
 
+@pytest.mark.slow
 def test_an_application_from_filing_to_cancellation(books: Path, tmp_path: Path) -> None:
     doc = js(
         books, "application", "file", "--date", "2025-02-20", "--elevator", f"{EC},{ED}",
@@ -179,12 +179,13 @@ def test_two_thirds_of_the_households_holding_066_of_the_area_fail_the_quorum(
     assert snapshot(books.parent) == before
 
 
+@pytest.mark.slow
 def test_dates_after_9998_12_31_are_refused_in_one_line(
     books: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """One year of cover from a day in 9999 would end in year 10000, which Python's dates do
     not have: every command refuses days after 9998-12-31 with a one-line error (on a "today"
-    late enough that the input horizon of xtaccounts.dates lets such days through)."""
+    late enough that the input horizon of xtaccounts.core.dates lets such days through)."""
     monkeypatch.setenv("XT_TODAY", "9998-12-30")
     ok(
         books, "application", "file", "--date", "2025-02-20", "--elevator", EC,

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from beancount import loader
 
+from xtaccounts.books.layout import LedgerLayout
 from xtaccounts.insurance.checks import InsuranceHistory
 from xtaccounts.insurance.coverage import elevators_of
 from xtaccounts.insurance.status import policy_rows_of, state_as_of, statuses_of
-from xtaccounts.layout import LedgerLayout
 from xtaccounts.registry import load_registry
 
 DAYS = ["2024-06-30", "2024-12-31", "2025-03-01", "2025-10-31", "2025-12-31", "2026-06-30"]

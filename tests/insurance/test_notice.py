@@ -12,13 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import snapshot
-from tests.insurance.books import EC, ED
-from tests.insurance.test_applications import file_app, households, refused
-from xtaccounts.errors import XtError
+from tests.helpers import EC, ED, file_app, households, refused, snapshot
+from xtaccounts.books.writer import LedgerWriter, WriteRefused, WriteSession
+from xtaccounts.core.errors import XtError
 from xtaccounts.insurance import post_notice
 from xtaccounts.insurance.notice import render_pdf
-from xtaccounts.writer import LedgerWriter, WriteRefused, WriteSession
 
 D = dt.date.fromisoformat
 
@@ -118,7 +116,7 @@ def test_a_crash_during_the_commit_leaves_no_pdf(books: Path) -> None:
     script = f"""
 import datetime as dt, os
 from pathlib import Path
-import xtaccounts.writer as writer
+import xtaccounts.books.writer as writer
 from xtaccounts.insurance import post_notice
 
 def crash(step):

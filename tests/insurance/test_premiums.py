@@ -7,10 +7,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from pathlib import Path
 
-from tests.insurance.books import EA, EC, ED, seed_pools
-from tests.insurance.test_applications import file_app, households, refused, rules, state
-from xtaccounts import chart
-from xtaccounts.books import load_books
+from tests.helpers import EA, EC, ED, file_app, households, refused, rules, seed_pools, state
+from xtaccounts.books.load import load_books
+from xtaccounts.core import chart
 from xtaccounts.insurance import (
     buy_premium,
     cancel_policy,

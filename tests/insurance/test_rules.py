@@ -1,4 +1,4 @@
-"""The rules as pure functions, each at its edges (DOMAIN.md §3)."""
+"""The rules as pure functions, each at its edges (docs/rules.md §3)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from decimal import Decimal
 
 import pytest
 
-from tests.helpers import write_files
-from tests.insurance.books import EA, EE, EF, small_registry
-from xtaccounts.insurance.dates import add_months, add_years, age_years, cover_years
+from tests.helpers import EA, EE, EF, small_registry, write_files
+from xtaccounts.core.calendar import add_months, add_years, age_years, cover_years
 from xtaccounts.insurance.directives import Inspection, Notice, Objection, Vote, VoteTally
 from xtaccounts.insurance.rules import (
     Choice,
     applicant_reasons,
+    eligibility,
     inspection_on,
     inspection_reason,
     notice_days,
@@ -237,3 +237,33 @@ def test_tender_and_its_limits(registry: Registry) -> None:
     assert [
         r.rule for r in quote(registry, "NOPE", [EA], D("2025-01-02"), D("2025-01-02")).reasons
     ] == ["tender"]
+    # After the tender: priced by the insurer's latest one, the missing tender still a reason.
+    offer = quote(registry, "INS01", [EA], D("2026-01-02"), D("2026-01-02"), or_latest=True)
+    assert offer.premiums == {EA: A("2400.00")} and [r.rule for r in offer.reasons] == ["tender"]
+
+
+# -- §3.4 all five conditions at once ---------------------------------------------------------
+
+
+def test_eligibility_lists_every_condition_in_order(registry: Registry) -> None:
+    day = D("2025-03-05")
+    pool = registry.elevators[EA].unit  # EA's unit is its pool; EE is of another pool
+    funds = {registry.elevators[EA].unit: A("10.00"), registry.elevators[EE].unit: A("0.00")}
+    stated = {EA: A("2400.00"), EE: A("3800.00")}
+    checked = eligibility(
+        registry, [EA, EE], pool, "INS01", day, day,
+        unit_funds=funds, inspections={}, pool_available=A("3000.00"), stated=stated,
+    )  # fmt: skip
+    assert [r.rule for r in checked.reasons] == [
+        "elevator", "unit_fund", "insurer_limits", "pool_balance",
+    ]  # fmt: skip
+    assert checked.by_elevator == {EA: [], EE: checked.reasons[:3]}
+    # EA at the tender's band, EE (the tender refuses it) at the premium stated for it.
+    assert checked.needed == A("6200.00") and checked.pool == checked.reasons[-1]
+    assert "less than one year's premium 6200.00 CNY (short by 3200.00 CNY)" in str(checked.pool)
+    after = eligibility(
+        registry, [EA], pool, "INS01", D("2026-01-02"), D("2026-01-02"),
+        unit_funds=funds, inspections={}, pool_available=A("2400.00"), stated=stated,
+    )  # fmt: skip
+    assert [r.rule for r in after.by_elevator[EA]] == ["inspection", "tender"]
+    assert after.needed == A("2400.00") and after.pool is None

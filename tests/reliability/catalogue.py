@@ -236,7 +236,7 @@ def run_case(template: Path, work: Path, case: Case) -> Outcome:
 
 def hostile_statement(main: Path, day: dt.date) -> bytes:
     """An ICBC statement of `day` on the demo's ICBC account whose lines carry the catalogue."""
-    from xtaccounts.demo_statements import BankLine, StatementFile, icbc_csv
+    from xtaccounts.demo.bank_statements import BankLine, StatementFile, icbc_csv
 
     texts = [*HOSTILE, *PERSONAL]
     lines = tuple(

@@ -1,13 +1,10 @@
-"""Fixtures of the reliability tests: two small books built once per session, copied per test,
-and the hypothesis profiles of the fuzz tests (`XT_FUZZ_PROFILE`: ci, the default, or campaign)."""
+"""Fixtures of the reliability tests: small books built once per session, copied per test."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, settings
 
 from tests.reliability.harness import (
     copy_books,
@@ -15,26 +12,6 @@ from tests.reliability.harness import (
     make_import_books,
     make_insurance_books,
 )
-
-# Bounded for CI: all the fuzz tests together take well under a minute on two cores.
-settings.register_profile(
-    "ci",
-    max_examples=60,
-    deadline=10_000,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
-settings.register_profile(
-    "campaign",
-    max_examples=3_000,
-    deadline=10_000,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
-
-
-def fuzz_settings() -> settings:
-    """The profile the fuzz tests run with (not loaded globally: other tests keep theirs)."""
-    return settings.get_profile(os.environ.get("XT_FUZZ_PROFILE", "ci"))
 
 
 @pytest.fixture(scope="session")

@@ -19,14 +19,14 @@ import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from importers.reader import identify, read_statement
 from importers.sniff import SAMPLE_BYTES, sniff_bytes
-from importers.statement import identify, read_statement
-from xtaccounts.errors import XtError
+from xtaccounts.core.errors import XtError
 from xtaccounts.insurance.applications import parse_votes, read_vote_file
 from xtaccounts.registry import load_registry
 
 REPO = Path(__file__).resolve().parents[2]
-SAMPLE_DIRS = (REPO / "tests" / "importers" / "samples", REPO / "tests" / "importers" / "golden")
+SAMPLE_DIRS = (REPO / "tests" / "importers" / "samples",)
 
 
 def statement_samples() -> list[Path]:

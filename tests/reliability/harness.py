@@ -24,13 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.helpers import snapshot, xt
-from xtaccounts.books import load_books
-from xtaccounts.writer import JOURNAL_NAME, TMP_SUFFIX
+from xtaccounts.books.load import load_books
+from xtaccounts.books.writer import JOURNAL_NAME, TMP_SUFFIX
 
 REPO = Path(__file__).resolve().parents[2]
-GOLDEN = REPO / "tests" / "importers" / "golden"
-ICBC_H1 = GOLDEN / "icbc-2023h1.csv"
-CCB_H1 = GOLDEN / "ccb-2023h1.xls"
+SAMPLES = REPO / "tests" / "importers" / "samples"
+ICBC_H1 = SAMPLES / "icbc-2023h1.csv"
+CCB_H1 = SAMPLES / "ccb-2023h1.xls"
 APP = "APP-2025-001"
 TIMEOUT = 120
 
@@ -74,7 +74,7 @@ def commands(statement: Path | None = None) -> list[Command]:
 
 def make_base_books(directory: Path) -> Path:
     """The importer tests' base books: demo registry and chart, openings, three time deposits."""
-    from tests.importers.books import build_base
+    from tests.helpers import build_base
 
     return build_base(directory)
 
@@ -83,10 +83,11 @@ def make_import_books(directory: Path, base: Path | None = None) -> Path:
     """The base books with the ICBC statement of 2023 H1 imported: the CCB one is left to
     import, its interest receipts to allocate, the spread before the window to transfer,
     2023-05 to close."""
-    from xtaccounts.statement_import import import_statements
+    from importers import read_statement_file
+    from xtaccounts.ops.bank_statement_import import import_statements
 
     main = copy_books(base, directory) if base else make_base_books(directory)
-    report = import_statements(main, [ICBC_H1])
+    report = import_statements(main, [ICBC_H1], read=read_statement_file)
     assert report.ok, report
     return main
 
@@ -95,7 +96,7 @@ def make_insurance_books(directory: Path) -> tuple[Path, Path]:
     """The insurance tests' small books with APP-2025-001 filed (pool C0001-B02, two elevators)
     and its notice posted: bought on 2025-03-08 at the earliest. Also an ICBC statement of
     2025-03-05 (a payer's name and phone in it) to import on them: (main, statement)."""
-    from tests.insurance.books import EC, ED, make_small_books
+    from tests.helpers import EC, ED, make_small_books
 
     main = make_small_books(directory)
     filing = (
@@ -122,8 +123,8 @@ def payer_statement(main: Path, day: str = "2025-03-05") -> bytes:
     import datetime as dt
     from decimal import Decimal
 
-    from tests.insurance.books import BANK
-    from xtaccounts.demo_statements import BankLine, StatementFile, icbc_csv
+    from tests.helpers import BANK
+    from xtaccounts.demo.bank_statements import BankLine, StatementFile, icbc_csv
 
     when = dt.date.fromisoformat(day)
     books = load_books(main)

@@ -4,7 +4,7 @@
 
 Every *point* of a commit is numbered from 1 in the order the process reaches it: the writer's
 own steps (`tmp-written`, `journal-written`, `replaced:<n>`, `journal-removed`, through
-`xtaccounts.writer._after_step`) and, before them, each durable file write (`write:<name>`),
+`xtaccounts.books.writer._after_step`) and, before them, each durable file write (`write:<name>`),
 where the kill comes after half of the bytes are written and before the fsync, so the file on
 disk is torn. The process kills itself with SIGKILL at point N (0: never) and appends the name of
 every point it reaches to XT_STEP_LOG (a probe run lists the points of a command).
@@ -22,7 +22,7 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from xtaccounts import writer
+from xtaccounts.books import writer
 
 StrPath = str | os.PathLike[str]
 

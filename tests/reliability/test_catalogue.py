@@ -10,8 +10,17 @@ import pytest
 
 from tests.reliability import catalogue
 
+SLOW_CASES = {"import a zip bomb"}
 
-@pytest.mark.parametrize("case", catalogue.cases(), ids=lambda case: case.name)
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(case, marks=pytest.mark.slow) if case.name in SLOW_CASES else case
+        for case in catalogue.cases()
+    ],
+    ids=lambda case: case.name,
+)
 def test_bad_input_is_refused_cleanly(demo_books: Path, tmp_path: Path, case) -> None:
     outcome = catalogue.run_case(demo_books, tmp_path, case)
     assert not outcome.hang, f"{case.name}: no answer within {catalogue.HANG_SECONDS} s"
@@ -20,6 +29,7 @@ def test_bad_input_is_refused_cleanly(demo_books: Path, tmp_path: Path, case) ->
     assert outcome.books_changed == [], f"{case.name}: the books changed"
 
 
+@pytest.mark.slow
 def test_catalogue_is_neutralised_everywhere(demo_books: Path, tmp_path: Path) -> None:
     runs, refusals, leaks = catalogue.injection_check(demo_books, tmp_path)
     assert runs > 10
@@ -36,8 +46,7 @@ def test_the_campaign_needs_no_test_extras() -> None:
         "tests.reliability.harness",
         "tests.reliability.fuzz",
         "tests.reliability.catalogue",
-        "tests.importers.books",
-        "tests.insurance.books",
+        "tests.helpers",
     )
     code = (
         "import sys\nfor m in ('pytest', '_pytest', 'hypothesis'): sys.modules[m] = None\n"

@@ -17,7 +17,9 @@ import pytest
 from tests.helpers import snapshot, xt
 from tests.reliability import harness
 from tests.reliability.harness import Command, commands, copy_books
-from xtaccounts.writer import JOURNAL_NAME, TMP_SUFFIX
+from xtaccounts.books.writer import JOURNAL_NAME, TMP_SUFFIX
+
+pytestmark = pytest.mark.slow  # kills at every point of every command
 
 COMMANDS = {cmd.name: cmd for cmd in commands()}
 # The points at which the change is decided: from the journal on, recovery rolls forward.

@@ -1,23 +1,23 @@
 """Property-based fuzzing of the readers of untrusted files: bank statements, the registry, vote
 files. Every input is read or refused with the project's own error (never another exception),
 within the deadline, and nothing is written. The example count is the `ci` profile's (see
-conftest.py); `XT_FUZZ_PROFILE=campaign` runs many more, as `scripts/campaign` does."""
+below); `XT_FUZZ_PROFILE=campaign` runs many more, as `scripts/campaign` does."""
 
 from __future__ import annotations
 
 import io
+import os
 import random
 import time
 from pathlib import Path
 
 import openpyxl
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from tests.reliability import fuzz
-from tests.reliability.conftest import fuzz_settings
 from tests.reliability.fuzz import (
     NASTY_CELLS,
     check_registry,
@@ -27,7 +27,28 @@ from tests.reliability.fuzz import (
     mutate_statement,
     statement_samples,
 )
-from xtaccounts.demo import demo_registry
+from xtaccounts.demo.books import demo_registry
+
+# Bounded for CI: all the fuzz tests together take well under a minute on two cores.
+settings.register_profile(
+    "ci",
+    max_examples=60,
+    deadline=10_000,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+settings.register_profile(
+    "campaign",
+    max_examples=3_000,
+    deadline=10_000,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+
+
+def fuzz_settings() -> settings:
+    """The profile the fuzz tests run with (not loaded globally: other tests keep theirs)."""
+    return settings.get_profile(os.environ.get("XT_FUZZ_PROFILE", "ci"))
+
 
 SAMPLES = {p.name: p.read_bytes() for p in statement_samples()}
 SUFFIXES = [".csv", ".CSV", ".xls", ".xlsx", ".txt", ""]

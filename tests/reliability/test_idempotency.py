@@ -12,6 +12,8 @@ from tests.helpers import snapshot, xt
 from tests.reliability import harness
 from tests.reliability.harness import commands, copy_books
 
+pytestmark = pytest.mark.slow  # every command run twice on copies of the books
+
 COMMANDS = {cmd.name: cmd for cmd in commands()}
 
 

@@ -26,7 +26,7 @@ import pytest
 
 from tests.helpers import snapshot, xt
 from tests.reliability.catalogue import CLEAR, HOSTILE, MARKUP, PERSONAL
-from xtaccounts.demo_statements import BankLine, StatementFile, icbc_csv
+from xtaccounts.demo.bank_statements import BankLine, StatementFile, icbc_csv
 
 ICBC_NO = "1904021109200088821"
 CCB_NO = "43050163620800001234"
@@ -280,6 +280,7 @@ def _leaks(texts: Iterator[tuple[str, str]]) -> list[str]:
 # -- the recording -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_catalogue_is_recorded_through_every_entry_point(recorded: Recorded) -> None:
     codes = [(what, r.returncode) for what, r in recorded.runs]
     refused = {"application file --date", "application vote APP-2026-001"}
@@ -308,11 +309,13 @@ def test_the_catalogue_is_recorded_through_every_entry_point(recorded: Recorded)
         assert kept in books, kept
 
 
+@pytest.mark.slow
 def test_no_clear_personal_data_or_markup_in_any_ledger_file(recorded: Recorded) -> None:
     leaks = _leaks(_books_texts(recorded.main))
     assert not leaks, "\n".join(leaks)
 
 
+@pytest.mark.slow
 def test_no_clear_personal_data_or_markup_in_any_export_format(recorded: Recorded) -> None:
     texts = list(_export_texts(recorded.scratch / "export"))
     texts += list(_export_texts(recorded.scratch / "export-json"))
@@ -325,6 +328,7 @@ def test_no_clear_personal_data_or_markup_in_any_export_format(recorded: Recorde
 
 
 @pytest.mark.parametrize("read_only", [True, False], ids=["read-only", "read-write"])
+@pytest.mark.slow
 def test_no_clear_personal_data_or_markup_in_fava_and_pilot_pages(
     recorded: Recorded, read_only: bool
 ) -> None:
@@ -335,6 +339,7 @@ def test_no_clear_personal_data_or_markup_in_fava_and_pilot_pages(
     assert not leaks, "\n".join(leaks)
 
 
+@pytest.mark.slow
 def test_no_clear_personal_data_or_markup_in_command_output_or_logs(recorded: Recorded) -> None:
     # The import names the statement by the path it was given: that echo is the clerk's own
     # argument, not text of the books (the books keep the file name masked and inert).

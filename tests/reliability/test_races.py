@@ -7,10 +7,14 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import snapshot, xt
 from tests.reliability import harness
 from tests.reliability.harness import IMPORT_CCB, IMPORT_ICBC, Command, commands, copy_books
-from xtaccounts.books import load_books
+from xtaccounts.books.load import load_books
+
+pytestmark = pytest.mark.slow  # commands in several processes at once
 
 COMMANDS = {cmd.name: cmd for cmd in commands()}
 

@@ -19,7 +19,7 @@ import pytest
 from tests.helpers import snapshot, xt
 from tests.reliability import harness
 from tests.reliability.harness import copy_books
-from xtaccounts.writer import JOURNAL_NAME
+from xtaccounts.books.writer import JOURNAL_NAME
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -65,6 +65,7 @@ def test_export_into_or_around_the_books_is_refused(
     assert sorted(p.name for p in tmp_path.iterdir()) == around
 
 
+@pytest.mark.slow
 def test_replace_refuses_a_directory_that_is_not_an_export(
     import_books: Path, tmp_path: Path
 ) -> None:
@@ -88,6 +89,7 @@ def test_replace_refuses_a_directory_that_is_not_an_export(
     assert tree(tmp_path) == before
 
 
+@pytest.mark.slow
 def test_replace_takes_only_an_earlier_export_as_it_was_written(
     import_books: Path, tmp_path: Path
 ) -> None:
@@ -165,7 +167,7 @@ def test_an_unexpected_error_is_one_line_and_its_traceback_is_logged_masked(
         raise RuntimeError(f"bug while reading {phone}")
 
     monkeypatch.setenv("XT_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr("xtaccounts.cli.reports_cmd.open_fund_books", broken)
+    monkeypatch.setattr("xtaccounts.cli.reports_cmd.open_ledger", broken)
     result = CliRunner().invoke(cli, ["--ledger", str(import_books), "pools"])
     assert result.exit_code == 1 and "Traceback" not in result.output, result.output
     (line,) = [x for x in result.output.splitlines() if x.strip()]
@@ -179,7 +181,7 @@ def test_an_unexpected_error_is_one_line_and_its_traceback_is_logged_masked(
     def interrupted(_main: Path) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("xtaccounts.cli.reports_cmd.open_fund_books", interrupted)
+    monkeypatch.setattr("xtaccounts.cli.reports_cmd.open_ledger", interrupted)
     result = CliRunner().invoke(cli, ["--ledger", str(import_books), "pools"])
     assert result.exit_code == 130 and "Traceback" not in result.output
 
@@ -275,6 +277,7 @@ def test_a_reader_that_may_not_write_the_books_refuses_half_applied_ones(
 # --- the other writers outside the books ------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_import_archive_copies_and_never_writes_over_or_into_the_books(
     import_books: Path, tmp_path: Path
 ) -> None:
@@ -333,6 +336,7 @@ def test_render_export_refuses_an_out_in_the_books_or_not_its_own(
     assert (foreign / "notes.txt").read_text("utf-8") == "mine\n"
 
 
+@pytest.mark.slow
 def test_import_extract_writes_only_a_new_file_outside_the_books(
     import_books: Path, tmp_path: Path
 ) -> None:

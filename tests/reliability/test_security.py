@@ -18,11 +18,11 @@ import pytest
 
 from tests.helpers import snapshot, xt
 from tests.reliability.harness import PAYER_ACCOUNT, PAYER_NAME, PAYER_PHONE, REPO
-from xtaccounts.errors import XtError
-from xtaccounts.privacy import is_masked_name
+from xtaccounts.books.writer import LedgerWriter
+from xtaccounts.core.errors import XtError
+from xtaccounts.core.privacy import is_masked_name
+from xtaccounts.ops.bank_statement_import import archive_name
 from xtaccounts.registry import load_registry
-from xtaccounts.statement_import import archive_name
-from xtaccounts.writer import LedgerWriter
 
 ICBC_FOLDER = Path("documents/Assets/Bank-银行存款/ICBC-工商银行/Demand-活期8821")
 ARCHIVED = ICBC_FOLDER / "2025-03-05.ICBC-8821-20250305-20250305.csv"
@@ -45,6 +45,7 @@ def books_text(main: Path) -> str:
 # --- masking ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_import_prints_and_books_no_name_or_phone(
     insurance_books: Path, insurance_template: tuple[Path, Path]
 ) -> None:

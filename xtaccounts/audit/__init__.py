@@ -1,9 +1,9 @@
 """The audit: every balance and every rule re-verified from the books, with evidence.
 
-`run_audit(main, as_of)` loads the books once (with their plugins, as bean-check does), reads
-the registry, and runs each check family over the loaded entries; each returns its findings as
-values. The CLI (`xtaccounts audit`) prints them and decides the exit code. docs/audit.md
-documents the checks and the JSON report.
+`run_audit(main, as_of)` opens the one `Ledger` of the books (loaded once, with their plugins,
+as bean-check does, and the registry) and runs each check family over it as of the day; each
+returns its findings as values. The CLI (`xtaccounts audit`) prints them and decides the exit
+code. docs/audit.md documents the checks and the JSON report.
 """
 
 from __future__ import annotations
@@ -31,9 +31,8 @@ from xtaccounts.audit.findings import (
     Finding,
     Where,
 )
-from xtaccounts.books import load_books
-from xtaccounts.layout import require_ledger
-from xtaccounts.plugins.insurance_rules import registry_for
+from xtaccounts.books.layout import require_ledger
+from xtaccounts.reading.ledger import Ledger
 
 __all__ = [
     "CHECKS",
@@ -62,11 +61,11 @@ CHECKS: tuple[tuple[str, Callable[[AuditContext], CheckResult]], ...] = (
 def run_audit(main: Path, as_of: dt.date | None = None) -> AuditReport:
     """Audit the books of `main` as of a day (default: the books' last dated entry)."""
     layout = require_ledger(main)
-    books = load_books(layout.main)
-    # The insurance plugin has read the registry while loading: the audit shares its copy.
-    registry = registry_for(layout.registry)
+    ledger = Ledger(layout)
+    entries = ledger.entries  # the books first: their insurance plugin reads the registry
+    _ = ledger.registry  # the plugin's copy, from the one registry cache
     if as_of is None:
-        as_of = books.entries[-1].date if books.entries else dt.date.today()
-    ctx = AuditContext(books, registry, as_of)
+        as_of = entries[-1].date if entries else dt.date.today()
+    ctx = AuditContext(ledger, as_of)
     checks = [fn(ctx) for _, fn in CHECKS]
     return AuditReport(str(layout.main), as_of, checks)

@@ -14,37 +14,20 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import re
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from decimal import Decimal
 
 from beancount.core import data
 
 from xtaccounts.audit.context import AuditContext
 from xtaccounts.audit.findings import CheckResult
+from xtaccounts.core.bank_statement import statement_period
+from xtaccounts.core.calendar import ONE_DAY
+from xtaccounts.core.entries import number_of
+from xtaccounts.core.vocabulary import META_STATEMENT, ZERO
 
 NAME = "bank"
 TITLE = "Bank reconciliation: statement balances and statement sequence"
-
-_PERIOD = re.compile(r"(\d{8})[-_](\d{8})")
-_ONE_DAY = dt.timedelta(days=1)
-
-
-@functools.lru_cache(maxsize=4096)
-def statement_period(name: str) -> tuple[dt.date, dt.date] | None:
-    """(start, end) of a statement from its file name (…20240321-20240620…), or None."""
-    found = _PERIOD.findall(name)
-    if not found:
-        return None
-    start, end = found[-1]
-    try:
-        return dt.datetime.strptime(start, "%Y%m%d").date(), dt.datetime.strptime(
-            end, "%Y%m%d"
-        ).date()
-    except ValueError:
-        return None
 
 
 def _archived(ctx: AuditContext, account: str) -> list[tuple[dt.date, dt.date, str]]:
@@ -75,14 +58,15 @@ def check(ctx: AuditContext) -> CheckResult:
                 continue
             result.count("assertions")
             assertions[entry.account].add(entry.date)
-            name = entry.meta.get("statement")
+            name = entry.meta.get(META_STATEMENT)
             if name:
                 asserted.add(entry.account)
                 period = statement_period(str(name))
                 if period:
                     periods[entry.account].append((*period, str(name)))
-            booked = history.balance_at(entry.account, entry.date - _ONE_DAY)
+            booked = history.balance_at(entry.account, entry.date - ONE_DAY)
             expected = entry.amount.number
+            assert expected is not None  # a balance assertion always has its number
             if booked != expected:
                 result.add(
                     "assertion-failed",
@@ -90,13 +74,13 @@ def check(ctx: AuditContext) -> CheckResult:
                     f"{entry.date}, the books {booked} ({booked - expected:+} apart)",
                     [ctx.where(entry)],
                     expected=expected,
-                    booked=booked + Decimal("0.00"),
+                    booked=booked + ZERO,
                 )
         elif isinstance(entry, data.Transaction):
             touched = [p.account for p in entry.postings if p.account in accounts]
             if not touched:
                 continue
-            name = entry.meta.get("statement")
+            name = entry.meta.get(META_STATEMENT)
             for account in touched:
                 movements[account].append(entry)
                 if name:
@@ -107,17 +91,17 @@ def check(ctx: AuditContext) -> CheckResult:
 
     # The closing balance of the as-of day itself is asserted the day after.
     for entry in ctx.books.entries[len(ctx.entries) :]:
-        if entry.date > ctx.as_of + _ONE_DAY:
+        if entry.date > ctx.as_of + ONE_DAY:
             break
         if isinstance(entry, data.Balance) and entry.account in accounts:
             assertions[entry.account].add(entry.date)
     result.count("statement_days", len(statement_days))
     for (account, name, day), entry in sorted(statement_days.items(), key=lambda i: i[0][2]):
-        if account in asserted and day + _ONE_DAY not in assertions[account]:
+        if account in asserted and day + ONE_DAY not in assertions[account]:
             result.add(
                 "assertion-missing",
                 f"{account}: statement {name} has lines on {day} but the books hold no balance "
-                f"assertion of its closing balance (dated {day + _ONE_DAY})",
+                f"assertion of its closing balance (dated {day + ONE_DAY})",
                 [ctx.where(entry)],
             )
 
@@ -142,8 +126,8 @@ def _gaps(
     covered_to = spans[0][1]
     gaps: list[tuple[dt.date, dt.date]] = []
     for start, end in spans[1:]:
-        if start > covered_to + _ONE_DAY:
-            gaps.append((covered_to + _ONE_DAY, start - _ONE_DAY))
+        if start > covered_to + ONE_DAY:
+            gaps.append((covered_to + ONE_DAY, start - ONE_DAY))
         covered_to = max(covered_to, end)
     days = [e.date for e in moves]  # in date order, as the books are
     for first, last in gaps:
@@ -152,8 +136,8 @@ def _gaps(
             result.count("quiet_gaps")
             continue
         net = sum(
-            (p.units.number for e in inside for p in e.postings if p.account == account),
-            Decimal("0.00"),
+            (number_of(p) for e in inside for p in e.postings if p.account == account),
+            ZERO,
         )
         result.add(
             "statement-gap",

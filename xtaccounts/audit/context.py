@@ -1,12 +1,11 @@
-"""The books as the audit sees them: loaded once (with the plugins, as bean-check loads them),
-the registry, and the positions read in one pass."""
+"""The books as the audit sees them: the one `Ledger` (loaded once, with the plugins, as
+bean-check loads them) as of the audit's day, and where each finding is in the books."""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -14,50 +13,62 @@ from typing import Any
 from beancount.core import data
 
 from xtaccounts.audit.findings import Where
-from xtaccounts.balances import BalanceHistory
-from xtaccounts.books import LoadedBooks
-from xtaccounts.positions import Positions, read_positions
+from xtaccounts.books.load import LoadedBooks
+from xtaccounts.books.positions import Positions
+from xtaccounts.core.balance_days import BalanceHistory
+from xtaccounts.core.vocabulary import META_KIND
+from xtaccounts.insurance.checks import InsuranceState
+from xtaccounts.reading.ledger import Ledger, LedgerOn
 from xtaccounts.registry import Registry
 
 
-@dataclass
 class AuditContext:
-    """Everything a check reads; nothing here is taken from the books' own summaries."""
+    """Everything a check reads, from the Ledger as of the audit's day; nothing here is taken
+    from the books' own summaries."""
 
-    books: LoadedBooks
-    registry: Registry
-    as_of: dt.date
-    root: Path = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.root = self.books.path.parent
+    def __init__(self, ledger: Ledger, as_of: dt.date) -> None:
+        self.ledger = ledger
+        self.as_of = as_of
+        self.root: Path = ledger.books.path.parent
 
     @cached_property
+    def view(self) -> LedgerOn:
+        return self.ledger.as_of(self.as_of)
+
+    @property
+    def books(self) -> LoadedBooks:
+        return self.ledger.books
+
+    @property
+    def registry(self) -> Registry:
+        return self.ledger.registry
+
+    @property
     def entries(self) -> list[data.Directive]:
         """The loaded entries dated up to `as_of` (they are sorted by date)."""
-        entries = self.books.entries
-        if entries and entries[-1].date <= self.as_of:
-            return entries
-        return [e for e in entries if e.date <= self.as_of]
+        return self.view.entries
 
-    @cached_property
+    @property
     def transactions(self) -> list[data.Transaction]:
-        return [e for e in self.entries if isinstance(e, data.Transaction)]
+        return self.view.transactions
 
-    @cached_property
+    @property
     def positions(self) -> Positions:
-        return read_positions(self.entries)
+        return self.view.positions
 
-    @cached_property
+    @property
     def account_history(self) -> BalanceHistory:
         """Balances and 积数 of the bank accounts (the registry's, and those receipts name)."""
-        accounts = {b.account for b in self.registry.bank_accounts.values()}
-        accounts.update(r.bank_account for r in self.positions.receipts)
-        return self.positions.account_history(accounts)
+        return self.view.account_history
 
-    @cached_property
+    @property
     def unit_history(self) -> BalanceHistory:
-        return self.positions.unit_history()
+        return self.view.unit_history
+
+    @property
+    def insurance(self) -> InsuranceState:
+        """The insurance rules over the books up to `as_of`."""
+        return self.view.insurance
 
     def relative(self, filename: str) -> str:
         if not filename or filename.startswith("<"):
@@ -85,7 +96,7 @@ def describe(entry: Any) -> str:
         return ""
     kind = type(entry).__name__.lower()
     if isinstance(entry, data.Transaction):
-        label = entry.meta.get("kind") or "transaction"
+        label = entry.meta.get(META_KIND) or "transaction"
         return f"{label} {entry.narration or ''}".strip()[:120]
     if isinstance(entry, data.Balance):
         return f"balance {entry.account} {entry.amount}"

@@ -24,14 +24,15 @@ from decimal import Decimal
 
 from beancount.core import data
 
-from xtaccounts import chart
 from xtaccounts.audit.context import AuditContext
 from xtaccounts.audit.findings import CheckResult
+from xtaccounts.core import chart
+from xtaccounts.core.entries import units_of
+from xtaccounts.core.vocabulary import ZERO
 
 NAME = "identity"
 TITLE = "Fund identity: assets − liabilities = 维修资金 + 待分配累计收益, every month end"
 
-ZERO = Decimal("0.00")
 ASSETS, FUND, UNDISTRIBUTED, OTHER = "assets", "fund", "undistributed", "other"
 
 
@@ -57,7 +58,7 @@ def month_end(day: dt.date) -> dt.date:
 def check(ctx: AuditContext) -> CheckResult:
     result = CheckResult(NAME, TITLE)
     classes: dict[str, str] = {}
-    sums = defaultdict(lambda: ZERO)
+    sums: dict[str, Decimal] = defaultdict(lambda: ZERO)
     movers: list[data.Transaction] = []
     previous = ZERO
     current_end: dt.date | None = None
@@ -98,7 +99,7 @@ def check(ctx: AuditContext) -> CheckResult:
             cls = classes.get(account)
             if cls is None:
                 cls = classes[account] = account_class(account)
-            number = posting.units.number
+            number = units_of(posting).number
             if number is None:
                 continue
             sums[cls] += number

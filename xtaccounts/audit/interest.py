@@ -6,7 +6,7 @@ the receipt's own metadata: a demand settlement from its account's 积数 over i
 (recomputed from the postings) at the rate agreement's rates (registry); a time deposit from its
 certificate (``open`` metadata: principal, months) at its agreement's rates; an early
 withdrawal from the principal and the days held at the demand agreement's rates. The split is
-then DOMAIN.md §5's: base = min(received, base interest), spread = the rest. A booked split
+then docs/rules.md §5: base = min(received, base interest), spread = the rest. A booked split
 other than that is an error; a receipt more than 0.01 from its contract is an error unless it
 was booked flagged (``!``), when it is a warning.
 
@@ -15,7 +15,7 @@ previous one ended), so that no day's 积数 earns interest twice or not at all.
 
 Allocations (``kind: allocation`` / ``legacy-transfer``): each receipt named is shared again
 over its own window by 积数 recomputed from the fund postings, with the sharing primitive
-`xtaccounts.allocation.share_fen` (largest remainder; not the planner of allocate.py, whose
+`xtaccounts.core.shares.share_fen` (largest remainder; not the planner of allocate.py, whose
 output is what is being checked), from the recomputed split, and the shares summed
 per receiver must be what the entry credits each pool and unit fund, and their total what it
 debits 待分配累计收益.
@@ -31,24 +31,34 @@ from typing import Any
 
 from beancount.core import data
 
-from xtaccounts import chart
-from xtaccounts.allocation import from_fen, integer_weights, share_fen, to_fen
 from xtaccounts.audit.context import AuditContext
 from xtaccounts.audit.findings import WARNING, CheckResult
-from xtaccounts.errors import XtError
-from xtaccounts.interest import (
+from xtaccounts.books.positions import InterestReceipt, ids_of
+from xtaccounts.core import chart
+from xtaccounts.core.dates import meta_day
+from xtaccounts.core.entries import number_of
+from xtaccounts.core.errors import XtError
+from xtaccounts.core.interest import (
     InterestSplit,
     demand_interest,
     early_withdrawal_interest,
     split_interest,
     time_deposit_interest,
 )
-from xtaccounts.positions import KIND_ALLOCATION, KIND_LEGACY, InterestReceipt, ids_of
-from xtaccounts.weights import BASE, SPREAD, FundWeights
+from xtaccounts.core.shares import from_fen, integer_weights, share_fen, to_fen
+from xtaccounts.core.vocabulary import (
+    KIND_ALLOCATION,
+    KIND_LEGACY,
+    META_AGREEMENT,
+    META_BALANCE_DAYS,
+    META_CERTIFICATE,
+    META_KIND,
+    ZERO,
+)
+from xtaccounts.ops.allocation_weights import BASE, SPREAD, FundWeights
 
 NAME = "interest"
 TITLE = "Interest splits and allocations recomputed from contracts and 积数"
-ZERO = Decimal("0.00")
 
 Window = tuple[str, dt.date, dt.date]
 """A receipt part and its window: (part, first day, last day)."""
@@ -69,9 +79,9 @@ class _Recompute:
         self.result = result
         self.agreements = ctx.registry.rate_agreements
         self.certificates = {
-            str(meta["certificate"]): meta
+            str(meta[META_CERTIFICATE]): meta
             for account, meta in ctx.positions.open_meta.items()
-            if "certificate" in meta
+            if META_CERTIFICATE in meta
         }
 
     def rates(self, receipt: InterestReceipt, agreement_id: str) -> tuple[Decimal, Decimal] | None:
@@ -104,13 +114,13 @@ class _Recompute:
         meta = receipt.entry.meta
         where = [self.ctx.where(receipt.entry)]
         if receipt.source == "demand":
-            rates = self.rates(receipt, str(meta.get("agreement", "")))
+            rates = self.rates(receipt, str(meta.get(META_AGREEMENT, "")))
             if rates is None:
                 return None
             days = self.ctx.account_history.balance_days(
                 receipt.bank_account, receipt.window_start, receipt.window_end
             )
-            recorded = _dec(meta.get("balance_days"))
+            recorded = _dec(meta.get(META_BALANCE_DAYS))
             if recorded is not None and recorded != days:
                 self.result.add(
                     "balance-days",
@@ -121,7 +131,7 @@ class _Recompute:
                     booked=recorded,
                 )
             return demand_interest(days, rates[0]), demand_interest(days, rates[1])
-        cert = self.certificates.get(str(meta.get("certificate", "")))
+        cert = self.certificates.get(str(meta.get(META_CERTIFICATE, "")))
         if cert is None:
             self.result.add(
                 "contract",
@@ -140,10 +150,10 @@ class _Recompute:
                 time_deposit_interest(principal, rates[0], months),
                 time_deposit_interest(principal, rates[1], months),
             )
-        rates = self.rates(receipt, str(meta.get("agreement", "")))
+        rates = self.rates(receipt, str(meta.get(META_AGREEMENT, "")))
         if rates is None:
             return None
-        start = dt.date.fromisoformat(str(cert.get("value_date")))
+        start = meta_day(cert.get("value_date"))
         return (
             early_withdrawal_interest(principal, rates[0], start, receipt.date),
             early_withdrawal_interest(principal, rates[1], start, receipt.date),
@@ -155,7 +165,7 @@ class _Recompute:
         entry = receipt.entry
         where = [self.ctx.where(entry)]
         received = sum(
-            (p.units.number for p in entry.postings if p.account.startswith("Assets:")), ZERO
+            (number_of(p) for p in entry.postings if p.account.startswith("Assets:")), ZERO
         )
         try:
             figures = self.expected(receipt)
@@ -261,7 +271,7 @@ def _demand_windows(
 
 
 class _Shares:
-    """Each receiver's share of one receipt part, in fen, by `xtaccounts.allocation.share_fen`
+    """Each receiver's share of one receipt part, in fen, by `xtaccounts.core.shares.share_fen`
     (the same largest remainder as `allocate`) on integer weights computed once per window and
     part, so that a city's allocations are recomputed in seconds. The weights are the 积数
     recomputed from the fund postings, never an allocation's own record of them."""
@@ -308,7 +318,7 @@ def _allocations(
     ctx: AuditContext, result: CheckResult, receipts: dict[str, InterestReceipt]
 ) -> None:
     allocations = [
-        e for e in ctx.transactions if e.meta.get("kind") in (KIND_ALLOCATION, KIND_LEGACY)
+        e for e in ctx.transactions if e.meta.get(META_KIND) in (KIND_ALLOCATION, KIND_LEGACY)
     ]
     if not allocations:
         return
@@ -325,8 +335,8 @@ def _allocations(
         where = ctx.where(entry)
         sums: dict[Window, list[int]] = {}
         ok = True
-        for part, key in ((SPREAD, "spread_receipts"), (BASE, "base_receipts")):
-            for rid in ids_of(entry.meta.get(key)):
+        for part, meta_key in ((SPREAD, "spread_receipts"), (BASE, "base_receipts")):
+            for rid in ids_of(entry.meta.get(meta_key)):
                 result.count("allocated_receipt_parts")
                 if (rid, part) in taken:
                     result.add(
@@ -364,7 +374,7 @@ def _allocations(
         lines: dict[tuple[str, str], Any] = {}
         debit = ZERO
         for posting in entry.postings:
-            number = posting.units.number
+            number = number_of(posting)
             if posting.account == chart.UNDISTRIBUTED:
                 debit += number
                 continue

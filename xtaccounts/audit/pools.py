@@ -18,14 +18,15 @@ from decimal import Decimal
 
 from beancount.core import data
 
-from xtaccounts import chart
 from xtaccounts.audit.context import AuditContext
 from xtaccounts.audit.findings import CheckResult
-from xtaccounts.positions import KIND_ALLOCATION, KIND_LEGACY
+from xtaccounts.core import chart
+from xtaccounts.core.dates import meta_day
+from xtaccounts.core.entries import units_of
+from xtaccounts.core.vocabulary import KIND_ALLOCATION, KIND_LEGACY, META_KIND, META_POOL, ZERO
 
 NAME = "pools"
 TITLE = "Pools never negative; spread since spread_since in the pools"
-ZERO = Decimal("0.00")
 
 
 def check(ctx: AuditContext) -> CheckResult:
@@ -36,10 +37,10 @@ def check(ctx: AuditContext) -> CheckResult:
     reached: dt.date | None = None  # the latest allocation's `through`
     legacy = False
     for entry in ctx.transactions:
-        kind = entry.meta.get("kind")
+        kind = entry.meta.get(META_KIND)
         if kind == KIND_ALLOCATION:
             through = entry.meta.get("through")
-            day = dt.date.fromisoformat(str(through)) if through else entry.date
+            day = meta_day(through) if through else entry.date
             reached = day if reached is None else max(reached, day)
         elif kind == KIND_LEGACY:
             legacy = True
@@ -88,11 +89,11 @@ def _negative(ctx: AuditContext, result: CheckResult) -> None:
         for posting in entry.postings:
             pool = positions.pool_of_account.get(posting.account)
             if pool is None and posting.account == chart.PREMIUM_EXPENSE:
-                pool = (posting.meta or {}).get("pool")
+                pool = (posting.meta or {}).get(META_POOL)
             if pool is not None:
                 key = (str(pool), entry.date)
                 # The entry that takes money out of the pool on that day is the one to name.
-                if key not in movers or (posting.units.number or ZERO) > 0:
+                if key not in movers or (units_of(posting).number or ZERO) > 0:
                     movers[key] = entry
     for pool in sorted(positions.pool_movements):
         result.count("pools")
@@ -104,11 +105,11 @@ def _negative(ctx: AuditContext, result: CheckResult) -> None:
             result.count("pool_days")
             balance += days[day]
             if balance < 0:
-                entry = movers.get((pool, day))
+                mover = movers.get((pool, day))
                 result.add(
                     "pool-negative",
                     f"pool {pool} is negative at the end of {day}: {balance}",
-                    [ctx.where(entry)] if entry is not None else [],
+                    [ctx.where(mover)] if mover is not None else [],
                     expected="≥ 0.00",
                     booked=balance,
                 )

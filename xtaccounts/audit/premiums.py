@@ -14,7 +14,8 @@ For each premium transaction (``kind: premium``), recomputed from the registry a
   tender covers the date with the elevator inside its limits (§3.7: only a tendered insurer);
 - the date is inside the pilot window;
 - no elevator is insured twice for the same days;
-- the insurer's clearing account is settled by a payment within 30 days (first in, first out):
+- the insurer's clearing account is settled by a payment within 30 days (pilot.toml
+  premium_settle_days; first in, first out):
   a premium still unpaid more than 30 days after it was booked is an error, one paid late a
   warning.
 """
@@ -28,34 +29,26 @@ from itertools import pairwise
 
 from beancount.core import data
 
-from xtaccounts import chart
 from xtaccounts.audit.clearing import FifoItems
 from xtaccounts.audit.context import AuditContext
 from xtaccounts.audit.findings import WARNING, CheckResult
+from xtaccounts.core import chart
+from xtaccounts.core.entries import number_of, units_of
+from xtaccounts.core.vocabulary import KIND_PREMIUM, META_ELEVATOR, META_KIND, META_POLICY, ZERO
 from xtaccounts.insurance.checks import InsuranceState
-from xtaccounts.insurance.directives import KIND_PREMIUM, InsuranceBook, read_insurance
-from xtaccounts.insurance.rules import (
-    applicant_reasons,
-    pool_reason,
-    procedure_reasons,
-    window_reason,
-)
+from xtaccounts.insurance.directives import InsuranceBook
+from xtaccounts.insurance.rules import applicant_reasons, procedure_reasons, window_reason
 
 NAME = "premiums"
 TITLE = "Premiums: application, notice or vote, five conditions, tender, window, settlement"
-ZERO = Decimal("0.00")
-SETTLE_DAYS = 30
 
 
 def check(ctx: AuditContext) -> CheckResult:
     result = CheckResult(NAME, TITLE)
-    book = read_insurance(ctx.entries)
-    state = InsuranceState(ctx.registry, ctx.entries)
-    # Share what the audit has read already (cached_property values live in __dict__).
-    state.__dict__["positions"] = ctx.positions
-    state.__dict__["book"] = book
+    state = ctx.insurance  # the Ledger's insurance records and balances, as of the audit's day
+    book = state.book
     for entry in ctx.transactions:
-        if entry.meta.get("kind") == KIND_PREMIUM:
+        if entry.meta.get(META_KIND) == KIND_PREMIUM:
             result.count("premiums")
             _premium(ctx, result, state, book, entry)
     _overlaps(ctx, result, book)
@@ -73,7 +66,7 @@ def _premium(
     registry = ctx.registry
     where = [ctx.where(entry)]
     day = entry.date
-    policy = book.policies.get(str(entry.meta.get("policy", "")))
+    policy = book.policies.get(str(entry.meta.get(META_POLICY, "")))
     if policy is None:
         result.add(
             "no-approval",
@@ -90,9 +83,7 @@ def _premium(
             where,
         )
         return
-    total = sum(
-        (p.units.number for p in entry.postings if p.account == chart.PREMIUM_EXPENSE), ZERO
-    )
+    total = sum((number_of(p) for p in entry.postings if p.account == chart.PREMIUM_EXPENSE), ZERO)
     reasons = []
     if day < app.filed:
         result.add("application", f"{policy.id}: bought {day}, before {app.id} was filed", where)
@@ -103,20 +94,34 @@ def _premium(
     found = window_reason(registry, day)
     if found:
         reasons.append(found)
-    offer, found_reasons = state.eligibility(
-        policy.elevators, policy.pool, policy.insurer, day, policy.cover_start
-    )
-    reasons += found_reasons
-    available = state.pool_available(policy.pool, day) + total
-    found = pool_reason(policy.pool, available, offer.total if offer.premiums else total, day)
-    if found:
-        reasons.append(found)
+    # The pool held the year's premium before this one was taken from it.
+    reasons += state.eligibility(
+        policy.elevators,
+        policy.pool,
+        policy.insurer,
+        day,
+        policy.cover_start,
+        stated=_booked(entry),
+        available=state.pool_available(policy.pool, day) + total,
+    ).reasons
     for reason in reasons:
         result.add(
             reason.rule.replace("_", "-"),
             f"premium of policy {policy.id} ({app.id}) on {day}: {reason.message}",
             where,
         )
+
+
+def _booked(entry: data.Transaction) -> dict[str, Decimal]:
+    """The premium transaction's amount for each elevator (its postings' ``elevator:``)."""
+    booked: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for posting in entry.postings:
+        if posting.account != chart.PREMIUM_EXPENSE:
+            continue
+        number = units_of(posting).number
+        if number is not None:
+            booked[str((posting.meta or {}).get(META_ELEVATOR, ""))] += number
+    return dict(booked)
 
 
 def _overlaps(ctx: AuditContext, result: CheckResult, book: InsuranceBook) -> None:
@@ -143,19 +148,19 @@ def _overlaps(ctx: AuditContext, result: CheckResult, book: InsuranceBook) -> No
 def _settlement(ctx: AuditContext, result: CheckResult) -> None:
     """First in, first out on each insurer's clearing account."""
     accounts: dict[str, FifoItems] = defaultdict(FifoItems)
-    limit = dt.timedelta(days=SETTLE_DAYS)
+    limit = dt.timedelta(days=ctx.registry.pilot.premium_settle_days)
     for entry in ctx.transactions:
         for posting in entry.postings:
             account = posting.account
             if not account.startswith(chart.PREMIUM_CLEARING + ":"):
                 continue
-            for item in accounts[account].post(entry, posting.units.number):
+            for item in accounts[account].post(entry, number_of(posting)):
                 _settled(ctx, result, item.entry, entry, limit)
     for account, items in sorted(accounts.items()):
         for item in items.open:
             result.count("unsettled")
             day = item.date
-            if item.entry.meta.get("kind") == KIND_PREMIUM and ctx.as_of - day > limit:
+            if item.entry.meta.get(META_KIND) == KIND_PREMIUM and ctx.as_of - day > limit:
                 result.add(
                     "unsettled",
                     f"{account}: premium of {day} ({-item.amount} still owed) is unpaid "
@@ -173,7 +178,7 @@ def _settled(
     payment: data.Transaction,
     limit: dt.timedelta,
 ) -> None:
-    if item.meta.get("kind") != KIND_PREMIUM:
+    if item.meta.get(META_KIND) != KIND_PREMIUM:
         return
     result.count("settled")
     by_bank = any(p.account.startswith(chart.BANK + ":") for p in payment.postings)
@@ -184,7 +189,7 @@ def _settled(
             f"premium of {item.date} settled on {payment.date} "
             f"({(payment.date - item.date).days} days)"
             + ("" if by_bank else " by an entry that moves no bank account")
-            + (f", more than {SETTLE_DAYS} days after it was booked" if late else ""),
+            + (f", more than {limit.days} days after it was booked" if late else ""),
             [ctx.where(item), ctx.where(payment)],
             severity=WARNING,
             expected=f"paid by {item.date + limit}",

@@ -37,11 +37,11 @@ from beancount.core import data
 
 from xtaccounts.audit.context import AuditContext
 from xtaccounts.audit.findings import CheckResult
-from xtaccounts.close import parse_period
-from xtaccounts.errors import XtError
-from xtaccounts.layout import require_ledger
-from xtaccounts.positions import KIND_CLOSE
-from xtaccounts.writer import CommitResult, LedgerWriter
+from xtaccounts.books.layout import require_ledger
+from xtaccounts.books.writer import CommitResult, LedgerWriter
+from xtaccounts.core.dates import closing_day, meta_day
+from xtaccounts.core.errors import XtError
+from xtaccounts.core.vocabulary import KIND_CLOSE, META_KIND, META_PERIOD
 
 NAME = "seal"
 TITLE = "Sealed periods unchanged"
@@ -253,9 +253,9 @@ class SealReport:
 def closed_through(entries: Iterable[data.Directive]) -> dt.date | None:
     """The last day of the latest closed period."""
     ends = [
-        parse_period(str(e.meta.get("period")))[0]
+        closing_day(str(e.meta.get(META_PERIOD)))[0]
         for e in entries
-        if isinstance(e, data.Transaction) and e.meta.get("kind") == KIND_CLOSE
+        if isinstance(e, data.Transaction) and e.meta.get(META_KIND) == KIND_CLOSE
     ]
     return max(ends, default=None)
 
@@ -314,7 +314,7 @@ def check(ctx: AuditContext) -> CheckResult:
 
 def _through(seal: data.Custom) -> dt.date:
     try:
-        return dt.date.fromisoformat(str(seal.values[0].value))
+        return meta_day(seal.values[0].value)
     except (IndexError, ValueError):
         return seal.date
 

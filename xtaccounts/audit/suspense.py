@@ -17,16 +17,25 @@ from decimal import Decimal
 
 from beancount.core import data
 
-from xtaccounts import chart
 from xtaccounts.audit.clearing import FifoItems
 from xtaccounts.audit.context import AuditContext
 from xtaccounts.audit.findings import WARNING, CheckResult
-from xtaccounts.errors import XtError
-from xtaccounts.positions import KIND_DEPOSIT, parse_households
+from xtaccounts.books.positions import parse_households
+from xtaccounts.core import chart
+from xtaccounts.core.entries import number_of
+from xtaccounts.core.errors import XtError
+from xtaccounts.core.vocabulary import (
+    KIND_DEPOSIT,
+    META_HOUSEHOLDS,
+    META_KIND,
+    META_NOTICE,
+    META_SUSPENSE_REASON,
+    META_UNIT,
+    ZERO,
+)
 
 NAME = "suspense"
 TITLE = "Suspense items over 30 days; deposits against their payment notices"
-ZERO = Decimal("0.00")
 SUSPENSE_DAYS = 30
 
 
@@ -44,7 +53,7 @@ def _suspense(ctx: AuditContext, result: CheckResult) -> None:
             if posting.account != chart.SUSPENSE:
                 continue
             before = len(items.open)
-            cleared = items.post(entry, posting.units.number)
+            cleared = items.post(entry, number_of(posting))
             if cleared:
                 result.count("suspense_cleared", len(cleared))
             if len(items.open) + len(cleared) > before:
@@ -53,7 +62,7 @@ def _suspense(ctx: AuditContext, result: CheckResult) -> None:
     for item in items.open:
         age = (ctx.as_of - item.date).days
         if age > SUSPENSE_DAYS:
-            reason = item.entry.meta.get("suspense_reason") or ""
+            reason = item.entry.meta.get(META_SUSPENSE_REASON) or ""
             result.add(
                 "suspense-old",
                 f"待查明款项 {-item.amount} booked {item.date} is still unidentified {age} days "
@@ -70,9 +79,9 @@ def _deposits(ctx: AuditContext, result: CheckResult) -> None:
     paid: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
     last: dict[str, data.Transaction] = {}
     for entry in ctx.transactions:
-        if entry.meta.get("kind") != KIND_DEPOSIT or "notice" not in entry.meta:
+        if entry.meta.get(META_KIND) != KIND_DEPOSIT or META_NOTICE not in entry.meta:
             continue
-        notice_no = str(entry.meta["notice"])
+        notice_no = str(entry.meta[META_NOTICE])
         postings = [p for p in entry.postings if p.account == chart.DEPOSIT_INCOME]
         if not postings:
             continue
@@ -89,11 +98,11 @@ def _deposits(ctx: AuditContext, result: CheckResult) -> None:
         for posting in postings:
             meta = posting.meta or {}
             try:
-                households = parse_households(meta.get("households"))
+                households = parse_households(meta.get(META_HOUSEHOLDS))
             except XtError as exc:
                 result.add("households", str(exc), [ctx.where(entry, meta=meta)])
                 continue
-            unit = str(meta.get("unit", ""))
+            unit = str(meta.get(META_UNIT, ""))
             for household, amount in households.items():
                 paid[notice_no][household] += amount
                 known = registry.households.get(household)
@@ -104,7 +113,7 @@ def _deposits(ctx: AuditContext, result: CheckResult) -> None:
                         f"{known.unit}, the posting credits unit {unit}",
                         [ctx.where(entry, meta=meta)],
                     )
-            posted = -posting.units.number
+            posted = -number_of(posting)
             if sum(households.values(), ZERO) != posted:
                 result.add(
                     "households",

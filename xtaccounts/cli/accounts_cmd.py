@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from xtaccounts.accounts import sync_accounts
-from xtaccounts.cli.main import ledger_path
 from xtaccounts.cli.output import emit, format_option
+from xtaccounts.cli.params import ledger_path
+from xtaccounts.ops.accounts_sync import sync_accounts
 
 
 @click.group("accounts")

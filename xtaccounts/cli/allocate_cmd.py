@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import click
 
-from xtaccounts.allocate import AllocationReport, allocate
-from xtaccounts.cli.deposit_cmd import DATE
-from xtaccounts.cli.main import ledger_path
 from xtaccounts.cli.output import emit, format_option
+from xtaccounts.cli.params import DATE, ledger_path
+from xtaccounts.ops.allocation import AllocationReport, allocate
 
 COLUMNS = ["kind", "receiver", "amount"]
 
@@ -41,7 +41,7 @@ def report_summary(report: AllocationReport, **first: object) -> dict:
     return summary
 
 
-def date_option(name: str, **kwargs: object):
+def date_option(name: str, **kwargs: Any):
     return click.option(name, type=DATE, **kwargs)
 
 

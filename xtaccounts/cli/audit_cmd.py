@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from xtaccounts.cli.main import ledger_path
 from xtaccounts.cli.output import emit, format_option
-from xtaccounts.dates import parse_date
+from xtaccounts.cli.params import ledger_path
+from xtaccounts.core.dates import parse_date
 
 if TYPE_CHECKING:
     from xtaccounts.audit import AuditReport

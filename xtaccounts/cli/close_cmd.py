@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import click
 
-from xtaccounts.cli.deposit_cmd import money
-from xtaccounts.cli.main import ledger_path
-from xtaccounts.cli.output import emit, format_option
-from xtaccounts.close import close_period, year_book_file
-from xtaccounts.dates import parse_period
+from xtaccounts.cli.output import emit, format_option, output_amount
+from xtaccounts.cli.params import ledger_path
+from xtaccounts.core.dates import parse_period
+from xtaccounts.ops.close import close_period, year_book_file
 
 
 @click.command("close")
@@ -26,15 +25,17 @@ def close_cmd(ctx: click.Context, period: str, dry_run: bool, fmt: str) -> None:
     report = close_period(ledger_path(ctx), read.text, dry_run=dry_run)
     plan = report.plan
     rows = [
-        {"kind": "unit", "receiver": unit, "amount": money(amount)}
+        {"kind": "unit", "receiver": unit, "amount": output_amount(amount)}
         for unit, amount in plan.unit_totals.items()
     ]
     rows += [
-        {"kind": "pool", "receiver": pool, "amount": money(amount)}
+        {"kind": "pool", "receiver": pool, "amount": output_amount(amount)}
         for pool, amount in plan.pool_totals.items()
     ]
     if plan.undistributed:
-        rows.append({"kind": "undistributed", "receiver": "", "amount": money(plan.undistributed)})
+        rows.append(
+            {"kind": "undistributed", "receiver": "", "amount": output_amount(plan.undistributed)}
+        )
     summary: dict = {
         "period": report.period,
         "date": report.date,

@@ -9,116 +9,35 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import click
 from beancount.core import data
 
-from xtaccounts import chart, deposits, time_deposits
-from xtaccounts.cli.main import ledger_path
-from xtaccounts.cli.output import emit, format_option
-from xtaccounts.dates import HORIZON_DAYS, parse_date
-from xtaccounts.errors import XtError
-from xtaccounts.money import MoneyError, format_money, to_rate
+from xtaccounts.cli.output import (
+    ENTRY_COLUMNS,
+    emit,
+    entry_rows,
+    format_option,
+    interest_summary,
+    output_amount,
+)
+from xtaccounts.cli.params import DATE, MONEY, RATE, account_help, dry_run_option, ledger_path
+from xtaccounts.core.errors import XtError
+from xtaccounts.core.vocabulary import (
+    META_AGREED_RATE,
+    META_AGREEMENT,
+    META_BASE_RATE,
+    META_BASE_SOURCE,
+    META_CERTIFICATE,
+    META_MATURITY,
+)
+from xtaccounts.ops import owner_deposits as deposits
+from xtaccounts.ops import time_deposits
 from xtaccounts.registry.load import read_text
 from xtaccounts.registry.models import Product
-
-ENTRY_COLUMNS = ["date", "flag", "kind", "account", "amount", "unit", "detail"]
-
-
-def _option(param: click.Parameter | None, default: str) -> str:
-    return param.opts[0] if param is not None and param.opts else default
-
-
-def money(amount: Decimal) -> Decimal:
-    """An amount for output: two decimals (`format_money`), never ``-0.00``."""
-    value = Decimal(format_money(amount))
-    return abs(value) if value == 0 else value
-
-
-class MoneyType(click.ParamType):
-    """A CNY amount as text (``1234.50``, ``1,234.50``) in whole fen: a part of a fen is
-    refused, not rounded; floats never. The sign is checked by the command that uses it."""
-
-    name = "amount"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        return deposits.parse_amount(value, _option(param, "amount"), positive=False)
-
-
-class RateType(click.ParamType):
-    """An annual rate in percent (``1.95``)."""
-
-    name = "rate"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, Decimal):
-            return value
-        try:
-            return to_rate(value)
-        except MoneyError as exc:
-            raise XtError(f"{_option(param, 'rate')}: {exc}") from exc
-
-
-class DateType(click.ParamType):
-    """A day ``YYYY-MM-DD`` (ASCII or full-width digits) from 1990-01-01 to today plus the
-    input horizon (`xtaccounts.dates`, the one strict reader of input dates)."""
-
-    name = "date"
-
-    def __init__(self, horizon_days: int = HORIZON_DAYS) -> None:
-        self.horizon_days = horizon_days
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, dt.date):
-            return value
-        return parse_date(value, field=_option(param, "date"), horizon_days=self.horizon_days)
-
-
-MONEY = MoneyType()
-RATE = RateType()
-DATE = DateType()
-
-dry_run_option = click.option(
-    "--dry-run", is_flag=True, help="Show what would be booked; write nothing."
-)
-account_help = "Bank account: its account number or its Beancount account name."
-
-
-def entry_rows(entries: Iterable[data.Directive]) -> list[dict[str, Any]]:
-    """One row per posting (and per open/close) of what was booked."""
-    rows: list[dict[str, Any]] = []
-    for entry in entries:
-        if isinstance(entry, data.Open):
-            meta = entry.meta
-            detail = " ".join(
-                f"{key}={meta[key]}"
-                for key in ("principal", "product", "maturity", "agreed_rate", "base_rate")
-                if key in meta
-            )
-            rows.append(
-                {"date": entry.date, "kind": "open", "account": entry.account, "detail": detail}
-            )
-        elif isinstance(entry, data.Close):
-            rows.append({"date": entry.date, "kind": "close", "account": entry.account})
-        elif isinstance(entry, data.Transaction):
-            for posting in entry.postings:
-                meta: Mapping[str, Any] = posting.meta or {}
-                rows.append(
-                    {
-                        "date": entry.date,
-                        "flag": entry.flag,
-                        "kind": entry.meta.get("kind", ""),
-                        "account": posting.account,
-                        "amount": money(posting.units.number),
-                        "unit": meta.get("unit", ""),
-                        "detail": meta.get("households") or meta.get("household") or "",
-                    }
-                )
-    return rows
 
 
 def _first_txn(entries: Iterable[data.Directive]) -> data.Transaction:
@@ -211,7 +130,7 @@ def opening_cmd(
         fmt,
         {
             "households": len(amounts),
-            "total": money(sum(amounts.values(), Decimal(0))),
+            "total": output_amount(sum(amounts.values(), Decimal(0))),
             "dry_run": dry_run,
         },
     )
@@ -251,7 +170,7 @@ def refund_cmd(
         entry_rows(booked.entries),
         ENTRY_COLUMNS,
         fmt,
-        {"household": household, "amount": money(amount), "dry_run": dry_run},
+        {"household": household, "amount": output_amount(amount), "dry_run": dry_run},
     )
 
 
@@ -316,37 +235,16 @@ def place_cmd(
         ENTRY_COLUMNS,
         fmt,
         {
-            "certificate": meta["certificate"],
+            "certificate": meta[META_CERTIFICATE],
             "account": opened.account,
-            "maturity": meta["maturity"],
-            "agreed_rate": meta["agreed_rate"],
-            "base_rate": meta["base_rate"],
-            "base_source": meta["base_source"],
-            "agreement": meta["agreement"],
+            "maturity": meta[META_MATURITY],
+            "agreed_rate": meta[META_AGREED_RATE],
+            "base_rate": meta[META_BASE_RATE],
+            "base_source": meta[META_BASE_SOURCE],
+            "agreement": meta[META_AGREEMENT],
             "dry_run": dry_run,
         },
     )
-
-
-def interest_summary(entry: data.Transaction, dry_run: bool) -> dict[str, Any]:
-    """The split of a booked interest receipt, for the report's summary."""
-    meta = entry.meta
-
-    def part(account: str) -> Decimal:
-        return -sum((p.units.number for p in entry.postings if p.account == account), Decimal(0))
-
-    base, spread = part(chart.INTEREST_BASE), part(chart.INTEREST_SPREAD)
-    return {
-        "receipt": meta["receipt"],
-        "received": money(base + spread),
-        "expected": money(Decimal(str(meta["expected"]))),
-        "base": money(base),
-        "spread": money(spread),
-        "difference": money(Decimal(str(meta["difference"]))),
-        "flagged": entry.flag == "!",
-        "flag_reason": meta.get("flag_reason", ""),
-        "dry_run": dry_run,
-    }
 
 
 @deposit_group.command("mature")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from xtaccounts.cli.main import ledger_path
-from xtaccounts.dates import parse_period
+from xtaccounts.cli.params import ledger_path
+from xtaccounts.core.dates import parse_period
 from xtaccounts.export import FORMATS, export_books, parse_formats
 
 

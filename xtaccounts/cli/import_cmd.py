@@ -25,8 +25,8 @@ from typing import Any
 import beangulp
 import click
 
-from xtaccounts.cli.main import ledger_path
 from xtaccounts.cli.output import emit, format_option
+from xtaccounts.cli.params import ledger_path
 
 ONE_STEP = "run"
 PROGRESS_MIN_LINES = 20_000
@@ -57,7 +57,7 @@ class _Ingest:
     """What beangulp's commands expect as their context object."""
 
     def __init__(self, main: Path) -> None:
-        from importers.beangulp_importer import StatementImporter
+        from xtaccounts.cli.beangulp_importer import StatementImporter
 
         self.importers = [StatementImporter(main)]
         self.hooks: list = []
@@ -128,12 +128,18 @@ def run_cmd(
     ctx: click.Context, files: tuple[Path, ...], dry_run: bool, no_archive: bool, fmt: str
 ) -> None:
     """Import statements: classify each line, append through the writer, archive the file."""
-    from xtaccounts.statement_import import import_statements
+    from importers import read_statement_file
+    from xtaccounts.ops.bank_statement_import import import_statements
 
     bar = ProgressBar()
     try:
         report = import_statements(
-            ledger_path(ctx), files, dry_run=dry_run, archive=not no_archive, progress=bar
+            ledger_path(ctx),
+            files,
+            read=read_statement_file,
+            dry_run=dry_run,
+            archive=not no_archive,
+            progress=bar,
         )
     finally:
         bar.close()
@@ -175,8 +181,8 @@ def run_cmd(
     columns = REPORT_COLUMNS if fmt == "table" else [*REPORT_COLUMNS, "error"]
     emit("import", rows, columns, fmt, extra)
     if fmt == "table":
-        for line in details:
-            click.echo(f"{line['file']}:{line['row']}: {line['status']}: {line['reason']}")
+        for detail in details:
+            click.echo(f"{detail['file']}:{detail['row']}: {detail['status']}: {detail['reason']}")
     for item in report.files:
         if item.error:
             click.echo(item.error, err=True)
@@ -231,13 +237,13 @@ def archive_cmd(
     from beangulp import exceptions as bg_exceptions
     from beangulp import utils as bg_utils
 
-    from importers.beangulp_importer import reported
     from importers.sniff import read_file
-    from xtaccounts.destinations import outside_books
-    from xtaccounts.errors import XtError
-    from xtaccounts.layout import require_ledger
-    from xtaccounts.statement_import import archive_target, statement_bank_account
-    from xtaccounts.writer import LedgerWriter
+    from xtaccounts.books.destinations import outside_books
+    from xtaccounts.books.layout import require_ledger
+    from xtaccounts.books.writer import LedgerWriter
+    from xtaccounts.cli.beangulp_importer import reported
+    from xtaccounts.core.errors import XtError
+    from xtaccounts.ops.bank_statement_import import archive_target, statement_bank_account
 
     if overwrite:
         raise XtError("import archive 从不覆盖已有文件：不支持 --overwrite/-f")
@@ -300,12 +306,12 @@ def _new_file_extract(extract: click.Command) -> click.Command:
     assert original is not None
 
     def callback(**kwargs: Any) -> Any:
-        from xtaccounts.destinations import outside_books
-        from xtaccounts.errors import XtError
+        from xtaccounts.books.destinations import outside_books
+        from xtaccounts.core.errors import XtError
 
         output = kwargs["output"]
         if output == "-":
-            kwargs["output"] = click.get_text_stream("stdout")
+            kwargs["output"] = click.open_file("-", "w")  # standard output, kept open
             return original(**kwargs)
         outside_books(output, ledger_path(click.get_current_context()), option="--output/-o")
         try:

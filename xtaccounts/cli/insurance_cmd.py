@@ -10,31 +10,29 @@ import datetime as dt
 import re
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import click
 
-from xtaccounts.cli.deposit_cmd import DATE, MONEY, DateType, dry_run_option
-from xtaccounts.cli.main import ledger_path
 from xtaccounts.cli.output import emit, format_option, plain, render_table
-from xtaccounts.dates import HORIZON_DAYS, today
-from xtaccounts.errors import XtError
-from xtaccounts.fundbooks import open_fund_books
+from xtaccounts.cli.params import DATE, MONEY, DateType, dry_run_option, ledger_path
+from xtaccounts.core.dates import HORIZON_DAYS, today
+from xtaccounts.core.errors import XtError
 from xtaccounts.insurance import (
-    application_statuses,
     buy_premium,
     cancel_policy,
-    coverage,
     file_application,
     parse_inspection,
-    policy_rows,
     post_notice,
     read_vote_file,
     record_objection,
     record_vote,
     renew_policy,
 )
+from xtaccounts.insurance.coverage import coverage_of
 from xtaccounts.insurance.premiums import PremiumBooked
-from xtaccounts.insurance.status import application_status, state_as_of
+from xtaccounts.insurance.status import application_status, policy_rows_of, statuses_of
+from xtaccounts.reading.ledger import open_ledger
 
 as_of_option = click.option(
     "--as-of", "as_of", type=DATE, default=None, help="On this day (default: today)."
@@ -113,7 +111,7 @@ def file_cmd(
     dry_run: bool,
     fmt: str,
 ) -> None:
-    """File an application (DOMAIN.md §3.3): 3+ households, the committee or its company."""
+    """File an application (docs/rules.md §3.3): 3+ households, the committee or its company."""
     kinds = [bool(households), committee, property_company is not None]
     if sum(kinds) != 1:
         raise XtError(
@@ -279,9 +277,9 @@ def vote_cmd(
 @click.pass_context
 def list_cmd(ctx: click.Context, as_of: dt.date | None, fmt: str) -> None:
     """Every application and where it stands on --as-of."""
-    fund = open_fund_books(ledger_path(ctx))
+    ledger = open_ledger(ledger_path(ctx))
     day = _today(as_of)
-    statuses = application_statuses(fund.registry, fund.books.entries, day)
+    statuses = statuses_of(ledger.insurance.state(day), day)
     rows = [
         {
             "application": s.application.id,
@@ -305,9 +303,9 @@ def list_cmd(ctx: click.Context, as_of: dt.date | None, fmt: str) -> None:
 @click.pass_context
 def show_cmd(ctx: click.Context, app: str, as_of: dt.date | None, fmt: str) -> None:
     """One application: its records and, if not bought, what a purchase would still miss."""
-    fund = open_fund_books(ledger_path(ctx))
+    ledger = open_ledger(ledger_path(ctx))
     day = _today(as_of)
-    state = state_as_of(fund.registry, fund.books.entries, day)
+    state = ledger.insurance.state(day)
     status = application_status(state, app, day)
     a = status.application
     book = state.book
@@ -438,7 +436,7 @@ _DAYS = re.compile(r"^\s*(\d+)\s*d?\s*$", re.IGNORECASE)
 class DaysType(click.ParamType):
     name = "days"
 
-    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
         if isinstance(value, int):
             return value
         match = _DAYS.match(str(value))
@@ -461,9 +459,9 @@ def policies_cmd(
     ctx: click.Context, expiring_within: int | None, as_of: dt.date | None, fmt: str
 ) -> None:
     """Every policy and its standing on --as-of."""
-    fund = open_fund_books(ledger_path(ctx))
+    ledger = open_ledger(ledger_path(ctx))
     day = _today(as_of)
-    rows = [vars(r) for r in policy_rows(fund.registry, fund.books.entries, day, expiring_within)]
+    rows = [vars(r) for r in policy_rows_of(ledger.insurance.state(day), day, expiring_within)]
     columns = [
         "policy",
         "application",
@@ -489,13 +487,13 @@ def policies_cmd(
 @format_option
 @click.pass_context
 def coverage_cmd(ctx: click.Context, as_of: dt.date | None, by: str | None, fmt: str) -> None:
-    """The coverage KPI (DOMAIN.md §3.8) against the targets, with the elevators behind it."""
-    fund = open_fund_books(ledger_path(ctx))
+    """The coverage KPI (docs/rules.md §3.8) against the targets, with the elevators behind it."""
+    ledger = open_ledger(ledger_path(ctx))
     day = _today(as_of)
-    result = coverage(fund.registry, fund.books.entries, day)
+    result = coverage_of(ledger.registry, ledger.insurance.state, day)
     elevators = [vars(e) for e in result.elevators]
     elevator_columns = ["elevator", "place", "application", "status", "policy", "detail"]
-    targets = [
+    targets: list[dict[str, Any]] = [
         {
             "date": t.date,
             "target_percent": t.target,

@@ -7,21 +7,19 @@ from decimal import Decimal
 
 import click
 
-from xtaccounts.books import load_books
-from xtaccounts.cli.deposit_cmd import (
-    DATE,
+from xtaccounts.cli.output import (
     ENTRY_COLUMNS,
-    MONEY,
+    emit,
     entry_rows,
+    format_option,
     interest_summary,
-    money,
+    output_amount,
 )
-from xtaccounts.cli.main import ledger_path
-from xtaccounts.cli.output import emit, format_option
-from xtaccounts.demand_interest import book_settlement, settlement_terms
-from xtaccounts.deposits import format_rate
-from xtaccounts.layout import require_ledger
-from xtaccounts.registry import load_registry
+from xtaccounts.cli.params import DATE, MONEY, ledger_path
+from xtaccounts.core.vocabulary import META_BALANCE_DAYS, META_WINDOW_END, META_WINDOW_START
+from xtaccounts.ops.demand_interest import book_settlement, settlement_terms
+from xtaccounts.ops.owner_deposits import format_rate
+from xtaccounts.reading.ledger import open_ledger
 
 account_help = "Demand account: its account number or its Beancount account name."
 
@@ -67,9 +65,9 @@ def demand_cmd(
     summary = {"status": line.status, **interest_summary(line.entry, dry_run)}
     meta = line.entry.meta
     summary.update(
-        window_start=meta["window_start"],
-        window_end=meta["window_end"],
-        balance_days=money(Decimal(str(meta["balance_days"]))),
+        window_start=meta[META_WINDOW_START],
+        window_end=meta[META_WINDOW_END],
+        balance_days=output_amount(Decimal(str(meta[META_BALANCE_DAYS]))),
     )
     emit("interest demand", entry_rows([line.entry]), ENTRY_COLUMNS, fmt, summary)
 
@@ -83,17 +81,16 @@ def demand_cmd(
 @click.pass_context
 def expected_cmd(ctx: click.Context, account: str, settlement: dt.date, fmt: str) -> None:
     """Show a settlement's 积数, expected interest and its base/spread split; book nothing."""
-    layout = require_ledger(ledger_path(ctx))
-    registry = load_registry(layout.registry)
-    terms = settlement_terms(registry, load_books(layout.main).entries, account, settlement)
+    ledger = open_ledger(ledger_path(ctx))
+    terms = settlement_terms(ledger.registry, ledger.entries, account, settlement)
     split = terms.expected
     rows = [
         {
             "start": seg.start,
             "end": seg.end,
             "days": seg.days,
-            "balance": money(seg.balance),
-            "balance_days": money(seg.balance_days),
+            "balance": output_amount(seg.balance),
+            "balance_days": output_amount(seg.balance_days),
         }
         for seg in terms.segments
     ]
@@ -108,14 +105,14 @@ def expected_cmd(ctx: click.Context, account: str, settlement: dt.date, fmt: str
             "window_start": terms.window_start,
             "window_end": terms.window_end,
             "days": terms.days,
-            "balance_days": money(terms.balance_days),
+            "balance_days": output_amount(terms.balance_days),
             "agreement": terms.agreement,
             "agreed_rate": format_rate(terms.agreed_rate),
             "base_rate": format_rate(terms.base_rate),
             "base_source": terms.base_source,
-            "expected": money(split.expected),
-            "base": money(split.base),
-            "spread": money(split.spread),
+            "expected": output_amount(split.expected),
+            "base": output_amount(split.base),
+            "spread": output_amount(split.spread),
         },
     )
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from xtaccounts.demo import build_demo
-from xtaccounts.init_ledger import DEFAULT_TITLE, create_ledger, ledger_files
+from xtaccounts.books.init_ledger import DEFAULT_TITLE, create_ledger, ledger_files
+from xtaccounts.demo.books import build_demo
 
 
 @click.command("init")

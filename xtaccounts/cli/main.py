@@ -20,8 +20,8 @@ from typing import Any
 import click
 
 from xtaccounts import __version__
-from xtaccounts.errors import XtError
-from xtaccounts.layout import resolve_main
+from xtaccounts.books.layout import resolve_main
+from xtaccounts.core.errors import XtError
 
 ERROR_LOG = "errors.log"
 
@@ -37,7 +37,7 @@ def error_log_path() -> Path:
 
 
 def _masked(text: str) -> str:
-    from xtaccounts.privacy import mask_free_text
+    from xtaccounts.core.privacy import mask_free_text
 
     return mask_free_text(text)
 
@@ -105,11 +105,6 @@ class LibraryErrorGroup(click.Group):
 def cli(ctx: click.Context, ledger: Path | None) -> None:
     """湘潭市住宅专项维修资金 电梯维修保险试点 — the books on Beancount."""
     ctx.obj = resolve_main(ledger)
-
-
-def ledger_path(ctx: click.Context) -> Path:
-    """The top-level ledger file chosen for this run."""
-    return ctx.find_root().obj
 
 
 def _register() -> None:

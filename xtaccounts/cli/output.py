@@ -12,11 +12,25 @@ import enum
 import json
 import sys
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 import click
+from beancount.core import data
+
+from xtaccounts.core import chart
+from xtaccounts.core.entries import number_of
+from xtaccounts.core.money import format_money
+from xtaccounts.core.vocabulary import (
+    META_DIFFERENCE,
+    META_EXPECTED,
+    META_HOUSEHOLD,
+    META_HOUSEHOLDS,
+    META_KIND,
+    META_RECEIPT,
+    META_UNIT,
+)
 
 FORMATS = ("table", "json", "csv")
 
@@ -94,3 +108,66 @@ def emit(
             click.echo(f"{key}: {plain(value)}")
         if rows:
             click.echo(render_table(rows, columns))
+
+
+ENTRY_COLUMNS = ["date", "flag", "kind", "account", "amount", "unit", "detail"]
+
+
+def output_amount(amount: Decimal) -> Decimal:
+    """An amount for output: two decimals (`format_money`), never ``-0.00``."""
+    value = Decimal(format_money(amount))
+    return abs(value) if value == 0 else value
+
+
+def entry_rows(entries: Iterable[data.Directive]) -> list[dict[str, Any]]:
+    """One row per posting (and per open/close) of what was booked."""
+    rows: list[dict[str, Any]] = []
+    for entry in entries:
+        if isinstance(entry, data.Open):
+            meta = entry.meta
+            detail = " ".join(
+                f"{key}={meta[key]}"
+                for key in ("principal", "product", "maturity", "agreed_rate", "base_rate")
+                if key in meta
+            )
+            rows.append(
+                {"date": entry.date, "kind": "open", "account": entry.account, "detail": detail}
+            )
+        elif isinstance(entry, data.Close):
+            rows.append({"date": entry.date, "kind": "close", "account": entry.account})
+        elif isinstance(entry, data.Transaction):
+            for posting in entry.postings:
+                meta = posting.meta or {}
+                rows.append(
+                    {
+                        "date": entry.date,
+                        "flag": entry.flag,
+                        "kind": entry.meta.get(META_KIND, ""),
+                        "account": posting.account,
+                        "amount": output_amount(number_of(posting)),
+                        "unit": meta.get(META_UNIT, ""),
+                        "detail": meta.get(META_HOUSEHOLDS) or meta.get(META_HOUSEHOLD) or "",
+                    }
+                )
+    return rows
+
+
+def interest_summary(entry: data.Transaction, dry_run: bool) -> dict[str, Any]:
+    """The split of a booked interest receipt, for the report's summary."""
+    meta = entry.meta
+
+    def part(account: str) -> Decimal:
+        return -sum((number_of(p) for p in entry.postings if p.account == account), Decimal(0))
+
+    base, spread = part(chart.INTEREST_BASE), part(chart.INTEREST_SPREAD)
+    return {
+        "receipt": meta[META_RECEIPT],
+        "received": output_amount(base + spread),
+        "expected": output_amount(Decimal(str(meta[META_EXPECTED]))),
+        "base": output_amount(base),
+        "spread": output_amount(spread),
+        "difference": output_amount(Decimal(str(meta[META_DIFFERENCE]))),
+        "flagged": entry.flag == "!",
+        "flag_reason": meta.get("flag_reason", ""),
+        "dry_run": dry_run,
+    }

@@ -6,10 +6,10 @@ import datetime as dt
 
 import click
 
-from xtaccounts.allocate import transfer_legacy
 from xtaccounts.cli.allocate_cmd import COLUMNS, as_date, date_option, report_rows, report_summary
-from xtaccounts.cli.main import ledger_path
 from xtaccounts.cli.output import emit, format_option
+from xtaccounts.cli.params import ledger_path
+from xtaccounts.ops.allocation import transfer_legacy
 
 
 @click.group("pool")

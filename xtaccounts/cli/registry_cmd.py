@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from xtaccounts.cli.main import ledger_path
+from xtaccounts.books.layout import require_ledger
 from xtaccounts.cli.output import emit, format_option, plain
-from xtaccounts.layout import require_ledger
+from xtaccounts.cli.params import ledger_path
 from xtaccounts.registry import RegistryInvalid, load_registry
 
 

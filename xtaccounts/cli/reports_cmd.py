@@ -6,12 +6,11 @@ import datetime as dt
 
 import click
 
-from xtaccounts.cli.deposit_cmd import DATE
-from xtaccounts.cli.main import ledger_path
 from xtaccounts.cli.output import emit, format_option
-from xtaccounts.dates import today
-from xtaccounts.fundbooks import FundBooks, open_fund_books
-from xtaccounts.reports import household_ledger, pool_balances, unit_balances
+from xtaccounts.cli.params import DATE, ledger_path
+from xtaccounts.core.dates import today
+from xtaccounts.reading.ledger import Ledger, open_ledger
+from xtaccounts.reports.balances import household_ledger, pool_balances, unit_balances
 
 as_of_option = click.option(
     "--as-of",
@@ -25,13 +24,12 @@ def _as_of(value: dt.date | None) -> dt.date:
     return value or today()
 
 
-def _fund(ctx: click.Context) -> FundBooks:
-    fund = open_fund_books(ledger_path(ctx))
-    if fund.books.errors:
-        click.echo(
-            f"warning: the books have {len(fund.books.errors)} error(s); run bean-check", err=True
-        )
-    return fund
+def _open(ctx: click.Context) -> Ledger:
+    books = open_ledger(ledger_path(ctx))
+    if books.errors:
+        count = len(books.errors)
+        click.echo(f"warning: the books have {count} error(s); run bean-check", err=True)
+    return books
 
 
 @click.command("pools")
@@ -41,11 +39,11 @@ def _fund(ctx: click.Context) -> FundBooks:
 @click.pass_context
 def pools_cmd(ctx: click.Context, as_of: dt.date | None, district: str | None, fmt: str) -> None:
     """Each pool (增值收益统筹账户) with its available balance and its units' fund."""
-    fund = _fund(ctx)
+    books = _open(ctx)
     day = _as_of(as_of)
     rows = [
         vars(row)
-        for row in pool_balances(fund.registry, fund.positions, day)
+        for row in pool_balances(books.registry, books.positions, day)
         if district is None or row.district == district
     ]
     total = sum((r["available"] for r in rows), start=0)
@@ -60,11 +58,11 @@ def pools_cmd(ctx: click.Context, as_of: dt.date | None, district: str | None, f
 @click.pass_context
 def units_cmd(ctx: click.Context, as_of: dt.date | None, pool: str | None, fmt: str) -> None:
     """Each unit's 维修资金."""
-    fund = _fund(ctx)
+    books = _open(ctx)
     day = _as_of(as_of)
     rows = [
         vars(row)
-        for row in unit_balances(fund.registry, fund.positions, day)
+        for row in unit_balances(books.registry, books.positions, day)
         if pool is None or row.pool == pool
     ]
     total = sum((r["fund"] for r in rows), start=0)
@@ -79,10 +77,8 @@ def units_cmd(ctx: click.Context, as_of: dt.date | None, pool: str | None, fmt: 
 @click.pass_context
 def households_cmd(ctx: click.Context, unit: str, as_of: dt.date | None, fmt: str) -> None:
     """The 分户账 of one UNIT: deposits, refunds, base interest and balance per household."""
-    fund = _fund(ctx)
-    ledger = household_ledger(
-        fund.registry, fund.books.entries, fund.positions, unit, _as_of(as_of)
-    )
+    books = _open(ctx)
+    ledger = household_ledger(books.registry, books.entries, books.positions, unit, _as_of(as_of))
     rows = [
         {
             "household": h.household,

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import click
 
-from xtaccounts.cli.main import ledger_path
-from xtaccounts.serve import bind, check_host, is_loopback, make_app
+from xtaccounts.cli.params import ledger_path
+from xtaccounts.fava_ext.serve import bind, check_host, is_loopback, make_app
 
 
 @click.command("serve")

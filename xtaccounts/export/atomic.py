@@ -28,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from xtaccounts.errors import XtError
+from xtaccounts.core.errors import XtError
 
 T = TypeVar("T")
 # A check of an existing directory before it is replaced: None when it may be, else the reason.

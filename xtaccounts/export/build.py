@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from xtaccounts import __version__, chart
-from xtaccounts.destinations import outside_books
-from xtaccounts.errors import XtError
+from xtaccounts import __version__
+from xtaccounts.books.destinations import outside_books
+from xtaccounts.core import chart
+from xtaccounts.core.errors import XtError
 from xtaccounts.export.atomic import check_target, write_directory
 from xtaccounts.export.csvjson import write_csv, write_json
 from xtaccounts.export.detail import (
@@ -32,10 +33,10 @@ from xtaccounts.export.manifest import (
     write_manifest,
 )
 from xtaccounts.export.period import Period, export_period
-from xtaccounts.export.statements import Check, build_statements
+from xtaccounts.export.statutory_statements import Check, build_statements
 from xtaccounts.export.table import Table
 from xtaccounts.export.xlsx import write_workbook
-from xtaccounts.fundbooks import open_fund_books
+from xtaccounts.reading.ledger import open_ledger
 
 FORMATS = ("xlsx", "csv", "json")
 
@@ -74,10 +75,10 @@ def _bank_names(accounts: Sequence[str]) -> dict[str, str]:
 
 def build_tables(main: Path, period_text: str) -> tuple[list[Table], list[Check], dict]:
     """Every table of the export and the checks, from books loaded once."""
-    fund = open_fund_books(main)
-    registry = fund.registry
-    entries = fund.books.entries
-    positions = fund.positions
+    books = open_ledger(main)
+    registry = books.registry
+    entries = books.entries
+    positions = books.positions
     period = export_period(period_text, registry.pilot.books_start)
     forms = load_forms(registry)
     statements = build_statements(registry, forms, entries, period)
@@ -99,7 +100,7 @@ def build_tables(main: Path, period_text: str) -> tuple[list[Table], list[Check]
     context = {
         "period": period,
         "organisation": registry.pilot.organisation,
-        "books_errors": len(fund.books.errors),
+        "books_errors": len(books.errors),
         "confirmed_codes": list(forms.confirmed_codes),
         "forms": forms.source,
     }

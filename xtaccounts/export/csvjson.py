@@ -9,9 +9,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
+from xtaccounts.core.vocabulary import FEN
 from xtaccounts.export.safety import clean_control, csv_text
 from xtaccounts.export.table import MONEY, Column, Table
-from xtaccounts.money import FEN
 
 
 def _csv_cell(value: Any, is_money: bool) -> str:

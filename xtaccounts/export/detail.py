@@ -10,27 +10,40 @@ from decimal import Decimal, InvalidOperation
 
 from beancount.core import data
 
-from xtaccounts import chart
-from xtaccounts.allocation import NoReceivers, allocate
-from xtaccounts.errors import XtError
-from xtaccounts.export.period import Period
-from xtaccounts.export.statements import Check
-from xtaccounts.export.table import DATE, INT, MONEY, NUMBER, RATE, TEXT, ZERO, Column, Table
-from xtaccounts.insurance.coverage import coverage
-from xtaccounts.positions import (
+from xtaccounts.books.positions import InterestReceipt, Positions, ids_of
+from xtaccounts.core import chart
+from xtaccounts.core.entries import number_of
+from xtaccounts.core.errors import XtError
+from xtaccounts.core.privacy import is_masked_name, is_organisation, mask_text
+from xtaccounts.core.shares import NoReceivers, share_by_weight
+from xtaccounts.core.vocabulary import (
     KIND_ALLOCATION,
     KIND_LEGACY,
-    InterestReceipt,
-    Positions,
-    ids_of,
+    KIND_PREMIUM,
+    KIND_PREMIUM_REFUND,
+    META_AGREED_RATE,
+    META_APPLICATION,
+    META_BALANCE_DAYS,
+    META_BASE_RATE,
+    META_BASE_SOURCE,
+    META_DIFFERENCE,
+    META_ELEVATOR,
+    META_EXPECTED,
+    META_KIND,
+    META_MONTHS,
+    META_POLICY,
+    META_POOL,
+    META_PRINCIPAL,
+    ZERO,
 )
-from xtaccounts.privacy import is_masked_name, is_organisation, mask_text
+from xtaccounts.export.period import Period
+from xtaccounts.export.statutory_statements import Check
+from xtaccounts.export.table import DATE, INT, MONEY, NUMBER, RATE, TEXT, Column, Table
+from xtaccounts.insurance.coverage import coverage
+from xtaccounts.ops.allocation_weights import FundWeights
 from xtaccounts.registry import Registry
-from xtaccounts.reports import place_name
-from xtaccounts.weights import FundWeights
+from xtaccounts.registry.navigation import place_name
 
-KIND_PREMIUM = "premium"
-KIND_PREMIUM_REFUND = "premium-refund"
 NAME_KEYS = ("payer", "counterparty", "payee_name", "owner")
 
 TextCleaner = Callable[[object], str]
@@ -70,8 +83,7 @@ def text_cleaner(names: set[str]) -> TextCleaner:
 
 
 def pool_names(registry: Registry) -> dict[str, str]:
-    pools = {registry.pool_of_unit(unit) for unit in registry.units}
-    return {pool: place_name(registry, pool) for pool in sorted(pools)}
+    return {pool: place_name(registry, pool) for pool in chart.pool_ids(registry)}
 
 
 # -- pool ledger -------------------------------------------------------------------------------
@@ -97,14 +109,14 @@ def pool_ledger(
             continue
         if entry.date > period.end:
             break
-        kind = entry.meta.get("kind")
+        kind = entry.meta.get(META_KIND)
         for posting in entry.postings:
             pool = positions.pool_of_account.get(posting.account)
             if pool is None and posting.account in (chart.PREMIUM_EXPENSE,):
-                pool = (posting.meta or {}).get("pool")
+                pool = (posting.meta or {}).get(META_POOL)
             if pool is None:
                 continue
-            change = -posting.units.number
+            change = -number_of(posting)
             if kind == KIND_ALLOCATION:
                 column = "spread"
             elif kind == KIND_LEGACY:
@@ -189,20 +201,20 @@ def premium_payments(
             continue
         if entry.date > period.end:
             break
-        kind = entry.meta.get("kind")
+        kind = entry.meta.get(META_KIND)
         if kind not in (KIND_PREMIUM, KIND_PREMIUM_REFUND):
             continue
         for posting in entry.postings:
             if posting.account != chart.PREMIUM_EXPENSE:
                 continue
             meta = posting.meta or {}
-            policy_id = str(meta.get("policy") or entry.meta.get("policy") or "")
-            app_id = str(meta.get("application") or entry.meta.get("application") or "")
+            policy_id = str(meta.get(META_POLICY) or entry.meta.get(META_POLICY) or "")
+            app_id = str(meta.get(META_APPLICATION) or entry.meta.get(META_APPLICATION) or "")
             policy = policies.get(policy_id, {})
             application = applications.get(app_id, {})
             insurer_id = str(policy.get("insurer") or application.get("insurer") or "")
             insurer = registry.insurers.get(insurer_id)
-            pool = str(meta.get("pool", ""))
+            pool = str(meta.get(META_POOL, ""))
             start, end = policy.get("cover_start", ""), policy.get("cover_end", "")
             rows.append(
                 (
@@ -212,12 +224,12 @@ def premium_payments(
                     clean(application.get("applicant_name", "")),
                     pool,
                     names.get(pool, ""),
-                    str(meta.get("elevator", "")),
+                    str(meta.get(META_ELEVATOR, "")),
                     insurer.name if insurer else insurer_id,
                     policy_id,
                     str(policy.get("policy_no", "")),
                     f"{start}至 {end}" if start else "",
-                    posting.units.number,
+                    number_of(posting),
                     clean(entry.narration),
                 )
             )
@@ -281,23 +293,23 @@ def spread_computation(positions: Positions, period: Period, bank_names: dict[st
                 r.id,
                 bank_names.get(r.bank_account, r.bank_account),
                 SOURCE_NAMES.get(r.source, r.source),
-                _decimal(meta.get("principal")),
-                _decimal(meta.get("balance_days")),
+                _decimal(meta.get(META_PRINCIPAL)),
+                _decimal(meta.get(META_BALANCE_DAYS)),
                 r.window_start,
                 r.window_end,
                 _int(meta.get("days")),
-                _int(meta.get("months")),
-                _decimal(meta.get("agreed_rate")),
-                _decimal(meta.get("base_rate")),
+                _int(meta.get(META_MONTHS)),
+                _decimal(meta.get(META_AGREED_RATE)),
+                _decimal(meta.get(META_BASE_RATE)),
                 BASE_SOURCES.get(
-                    str(meta.get("base_source", "")), str(meta.get("base_source", ""))
+                    str(meta.get(META_BASE_SOURCE, "")), str(meta.get(META_BASE_SOURCE, ""))
                 ),
-                _decimal(meta.get("expected")),
+                _decimal(meta.get(META_EXPECTED)),
                 _decimal(meta.get("base_expected")),
                 r.base + r.spread,
                 r.base,
                 r.spread,
-                _decimal(meta.get("difference")),
+                _decimal(meta.get(META_DIFFERENCE)),
             )
         )
     columns = (
@@ -355,7 +367,7 @@ def allocation_detail(
             continue
         if entry.date > period.end:
             break
-        kind = entry.meta.get("kind")
+        kind = entry.meta.get(META_KIND)
         if kind not in (KIND_ALLOCATION, KIND_LEGACY):
             continue
         credited: dict[str, Decimal] = defaultdict(lambda: ZERO)
@@ -364,7 +376,7 @@ def allocation_detail(
                 posting.account
             )
             if receiver is not None:
-                credited[receiver] -= posting.units.number
+                credited[receiver] -= number_of(posting)
         shared: dict[str, Decimal] = defaultdict(lambda: ZERO)
         label = "分配" if kind == KIND_ALLOCATION else "历史利差转入"
         for part, key in (("spread", "spread_receipts"), ("base", "base_receipts")):
@@ -374,7 +386,7 @@ def allocation_detail(
                     raise XtError(f"{entry.date}: allocation names unknown receipt {receipt_id}")
                 amount = receipt.spread if part == "spread" else receipt.base
                 try:
-                    shares = allocate(
+                    shares = share_by_weight(
                         amount, weights.of(part, receipt.window_start, receipt.window_end)
                     )
                 except NoReceivers as exc:

@@ -1,7 +1,8 @@
 """The owners' disclosure of 建设部·财政部令第165号 art. 30: per pool and per household, what was
 deposited, used, earned (增值收益) and what is left, owners' names masked.
 
-The 分户账 is derived as `xtaccounts households` derives it (xtaccounts.reports.household_ledger):
+The 分户账 is derived as `xtaccounts households` derives it
+(xtaccounts.reports.balances.household_ledger):
 openings and deposits from the ``households:`` metadata, refunds from ``household:``, and each
 unit's share of every base-interest receipt shared among its households by their balance-days
 over that receipt's window (largest remainder). Unlike the per-unit report, every household is
@@ -18,26 +19,30 @@ from decimal import Decimal
 
 from beancount.core import data
 
-from xtaccounts import chart
-from xtaccounts.allocation import allocate, from_fen, share_fen, to_fen
-from xtaccounts.errors import XtError
+from xtaccounts.books.positions import InterestReceipt, Positions, ids_of, parse_households
+from xtaccounts.core import chart
+from xtaccounts.core.entries import number_of
+from xtaccounts.core.errors import XtError
+from xtaccounts.core.privacy import mask_name
+from xtaccounts.core.shares import from_fen, share_by_weight, share_fen, to_fen
+from xtaccounts.core.vocabulary import (
+    KIND_ALLOCATION,
+    KIND_OPENING,
+    META_BASE_RECEIPTS,
+    META_HOUSEHOLD,
+    META_HOUSEHOLDS,
+    META_KIND,
+    META_UNIT,
+    ZERO,
+)
 from xtaccounts.export.detail import PoolLedger, pool_names
 from xtaccounts.export.fastshare import HouseholdHistory
 from xtaccounts.export.period import Period
-from xtaccounts.export.statements import Check
-from xtaccounts.export.table import INT, MONEY, NUMBER, TEXT, ZERO, Column, Table
-from xtaccounts.positions import (
-    KIND_ALLOCATION,
-    KIND_OPENING,
-    InterestReceipt,
-    Positions,
-    ids_of,
-    parse_households,
-)
-from xtaccounts.privacy import mask_name
+from xtaccounts.export.statutory_statements import Check
+from xtaccounts.export.table import INT, MONEY, NUMBER, TEXT, Column, Table
+from xtaccounts.ops.allocation_weights import FundWeights
 from xtaccounts.registry import Registry
-from xtaccounts.reports import place_name
-from xtaccounts.weights import FundWeights
+from xtaccounts.registry.navigation import place_name
 
 
 @dataclass
@@ -136,7 +141,7 @@ def _household_accounts(
         if receipt.id not in unit_shares:
             unit_weights = weights.of_units(receipt.window_start, receipt.window_end)
             unit_shares[receipt.id] = {
-                s.receiver: to_fen(s.amount) for s in allocate(receipt.base, unit_weights)
+                s.receiver: to_fen(s.amount) for s in share_by_weight(receipt.base, unit_weights)
             }
         return unit_shares[receipt.id]
 
@@ -163,7 +168,7 @@ def _household_accounts(
             continue
         if entry.date > period.end:
             break
-        kind = entry.meta.get("kind")
+        kind = entry.meta.get(META_KIND)
         window_weights: dict[tuple[str, dt.date, dt.date], tuple[list[int], int]] = {}
         for posting in entry.postings:
             meta = posting.meta or {}
@@ -171,21 +176,21 @@ def _household_accounts(
             where = f"{entry.meta.get('filename')}:{entry.meta.get('lineno')}"
             if kind == KIND_OPENING and account in unit_of_fund:
                 unit = unit_of_fund[account]
-                amounts = _fen_amounts(parse_households(meta.get("households")), where)
+                amounts = _fen_amounts(parse_households(meta.get(META_HOUSEHOLDS)), where)
                 credit("deposits", entry.date, unit, amounts)
-            elif account == chart.DEPOSIT_INCOME and "households" in meta and "unit" in meta:
-                amounts = _fen_amounts(parse_households(meta["households"]), where)
-                credit("deposits", entry.date, str(meta["unit"]), amounts)
-            elif account == chart.REFUND and "household" in meta and "unit" in meta:
-                amounts = _fen_amounts({str(meta["household"]): posting.units.number}, where)
-                credit("used", entry.date, str(meta["unit"]), amounts)
+            elif account == chart.DEPOSIT_INCOME and META_HOUSEHOLDS in meta and META_UNIT in meta:
+                amounts = _fen_amounts(parse_households(meta[META_HOUSEHOLDS]), where)
+                credit("deposits", entry.date, str(meta[META_UNIT]), amounts)
+            elif account == chart.REFUND and META_HOUSEHOLD in meta and META_UNIT in meta:
+                amounts = _fen_amounts({str(meta[META_HOUSEHOLD]): number_of(posting)}, where)
+                credit("used", entry.date, str(meta[META_UNIT]), amounts)
             elif kind == KIND_ALLOCATION and account in unit_of_fund:
                 _credit_base_interest(
                     accounts,
                     members[unit_of_fund[account]],
                     unit_of_fund[account],
                     entry.date,
-                    [receipts[r] for r in ids_of(entry.meta.get("base_receipts"))],
+                    [receipts[r] for r in ids_of(entry.meta.get(META_BASE_RECEIPTS))],
                     shares_of,
                     window_weights,
                     first_day,

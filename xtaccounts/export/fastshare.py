@@ -1,6 +1,6 @@
 """A household's fund balance in fen as it moves, for the 分户账's millions of shares.
 
-The sharing itself is `xtaccounts.allocation` (`allocate`, and `share_fen` on integer weights);
+The sharing itself is `xtaccounts.core.shares` (`allocate`, and `share_fen` on integer weights);
 `HouseholdHistory` keeps one balance in fen, so its 积数 over any window is two prefix-sum
 look-ups instead of a pass over the household's movements.
 """

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from xtaccounts.errors import XtError
+from xtaccounts.core.errors import XtError
 from xtaccounts.registry import Registry
 
 OVERRIDE_FILE = "export_forms.toml"

@@ -5,9 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from xtaccounts.close import parse_period
-
-ONE_DAY = dt.timedelta(days=1)
+from xtaccounts.core.calendar import ONE_DAY
+from xtaccounts.core.dates import closing_day
 
 
 @dataclass(frozen=True)
@@ -47,8 +46,8 @@ class Period:
 
 
 def export_period(text: str, books_start: dt.date | None = None) -> Period:
-    """A period from "YYYY" or "YYYY-MM" (`xtaccounts.dates`' form: ASCII or full-width digits;
+    """A period from "YYYY" or "YYYY-MM" (`xtaccounts.core.dates`' form: ASCII or full-width digits;
     XtError otherwise), named in its ASCII form."""
-    end, is_year = parse_period(text, books_start)
+    end, is_year = closing_day(text, books_start)
     start = dt.date(end.year, 1, 1) if is_year else end.replace(day=1)
     return Period(f"{end.year:04d}" if is_year else f"{end:%Y-%m}", start, end, is_year)

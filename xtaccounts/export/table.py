@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
+
+from xtaccounts.core.vocabulary import ZERO
 
 # Column kinds: how a value is written (xlsx number format, CSV/JSON text).
 TEXT = "text"
@@ -18,7 +19,6 @@ KINDS = (TEXT, MONEY, NUMBER, RATE, INT, DATE)
 NUMERIC = (MONEY, NUMBER, RATE, INT)
 SUMMED = (MONEY, NUMBER)
 
-ZERO = Decimal("0.00")
 SHEET_NAME_FORBIDDEN = "[]:*?/\\"
 
 

@@ -296,7 +296,7 @@ class _Sheet:
         quoted = (body(TEXT, "", False, True), body(TEXT, "", True, True))
         wrapped = [(i, c.width + 2) for i, c in enumerate(table.columns) if c.kind == TEXT]
         number = self.header_row
-        rows: list[Sequence[Any]] = table.rows[self.first : self.end]
+        rows: Sequence[Sequence[Any]] = table.rows[self.first : self.end]
         totals = table.totals() if self.with_totals else None
         strong_rows = {i - self.first for i in table.strong if self.first <= i < self.end}
         if totals is not None:

@@ -1,10 +1,10 @@
 """The pilot's pages in Fava: pools, coverage, applications, expiring policies and spreads.
 
 Enabled by ``2000-01-01 custom "fava-extension" "xtaccounts.fava_ext"`` in main.beancount.
-A thin adapter: the figures come from the library (`xtaccounts.reports`,
-`xtaccounts.insurance`, `xtaccounts.positions`) through `views.PilotViews`, built once per load
-of the books (and of the registry) and kept per day asked for. Pages are in Chinese; every
-page takes ``?as_of=YYYY-MM-DD`` (default: today). See docs/fava.md.
+A thin adapter: the figures come from the library (`xtaccounts.reports.balances`,
+`xtaccounts.insurance`, `xtaccounts.books.positions`) through `views.PilotViews`, built over one
+`Ledger` per load of the books (and of the registry) and kept per day asked for. Pages are in
+Chinese; every page takes ``?as_of=YYYY-MM-DD`` (default: today). See docs/fava.md.
 """
 
 from __future__ import annotations
@@ -12,24 +12,28 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import threading
-from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+from beancount.core import data
 from fava.context import g
 from fava.ext import FavaExtensionBase, extension_endpoint
 from flask import Response, abort, jsonify, render_template, request, url_for
 from markupsafe import Markup
 
-from xtaccounts.dates import DateInputError, parse_date, today
-from xtaccounts.errors import XtError
+from xtaccounts.books.layout import LedgerLayout
+from xtaccounts.books.load import LoadedBooks
+from xtaccounts.books.redo_journal import settle_for_reading
+from xtaccounts.core.calendar import LAST_DAY
+from xtaccounts.core.dates import DateInputError, parse_date, today
+from xtaccounts.core.errors import XtError
+from xtaccounts.core.money import format_money
+from xtaccounts.core.vocabulary import ZERO
 from xtaccounts.fava_ext.chart import coverage_svg
 from xtaccounts.fava_ext.views import COVERAGE_LABELS, STEPS, PilotViews
-from xtaccounts.insurance.dates import LAST_DAY
-from xtaccounts.layout import LedgerLayout
-from xtaccounts.money import format_money
-from xtaccounts.redo_journal import settle_for_reading
-from xtaccounts.registry import load_registry
+from xtaccounts.reading.ledger import Ledger
+from xtaccounts.registry import Registry, cached_registry
+from xtaccounts.registry.load import registry_signature
 
 ROWS_PER_PAGE = 100
 DEFAULT_EXPIRING_DAYS = 60
@@ -54,15 +58,6 @@ PAGES = (
 
 class BadParameter(XtError):
     """A query parameter the pages cannot use."""
-
-
-def _registry_stamp(directory: Path) -> tuple:
-    """The registry files' names, sizes and mtimes: a change reloads the views."""
-    if not directory.is_dir():
-        return ()
-    return tuple(
-        (p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(directory.iterdir())
-    )
 
 
 def pages_count(rows: int) -> int:
@@ -102,14 +97,29 @@ class PilotExtension(FavaExtensionBase):
                 self.views().prepare()
 
     def views(self) -> PilotViews:
-        """The views of this load; rebuilt when the books or the registry change."""
-        stamp = (id(self.ledger.all_entries), _registry_stamp(self.layout.registry))
+        """The views of this load, over one `Ledger` of Fava's entries and the registry;
+        rebuilt when the books or the registry change (the registry's files: a change reloads
+        the views)."""
+        stamp = (id(self.ledger.all_entries), registry_signature(self.layout.registry))
         with self._lock:
             if self._views is None or stamp != self._stamp:
-                registry = load_registry(self.layout.registry)
-                self._views = PilotViews(registry, self.ledger.all_entries)
+                self._views = PilotViews(Ledger.of(self._books(), self._registry()))
                 self._stamp = stamp
             return self._views
+
+    def _books(self) -> LoadedBooks:
+        """Fava's load of the books, as the library's `LoadedBooks`."""
+        fava = self.ledger
+        return LoadedBooks(  # Fava's own objects, not copies (its types are wider than ours)
+            path=Path(fava.beancount_file_path),
+            entries=cast("list[data.Directive]", fava.all_entries),
+            errors=cast("list[data.BeancountError]", list(fava.errors)),
+            options=cast("dict[str, Any]", fava.options),
+        )
+
+    def _registry(self) -> Registry:
+        # The process's one registry cache: Fava's load ran the insurance plugin, which read it.
+        return cached_registry(self.layout.registry)
 
     def page_url(self, page: str) -> str:
         """The URL of one of the pages (the report page for "")."""
@@ -210,7 +220,7 @@ class PilotExtension(FavaExtensionBase):
             "view": view,
             "rows": shown,
             "matched": len(rows),
-            "total": sum((r.balance for r in rows), start=Decimal("0.00")),
+            "total": sum((r.balance for r in rows), start=ZERO),
             "district": district or "",
             "community": community or "",
             "page_no": page,

@@ -1,8 +1,8 @@
 """What the pilot's Fava pages show, computed from the library's own functions.
 
-`PilotViews` holds one load of the books (the registry and Fava's entries) and computes each
+`PilotViews` holds one `Ledger` (Fava's load of the books and the registry) and computes each
 page's rows on first use for a day, then keeps them: the heavy part runs once per load and day,
-a request only filters and slices rows. Everything shown is masked (`xtaccounts.privacy`).
+a request only filters and slices rows. Everything shown is masked (`xtaccounts.core.privacy`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,19 @@ from typing import Any, TypeVar
 
 from beancount.core import compare, data
 
-from xtaccounts import chart
+from xtaccounts.books.positions import Positions, ids_of
+from xtaccounts.core import chart
+from xtaccounts.core.calendar import add_months
+from xtaccounts.core.entries import number_of
+from xtaccounts.core.privacy import mask_free_text, mask_name
+from xtaccounts.core.vocabulary import (
+    KIND_ALLOCATION,
+    KIND_LEGACY,
+    META_CERTIFICATE,
+    META_KIND,
+    META_SPREAD_RECEIPTS,
+    ZERO,
+)
 from xtaccounts.insurance.checks import InsuranceHistory, InsuranceState
 
 # `elevators_of` is the KPI's own list of elevators on one day; `coverage_of()` computes it for
@@ -31,15 +43,13 @@ from xtaccounts.insurance.coverage import (
     elevators_of,
     percent,
 )
-from xtaccounts.insurance.dates import add_months, age_years
-from xtaccounts.insurance.rules import community_of_pool, place, pool_reason, tender_on
+from xtaccounts.insurance.rules import quote
 from xtaccounts.insurance.status import policy_rows_of, statuses_of
-from xtaccounts.positions import KIND_ALLOCATION, KIND_LEGACY, Positions, ids_of, read_positions
-from xtaccounts.privacy import mask_free_text, mask_name
+from xtaccounts.reading.ledger import Ledger
 from xtaccounts.registry import Registry
-from xtaccounts.reports import PoolBalance, pool_balances
+from xtaccounts.registry.navigation import community_of, elevator_place, place_name, pool_elevators
+from xtaccounts.reports.balances import PoolBalance, pool_balances
 
-ZERO = Decimal("0.00")
 T = TypeVar("T")
 
 # The rules' names (insurance/rules.py) as the pages say them.
@@ -165,22 +175,6 @@ def _default_insurer(registry: Registry, day: dt.date) -> str:
     return sorted(registry.insurers)[0] if registry.insurers else ""
 
 
-def _band_premium(registry: Registry, insurer: str, code: str, day: dt.date) -> Decimal | None:
-    """The annual premium of one elevator on `day`: the band of the insurer's tender covering
-    the day, else of its latest tender (to show what a year would cost after the tender)."""
-    tender = tender_on(registry, insurer, day)
-    if tender is None:
-        own = [t for t in registry.tenders.values() if t.insurer == insurer]
-        if not own:
-            return None
-        tender = max(own, key=lambda t: (t.period_end, t.id))
-    elevator = registry.elevators[code]
-    age = age_years(elevator.commissioned, day)
-    if tender.max_elevator_age_years is not None and age > tender.max_elevator_age_years:
-        return None
-    return tender.premium_for_age(max(age, 0))
-
-
 def pools_view(
     registry: Registry, state: InsuranceState, positions: Positions, day: dt.date
 ) -> PoolsView:
@@ -196,18 +190,16 @@ def pools_view(
         if s.in_force(day):
             for code in s.policy.elevators:
                 insured_by[code] = s.policy.id
-    elevators_of_pool: dict[str, list[str]] = defaultdict(list)
-    for code in sorted(registry.elevators):
-        elevators_of_pool[registry.pool_of_unit(registry.elevators[code].unit)].append(code)
     default = _default_insurer(registry, day)
     rows = []
     for balance in pool_balances(registry, positions, day):
         insurer = insurer_of_pool.get(balance.pool, default)
-        community = registry.communities[community_of_pool(registry, balance.pool)]
-        premiums = [
-            (code, _band_premium(registry, insurer, code, day))
-            for code in elevators_of_pool.get(balance.pool, [])
-        ]
+        community = registry.communities[community_of(registry, balance.pool)]
+        codes = pool_elevators(registry, balance.pool)
+        # A year's premium of each on `day`, by the insurer's tender covering the day, else by
+        # its latest (what a year would cost after the tender); None: the tender refuses it.
+        priced_by = quote(registry, insurer, codes, day, day, or_latest=True).premiums
+        premiums = [(code, priced_by.get(code)) for code in codes]
         priced = any(premium is not None for _, premium in premiums)
         total = sum((premium for _, premium in premiums if premium is not None), ZERO)
         years = None
@@ -249,18 +241,25 @@ def _pool_elevators(
         policy = insured_by.get(code, "")
         if policy:
             elevators.append(
-                ElevatorEligibility(code, _place(registry, code), premium, "insured", policy, [])
+                ElevatorEligibility(
+                    code, elevator_place(registry, code), premium, "insured", policy, []
+                )
             )
             continue
-        offer, reasons = state.eligibility([code], balance.pool, insurer, day, day)
-        needed = offer.premiums.get(code, premium or ZERO)
-        found = pool_reason(balance.pool, balance.available, needed, day)
-        if found:
-            reasons.append(found)
+        # The pool's condition for this elevator alone, at the premium shown for it.
+        reasons = state.eligibility(
+            [code],
+            balance.pool,
+            insurer,
+            day,
+            day,
+            stated={code: premium or ZERO},
+            available=balance.available,
+        ).reasons
         elevators.append(
             ElevatorEligibility(
                 code,
-                _place(registry, code),
+                elevator_place(registry, code),
                 premium,
                 "ineligible" if reasons else "eligible",
                 "",
@@ -268,10 +267,6 @@ def _pool_elevators(
             )
         )
     return elevators
-
-
-def _place(registry: Registry, code: str) -> str:
-    return place(registry, registry.elevators[code].unit)
 
 
 # -- 保险覆盖率 -----------------------------------------------------------------------------
@@ -464,7 +459,7 @@ def applications_view(registry: Registry, state: InsuranceState, day: dt.date) -
                 id=app.id,
                 filed=app.filed,
                 pool=app.pool,
-                pool_name=_pool_name(registry, app.pool),
+                pool_name=place_name(registry, app.pool),
                 elevators=list(app.elevators),
                 applicant=mask_name(app.applicant_name),
                 premium=app.premium,
@@ -481,10 +476,6 @@ def applications_view(registry: Registry, state: InsuranceState, day: dt.date) -
             )
         )
     return ApplicationsView(day, rows)
-
-
-def _pool_name(registry: Registry, pool: str) -> str:
-    return place(registry, pool)
 
 
 # -- 保单到期 -------------------------------------------------------------------------------
@@ -521,7 +512,7 @@ def policies_view(
                 policy=row.policy,
                 application=row.application,
                 pool=row.pool,
-                pool_name=_pool_name(registry, row.pool),
+                pool_name=place_name(registry, row.pool),
                 elevators=row.elevators,
                 insurer=insurer.name if insurer else row.insurer,
                 cover_start=row.cover_start,
@@ -594,7 +585,7 @@ def _group(receipts: Sequence[SpreadReceipt], key: Callable[[SpreadReceipt], str
 def spreads_view(
     registry: Registry, entries: Sequence[data.Directive], positions: Positions
 ) -> SpreadsView:
-    """Spread received (DOMAIN.md §5) by bank, by deposit and by month, and its allocation."""
+    """Spread received (docs/rules.md §5) by bank, by deposit and by month, and its allocation."""
     bank_of_account = {b.account: b.bank_name for b in registry.bank_accounts.values()}
     allocation_of: dict[str, data.Transaction] = {}
     # An allocation has a posting per pool (thousands in a city): hash each one once.
@@ -604,17 +595,17 @@ def spreads_view(
     for entry in entries:
         if not isinstance(entry, data.Transaction):
             continue
-        kind = entry.meta.get("kind")
+        kind = entry.meta.get(META_KIND)
         if kind not in (KIND_ALLOCATION, KIND_LEGACY):
             continue
-        ids = ids_of(entry.meta.get("spread_receipts"))
+        ids = ids_of(entry.meta.get(META_SPREAD_RECEIPTS))
         if not ids:  # base interest only
             continue
         for rid in ids:
             allocation_of[rid] = entry
         allocation_hash[id(entry)] = entry_hash(entry)
         to_pools = -sum(
-            (p.units.number for p in entry.postings if p.account.startswith(chart.POOL + ":")),
+            (number_of(p) for p in entry.postings if p.account.startswith(chart.POOL + ":")),
             ZERO,
         )
         allocations.append(
@@ -632,7 +623,7 @@ def spreads_view(
     for r in positions.receipts:
         if r.date < since or not r.spread:
             continue
-        certificate = r.entry.meta.get("certificate")
+        certificate = r.entry.meta.get(META_CERTIFICATE)
         account_tail = r.bank_account.rsplit(":", 1)[-1].split("-", 1)[-1]
         allocation = allocation_of.get(r.id)
         receipts.append(
@@ -666,37 +657,46 @@ def spreads_view(
 
 
 class PilotViews:
-    """The pages' data for one load of the books.
+    """The pages' data for one load of the books: one `Ledger` (Fava's entries and the
+    registry).
 
     What does not depend on the day asked for is read once per load (`prepare`, run when Fava
-    loads the books): the positions and their balance histories, the insurance records and the
-    spreads. A day's `InsuranceState` is then assembled from them by date (no pass over the
-    entries), and each page's rows are computed once per day asked for and kept.
+    loads the books): the Ledger's positions and their balance histories, its insurance records
+    and the spreads. A day's `InsuranceState` is then the Ledger's as of that day (assembled from
+    them by date, no pass over the entries), and each page's rows are computed once per day
+    asked for and kept.
     """
 
     MEMO_SIZE = 8
 
-    def __init__(self, registry: Registry, entries: Sequence[data.Directive]) -> None:
-        self.registry = registry
-        self.entries = entries
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
         self._lock = threading.RLock()
         self._memo: OrderedDict[tuple, Any] = OrderedDict()
         self._states: OrderedDict[dt.date, InsuranceState] = OrderedDict()
         self._points: dict[dt.date, CoveragePoint] = {}
 
-    @cached_property
-    def positions(self) -> Positions:
-        return read_positions(self.entries)
+    @property
+    def registry(self) -> Registry:
+        return self.ledger.registry
 
-    @cached_property
+    @property
+    def entries(self) -> Sequence[data.Directive]:
+        return self.ledger.entries
+
+    @property
+    def positions(self) -> Positions:
+        return self.ledger.positions
+
+    @property
     def history(self) -> InsuranceHistory:
-        return InsuranceHistory(self.registry, self.entries, self.positions)
+        return self.ledger.insurance
 
     def prepare(self) -> None:
         """Read what every page and day needs, once (Fava's load of the books calls this)."""
         with self._lock:
-            self.positions.unit_history()
-            self.positions.pool_history()
+            self.ledger.unit_history  # noqa: B018 (built once, kept by the positions)
+            self.ledger.pool_history  # noqa: B018
             history = self.history
             history.units  # noqa: B018 (the same histories as the positions')
             history.pools  # noqa: B018

@@ -1,5 +1,5 @@
 """Elevator maintenance insurance: applications, the public notice, objections and votes,
-eligibility, premiums, policies and the coverage KPI (DOMAIN.md §3; docs/insurance.md).
+eligibility, premiums, policies and the coverage KPI (docs/rules.md §3; docs/insurance.md).
 
 One idea per module: `directives` (the records in the books and reading them back), `dates`
 (calendar arithmetic), `rules` (the pilot's rules as pure functions), `checks` (the rules

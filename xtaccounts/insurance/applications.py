@@ -20,16 +20,20 @@ from typing import Any
 
 from beancount.core import data
 
-from xtaccounts.dates import parse_date
-from xtaccounts.errors import XtError
-from xtaccounts.insurance.checks import InsuranceState
-from xtaccounts.insurance.dates import (
+from xtaccounts.books.layout import DOCUMENTS_DIR, require_ledger
+from xtaccounts.books.writer import CommitResult, LedgerWriter, WriteSession
+from xtaccounts.core.calendar import (
     ONE_DAY,
     age_years,
-    check_day,
     cover_years,
     one_year_from,
+    refuse_after_last_day,
 )
+from xtaccounts.core.dates import parse_date
+from xtaccounts.core.errors import XtError
+from xtaccounts.core.outside_text import TextRefused, admit_text
+from xtaccounts.core.vocabulary import ZERO
+from xtaccounts.insurance.checks import InsuranceState
 from xtaccounts.insurance.directives import (
     APPLICANT_KINDS,
     APPLICATION,
@@ -51,23 +55,23 @@ from xtaccounts.insurance.rules import (
     Reason,
     VoteTally,
     applicant_reasons,
-    community_of_pool,
-    is_pool,
     notice_days,
     parse_choice,
-    place,
-    pool_households,
-    pool_of_elevator,
     quote,
     stated_reason,
     tally_votes,
     tender_on,
 )
-from xtaccounts.layout import DOCUMENTS_DIR, require_ledger
-from xtaccounts.outside_text import TextRefused, admit_text
 from xtaccounts.registry import Registry, load_registry
 from xtaccounts.registry.load import read_text
-from xtaccounts.writer import CommitResult, LedgerWriter, WriteSession
+from xtaccounts.registry.navigation import (
+    community_of,
+    elevator_place,
+    is_pool,
+    place_name,
+    pool_households,
+    pool_of_elevator,
+)
 
 NOTICES_DIR = f"{DOCUMENTS_DIR}/notices"
 VOTES_DIR = f"{DOCUMENTS_DIR}/votes"
@@ -139,7 +143,7 @@ def applicant_name(registry: Registry, pool: str, kind: str, applicants: Sequenc
             else f"{r.door_no}室"
             for r in rows
         ]
-        return f"{place(registry, pool)} 业主 {len(doors)} 户（{'、'.join(doors)}）"
+        return f"{place_name(registry, pool)} 业主 {len(doors)} 户（{'、'.join(doors)}）"
     community = registry.communities.get(applicants[0]) if applicants else None
     if kind == "committee" and community is not None:
         return f"{community.name}业主委员会"
@@ -169,10 +173,10 @@ def file_application(
     it, elevators outside the tender's limits, a stated premium other than the tender's, a cover
     period that is not whole years from a start on or after the filing day.
     """
-    check_day(filed, "filing day")
-    check_day(cover_start, "cover start")
+    refuse_after_last_day(filed, "filing day")
+    refuse_after_last_day(cover_start, "cover start")
     for report in inspections:
-        check_day(report.inspected, f"inspection of {report.elevator}")
+        refuse_after_last_day(report.inspected, f"inspection of {report.elevator}")
     main, registry = _open(main)
     codes = list(dict.fromkeys(code.strip() for code in elevators if code.strip()))
     reasons: list[Reason] = []
@@ -199,7 +203,7 @@ def file_application(
                 )
             )
     if applicant_kind == "committee" and not applicants and is_pool(registry, pool):
-        applicants = (community_of_pool(registry, pool),)
+        applicants = (community_of(registry, pool),)
     if applicant_kind == "property_company":
         try:  # a name typed in: admitted as the registry's names are
             field = "物业服务企业 (--property-company)"
@@ -231,11 +235,11 @@ def file_application(
         reasons.append(Reason("tender", f"unknown insurer {insurer} (insurers.toml)"))
     else:
         price_day = filed if tender_on(registry, insurer, filed) else cover_start
-        tender = tender_on(registry, insurer, price_day)
         offer = quote(registry, insurer, known, price_day, cover_start)
+        tender = offer.tender
         reasons.extend(offer.reasons)
         premiums = offer.premiums
-    total = sum(premiums.values(), Decimal("0.00"))
+    total = sum(premiums.values(), ZERO)
     if premium is not None and tender is not None and premium != total:
         reasons.append(
             Reason(
@@ -317,10 +321,10 @@ def notice_content(state: InsuranceState, app_id: str, start: dt.date) -> Notice
     elevators = tuple(
         NoticeElevator(
             code=code,
-            place=place(registry, registry.elevators[code].unit),
+            place=elevator_place(registry, code),
             commissioned=registry.elevators[code].commissioned,
             age=age_years(registry.elevators[code].commissioned, app.cover_start),
-            premium=app.premiums.get(code, Decimal("0.00")),
+            premium=app.premiums.get(code, ZERO),
         )
         for code in app.elevators
         if code in registry.elevators
@@ -331,7 +335,7 @@ def notice_content(state: InsuranceState, app_id: str, start: dt.date) -> Notice
         filed=app.filed,
         applicants=app.applicant_name or join_ids(app.applicants),
         pool=app.pool,
-        pool_name=place(registry, app.pool),
+        pool_name=place_name(registry, app.pool),
         pool_level="单元" if app.pool in registry.units else "幢",
         elevators=elevators,
         insurer=registry.insurers[app.insurer].name
@@ -348,6 +352,8 @@ def notice_content(state: InsuranceState, app_id: str, start: dt.date) -> Notice
         notice_start=start,
         notice_end=end,
         purchase_from=purchase_from,
+        vote_quorum=registry.pilot.vote_quorum,
+        vote_majority=registry.pilot.vote_majority,
     )
 
 
@@ -357,7 +363,7 @@ def post_notice(main: Path, app_id: str, start: dt.date, *, dry_run: bool = Fals
     Records an ``xt-notice`` and renders the 公示 to documents/notices/<APP>.html and .pdf, both
     written by the writer in the same all-or-nothing commit as the record.
     """
-    check_day(start, "notice start")
+    refuse_after_last_day(start, "notice start")
     main, registry = _open(main)
     html_rel = f"{NOTICES_DIR}/{app_id}.html"
     pdf_rel = f"{NOTICES_DIR}/{app_id}.pdf"
@@ -416,7 +422,7 @@ def record_objection(
     dry_run: bool = False,
 ) -> Recorded:
     """`application object`: a written objection of a household of the pool, on a notice day."""
-    check_day(day, "objection day")
+    refuse_after_last_day(day, "objection day")
     main, registry = _open(main)
     with LedgerWriter(main) as session:
         state = InsuranceState(registry, session.books().entries)
@@ -438,7 +444,7 @@ def record_objection(
                 Reason(
                     "household",
                     f"{household} is not a household of pool {app.pool} "
-                    f"({place(registry, app.pool)})",
+                    f"({place_name(registry, app.pool)})",
                 )
             )
         text = stated_reason(
@@ -515,7 +521,7 @@ def record_vote(
     """`application vote`: the owners' vote after a written objection (§3.6), counted over every
     household of the pool with its registry area; the per-household choices are kept in
     documents/votes/<APP>-<date>.csv and the counts and outcome in an ``xt-vote``."""
-    check_day(day, "vote day")
+    refuse_after_last_day(day, "vote day")
     main, registry = _open(main)
     doc_rel = f"{VOTES_DIR}/{app_id}-{day.isoformat()}.csv"
     with LedgerWriter(main) as session:
@@ -548,7 +554,7 @@ def record_vote(
             reasons.append(Reason("vote", "the vote file holds no vote"))
         if reasons:
             raise InsuranceRefused(f"application vote {app_id}", reasons)
-        tally = tally_votes(members, votes)
+        tally = tally_votes(members, votes, registry.pilot)
         entry = _vote_entry(app_id, day, tally, doc_rel)
         stage_records(session, [entry])
         document = _vote_document(registry, votes)

@@ -5,7 +5,7 @@ once; its `purchase_plan` and `renewal_plan` list every unmet condition at once.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
@@ -13,14 +13,21 @@ from itertools import pairwise
 
 from beancount.core import data
 
-from xtaccounts.balances import BalanceHistory
-from xtaccounts.close import parse_period
-from xtaccounts.errors import XtError
-from xtaccounts.insurance.dates import ONE_DAY, check_day, one_year_from
-from xtaccounts.insurance.directives import (
-    INSPECTION,
+from xtaccounts.books.positions import Positions, read_positions
+from xtaccounts.core.balance_days import BalanceHistory
+from xtaccounts.core.calendar import ONE_DAY, one_year_from, refuse_after_last_day
+from xtaccounts.core.dates import closing_day
+from xtaccounts.core.errors import XtError
+from xtaccounts.core.vocabulary import (
+    KIND_CLOSE,
     KIND_PREMIUM,
     KIND_PREMIUM_REFUND,
+    META_KIND,
+    META_PERIOD,
+    ZERO,
+)
+from xtaccounts.insurance.directives import (
+    INSPECTION,
     TYPES,
     Application,
     Inspection,
@@ -29,19 +36,15 @@ from xtaccounts.insurance.directives import (
     read_insurance,
 )
 from xtaccounts.insurance.rules import (
-    ZERO,
+    Eligibility,
     Quote,
     Reason,
     applicant_reasons,
     cny,
-    elevator_reasons,
-    pool_of_elevator,
-    pool_reason,
+    eligibility,
     procedure_reasons,
-    quote,
     window_reason,
 )
-from xtaccounts.positions import KIND_CLOSE, Positions, read_positions
 from xtaccounts.registry import Registry
 
 
@@ -69,19 +72,37 @@ class Plan:
 
 
 class InsuranceState:
-    """The registry, balances and insurance records of the books, read once."""
+    """The registry, balances and insurance records of the books, read once (the positions
+    and the records are read from `entries` unless given, read already, by the caller)."""
 
-    def __init__(self, registry: Registry, entries: Sequence[data.Directive]) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        entries: Sequence[data.Directive],
+        *,
+        positions: Positions | None = None,
+        book: InsuranceBook | None = None,
+    ) -> None:
         self.registry = registry
-        self.entries = entries
+        self._entries = entries
+        self._given_positions = positions
+        self._given_book = book
+
+    @property
+    def entries(self) -> Sequence[data.Directive]:
+        return self._entries
 
     @cached_property
     def positions(self) -> Positions:
+        if self._given_positions is not None:
+            return self._given_positions
         return read_positions(self.entries)
 
     @cached_property
     def book(self) -> InsuranceBook:
-        return read_insurance(self.entries)
+        if self._given_book is not None:
+            return self._given_book
+        return read_insurance(self.entries, self.registry.pilot)
 
     @cached_property
     def _units(self) -> BalanceHistory:
@@ -118,7 +139,7 @@ class InsuranceState:
     @cached_property
     def closed_through(self) -> dt.date | None:
         """The last day of the latest closed period (no premium may be dated up to it)."""
-        ends = [parse_period(p)[0] for p in self.positions.closed_periods]
+        ends = [closing_day(p)[0] for p in self.positions.closed_periods]
         return max(ends, default=None)
 
     def closed_reason(self, day: dt.date) -> Reason | None:
@@ -152,36 +173,33 @@ class InsuranceState:
         return reasons
 
     def eligibility(
-        self, elevators: Sequence[str], pool: str, insurer: str, day: dt.date, start: dt.date
-    ) -> tuple[Quote, list[Reason]]:
-        """§3.4 (all five conditions) and §3.7 for `elevators` bought on `day` from `start`."""
+        self,
+        elevators: Sequence[str],
+        pool: str,
+        insurer: str,
+        day: dt.date,
+        start: dt.date,
+        *,
+        stated: Mapping[str, Decimal],
+        available: Decimal | None = None,
+    ) -> Eligibility:
+        """`rules.eligibility` (§3.4, all five conditions, and §3.7) for `elevators` bought on
+        `day` from `start`, with the books' unit funds, inspections and pool balance on `day`
+        (`available`, when given, instead of the pool's balance)."""
         registry = self.registry
-        reasons: list[Reason] = []
-        for code in elevators:
-            if code not in registry.elevators:
-                reasons.append(Reason("elevator", f"unknown elevator {code} (elevators.csv)"))
-                continue
-            if pool_of_elevator(registry, code) != pool:
-                reasons.append(
-                    Reason(
-                        "elevator",
-                        f"elevator {code} is of pool {pool_of_elevator(registry, code)}, "
-                        f"not {pool}",
-                    )
-                )
-            unit = registry.elevators[code].unit
-            reasons.extend(
-                elevator_reasons(
-                    registry,
-                    code,
-                    day,
-                    unit_fund=self.unit_fund(unit, day),
-                    inspections=self.inspections(code),
-                )
-            )
-        offer = quote(registry, insurer, elevators, day, start)
-        reasons.extend(offer.reasons)
-        return offer, reasons
+        known = [registry.elevators[c] for c in elevators if c in registry.elevators]
+        return eligibility(
+            registry,
+            elevators,
+            pool,
+            insurer,
+            day,
+            start,
+            unit_funds={e.unit: self.unit_fund(e.unit, day) for e in known},
+            inspections={e.code: self.inspections(e.code) for e in known},
+            pool_available=self.pool_available(pool, day) if available is None else available,
+            stated=stated,
+        )
 
     # -- a purchase and a renewal ---------------------------------------------------------
 
@@ -232,14 +250,19 @@ class InsuranceState:
                 day,
             )
         )
-        offer, found_reasons = self.eligibility(app.elevators, app.pool, app.insurer, day, start)
-        reasons.extend(found_reasons)
         available = self.pool_available(app.pool, day)
-        needed = offer.total if not offer.reasons else max(offer.total, app.premium)
-        found = pool_reason(app.pool, available, needed, day)
-        if found:
-            reasons.append(found)
-        if not offer.reasons and offer.total > app.premium:
+        checked = self.eligibility(
+            app.elevators,
+            app.pool,
+            app.insurer,
+            day,
+            start,
+            stated=app.premiums,
+            available=available,
+        )
+        reasons.extend(checked.reasons)
+        offer = checked.quote
+        if offer.tender is not None and not offer.reasons and offer.total > app.premium:
             reasons.append(
                 Reason(
                     "premium",
@@ -302,15 +325,18 @@ class InsuranceState:
         found = self.closed_reason(day)
         if found:
             reasons.append(found)
-        offer, found_reasons = self.eligibility(
-            policy.elevators, policy.pool, policy.insurer, day, start
-        )
-        reasons.extend(found_reasons)
         available = self.pool_available(policy.pool, day)
-        needed = offer.total if not offer.reasons else max(offer.total, policy.premium)
-        found = pool_reason(policy.pool, available, needed, day)
-        if found:
-            reasons.append(found)
+        checked = self.eligibility(
+            policy.elevators,
+            policy.pool,
+            policy.insurer,
+            day,
+            start,
+            stated=policy.premiums,
+            available=available,
+        )
+        reasons.extend(checked.reasons)
+        offer = checked.quote
         reasons.extend(self.overlap_reasons(policy.elevators, start, end))
         return Plan(
             application=app,
@@ -334,17 +360,16 @@ class DatedInsuranceState(InsuranceState):
     ``InsuranceState(registry, [e for e in entries if e.date <= day])``."""
 
     def __init__(self, history: InsuranceHistory, day: dt.date, book: InsuranceBook) -> None:
-        self.registry = history.registry
+        super().__init__(history.registry, (), book=book)
         self.day = day
         self._history = history
-        self.__dict__["book"] = book
 
     @cached_property
     def closed_through(self) -> dt.date | None:
         return self._history.closed_through(self.day)
 
     @cached_property
-    def entries(self) -> list[data.Directive]:  # type: ignore[override]
+    def entries(self) -> Sequence[data.Directive]:
         return [e for e in self._history.entries if e.date <= self.day]
 
     def pool_available(self, pool: str, day: dt.date) -> Decimal:
@@ -368,11 +393,12 @@ class InsuranceHistory:
     ) -> None:
         self.registry = registry
         self.entries = entries
-        if positions is not None:
-            self.__dict__["positions"] = positions
+        self._given_positions = positions
 
     @cached_property
     def positions(self) -> Positions:
+        if self._given_positions is not None:
+            return self._given_positions
         return read_positions(self.entries)
 
     @cached_property
@@ -394,11 +420,11 @@ class InsuranceHistory:
                 if entry.type in TYPES:
                     records.append(entry)
             elif isinstance(entry, data.Transaction):
-                kind = entry.meta.get("kind")
+                kind = entry.meta.get(META_KIND)
                 if kind in (KIND_PREMIUM, KIND_PREMIUM_REFUND):
                     records.append(entry)
                 elif kind == KIND_CLOSE:
-                    closes.append((entry.date, str(entry.meta.get("period"))))
+                    closes.append((entry.date, str(entry.meta.get(META_PERIOD))))
         self.sorted = all(a.date <= b.date for a, b in pairwise(records))
         inspections: dict[str, list[tuple[dt.date, Inspection]]] = {}
         for entry in records:
@@ -406,16 +432,21 @@ class InsuranceHistory:
                 for code, found in read_insurance([entry]).inspections.items():
                     for inspection in found:
                         inspections.setdefault(code, []).append((entry.date, inspection))
-        return read_insurance(records), inspections, closes
+        return read_insurance(records, self.registry.pilot), inspections, closes
 
     @property
     def book(self) -> InsuranceBook:
         """Every insurance record of the books."""
         return self._read[0]
 
+    @cached_property
+    def whole(self) -> InsuranceState:
+        """The `InsuranceState` of the whole books, sharing the positions and records read."""
+        return InsuranceState(self.registry, self.entries, positions=self.positions, book=self.book)
+
     def closed_through(self, day: dt.date) -> dt.date | None:
         """`InsuranceState.closed_through` of the books up to `day`."""
-        ends = [parse_period(p)[0] for d, p in set(self._read[2]) if d <= day]
+        ends = [closing_day(p)[0] for d, p in set(self._read[2]) if d <= day]
         return max(ends, default=None)
 
     def book_as_of(self, day: dt.date) -> InsuranceBook:
@@ -436,15 +467,17 @@ class InsuranceHistory:
         book.policies = {k: p for k, p in full.policies.items() if p.bought <= day}
         book.cancellations = {k: c for k, c in full.cancellations.items() if c.date <= day}
         for policy, found in full.premium_entries.items():
-            kept = [e for e in found if e.date <= day]
-            if kept:
-                book.premium_entries[policy] = kept
+            paid = [e for e in found if e.date <= day]
+            if paid:
+                book.premium_entries[policy] = paid
         book.problems = [(e, m) for e, m in full.problems if e.date <= day]
         return book
 
     def state(self, day: dt.date) -> InsuranceState:
         """The books as they stood at the end of `day` (nothing dated later)."""
-        check_day(day, "day")
+        refuse_after_last_day(day, "day")
+        if not self.entries or self.entries[-1].date <= day:  # nothing is dated later
+            return self.whole
         self._read  # noqa: B018 (sets `sorted`)
         if not self.sorted:  # records out of date order: which duplicate counts differs
             return InsuranceState(self.registry, [e for e in self.entries if e.date <= day])

@@ -1,4 +1,4 @@
-"""The pilot's coverage KPI (DOMAIN.md §3.8) and the lists behind it.
+"""The pilot's coverage KPI (docs/rules.md §3.8) and the lists behind it.
 
 §3.8: "among elevators that are eligible and for which an application was filed, the share with
 an insurance policy in force". On a day D, every elevator named by an application filed on or
@@ -29,12 +29,13 @@ from decimal import Decimal
 
 from beancount.core import data
 
+from xtaccounts.core.privacy import mask_free_text
 from xtaccounts.insurance.checks import InsuranceState
 from xtaccounts.insurance.directives import Application
-from xtaccounts.insurance.rules import ZERO, Reason, place, pool_reason
+from xtaccounts.insurance.rules import Eligibility
 from xtaccounts.insurance.status import application_status, state_as_of
-from xtaccounts.privacy import mask_free_text
 from xtaccounts.registry import Registry
+from xtaccounts.registry.navigation import community_of, place_name
 
 COUNTED = ("insured", "uninsured")
 
@@ -110,18 +111,12 @@ def percent(part: int, whole: int) -> Decimal | None:
 
 def _application_checks(
     state: InsuranceState, app: Application, insured_by: dict[str, str], day: dt.date
-) -> tuple[dict[str, list[Reason]], Reason | None]:
-    """§3.4 on `day` for each uninsured elevator of an application, and the pool's condition
-    for a year's premium of all of them."""
+) -> Eligibility:
+    """§3.4 on `day` for the uninsured elevators of an application: each one's conditions, and
+    the pool's for a year's premium of all of them."""
     uninsured = [c for c in app.elevators if c not in insured_by]
     start = max(app.cover_start, day)
-    per_elevator: dict[str, list[Reason]] = {}
-    total = ZERO
-    for code in uninsured:
-        offer, reasons = state.eligibility([code], app.pool, app.insurer, day, start)
-        per_elevator[code] = reasons
-        total += offer.total if not offer.reasons else app.premiums.get(code, ZERO)
-    return per_elevator, pool_reason(app.pool, state.pool_available(app.pool, day), total, day)
+    return state.eligibility(uninsured, app.pool, app.insurer, day, start, stated=app.premiums)
 
 
 def elevators_on(
@@ -144,7 +139,7 @@ def elevators_of(state: InsuranceState, day: dt.date) -> list[ElevatorCoverage]:
             for code in s.policy.elevators:
                 insured_by[code] = s.policy.id
     statuses = {app_id: application_status(state, app_id, day) for app_id in set(latest.values())}
-    checks: dict[str, tuple[dict[str, list[Reason]], Reason | None]] = {}
+    checks: dict[str, Eligibility] = {}
     rows = []
     for code in sorted(
         latest,
@@ -155,8 +150,7 @@ def elevators_of(state: InsuranceState, day: dt.date) -> list[ElevatorCoverage]:
         status = statuses[app_id]
         elevator = registry.elevators.get(code)
         unit = elevator.unit if elevator else ""
-        building = registry.units[unit].building if unit in registry.units else ""
-        community_id = registry.buildings[building].community if building else ""
+        community_id = community_of(registry, unit) if unit in registry.units else ""
         community = registry.communities.get(community_id)
         policy = insured_by.get(code, "")
         if policy:
@@ -164,8 +158,11 @@ def elevators_of(state: InsuranceState, day: dt.date) -> list[ElevatorCoverage]:
         else:
             if app_id not in checks:
                 checks[app_id] = _application_checks(state, app, insured_by, day)
-            per_elevator, pool_problem = checks[app_id]
-            reasons = [*per_elevator.get(code, []), *([pool_problem] if pool_problem else [])]
+            checked = checks[app_id]
+            reasons = [
+                *checked.by_elevator.get(code, []),
+                *([checked.pool] if checked.pool else []),
+            ]
             if reasons:
                 kind = "ineligible"
                 detail = "; ".join(str(r) for r in reasons) + f" ({app_id} {status.stage})"
@@ -176,7 +173,7 @@ def elevators_of(state: InsuranceState, day: dt.date) -> list[ElevatorCoverage]:
         rows.append(
             ElevatorCoverage(
                 elevator=code,
-                place=place(registry, unit) if unit else "",
+                place=place_name(registry, unit) if unit else "",
                 community=community_id,
                 community_name=community.name if community else "",
                 district=community.district if community else "",

@@ -34,16 +34,28 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from beancount.core import data
 
-from xtaccounts import chart
-from xtaccounts.insurance.dates import cover_years
-from xtaccounts.layout import LedgerLayout
-from xtaccounts.money import format_money
+from xtaccounts.books.layout import LedgerLayout
+from xtaccounts.core import chart
+from xtaccounts.core.calendar import cover_years
+from xtaccounts.core.dates import meta_day
+from xtaccounts.core.money import format_money
+from xtaccounts.core.vocabulary import (
+    CURRENCY,
+    KIND_PREMIUM,
+    KIND_PREMIUM_REFUND,
+    META_APPLICATION,
+    META_KIND,
+    META_POLICY,
+    ZERO,
+)
+from xtaccounts.registry.models import VOTE_MAJORITY, VOTE_QUORUM, PilotConfig
 
 APPLICATION = "xt-application"
 INSPECTION = "xt-inspection"
@@ -54,8 +66,6 @@ POLICY = "xt-policy"
 CANCELLATION = "xt-cancellation"
 TYPES = (APPLICATION, INSPECTION, NOTICE, OBJECTION, VOTE, POLICY, CANCELLATION)
 
-KIND_PREMIUM = "premium"
-KIND_PREMIUM_REFUND = "premium-refund"
 FILE_KIND = "insurance"
 
 APPLICANT_KINDS = ("households", "committee", "property_company")
@@ -101,12 +111,6 @@ def _decimal(value: object) -> Decimal:
     if not number.is_finite():
         raise ValueError(f"{value!r} is not a finite number")
     return number
-
-
-def _date(value: object) -> dt.date:
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value))
 
 
 # -- the records ----------------------------------------------------------------------------
@@ -168,7 +172,9 @@ class Objection:
 @dataclass(frozen=True)
 class VoteTally:
     """The count of an owners' vote over a pool's households, and its outcome by Civil Code
-    art. 278 (DOMAIN.md §3.6), in exact arithmetic."""
+    art. 278 (docs/rules.md §3.6), in exact arithmetic. The thresholds are pilot.toml's
+    `vote_quorum` and `vote_majority` (2/3 and 1/2 unless a notice changes them); they are not
+    counts, so the books do not record them (`TALLY_FIELDS`)."""
 
     households_total: int
     area_total: Decimal
@@ -180,31 +186,40 @@ class VoteTally:
     area_against: Decimal
     households_abstain: int
     area_abstain: Decimal
+    quorum_share: Fraction = field(default=VOTE_QUORUM, compare=False)
+    majority_share: Fraction = field(default=VOTE_MAJORITY, compare=False)
+
+    def _at_least(self, part: Decimal | int, whole: Decimal | int, share: Fraction) -> bool:
+        return share.denominator * part >= share.numerator * whole
+
+    def _more_than(self, part: Decimal | int, whole: Decimal | int, share: Fraction) -> bool:
+        return share.denominator * part > share.numerator * whole
 
     @property
     def quorum_area(self) -> bool:
-        return 3 * self.area_voted >= 2 * self.area_total
+        return self._at_least(self.area_voted, self.area_total, self.quorum_share)
 
     @property
     def quorum_headcount(self) -> bool:
-        return 3 * self.households_voted >= 2 * self.households_total
+        return self._at_least(self.households_voted, self.households_total, self.quorum_share)
 
     @property
     def quorum(self) -> bool:
-        """At least 2/3 of the area AND at least 2/3 of the households take part."""
+        """At least `quorum_share` (2/3) of the area AND of the households take part."""
         return self.quorum_area and self.quorum_headcount
 
     @property
     def majority_area(self) -> bool:
-        return 2 * self.area_for > self.area_voted
+        return self._more_than(self.area_for, self.area_voted, self.majority_share)
 
     @property
     def majority_headcount(self) -> bool:
-        return 2 * self.households_for > self.households_voted
+        return self._more_than(self.households_for, self.households_voted, self.majority_share)
 
     @property
     def passed(self) -> bool:
-        """Quorum, then more than 1/2 of the participating area AND of the participants."""
+        """Quorum, then more than `majority_share` (1/2) of the participating area AND of the
+        participants."""
         return self.quorum and self.majority_area and self.majority_headcount
 
     @property
@@ -221,17 +236,17 @@ class VoteTally:
         parts = [
             f"took part: {self.households_voted}/{self.households_total} households "
             f"({_pct(self.households_voted, self.households_total)}, "
-            f"{'≥' if self.quorum_headcount else '<'} 2/3), "
+            f"{'≥' if self.quorum_headcount else '<'} {self.quorum_share}), "
             f"{self.area_voted}/{self.area_total} m² ({_pct(self.area_voted, self.area_total)}, "
-            f"{'≥' if self.quorum_area else '<'} 2/3)"
+            f"{'≥' if self.quorum_area else '<'} {self.quorum_share})"
         ]
         if self.quorum:
             parts.append(
                 f"for: {self.households_for}/{self.households_voted} households "
                 f"({_pct(self.households_for, self.households_voted)}, "
-                f"{'>' if self.majority_headcount else 'not >'} 1/2), "
+                f"{'>' if self.majority_headcount else 'not >'} {self.majority_share}), "
                 f"{self.area_for}/{self.area_voted} m² ({_pct(self.area_for, self.area_voted)}, "
-                f"{'>' if self.majority_area else 'not >'} 1/2)"
+                f"{'>' if self.majority_area else 'not >'} {self.majority_share})"
             )
         else:
             parts.append("quorum not met")
@@ -244,7 +259,12 @@ def _pct(part: Decimal | int, whole: Decimal | int) -> str:
     return f"{(Decimal(part) * 100 / Decimal(whole)).quantize(Decimal('0.01'))}%"
 
 
-TALLY_FIELDS = tuple(VoteTally.__dataclass_fields__)
+# The counts an ``xt-vote`` records, in order (the thresholds come from pilot.toml).
+TALLY_FIELDS = tuple(
+    name
+    for name in VoteTally.__dataclass_fields__
+    if name not in ("quorum_share", "majority_share")
+)
 
 
 @dataclass(frozen=True)
@@ -414,8 +434,8 @@ def _read_application(entry: data.Custom) -> Application:
         tender=str(_meta(entry, "tender", "")),
         premium=_decimal(_meta(entry, "premium")),
         premiums=premiums,
-        cover_start=_date(_meta(entry, "cover_start")),
-        cover_end=_date(_meta(entry, "cover_end")),
+        cover_start=meta_day(_meta(entry, "cover_start")),
+        cover_end=meta_day(_meta(entry, "cover_end")),
         entry=entry,
     )
 
@@ -431,15 +451,41 @@ def _read_policy(entry: data.Custom) -> Policy:
         tender=str(_meta(entry, "tender", "")),
         premium=_decimal(_meta(entry, "premium")),
         premiums=parse_amounts(_meta(entry, "premiums", "")),
-        cover_start=_date(_meta(entry, "cover_start")),
-        cover_end=_date(_meta(entry, "cover_end")),
+        cover_start=meta_day(_meta(entry, "cover_start")),
+        cover_end=meta_day(_meta(entry, "cover_end")),
         renews=str(_meta(entry, "renews", "")),
         policy_no=str(_meta(entry, "policy_no", "")),
         entry=entry,
     )
 
 
-def _add(book: InsuranceBook, entry: data.Custom) -> None:
+def _read_tally(entry: data.Custom, pilot: PilotConfig | None) -> VoteTally:
+    """The counts of an ``xt-vote`` (read in the order of TALLY_FIELDS), judged by the pilot's
+    thresholds (today's when no pilot is given)."""
+
+    def households(key: str) -> int:
+        return int(str(_meta(entry, key)))
+
+    def area(key: str) -> Decimal:
+        return _decimal(_meta(entry, key))
+
+    return VoteTally(
+        households_total=households("households_total"),
+        area_total=area("area_total"),
+        households_voted=households("households_voted"),
+        area_voted=area("area_voted"),
+        households_for=households("households_for"),
+        area_for=area("area_for"),
+        households_against=households("households_against"),
+        area_against=area("area_against"),
+        households_abstain=households("households_abstain"),
+        area_abstain=area("area_abstain"),
+        quorum_share=VOTE_QUORUM if pilot is None else pilot.vote_quorum,
+        majority_share=VOTE_MAJORITY if pilot is None else pilot.vote_majority,
+    )
+
+
+def _add(book: InsuranceBook, entry: data.Custom, pilot: PilotConfig | None = None) -> None:
     kind = entry.type
     if kind == APPLICATION:
         app = _read_application(entry)
@@ -451,7 +497,7 @@ def _add(book: InsuranceBook, entry: data.Custom) -> None:
         book.inspections[_value(entry)].append(
             Inspection(
                 elevator=_value(entry),
-                inspected=_date(_meta(entry, "inspected")),
+                inspected=meta_day(_meta(entry, "inspected")),
                 passed=_bool_result(_meta(entry, "result")),
                 source=str(_meta(entry, "application", "")) or "books",
                 report=str(_meta(entry, "report", "")),
@@ -463,8 +509,8 @@ def _add(book: InsuranceBook, entry: data.Custom) -> None:
             Notice(
                 application=_value(entry),
                 start=entry.date,
-                end=_date(_meta(entry, "notice_end")),
-                purchase_from=_date(_meta(entry, "purchase_from")),
+                end=meta_day(_meta(entry, "notice_end")),
+                purchase_from=meta_day(_meta(entry, "purchase_from")),
                 pool_balance=None if balance is None else _decimal(balance),
                 html=str(_meta(entry, "html", "")),
                 pdf=str(_meta(entry, "pdf", "")),
@@ -482,17 +528,12 @@ def _add(book: InsuranceBook, entry: data.Custom) -> None:
             )
         )
     elif kind == VOTE:
-        counts = {
-            key: int(str(_meta(entry, key)))
-            if key.startswith("households")
-            else _decimal(_meta(entry, key))
-            for key in TALLY_FIELDS
-        }
+        tally = _read_tally(entry, pilot)
         book.votes[_value(entry)].append(
             Vote(
                 application=_value(entry),
                 date=entry.date,
-                tally=VoteTally(**counts),
+                tally=tally,
                 outcome=str(_meta(entry, "outcome")),
                 quorum_recorded=str(_meta(entry, "quorum")),
                 document=str(_meta(entry, "document", "")),
@@ -520,27 +561,33 @@ def _add(book: InsuranceBook, entry: data.Custom) -> None:
         )
 
 
-def read_insurance(entries: Iterable[data.Directive]) -> InsuranceBook:
-    """Every insurance record of the books; unreadable ones are listed in `problems`."""
+def read_insurance(
+    entries: Iterable[data.Directive], pilot: PilotConfig | None = None
+) -> InsuranceBook:
+    """Every insurance record of the books; unreadable ones are listed in `problems`. Votes are
+    judged by `pilot`'s quorum and majority (the registry's pilot.toml; today's when None)."""
     book = InsuranceBook()
     for entry in entries:
         if isinstance(entry, data.Custom) and entry.type in TYPES:
             try:
-                _add(book, entry)
+                _add(book, entry, pilot)
             except (ValueError, TypeError) as exc:
                 book.problems.append((entry, f"{entry.type}: {exc}"))
-        elif isinstance(entry, data.Transaction) and entry.meta.get("kind") in (
+        elif isinstance(entry, data.Transaction) and entry.meta.get(META_KIND) in (
             KIND_PREMIUM,
             KIND_PREMIUM_REFUND,
         ):
-            policy = entry.meta.get("policy")
+            policy = entry.meta.get(META_POLICY)
             if policy:
                 book.premium_entries[str(policy)].append(entry)
-    for lists in (book.notices, book.objections, book.votes):
-        for records in lists.values():
-            records.sort(key=lambda r: r.date if hasattr(r, "date") else r.start)
-    for records in book.inspections.values():
-        records.sort(key=lambda r: r.inspected)
+    for notices in book.notices.values():
+        notices.sort(key=lambda n: n.start)
+    for objections in book.objections.values():
+        objections.sort(key=lambda o: o.date)
+    for votes in book.votes.values():
+        votes.sort(key=lambda v: v.date)
+    for inspections in book.inspections.values():
+        inspections.sort(key=lambda i: i.inspected)
     return book
 
 
@@ -614,16 +661,16 @@ def premium_transaction(
     account debited (the insurer owes it).
     """
     meta = data.new_metadata(insurance_file(day), 0)
-    meta["kind"] = kind
-    meta["application"] = application
-    meta["policy"] = policy
+    meta[META_KIND] = kind
+    meta[META_APPLICATION] = application
+    meta[META_POLICY] = policy
     for key, value in (extra_meta or {}).items():
         if value is not None and value != "":
             meta[key] = value if isinstance(value, str) else str(value)
     postings = [
         data.Posting(
             chart.PREMIUM_EXPENSE,
-            data.Amount(amount, "CNY"),
+            data.Amount(amount, CURRENCY),
             None,
             None,
             None,
@@ -631,8 +678,8 @@ def premium_transaction(
         )
         for code, amount in amounts.items()
     ]
-    total = sum(amounts.values(), Decimal("0.00"))
-    postings.append(data.Posting(clearing, data.Amount(-total, "CNY"), None, None, None, None))
+    total = sum(amounts.values(), ZERO)
+    postings.append(data.Posting(clearing, data.Amount(-total, CURRENCY), None, None, None, None))
     return data.Transaction(
         meta, day, "*", payee, narration, frozenset(), frozenset({application}), postings
     )

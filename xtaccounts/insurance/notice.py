@@ -13,8 +13,10 @@ import html
 import io
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 
-from xtaccounts.money import format_money
+from xtaccounts.core.money import format_money
+from xtaccounts.registry.models import VOTE_MAJORITY, VOTE_QUORUM
 
 TITLE = "关于使用住宅专项维修资金增值收益购买电梯维修保险的公示"
 FONT = "STSong-Light"
@@ -51,6 +53,26 @@ class NoticeContent:
     notice_start: dt.date
     notice_end: dt.date
     purchase_from: dt.date
+    vote_quorum: Fraction = VOTE_QUORUM  # pilot.toml's, for how to object
+    vote_majority: Fraction = VOTE_MAJORITY
+
+
+_ZH_DIGITS = "零一二三四五六七八九"
+
+
+def _zh_number(n: int) -> str:
+    """一 .. 九十九 for 1..99; larger numbers in digits."""
+    if n < 10:
+        return _ZH_DIGITS[n]
+    if n >= 100:
+        return str(n)
+    tens, ones = divmod(n, 10)
+    return ("" if tens == 1 else _ZH_DIGITS[tens]) + "十" + (_ZH_DIGITS[ones] if ones else "")
+
+
+def _zh_share(share: Fraction) -> str:
+    """'三分之二' for 2/3."""
+    return f"{_zh_number(share.denominator)}分之{_zh_number(share.numerator)}"
 
 
 def _d(day: dt.date) -> str:
@@ -68,6 +90,9 @@ def _yuan(amount: Decimal) -> str:
 
 def paragraphs(c: NoticeContent) -> list[tuple[str, str]]:
     """The notice's text as (heading, body) pairs, shared by the HTML and the PDF."""
+    majority = (
+        "过半数" if c.vote_majority == Fraction(1, 2) else f"超过{_zh_share(c.vote_majority)}"
+    )
     later = (
         f"共 {c.years} 年，按年购买；以后各年保险费按中标费率及电梯届时梯龄计算。"
         if c.years > 1
@@ -108,7 +133,8 @@ def paragraphs(c: NoticeContent) -> list[tuple[str, str]]:
             f"本统筹账户范围内的业主如有异议，请于{_d(c.notice_end)}（含当日）前以书面形式"
             f"（注明房号、异议理由并签名）向{c.organisation}或物业服务中心提出。"
             "有书面异议的，转一般使用流程表决：参与表决的业主专有部分面积和人数均不少于本统筹账户"
-            "全体业主的三分之二，并经参与表决的业主专有部分面积过半数且人数过半数同意"
+            f"全体业主的{_zh_share(c.vote_quorum)}，并经参与表决的业主专有部分面积{majority}"
+            f"且人数{majority}同意"
             "（《中华人民共和国民法典》第二百七十八条）。",
         ),
     ]

@@ -22,14 +22,17 @@ from pathlib import Path
 
 from beancount.core import data
 
-from xtaccounts import chart
+from xtaccounts.books.layout import require_ledger
+from xtaccounts.books.writer import CommitResult, LedgerWriter
+from xtaccounts.core import chart
+from xtaccounts.core.calendar import ONE_DAY, days_between, refuse_after_last_day
+from xtaccounts.core.money import quantize
+from xtaccounts.core.outside_text import admit_text
+from xtaccounts.core.vocabulary import KIND_PREMIUM, KIND_PREMIUM_REFUND, ZERO
 from xtaccounts.insurance.applications import stage_records
 from xtaccounts.insurance.checks import InsuranceState, Plan
-from xtaccounts.insurance.dates import ONE_DAY, check_day, days_between
 from xtaccounts.insurance.directives import (
     CANCELLATION,
-    KIND_PREMIUM,
-    KIND_PREMIUM_REFUND,
     POLICY,
     Policy,
     custom,
@@ -37,12 +40,8 @@ from xtaccounts.insurance.directives import (
     join_ids,
     premium_transaction,
 )
-from xtaccounts.insurance.rules import ZERO, InsuranceRefused, Reason, stated_reason
-from xtaccounts.layout import require_ledger
-from xtaccounts.money import quantize
-from xtaccounts.outside_text import admit_text
+from xtaccounts.insurance.rules import InsuranceRefused, Reason, stated_reason
 from xtaccounts.registry import Registry, load_registry
-from xtaccounts.writer import CommitResult, LedgerWriter
 
 
 @dataclass(frozen=True)
@@ -147,7 +146,7 @@ def buy_premium(
 ) -> PremiumBooked:
     """`premium buy APP --date D`: every condition checked on D (see `purchase_plan`); on
     refusal `InsuranceRefused` lists them all and nothing is written."""
-    check_day(day, "purchase day")
+    refuse_after_last_day(day, "purchase day")
     return _book_plan(
         main,
         f"premium buy {app_id}",
@@ -166,7 +165,7 @@ def renew_policy(
     dry_run: bool = False,
 ) -> PremiumBooked:
     """`premium renew POLICY --date D`: the next year of the cover applied for."""
-    check_day(day, "renewal day")
+    refuse_after_last_day(day, "renewal day")
     return _book_plan(
         main,
         f"premium renew {policy_id}",
@@ -197,7 +196,7 @@ def cancel_policy(
 ) -> PremiumBooked:
     """`premium cancel POLICY --date D --reason R`: the cover ends on D and the unearned premium
     goes back into the pool (see the module doc for the refund)."""
-    check_day(day, "cancellation day")
+    refuse_after_last_day(day, "cancellation day")
     layout = require_ledger(main)
     registry = load_registry(layout.registry)
     with LedgerWriter(layout.main) as session:

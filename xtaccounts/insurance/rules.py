@@ -1,12 +1,13 @@
-"""The pilot's rules (DOMAIN.md §3), as pure functions that return reasons with their figures.
+"""The pilot's rules (docs/rules.md §3), as pure functions that return reasons with their figures.
 
 Nothing here reads or writes the books: callers pass the registry, balances and records. A
 function returns the list of unmet conditions (empty: the rule holds), each a `Reason` whose
 message carries the figures that decided it, so that a refusal can list every one of them.
 
 - §3.3 who may apply: `applicant_reasons`
-- §3.4 eligibility of an elevator on a day: `elevator_reasons` (unit fund, management,
-  maintenance, inspection, warranty), `pool_reason` (a year's premium), `quote` (the tender)
+- §3.4 eligibility on a day: `eligibility`, all five conditions for some elevators, made of
+  `elevator_reasons` (unit fund, management, maintenance, inspection, warranty), `pool_reason`
+  on `premium_needed` (a year's premium) and `quote` (the tender's bands and limits)
 - §3.5 the notice: `notice_days`, `procedure_reasons`
 - §3.6 the owners' vote: `tally_votes`
 - §3.7 the pilot window and the tender: `window_reason`, `quote`
@@ -15,22 +16,27 @@ message carries the figures that decided it, so that a refusal can list every on
 from __future__ import annotations
 
 import datetime as dt
-import weakref
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
-from xtaccounts.errors import XtError
-from xtaccounts.insurance.dates import ONE_DAY, add_months, add_years, age_years
+from xtaccounts.core.calendar import ONE_DAY, add_months, add_years, age_years
+from xtaccounts.core.errors import XtError
+from xtaccounts.core.money import format_money
+from xtaccounts.core.outside_text import TextRefused, admit_text
+from xtaccounts.core.vocabulary import ZERO
 from xtaccounts.insurance.directives import Inspection, Notice, Objection, Vote, VoteTally
-from xtaccounts.money import format_money
-from xtaccounts.outside_text import TextRefused, admit_text
 from xtaccounts.registry import Registry
-from xtaccounts.registry.models import Elevator, Tender
-
-ZERO = Decimal("0.00")
+from xtaccounts.registry.models import VOTE_MAJORITY, VOTE_QUORUM, Elevator, PilotConfig, Tender
+from xtaccounts.registry.navigation import (
+    community_of,
+    is_pool,
+    place_name,
+    pool_households,
+    pool_of_elevator,
+    pool_scope,
+)
 
 
 @dataclass(frozen=True)
@@ -72,77 +78,7 @@ def cny(amount: Decimal) -> str:
     return f"{format_money(amount)} CNY"
 
 
-# -- pools and their members ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _PoolIndex:
-    units: dict[str, list[str]]
-    households: dict[str, dict[str, Decimal]]
-
-
-_INDEXES: dict[int, tuple[weakref.ref, _PoolIndex]] = {}
-
-
-def _index(registry: Registry) -> _PoolIndex:
-    """Units and households of every pool, built once per registry object."""
-    cached = _INDEXES.get(id(registry))
-    if cached is not None and cached[0]() is registry:
-        return cached[1]
-    units: dict[str, list[str]] = defaultdict(list)
-    for unit in sorted(registry.units):
-        units[registry.pool_of_unit(unit)].append(unit)
-    pool_of = {u: p for p, us in units.items() for u in us}
-    households: dict[str, dict[str, Decimal]] = defaultdict(dict)
-    for household in sorted(registry.households.values(), key=lambda h: h.id):
-        if household.unit in pool_of:
-            households[pool_of[household.unit]][household.id] = household.area_m2
-    index = _PoolIndex(dict(units), dict(households))
-    _INDEXES[id(registry)] = (weakref.ref(registry), index)
-    return index
-
-
-def pool_units(registry: Registry, pool: str) -> list[str]:
-    return list(_index(registry).units.get(pool, ()))
-
-
-def is_pool(registry: Registry, pool: str) -> bool:
-    return pool in _index(registry).units
-
-
-def pool_households(registry: Registry, pool: str) -> dict[str, Decimal]:
-    """Household id -> exclusive area (m²) of every household of a pool."""
-    return dict(_index(registry).households.get(pool, {}))
-
-
-def pool_of_elevator(registry: Registry, code: str) -> str:
-    return registry.pool_of_unit(registry.elevators[code].unit)
-
-
-def community_of_pool(registry: Registry, pool: str) -> str:
-    building = registry.units[pool].building if pool in registry.units else pool
-    return registry.buildings[building].community
-
-
-def place(registry: Registry, node: str) -> str:
-    """'金泉小区 1栋 2单元' for a unit, '金泉小区 1栋' for a building."""
-    if node in registry.units:
-        unit = registry.units[node]
-        return f"{place(registry, unit.building)} {unit.name}"
-    if node in registry.buildings:
-        building = registry.buildings[node]
-        return f"{registry.communities[building.community].name} {building.name}"
-    return node
-
-
-def pool_scope(registry: Registry, pool: str) -> str:
-    kind = "unit" if pool in registry.units else "building"
-    return f"{kind} {pool} ({place(registry, pool)})"
-
-
 # -- §3.3 who may apply -----------------------------------------------------------------------
-
-MIN_HOUSEHOLDS = 3
 
 
 def current_entrustment(registry: Registry, community: str, company: str, day: dt.date):
@@ -160,11 +96,12 @@ def current_entrustment(registry: Registry, community: str, company: str, day: d
 def applicant_reasons(
     registry: Registry, pool: str, kind: str, applicants: Sequence[str], day: dt.date
 ) -> list[Reason]:
-    """§3.3: 3+ distinct households of the pool's unit (building, for a building pool), or the
-    community's owners' committee, or the property company the committee entrusted (on `day`)."""
+    """§3.3: `min_households` (3)+ distinct households of the pool's unit (building, for a
+    building pool), or the community's owners' committee, or the property company the committee
+    entrusted (on `day`)."""
     if not is_pool(registry, pool):
         return [Reason("applicants", f"{pool} is not a pool of the registry")]
-    community_id = community_of_pool(registry, pool)
+    community_id = community_of(registry, pool)
     community = registry.communities[community_id]
     reasons: list[Reason] = []
     if kind == "households":
@@ -182,18 +119,19 @@ def applicant_reasons(
             reasons.append(
                 Reason(
                     "applicants",
-                    f"household {household} is of {place(registry, unit)}, not of the "
+                    f"household {household} is of {place_name(registry, unit)}, not of the "
                     f"{pool_scope(registry, pool)} whose pool pays",
                 )
             )
-        if len(valid) < MIN_HOUSEHOLDS:
+        needed = registry.pilot.min_households
+        if len(valid) < needed:
             repeated = len(applicants) - len(distinct)
             note = f" ({repeated} named twice)" if repeated else ""
             reasons.append(
                 Reason(
                     "applicants",
                     f"{len(valid)} distinct household(s) of the {pool_scope(registry, pool)} "
-                    f"apply{note}; at least {MIN_HOUSEHOLDS} are needed (or the owners' "
+                    f"apply{note}; at least {needed} are needed (or the owners' "
                     "committee, or the property company it entrusted)",
                 )
             )
@@ -203,7 +141,8 @@ def applicant_reasons(
                 Reason(
                     "applicants",
                     f"{community_id} {community.name} has no owners' committee "
-                    "(communities.csv has_committee); 3 households may apply instead",
+                    "(communities.csv has_committee); "
+                    f"{registry.pilot.min_households} households may apply instead",
                 )
             )
         if tuple(applicants) != (community_id,):
@@ -323,13 +262,13 @@ def elevator_reasons(
     inspections: Iterable[Inspection] = (),
 ) -> list[Reason]:
     """§3.4.1, .3 and .4 for one elevator on `day` (.2, the pool, and .5, the insurer, are
-    `pool_reason` and `quote`)."""
+    `pool_reason` and `quote`; `eligibility` checks all five)."""
     if code not in registry.elevators:
         return [Reason("elevator", f"unknown elevator {code} (elevators.csv)")]
     elevator = registry.elevators[code]
     pilot = registry.pilot
     unit = elevator.unit
-    community_id = registry.buildings[registry.units[unit].building].community
+    community_id = community_of(registry, unit)
     community = registry.communities[community_id]
     reasons: list[Reason] = []
     if unit_fund <= 0:
@@ -382,12 +321,14 @@ def pool_reason(pool: str, available: Decimal, needed: Decimal, day: dt.date) ->
 
 @dataclass(frozen=True)
 class Quote:
-    """What the tender covering a day charges for some elevators, or why it cannot."""
+    """What the tender covering a day charges for some elevators, or why it cannot: `reasons`
+    are all of them, `limits` those of single elevators (the tender's limits)."""
 
     tender: Tender | None
     premiums: dict[str, Decimal]
     ages: dict[str, int]
     reasons: list[Reason]
+    limits: dict[str, Reason] = field(default_factory=dict)
 
     @property
     def total(self) -> Decimal:
@@ -404,11 +345,26 @@ def tender_on(registry: Registry, insurer: str, day: dt.date) -> Tender | None:
     return max(covering, key=lambda t: (t.period_start, t.id)) if covering else None
 
 
+def latest_tender(registry: Registry, insurer: str) -> Tender | None:
+    """The insurer's tender that ends last."""
+    own = [t for t in registry.tenders.values() if t.insurer == insurer]
+    return max(own, key=lambda t: (t.period_end, t.id)) if own else None
+
+
 def quote(
-    registry: Registry, insurer: str, elevators: Sequence[str], day: dt.date, start: dt.date
+    registry: Registry,
+    insurer: str,
+    elevators: Sequence[str],
+    day: dt.date,
+    start: dt.date,
+    *,
+    or_latest: bool = False,
 ) -> Quote:
     """§3.4.5 and §3.7: the insurer won a tender covering `day`, and each elevator meets its
-    limits; the premium of each is the tender's band for its age (whole years) on `start`."""
+    limits; the premium of each is the tender's band for its age (whole years) on `start`.
+
+    With `or_latest`, an insurer without a tender covering `day` is priced by its latest
+    tender (what a year would cost after it), the missing tender still a reason."""
     if insurer not in registry.insurers:
         return Quote(None, {}, {}, [Reason("tender", f"unknown insurer {insurer} (insurers.toml)")])
     tender = tender_on(registry, insurer, day)
@@ -419,21 +375,26 @@ def quote(
             if t.insurer == insurer
         ]
         name = registry.insurers[insurer].name
-        return Quote(
-            None,
-            {},
-            {},
-            [
-                Reason(
-                    "tender",
-                    f"insurer {insurer} {name} holds no tender covering {day} (its tenders: "
-                    f"{'; '.join(periods) or 'none'}): only a current winner may be paid",
-                )
-            ],
+        missing = Reason(
+            "tender",
+            f"insurer {insurer} {name} holds no tender covering {day} (its tenders: "
+            f"{'; '.join(periods) or 'none'}): only a current winner may be paid",
         )
+        latest = latest_tender(registry, insurer) if or_latest else None
+        if latest is None:
+            return Quote(None, {}, {}, [missing])
+        priced = _priced(registry, latest, elevators, start)
+        reasons = [missing, *priced.reasons]
+        return Quote(latest, priced.premiums, priced.ages, reasons, priced.limits)
+    return _priced(registry, tender, elevators, start)
+
+
+def _priced(registry: Registry, tender: Tender, elevators: Sequence[str], start: dt.date) -> Quote:
+    """`quote` by one tender: each elevator's band for its age on `start`, within its limits."""
     premiums: dict[str, Decimal] = {}
     ages: dict[str, int] = {}
     reasons: list[Reason] = []
+    limits: dict[str, Reason] = {}
     for code in elevators:
         elevator = registry.elevators.get(code)
         if elevator is None:
@@ -441,29 +402,108 @@ def quote(
         age = age_years(elevator.commissioned, start)
         ages[code] = age
         limit = tender.max_elevator_age_years
-        if limit is not None and age > limit:
-            reasons.append(
-                Reason(
-                    "insurer_limits",
-                    f"elevator {code} is {age} years old on {start} (commissioned "
-                    f"{elevator.commissioned}); tender {tender.id} insures elevators up to "
-                    f"{limit} years",
-                )
-            )
-            continue
         premium = tender.premium_for_age(max(age, 0))
-        if premium is None:
+        if limit is not None and age > limit:
+            refused = Reason(
+                "insurer_limits",
+                f"elevator {code} is {age} years old on {start} (commissioned "
+                f"{elevator.commissioned}); tender {tender.id} insures elevators up to "
+                f"{limit} years",
+            )
+        elif premium is None:
             top = tender.premium[-1].max_age_years
-            reasons.append(
-                Reason(
-                    "insurer_limits",
-                    f"elevator {code} is {age} years old on {start}; tender {tender.id} has no "
-                    f"premium band for it (bands up to {top} years)",
+            refused = Reason(
+                "insurer_limits",
+                f"elevator {code} is {age} years old on {start}; tender {tender.id} has no "
+                f"premium band for it (bands up to {top} years)",
+            )
+        else:
+            premiums[code] = premium
+            continue
+        reasons.append(refused)
+        limits[code] = refused
+    return Quote(tender, premiums, ages, reasons, limits)
+
+
+# -- §3.4 the five conditions together --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    """§3.4 for some elevators bought on a day: the tender's quote, the year's premium the pool
+    must hold, and every unmet condition (`reasons`, the pool's last); `by_elevator` holds
+    each elevator's own with the tender's that apply to it, `pool` the pool's."""
+
+    quote: Quote
+    needed: Decimal
+    reasons: list[Reason]
+    by_elevator: dict[str, list[Reason]]
+    pool: Reason | None
+
+
+def premium_needed(
+    offer: Quote, elevators: Sequence[str], stated: Mapping[str, Decimal]
+) -> Decimal:
+    """§3.4.2's year's premium of `elevators`: each one's premium in the tender's quote, or,
+    where the tender cannot price it (a reason of its own), the premium `stated` for it."""
+    codes = dict.fromkeys(elevators)
+    return sum((offer.premiums.get(c, stated.get(c, ZERO)) for c in codes), ZERO)
+
+
+def eligibility(
+    registry: Registry,
+    elevators: Sequence[str],
+    pool: str,
+    insurer: str,
+    day: dt.date,
+    start: dt.date,
+    *,
+    unit_funds: Mapping[str, Decimal],
+    inspections: Mapping[str, Iterable[Inspection]],
+    pool_available: Decimal,
+    stated: Mapping[str, Decimal],
+) -> Eligibility:
+    """All five conditions of §3.4 (and §3.7's tender) for `elevators` paid by `pool`, bought
+    from `insurer` on `day` for cover from `start`.
+
+    The reasons come in this order: per elevator, an unknown elevator or one of another pool,
+    then `elevator_reasons` (unit fund, management, maintenance, inspection, warranty); then the
+    tender's (`quote`); last the pool's (`pool_reason`, on `premium_needed`). `unit_funds` holds
+    each unit's fund on `day`, `inspections` the reports recorded in the books by elevator,
+    `pool_available` the pool's balance, `stated` each elevator's premium as stated before (the
+    application's, the policy's), used where the tender cannot price it."""
+    reasons: list[Reason] = []
+    by_elevator: dict[str, list[Reason]] = {}
+    for code in elevators:
+        own: list[Reason] = []
+        if code not in registry.elevators:
+            own.append(Reason("elevator", f"unknown elevator {code} (elevators.csv)"))
+        else:
+            paid_by = pool_of_elevator(registry, code)
+            if paid_by != pool:
+                own.append(Reason("elevator", f"elevator {code} is of pool {paid_by}, not {pool}"))
+            own.extend(
+                elevator_reasons(
+                    registry,
+                    code,
+                    day,
+                    unit_fund=unit_funds[registry.elevators[code].unit],
+                    inspections=inspections.get(code, ()),
                 )
             )
-            continue
-        premiums[code] = premium
-    return Quote(tender, premiums, ages, reasons)
+        reasons.extend(own)
+        by_elevator.setdefault(code, own)
+    offer = quote(registry, insurer, elevators, day, start)
+    reasons.extend(offer.reasons)
+    refused = list(offer.limits.values())
+    every = [r for r in offer.reasons if r not in refused]  # no tender: for every elevator
+    for code, own in by_elevator.items():
+        own.extend([*every, *([offer.limits[code]] if code in offer.limits else [])])
+    needed = premium_needed(offer, elevators, stated)
+    found = pool_reason(pool, pool_available, needed, day)
+    if found:
+        reasons.append(found)
+    return Eligibility(offer, needed, reasons, by_elevator, found)
 
 
 def window_reason(registry: Registry, day: dt.date) -> Reason | None:
@@ -555,10 +595,15 @@ def describe_vote(vote: Vote) -> str:
     return vote.tally.explain()
 
 
-def tally_votes(households: Mapping[str, Decimal], votes: Mapping[str, Choice]) -> VoteTally:
+def tally_votes(
+    households: Mapping[str, Decimal],
+    votes: Mapping[str, Choice],
+    pilot: PilotConfig | None = None,
+) -> VoteTally:
     """Count a vote: `households` are every household of the pool with its area (the base of
-    the quorum), `votes` the choice of each that took part. A vote from outside the pool is a
-    ValueError."""
+    the quorum), `votes` the choice of each that took part, judged by `pilot`'s vote_quorum and
+    vote_majority (the registry's; today's 2/3 and 1/2 when None). A vote from outside the pool
+    is a ValueError."""
     outside = sorted(h for h in votes if h not in households)
     if outside:
         raise ValueError(f"not households of the pool: {', '.join(outside)}")
@@ -582,4 +627,6 @@ def tally_votes(households: Mapping[str, Decimal], votes: Mapping[str, Choice]) 
         area_against=a_against,
         households_abstain=n_abstain,
         area_abstain=a_abstain,
+        quorum_share=VOTE_QUORUM if pilot is None else pilot.vote_quorum,
+        majority_share=VOTE_MAJORITY if pilot is None else pilot.vote_majority,
     )

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 from beancount.core import data
 
+from xtaccounts.core.calendar import refuse_after_last_day
 from xtaccounts.insurance.checks import InsuranceState
-from xtaccounts.insurance.dates import check_day
 from xtaccounts.insurance.directives import Application, PolicyState
 from xtaccounts.insurance.rules import Reason, describe_vote
 from xtaccounts.registry import Registry
@@ -33,7 +33,7 @@ def state_as_of(
     registry: Registry, entries: Sequence[data.Directive], day: dt.date
 ) -> InsuranceState:
     """The books as they stood at the end of `day` (nothing dated later)."""
-    check_day(day, "day")
+    refuse_after_last_day(day, "day")
     return InsuranceState(registry, [e for e in entries if e.date <= day])
 
 
@@ -62,12 +62,14 @@ def application_status(state: InsuranceState, app_id: str, day: dt.date) -> Appl
         in_force = [s for s in states if s.in_force(day)]
         if cancelled:
             c = cancelled[-1]
+            cancellation = c.cancellation
+            assert cancellation is not None  # as every state in `cancelled`
             return ApplicationStatus(
                 app,
                 day,
                 "cancelled",
-                f"policy {c.policy.id} cancelled on {c.cancellation.date}: {c.cancellation.reason}"
-                f" (refund {c.cancellation.refund})",
+                f"policy {c.policy.id} cancelled on {cancellation.date}: {cancellation.reason}"
+                f" (refund {cancellation.refund})",
                 c,
             )
         if in_force:

@@ -23,12 +23,23 @@ from typing import Any, NamedTuple
 
 from beancount.core import data
 
-from xtaccounts import chart
-from xtaccounts.positions import KIND_CLOSE, Positions, read_positions
+from xtaccounts.books.positions import Positions, read_positions
+from xtaccounts.core import chart
+from xtaccounts.core.entries import number_of, units_of
+from xtaccounts.core.vocabulary import (
+    CURRENCY,
+    FEN,
+    KIND_CARRY,
+    KIND_CLOSE,
+    META_BALANCE_DAYS,
+    META_HOUSEHOLD,
+    META_HOUSEHOLDS,
+    META_KIND,
+    META_POOL,
+    META_UNIT,
+)
 
 __plugins__ = ("fund_rules",)
-
-FEN = Decimal("0.01")
 
 
 class FundRuleError(NamedTuple):
@@ -55,23 +66,23 @@ def _posting_errors(entry: data.Transaction) -> list[FundRuleError]:
     for posting in entry.postings:
         meta = posting.meta or {}
         where = meta if "filename" in meta else entry.meta
-        number = posting.units.number
-        if posting.units.currency == "CNY" and number != number.quantize(FEN):
+        number = number_of(posting)
+        if units_of(posting).currency == CURRENCY and number != number.quantize(FEN):
             errors.append(
                 FundRuleError(where, f"{posting.account}: {number} is not whole fen", entry)
             )
-        if posting.account in (chart.DEPOSIT_INCOME, chart.REFUND) and "unit" not in meta:
+        if posting.account in (chart.DEPOSIT_INCOME, chart.REFUND) and META_UNIT not in meta:
             errors.append(FundRuleError(where, f"{posting.account} posting without unit:", entry))
         if (
             posting.account == chart.REFUND
-            and "household" not in meta
-            and entry.meta.get("kind") != "close"
+            and META_HOUSEHOLD not in meta
+            and entry.meta.get(META_KIND) != KIND_CLOSE
         ):
             errors.append(FundRuleError(where, "返还支出 posting without household:", entry))
-        if posting.account.startswith(chart.PREMIUM_EXPENSE) and "pool" not in meta:
+        if posting.account.startswith(chart.PREMIUM_EXPENSE) and META_POOL not in meta:
             errors.append(FundRuleError(where, "premium posting without pool:", entry))
-        if "households" in meta:
-            total = _households_total(meta["households"])
+        if META_HOUSEHOLDS in meta:
+            total = _households_total(meta[META_HOUSEHOLDS])
             if total is None:
                 errors.append(
                     FundRuleError(
@@ -96,7 +107,7 @@ def _stale_settlements(entries: list[data.Directive], positions: Positions) -> l
         (
             e.date
             for e in entries
-            if isinstance(e, data.Transaction) and e.meta.get("kind") == "carry"
+            if isinstance(e, data.Transaction) and e.meta.get(META_KIND) == KIND_CARRY
         ),
         default=None,
     )
@@ -104,7 +115,7 @@ def _stale_settlements(entries: list[data.Directive], positions: Positions) -> l
         r
         for r in positions.receipts
         if r.source == "demand"
-        and "balance_days" in r.entry.meta
+        and META_BALANCE_DAYS in r.entry.meta
         and (carried is None or r.window_start > carried)
     ]
     if not demand:
@@ -112,7 +123,7 @@ def _stale_settlements(entries: list[data.Directive], positions: Positions) -> l
     history = positions.account_history({r.bank_account for r in demand})
     errors = []
     for receipt in demand:
-        recorded = Decimal(str(receipt.entry.meta["balance_days"]))
+        recorded = Decimal(str(receipt.entry.meta[META_BALANCE_DAYS]))
         actual = history.balance_days(
             receipt.bank_account, receipt.window_start, receipt.window_end
         )
@@ -134,7 +145,7 @@ def _reopened_periods(entries: list[data.Directive]) -> list[FundRuleError]:
         (
             e
             for e in entries
-            if isinstance(e, data.Transaction) and e.meta.get("kind") == KIND_CLOSE
+            if isinstance(e, data.Transaction) and e.meta.get(META_KIND) == KIND_CLOSE
         ),
         key=lambda e: e.date,
     )
@@ -142,7 +153,7 @@ def _reopened_periods(entries: list[data.Directive]) -> list[FundRuleError]:
         return []
     flows = sorted(
         (
-            (entry.date, posting.account, posting.units.number)
+            (entry.date, posting.account, number_of(posting))
             for entry in entries
             if isinstance(entry, data.Transaction)
             for posting in entry.postings
@@ -178,7 +189,7 @@ def _negative_pools(entries: list[data.Directive], positions: Positions) -> list
         if isinstance(entry, data.Transaction):
             for posting in entry.postings:
                 pool = positions.pool_of_account.get(posting.account) or (
-                    (posting.meta or {}).get("pool")
+                    (posting.meta or {}).get(META_POOL)
                     if posting.account.startswith(chart.PREMIUM_EXPENSE)
                     else None
                 )
@@ -192,12 +203,12 @@ def _negative_pools(entries: list[data.Directive], positions: Positions) -> list
         for day in sorted(days):
             balance += days[day]
             if balance < 0:
-                entry = by_pool_entry[pool].get(day)
+                mover = by_pool_entry[pool].get(day)
                 errors.append(
                     FundRuleError(
-                        entry.meta if entry else data.new_metadata("<fund_rules>", 0),
+                        mover.meta if mover else data.new_metadata("<fund_rules>", 0),
                         f"pool {pool} would be negative on {day}: {balance}",
-                        entry,
+                        mover,
                     )
                 )
                 break

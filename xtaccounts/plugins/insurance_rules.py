@@ -17,7 +17,7 @@ another directory, relative to the top-level file):
   took part; and its document (``documents/votes/<APP>-<date>.csv``, if it names one) is
   recounted with the registry's areas and must give the same counts;
 - a written objection's or a cancellation's reason carries no phone number
-  (`xtaccounts.privacy.mask_free_text` leaves it unchanged);
+  (`xtaccounts.core.privacy.mask_free_text` leaves it unchanged);
 - a policy is not bought before its notice ended, nor, after an objection, without a passed
   vote held by then; its elevators are its application's; its premium transaction adds up to it;
 - no elevator is insured twice for the same day (cancellations end a policy early);
@@ -47,12 +47,24 @@ from typing import Any, NamedTuple
 
 from beancount.core import data
 
-from xtaccounts import chart
-from xtaccounts.errors import XtError
-from xtaccounts.insurance.dates import cover_years
-from xtaccounts.insurance.directives import (
+from xtaccounts.core import chart
+from xtaccounts.core.calendar import cover_years
+from xtaccounts.core.entries import number_of
+from xtaccounts.core.errors import XtError
+from xtaccounts.core.privacy import mask_free_text
+from xtaccounts.core.vocabulary import (
+    KIND_CARRY,
+    KIND_CLOSE,
     KIND_PREMIUM,
     KIND_PREMIUM_REFUND,
+    META_APPLICATION,
+    META_ELEVATOR,
+    META_KIND,
+    META_POLICY,
+    META_POOL,
+    ZERO,
+)
+from xtaccounts.insurance.directives import (
     TALLY_FIELDS,
     TYPES,
     Application,
@@ -64,36 +76,20 @@ from xtaccounts.insurance.directives import (
 from xtaccounts.insurance.rules import (
     Choice,
     applicant_reasons,
-    is_pool,
     notice_days,
     parse_choice,
-    pool_households,
     tally_votes,
 )
-from xtaccounts.privacy import mask_free_text
-from xtaccounts.registry import Registry, load_registry
+from xtaccounts.registry import Registry, cached_registry
+from xtaccounts.registry.navigation import is_pool, pool_households, pool_of_elevator
 
 __plugins__ = ("insurance_rules",)
-
-ZERO = Decimal("0.00")
 
 
 class InsuranceRuleError(NamedTuple):
     source: Any
     message: str
     entry: Any
-
-
-_CACHE: dict[str, tuple[tuple, Registry]] = {}
-
-
-def _signature(directory: Path) -> tuple:
-    try:
-        return tuple(
-            (p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(directory.iterdir())
-        )
-    except OSError:
-        return ()
 
 
 def _registry_dir(options_map: dict[str, Any], config: str | None) -> Path | None:
@@ -112,29 +108,12 @@ def _registry_dir(options_map: dict[str, Any], config: str | None) -> Path | Non
     return None
 
 
-def _load(directory: Path) -> Registry:
-    key = str(directory.resolve())
-    signature = _signature(directory)
-    cached = _CACHE.get(key)
-    if cached is not None and cached[0] == signature:
-        return cached[1]
-    registry = load_registry(directory)
-    _CACHE[key] = (signature, registry)
-    return registry
-
-
-def registry_for(directory: Path) -> Registry:
-    """The registry of `directory`, loaded once per process while its files are unchanged (the
-    plugin's own copy: the audit reads it after loading the books instead of loading it again)."""
-    return _load(directory)
-
-
 def _has_records(entries: list[data.Directive]) -> bool:
     for entry in entries:
         if isinstance(entry, data.Custom) and entry.type in TYPES:
             return True
         if isinstance(entry, data.Transaction) and (
-            entry.meta.get("kind") in (KIND_PREMIUM, KIND_PREMIUM_REFUND)
+            entry.meta.get(META_KIND) in (KIND_PREMIUM, KIND_PREMIUM_REFUND)
             or any(p.account == chart.PREMIUM_EXPENSE for p in entry.postings)
         ):
             return True
@@ -180,11 +159,11 @@ class _Checker:
                 elevator = registry.elevators.get(code)
                 if elevator is None:
                     self.error(e, f"application {app.id}: unknown elevator {code}")
-                elif pool_ok and registry.pool_of_unit(elevator.unit) != app.pool:
+                elif pool_ok and pool_of_elevator(registry, code) != app.pool:
                     self.error(
                         e,
                         f"application {app.id}: elevator {code} is of pool "
-                        f"{registry.pool_of_unit(elevator.unit)}, not {app.pool}",
+                        f"{pool_of_elevator(registry, code)}, not {app.pool}",
                     )
             if app.insurer not in registry.insurers:
                 self.error(e, f"application {app.id}: unknown insurer {app.insurer}")
@@ -234,14 +213,14 @@ class _Checker:
                 if not self.known_app(app_id, objection.entry, "objection"):
                     continue
                 app = self.book.applications[app_id]
-                notice = self.book.notice(app_id)
-                if notice is None:
+                noticed = self.book.notice(app_id)
+                if noticed is None:
                     self.error(objection.entry, f"objection to {app_id}, which has no notice")
-                elif not notice.start <= objection.date <= notice.end:
+                elif not noticed.start <= objection.date <= noticed.end:
                     self.error(
                         objection.entry,
                         f"objection to {app_id} on {objection.date}, outside its notice "
-                        f"{notice.start}..{notice.end}",
+                        f"{noticed.start}..{noticed.end}",
                     )
                 if is_pool(registry, app.pool) and objection.household not in pool_households(
                     registry, app.pool
@@ -348,7 +327,7 @@ class _Checker:
             self.error(e, f"{where}: its document {vote.document}: {problem}")
         if problems:
             return
-        counted = tally_votes(members, votes)
+        counted = tally_votes(members, votes, self.registry.pilot)
         diffs = [
             f"{key} {getattr(vote.tally, key)} (document: {getattr(counted, key)})"
             for key in TALLY_FIELDS
@@ -406,9 +385,9 @@ class _Checker:
                 self.error(e, f"policy {policy.id} renews unknown policy {policy.renews}")
             booked = sum(
                 (
-                    p.units.number
+                    number_of(p)
                     for t in book.premium_entries.get(policy.id, [])
-                    if t.meta.get("kind") == KIND_PREMIUM
+                    if t.meta.get(META_KIND) == KIND_PREMIUM
                     for p in t.postings
                     if p.account == chart.PREMIUM_EXPENSE
                 ),
@@ -446,20 +425,20 @@ class _Checker:
             self.approval(entry)
             for posting in entry.postings:
                 meta = posting.meta or {}
-                if posting.account != chart.PREMIUM_EXPENSE or "application" not in meta:
+                if posting.account != chart.PREMIUM_EXPENSE or META_APPLICATION not in meta:
                     continue
-                app_id = str(meta["application"])
+                app_id = str(meta[META_APPLICATION])
                 if app_id not in self.book.applications:
                     if not self.partial:
                         self.error(entry, f"premium posting names unknown application {app_id}")
                     continue
                 app = self.book.applications[app_id]
-                if str(meta.get("pool")) != app.pool:
+                if str(meta.get(META_POOL)) != app.pool:
                     self.error(
                         entry,
                         f"premium posting of {app_id}: pool {meta.get('pool')}, not {app.pool}",
                     )
-                if str(meta.get("elevator")) not in app.elevators:
+                if str(meta.get(META_ELEVATOR)) not in app.elevators:
                     self.error(
                         entry,
                         f"premium posting of {app_id}: elevator {meta.get('elevator')} is not "
@@ -470,10 +449,12 @@ class _Checker:
         """A premium is paid only under a recorded policy (an approved application): a premium
         posting outside a premium or premium-refund transaction, or in one naming an unknown
         policy, is refused."""
-        kind = entry.meta.get("kind")
-        if kind == "close" or not any(p.account == chart.PREMIUM_EXPENSE for p in entry.postings):
+        kind = entry.meta.get(META_KIND)
+        if kind == KIND_CLOSE or not any(
+            p.account == chart.PREMIUM_EXPENSE for p in entry.postings
+        ):
             return
-        policy = str(entry.meta.get("policy") or "")
+        policy = str(entry.meta.get(META_POLICY) or "")
         if kind not in (KIND_PREMIUM, KIND_PREMIUM_REFUND):
             self.error(
                 entry,
@@ -504,9 +485,9 @@ class _Checker:
                 )
             refunded = -sum(
                 (
-                    p.units.number
+                    number_of(p)
                     for t in self.book.premium_entries.get(policy_id, [])
-                    if t.meta.get("kind") == KIND_PREMIUM_REFUND
+                    if t.meta.get(META_KIND) == KIND_PREMIUM_REFUND
                     for p in t.postings
                     if p.account == chart.PREMIUM_EXPENSE
                 ),
@@ -590,15 +571,16 @@ def insurance_rules(
             )
         ]
     try:
-        registry = _load(directory)
+        # The process's one registry cache: the reader that loaded the books shares it.
+        registry = cached_registry(directory)
     except XtError as exc:
         first = str(exc).splitlines()[0]
         return entries, [
             InsuranceRuleError(where, f"insurance records not checked: {directory}: {first}", None)
         ]
-    book = read_insurance(entries)
+    book = read_insurance(entries, registry.pilot)
     partial = any(
-        isinstance(e, data.Transaction) and e.meta.get("kind") == "carry" for e in entries
+        isinstance(e, data.Transaction) and e.meta.get(META_KIND) == KIND_CARRY for e in entries
     )
     checker = _Checker(registry, book, partial, _ledger_dirs(options_map, config, directory))
     for entry, message in book.problems:

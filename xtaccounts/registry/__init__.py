@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
-from xtaccounts.registry.load import Registry, RegistryInvalid, RegistryIssue, load_registry
+from xtaccounts.registry.load import (
+    Registry,
+    RegistryInvalid,
+    RegistryIssue,
+    cached_registry,
+    load_registry,
+)
 
-__all__ = ["Registry", "RegistryInvalid", "RegistryIssue", "load_registry"]
+__all__ = ["Registry", "RegistryInvalid", "RegistryIssue", "cached_registry", "load_registry"]

@@ -25,16 +25,16 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import pydantic
 from pydantic import BaseModel, ValidationError
 
 import xtaccounts
-from xtaccounts.chart import check_bank_account_name
-from xtaccounts.errors import XtError
-from xtaccounts.gc_pause import gc_paused
-from xtaccounts.input_files import read_input_file
+from xtaccounts.core.chart import check_bank_account_name
+from xtaccounts.core.errors import XtError
+from xtaccounts.core.gc_pause import gc_paused
+from xtaccounts.core.input_files import read_input_file
 from xtaccounts.registry import models
 from xtaccounts.registry.models import (
     BankAccount,
@@ -59,7 +59,7 @@ INSURERS_FILE = "insurers.toml"
 
 
 @dataclass(frozen=True)
-class Table:
+class RegistryTable:
     """One CSV table of the registry: its file name and row model."""
 
     file: str
@@ -67,17 +67,18 @@ class Table:
     key: str
 
 
-TABLES: tuple[Table, ...] = (
-    Table("communities.csv", Community, "id"),
-    Table("buildings.csv", Building, "id"),
-    Table("units.csv", Unit, "id"),
-    Table("households.csv", Household, "id"),
-    Table("elevators.csv", Elevator, "code"),
-    Table("bank_accounts.csv", BankAccount, "account_no"),
-    Table("rate_agreements.csv", RateAgreement, "id"),
-    Table("entrustments.csv", Entrustment, "community"),
-    Table("payment_notices.csv", PaymentNotice, "notice_no"),
+TABLES: tuple[RegistryTable, ...] = (
+    RegistryTable("communities.csv", Community, "id"),
+    RegistryTable("buildings.csv", Building, "id"),
+    RegistryTable("units.csv", Unit, "id"),
+    RegistryTable("households.csv", Household, "id"),
+    RegistryTable("elevators.csv", Elevator, "code"),
+    RegistryTable("bank_accounts.csv", BankAccount, "account_no"),
+    RegistryTable("rate_agreements.csv", RateAgreement, "id"),
+    RegistryTable("entrustments.csv", Entrustment, "community"),
+    RegistryTable("payment_notices.csv", PaymentNotice, "notice_no"),
 )
+_TABLE_BY_FILE = {t.file: t for t in TABLES}
 
 
 @dataclass(frozen=True)
@@ -346,16 +347,30 @@ def _refers(
 
 
 def _child_id(
-    file: str, rows: Iterable[tuple[int, M]], parent_attr: str, issues: list[RegistryIssue]
+    file: str,
+    rows: Iterable[tuple[int, BaseModel]],
+    key: str,
+    parent_attr: str,
+    issues: list[RegistryIssue],
 ) -> None:
+    """Each row's `key` (its id) must start with the id of the row it belongs to and '-'."""
     for line, row in rows:
+        child: str = getattr(row, key)
         parent = getattr(row, parent_attr)
-        if not row.id.startswith(parent + "-") or len(row.id) <= len(parent) + 1:
+        if not child.startswith(parent + "-") or len(child) <= len(parent) + 1:
             issues.append(
                 RegistryIssue(
-                    file, line, "id", f"{row.id!r} must start with its {parent_attr} id '{parent}-'"
+                    file, line, key, f"{child!r} must start with its {parent_attr} id '{parent}-'"
                 )
             )
+
+
+def _rows_of(
+    rows: dict[str, list[tuple[int, BaseModel]]], file: str, model: type[M]
+) -> list[tuple[int, M]]:
+    """The rows read from table `file`, typed as the model TABLES reads them with."""
+    assert _TABLE_BY_FILE[file].model is model, file
+    return cast("list[tuple[int, M]]", rows[file])
 
 
 def _validate_registry(directory: Path, files: dict[str, bytes | None]) -> Registry:
@@ -365,6 +380,15 @@ def _validate_registry(directory: Path, files: dict[str, bytes | None]) -> Regis
     rows = {
         t.file: _csv_rows(t.file, files[t.file], t.model, issues, refused[t.file]) for t in TABLES
     }
+    community_rows = _rows_of(rows, "communities.csv", Community)
+    building_rows = _rows_of(rows, "buildings.csv", Building)
+    unit_rows = _rows_of(rows, "units.csv", Unit)
+    household_rows = _rows_of(rows, "households.csv", Household)
+    elevator_rows = _rows_of(rows, "elevators.csv", Elevator)
+    bank_rows = _rows_of(rows, "bank_accounts.csv", BankAccount)
+    agreement_rows = _rows_of(rows, "rate_agreements.csv", RateAgreement)
+    entrustment_rows = _rows_of(rows, "entrustments.csv", Entrustment)
+    notice_rows = _rows_of(rows, "payment_notices.csv", PaymentNotice)
 
     pilot_data = _toml(PILOT_FILE, files[PILOT_FILE], issues)
     pilot: PilotConfig | None = None
@@ -394,31 +418,27 @@ def _validate_registry(directory: Path, files: dict[str, bytes | None]) -> Regis
         tenders = _unique(INSURERS_FILE, tender_rows, lambda r: r.id, "tender id", issues)
         _refers(INSURERS_FILE, tender_rows, "insurer", insurers, "insurer", issues)
 
-    communities = _unique("communities.csv", rows["communities.csv"], lambda r: r.id, "id", issues)
-    buildings = _unique("buildings.csv", rows["buildings.csv"], lambda r: r.id, "id", issues)
-    units = _unique("units.csv", rows["units.csv"], lambda r: r.id, "id", issues)
-    households = _unique("households.csv", rows["households.csv"], lambda r: r.id, "id", issues)
-    elevators = _unique("elevators.csv", rows["elevators.csv"], lambda r: r.code, "code", issues)
-    banks = _unique(
-        "bank_accounts.csv", rows["bank_accounts.csv"], lambda r: r.account_no, "account_no", issues
-    )
-    _unique("bank_accounts.csv", rows["bank_accounts.csv"], lambda r: r.account, "account", issues)
-    agreements = _unique(
-        "rate_agreements.csv", rows["rate_agreements.csv"], lambda r: r.id, "id", issues
-    )
+    communities = _unique("communities.csv", community_rows, lambda r: r.id, "id", issues)
+    buildings = _unique("buildings.csv", building_rows, lambda r: r.id, "id", issues)
+    units = _unique("units.csv", unit_rows, lambda r: r.id, "id", issues)
+    households = _unique("households.csv", household_rows, lambda r: r.id, "id", issues)
+    elevators = _unique("elevators.csv", elevator_rows, lambda r: r.code, "code", issues)
+    banks = _unique("bank_accounts.csv", bank_rows, lambda r: r.account_no, "account_no", issues)
+    _unique("bank_accounts.csv", bank_rows, lambda r: r.account, "account", issues)
+    agreements = _unique("rate_agreements.csv", agreement_rows, lambda r: r.id, "id", issues)
 
     bank_codes = {b.bank: b for b in banks.values()}
     _unique(
         "payment_notices.csv",
-        rows["payment_notices.csv"],
+        notice_rows,
         lambda r: f"{r.notice_no}/{r.household}",
         "notice_no/household",
         issues,
     )
     notices: dict[str, list[PaymentNotice]] = {}
-    for _, notice in rows["payment_notices.csv"]:
+    for _, notice in notice_rows:
         notices.setdefault(notice.notice_no, []).append(notice)
-    parents = {
+    parents: dict[str, Collection[str]] = {  # the ids of each table others refer to
         "communities.csv": communities,
         "buildings.csv": buildings,
         "units.csv": units,
@@ -431,12 +451,12 @@ def _validate_registry(directory: Path, files: dict[str, bytes | None]) -> Regis
         )
         _refers(ref.file, rows[ref.file], ref.attr, known_keys, ref.attr, issues)
         if ref.hierarchical:
-            _child_id(ref.file, rows[ref.file], ref.attr, issues)
-    for line, account in rows["bank_accounts.csv"]:
+            _child_id(ref.file, rows[ref.file], _TABLE_BY_FILE[ref.file].key, ref.attr, issues)
+    for line, account in bank_rows:
         problem = check_bank_account_name(account.account)
         if problem:
             issues.append(RegistryIssue("bank_accounts.csv", line, "account", problem))
-    for line, row in rows["entrustments.csv"]:
+    for line, row in entrustment_rows:
         if row.valid_to is not None and row.valid_to < row.valid_from:
             issues.append(
                 RegistryIssue("entrustments.csv", line, "valid_to", "is before valid_from")
@@ -454,7 +474,7 @@ def _validate_registry(directory: Path, files: dict[str, bytes | None]) -> Regis
         elevators=elevators,
         bank_accounts=banks,
         rate_agreements=agreements,
-        entrustments=[row for _, row in rows["entrustments.csv"]],
+        entrustments=[row for _, row in entrustment_rows],
         notices=notices,
         insurers=insurers,
         tenders=tenders,
@@ -472,18 +492,22 @@ REGISTRY_FILES: tuple[str, ...] = (*(t.file for t in TABLES), PILOT_FILE, INSURE
 _CODE_FILES = (
     "registry/load.py",
     "registry/models.py",
-    "money.py",
-    "privacy.py",
-    "outside_text.py",
-    "dates.py",
-    "input_files.py",
-    "chart.py",
+    "core/money.py",
+    "core/privacy.py",
+    "core/outside_text.py",
+    "core/dates.py",
+    "core/input_files.py",
+    "core/chart.py",
+    "core/vocabulary.py",
 )
 # Like Beancount's own cache, written only for a registry slow to validate: a small registry
 # (the demo's, the tests') loads in a blink and its directory stays exactly as it was made.
 CACHE_THRESHOLD_SECONDS = 1.0
 _MEMO: dict[bytes, Registry] = {}
 _MEMO_SIZE = 2
+# The stat signature and digest of each directory's last load: `cached_registry` answers from
+# `_MEMO` without reading the files while the signature is unchanged.
+_SEEN: dict[str, tuple[tuple, bytes]] = {}
 _code_key: bytes | None = None
 
 
@@ -560,10 +584,14 @@ def _restore_model(
     cls: type[BaseModel], values: dict[str, Any], fields_set: tuple[str, ...], extra: Any
 ) -> BaseModel:
     model = cls.__new__(cls)
-    object.__setattr__(model, "__dict__", values)
-    object.__setattr__(model, "__pydantic_fields_set__", set(fields_set))
-    object.__setattr__(model, "__pydantic_extra__", extra)
-    object.__setattr__(model, "__pydantic_private__", None)
+    model.__setstate__(  # pydantic's own unpickling of a model's state
+        {
+            "__dict__": values,
+            "__pydantic_fields_set__": set(fields_set),
+            "__pydantic_extra__": extra,
+            "__pydantic_private__": None,
+        }
+    )
     return model
 
 
@@ -639,10 +667,15 @@ def load_registry(directory: Path, *, cache: bool = True) -> Registry:
     treat it as read-only.
     """
     directory = Path(directory)
-    files = _read_files(directory)
     if not cache:
         with gc_paused():
-            return _validate_registry(directory, files)
+            return _validate_registry(directory, _read_files(directory))
+    return _load_memoised(directory)[1]
+
+
+def _load_memoised(directory: Path) -> tuple[bytes, Registry]:
+    """`load_registry` with the cache, and the digest of the bytes it was validated from."""
+    files = _read_files(directory)
     digest = registry_digest(files)
     registry = _MEMO.get(digest)
     if registry is None:
@@ -659,4 +692,35 @@ def load_registry(directory: Path, *, cache: bool = True) -> Registry:
         _MEMO[digest] = registry
     if registry.directory != directory:
         registry = dataclasses.replace(registry, directory=directory)
+    return digest, registry
+
+
+def registry_signature(directory: Path) -> tuple:
+    """The names, mtimes and sizes of the files in `directory` (empty if it cannot be listed):
+    while they are unchanged, so is the registry read from it."""
+    try:
+        return tuple(
+            (p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(directory.iterdir())
+        )
+    except OSError:
+        return ()
+
+
+def cached_registry(directory: Path) -> Registry:
+    """The registry of `directory` for a reader (the books' plugins, a report, the audit, Fava):
+    `load_registry`'s, and while the directory's `registry_signature` is unchanged since, the
+    very same registry again without reading the files. The one registry cache of the process:
+    the books' load (whose insurance plugin reads the registry) and the reader share it."""
+    directory = Path(directory)
+    key = str(directory.resolve())
+    signature = registry_signature(directory)
+    seen = _SEEN.get(key)
+    if seen is not None and seen[0] == signature:
+        registry = _MEMO.get(seen[1])
+        if registry is not None:
+            if registry.directory != directory:
+                registry = dataclasses.replace(registry, directory=directory)
+            return registry
+    digest, registry = _load_memoised(directory)
+    _SEEN[key] = (signature, digest)
     return registry

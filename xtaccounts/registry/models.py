@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from decimal import Decimal
 from enum import StrEnum
+from fractions import Fraction
 from typing import Annotated, Any
 
 from pydantic import (
@@ -18,10 +19,10 @@ from pydantic import (
 )
 from pydantic_core import PydanticKnownError
 
-from xtaccounts.dates import DateInputError, read_day
-from xtaccounts.money import Money, MoneyError, Rate, parse_decimal
-from xtaccounts.outside_text import TextRefused, admit_text
-from xtaccounts.privacy import is_masked_name
+from xtaccounts.core.dates import DateInputError, read_day
+from xtaccounts.core.money import Money, MoneyError, Rate, parse_decimal
+from xtaccounts.core.outside_text import TextRefused, admit_text
+from xtaccounts.core.privacy import is_masked_name
 
 _ID = re.compile(r"[A-Z0-9][A-Za-z0-9-]*")
 _SCIENTIFIC = re.compile(r"^[+-]?\d+(?:\.\d+)?[eE][+-]?\d+$")
@@ -41,7 +42,7 @@ def _ident(value: str) -> str:
 
 def _free_text(value: str) -> str:
     """Text that reaches the books and pages: admitted as all text from outside is
-    (`xtaccounts.outside_text`: control characters refused, personal data masked, HTML
+    (`xtaccounts.core.outside_text`: control characters refused, personal data masked, HTML
     neutralised)."""
     if _PLAIN.fullmatch(value):
         return value  # nothing to refuse, mask or neutralise (a door number): quickly
@@ -352,6 +353,33 @@ class CoverageTarget(Row):
     percent: Annotated[Decimal, BeforeValidator(_decimal), Field(ge=0, le=100)]
 
 
+_SHARE = re.compile(r"([0-9]+)\s*/\s*([0-9]+)")
+
+# Today's values of the pilot's policy numbers (docs/rules.md §3.3, §3.6; docs/insurance.md):
+# the defaults of `PilotConfig`, so a pilot.toml without the keys keeps these.
+MIN_HOUSEHOLDS = 3
+VOTE_QUORUM = Fraction(2, 3)
+VOTE_MAJORITY = Fraction(1, 2)
+PREMIUM_SETTLE_DAYS = 30
+
+
+def _share(value: Any) -> Fraction:
+    """A share of a whole, exact: ``"2/3"``, or an integer (0 or 1); floats and decimals are
+    refused (2/3 has no exact decimal)."""
+    if isinstance(value, Fraction):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Fraction(value)
+    match = _SHARE.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None or int(match.group(2)) == 0:
+        raise ValueError(f'{value!r} is not a share written as a fraction, like "2/3"')
+    return Fraction(int(match.group(1)), int(match.group(2)))
+
+
+Share = Annotated[Fraction, BeforeValidator(_share)]
+"""A share of a whole (a quorum, a majority) as an exact fraction, written ``"2/3"`` in TOML."""
+
+
 class MofAccount(Row):
     """One statutory account of 财会〔2020〕7号 and the ledger accounts it sums."""
 
@@ -375,6 +403,15 @@ class PilotConfig(Row):
     notice_days: int = Field(default=7, gt=0)
     warranty_years: int = Field(default=5, gt=0)
     inspection_max_months: int = Field(default=12, gt=0)
+    # §3.3: at least this many distinct households of the pool may apply.
+    min_households: int = Field(default=MIN_HOUSEHOLDS, gt=0)
+    # §3.6: the owners' vote has a quorum when at least `vote_quorum` of the pool's area and of
+    # its households take part, and passes when more than `vote_majority` of the participating
+    # area and of the participants are for.
+    vote_quorum: Share = VOTE_QUORUM
+    vote_majority: Share = VOTE_MAJORITY
+    # Premiums booked are paid to the insurer within this many days (the audit's settlement).
+    premium_settle_days: int = Field(default=PREMIUM_SETTLE_DAYS, gt=0)
     coverage_targets: tuple[CoverageTarget, ...] = ()
     benchmark_rates: dict[Product, Rate]
     mof_accounts: tuple[MofAccount, ...] = ()
@@ -383,4 +420,8 @@ class PilotConfig(Row):
     def _window(self) -> PilotConfig:
         if self.window_end < self.window_start:
             raise ValueError("window_end is before window_start")
+        if not 0 < self.vote_quorum <= 1:
+            raise ValueError(f"vote_quorum {self.vote_quorum} is not a share in (0, 1]")
+        if not 0 < self.vote_majority < 1:
+            raise ValueError(f"vote_majority {self.vote_majority} is not a share in (0, 1)")
         return self

@@ -1,0 +1,175 @@
+"""The command line: help everywhere, real subprocess runs, one-line errors and exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from tests.helpers import DEMO_LEDGER, snapshot
+from xtaccounts.cli.main import cli
+
+XT = [sys.executable, "-m", "xtaccounts"]
+
+
+def run(
+    *args: str, ledger: Path | None = None, check: bool = False
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "XT_LEDGER"}
+    if ledger is not None:
+        env["XT_LEDGER"] = str(ledger)
+    proc = subprocess.run([*XT, *args], capture_output=True, text=True, env=env, timeout=120)
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = [prefix]
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            found += _commands(command, (*prefix, name))
+        else:
+            found.append((*prefix, name))
+    return found
+
+
+@pytest.mark.parametrize("path", _commands(cli), ids=lambda p: " ".join(p) or "xtaccounts")
+def test_every_command_has_help(path: tuple[str, ...]) -> None:
+    result = CliRunner().invoke(cli, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
+    command = cli
+    for name in path:
+        command = command.commands[name]  # type: ignore[attr-defined]
+    assert command.help, f"{' '.join(path)} has no docstring"
+
+
+def test_init_then_check_then_sync(tmp_path: Path) -> None:
+    books = tmp_path / "books"
+    out = run("init", str(books), check=True)
+    assert "created" in out.stdout
+    main = books / "main.beancount"
+    assert run("registry", "check", ledger=main, check=True).stdout.startswith("ok: True")
+    sync = run("accounts", "sync", "--format", "json", ledger=main, check=True)
+    doc = json.loads(sync.stdout)
+    assert doc["command"] == "accounts sync" and doc["opened"] > 0
+    check = subprocess.run(
+        [Path(sys.executable).parent / "bean-check", str(main)], capture_output=True, text=True
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    # init refuses a non-empty directory and writes nothing
+    before = snapshot(books)
+    again = run("init", str(books))
+    assert again.returncode == 1 and "not an empty directory" in again.stderr
+    assert snapshot(books) == before
+
+
+@pytest.mark.slow
+def test_demo_build_is_reproducible(tmp_path: Path, demo_books: Path) -> None:
+    out = tmp_path / "ledger"
+    run("demo", "build", "--out", str(out), check=True)
+    # another process, another directory, the same bytes
+    assert snapshot(out) == snapshot(demo_books.parent)
+    # rebuilding in place gives the same bytes too
+    run("demo", "build", "--out", str(out), check=True)
+    assert snapshot(out) == snapshot(demo_books.parent)
+
+
+@pytest.mark.slow
+def test_registry_check_formats(demo_copy: Path) -> None:
+    main = demo_copy
+    check = run("registry", "check", "--format", "json", ledger=main, check=True)
+    doc = json.loads(check.stdout)
+    assert doc["ok"] is True
+    assert {r["table"]: r["rows"] for r in doc["rows"]}["households"] == 400
+    csv_out = run("--ledger", str(main), "registry", "check", "--format", "csv", check=True).stdout
+    assert csv_out.splitlines()[0] == "table,rows"
+
+
+@pytest.mark.slow
+def test_bad_registry_is_refused_with_every_problem_and_nothing_written(demo_copy: Path) -> None:
+    out = demo_copy.parent
+    registry = out / "registry"
+    hh = registry / "households.csv"
+    lines = hh.read_text("utf-8").splitlines()
+    parts = lines[1].split(",")
+    parts[3] = "大约九十"
+    lines[1] = ",".join(parts)
+    lines[2] = lines[2].replace("C0001-B01-U1,", "C0009-B01-U1,", 1)
+    hh.write_text("\n".join(lines) + "\n", "utf-8")
+    ra = registry / "rate_agreements.csv"
+    ra.write_text(ra.read_text("utf-8").replace("pboc,1.15", "pboc,abc"), "utf-8")
+    el = registry / "elevators.csv"
+    el_lines = el.read_text("utf-8").splitlines()
+    el_lines[2] = el_lines[1].split(",")[0] + "," + el_lines[2].split(",", 1)[1]
+    el.write_text("\n".join(el_lines) + "\n", "utf-8")
+    ba = registry / "bank_accounts.csv"
+    ba.write_text(
+        ba.read_text("utf-8").replace("43050163620800001234", "4.30501636208E+19"), "utf-8"
+    )
+    before = snapshot(out)
+
+    for command in (["registry", "check"], ["accounts", "sync"]):
+        proc = run(*command, ledger=out / "main.beancount")
+        assert proc.returncode == 1, proc.stdout + proc.stderr
+        err = proc.stderr
+        assert "Traceback" not in err
+        assert "households.csv:2: area_m2:" in err
+        assert "households.csv:3: unit: unknown unit 'C0009-B01-U1'" in err
+        assert "rate_agreements.csv:2: agreed_rate: rate: 'abc' is not a number" in err
+        assert "elevators.csv:3: code: duplicate code" in err
+        assert "bank_accounts.csv:3: account_no:" in err and "scientific notation" in err
+    assert snapshot(out) == before
+
+    proc = run("registry", "check", "--format", "json", ledger=out / "main.beancount")
+    assert proc.returncode == 1
+    doc = json.loads(proc.stdout)
+    assert doc["ok"] is False and len(doc["rows"]) >= 5
+
+
+def test_missing_ledger_is_a_one_line_error(tmp_path: Path) -> None:
+    proc = run("registry", "check", ledger=tmp_path / "nowhere" / "main.beancount")
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("Error:") and "no ledger here" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.slow
+def test_demo_build_keeps_books_changed_since_they_were_built(demo_copy: Path) -> None:
+    out = demo_copy.parent
+    registry = out / "registry" / "communities.csv"
+    registry.write_text(registry.read_text("utf-8") + "C0009,新建小区,雨湖区,否,,是\n", "utf-8")
+    before = snapshot(out)
+    refused = run("demo", "build", "--out", str(out))
+    assert refused.returncode == 1
+    assert "registry/communities.csv" in refused.stderr and "--force" in refused.stderr
+    assert snapshot(out) == before
+    dry = run("demo", "build", "--out", str(out), "--force", "--dry-run", check=True)
+    assert "nothing written" in dry.stdout and snapshot(out) == before
+    forced = run("demo", "build", "--out", str(out), "--force", check=True)
+    assert "C0009" not in registry.read_text("utf-8")
+    kept = [p for p in out.parent.iterdir() if p.name.startswith(f"{out.name}.replaced-")]
+    assert len(kept) == 1 and str(kept[0]) in forced.stdout
+    assert snapshot(kept[0]) == before  # the replaced books are kept, not deleted
+
+
+def test_demo_build_refuses_an_out_inside_books(demo_copy: Path) -> None:
+    before = snapshot(demo_copy.parent)
+    refused = run("demo", "build", "--out", str(demo_copy.parent / "txns"), "--force")
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "账簿目录" in refused.stderr
+    assert snapshot(demo_copy.parent) == before
+
+
+def test_the_committed_demo_ledger_is_a_fresh_build(demo_books: Path) -> None:
+    repo_ledger = DEMO_LEDGER
+    assert snapshot(repo_ledger) == snapshot(demo_books.parent), (
+        "ledger/ is stale: run `xtaccounts demo build --out ledger --force` and commit it"
+    )

@@ -1,0 +1,43 @@
+"""Builders shared by the tests and by `scripts/campaign`: no pytest here, so the campaign runs
+from the demo's setup as well as the tests'."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+# The committed demo books (`./scripts/demo` writes them; a test checks they are current).
+DEMO_LEDGER = REPO / "ledger"
+
+
+def write_files(directory: Path, files: dict[str, str]) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        path = directory / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return directory
+
+
+def snapshot(directory: Path) -> dict[str, bytes]:
+    """Every file below a directory, by relative path, as bytes (the writer's lock file aside)."""
+    return {
+        str(p.relative_to(directory)): p.read_bytes()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file() and p.name != ".xtaccounts.lock"
+    }
+
+
+def xt(main: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run the real command line in a subprocess on the books of `main`."""
+    env = {k: v for k, v in os.environ.items() if k != "XT_LEDGER"}
+    return subprocess.run(
+        [sys.executable, "-m", "xtaccounts", "--ledger", str(main), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+    )

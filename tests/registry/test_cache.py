@@ -1,0 +1,238 @@
+"""The registry cache: used only for the very bytes it was validated from, never hiding errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from xtaccounts.registry import RegistryInvalid, load_registry
+from xtaccounts.registry import load as registry_load
+from xtaccounts.registry.load import REGISTRY_FILES, Registry, cache_file, cached_registry
+
+
+@pytest.fixture(autouse=True)
+def _always_cached(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A clean memo, a private cache directory, and the disk cache written even for the small
+    demo registry."""
+    registry_load._MEMO.clear()
+    monkeypatch.setenv(registry_load.CACHE_DIR_ENV, str(tmp_path / "cache"))
+    monkeypatch.setattr(registry_load, "CACHE_THRESHOLD_SECONDS", 0.0)
+
+
+def _from_disk(directory: Path) -> Registry:
+    """Load with the in-process memo emptied, so the on-disk cache (or validation) answers."""
+    registry_load._MEMO.clear()
+    return load_registry(directory)
+
+
+def _cached(directory: Path) -> Registry | None:
+    """What the cache file holds for the registry's current bytes (None: nothing usable)."""
+    files = registry_load._read_files(directory)
+    return registry_load._read_cache(directory, registry_load.registry_digest(files))
+
+
+def _household_line(directory: Path, household: str) -> tuple[int, str]:
+    lines = (directory / "households.csv").read_text("utf-8").splitlines()
+    for number, line in enumerate(lines):
+        if line.startswith(household + ","):
+            return number, line
+    raise AssertionError(household)
+
+
+def _set_area(directory: Path, household: str, area: str) -> None:
+    path = directory / "households.csv"
+    lines = path.read_text("utf-8").splitlines(keepends=True)
+    number, line = _household_line(directory, household)
+    cells = line.split(",")
+    cells[3] = area
+    lines[number] = ",".join(cells) + "\n"
+    path.write_text("".join(lines), "utf-8")
+
+
+def test_cached_load_equals_uncached_load(demo_registry_dir: Path) -> None:
+    fresh = load_registry(demo_registry_dir, cache=False)
+    assert not cache_file(demo_registry_dir).exists()
+    first = load_registry(demo_registry_dir)
+    assert cache_file(demo_registry_dir).is_file()
+    from_disk = _from_disk(demo_registry_dir)
+    assert first == fresh
+    assert from_disk == fresh
+    assert from_disk is not first
+    assert from_disk.directory == demo_registry_dir
+    hh = from_disk.households["C0001-B01-U1-101"]
+    assert isinstance(hh.area_m2, Decimal)
+    assert hh.model_fields_set == fresh.households["C0001-B01-U1-101"].model_fields_set
+    assert from_disk.pool_of_unit("C0001-B02-U2") == "C0001-B02-U2"
+    assert from_disk.tenders["T2024-01"].premium_for_age(12) == Decimal("3200.00")
+
+
+def test_a_second_load_in_one_process_is_the_same_registry(
+    demo_registry_dir: Path, tmp_path: Path
+) -> None:
+    first = load_registry(demo_registry_dir)
+    assert load_registry(demo_registry_dir) is first
+    # The same bytes elsewhere (a copied ledger, cache file included): that directory's registry.
+    other = tmp_path / "copy"
+    shutil.copytree(demo_registry_dir, other)
+    copied = load_registry(other)
+    assert copied.directory == other
+    assert dataclasses.replace(copied, directory=demo_registry_dir) == first
+    assert _from_disk(other).directory == other
+
+
+@pytest.mark.parametrize("name", REGISTRY_FILES)
+def test_a_changed_byte_in_any_registry_file_invalidates(
+    demo_registry_dir: Path, name: str
+) -> None:
+    before = load_registry(demo_registry_dir)
+    assert _cached(demo_registry_dir) == dataclasses.replace(before, directory=Path("."))
+    path = demo_registry_dir / name
+    # One more blank line at the end: the bytes differ, the registry means the same.
+    path.write_bytes(path.read_bytes() + b"\n")
+    assert _cached(demo_registry_dir) is None
+    after = load_registry(demo_registry_dir)
+    assert after is not before
+    assert after == load_registry(demo_registry_dir, cache=False)
+    assert _cached(demo_registry_dir) is not None
+
+
+def test_a_changed_value_is_seen(demo_registry_dir: Path) -> None:
+    load_registry(demo_registry_dir)
+    household = "C0001-B01-U1-101"
+    _set_area(demo_registry_dir, household, "77.77")
+    assert load_registry(demo_registry_dir).households[household].area_m2 == Decimal("77.77")
+    assert _from_disk(demo_registry_dir).households[household].area_m2 == Decimal("77.77")
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda blob: b"", id="empty"),
+        pytest.param(lambda blob: blob[: len(blob) // 2], id="truncated"),
+        pytest.param(lambda blob: b"not a cache at all" + blob[18:], id="bad-header"),
+        pytest.param(lambda blob: blob[:100] + b"\x00garbage\xff" * 50, id="bad-pickle"),
+        pytest.param(lambda blob: blob[:30] + bytes([blob[30] ^ 1]) + blob[31:], id="bad-digest"),
+    ],
+)
+def test_a_corrupt_cache_is_ignored_and_rebuilt(demo_registry_dir: Path, damage) -> None:
+    expected = load_registry(demo_registry_dir, cache=False)
+    load_registry(demo_registry_dir)
+    cache = cache_file(demo_registry_dir)
+    cache.write_bytes(damage(cache.read_bytes()))
+    assert _cached(demo_registry_dir) is None
+    assert _from_disk(demo_registry_dir) == expected
+    assert _cached(demo_registry_dir) == dataclasses.replace(expected, directory=Path("."))
+
+
+def test_a_cache_of_other_bytes_is_never_used(demo_registry_dir: Path, tmp_path: Path) -> None:
+    """A cache file copied from another registry (here: before an edit) is not trusted."""
+    load_registry(demo_registry_dir)
+    stale = cache_file(demo_registry_dir).read_bytes()
+    _set_area(demo_registry_dir, "C0001-B01-U1-101", "66.60")
+    cache_file(demo_registry_dir).write_bytes(stale)
+    registry = _from_disk(demo_registry_dir)
+    assert registry.households["C0001-B01-U1-101"].area_m2 == Decimal("66.60")
+
+
+def test_errors_are_raised_though_a_valid_registry_was_cached(demo_registry_dir: Path) -> None:
+    load_registry(demo_registry_dir)
+    stale = cache_file(demo_registry_dir).read_bytes()
+    number, _ = _household_line(demo_registry_dir, "C0001-B01-U1-102")
+    _set_area(demo_registry_dir, "C0001-B01-U1-102", "abc")
+    for attempt in range(2):
+        cache_file(demo_registry_dir).write_bytes(stale)
+        with pytest.raises(RegistryInvalid) as caught:
+            load_registry(demo_registry_dir)
+        assert f"households.csv:{number + 1}: area_m2: 'abc' is not a number" in str(caught.value)
+        assert cache_file(demo_registry_dir).read_bytes() == stale, attempt
+    # A missing file is an error too, cache or not.
+    (demo_registry_dir / "units.csv").unlink()
+    with pytest.raises(RegistryInvalid, match=r"units.csv: file is missing"):
+        load_registry(demo_registry_dir)
+
+
+def test_a_quick_registry_gets_no_cache_file(
+    demo_registry_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(registry_load, "CACHE_THRESHOLD_SECONDS", 60.0)
+    first = load_registry(demo_registry_dir)
+    assert not cache_file(demo_registry_dir).exists()
+    assert load_registry(demo_registry_dir) is first
+
+
+def test_no_cache_option_reads_and_writes_nothing(demo_registry_dir: Path) -> None:
+    registry = load_registry(demo_registry_dir, cache=False)
+    assert not cache_file(demo_registry_dir).exists()
+    assert load_registry(demo_registry_dir, cache=False) is not registry
+
+
+def test_an_unwritable_cache_does_not_fail_loading(demo_registry_dir: Path) -> None:
+    """Even root cannot replace a directory with a file: the cache is just not written."""
+    cache_file(demo_registry_dir).mkdir(parents=True)
+    expected = load_registry(demo_registry_dir, cache=False)
+    assert load_registry(demo_registry_dir) == expected
+    assert _from_disk(demo_registry_dir) == expected
+    assert cache_file(demo_registry_dir).is_dir()
+    assert [p.name for p in cache_file(demo_registry_dir).parent.iterdir() if "tmp" in p.name] == []
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")
+def test_a_read_only_cache_directory_does_not_fail_loading(demo_registry_dir: Path) -> None:
+    expected = load_registry(demo_registry_dir, cache=False)
+    cache_dir = cache_file(demo_registry_dir).parent
+    cache_dir.mkdir(parents=True)
+    cache_dir.chmod(0o555)
+    try:
+        assert load_registry(demo_registry_dir) == expected
+        assert not cache_file(demo_registry_dir).exists()
+    finally:
+        cache_dir.chmod(0o755)
+
+
+def test_the_cache_lives_outside_the_books(demo_registry_dir: Path) -> None:
+    """Reading the registry writes nothing beside it: the cache is in the user's cache directory."""
+    before = sorted(p.name for p in demo_registry_dir.iterdir())
+    load_registry(demo_registry_dir)
+    assert cache_file(demo_registry_dir).is_file()
+    assert not cache_file(demo_registry_dir).is_relative_to(demo_registry_dir)
+    assert sorted(p.name for p in demo_registry_dir.iterdir()) == before
+
+
+def test_a_copy_of_the_registry_finds_its_cache(demo_registry_dir: Path, tmp_path: Path) -> None:
+    """Content-addressed: a backup or a benchmark's copy of the books uses the same cache."""
+    import shutil
+
+    load_registry(demo_registry_dir)
+    copy = Path(shutil.copytree(demo_registry_dir, tmp_path / "copy"))
+    assert cache_file(copy) == cache_file(demo_registry_dir)
+    assert _cached(copy) is not None
+    assert _from_disk(copy).directory == copy
+
+
+def test_a_reader_shares_the_registry_without_reading_its_files(
+    demo_registry_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`cached_registry`: the process's one cache, answered from the memo while the files'
+    names, sizes and mtimes are unchanged."""
+    first = cached_registry(demo_registry_dir)
+    assert cached_registry(demo_registry_dir) is first
+    assert load_registry(demo_registry_dir) is first
+
+    def unread(directory: Path) -> dict:
+        raise AssertionError("the files were read again")
+
+    monkeypatch.setattr(registry_load, "_read_files", unread)
+    assert cached_registry(demo_registry_dir) is first
+    monkeypatch.undo()
+    _set_area(demo_registry_dir, "C0001-B01-U1-101", "55.55")
+    changed = cached_registry(demo_registry_dir)
+    assert changed is not first
+    assert changed.households["C0001-B01-U1-101"].area_m2 == Decimal("55.55")
+    # An emptied memo means reading the files again (the memo is the one cache).
+    registry_load._MEMO.clear()
+    assert cached_registry(demo_registry_dir) == changed

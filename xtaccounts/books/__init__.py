@@ -1,0 +1,1 @@
+"""The books on disk: where files live, loading them once, the one writer, positions, the Ledger."""

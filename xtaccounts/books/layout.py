@@ -1,0 +1,92 @@
+"""Where things live in a ledger directory, and how a new, empty ledger is laid out."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from xtaccounts.books.redo_journal import settle_for_reading
+from xtaccounts.core.errors import XtError
+
+DEFAULT_MAIN = Path("ledger/main.beancount")
+ACCOUNTS_FILE = "accounts.beancount"
+REGISTRY_DIR = "registry"
+DOCUMENTS_DIR = "documents"
+TXNS_DIR = "txns"
+
+MAIN_TEMPLATE = """\
+; 湘潭市住宅专项维修资金 电梯维修保险试点 — the books (Beancount v3).
+; Written by `xtaccounts init`; commands append to the included files through one locked writer.
+; New files are included below by the writer, one line each.
+
+option "title" "{title}"
+option "operating_currency" "CNY"
+; Fen-exact balance assertions: with two decimals, the default tolerance would let 0.01 through.
+option "tolerance_multiplier" "0.4"
+option "booking_method" "STRICT"
+
+; The fund's own rules (whole fen, unit/pool metadata, no negative pool), checked on every load.
+plugin "xtaccounts.plugins.fund_rules"
+; The pilot's insurance rules (applications, notices, votes, purchases, double cover).
+plugin "xtaccounts.plugins.insurance_rules"
+; The pilot's pages in Fava (pools, coverage, applications, policies, spreads): docs/fava.md.
+2000-01-01 custom "fava-extension" "xtaccounts.fava_ext"
+
+include "accounts.beancount"
+"""
+
+ACCOUNTS_TEMPLATE = """\
+; The chart of accounts. `xtaccounts accounts sync` appends the `open` directives the registry
+; calls for; it never rewrites what is here.
+"""
+
+
+@dataclass(frozen=True)
+class LedgerLayout:
+    """The files of one ledger, from the path of its top-level file."""
+
+    main: Path
+
+    @property
+    def root(self) -> Path:
+        return self.main.parent
+
+    @property
+    def registry(self) -> Path:
+        return self.root / REGISTRY_DIR
+
+    @property
+    def accounts(self) -> Path:
+        return self.root / ACCOUNTS_FILE
+
+    @property
+    def documents(self) -> Path:
+        return self.root / DOCUMENTS_DIR
+
+    @staticmethod
+    def txns_file(year: int, kind: str) -> str:
+        """Relative path of one kind of transactions in one year: txns/2024/deposits.beancount."""
+        return f"{TXNS_DIR}/{year:04d}/{kind}.beancount"
+
+
+def resolve_main(ledger: str | os.PathLike[str] | None) -> Path:
+    """The top-level ledger file: the option, else $XT_LEDGER, else ledger/main.beancount."""
+    chosen = ledger or os.environ.get("XT_LEDGER") or DEFAULT_MAIN
+    path = Path(chosen)
+    if path.is_dir():
+        path = path / "main.beancount"
+    return path.resolve()
+
+
+def require_ledger(main: Path) -> LedgerLayout:
+    """The layout of an existing ledger, or a clear error when there is none.
+
+    Every command reaches the books through here, so this is where a commit left half-applied
+    by a killed writer is rolled forward before anything is read (`settle_for_reading`:
+    under the writer's lock, or a refusal); a reader never reports on half-written books.
+    """
+    if not main.is_file():
+        raise XtError(f"{main}: no ledger here (create one with `xtaccounts init DIR`)")
+    settle_for_reading(main.parent)
+    return LedgerLayout(main)

@@ -1,9 +1,0 @@
-"""A synthetic Xiangtan at city scale (DOMAIN.md §7): registry, statements and five years of
-books built through the project's own pipeline, for benchmarks."""
-
-from __future__ import annotations
-
-from xtaccounts.city.build import CITY_MARKER, CityReport, build_city
-from xtaccounts.city.registry import city_registry, plan_city
-
-__all__ = ["CITY_MARKER", "CityReport", "build_city", "city_registry", "plan_city"]

@@ -1,0 +1,78 @@
+"""The parameters every command shares: the chosen ledger, dates, money, rates, --dry-run.
+
+A bad value is a library error (one line, exit 1): an amount that is not a whole number of fen, a
+date that does not exist or lies outside 1990-01-01 .. today plus the input horizon
+(`xtaccounts.core.dates`, the one strict reader of input dates), a rate with too many decimals.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import click
+
+from xtaccounts.core.dates import HORIZON_DAYS, parse_date
+from xtaccounts.core.errors import XtError
+from xtaccounts.core.money import MoneyError, to_rate
+from xtaccounts.ops import owner_deposits
+
+
+def ledger_path(ctx: click.Context) -> Path:
+    """The top-level ledger file chosen for this run."""
+    return ctx.find_root().obj
+
+
+def _option(param: click.Parameter | None, default: str) -> str:
+    return param.opts[0] if param is not None and param.opts else default
+
+
+class MoneyType(click.ParamType):
+    """A CNY amount as text (``1234.50``, ``1,234.50``) in whole fen: a part of a fen is
+    refused, not rounded; floats never. The sign is checked by the command that uses it."""
+
+    name = "amount"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        return owner_deposits.parse_amount(value, _option(param, "amount"), positive=False)
+
+
+class RateType(click.ParamType):
+    """An annual rate in percent (``1.95``)."""
+
+    name = "rate"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, Decimal):
+            return value
+        try:
+            return to_rate(value)
+        except MoneyError as exc:
+            raise XtError(f"{_option(param, 'rate')}: {exc}") from exc
+
+
+class DateType(click.ParamType):
+    """A day ``YYYY-MM-DD`` (ASCII or full-width digits) from 1990-01-01 to today plus the
+    input horizon (`xtaccounts.core.dates`, the one strict reader of input dates)."""
+
+    name = "date"
+
+    def __init__(self, horizon_days: int = HORIZON_DAYS) -> None:
+        self.horizon_days = horizon_days
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, dt.date):
+            return value
+        return parse_date(value, field=_option(param, "date"), horizon_days=self.horizon_days)
+
+
+MONEY = MoneyType()
+RATE = RateType()
+DATE = DateType()
+
+dry_run_option = click.option(
+    "--dry-run", is_flag=True, help="Show what would be booked; write nothing."
+)
+account_help = "Bank account: its account number or its Beancount account name."

@@ -1,0 +1,1 @@
+"""The demo books and the synthetic city, built through the project's own code paths."""

@@ -1,0 +1,352 @@
+"""The three statutory statements (会住维01表, 02表, 03表) computed from the books in one pass.
+
+Every ledger account is mapped to a statutory code of pilot.toml's ``[[mof_accounts]]`` by its
+longest matching prefix; the forms (forms.toml) say which codes each line sums. Balances are
+Beancount's signed sums; a line's ``sign`` turns credit balances positive.
+
+- 01表: 年初余额 at the end of the previous year, 期末余额 at the end of the period. Its 净资产
+  lines include income and expenses not closed yet, as the close would move them, so the sheet
+  balances on any day.
+- 02表: the income and expense accounts' movements, the period close's own entries (kind
+  ``close``) and the year books' carry entries left out: 本月数 over the period's last month,
+  本年累计数 from 1 January to the period's end.
+- 03表 (years only): per column, the balance at the end of the previous year, the year's
+  收支差额 (income and expense postings), 分配累计收益 (allocations and the legacy transfer),
+  划转 (any other movement of net assets) and the closing balance, which must equal 01表's.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from beancount.core import data
+
+from xtaccounts.core import chart
+from xtaccounts.core.entries import number_of
+from xtaccounts.core.vocabulary import (
+    KIND_ALLOCATION,
+    KIND_CARRY,
+    KIND_CLOSE,
+    KIND_LEGACY,
+    META_KIND,
+    ZERO,
+)
+from xtaccounts.export.forms import FormLine, Forms, LineForm
+from xtaccounts.export.period import Period
+from xtaccounts.export.table import INT, MONEY, TEXT, Column, Table
+from xtaccounts.registry import Registry
+
+
+@dataclass(frozen=True)
+class Check:
+    """A tie-out the export verified: its name, whether it holds, and the figures."""
+
+    name: str
+    ok: bool
+    detail: str
+
+
+class AccountCodes:
+    """Ledger account -> statutory code, by the longest prefix of pilot.toml's mof_accounts."""
+
+    def __init__(self, registry: Registry) -> None:
+        self._prefixes = sorted(
+            (
+                (prefix, account.code)
+                for account in registry.pilot.mof_accounts
+                for prefix in account.accounts
+            ),
+            key=lambda pc: -len(pc[0]),
+        )
+        self._cache: dict[str, str | None] = {}
+
+    def __call__(self, account: str) -> str | None:
+        if account not in self._cache:
+            self._cache[account] = next(
+                (
+                    code
+                    for prefix, code in self._prefixes
+                    if account == prefix or account.startswith(prefix + ":")
+                ),
+                None,
+            )
+        return self._cache[account]
+
+
+def _sums() -> defaultdict[str, Decimal]:
+    return defaultdict(lambda: ZERO)
+
+
+@dataclass
+class StatementFigures:
+    """Per statutory code: balances and movements (Beancount signs) the statements add up."""
+
+    prior_close: defaultdict[str, Decimal] = field(default_factory=_sums)
+    closing: defaultdict[str, Decimal] = field(default_factory=_sums)
+    month: defaultdict[str, Decimal] = field(default_factory=_sums)
+    year: defaultdict[str, Decimal] = field(default_factory=_sums)
+    surplus: defaultdict[str, Decimal] = field(default_factory=_sums)
+    distributed: defaultdict[str, Decimal] = field(default_factory=_sums)
+    transfer: defaultdict[str, Decimal] = field(default_factory=_sums)
+    closes: defaultdict[str, Decimal] = field(default_factory=_sums)
+    unmapped: defaultdict[str, Decimal] = field(default_factory=_sums)
+
+
+def read_figures(
+    registry: Registry, entries: Sequence[data.Directive], period: Period
+) -> StatementFigures:
+    """One pass over the transactions up to the period's end."""
+    code_of = AccountCodes(registry)
+    fig = StatementFigures()
+    year_start, month_start = period.year_start, period.month_start
+    for entry in entries:
+        if not isinstance(entry, data.Transaction):
+            continue
+        day = entry.date
+        if day > period.end:
+            break
+        kind = entry.meta.get(META_KIND)
+        in_year = day >= year_start
+        for posting in entry.postings:
+            amount = number_of(posting)
+            code = code_of(posting.account)
+            if code is None:
+                fig.unmapped[posting.account] += amount
+                continue
+            fig.closing[code] += amount
+            if not in_year:
+                fig.prior_close[code] += amount
+                continue
+            root = posting.account.split(":", 1)[0]
+            if kind == KIND_CLOSE:
+                fig.closes[code] += amount
+            elif root in chart.FLOW_ROOTS:
+                if kind != KIND_CARRY:
+                    fig.year[code] += amount
+                    if day >= month_start:
+                        fig.month[code] += amount
+                fig.surplus[code] += amount
+            elif root == "Equity":
+                if kind in (KIND_ALLOCATION, KIND_LEGACY):
+                    fig.distributed[code] += amount
+                else:
+                    fig.transfer[code] += amount
+    return fig
+
+
+def _line_values(form: LineForm, columns: Sequence[dict[str, Decimal]]) -> dict[int, list[Decimal]]:
+    values: dict[int, list[Decimal]] = {}
+    for line in form.lines:
+        if line.sums:
+            values[line.line] = [
+                line.sign * sum((col[c] for c in line.sums), ZERO) + ZERO for col in columns
+            ]
+        else:
+            values[line.line] = [
+                sum((values[t][i] for t in line.total), ZERO)
+                - sum((values[s][i] for s in line.subtract), ZERO)
+                for i in range(len(columns))
+            ]
+    return values
+
+
+def _line_rows(
+    form: LineForm, values: dict[int, list[Decimal]], confirmed: set[str]
+) -> tuple[list[tuple], set[int]]:
+    rows: list[tuple] = []
+    strong: set[int] = set()
+    section = None
+    for line in form.lines:
+        if line.section and line.section != section:
+            strong.add(len(rows))
+            rows.append((f"{line.section}：", None, "", "", None, None))
+        section = line.section
+        if not line.sums:
+            strong.add(len(rows))
+        rows.append(
+            (
+                line.name,
+                line.line,
+                line.code,
+                ("是" if line.code in confirmed else "否") if line.code else "",
+                *values[line.line],
+            )
+        )
+    return rows, strong
+
+
+def _line_columns(form: LineForm) -> tuple[Column, ...]:
+    return (
+        Column("item", "项目", TEXT, 26),
+        Column("line", "行次", INT, 6, align="center"),
+        Column("code", "科目编码", TEXT, 10, align="center"),
+        Column("code_confirmed", "编码已确认", TEXT, 10, align="center"),
+        Column("amount_1", form.columns[0], MONEY, 20),
+        Column("amount_2", form.columns[1], MONEY, 20),
+    )
+
+
+def _unconfirmed_note(forms: Forms) -> str:
+    confirmed = "、".join(forms.confirmed_codes) or "无"
+    return (
+        f"科目编码与行次取自配置（{forms.source}）；已确认的编码仅 {confirmed}，"
+        "其余待财政部门确认。"
+    )
+
+
+def _by_name(form: LineForm, name: str) -> FormLine | None:
+    return next((line for line in form.lines if line.name == name), None)
+
+
+@dataclass
+class Statements:
+    tables: list[Table]
+    checks: list[Check]
+    figures: StatementFigures
+
+
+def build_statements(
+    registry: Registry, forms: Forms, entries: Sequence[data.Directive], period: Period
+) -> Statements:
+    """01表 and 02表 for any period, 03表 for a year, with their tie-out checks."""
+    fig = read_figures(registry, entries, period)
+    confirmed = set(forms.confirmed_codes)
+    note = _unconfirmed_note(forms)
+    checks: list[Check] = []
+
+    bs = forms.balance_sheet
+    bs_values = _line_values(bs, [fig.prior_close, fig.closing])
+    rows, strong = _line_rows(bs, bs_values, confirmed)
+    balance_sheet = Table(
+        stem="01-balance-sheet",
+        sheet=f"{bs.form} {bs.title}",
+        title=bs.title,
+        form=bs.form,
+        columns=_line_columns(bs),
+        rows=rows,
+        with_totals=False,
+        strong=strong,
+        notes=[note],
+        meta={"as_of": period.end, "opening_as_of": period.prior_year_end},
+    )
+    assets = _by_name(bs, "资产合计")
+    both = _by_name(bs, "负债和净资产合计")
+    if assets and both:
+        a, b = bs_values[assets.line], bs_values[both.line]
+        checks.append(
+            Check(
+                "01表 资产合计 = 负债和净资产合计",
+                a == b,
+                f"年初 {a[0]} / {b[0]}; 期末 {a[1]} / {b[1]}",
+            )
+        )
+    unmapped = {acc: amt for acc, amt in fig.unmapped.items() if amt}
+    checks.append(
+        Check(
+            "every account with a balance maps to a statutory code",
+            not unmapped,
+            "; ".join(f"{acc} {amt}" for acc, amt in sorted(unmapped.items())) or "all mapped",
+        )
+    )
+
+    ie = forms.income_statement
+    ie_values = _line_values(ie, [fig.month, fig.year])
+    rows, strong = _line_rows(ie, ie_values, confirmed)
+    income = Table(
+        stem="02-income-expenditure",
+        sheet=f"{ie.form} {ie.title}",
+        title=ie.title,
+        form=ie.form,
+        columns=_line_columns(ie),
+        rows=rows,
+        with_totals=False,
+        strong=strong,
+        notes=[note],
+        meta={"month": period.month_start.strftime("%Y-%m"), "year": period.end.year},
+    )
+    tables = [balance_sheet, income]
+
+    if period.is_year:
+        table, na_checks = _net_assets(forms, fig, bs_values, note)
+        tables.append(table)
+        checks.extend(na_checks)
+    return Statements(tables, checks, fig)
+
+
+def _net_assets(
+    forms: Forms,
+    fig: StatementFigures,
+    bs_values: dict[int, list[Decimal]],
+    note: str,
+) -> tuple[Table, list[Check]]:
+    na = forms.net_assets
+
+    def column(source: dict[str, Decimal]) -> list[Decimal]:
+        return [-sum((source[c] for c in col.sums), ZERO) + ZERO for col in na.columns]
+
+    prior = column(fig.prior_close)
+    adjustment = [ZERO for _ in na.columns]
+    opening = [p + a for p, a in zip(prior, adjustment, strict=True)]
+    surplus, distributed, transfer = (
+        column(fig.surplus),
+        column(fig.distributed),
+        column(fig.transfer),
+    )
+    closing = [
+        o + s + d + t for o, s, d, t in zip(opening, surplus, distributed, transfer, strict=True)
+    ]
+    by_kind = {
+        "prior_close": prior,
+        "adjustment": adjustment,
+        "opening": opening,
+        "surplus": surplus,
+        "distributed": distributed,
+        "transfer": transfer,
+        "closing": closing,
+    }
+    columns = [Column("item", "项目", TEXT, 22), Column("line", "行次", INT, 6, align="center")]
+    columns += [Column(f"col_{i + 1}", c.name, MONEY, 20) for i, c in enumerate(na.columns)]
+    columns.append(Column("total", "合计", MONEY, 20))
+    rows: list[tuple[Any, ...]] = []
+    strong: set[int] = set()
+    for row in na.rows:
+        values = by_kind[row.kind]
+        if row.kind in ("opening", "closing"):
+            strong.add(len(rows))
+        rows.append((row.name, row.line, *values, sum(values, ZERO)))
+    table = Table(
+        stem="03-net-assets",
+        sheet=f"{na.form} {na.title}",
+        title=na.title,
+        form=na.form,
+        columns=tuple(columns),
+        rows=rows,
+        with_totals=False,
+        strong=strong,
+        notes=[note],
+    )
+    checks = []
+    closes = column(fig.closes)
+    checks.append(
+        Check(
+            "03表 the close entries move amounts within each column only",
+            all(not c for c in closes),
+            " / ".join(str(c) for c in closes),
+        )
+    )
+    closing_01 = {line.name: bs_values[line.line][1] for line in forms.balance_sheet.lines}
+    for i, col in enumerate(na.columns):
+        if col.name in closing_01:
+            ok = closing_01[col.name] == closing[i]
+            checks.append(
+                Check(
+                    f"03表 {col.name} 本年年末余额 = 01表 期末余额",
+                    ok,
+                    f"{closing[i]} / {closing_01[col.name]}",
+                )
+            )
+    return table, checks

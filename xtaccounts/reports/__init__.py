@@ -1,0 +1,1 @@
+"""Balances people read: pools, unit funds and households."""
