@@ -335,7 +335,7 @@ def test_golden_details(base_books: Path) -> None:
     by_row = {p.line.row: p for p in icbc.lines}
     statuses = [(p.rule, p.status) for p in icbc.lines]
     assert statuses == [
-        ("duplicate", "skipped"),  # the placement booked by `deposit place`
+        ("duplicate", "skipped"),  # the placement booked by `time-deposit place`
         ("notice", "booked"),
         ("notice", "suspense"),  # the same notice paid twice
         ("premium", "booked"),
@@ -346,7 +346,7 @@ def test_golden_details(base_books: Path) -> None:
         ("suspense", "suspense"),  # a placement not booked first
         ("interest", "booked"),  # 0.05 short: booked with flag !
     ]
-    assert "deposit place first" in by_row[11].reason
+    assert "time-deposit place first" in by_row[11].reason
     interest = [e for e in icbc.entries if e.meta.get("kind") == "interest"]
     assert [e.flag for e in interest] == ["*", "!"]
     # Every line's entry carries its serial, link, file name and row; one assertion per day.

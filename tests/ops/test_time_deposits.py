@@ -387,7 +387,7 @@ def test_explicit_rates_record_their_source(main: Path) -> None:
 def test_cli_place_and_mature(main: Path) -> None:
     placed = xt(
         main,
-        "deposit",
+        "time-deposit",
         "place",
         "--account",
         ICBC_NO,
@@ -405,12 +405,12 @@ def test_cli_place_and_mature(main: Path) -> None:
     assert placed.returncode == 0, placed.stderr
     doc = json.loads(placed.stdout)
     assert (doc["command"], doc["maturity"], doc["agreement"]) == (
-        "deposit place",
+        "time-deposit place",
         "2024-02-01",
         "RA-ICBC-1Y-2023",
     )
     matured = xt(
-        main, "deposit", "mature", "--certificate", "ICBC2023001", "--received", "195000.00",
+        main, "time-deposit", "mature", "--certificate", "ICBC2023001", "--received", "195000.00",
         "--format", "json",
     )  # fmt: skip
     assert matured.returncode == 0, matured.stderr
@@ -423,8 +423,31 @@ def test_cli_place_and_mature(main: Path) -> None:
     )
     assert doc["rows"][-1] == {"date": "2024-02-02", "kind": "close", "account": TD + "ICBC2023001"}
     load(main)
-    again = xt(main, "deposit", "mature", "--certificate", "ICBC2023001", "--received", "1")
+    again = xt(main, "time-deposit", "mature", "--certificate", "ICBC2023001", "--received", "1")
     assert again.returncode == 1 and "already paid back" in again.stderr
+
+
+def test_the_old_spelling_deposit_place_still_books_and_is_hidden(main: Path) -> None:
+    """`deposit place|mature|withdraw` (before time-deposit had its own group) still work."""
+    listed = xt(main, "deposit", "--help")
+    assert listed.returncode == 0
+    assert all(name not in listed.stdout for name in ("place", "mature", "withdraw"))
+    assert "time-deposit" in xt(main, "--help").stdout
+    placed = xt(
+        main, "deposit", "place", "--account", ICBC_NO, "--certificate", "ICBC2023001",
+        "--principal", "10000000.00", "--product", "1y", "--value-date", "2023-02-01",
+        "--format", "json",
+    )  # fmt: skip
+    assert placed.returncode == 0, placed.stderr
+    assert json.loads(placed.stdout)["command"] == "time-deposit place"
+    assert any(
+        isinstance(e, data.Open) and e.meta.get("certificate") == "ICBC2023001" for e in load(main)
+    )
+    early = xt(
+        main, "deposit", "withdraw", "--certificate", "ICBC2023001", "--date", "2023-08-01",
+        "--received", "100", "--dry-run",
+    )  # fmt: skip
+    assert early.returncode == 0, early.stderr
 
 
 # --- one metadata helper, one certificate lookup, output and bad input --------------------------
@@ -474,7 +497,7 @@ def test_mature_with_rollover_looks_the_certificate_up_once(
 def test_cli_mature_and_withdraw_amounts_have_two_decimals(main: Path) -> None:
     place_worked_example(main)
     proc = xt(
-        main, "deposit", "mature", "--certificate", "ICBC2023001", "--received", "0",
+        main, "time-deposit", "mature", "--certificate", "ICBC2023001", "--received", "0",
         "--dry-run", "--format", "json",
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
@@ -484,7 +507,7 @@ def test_cli_mature_and_withdraw_amounts_have_two_decimals(main: Path) -> None:
     amount = re.compile(r"-?\d+\.\d{2}")
     assert all(amount.fullmatch(row["amount"]) for row in doc["rows"] if "amount" in row)
     proc = xt(
-        main, "deposit", "withdraw", "--certificate", "ICBC2023001", "--date", "2023-08-01",
+        main, "time-deposit", "withdraw", "--certificate", "ICBC2023001", "--date", "2023-08-01",
         "--received", "100", "--dry-run", "--format", "csv",
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
@@ -529,7 +552,7 @@ def test_cli_bad_input_is_one_line_exit_1(
     monkeypatch.setenv("XT_TODAY", "9998-12-30")  # the input horizon lets 9999 through
     place_worked_example(main)
     before = snapshot(main.parent)
-    proc = xt(main, "deposit", *args)
+    proc = xt(main, "time-deposit", *args)
     assert proc.returncode == 1, (proc.stdout, proc.stderr)
     assert "Traceback" not in proc.stderr
     lines = proc.stderr.strip().splitlines()

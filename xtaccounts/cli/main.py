@@ -123,6 +123,7 @@ def _register() -> None:
         registry_cmd,
         reports_cmd,
         serve_cmd,
+        time_deposit_cmd,
     )
 
     modules = (
@@ -130,6 +131,7 @@ def _register() -> None:
         registry_cmd,
         accounts_cmd,
         deposit_cmd,
+        time_deposit_cmd,
         interest_cmd,
         allocate_cmd,
         pool_cmd,

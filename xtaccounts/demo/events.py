@@ -211,7 +211,7 @@ def _events(main: Path, registry: Registry, bank: _Bank) -> None:
     close_period(main, "2023")
 
     bank.until("2024-01-31")
-    # 自动转存: the centre books the rollover from the bank's advice with `deposit mature
+    # 自动转存: the centre books the rollover from the bank's advice with `time-deposit mature
     # --rollover`; the statement shows both legs, which the import finds already booked.
     interest = time_deposit_interest(Decimal("1500000.00"), Decimal("1.95"), 12)
     mature(main, certificate="ICBC2023001", rollover_certificate="ICBC2024001", received=interest)

@@ -6,7 +6,7 @@ sent to 待查明款项 (suspense). Rules, in order, for each line:
 
 a. already in the books: a transaction with the same bank account and serial key, or a
    ``td-place`` / ``refund`` / ``interest`` / ``deposit`` of the same account, date and amount
-   that has no serial (booked by hand, e.g. ``xtaccounts deposit place``) → skipped;
+   that has no serial (booked by hand, e.g. ``xtaccounts time-deposit place``) → skipped;
 b. a credit whose memo carries a registry payment-notice number → the deposit of that notice
    (`xtaccounts.ops.owner_deposits`), per unit, or suspense with the reason (a number shaped like
    the registry's but not in it: suspense as an unknown notice);
@@ -23,7 +23,7 @@ d. a credit on a demand account whose memo says 结息 or 利息, dated a settle
    more than 10% of the interest due AND more than 1.00 (`settlement_is_far`) → suspense with
    both figures (not booked as interest: it is likely something else, or a wrong rate);
 e. a debit to a certificate (转定期, 定期开户, 存入定期) that rule a did not find booked →
-   suspense: the placement is booked with ``xtaccounts deposit place`` first;
+   suspense: the placement is booked with ``xtaccounts time-deposit place`` first;
 f. a debit to an insurer's registered account → Dr that insurer's premium clearing account (a
    credit from it, a premium refund, → Cr that account);
 g. anything else → Dr/Cr 待查明款项, flag ``!``, with the reason and the line's text (masked).
@@ -579,8 +579,8 @@ class _Classifier:
                 line,
                 serial,
                 f"转存定期 {format_money(-amount)} 未见已登记的存单（同账户、同日、同金额）："
-                "请先用 xtaccounts deposit place 登记 (book the placement with xtaccounts "
-                "deposit place first)",
+                "请先用 xtaccounts time-deposit place 登记 (book the placement with xtaccounts "
+                "time-deposit place first)",
             )
         if insurer is not None:
             return self._premium(line, serial, insurer)

@@ -1,0 +1,187 @@
+"""`time-deposit`: time deposits (定期) placed, matured and withdrawn early.
+
+`deposit` is the owners' money (交存); `time-deposit` is the centre moving the fund's money into
+and out of fixed-term certificates. The old spellings `deposit place|mature|withdraw` still work,
+hidden from the help.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal
+
+import click
+from beancount.core import data
+
+from xtaccounts.cli.output import ENTRY_COLUMNS, emit, entry_rows, format_option, interest_summary
+from xtaccounts.cli.params import DATE, MONEY, RATE, account_help, dry_run_option, ledger_path
+from xtaccounts.core.vocabulary import (
+    META_AGREED_RATE,
+    META_AGREEMENT,
+    META_BASE_RATE,
+    META_BASE_SOURCE,
+    META_CERTIFICATE,
+    META_MATURITY,
+)
+from xtaccounts.ops import time_deposits
+from xtaccounts.registry.models import Product
+
+
+def _first_txn(entries: Iterable[data.Directive]) -> data.Transaction:
+    return next(e for e in entries if isinstance(e, data.Transaction))
+
+
+@click.group("time-deposit")
+def time_deposit_group() -> None:
+    """Time deposits (定期): place, mature, withdraw early."""
+
+
+@time_deposit_group.command("place")
+@click.option(
+    "--account", "account", required=True, help="Demand account placed from. " + account_help
+)
+@click.option("--certificate", required=True, help="Certificate number (存单号).")
+@click.option("--principal", type=MONEY, required=True, help="Principal (CNY).")
+@click.option(
+    "--product",
+    type=click.Choice([p.value for p in Product if p is not Product.DEMAND]),
+    required=True,
+    help="Term.",
+)
+@click.option("--value-date", type=DATE, required=True, help="Value date (起息日).")
+@click.option("--agreement", default=None, help="Rate agreement id (default: the one valid).")
+@click.option("--agreed-rate", type=RATE, default=None, help="Explicit agreed rate, percent.")
+@click.option("--base-rate", type=RATE, default=None, help="Explicit base rate, percent.")
+@click.option(
+    "--base-source",
+    type=click.Choice(["pboc", "listed"]),
+    default=None,
+    help="Where the explicit base rate comes from (required with explicit rates).",
+)
+@dry_run_option
+@format_option
+@click.pass_context
+def place_cmd(
+    ctx: click.Context,
+    account: str,
+    certificate: str,
+    principal: Decimal,
+    product: str,
+    value_date: dt.date,
+    agreement: str | None,
+    agreed_rate: Decimal | None,
+    base_rate: Decimal | None,
+    base_source: str | None,
+    dry_run: bool,
+    fmt: str,
+) -> None:
+    """Place a time deposit (整存整取): open its certificate account and move the principal."""
+    booked = time_deposits.place(
+        ledger_path(ctx),
+        demand_account=account,
+        certificate=certificate,
+        principal=principal,
+        product=product,
+        value_date=value_date,
+        agreement_id=agreement,
+        agreed_rate=agreed_rate,
+        base_rate=base_rate,
+        base_source=base_source,
+        dry_run=dry_run,
+    )
+    opened = next(e for e in booked.entries if isinstance(e, data.Open))
+    meta = opened.meta
+    emit(
+        "time-deposit place",
+        entry_rows(booked.entries),
+        ENTRY_COLUMNS,
+        fmt,
+        {
+            "certificate": meta[META_CERTIFICATE],
+            "account": opened.account,
+            "maturity": meta[META_MATURITY],
+            "agreed_rate": meta[META_AGREED_RATE],
+            "base_rate": meta[META_BASE_RATE],
+            "base_source": meta[META_BASE_SOURCE],
+            "agreement": meta[META_AGREEMENT],
+            "dry_run": dry_run,
+        },
+    )
+
+
+@time_deposit_group.command("mature")
+@click.option("--certificate", required=True, help="Certificate number.")
+@click.option("--received", type=MONEY, required=True, help="Interest received (CNY).")
+@click.option("--date", "day", type=DATE, default=None, help="Day paid (default: maturity).")
+@click.option("--rollover", default=None, help="New certificate number: roll the principal over.")
+@dry_run_option
+@format_option
+@click.pass_context
+def mature_cmd(
+    ctx: click.Context,
+    certificate: str,
+    received: Decimal,
+    day: dt.date | None,
+    rollover: str | None,
+    dry_run: bool,
+    fmt: str,
+) -> None:
+    """Book a time deposit's maturity with its interest split, and close the certificate."""
+    booked = time_deposits.mature(
+        ledger_path(ctx),
+        certificate=certificate,
+        received=received,
+        date=day,
+        rollover_certificate=rollover,
+        dry_run=dry_run,
+    )
+    emit(
+        "time-deposit mature",
+        entry_rows(booked.entries),
+        ENTRY_COLUMNS,
+        fmt,
+        interest_summary(_first_txn(booked.entries), dry_run),
+    )
+
+
+@time_deposit_group.command("withdraw")
+@click.option("--certificate", required=True, help="Certificate number.")
+@click.option("--date", "day", type=DATE, required=True, help="Day withdrawn.")
+@click.option("--received", type=MONEY, required=True, help="Interest received (CNY).")
+@dry_run_option
+@format_option
+@click.pass_context
+def withdraw_cmd(
+    ctx: click.Context,
+    certificate: str,
+    day: dt.date,
+    received: Decimal,
+    dry_run: bool,
+    fmt: str,
+) -> None:
+    """Book an early withdrawal (demand rate on the days held), and close the certificate."""
+    booked = time_deposits.withdraw(
+        ledger_path(ctx), certificate=certificate, date=day, received=received, dry_run=dry_run
+    )
+    emit(
+        "time-deposit withdraw",
+        entry_rows(booked.entries),
+        ENTRY_COLUMNS,
+        fmt,
+        interest_summary(_first_txn(booked.entries), dry_run),
+    )
+
+
+def old_spellings() -> list[click.Command]:
+    """The commands as `deposit place|mature|withdraw` used to spell them, hidden from the help."""
+    spellings = []
+    for command in time_deposit_group.commands.values():
+        old = copy.copy(command)
+        old.hidden = True
+        spellings.append(old)
+    return spellings
+
+
+COMMANDS = (time_deposit_group,)
