@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from importers.profiles import COLUMN_FIELDS, PROFILES, BankProfile, base, flag_value, norm
+from importers.layout_files import shipped_layouts
+from importers.profiles import COLUMN_FIELDS, BankProfile, base, flag_value, norm
 from importers.sniff import (
     MAX_FILE_BYTES,
     OLE_MAGIC,
@@ -89,10 +90,21 @@ def map_columns(profile: BankProfile, row: list[str]) -> Columns | None:
     """The profile's columns in `row`, or None when the row lacks one of its header keywords."""
     cells = [norm(c) for c in row]
     bases = [base(c) for c in cells]
-    for keyword in profile.header_keywords:
-        wanted = norm(keyword)
-        if wanted not in cells and wanted not in bases:
-            return None
+    if missing_keywords(profile, cells, bases):
+        return None
+    return _columns(profile, cells, bases)
+
+
+def missing_keywords(profile: BankProfile, cells: list[str], bases: list[str]) -> list[str]:
+    """The profile's header keywords that the (normalised) row lacks."""
+    return [
+        keyword
+        for keyword in profile.header_keywords
+        if (wanted := norm(keyword)) not in cells and wanted not in bases
+    ]
+
+
+def _columns(profile: BankProfile, cells: list[str], bases: list[str]) -> Columns:
     found: dict[str, tuple[int, str]] = {}
     for name in COLUMN_FIELDS:
         hit = _locate(cells, bases, getattr(profile, name))
@@ -869,12 +881,9 @@ def _balance_fail(
 # --- entry points ----------------------------------------------------------------------------
 
 
-def identify(path: Path, profiles: Sequence[BankProfile] = PROFILES) -> BankProfile | None:
-    """The profile whose header is in the file's first rows, or None when it is no statement
-    (never raises on content), but StatementError when a limit refuses it: a path that is no
-    regular file (never opened for reading), a file over `MAX_FILE_BYTES` that begins like a
-    statement (a workbook or text: any other large file is None), an xlsx bomb."""
-    path = Path(path)
+def _head_sheets(path: Path) -> list[Sheet] | None:
+    """The first rows of each sheet of the file, or None when it is no table (never raises on
+    content), but StatementError when a limit refuses it."""
     try:
         size = regular_size(path)
         data = read_file(path, head_only=True)
@@ -885,21 +894,132 @@ def identify(path: Path, profiles: Sequence[BankProfile] = PROFILES) -> BankProf
         if zipped or data.startswith(OLE_MAGIC):
             data = read_file(path)
         sniffed = sniff_bytes(data[:SAMPLE_BYTES], data if zipped else None)
-        sheets = read_table(data, sniffed, max_rows=HEADER_SEARCH_ROWS)
+        return read_table(data, sniffed, max_rows=HEADER_SEARCH_ROWS)
     except LimitError as exc:
         raise StatementError(str(path), exc.row, exc.field, exc.message) from None
     except (XtError, OSError):
         return None
-    for sheet in sheets:
+
+
+def identify(path: Path, profiles: Sequence[BankProfile] | None = None) -> BankProfile | None:
+    """The profile whose header is in the file's first rows, or None when it is no statement
+    (never raises on content), but StatementError when a limit refuses it: a path that is no
+    regular file (never opened for reading), a file over `MAX_FILE_BYTES` that begins like a
+    statement (a workbook or text: any other large file is None), an xlsx bomb.
+    `profiles`: the layouts to try (default: the shipped ones)."""
+    if profiles is None:
+        profiles = shipped_layouts()
+    for sheet in _head_sheets(Path(path)) or ():
         header = find_header(sheet.rows, profiles)
         if header is not None:
             return header.profile
     return None
 
 
+@dataclass(frozen=True)
+class NearMiss:
+    """The layout that came closest to a file none matches, and what the file lacked for it."""
+
+    profile: BankProfile
+    sheet: str | None
+    row: int  # 1-based row of the sheet that looked most like its header
+    missing_keywords: tuple[str, ...]
+    missing_columns: tuple[tuple[str, tuple[str, ...]], ...]  # (field, its synonyms)
+    unknown_words: tuple[str, ...]  # header cells the layout has no use for
+
+    def explain(self) -> str:
+        """The near miss in Chinese, one line."""
+        p = self.profile
+        parts = [f"最接近的格式是 {p.id}（{p.bank_name}），表头像是第 {self.row} 行"]
+        if self.missing_keywords:
+            parts.append("缺少识别用的表头词：" + "、".join(self.missing_keywords))
+        if self.missing_columns:
+            parts.append(
+                "缺少必需的列："
+                + "、".join(
+                    f"{_FIELD_WORDS_ZH[name]}（{'/'.join(words)}）"
+                    for name, words in self.missing_columns
+                )
+            )
+        if self.unknown_words:
+            parts.append("该格式不认识的表头词：" + "、".join(self.unknown_words))
+        return "；".join(parts)
+
+
+_FIELD_WORDS_ZH = {
+    "date": "日期",
+    "debit": "支出（借方）金额",
+    "credit": "收入（贷方）金额",
+    "amount": "金额",
+    "direction": "借贷标志",
+}
+
+
+def _known_words(profile: BankProfile) -> set[str]:
+    words = set(profile.header_keywords) | set(profile.memo) | set(profile.direction)
+    for name in COLUMN_FIELDS:
+        words.update(getattr(profile, name))
+    return {norm(w) for w in words}
+
+
+def near_miss(
+    sheets: Sequence[Sheet], profiles: Sequence[BankProfile], limit: int = HEADER_SEARCH_ROWS
+) -> NearMiss | None:
+    """The (layout, row) sharing the most header words with a file no layout matches: its
+    keywords count twice, then required columns, then other columns; None when no row of the
+    first `limit` of any sheet has a word of any layout."""
+    best: tuple[tuple[int, int], NearMiss] | None = None
+    for sheet in sheets:
+        for index, row in enumerate(sheet.rows[:limit]):
+            if sum(1 for c in row if c) < 2:
+                continue
+            cells = [norm(c) for c in row]
+            bases = [base(c) for c in cells]
+            for rank, profile in enumerate(profiles):
+                lacking = missing_keywords(profile, cells, bases)
+                columns = _columns(profile, cells, bases)
+                found = len(columns.found) + len(columns.memo)
+                score = 2 * (len(profile.header_keywords) - len(lacking)) + found
+                if score == 0 or (best is not None and (score, -rank) <= best[0]):
+                    continue
+                known = _known_words(profile)
+                unknown = tuple(
+                    raw.strip()
+                    for raw, cell, stem in zip(row, cells, bases, strict=True)
+                    if cell and cell not in known and stem not in known
+                )
+                best = (
+                    (score, -rank),
+                    NearMiss(
+                        profile,
+                        sheet.name,
+                        sheet.row_number(index),
+                        tuple(lacking),
+                        tuple((name, _wanted(profile, name)) for name in columns.missing),
+                        unknown,
+                    ),
+                )
+    return best[1] if best else None
+
+
+def _wanted(profile: BankProfile, name: str) -> tuple[str, ...]:
+    return tuple(getattr(profile, name))
+
+
+def diagnose(path: Path, profiles: Sequence[BankProfile] | None = None) -> NearMiss | None:
+    """For a file no layout matches, the layout that came closest (None: nothing like a header,
+    or a layout matches after all)."""
+    if profiles is None:
+        profiles = shipped_layouts()
+    sheets = _head_sheets(Path(path))
+    if not sheets or any(find_header(sheet.rows, profiles) for sheet in sheets):
+        return None
+    return near_miss(sheets, profiles)
+
+
 def read_statement(
     path: Path,
-    profiles: Sequence[BankProfile] = PROFILES,
+    profiles: Sequence[BankProfile] | None = None,
     *,
     progress: Callable[[int], None] | None = None,
     data: bytes | None = None,
@@ -911,6 +1031,8 @@ def read_statement(
     """
     path = Path(path)
     name = str(path)
+    if profiles is None:
+        profiles = shipped_layouts()
     try:
         if data is None:
             data = read_file(path)
@@ -929,12 +1051,15 @@ def read_statement(
             first = (sheet, header)
             break
     if first is None:
+        miss = near_miss(sheets, profiles)
         raise StatementError(
             name,
-            0,
+            miss.row if miss else 0,
             "",
-            "not a statement: no header row of a known bank layout in the first "
-            f"{HEADER_SEARCH_ROWS} rows (layouts: {', '.join(p.id for p in profiles)})",
+            f"不是已知格式的对账单：前 {HEADER_SEARCH_ROWS} 行中没有任何格式的表头"
+            + (f"；{miss.explain()}" if miss else "（也没有像表头的行）")
+            + f" (not a statement: no header row of a known bank layout; layouts: "
+            f"{', '.join(p.id for p in profiles)})",
         )
     sheet, header = first
     profile = header.profile

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from importers import PROFILES, Statement, StatementError, identify, read_statement
+from importers import PROFILES, Statement, StatementError, identify, ledger_layouts, read_statement
 from importers.profiles import BankProfile
 from importers.reader import DateReader, parse_cell_amount, parse_time
 from importers.sniff import OLE_MAGIC
@@ -599,22 +599,33 @@ def test_a_new_layout_is_data(tmp_path: Path) -> None:
     ]
     path.write_text("\r\n".join(rows), encoding="utf-8")
     assert identify(path) is None
-    spdb = BankProfile(
-        id="spdb-corporate",
-        bank="SPDB",
-        bank_name="上海浦东发展银行",
-        header_keywords=("顺序号", "交易对手名称"),
-        direction_rule="split",
-        date=("交易日期",),
-        debit=("取出金额",),
-        credit=("存入金额",),
-        balance=("余额",),
-        serial=("顺序号",),
-        memo=("交易类型", "附言"),
-        counterparty=("交易对手名称",),
-        counterparty_account=("交易对手账号",),
+    registry = tmp_path / "registry"
+    (registry / "bank_layouts").mkdir(parents=True)
+    (registry / "bank_layouts" / "spdb.toml").write_text(
+        """
+id = "spdb-corporate"
+bank = "SPDB"
+bank_name = "上海浦东发展银行"
+header_keywords = ["顺序号", "交易对手名称"]
+
+[direction]
+rule = "split"
+
+[columns]
+date = ["交易日期"]
+debit = ["取出金额"]
+credit = ["存入金额"]
+balance = ["余额"]
+serial = ["顺序号"]
+memo = ["交易类型", "附言"]
+counterparty = ["交易对手名称"]
+counterparty_account = ["交易对手账号"]
+""",
+        encoding="utf-8",
     )
-    statement = read_statement(path, (*PROFILES, spdb))
+    layouts = ledger_layouts(registry)
+    assert layouts[0].id == "spdb-corporate" and len(layouts) == len(PROFILES) + 1
+    statement = read_statement(path, layouts)
     assert statement.profile == "spdb-corporate"
     assert statement.period_end == dt.date(2025, 12, 31)
     assert [(str(x.amount), x.time) for x in statement.lines] == [
@@ -654,7 +665,7 @@ def test_serial_parts_are_checked() -> None:
         "amount": ("m",),
         "serial": ("s",),
     }
-    with pytest.raises(ValueError, match="no serial"):
+    with pytest.raises(ValueError, match="不是 serial 列之一"):
         BankProfile(**common, serial_parts=(("t", r"(?P<serial>.+)"),))
     with pytest.raises(ValueError, match="P<serial>"):
         BankProfile(**common, serial_parts=(("s", r"\d+-(.+)"),))
