@@ -1155,9 +1155,13 @@ def _account(name: str, parsed: _Parsed) -> str:
 
 
 def read_statement_file(
-    path: Path, *, progress: Callable[[int], None] | None = None
+    path: Path,
+    *,
+    progress: Callable[[int], None] | None = None,
+    profiles: Sequence[BankProfile] | None = None,
 ) -> ReadStatement:
     """A `StatementReader`: the file read once (a regular file within the size limit, never a
-    FIFO or device) and its statement, so that the bytes read are the bytes archived."""
+    FIFO or device) and its statement, so that the bytes read are the bytes archived.
+    `profiles`: the layouts to try (a ledger's: `importers.layout_files.ledger_layouts`)."""
     content = read_file(path)
-    return ReadStatement(content, read_statement(path, progress=progress, data=content))
+    return ReadStatement(content, read_statement(path, profiles, progress=progress, data=content))

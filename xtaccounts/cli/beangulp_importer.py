@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import os
 import sys
 from collections.abc import Iterator
@@ -24,6 +25,8 @@ from beangulp import exceptions as bg_exceptions
 from beangulp import extract as bg_extract
 from beangulp import identify as bg_identify
 
+from importers.layout_files import ledger_layouts
+from importers.profiles import BankProfile
 from importers.reader import Statement, identify, read_statement
 from xtaccounts.books.layout import LedgerLayout, require_ledger
 from xtaccounts.books.load import load_books
@@ -84,6 +87,11 @@ class StatementImporter(beangulp.Importer):
     def name(self) -> str:
         return "xtaccounts.statement"
 
+    @functools.cached_property
+    def layouts(self) -> tuple[BankProfile, ...]:
+        """The layouts this ledger reads statements with (its registry's own first)."""
+        return ledger_layouts(self.registry_dir)
+
     @property
     def registry(self) -> Registry:
         if self._registry is None:
@@ -97,7 +105,7 @@ class StatementImporter(beangulp.Importer):
         cached = self._statements.get(filepath)
         if cached is not None and cached[0] == key:
             return cached[1]
-        statement = read_statement(Path(filepath))
+        statement = read_statement(Path(filepath), self.layouts)
         self._statements[filepath] = (key, statement)
         return statement
 
@@ -109,7 +117,7 @@ class StatementImporter(beangulp.Importer):
         is no regular file (a FIFO, a device, a directory, a socket: never opened for reading),
         a statement over the size limit, an xlsx bomb (`importers.reader.identify`)."""
         with reported(filepath):
-            return identify(Path(filepath)) is not None
+            return identify(Path(filepath), self.layouts) is not None
 
     def account(self, filepath: str) -> data.Account:
         """The registry account of the statement's 账号 (an unknown one is an error)."""

@@ -15,6 +15,7 @@ one-step form (a file called ``extract`` is ``xtaccounts import run extract``).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import sys
@@ -128,15 +129,18 @@ def run_cmd(
     ctx: click.Context, files: tuple[Path, ...], dry_run: bool, no_archive: bool, fmt: str
 ) -> None:
     """Import statements: classify each line, append through the writer, archive the file."""
-    from importers import read_statement_file
+    from importers import ledger_layouts, read_statement_file
+    from xtaccounts.books.layout import LedgerLayout
     from xtaccounts.ops.bank_statement_import import import_statements
 
+    main = ledger_path(ctx)
+    layouts = ledger_layouts(LedgerLayout(main).registry)
     bar = ProgressBar()
     try:
         report = import_statements(
-            ledger_path(ctx),
+            main,
             files,
-            read=read_statement_file,
+            read=functools.partial(read_statement_file, profiles=layouts),
             dry_run=dry_run,
             archive=not no_archive,
             progress=bar,

@@ -188,6 +188,16 @@ def statement_bank_account(registry: Registry, statement: Statement) -> BankAcco
             "账号",
             f"account {shown} is not a registry bank account (bank_accounts.csv; known: {known})",
         )
+    if statement.bank and statement.bank != bank.bank:
+        raise StatementError(
+            str(statement.path),
+            0,
+            "账号",
+            f"对账单的格式 {statement.profile} 是 {statement.bank} 的，"
+            f"而账号 {number} 在登记册中是 {bank.bank}（{bank.bank_name}）的账户：不导入，"
+            "请核对文件或登记册 bank_accounts.csv 的 bank 列 "
+            "(the statement's layout belongs to another bank than the account's)",
+        )
     currency = re.sub(r"\s", "", str(statement.currency or "")).upper()
     if currency not in CNY_CODES and not any(word in currency for word in CNY_WORDS):
         raise StatementError(
