@@ -141,7 +141,7 @@ def key_line(text: str, loc: Sequence[str | int]) -> int:
         header = _TABLE.match(line)
         if header:
             table = [part.strip().strip("\"'") for part in header.group(1).split(".")]
-            if table == names:
+            if table == names or (table == table_path and not table_line):
                 table_line = number
             continue
         found = _KEY.match(line)

@@ -32,6 +32,7 @@ CCB_ACCOUNT = "43050163620800001234"  # demo registry: CCB demand account
 ICBC_OTHER_ACCOUNT = "1904021129000123456"  # invented, like every account below
 BOC_ACCOUNT = "601357924680"
 ABC_ACCOUNT = "18545601040001234"
+ABC_SPLIT_ACCOUNT = "18545601040005678"
 RCB_ACCOUNT = "82010000000345678901"
 BOCOM_ACCOUNT = "431899991010003012345"
 
@@ -604,6 +605,68 @@ def write_abc_xlsx(path: Path) -> None:
     save_xlsx(book, path)
 
 
+def abc_split_events() -> list[Event]:
+    return [
+        ev("2025-04-08 09:12:33", "3200.00", OWNER2, "转账", "缴款通知书编号N2025-0403", ""),
+        ev("2025-04-08 15:40:02", "-10.00", None, "手续费", "网银转账手续费", ""),
+        ev("2025-05-20 10:05:10", "120000.00", DEVELOPER, "转账", "交存维修资金N2025-0404", ""),
+        ev("2025-06-21 02:10:00", "61.23", None, "结息", "", ""),
+    ]
+
+
+def write_abc_split_xlsx(path: Path) -> None:
+    """ABC's other 企业网银 export: 收入金额 and 支出金额 apart, 本次余额, 交易时间 as text."""
+    import openpyxl
+
+    lines = run("80000.00", abc_split_events())
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Sheet1"
+    sheet.append(["中国农业银行账户明细"])
+    sheet.append([f"账户名称：{CENTRE}", None, None, None, f"账号：{ABC_SPLIT_ACCOUNT}"])
+    sheet.append(["币种：人民币", None, None, None, "起止日期：20250401-20250630"])
+    sheet.append(
+        [
+            "交易时间",
+            "收入金额",
+            "支出金额",
+            "本次余额",
+            "手续费总额",
+            "交易方式",
+            "交易行名",
+            "对方账号",
+            "对方户名",
+            "交易说明",
+            "交易摘要",
+            "交易附言",
+        ]
+    )
+    for line in lines:
+        e = line.event
+        name, account, _bank, _code = e.party or ("", "", "", "")
+        sheet.append(
+            [
+                e.when.strftime("%Y-%m-%d %H:%M:%S"),
+                float(e.amount) if e.amount > 0 else None,
+                float(-e.amount) if e.amount < 0 else None,
+                float(line.balance),
+                0,
+                "网银" if e.party else "批量",
+                "中国农业银行湘潭分行营业部",
+                account or None,
+                name or None,
+                e.summary,
+                e.summary,
+                e.purpose or None,
+            ]
+        )
+    ins = [line.event.amount for line in lines if line.event.amount > 0]
+    outs = [-line.event.amount for line in lines if line.event.amount < 0]
+    sheet.append([f"{len(ins)} 收 {money(sum(ins, Decimal(0)))}"])
+    sheet.append([f"{len(outs)} 付 {money(sum(outs, Decimal(0)))}"])
+    save_xlsx(book, path)
+
+
 def save_xlsx(book, path: Path) -> None:
     """Save with fixed timestamps so that regenerating writes the same bytes."""
     fixed = dt.datetime(2025, 4, 1, 9, 0, 0)
@@ -776,6 +839,7 @@ WRITERS = {
     "ccb-corporate.xls": write_ccb_xls,
     "boc-corporate.csv": write_boc_csv,
     "abc-corporate.xlsx": write_abc_xlsx,
+    "abc-split.xlsx": write_abc_split_xlsx,
     "rcb-xiangtan.xls": write_rcb_fake_xls,
     "bocom-corporate.xls": write_bocom_xlsx_as_xls,
 }

@@ -921,7 +921,8 @@ def test_cli_beangulp_commands(books: Path, tmp_path: Path) -> None:
     noise.write_text("nothing to see\n", encoding="utf-8")
     identified = xt(books, "import", "identify", str(ccb), str(noise))
     assert identified.returncode == 0, identified.stderr
-    assert "xtaccounts.statement" in identified.stdout + identified.stderr
+    assert "格式 ccb-corporate（中国建设银行）" in identified.stdout
+    assert "notes.txt\n  未识别：不是对账单" in identified.stdout
     extracted = xt(books, "import", "extract", str(ccb))
     assert extracted.returncode == 0, extracted.stderr
     plan = classify(registry_of(books), load_books(books).entries, read_statement(ccb))

@@ -70,6 +70,14 @@ ACCOUNTS = (
         "C0002-B02-U1",
     ),
     (
+        ms.ABC_SPLIT_ACCOUNT,
+        "ABC",
+        "中国农业银行湘潭岳塘支行",
+        f"{BANK}:ABC-农业银行:Demand-活期5678",
+        "80000.00",
+        "C0003-B01-U2",
+    ),
+    (
         ms.RCB_ACCOUNT,
         "RCB",
         "湘潭农村商业银行",
@@ -100,6 +108,7 @@ NOTICES = (
     ("N2025-0301", "C0003-B02-U2", "10000.00", False),  # BOC: 张䶮
     ("N2025-0402", "C0003-B03-U1", "27500.50", False),  # ABC: 张䶮
     ("N2025-0501", "C0003-B03-U2", "1200.00", False),  # RCB: 张䶮
+    ("N2025-0403", "C0001-B02-U1", "3200.00", False),  # ABC 收入/支出: 李𠮷
     ("N2025-0601", "C0001-B03-U1", "80000.00", True),  # BOCOM: 湘潭某房地产开发有限公司
 )
 ISSUED = "2024-12-20"
@@ -193,6 +202,7 @@ def test_every_profile_and_sample_has_a_golden_import() -> None:
         "ccb-corporate",
         "boc-corporate",
         "abc-corporate",
+        "abc-corporate-split",
         "rcb-xiangtan",
         "bocom-corporate",
     }
@@ -204,6 +214,7 @@ def test_every_profile_and_sample_has_a_golden_import() -> None:
         SAMPLES / "rcb-xiangtan.xls",
         SAMPLES / "bocom-corporate.xls",
         SAMPLES / "abc-corporate.xlsx",
+        SAMPLES / "abc-split.xlsx",
         SAMPLES / "icbc-flag.CSV",
     }
 

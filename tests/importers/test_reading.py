@@ -34,6 +34,7 @@ EXPECTED_PROFILE = {
     "ccb-corporate.xls": "ccb-corporate",
     "boc-corporate.csv": "boc-corporate",
     "abc-corporate.xlsx": "abc-corporate",
+    "abc-split.xlsx": "abc-corporate-split",
     "rcb-xiangtan.xls": "rcb-xiangtan",
     "bocom-corporate.xls": "bocom-corporate",
 }

@@ -27,7 +27,7 @@ from beangulp import identify as bg_identify
 
 from importers.layout_files import ledger_layouts
 from importers.profiles import BankProfile
-from importers.reader import Statement, identify, read_statement
+from importers.reader import HEADER_SEARCH_ROWS, Statement, diagnose, identify, read_statement
 from xtaccounts.books.layout import LedgerLayout, require_ledger
 from xtaccounts.books.load import load_books
 from xtaccounts.core import chart
@@ -116,8 +116,24 @@ class StatementImporter(beangulp.Importer):
         What a limit refuses is beangulp's one-line error, not a file passed over: a path that
         is no regular file (a FIFO, a device, a directory, a socket: never opened for reading),
         a statement over the size limit, an xlsx bomb (`importers.reader.identify`)."""
+        return self.layout_of(filepath) is not None
+
+    def layout_of(self, filepath: str) -> BankProfile | None:
+        """The layout the file is in (None: no layout's header is in its first rows)."""
         with reported(filepath):
-            return identify(Path(filepath), self.layouts) is not None
+            return identify(Path(filepath), self.layouts)
+
+    def why_not(self, filepath: str) -> str:
+        """Why no layout reads the file, in Chinese: the layout that came closest and what the
+        file lacked for it."""
+        with reported(filepath):
+            miss = diagnose(Path(filepath), self.layouts)
+        if miss is None:
+            return (
+                f"不是对账单：前 {HEADER_SEARCH_ROWS} 行中没有像表头的行"
+                "（或不是 xls/xlsx/csv 表格）"
+            )
+        return f"没有格式能识别此文件：{miss.explain()}"
 
     def account(self, filepath: str) -> data.Account:
         """The registry account of the statement's 账号 (an unknown one is an error)."""

@@ -19,6 +19,7 @@ import functools
 import itertools
 import os
 import sys
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -303,30 +304,86 @@ def archive_cmd(
                 session.commit()
 
 
+@click.command("identify")
+@click.argument("src", nargs=-1, type=click.Path(exists=True, resolve_path=True))
+@click.option("--failfast", "-x", is_flag=True, help="Stop at the first error.")
+@click.option("--verbose", "-v", is_flag=True, help="Also show the account of each statement.")
+@click.pass_context
+def identify_cmd(ctx: click.Context, src: tuple[str, ...], failfast: bool, verbose: bool) -> None:
+    """Say which files are statements in which layout; for a file no layout reads, say which
+    layout came closest and what the file lacked (missing columns, header words it does not
+    know). Exit 1 only for an error (a file over a limit, an unknown account with -v)."""
+    from beangulp import exceptions as bg_exceptions
+    from beangulp import utils as bg_utils
+
+    importer = ctx.obj.importers[0]
+    log = bg_utils.logger(1)
+    errors = bg_exceptions.ExceptionsTrap(log)
+    for filename in bg_utils.walk(src):
+        log(f"* {filename}", nl=False)
+        with errors:
+            profile = importer.layout_of(filename)
+            if profile is None:
+                log("")
+                log(f"  未识别：{importer.why_not(filename)}")
+                continue
+            account = importer.account(filename) if verbose else None
+            log(" ... OK", fg="green")
+            log(f"  格式 {profile.id}（{profile.bank_name}）")
+            if account is not None:
+                log(f"  {account}")
+        if failfast and errors:
+            break
+    if errors:
+        ctx.exit(1)
+
+
+def _named_but_unread(ctx: click.Context, src: tuple[str, ...]) -> list[str]:
+    """The files named on the command line (not found in a directory) that no layout reads,
+    each reported on stderr with the reason."""
+    importer = ctx.obj.importers[0]
+    unread = []
+    for name in src:
+        if os.path.isfile(name) and not importer.identify(name):
+            click.echo(f"* {name}\n  ERROR\n  {name}: {importer.why_not(name)}", err=True)
+            unread.append(name)
+    return unread
+
+
 def _new_file_extract(extract: click.Command) -> click.Command:
     """beangulp's extract, whose -o must be a new file outside the books (its own opens any
-    path for writing and would truncate a ledger file: `-o L/accounts.beancount`)."""
+    path for writing and would truncate a ledger file: `-o L/accounts.beancount`), and which
+    exits 1 when a file named on the command line is no statement it can read (with the
+    reason: the layout that came closest), as it does for any other error it prints."""
     original = extract.callback
     assert original is not None
 
     def callback(**kwargs: Any) -> Any:
+        from beangulp import exceptions as bg_exceptions
+
         from xtaccounts.books.destinations import outside_books
         from xtaccounts.core.errors import XtError
 
+        ctx = click.get_current_context()
         output = kwargs["output"]
-        if output == "-":
-            kwargs["output"] = click.open_file("-", "w")  # standard output, kept open
-            return original(**kwargs)
-        outside_books(output, ledger_path(click.get_current_context()), option="--output/-o")
+        if output != "-":
+            outside_books(output, ledger_path(ctx), option="--output/-o")
+            if os.path.lexists(output):
+                raise XtError(f"--output/-o {output} 已存在：extract 不覆盖文件，请换一个新文件名")
         try:
-            handle = open(output, "x", encoding="utf-8")  # noqa: SIM115 - closed below
-        except FileExistsError as exc:
-            raise XtError(
-                f"--output/-o {output} 已存在：extract 不覆盖文件，请换一个新文件名"
-            ) from exc
-        with handle:
-            kwargs["output"] = handle
-            return original(**kwargs)
+            unread = _named_but_unread(ctx, kwargs["src"])
+        except bg_exceptions.Error as exc:
+            raise XtError(str(exc)) from None
+        kwargs["src"] = tuple(name for name in kwargs["src"] if name not in unread)
+        if kwargs["src"]:
+            try:
+                _extract_to(original, kwargs)
+            except SystemExit as exc:
+                if exc.code:
+                    ctx.exit(1)
+                raise
+        if unread:
+            ctx.exit(1)
 
     params = [
         click.Option(
@@ -344,10 +401,28 @@ def _new_file_extract(extract: click.Command) -> click.Command:
     )
 
 
+def _extract_to(original: Callable[..., Any], kwargs: dict[str, Any]) -> None:
+    """Run beangulp's extract into standard output or into a new file (opened exclusively)."""
+    from xtaccounts.core.errors import XtError
+
+    output = kwargs["output"]
+    if output == "-":
+        kwargs["output"] = click.open_file("-", "w")  # standard output, kept open
+        original(**kwargs)
+        return
+    try:
+        handle = open(output, "x", encoding="utf-8")  # noqa: SIM115 - closed below
+    except FileExistsError as exc:
+        raise XtError(f"--output/-o {output} 已存在：extract 不覆盖文件，请换一个新文件名") from exc
+    with handle:
+        kwargs["output"] = handle
+        original(**kwargs)
+
+
 def _beangulp_commands() -> dict[str, click.Command]:
     commands = beangulp.Ingest([]).cli.commands
     return {
-        "identify": commands["identify"],
+        "identify": identify_cmd,
         "extract": _new_file_extract(commands["extract"]),
         "archive": archive_cmd,
     }
