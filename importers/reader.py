@@ -161,7 +161,8 @@ _EMPTY_WORDS = frozenset({"(空)", "空", "null", "none", "nan"})
 def parse_cell_amount(text: str) -> Decimal | None:
     """An exact amount, or None for an empty cell or a placeholder (`-`, `--`, `（空）`)."""
     if _SIMPLE_AMOUNT.fullmatch(text):  # the common forms: `1234.5`, `-2,600.00`, `+10000.00`
-        return Decimal(text.replace(",", "") if "," in text else text).quantize(FEN)
+        amount = Decimal(text.replace(",", "") if "," in text else text)
+        return amount if text[-3:-2] == "." else amount.quantize(FEN)
     squeezed = norm(text).strip("\"'")
     if squeezed in PLACEHOLDERS or squeezed.casefold() in _EMPTY_WORDS:
         return None
@@ -217,6 +218,7 @@ class DateReader:
     def __init__(self, forms: Sequence[str]) -> None:
         self.forms = frozenset(forms)
         self.cache: dict[str, tuple[dt.date, str | None]] = {}
+        self.clocks: dict[str, str | None] = {}
 
     def __call__(self, text: str) -> tuple[dt.date, str | None]:
         hit = self.cache.get(text)
@@ -224,12 +226,16 @@ class DateReader:
             return hit
         head, space, rest = text.partition(" ")
         if space and rest.strip():
-            # A date and a time: the date part is cached, the time read on its own; anything
-            # odd (`2026-01-21 15:`, a head that is no date) is left to the full parse.
+            # A date and a time: the date part and each time text are cached, each read on its
+            # own; anything odd (`2026-01-21 15:`, a head that is no date) is left to the full
+            # parse.
             try:
-                date, clock = self(head)
+                date, clock = self.cache.get(head) or self(head)
                 if clock is None:
-                    return date, parse_time(rest)
+                    clock = self.clocks.get(rest)
+                    if clock is None:
+                        clock = self.clocks[rest] = parse_time(rest)
+                    return date, clock
             except ValueError:
                 pass
         hit = self._parse(text)
@@ -524,17 +530,23 @@ class _SheetReader:
         has_account, has_currency = i_account != blank, i_currency != blank
         separate_time = i_time not in (blank, i_date)
         memo_columns = [i for i, _ in columns.memo]
-        serial_part = self.profile.serial_part(lab("serial")) if i_serial != blank else None
+        serial_label = lab("serial")
+        serial_part = self.profile.serial_part(serial_label) if i_serial != blank else None
         rule = self.profile.direction_rule
         flag_in, flag_out = self.flag_in, self.flag_out
         dates = self.dates
         lines, sources, label = parsed.lines, parsed.sources, self.label
-        rows = sheet.rows
+        rows, numbers = sheet.rows, sheet.numbers
         progress = self.progress
         countdown = PROGRESS_EVERY - done % PROGRESS_EVERY
         pad = [""] * width
 
+        simple = _SIMPLE_AMOUNT.fullmatch
+
         def money(text: str, name: str, number: int) -> Decimal | None:
+            if simple(text):  # parse_cell_amount's common case, without the call
+                amount = Decimal(text.replace(",", "") if "," in text else text)
+                return amount if text[-3:-2] == "." else amount.quantize(FEN)
             if not text:
                 return None
             try:
@@ -551,7 +563,7 @@ class _SheetReader:
             row = rows[index]
             if len(row) < width:
                 row = row + pad[len(row) :]
-            number = sheet.row_number(index)
+            number = index + 1 if numbers is None else numbers[index]
             try:
                 date, clock = dates(row[i_date])
             except ValueError as exc:
@@ -570,8 +582,10 @@ class _SheetReader:
                     raise _Fail(number, lab("time"), str(exc)) from None
 
             if rule == "split":
-                debit = money(row[i_debit], "debit", number)
-                credit = money(row[i_credit], "credit", number)
+                text = row[i_debit]
+                debit = money(text, "debit", number) if text else None
+                text = row[i_credit]
+                credit = money(text, "credit", number) if text else None
                 if debit is None and credit is None:
                     if self.classify(row) == "skip":
                         continue
@@ -617,8 +631,10 @@ class _SheetReader:
                 if not amount:
                     amount = ZERO  # no "-0.00"
 
-            balance = money(row[i_bal], "balance", number)
-            serial = _identity(row[i_serial], number, lab("serial"))
+            text = row[i_bal]
+            balance = money(text, "balance", number) if text else None
+            serial_text = row[i_serial]
+            serial = _identity(serial_text, number, serial_label) if serial_text else None
             if serial_part is not None and serial is not None:
                 found = serial_part.fullmatch(serial)
                 if found is not None:
@@ -671,9 +687,9 @@ class _SheetReader:
                     balance,
                     serial,
                     memo,
-                    _text_or_none(name),
-                    _text_or_none(account),
-                    _text_or_none(bank),
+                    _text_or_none(name) if name else None,
+                    _text_or_none(account) if account else None,
+                    _text_or_none(bank) if bank else None,
                 )
             )
             sources.append(label)

@@ -135,20 +135,52 @@ _LINE_BYTES = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 _LINE_TEXT = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 
 
+CHUNK_BYTES = 1 << 20  # text is decoded a chunk of whole lines at a time
+# Line breaks `str.splitlines` knows besides CR and LF; csv must not see a line cut at one.
+_OTHER_BREAKS = re.compile("[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+
+
 def decode_lines(data: bytes, encoding: str) -> Iterator[str]:
-    """The lines of `data` (line ends kept: CR LF, CR or LF, as csv wants them), each decoded
-    on its own, so the whole text is never one `str`; a decoding error names its line (counted
-    by LF). Neither GB18030 nor UTF-8 has a CR or LF byte inside a character."""
+    """The lines of `data` (line ends kept: CR LF, CR or LF, as csv wants them), decoded a
+    chunk of whole lines at a time (`CHUNK_BYTES`), so the whole text is never one `str`; a
+    decoding error names its line (counted by LF). Neither GB18030 nor UTF-8 has a CR or LF
+    byte inside a character."""
     start = 0
     if encoding == "utf-8-sig":
         encoding = "utf-8"
         if data.startswith(b"\xef\xbb\xbf"):
             start = 3
     line_feeds = 0
-    for match in _LINE_BYTES.finditer(data, start):
+    size = len(data)
+    while start < size:
+        end = min(start + CHUNK_BYTES, size)
+        if end < size:
+            cut = data.rfind(b"\n", start, end)
+            if cut < 0:
+                cut = data.find(b"\n", end)  # one line longer than a chunk
+            end = size if cut < 0 else cut + 1
+        chunk = data[start:end]
+        try:
+            text = chunk.decode(encoding)
+        except UnicodeDecodeError as exc:
+            _decode_each_line(chunk, encoding, line_feeds)
+            raise ReadError(
+                f"cannot decode the text as {encoding}: {exc.reason}", row=line_feeds + 1
+            ) from None
+        if _OTHER_BREAKS.search(text):
+            yield from _text_lines(text)
+        else:
+            yield from text.splitlines(keepends=True)
+        line_feeds += chunk.count(b"\n")
+        start = end
+
+
+def _decode_each_line(chunk: bytes, encoding: str, line_feeds: int) -> None:
+    """Raise the ReadError naming the line of `chunk` that does not decode."""
+    for match in _LINE_BYTES.finditer(chunk):
         raw = match.group()
         try:
-            yield raw.decode(encoding)
+            raw.decode(encoding)
         except UnicodeDecodeError as exc:
             raise ReadError(
                 f"cannot decode the text as {encoding}: {exc.reason}", row=line_feeds + 1
@@ -228,7 +260,7 @@ def read_csv_text(
             if straight and start != len(rows) + 1:
                 straight = False
                 numbers = list(range(1, len(rows) + 1))  # kept only once they are needed
-            rows.append([clean(f) for f in fields] if wrapped else [f.strip() for f in fields])
+            rows.append(list(map(clean if wrapped else str.strip, fields)))
             if not straight:
                 numbers.append(start)
             if max_rows is not None and len(rows) >= max_rows:

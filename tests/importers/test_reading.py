@@ -706,3 +706,31 @@ def test_lines_below_a_trailer_are_not_lost(tmp_path: Path) -> None:
     error = error_of(path)
     assert (error.row, error.field) == (9, "交易日期")
     assert "below the trailer row 8" in error.message
+
+
+# --- text decoded a chunk of whole lines at a time --------------------------------------------
+
+
+def test_text_is_decoded_in_chunks_with_the_same_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    from importers import table
+
+    text = "".join(
+        f"行{n},金额{n}\u2028备注\r\n" if n % 7 == 0 else f"行{n},{n}\n" for n in range(300)
+    )
+    data = text.encode("gb18030")
+    whole = list(table.decode_lines(data, "gb18030"))
+    monkeypatch.setattr(table, "CHUNK_BYTES", 50)
+    assert list(table.decode_lines(data, "gb18030")) == whole
+    assert "".join(whole) == text
+    assert whole[7] == "行7,金额7\u2028备注\r\n"  # no line is cut at a break csv does not know
+
+
+def test_a_bad_byte_in_a_later_chunk_names_its_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    from importers import table
+    from importers.sniff import ReadError
+
+    data = b"".join(f"line {n},{n}\r\n".encode() for n in range(200)) + b"bad \xff,1\r\n"
+    monkeypatch.setattr(table, "CHUNK_BYTES", 64)
+    with pytest.raises(ReadError) as caught:
+        list(table.decode_lines(data, "utf-8"))
+    assert caught.value.row == 201
