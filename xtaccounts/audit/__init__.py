@@ -45,8 +45,10 @@ __all__ = [
     "run_audit",
 ]
 
-# (name, function), in the order of the report.
+# (name, function), in the order of the report: the seals first, so that a changed sealed
+# entry is named before the balance assertions it breaks.
 CHECKS: tuple[tuple[str, Callable[[AuditContext], CheckResult]], ...] = (
+    (seal.NAME, seal.check),
     (validation.NAME, validation.check),
     (bank.NAME, bank.check),
     (identity.NAME, identity.check),
@@ -54,18 +56,20 @@ CHECKS: tuple[tuple[str, Callable[[AuditContext], CheckResult]], ...] = (
     (pools.NAME, pools.check),
     (premiums.NAME, premiums.check),
     (suspense.NAME, suspense.check),
-    (seal.NAME, seal.check),
 )
 
 
-def run_audit(main: Path, as_of: dt.date | None = None) -> AuditReport:
-    """Audit the books of `main` as of a day (default: the books' last dated entry)."""
+def run_audit(
+    main: Path, as_of: dt.date | None = None, *, expect_seal: str | None = None
+) -> AuditReport:
+    """Audit the books of `main` as of a day (default: the books' last dated entry);
+    `expect_seal`: a seal chain head given out earlier, which the chain must still hold."""
     layout = require_ledger(main)
     ledger = Ledger(layout)
     entries = ledger.entries  # the books first: their insurance plugin reads the registry
     _ = ledger.registry  # the plugin's copy, from the one registry cache
     if as_of is None:
         as_of = entries[-1].date if entries else dt.date.today()
-    ctx = AuditContext(ledger, as_of)
+    ctx = AuditContext(ledger, as_of, expect_seal=expect_seal)
     checks = [fn(ctx) for _, fn in CHECKS]
     return AuditReport(str(layout.main), as_of, checks)

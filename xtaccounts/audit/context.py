@@ -26,10 +26,11 @@ class AuditContext:
     """Everything a check reads, from the Ledger as of the audit's day; nothing here is taken
     from the books' own summaries."""
 
-    def __init__(self, ledger: Ledger, as_of: dt.date) -> None:
+    def __init__(self, ledger: Ledger, as_of: dt.date, *, expect_seal: str | None = None) -> None:
         self.ledger = ledger
         self.as_of = as_of
         self.root: Path = ledger.books.path.parent
+        self.expect_seal = expect_seal  # a seal chain head held outside the centre
 
     @cached_property
     def view(self) -> LedgerOn:

@@ -36,18 +36,28 @@ from typing import Any
 from beancount.core import data
 
 from xtaccounts.audit.context import AuditContext
-from xtaccounts.audit.findings import CheckResult
+from xtaccounts.audit.findings import CheckResult, Where
 from xtaccounts.books.layout import require_ledger
+from xtaccounts.books.seal_chain import (
+    META_CHAIN,
+    META_PREVIOUS,
+    NO_PREVIOUS,
+    SEAL_TYPE,
+    SEALS_DIR,
+    SEALS_FILE,
+    SealLink,
+    chain_head,
+    link_of,
+    seal_chain,
+    seal_through,
+)
 from xtaccounts.books.writer import CommitResult, LedgerWriter
-from xtaccounts.core.dates import closing_day, meta_day
+from xtaccounts.core.dates import closing_day
 from xtaccounts.core.errors import XtError
 from xtaccounts.core.vocabulary import KIND_CLOSE, META_KIND, META_PERIOD
 
 NAME = "seal"
 TITLE = "Sealed periods unchanged"
-SEAL_TYPE = "xt-seal"
-SEALS_FILE = "seals.beancount"
-SEALS_DIR = "seals"
 _SKIP_META = frozenset({"filename", "lineno"})
 _SKIP_FIELDS = frozenset({"meta", "diff_amount"})
 
@@ -247,6 +257,7 @@ class SealReport:
     entries: int
     days: int
     file: str
+    chain: str  # the seal's link: the chain's new head
     result: CommitResult
 
 
@@ -271,13 +282,14 @@ def seal_books(main: Path, through: dt.date, *, dry_run: bool = False) -> SealRe
                 f"cannot seal through {through}: the books are closed only through "
                 f"{closed or 'no period'}; close the period first"
             )
-        for entry in books.entries:
-            if (
-                isinstance(entry, data.Custom)
-                and entry.type == SEAL_TYPE
-                and str(entry.values[0].value) == through.isoformat()
-            ):
+        head = chain_head(books.entries)
+        if head is not None and through <= head.through:
+            if through == head.through:
                 raise XtError(f"the books are sealed through {through} already")
+            raise XtError(
+                f"账簿已封存至 {head.through}，不能再封存更早的 {through}：封存链只能向后延伸 "
+                f"(the books are sealed through {head.through}; a seal must come after it)"
+            )
         days = {
             day: [d for d, _ in items] for day, items in day_digests(books.entries, through).items()
         }
@@ -285,14 +297,22 @@ def seal_books(main: Path, through: dt.date, *, dry_run: bool = False) -> SealRe
         relfile = f"{SEALS_DIR}/{through.isoformat()}.digests"
         count = sum(len(v) for v in days.values())
         meta = data.new_metadata(SEALS_FILE, 0)
+        previous = head.link if head is not None else NO_PREVIOUS
         meta.update(
-            {"digest": digest, "entries": str(count), "days": str(len(days)), "file": relfile}
+            {
+                "digest": digest,
+                "entries": str(count),
+                "days": str(len(days)),
+                "file": relfile,
+                META_PREVIOUS: previous,
+                META_CHAIN: link_of(previous, through, digest),
+            }
         )
         entry = data.Custom(meta, through, SEAL_TYPE, [(through.isoformat(), str)])
         session.put_standalone(relfile, text)
         session.append_entries(SEALS_FILE, [entry])
         result = session.commit(dry_run=dry_run)
-    return SealReport(through, digest, count, len(days), relfile, result)
+    return SealReport(through, digest, count, len(days), relfile, str(meta[META_CHAIN]), result)
 
 
 # -- the check --------------------------------------------------------------------------------
@@ -300,23 +320,101 @@ def seal_books(main: Path, through: dt.date, *, dry_run: bool = False) -> SealRe
 
 def check(ctx: AuditContext) -> CheckResult:
     result = CheckResult(NAME, TITLE)
-    seals = [e for e in ctx.books.entries if isinstance(e, data.Custom) and e.type == SEAL_TYPE]
-    if not seals:
+    chain = seal_chain(ctx.books.entries)
+    recorded = {str(link.entry.meta.get("file", "")) for link in chain}
+    orphans = [
+        path
+        for path in sorted((ctx.root / SEALS_DIR).glob("*.digests"))
+        if f"{SEALS_DIR}/{path.name}" not in recorded
+    ]
+    _check_expected_head(ctx, result, chain)
+    if not chain and not orphans:
         return result
-    latest = max(_through(s) for s in seals)
+    latest = max([link.through for link in chain] + [_orphan_day(p) for p in orphans])
     current = day_digests(ctx.books.entries, latest)
     result.count("entries_digested", sum(len(v) for v in current.values()))
-    for seal in sorted(seals, key=_through):
+    for link in chain:
         result.count("seals")
-        _check_seal(ctx, result, seal, current)
+        _check_link(ctx, result, link)
+        _check_seal(ctx, result, link.entry, current)
+    for path in orphans:
+        _check_orphan(ctx, result, path, current)
     return result
 
 
-def _through(seal: data.Custom) -> dt.date:
+def _check_link(ctx: AuditContext, result: CheckResult, link: SealLink) -> None:
+    """A seal that recorded its place in the chain must still be in that place."""
+    previous = link.entry.meta.get(META_PREVIOUS)
+    own = link.entry.meta.get(META_CHAIN)
+    if previous is not None and str(previous) != link.previous:
+        result.add(
+            "seal-chain",
+            f"封存 {link.through} 记录的前一环与账簿中前一个封存不符：之前的封存被删除或改动 "
+            f"(the seal before the one through {link.through} was removed or changed)",
+            [ctx.where(link.entry)],
+            expected=str(previous),
+            booked=link.previous,
+        )
+    if own is not None and str(own) != link.link:
+        result.add(
+            "seal-chain",
+            f"封存 {link.through} 的链值与其日期、摘要不符：封存记录被改动 "
+            f"(the seal through {link.through} no longer gives its recorded link)",
+            [ctx.where(link.entry)],
+            expected=str(own),
+            booked=link.link,
+        )
+
+
+def _check_expected_head(ctx: AuditContext, result: CheckResult, chain: list[SealLink]) -> None:
+    """`--expect-seal`: a head given out (in an export's manifest) must still be a link."""
+    expected = (ctx.expect_seal or "").strip().lower()
+    if not expected:
+        return
+    result.count("expected_heads")
+    if any(link.link.startswith(expected) for link in chain):
+        return
+    head = chain[-1] if chain else None
+    result.add(
+        "seal-expected",
+        f"账簿的封存链中没有给出的封存值 {expected}：封存被删除或重写 "
+        f"(the expected seal {expected} is not in the books' chain: seals were removed or "
+        "rewritten)",
+        [ctx.where(head.entry)] if head else [],
+        expected=expected,
+        booked=head.link if head else "未封存 (no seal)",
+    )
+
+
+def _orphan_day(path: Path) -> dt.date:
     try:
-        return meta_day(seal.values[0].value)
-    except (IndexError, ValueError):
-        return seal.date
+        return dt.date.fromisoformat(path.stem)
+    except ValueError:
+        return dt.date.min
+
+
+def _check_orphan(
+    ctx: AuditContext,
+    result: CheckResult,
+    path: Path,
+    current: dict[dt.date, list[tuple[str, data.Directive]]],
+) -> None:
+    """A digests file whose seal record is gone: the removal is itself a finding, and the
+    entries it digested are compared with the books all the same."""
+    relfile = f"{SEALS_DIR}/{path.name}"
+    where = Where(relfile, 0, _orphan_day(path), "digests")
+    result.add(
+        "seal-record-missing",
+        f"{relfile} 没有对应的封存记录（{SEALS_FILE} 中的 xt-seal）：封存被删除 "
+        "(a seal's digests are on disk but its record is gone)",
+        [where],
+    )
+    try:
+        sealed, digest = parse_digests(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, XtError) as exc:
+        result.add("seal-file", f"{relfile}: {exc}", [where])
+        return
+    _compare(ctx, result, _orphan_day(path), sealed, digest, digest, where, current)
 
 
 def _check_seal(
@@ -325,7 +423,7 @@ def _check_seal(
     seal: data.Custom,
     current: dict[dt.date, list[tuple[str, data.Directive]]],
 ) -> None:
-    through = _through(seal)
+    through = seal_through(seal)
     where = ctx.where(seal)
     relfile = str(seal.meta.get("file", ""))
     path = ctx.root / relfile
@@ -343,6 +441,20 @@ def _check_seal(
             expected=recorded,
             booked=file_digest,
         )
+    _compare(ctx, result, through, sealed, file_digest, recorded, where, current)
+
+
+def _compare(
+    ctx: AuditContext,
+    result: CheckResult,
+    through: dt.date,
+    sealed: dict[dt.date, list[str]],
+    file_digest: str,
+    recorded: str,
+    where: Where,
+    current: dict[dt.date, list[tuple[str, data.Directive]]],
+) -> None:
+    """The books' entries up to `through` against the sealed digests, day by day."""
     days = {day: items for day, items in current.items() if day <= through}
     lines = [_day_line(day, [d for d, _ in days[day]]) for day in sorted(days)]
     if overall_digest(lines) == recorded and file_digest == recorded:
@@ -365,8 +477,11 @@ def _check_seal(
         if len(new) == 1 and removed == 1:
             result.add(
                 "sealed-changed",
-                f"seal through {through}: an entry of {day} was changed after the seal",
+                f"seal through {through}: an entry of {day} was changed after the seal "
+                "(封存后被改动；expected: 封存时的摘要, booked: 现在的摘要)",
                 [ctx.where(new[0])],
+                expected=next(d for d, n in left.items() if n),
+                booked=entry_digest(new[0]),
             )
             continue
         for entry in new:

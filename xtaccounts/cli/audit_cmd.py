@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import TYPE_CHECKING
 
 import click
@@ -59,13 +60,29 @@ def render_text(report: AuditReport) -> str:
     help="text for a person, json for archiving and diffing (docs/audit.md).",
 )
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
+@click.option(
+    "--expect-seal",
+    "expect_seal",
+    default=None,
+    metavar="HEAD",
+    help="A seal chain head given out earlier (an export manifest's seal_chain_head, at least "
+    "16 hex digits): the audit fails unless the books' chain still holds it.",
+)
 @click.pass_context
-def audit_cmd(ctx: click.Context, as_of: dt.date | None, fmt: str, strict: bool) -> None:
+def audit_cmd(
+    ctx: click.Context, as_of: dt.date | None, fmt: str, strict: bool, expect_seal: str | None
+) -> None:
     """Re-verify every balance and every rule from the books; exit 1 on an error (--strict:
     on a warning too)."""
     from xtaccounts.audit import run_audit  # the checks load only for this command
+    from xtaccounts.core.errors import XtError
 
-    report = run_audit(ledger_path(ctx), as_of)
+    if expect_seal is not None and not re.fullmatch(r"[0-9a-fA-F]{16,64}", expect_seal.strip()):
+        raise XtError(
+            f"--expect-seal {expect_seal!r}: 应为 16 至 64 位十六进制的封存链值 "
+            "(a seal chain head: 16 to 64 hex digits)"
+        )
+    report = run_audit(ledger_path(ctx), as_of, expect_seal=expect_seal)
     if fmt == "json":
         click.echo(
             json.dumps({"command": "audit", **report.as_json()}, ensure_ascii=False, indent=2)
@@ -96,6 +113,7 @@ def seal_cmd(ctx: click.Context, through: dt.date, dry_run: bool, fmt: str) -> N
             "entries": report.entries,
             "days": report.days,
             "file": report.file,
+            "chain": report.chain,
             "dry_run": dry_run,
         },
     )

@@ -9,8 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from beancount.core import data
+
 from xtaccounts import __version__
 from xtaccounts.books.destinations import outside_books
+from xtaccounts.books.seal_chain import chain_head
 from xtaccounts.core import chart
 from xtaccounts.core.errors import XtError
 from xtaccounts.export.atomic import check_target, write_directory
@@ -103,8 +106,18 @@ def build_tables(main: Path, period_text: str) -> tuple[list[Table], list[Check]
         "books_errors": len(books.errors),
         "confirmed_codes": list(forms.confirmed_codes),
         "forms": forms.source,
+        "seal": _seal_head(entries),
     }
     return tables, checks, context
+
+
+def _seal_head(entries: list[data.Directive]) -> dict[str, Any] | None:
+    """The seal chain's head for the manifest: the bureau keeps it and gives it back to
+    `xtaccounts audit --expect-seal` (docs/audit.md)."""
+    head = chain_head(entries)
+    if head is None:
+        return None
+    return {"through": head.through.isoformat(), "chain_head": head.link}
 
 
 def _dated(table: Table, period: Period) -> str:
@@ -198,6 +211,7 @@ def export_books(
                 "books_errors": context["books_errors"],
                 "forms": context["forms"],
                 "confirmed_codes": context["confirmed_codes"],
+                "seal": context["seal"],
                 "checks": [vars(c) for c in checks],
                 "files": files,
             },
