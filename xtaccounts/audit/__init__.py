@@ -16,6 +16,7 @@ from xtaccounts.audit import (
     bank,
     identity,
     interest,
+    payments,
     pools,
     premiums,
     seal,
@@ -55,6 +56,7 @@ CHECKS: tuple[tuple[str, Callable[[AuditContext], CheckResult]], ...] = (
     (interest.NAME, interest.check),
     (pools.NAME, pools.check),
     (premiums.NAME, premiums.check),
+    (payments.NAME, payments.check),
     (suspense.NAME, suspense.check),
 )
 

@@ -49,8 +49,10 @@ from xtaccounts.core.shares import from_fen, integer_weights, share_fen, to_fen
 from xtaccounts.core.vocabulary import (
     KIND_ALLOCATION,
     KIND_LEGACY,
+    META_AGREED_RATE,
     META_AGREEMENT,
     META_BALANCE_DAYS,
+    META_BASE_RATE,
     META_CERTIFICATE,
     META_KIND,
     ZERO,
@@ -216,10 +218,30 @@ class _Recompute:
         return split
 
 
+def _below_base(ctx: AuditContext, result: CheckResult, certificates: dict[str, Any]) -> None:
+    """A time deposit placed at an agreed rate below its base rate: a warning with both."""
+    for certificate, meta in sorted(certificates.items()):
+        try:
+            agreed, base = Decimal(str(meta[META_AGREED_RATE])), Decimal(str(meta[META_BASE_RATE]))
+        except (KeyError, ArithmeticError):
+            continue
+        if agreed < base:
+            result.add(
+                "agreed-below-base",
+                f"定期存单 {certificate} 的约定利率 {agreed}% 低于基准利率 {base}%：没有利差可分配 "
+                f"(the agreed rate is below the base rate)",
+                [ctx.where(None, f"open {certificate}", meta=meta)],
+                severity=WARNING,
+                expected=f"≥ {base}",
+                booked=str(agreed),
+            )
+
+
 def check(ctx: AuditContext) -> CheckResult:
     """Every receipt recomputed, then every allocation from the recomputed splits."""
     result = CheckResult(NAME, TITLE)
     recompute = _Recompute(ctx, result)
+    _below_base(ctx, result, recompute.certificates)
     corrected: dict[str, InterestReceipt] = {}
     seen: dict[str, InterestReceipt] = {}
     for receipt in ctx.positions.receipts:

@@ -93,6 +93,13 @@ def place_cmd(
     )
     opened = next(e for e in booked.entries if isinstance(e, data.Open))
     meta = opened.meta
+    agreed, base = Decimal(str(meta[META_AGREED_RATE])), Decimal(str(meta[META_BASE_RATE]))
+    if agreed < base:
+        click.echo(
+            f"注意：存单 {certificate} 的约定利率 {agreed}% 低于基准利率 {base}%，没有利差可分配 "
+            "(warning: the agreed rate is below the base rate)",
+            err=True,
+        )
     emit(
         "time-deposit place",
         entry_rows(booked.entries),

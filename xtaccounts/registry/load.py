@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 import tomllib
+import unicodedata
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -311,6 +312,11 @@ def _toml(name: str, data: bytes | None, issues: list[RegistryIssue]) -> dict[st
         return None
 
 
+def _door(door_no: str) -> str:
+    """A door number as compared: NFKC, no whitespace, case-folded (`１０１ ` is `101`)."""
+    return re.sub(r"\s", "", unicodedata.normalize("NFKC", str(door_no))).casefold()
+
+
 def _unique(
     file: str,
     rows: Iterable[tuple[int, M]],
@@ -422,6 +428,13 @@ def _validate_registry(directory: Path, files: dict[str, bytes | None]) -> Regis
     buildings = _unique("buildings.csv", building_rows, lambda r: r.id, "id", issues)
     units = _unique("units.csv", unit_rows, lambda r: r.id, "id", issues)
     households = _unique("households.csv", household_rows, lambda r: r.id, "id", issues)
+    _unique(  # one door counted twice would count twice in a vote's headcount and area
+        "households.csv",
+        household_rows,
+        lambda r: f"{r.unit} {_door(r.door_no)}",
+        "door_no",
+        issues,
+    )
     elevators = _unique("elevators.csv", elevator_rows, lambda r: r.code, "code", issues)
     banks = _unique("bank_accounts.csv", bank_rows, lambda r: r.account_no, "account_no", issues)
     _unique("bank_accounts.csv", bank_rows, lambda r: r.account, "account", issues)
