@@ -23,14 +23,16 @@ from xtaccounts.books.load import load_books
 from xtaccounts.core.errors import XtError
 
 CHECK_NAMES = [
+    "seal",
     "beancount",
     "bank",
+    "statements",
     "identity",
     "interest",
     "pools",
     "premiums",
+    "payments",
     "suspense",
-    "seal",
 ]
 CCB_2025 = "txns/2025/bank-CCB-1234.beancount"
 ICBC_2024 = "txns/2024/bank-ICBC-8821.beancount"
@@ -434,10 +436,17 @@ def test_seal_command(demo_copy: Path) -> None:
     assert again.returncode == 1 and "sealed through 2025-12-31 already" in again.stderr
     open_year = xt(demo_copy, "seal", "--through", "2026-01-31")
     assert open_year.returncode == 1 and "closed only through 2025-12-31" in open_year.stderr
-    done = xt(demo_copy, "seal", "--through", "2024-12-31", "--format", "json")
-    assert done.returncode == 0, done.stderr
-    doc = json.loads(done.stdout)
-    assert doc["through"] == "2024-12-31" and doc["entries"] > 0
+    earlier = xt(demo_copy, "seal", "--through", "2024-12-31")
+    assert earlier.returncode == 1 and "封存链只能向后延伸" in earlier.stderr
+    # Sealed afresh, a year at a time: the chain grows forward.
+    (demo_copy.parent / "seals.beancount").write_text("", encoding="utf-8")
+    for old in (demo_copy.parent / "seals").iterdir():
+        old.unlink()
+    for through in ("2024-12-31", "2025-12-31"):
+        done = xt(demo_copy, "seal", "--through", through, "--format", "json")
+        assert done.returncode == 0, done.stderr
+        doc = json.loads(done.stdout)
+        assert doc["through"] == through and doc["entries"] > 0 and len(doc["chain"]) == 64
     report = run_audit(demo_copy)
     assert report.ok and findings(report, "seal") == []
     assert {c.name: c.counts for c in report.checks}["seal"]["seals"] == 2

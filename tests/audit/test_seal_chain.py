@@ -118,3 +118,39 @@ def test_sealing_before_the_last_seal_and_a_bad_expected_head_are_refused(
     done = xt(demo_copy, "audit", "--expect-seal", "not-hex")
     assert done.returncode == 1 and "--expect-seal" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_registry_row_sealed_entries_depend_on_is_named_when_changed(demo_copy: Path) -> None:
+    """The demand rate agreement's agreed rate edited after the seal (to match falsified
+    receipt metadata, say), and an elevator's commissioning date moved."""
+    kept = demo_copy.parent / "seals" / "2025-12-31.registry.json"
+    assert "RA-ICBC-D-2023" in kept.read_text(encoding="utf-8")
+    assert "owner" not in kept.read_text(encoding="utf-8")  # no personal data kept
+    registry = demo_copy.parent / "registry"
+    rates = registry / "rate_agreements.csv"
+    rates.write_text(
+        rates.read_text(encoding="utf-8").replace(
+            "RA-ICBC-D-2023,ICBC,demand,0.35,pboc,1.15,",
+            "RA-ICBC-D-2023,ICBC,demand,0.35,pboc,1.35,",
+        ),
+        encoding="utf-8",
+    )
+    code, report = audit(demo_copy)
+    assert code == 1
+    [changed] = [f for f in report["findings"] if f["code"] == "registry-changed"]
+    assert (changed["entries"][0]["file"], changed["entries"][0]["line"]) == (
+        "registry/rate_agreements.csv",
+        2,
+    )
+    assert "agreed_rate" in changed["message"] and "1.15" in changed["message"]
+    assert (changed["expected"], changed["booked"]) == ('"1.15"', '"1.35"')
+
+
+def test_the_export_manifest_carries_every_registry_files_digest(
+    demo_copy: Path, tmp_path: Path
+) -> None:
+    done = xt(demo_copy, "export", "--period", "2025", "--out", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert set(manifest["registry"]) >= {"rate_agreements.csv", "households.csv", "pilot.toml"}
+    assert all(len(digest) == 64 for digest in manifest["registry"].values())

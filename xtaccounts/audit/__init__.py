@@ -20,10 +20,11 @@ from xtaccounts.audit import (
     pools,
     premiums,
     seal,
+    statements,
     suspense,
     validation,
 )
-from xtaccounts.audit.context import AuditContext
+from xtaccounts.audit.context import AuditContext, StatementFileReader
 from xtaccounts.audit.findings import (
     ERROR,
     WARNING,
@@ -52,6 +53,7 @@ CHECKS: tuple[tuple[str, Callable[[AuditContext], CheckResult]], ...] = (
     (seal.NAME, seal.check),
     (validation.NAME, validation.check),
     (bank.NAME, bank.check),
+    (statements.NAME, statements.check),
     (identity.NAME, identity.check),
     (interest.NAME, interest.check),
     (pools.NAME, pools.check),
@@ -62,16 +64,22 @@ CHECKS: tuple[tuple[str, Callable[[AuditContext], CheckResult]], ...] = (
 
 
 def run_audit(
-    main: Path, as_of: dt.date | None = None, *, expect_seal: str | None = None
+    main: Path,
+    as_of: dt.date | None = None,
+    *,
+    expect_seal: str | None = None,
+    read_statement: StatementFileReader | None = None,
 ) -> AuditReport:
     """Audit the books of `main` as of a day (default: the books' last dated entry);
-    `expect_seal`: a seal chain head given out earlier, which the chain must still hold."""
+    `expect_seal`: a seal chain head given out earlier, which the chain must still hold;
+    `read_statement`: reads an archived statement file (the command line hands the importers'
+    reader; without one the archived statements are not compared)."""
     layout = require_ledger(main)
     ledger = Ledger(layout)
     entries = ledger.entries  # the books first: their insurance plugin reads the registry
     _ = ledger.registry  # the plugin's copy, from the one registry cache
     if as_of is None:
         as_of = entries[-1].date if entries else dt.date.today()
-    ctx = AuditContext(ledger, as_of, expect_seal=expect_seal)
+    ctx = AuditContext(ledger, as_of, expect_seal=expect_seal, read_statement=read_statement)
     checks = [fn(ctx) for _, fn in CHECKS]
     return AuditReport(str(layout.main), as_of, checks)

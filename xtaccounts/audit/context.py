@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -16,21 +16,32 @@ from xtaccounts.audit.findings import Where
 from xtaccounts.books.load import LoadedBooks
 from xtaccounts.books.positions import Positions
 from xtaccounts.core.balance_days import BalanceHistory
+from xtaccounts.core.bank_statement import Statement
 from xtaccounts.core.vocabulary import META_KIND
 from xtaccounts.insurance.checks import InsuranceState
 from xtaccounts.reading.ledger import Ledger, LedgerOn
 from xtaccounts.registry import Registry
+
+StatementFileReader = Callable[[Path], Statement]
 
 
 class AuditContext:
     """Everything a check reads, from the Ledger as of the audit's day; nothing here is taken
     from the books' own summaries."""
 
-    def __init__(self, ledger: Ledger, as_of: dt.date, *, expect_seal: str | None = None) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        as_of: dt.date,
+        *,
+        expect_seal: str | None = None,
+        read_statement: StatementFileReader | None = None,
+    ) -> None:
         self.ledger = ledger
         self.as_of = as_of
         self.root: Path = ledger.books.path.parent
         self.expect_seal = expect_seal  # a seal chain head held outside the centre
+        self.read_statement = read_statement  # reads an archived statement (the CLI's reader)
 
     @cached_property
     def view(self) -> LedgerOn:

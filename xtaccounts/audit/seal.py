@@ -38,9 +38,9 @@ from beancount.core import data
 from xtaccounts.audit.context import AuditContext
 from xtaccounts.audit.findings import CheckResult, Where
 from xtaccounts.books.layout import require_ledger
+from xtaccounts.books.registry_snapshot import changes as registry_changes
+from xtaccounts.books.registry_snapshot import snapshot_text
 from xtaccounts.books.seal_chain import (
-    META_CHAIN,
-    META_PREVIOUS,
     NO_PREVIOUS,
     SEAL_TYPE,
     SEALS_DIR,
@@ -54,7 +54,16 @@ from xtaccounts.books.seal_chain import (
 from xtaccounts.books.writer import CommitResult, LedgerWriter
 from xtaccounts.core.dates import closing_day
 from xtaccounts.core.errors import XtError
-from xtaccounts.core.vocabulary import KIND_CLOSE, META_KIND, META_PERIOD
+from xtaccounts.core.vocabulary import (
+    KIND_CLOSE,
+    META_CHAIN,
+    META_KIND,
+    META_PERIOD,
+    META_PREVIOUS,
+    META_REGISTRY,
+    META_REGISTRY_FILE,
+)
+from xtaccounts.registry import load_registry
 
 NAME = "seal"
 TITLE = "Sealed periods unchanged"
@@ -295,6 +304,8 @@ def seal_books(main: Path, through: dt.date, *, dry_run: bool = False) -> SealRe
         }
         text, digest = digests_text(through, days)
         relfile = f"{SEALS_DIR}/{through.isoformat()}.digests"
+        kept, registry_digest = snapshot_text(load_registry(layout.registry))
+        registry_file = f"{SEALS_DIR}/{through.isoformat()}.registry.json"
         count = sum(len(v) for v in days.values())
         meta = data.new_metadata(SEALS_FILE, 0)
         previous = head.link if head is not None else NO_PREVIOUS
@@ -304,12 +315,15 @@ def seal_books(main: Path, through: dt.date, *, dry_run: bool = False) -> SealRe
                 "entries": str(count),
                 "days": str(len(days)),
                 "file": relfile,
+                META_REGISTRY: registry_digest,
+                META_REGISTRY_FILE: registry_file,
                 META_PREVIOUS: previous,
-                META_CHAIN: link_of(previous, through, digest),
+                META_CHAIN: link_of(previous, through, digest, registry_digest),
             }
         )
         entry = data.Custom(meta, through, SEAL_TYPE, [(through.isoformat(), str)])
         session.put_standalone(relfile, text)
+        session.put_standalone(registry_file, kept)
         session.append_entries(SEALS_FILE, [entry])
         result = session.commit(dry_run=dry_run)
     return SealReport(through, digest, count, len(days), relfile, str(meta[META_CHAIN]), result)
@@ -337,6 +351,7 @@ def check(ctx: AuditContext) -> CheckResult:
         result.count("seals")
         _check_link(ctx, result, link)
         _check_seal(ctx, result, link.entry, current)
+        _check_registry(ctx, result, link)
     for path in orphans:
         _check_orphan(ctx, result, path, current)
     return result
@@ -364,6 +379,57 @@ def _check_link(ctx: AuditContext, result: CheckResult, link: SealLink) -> None:
             expected=str(own),
             booked=link.link,
         )
+
+
+def _check_registry(ctx: AuditContext, result: CheckResult, link: SealLink) -> None:
+    """The registry rows a seal kept, against the registry now: a change is named at its row."""
+    relfile = link.entry.meta.get(META_REGISTRY_FILE)
+    if not relfile:
+        return
+    where = ctx.where(link.entry)
+    try:
+        text = (ctx.root / str(relfile)).read_text(encoding="utf-8")
+        kept = json.loads(text)
+    except (OSError, ValueError) as exc:
+        result.add("seal-file", f"seal through {link.through}: {relfile}: {exc}", [where])
+        return
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    if digest != str(link.entry.meta.get(META_REGISTRY, "")):
+        result.add(
+            "seal-file",
+            f"封存 {link.through} 保存的登记册行 {relfile} 已被改动 "
+            "(the registry rows kept by the seal no longer give its digest)",
+            [where],
+            expected=str(link.entry.meta.get(META_REGISTRY, "")),
+            booked=digest,
+        )
+        return
+    for change in registry_changes(kept, ctx.registry):
+        row = _registry_line(ctx, change.file, change.row)
+        what = f"{change.field} " if change.field else ""
+        result.add(
+            "registry-changed",
+            f"登记册 {change.file} 中 {change.row} 的 {what or '整行'}"
+            f"封存（{link.through}）后被改动：封存时为 {change.sealed}，"
+            f"现在为 {'(已删除)' if change.now is None else change.now}；"
+            "已封存的分录依赖此行 (a registry row sealed entries depend on changed after the seal)",
+            [Where(f"registry/{change.file}", row, link.through, change.row), where],
+            expected=json.dumps(change.sealed, ensure_ascii=False),
+            booked=json.dumps(change.now, ensure_ascii=False),
+        )
+
+
+def _registry_line(ctx: AuditContext, file: str, row: str) -> int:
+    """The line of a row in a registry file: a CSV row starting with its id, or a TOML
+    table's `id = "<row>"` line (0 when it is gone)."""
+    try:
+        lines = (ctx.registry.directory / file).read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return 0
+    for number, text in enumerate(lines, 1):
+        if text.startswith(f"{row},") or text.replace(" ", "") == f'id="{row}"':
+            return number
+    return 0
 
 
 def _check_expected_head(ctx: AuditContext, result: CheckResult, chain: list[SealLink]) -> None:

@@ -1,7 +1,8 @@
 """The chain of seals: each seal commits to the one before it, so none can be removed quietly.
 
 A seal (``custom "xt-seal" "<through>"`` in ``seals.beancount``) records the digest of every
-entry up to its day. Its *link* is ``SHA-256(previous link, through, digest)``, the first seal's
+entry up to its day and of the registry rows they depend on (`registry_snapshot`). Its *link*
+is ``SHA-256(previous link, through, digest, registry digest)``, the first seal's
 previous link being empty; a seal written since the chain exists records its own link as
 ``chain`` and the one before as ``previous``. The last link, the *head*, stands for every seal:
 each export's manifest carries it, and `xtaccounts audit --expect-seal HEAD` fails when the
@@ -18,13 +19,12 @@ from dataclasses import dataclass
 from beancount.core import data
 
 from xtaccounts.core.dates import meta_day
+from xtaccounts.core.vocabulary import META_REGISTRY
 
 SEAL_TYPE = "xt-seal"
 SEALS_FILE = "seals.beancount"
 SEALS_DIR = "seals"
 NO_PREVIOUS = "none"
-META_CHAIN = "chain"
-META_PREVIOUS = "previous"
 
 
 @dataclass(frozen=True)
@@ -38,10 +38,12 @@ class SealLink:
     link: str
 
 
-def link_of(previous: str, through: dt.date, digest: str) -> str:
-    """The link of a seal after `previous` (NO_PREVIOUS for the first)."""
+def link_of(previous: str, through: dt.date, digest: str, registry: str = "") -> str:
+    """The link of a seal after `previous` (NO_PREVIOUS for the first): the entries' digest
+    and the digest of the registry rows it keeps (empty for a seal that keeps none)."""
     before = "" if previous == NO_PREVIOUS else previous
-    return hashlib.sha256(f"{before}\n{through.isoformat()}\n{digest}".encode("ascii")).hexdigest()
+    text = f"{before}\n{through.isoformat()}\n{digest}\n{registry}"
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
 def seal_through(seal: data.Custom) -> dt.date:
@@ -65,7 +67,7 @@ def seal_chain(entries: Iterable[data.Directive]) -> list[SealLink]:
     for seal in seal_entries(entries):
         through = seal_through(seal)
         digest = str(seal.meta.get("digest", ""))
-        link = link_of(previous, through, digest)
+        link = link_of(previous, through, digest, str(seal.meta.get(META_REGISTRY, "")))
         links.append(SealLink(seal, through, digest, previous, link))
         previous = link
     return links

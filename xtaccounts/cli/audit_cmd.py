@@ -82,7 +82,17 @@ def audit_cmd(
             f"--expect-seal {expect_seal!r}: 应为 16 至 64 位十六进制的封存链值 "
             "(a seal chain head: 16 to 64 hex digits)"
         )
-    report = run_audit(ledger_path(ctx), as_of, expect_seal=expect_seal)
+    from importers import ledger_layouts, read_statement
+    from xtaccounts.books.layout import LedgerLayout
+
+    main = ledger_path(ctx)
+    layouts = ledger_layouts(LedgerLayout(main).registry)
+    report = run_audit(
+        main,
+        as_of,
+        expect_seal=expect_seal,
+        read_statement=lambda path: read_statement(path, layouts),
+    )
     if fmt == "json":
         click.echo(
             json.dumps({"command": "audit", **report.as_json()}, ensure_ascii=False, indent=2)

@@ -33,6 +33,7 @@ from xtaccounts.export.manifest import (
     MANIFEST,
     earlier_export_problem,
     file_entry,
+    sha256_of,
     write_manifest,
 )
 from xtaccounts.export.period import Period, export_period
@@ -107,6 +108,7 @@ def build_tables(main: Path, period_text: str) -> tuple[list[Table], list[Check]
         "confirmed_codes": list(forms.confirmed_codes),
         "forms": forms.source,
         "seal": _seal_head(entries),
+        "registry": _registry_files(registry.directory),
     }
     return tables, checks, context
 
@@ -118,6 +120,15 @@ def _seal_head(entries: list[data.Directive]) -> dict[str, Any] | None:
     if head is None:
         return None
     return {"through": head.through.isoformat(), "chain_head": head.link}
+
+
+def _registry_files(directory: Path) -> dict[str, str]:
+    """The SHA-256 of every registry file the export was made with (file -> digest)."""
+    return {
+        path.relative_to(directory).as_posix(): sha256_of(path)
+        for path in sorted(directory.rglob("*"))
+        if path.is_file() and not path.name.startswith(".")
+    }
 
 
 def _dated(table: Table, period: Period) -> str:
@@ -212,6 +223,7 @@ def export_books(
                 "forms": context["forms"],
                 "confirmed_codes": context["confirmed_codes"],
                 "seal": context["seal"],
+                "registry": context["registry"],
                 "checks": [vars(c) for c in checks],
                 "files": files,
             },
