@@ -159,3 +159,8 @@ def test_a_closed_period_stays_closed(inline_ledger: InlineLoader) -> None:
     )
     errors = _errors(inline_ledger, backdated)
     assert any("period 2023-02 is closed" in e and "-5.00" in e for e in errors), errors
+    # Reported at the backdated entry (the one that left the 5.00), not at the close.
+    loaded = inline_ledger(HEAD + backdated, chart=False).loaded
+    [error] = [e for e in loaded.errors if "is closed" in e.message]
+    assert error.entry.narration == "booked after the close"
+    assert "dated in a closed period" in error.message

@@ -141,6 +141,9 @@ def _stale_settlements(entries: list[data.Directive], positions: Positions) -> l
 
 
 def _reopened_periods(entries: list[data.Directive]) -> list[FundRuleError]:
+    """A closed period's income or expense left over: reported at the entry that left it (one
+    whose own postings on the account are exactly what is left, booked after the close), else
+    at the close."""
     closes = sorted(
         (
             e
@@ -153,7 +156,7 @@ def _reopened_periods(entries: list[data.Directive]) -> list[FundRuleError]:
         return []
     flows = sorted(
         (
-            (entry.date, posting.account, number_of(posting))
+            (entry.date, posting.account, number_of(posting), entry)
             for entry in entries
             if isinstance(entry, data.Transaction)
             for posting in entry.postings
@@ -165,20 +168,38 @@ def _reopened_periods(entries: list[data.Directive]) -> list[FundRuleError]:
     balances: dict[str, Decimal] = defaultdict(Decimal)
     index = 0
     for close in closes:
+        period: dict[tuple[str, int], Decimal] = defaultdict(Decimal)  # (account, entry) -> sum
+        entry_of: dict[int, data.Transaction] = {}
         while index < len(flows) and flows[index][0] <= close.date:
-            balances[flows[index][1]] += flows[index][2]
+            _, account, amount, entry = flows[index]
+            balances[account] += amount
+            if entry is not close:
+                period[(account, id(entry))] += amount
+                entry_of[id(entry)] = entry
             index += 1
         left = {account: amount for account, amount in balances.items() if amount}
-        if left:
-            shown = ", ".join(f"{a} {n}" for a, n in sorted(left.items())[:3])
+        if not left:
+            continue
+        shown = ", ".join(f"{a} {n}" for a, n in sorted(left.items())[:3])
+        message = (
+            f"period {close.meta.get('period')} is closed, but entries dated up to "
+            f"{close.date} leave {shown}: book them in an open period"
+        )
+        culprits = {
+            key[1] for key, amount in period.items() if key[0] in left and amount == left[key[0]]
+        }
+        if len(culprits) == 1:
+            entry = entry_of[culprits.pop()]
             errors.append(
                 FundRuleError(
-                    close.meta,
-                    f"period {close.meta.get('period')} is closed, but entries dated up to "
-                    f"{close.date} leave {shown}: book them in an open period",
-                    close,
+                    entry.meta,
+                    f"this entry is dated in a closed period (closed by the close of "
+                    f"{close.date}): {message}",
+                    entry,
                 )
             )
+        else:
+            errors.append(FundRuleError(close.meta, message, close))
     return errors
 
 
