@@ -5,6 +5,9 @@ books' registry and chart) below the money of pool C0001-B02 that the premiums d
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -343,3 +346,21 @@ def test_an_objection_reason_carrying_a_phone_number_is_reported(
                for e in errors), errors  # fmt: skip
     masked = text.replace("13812345678", "138****5678")
     assert plugin_errors(inline_ledger, masked) == []
+
+
+def test_a_purchase_the_registry_alone_refuses_is_a_load_error(demo_copy: Path) -> None:
+    """The warranty (and with it the tender and the pilot window) checked on load, so that
+    bean-check and Fava show it: an insured elevator's commissioning date moved to 2023."""
+    elevators = demo_copy.parent / "registry" / "elevators.csv"
+    elevators.write_text(
+        elevators.read_text(encoding="utf-8").replace(
+            "31104303200800000002,C0001-B01-U2,2008-01-11",
+            "31104303200800000002,C0001-B01-U2,2023-01-11",
+        ),
+        encoding="utf-8",
+    )
+    check = Path(sys.executable).parent / "bean-check"
+    done = subprocess.run([str(check), str(demo_copy)], capture_output=True, text=True)
+    assert done.returncode == 1
+    assert "policy APP-2024-005-P1 bought on 2025-01-06" in done.stderr + done.stdout
+    assert "warranty runs to 2028-01-11" in done.stderr + done.stdout

@@ -20,6 +20,9 @@ another directory, relative to the top-level file):
   (`xtaccounts.core.privacy.mask_free_text` leaves it unchanged);
 - a policy is not bought before its notice ended, nor, after an objection, without a passed
   vote held by then; its elevators are its application's; its premium transaction adds up to it;
+- a policy is bought inside the pilot window, from an insurer whose tender covers the day, for
+  elevators past their warranty (the rules the registry alone decides; the pool's balance and
+  the other conditions are the audit's);
 - no elevator is insured twice for the same day (cancellations end a policy early);
 - a premium posting that names an application names its pool and one of its elevators;
 - a premium is paid only under a recorded policy: a premium posting outside a premium (or
@@ -69,16 +72,21 @@ from xtaccounts.insurance.directives import (
     TYPES,
     Application,
     InsuranceBook,
+    Policy,
     Vote,
     read_document,
     read_insurance,
 )
 from xtaccounts.insurance.rules import (
     Choice,
+    Reason,
     applicant_reasons,
     notice_days,
     parse_choice,
     tally_votes,
+    tender_on,
+    warranty_reason,
+    window_reason,
 )
 from xtaccounts.registry import Registry, cached_registry
 from xtaccounts.registry.navigation import is_pool, pool_households, pool_of_elevator
@@ -340,6 +348,27 @@ class _Checker:
                 f"the registry's areas: {', '.join(diffs)}",
             )
 
+    def purchase_reasons(self, policy: Policy) -> list[Reason]:
+        """What the registry alone says against a purchase on its day: the pilot window, the
+        insurer's tender, each elevator past its warranty (§3.4, §3.7)."""
+        registry = self.registry
+        reasons = [r for r in (window_reason(registry, policy.bought),) if r is not None]
+        if tender_on(registry, policy.insurer, policy.bought) is None:
+            reasons.append(
+                Reason(
+                    "tender",
+                    f"insurer {policy.insurer} has no tender covering {policy.bought} "
+                    "(insurers.toml): only a tendered insurer may be paid",
+                )
+            )
+        for code in policy.elevators:
+            elevator = registry.elevators.get(code)
+            if elevator is not None:
+                found = warranty_reason(elevator, policy.bought, registry.pilot.warranty_years)
+                if found is not None:
+                    reasons.append(found)
+        return reasons
+
     def policies(self) -> None:
         book = self.book
         for policy in book.policies.values():
@@ -381,6 +410,8 @@ class _Checker:
                         f"policy {policy.id} bought on {policy.bought} after a written objection "
                         f"({written[0].date}) without a passed owners' vote by then",
                     )
+            for reason in self.purchase_reasons(policy):
+                self.error(e, f"policy {policy.id} bought on {policy.bought}: {reason.message}")
             if policy.renews and policy.renews not in book.policies and not self.partial:
                 self.error(e, f"policy {policy.id} renews unknown policy {policy.renews}")
             booked = sum(
