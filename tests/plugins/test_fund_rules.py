@@ -5,9 +5,12 @@ the commands do."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.helpers import InlineLoader
+from xtaccounts.books.load import load_books
 from xtaccounts.books.writer import LedgerWriter, WriteRefused
 
 HEAD = """
@@ -164,3 +167,20 @@ def test_a_closed_period_stays_closed(inline_ledger: InlineLoader) -> None:
     [error] = [e for e in loaded.errors if "is closed" in e.message]
     assert error.entry.narration == "booked after the close"
     assert "dated in a closed period" in error.message
+
+
+def test_a_receipts_rates_are_its_agreements(demo_copy: Path) -> None:
+    """Falsified receipt metadata is a load error (bean-check, Fava), not only an audit finding;
+    so is a receipt naming an agreement the registry does not hold."""
+    path = demo_copy.parent / "txns/2024/bank-ICBC-8821.beancount"
+    text = path.read_text(encoding="utf-8")
+    first = text.index('  agreed_rate: "1.15"')
+    path.write_text(
+        text[:first] + '  agreed_rate: "1.35"' + text[first + len('  agreed_rate: "1.15"') :],
+        encoding="utf-8",
+    )
+    errors = [e.message for e in load_books(demo_copy).errors]
+    assert any(
+        "records agreed 1.35% / base 0.35%, its agreement RA-ICBC-D-2023 gives 1.15% / 0.35%" in e
+        for e in errors
+    ), errors

@@ -9,7 +9,10 @@
   (an entry booked into a settled quarter afterwards, or settlements booked out of order, would
   leave its split wrong);
 - a closed period stays closed: after the close of a period, the income and expense accounts
-  hold nothing dated up to its end (an entry booked into it afterwards is refused).
+  hold nothing dated up to its end (an entry booked into it afterwards is refused, at that
+  entry when one entry accounts for what is left);
+- an interest receipt's recorded agreed and base rates are those of its rate agreement in the
+  registry (``registry/`` beside the books, as `books_registry` finds it).
 
 Enable with `plugin "xtaccounts.plugins.fund_rules"` in main.beancount. The plugin adds no
 entries; it only returns errors.
@@ -26,18 +29,25 @@ from beancount.core import data
 from xtaccounts.books.positions import Positions, read_positions
 from xtaccounts.core import chart
 from xtaccounts.core.entries import number_of, units_of
+from xtaccounts.core.errors import XtError
 from xtaccounts.core.vocabulary import (
     CURRENCY,
     FEN,
     KIND_CARRY,
     KIND_CLOSE,
+    META_AGREED_RATE,
+    META_AGREEMENT,
     META_BALANCE_DAYS,
+    META_BASE_RATE,
     META_HOUSEHOLD,
     META_HOUSEHOLDS,
     META_KIND,
     META_POOL,
     META_UNIT,
 )
+from xtaccounts.ops.time_deposits import MANUAL_AGREEMENT
+from xtaccounts.plugins.books_registry import registry_dir
+from xtaccounts.registry import cached_registry
 
 __plugins__ = ("fund_rules",)
 
@@ -248,4 +258,56 @@ def fund_rules(
     errors.extend(_negative_pools(entries, positions))
     errors.extend(_stale_settlements(entries, positions))
     errors.extend(_reopened_periods(entries))
+    errors.extend(_agreements(positions, options_map, config))
     return entries, errors
+
+
+def _agreements(
+    positions: Positions, options_map: dict[str, Any], config: str | None
+) -> list[FundRuleError]:
+    """Each interest receipt's recorded rates are its registry agreement's (a receipt whose
+    agreement is missing or gives other rates was split by rates nobody agreed)."""
+    receipts = [r for r in positions.receipts if r.entry.meta.get(META_AGREEMENT)]
+    directory = registry_dir(options_map, config) if receipts else None
+    if directory is None:
+        return []
+    try:
+        agreements = cached_registry(directory).rate_agreements
+    except XtError:
+        return []  # the insurance plugin and every command say what is wrong with it
+    errors = []
+    for receipt in receipts:
+        meta = receipt.entry.meta
+        name = str(meta[META_AGREEMENT])
+        if name == MANUAL_AGREEMENT:
+            continue
+        agreement = agreements.get(name)
+        if agreement is None:
+            errors.append(
+                FundRuleError(
+                    meta,
+                    f"receipt {receipt.id}: rate agreement {name} is not in the registry "
+                    "(rate_agreements.csv)",
+                    receipt.entry,
+                )
+            )
+            continue
+        recorded = (_rate(meta.get(META_AGREED_RATE)), _rate(meta.get(META_BASE_RATE)))
+        if recorded != (agreement.agreed_rate, agreement.base_rate):
+            errors.append(
+                FundRuleError(
+                    meta,
+                    f"receipt {receipt.id}: records agreed {meta.get(META_AGREED_RATE)}% / base "
+                    f"{meta.get(META_BASE_RATE)}%, its agreement {name} gives "
+                    f"{agreement.agreed_rate}% / {agreement.base_rate}% (rate_agreements.csv)",
+                    receipt.entry,
+                )
+            )
+    return errors
+
+
+def _rate(value: object) -> Decimal | None:
+    try:
+        return Decimal(str(value))
+    except ArithmeticError:
+        return None

@@ -88,6 +88,7 @@ from xtaccounts.insurance.rules import (
     warranty_reason,
     window_reason,
 )
+from xtaccounts.plugins.books_registry import registry_dir
 from xtaccounts.registry import Registry, cached_registry
 from xtaccounts.registry.navigation import is_pool, pool_households, pool_of_elevator
 
@@ -98,22 +99,6 @@ class InsuranceRuleError(NamedTuple):
     source: Any
     message: str
     entry: Any
-
-
-def _registry_dir(options_map: dict[str, Any], config: str | None) -> Path | None:
-    top = options_map.get("filename") or ""
-    base = Path(os.path.dirname(os.path.abspath(top))) if top and not top.startswith("<") else None
-    if config:
-        path = Path(config)
-        if not path.is_absolute() and base is not None:
-            path = base / path
-        return path
-    if base is None:
-        return None
-    for candidate in (base / "registry", base.parent / "registry"):
-        if (candidate / "pilot.toml").is_file():
-            return candidate
-    return None
 
 
 def _has_records(entries: list[data.Directive]) -> bool:
@@ -594,7 +579,7 @@ def insurance_rules(
     if not _has_records(entries):
         return entries, []
     where = data.new_metadata("<insurance_rules>", 0)
-    directory = _registry_dir(options_map, config)
+    directory = registry_dir(options_map, config)
     if directory is None:
         return entries, [
             InsuranceRuleError(
