@@ -32,6 +32,7 @@ from xtaccounts.audit.findings import (
     Where,
 )
 from xtaccounts.books.layout import require_ledger
+from xtaccounts.reading.day import shown_day
 from xtaccounts.reading.ledger import Ledger
 
 __all__ = [
@@ -59,13 +60,13 @@ CHECKS: tuple[tuple[str, Callable[[AuditContext], CheckResult]], ...] = (
 
 
 def run_audit(main: Path, as_of: dt.date | None = None) -> AuditReport:
-    """Audit the books of `main` as of a day (default: the books' last dated entry)."""
+    """Audit the books of `main` as of a day (default: the day every report shows,
+    `xtaccounts.reading.day`: the books' last entry, or today if earlier)."""
     layout = require_ledger(main)
     ledger = Ledger(layout)
     entries = ledger.entries  # the books first: their insurance plugin reads the registry
     _ = ledger.registry  # the plugin's copy, from the one registry cache
-    if as_of is None:
-        as_of = entries[-1].date if entries else dt.date.today()
+    as_of = shown_day(entries, as_of).day
     ctx = AuditContext(ledger, as_of)
     checks = [fn(ctx) for _, fn in CHECKS]
     return AuditReport(str(layout.main), as_of, checks)
