@@ -119,7 +119,7 @@ def test_a_pool_shows_premium_years_and_each_elevators_eligibility(client) -> No
     assert b01[5:7] == ["6,400.00", "0.4"]  # two elevators of 3200.00 a year; 2883.08 holds 0.4
     assert "已投保" in b01[7] and "APP-2024-002-P2" in b01[7]
     failed = cells(shown["C0001-B03-U2"])[7]
-    assert "不符合条件" in failed and "定期检验" in failed and "did not pass" in failed
+    assert "不符合条件" in failed and "定期检验" in failed and "不合格" in failed
     assert "符合条件" in cells(shown["C0001-B02-U1"])[7]
 
 

@@ -43,6 +43,7 @@ from xtaccounts.fava_ext.documents import link_documents
 from xtaccounts.fava_ext.fava_setup import add_sidebar_links, apply_defaults, sidebar_links
 from xtaccounts.fava_ext.income_view import WITHOUT_CLOSES
 from xtaccounts.fava_ext.views import COVERAGE_LABELS, STEPS, PilotViews
+from xtaccounts.fava_ext.wording import chinese
 from xtaccounts.reading.day import ShownDay
 from xtaccounts.reading.ledger import Ledger
 from xtaccounts.registry import Registry, cached_registry
@@ -253,6 +254,7 @@ class PilotExtension(FavaExtensionBase):
             title=context.get("title", title),
             error=error,
             money=money,
+            zh=chinese,
             args=request.args,
             **context,
         )

@@ -166,7 +166,7 @@ def elevators_of(state: InsuranceState, day: dt.date) -> list[ElevatorCoverage]:
             if reasons:
                 kind = "ineligible"
                 stage = STAGE_NAMES.get(status.stage, status.stage)
-                detail = "；".join(r.message for r in reasons) + f"（申请 {app_id}，{stage}）"
+                detail = f"申请 {app_id} {stage}：" + "；".join(r.message for r in reasons)
             else:
                 kind = "uninsured"
                 said = mask_free_text(status.detail)
