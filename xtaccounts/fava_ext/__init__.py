@@ -119,10 +119,14 @@ class PilotExtension(FavaExtensionBase):
                 self.views().prepare()
 
     def _link_documents(self) -> None:
-        """Fava's entries with the books' documents added and linked; Fava's modules that read
-        the entries at load time read them again."""
+        """Fava's entries with the books' documents added and linked; Fava's module that names
+        entries by hash at load time reads them again."""
         fava = self.ledger
-        linked = link_documents(self.layout, cast("list[data.Directive]", fava.all_entries))
+        try:
+            linked = link_documents(self.layout, cast("list[data.Directive]", fava.all_entries))
+        except OSError:  # an unreadable documents folder: Fava shows the books without them
+            self._documents = {}
+            return
         self._documents = linked.documents
         if len(linked.entries) == len(fava.all_entries) and not linked.documents:
             return
@@ -131,8 +135,9 @@ class PilotExtension(FavaExtensionBase):
         fava.all_entries_by_type = group_entries_by_type(entries)
         fava.get_filtered.cache_clear()
         fava.get_entry.cache_clear()
+        # The accounts' last entries are named by hash: read them again from the new entries.
+        # (Fava's attributes, links, tags and payees, do not change: nothing added carries any.)
         fava.accounts.load_file()
-        fava.attributes.load_file()
 
     def views(self) -> PilotViews:
         """The views of this load, over one `Ledger` of Fava's entries and the registry;

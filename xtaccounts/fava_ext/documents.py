@@ -23,7 +23,7 @@ documents as (what it is, absolute path), for the pilot's pages to link.
 
 from __future__ import annotations
 
-import heapq
+import bisect
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -133,11 +133,7 @@ def link_documents(layout: LedgerLayout, entries: Sequence[data.Directive]) -> L
 
     if not added and not replaced:
         return LinkedBooks(list(entries))
-    linked = list(
-        heapq.merge(
-            (replaced.get(id(e), e) for e in entries),
-            sorted(added, key=data.entry_sortkey),
-            key=data.entry_sortkey,
-        )
-    )
+    linked = [replaced.get(id(e), e) for e in entries]
+    for document in added:  # a few: each put in its place by a binary search
+        bisect.insort(linked, document, key=data.entry_sortkey)
     return LinkedBooks(linked, {id(replaced[key]): value for key, value in documents.items()})
