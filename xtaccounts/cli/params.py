@@ -16,6 +16,7 @@ from typing import Any
 import click
 from beancount.core import data
 
+from xtaccounts.core.calendar import LAST_DAY
 from xtaccounts.core.dates import HORIZON_DAYS, parse_date
 from xtaccounts.core.errors import XtError
 from xtaccounts.core.money import MoneyError, to_rate
@@ -32,7 +33,7 @@ def report_day(entries: Sequence[data.Directive], asked: dt.date | None) -> dt.d
     """The day a report shows (`xtaccounts.reading.day`): `asked`, else the books' last entry or
     today if earlier; a day after the books' last entry is noted on standard error."""
     shown = shown_day(entries, asked)
-    if shown.warning:
+    if shown.warning and shown.day <= LAST_DAY:  # a later day is refused, on its own line
         click.echo(f"注意：{shown.warning}", err=True)
     return shown.day
 
