@@ -54,6 +54,16 @@ def cells(row: str) -> list[str]:
     ]
 
 
+def grouped(amount: str | Decimal) -> str:
+    """An amount as the pages show it: ``2,883.08``."""
+    return f"{Decimal(amount):,.2f}"
+
+
+def num(text: str) -> Decimal:
+    """An amount shown on a page back to a Decimal."""
+    return Decimal(text.replace(",", ""))
+
+
 def table(html: str, table_id: str) -> list[list[str]]:
     found = re.search(rf'<table[^>]*id="{table_id}"[^>]*>(.*?)</table>', html, re.S)
     assert found, f"no table {table_id}"
@@ -86,7 +96,7 @@ def test_the_extension_is_loaded_without_errors(client) -> None:
     html = client.get(f"/{client.slug}/balance_sheet/").get_data(as_text=True)
     ledger_data = re.search(r'id="ledger-data">(.*?)</script>', html, re.S).group(1)
     extensions = json.loads(ledger_data)["extensions"]
-    assert {"name": EXT, "report_title": "电梯保险试点", "has_js_module": False} in extensions
+    assert {"name": EXT, "report_title": "电梯保险试点", "has_js_module": True} in extensions
 
 
 def test_pool_balances_are_those_of_the_cli(client, demo_books: Path) -> None:
@@ -95,29 +105,34 @@ def test_pool_balances_are_those_of_the_cli(client, demo_books: Path) -> None:
     shown = rows(html, "data-pool")
     assert len(shown) == cli["pools"] == 17
     for row in cli["rows"]:
-        assert cells(shown[row["pool"]])[4] == row["available"], row["pool"]
-    assert cells(shown["C0001-B01"])[4] == "2883.08"
-    assert f">{cli['available']}<" in html  # the total
+        assert cells(shown[row["pool"]])[4] == grouped(row["available"]), row["pool"]
+    assert cells(shown["C0001-B01"])[4] == "2,883.08"
+    assert f">{grouped(cli['available'])}<" in html  # the total
 
 
 def test_a_pool_shows_premium_years_and_each_elevators_eligibility(client) -> None:
     html = article(page(client, "pools", as_of="2025-12-31"))
     shown = rows(html, "data-pool")
     b01 = cells(shown["C0001-B01"])
-    assert b01[:4] == ["C0001-B01", "金泉小区 1栋", "雨湖区", "楼栋"]
-    assert b01[5:7] == ["6400.00", "0.4"]  # two elevators of 3200.00 a year; 2883.08 holds 0.4
+    assert b01[0].split()[0] == "C0001-B01"
+    assert b01[1:4] == ["金泉小区 1栋", "雨湖区", "楼栋"]
+    assert b01[5:7] == ["6,400.00", "0.4"]  # two elevators of 3200.00 a year; 2883.08 holds 0.4
     assert "已投保" in b01[7] and "APP-2024-002-P2" in b01[7]
     failed = cells(shown["C0001-B03-U2"])[7]
-    assert "不符合条件" in failed and "定期检验" in failed and "did not pass" in failed
+    assert "不符合条件" in failed and "定期检验" in failed and "不合格" in failed
     assert "符合条件" in cells(shown["C0001-B02-U1"])[7]
 
 
-def test_pool_rows_link_to_favas_account_page(client) -> None:
+def test_pool_rows_link_to_the_pools_ledger_and_to_favas_account_page(client) -> None:
     html = article(page(client, "pools", as_of="2025-12-31"))
-    links = re.findall(r'<a href="([^"]+/account/[^"]+)">C0001-B01</a>', html)
-    assert links, "no account link"
-    response = client.get(links[0])
-    assert response.status_code == 200
+    row = rows(html, "data-pool")["C0001-B01"]
+    ledger = re.search(r'class="xt-pool-link" href="([^"]+)">C0001-B01</a>', row).group(1)
+    assert "pool?pool=C0001-B01&amp;as_of=2025-12-31" in ledger
+    shown = client.get(ledger.replace("&amp;", "&"))
+    assert shown.status_code == 200
+    assert 'id="xt-pool-balance">2,883.08<' in shown.get_data(as_text=True)
+    account = re.search(r'href="([^"]+/account/[^"]+)">Fava 科目页</a>', row).group(1)
+    assert client.get(account).status_code == 200
 
 
 def test_pools_filter_by_district_and_community(client) -> None:
@@ -153,7 +168,7 @@ def test_coverage_is_that_of_the_cli(client, demo_books: Path, as_of: str) -> No
     html = article(page(client, "coverage", as_of=as_of))
     summary = re.search(r'class="xt-summary">(.*?)</div>\s*<h3>', html, re.S).group(1)
     figures = re.findall(r"<strong[^>]*>([^<]*)</strong>", summary)
-    assert figures[1:] == [str(cli["eligible"]), str(cli["insured"]), f"{cli['percent']}%"]
+    assert figures == [str(cli["eligible"]), str(cli["insured"]), f"{cli['percent']}%"]
     shown = table(html, "xt-targets")
     for target, row in zip(cli["targets"], shown, strict=True):
         assert row[0] == target["date"]
@@ -241,19 +256,19 @@ def test_spreads_by_bank_deposit_month_and_allocation(client, demo_books: Path) 
         (r.spread for r in receipts if r.id in fund.positions.spread_allocated), Decimal(0)
     )
     html = article(page(client, "spreads"))
-    assert f'id="xt-spread-received">{received}<' in html
-    assert f'id="xt-spread-allocated">{allocated}<' in html
-    assert f'id="xt-spread-unallocated">{received - allocated}<' in html
+    assert f'id="xt-spread-received">{grouped(received)}<' in html
+    assert f'id="xt-spread-allocated">{grouped(allocated)}<' in html
+    assert f'id="xt-spread-unallocated">{grouped(received - allocated)}<' in html
     banks = {r[0]: r for r in table(html, "xt-spread-bank")}
     assert set(banks) == {"中国工商银行湘潭分行", "中国建设银行湘潭分行"}
-    assert sum(Decimal(r[2]) for r in banks.values()) == received
+    assert sum(num(r[2]) for r in banks.values()) == received
     deposits = [r[0] for r in table(html, "xt-spread-deposit")]
     assert "中国工商银行湘潭分行 定期 存单ICBC2023002" in deposits
     months = {r[0]: r for r in table(html, "xt-spread-month")}
-    assert sum(Decimal(r[2]) for r in months.values()) == received
+    assert sum(num(r[2]) for r in months.values()) == received
     assert months["2024-12"][1] == "3"
     allocations = table(html, "xt-allocations")
-    assert allocations[0][1] == "历史利差一次性转入" and allocations[0][4] == "35640.83"
+    assert allocations[0][1] == "历史利差一次性转入" and allocations[0][4] == "35,640.83"
     for line in allocations:
         assert line[3] == line[4]  # the spread of its receipts is what the pools got
 

@@ -407,7 +407,7 @@ def test_serve_in_a_subprocess_read_only_with_gzip(demo_books: Path, flags) -> N
         with urllib.request.urlopen(request) as response:
             assert response.headers["Content-Encoding"] == "gzip"
             html = gzip.decompress(response.read()).decode()
-        assert "<h2>统筹账户</h2>" in html and "2883.08" in html
+        assert "<h2>统筹账户</h2>" in html and "2,883.08" in html
         put = urllib.request.Request(
             slug_url.rsplit("/", 2)[0] + "/api/source", data=b"{}", method="PUT"
         )

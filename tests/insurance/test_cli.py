@@ -68,9 +68,9 @@ def test_an_application_from_filing_to_cancellation(books: Path, tmp_path: Path)
     assert doc["cover"] == "2025-03-10..2026-03-09"
 
     refused = xt(books, "premium", "renew", "APP-2025-001-P1", "--date", "2025-12-01")
-    assert (
-        refused.returncode == 1 and "[pool_balance] pool C0001-B02 holds 3600.00" in refused.stderr
-    )
+    assert refused.returncode == 1
+    assert "[pool_balance] 统筹账户 C0001-B02 2025-12-01 可用余额 3,600.00 元" in refused.stderr
+    assert "pool C0001-B02 holds 3600.00" in refused.stderr
 
     doc = js(books, "policies", "--as-of", "2026-02-01", "--expiring-within", "60d")
     assert [r["policy"] for r in doc["rows"]] == ["APP-2025-001-P1"]
@@ -219,5 +219,6 @@ def test_dates_after_9998_12_31_are_refused_in_one_line(
     # The last supported day is checked like any other (and refused for the rules' reasons).
     result = xt(books, "premium", "buy", "APP-2025-001", "--date", "9998-12-31")
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert "[window] 9998-12-31 is outside the pilot window" in result.stderr
+    assert "[window] 9998-12-31 不在试点期" in result.stderr
+    assert "9998-12-31 is outside the pilot window" in result.stderr
     assert snapshot(books.parent) == before

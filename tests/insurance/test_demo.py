@@ -129,7 +129,9 @@ def test_coverage_at_both_target_dates_against_a_count_by_hand(demo) -> None:
         (D("2025-12-31"), 5, 7, A("71.43"), False),
     ]
     detail = {e.elevator: e.detail for e in result.elevators}
-    assert "APP-2024-003 rejected" in detail[E4] and "APP-2025-002 cancelled" in detail[E11]
+    assert (
+        "申请 APP-2024-003 表决未通过" in detail[E4] and "申请 APP-2025-002 已退保" in detail[E11]
+    )
     # 岳塘区 (C0002): 11, 13, 14; 雨湖区 (C0001): 1, 2, 4, 8, 9.
     assert result.groups("district") == [
         {"district": "岳塘区", "applied": 3, "eligible": 2, "insured": 1, "percent": A("50.00")},

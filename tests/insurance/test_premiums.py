@@ -99,7 +99,7 @@ def test_cancellation_refunds_the_unexpired_days_into_the_pool(books: Path) -> N
     result = coverage(registry, load_books(books).entries, D("2025-10-02"))
     assert {e.status for e in result.elevators} == {"uninsured"}
     assert (result.insured, result.eligible, result.percent) == (0, 2, A("0.00"))
-    assert "APP-2025-001 cancelled" in result.elevators[0].detail
+    assert "申请 APP-2025-001 已退保" in result.elevators[0].detail
 
 
 def test_a_cancellation_before_the_cover_starts_refunds_everything(books: Path) -> None:

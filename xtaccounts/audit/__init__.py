@@ -34,6 +34,7 @@ from xtaccounts.audit.findings import (
     Where,
 )
 from xtaccounts.books.layout import require_ledger
+from xtaccounts.reading.day import shown_day
 from xtaccounts.reading.ledger import Ledger
 
 __all__ = [
@@ -70,7 +71,8 @@ def run_audit(
     expect_seal: str | None = None,
     read_statement: StatementFileReader | None = None,
 ) -> AuditReport:
-    """Audit the books of `main` as of a day (default: the books' last dated entry);
+    """Audit the books of `main` as of a day (default: the day every report shows,
+    `xtaccounts.reading.day`: the books' last entry, or today if earlier);
     `expect_seal`: a seal chain head given out earlier, which the chain must still hold;
     `read_statement`: reads an archived statement file (the command line hands the importers'
     reader; without one the archived statements are not compared)."""
@@ -78,8 +80,7 @@ def run_audit(
     ledger = Ledger(layout)
     entries = ledger.entries  # the books first: their insurance plugin reads the registry
     _ = ledger.registry  # the plugin's copy, from the one registry cache
-    if as_of is None:
-        as_of = entries[-1].date if entries else dt.date.today()
+    as_of = shown_day(entries, as_of).day
     ctx = AuditContext(ledger, as_of, expect_seal=expect_seal, read_statement=read_statement)
     checks = [fn(ctx) for _, fn in CHECKS]
     return AuditReport(str(layout.main), as_of, checks)

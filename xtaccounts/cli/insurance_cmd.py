@@ -15,8 +15,15 @@ from typing import Any
 import click
 
 from xtaccounts.cli.output import emit, format_option, plain, render_table
-from xtaccounts.cli.params import DATE, MONEY, DateType, dry_run_option, ledger_path
-from xtaccounts.core.dates import HORIZON_DAYS, today
+from xtaccounts.cli.params import (
+    DATE,
+    MONEY,
+    DateType,
+    dry_run_option,
+    ledger_path,
+    report_day,
+)
+from xtaccounts.core.dates import HORIZON_DAYS
 from xtaccounts.core.errors import XtError
 from xtaccounts.insurance import (
     buy_premium,
@@ -35,12 +42,12 @@ from xtaccounts.insurance.status import application_status, policy_rows_of, stat
 from xtaccounts.reading.ledger import open_ledger
 
 as_of_option = click.option(
-    "--as-of", "as_of", type=DATE, default=None, help="On this day (default: today)."
+    "--as-of",
+    "as_of",
+    type=DATE,
+    default=None,
+    help="On this day (default: the books' last entry, or today if earlier).",
 )
-
-
-def _today(value: dt.date | None) -> dt.date:
-    return value or today()
 
 
 def _written(result) -> list[str]:
@@ -278,7 +285,7 @@ def vote_cmd(
 def list_cmd(ctx: click.Context, as_of: dt.date | None, fmt: str) -> None:
     """Every application and where it stands on --as-of."""
     ledger = open_ledger(ledger_path(ctx))
-    day = _today(as_of)
+    day = report_day(ledger.entries, as_of)
     statuses = statuses_of(ledger.insurance.state(day), day)
     rows = [
         {
@@ -304,7 +311,7 @@ def list_cmd(ctx: click.Context, as_of: dt.date | None, fmt: str) -> None:
 def show_cmd(ctx: click.Context, app: str, as_of: dt.date | None, fmt: str) -> None:
     """One application: its records and, if not bought, what a purchase would still miss."""
     ledger = open_ledger(ledger_path(ctx))
-    day = _today(as_of)
+    day = report_day(ledger.entries, as_of)
     state = ledger.insurance.state(day)
     status = application_status(state, app, day)
     a = status.application
@@ -460,7 +467,7 @@ def policies_cmd(
 ) -> None:
     """Every policy and its standing on --as-of."""
     ledger = open_ledger(ledger_path(ctx))
-    day = _today(as_of)
+    day = report_day(ledger.entries, as_of)
     rows = [vars(r) for r in policy_rows_of(ledger.insurance.state(day), day, expiring_within)]
     columns = [
         "policy",
@@ -489,7 +496,7 @@ def policies_cmd(
 def coverage_cmd(ctx: click.Context, as_of: dt.date | None, by: str | None, fmt: str) -> None:
     """The coverage KPI (docs/rules.md §3.8) against the targets, with the elevators behind it."""
     ledger = open_ledger(ledger_path(ctx))
-    day = _today(as_of)
+    day = report_day(ledger.entries, as_of)
     result = coverage_of(ledger.registry, ledger.insurance.state, day)
     elevators = [vars(e) for e in result.elevators]
     elevator_columns = ["elevator", "place", "application", "status", "policy", "detail"]

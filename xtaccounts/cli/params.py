@@ -8,21 +8,34 @@ date that does not exist or lies outside 1990-01-01 .. today plus the input hori
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import click
+from beancount.core import data
 
+from xtaccounts.core.calendar import LAST_DAY
 from xtaccounts.core.dates import HORIZON_DAYS, parse_date
 from xtaccounts.core.errors import XtError
 from xtaccounts.core.money import MoneyError, to_rate
 from xtaccounts.ops import owner_deposits
+from xtaccounts.reading.day import shown_day
 
 
 def ledger_path(ctx: click.Context) -> Path:
     """The top-level ledger file chosen for this run."""
     return ctx.find_root().obj
+
+
+def report_day(entries: Sequence[data.Directive], asked: dt.date | None) -> dt.date:
+    """The day a report shows (`xtaccounts.reading.day`): `asked`, else the books' last entry or
+    today if earlier; a day after the books' last entry is noted on standard error."""
+    shown = shown_day(entries, asked)
+    if shown.warning and shown.day <= LAST_DAY:  # a later day is refused, on its own line
+        click.echo(f"注意：{shown.warning}", err=True)
+    return shown.day
 
 
 def _option(param: click.Parameter | None, default: str) -> str:

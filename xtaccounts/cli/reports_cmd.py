@@ -7,8 +7,7 @@ import datetime as dt
 import click
 
 from xtaccounts.cli.output import emit, format_option
-from xtaccounts.cli.params import DATE, ledger_path
-from xtaccounts.core.dates import today
+from xtaccounts.cli.params import DATE, ledger_path, report_day
 from xtaccounts.reading.ledger import Ledger, open_ledger
 from xtaccounts.reports.balances import household_ledger, pool_balances, unit_balances
 
@@ -16,12 +15,8 @@ as_of_option = click.option(
     "--as-of",
     type=DATE,
     default=None,
-    help="Balances at the end of this day (default: today).",
+    help="Balances at the end of this day (default: the books' last entry, or today if earlier).",
 )
-
-
-def _as_of(value: dt.date | None) -> dt.date:
-    return value or today()
 
 
 def _open(ctx: click.Context) -> Ledger:
@@ -40,7 +35,7 @@ def _open(ctx: click.Context) -> Ledger:
 def pools_cmd(ctx: click.Context, as_of: dt.date | None, district: str | None, fmt: str) -> None:
     """Each pool (增值收益统筹账户) with its available balance and its units' fund."""
     books = _open(ctx)
-    day = _as_of(as_of)
+    day = report_day(books.entries, as_of)
     rows = [
         vars(row)
         for row in pool_balances(books.registry, books.positions, day)
@@ -59,7 +54,7 @@ def pools_cmd(ctx: click.Context, as_of: dt.date | None, district: str | None, f
 def units_cmd(ctx: click.Context, as_of: dt.date | None, pool: str | None, fmt: str) -> None:
     """Each unit's 维修资金."""
     books = _open(ctx)
-    day = _as_of(as_of)
+    day = report_day(books.entries, as_of)
     rows = [
         vars(row)
         for row in unit_balances(books.registry, books.positions, day)
@@ -78,7 +73,9 @@ def units_cmd(ctx: click.Context, as_of: dt.date | None, pool: str | None, fmt: 
 def households_cmd(ctx: click.Context, unit: str, as_of: dt.date | None, fmt: str) -> None:
     """The 分户账 of one UNIT: deposits, refunds, base interest and balance per household."""
     books = _open(ctx)
-    ledger = household_ledger(books.registry, books.entries, books.positions, unit, _as_of(as_of))
+    ledger = household_ledger(
+        books.registry, books.entries, books.positions, unit, report_day(books.entries, as_of)
+    )
     rows = [
         {
             "household": h.household,

@@ -33,7 +33,8 @@ from xtaccounts.fava_ext.serve import bind, check_host, is_loopback, make_app
 @click.option("--no-gzip", is_flag=True, help="Send responses uncompressed.")
 @click.pass_context
 def serve_cmd(ctx: click.Context, host: str, port: int, read_only: bool, no_gzip: bool) -> None:
-    """Start Fava, read-only, on the books (pages 统筹账户, 保险覆盖率, ... under 电梯保险试点)."""
+    """Start Fava, read-only, on the books (pages 统筹账户, 统筹账户明细, 收支表, ... under
+    电梯保险试点)."""
     del read_only  # always read-only
     for warning in check_host(host):
         click.echo(warning, err=True)

@@ -173,3 +173,9 @@ Rate = Annotated[
     PlainSerializer(str, return_type=str, when_used="json"),
 ]
 """An annual rate in percent as a pydantic field."""
+
+
+def grouped_money(amount: Decimal) -> str:
+    """Two decimals with thousands separators, ``5,333,479.46``: the form people read (pages,
+    charts); `format_money` is the form written into files."""
+    return f"{quantize(amount) + 0:,.2f}"

@@ -8,20 +8,22 @@ a request only filters and slices rows. Everything shown is masked (`xtaccounts.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_DOWN, Decimal
 from functools import cached_property, partial
 from typing import Any, TypeVar
 
-from beancount.core import compare, data
+from beancount.core import data
 
 from xtaccounts.books.positions import Positions, ids_of
 from xtaccounts.core import chart
 from xtaccounts.core.calendar import add_months
 from xtaccounts.core.entries import number_of
+from xtaccounts.core.money import grouped_money
 from xtaccounts.core.privacy import mask_free_text, mask_name
 from xtaccounts.core.vocabulary import (
     KIND_ALLOCATION,
@@ -31,6 +33,10 @@ from xtaccounts.core.vocabulary import (
     META_SPREAD_RECEIPTS,
     ZERO,
 )
+from xtaccounts.export.period import Period
+from xtaccounts.fava_ext.hashes import entry_hash
+from xtaccounts.fava_ext.income_view import IncomePage, book_years, income_page
+from xtaccounts.fava_ext.pool_view import PoolPage, balance_points, pool_page
 from xtaccounts.insurance.checks import InsuranceHistory, InsuranceState
 
 # `elevators_of` is the KPI's own list of elevators on one day; `coverage_of()` computes it for
@@ -44,11 +50,13 @@ from xtaccounts.insurance.coverage import (
     percent,
 )
 from xtaccounts.insurance.rules import quote
-from xtaccounts.insurance.status import policy_rows_of, statuses_of
+from xtaccounts.insurance.status import STAGE_NAMES, policy_rows_of, statuses_of
+from xtaccounts.reading.day import ShownDay, shown_day
 from xtaccounts.reading.ledger import Ledger
 from xtaccounts.registry import Registry
 from xtaccounts.registry.navigation import community_of, elevator_place, place_name, pool_elevators
 from xtaccounts.reports.balances import PoolBalance, pool_balances
+from xtaccounts.reports.pool_ledger import PoolMovement, pool_ledger, pool_movements
 
 T = TypeVar("T")
 
@@ -72,17 +80,7 @@ RULE_LABELS = {
     "overlap": "重复投保",
     "closed_period": "已结账期间",
 }
-STAGE_LABELS = {
-    "filed": "已申请",
-    "notice": "公示中",
-    "awaiting-vote": "待业主表决",
-    "rejected": "表决未通过",
-    "approved": "已通过",
-    "bought": "已购买",
-    "insured": "保障中",
-    "lapsed": "已到期",
-    "cancelled": "已退保",
-}
+STAGE_LABELS = STAGE_NAMES
 COVERAGE_LABELS = {"insured": "已投保", "uninsured": "符合条件未投保", "ineligible": "不符合条件"}
 POLICY_STATUS_LABELS = {
     "in force": "保障中",
@@ -92,11 +90,6 @@ POLICY_STATUS_LABELS = {
 }
 SOURCE_LABELS = {"demand": "活期结息", "time": "定期到期", "early": "定期提前支取"}
 ALLOCATION_LABELS = {KIND_ALLOCATION: "按积数分配", KIND_LEGACY: "历史利差一次性转入"}
-
-
-def entry_hash(entry: Any) -> str:
-    """The hash Fava's context modal (#context-<hash>) opens an entry by."""
-    return compare.hash_entry(entry) if entry is not None else ""
 
 
 def rule_label(rule: str) -> str:
@@ -354,6 +347,7 @@ class Record:
     what: str
     detail: str
     hash: str
+    documents: Sequence[tuple[str, str]] = ()  # the notice's PDF and page, the vote's tally
 
 
 @dataclass(frozen=True)
@@ -390,8 +384,15 @@ class ApplicationsView:
         return [(s, STAGE_LABELS.get(s, s), counts[s]) for s in STAGE_LABELS if counts.get(s)]
 
 
-def applications_view(registry: Registry, state: InsuranceState, day: dt.date) -> ApplicationsView:
-    """Every application on `day` with its records; `state` is the books up to `day`."""
+def applications_view(
+    registry: Registry,
+    state: InsuranceState,
+    day: dt.date,
+    documents: Mapping[int, Sequence[tuple[str, str]]] | None = None,
+) -> ApplicationsView:
+    """Every application on `day` with its records; `state` is the books up to `day`;
+    `documents` are the files the records name (by ``id(entry)``)."""
+    documents = documents or {}
     statuses = statuses_of(state, day)
     book = state.book
     rows = []
@@ -415,6 +416,7 @@ def applications_view(registry: Registry, state: InsuranceState, day: dt.date) -
                     "公示",
                     f"{notice_text}，可购买日 {notice.purchase_from}",
                     entry_hash(notice.entry),
+                    documents.get(id(notice.entry), ()),
                 )
             )
         objections = book.objections.get(app.id, [])
@@ -432,14 +434,20 @@ def applications_view(registry: Registry, state: InsuranceState, day: dt.date) -
             outcome = "通过" if v.passed else "未通过"
             votes.append(f"{v.date} {outcome}")
             records.append(
-                Record(v.date, "业主表决", f"{outcome}：{v.tally.explain()}", entry_hash(v.entry))
+                Record(
+                    v.date,
+                    "业主表决",
+                    f"{outcome}：{v.tally.explain()}",
+                    entry_hash(v.entry),
+                    documents.get(id(v.entry), ()),
+                )
             )
         for p in book.policies_of(app.id):
             records.append(
                 Record(
                     p.bought,
                     "保单",
-                    f"{p.id} {p.cover_start}..{p.cover_end} 保费 {p.premium}",
+                    f"{p.id} {p.cover_start}..{p.cover_end} 保费 {grouped_money(p.premium)}",
                     entry_hash(p.entry),
                 )
             )
@@ -449,7 +457,7 @@ def applications_view(registry: Registry, state: InsuranceState, day: dt.date) -
                     Record(
                         c.date,
                         "退保",
-                        f"{p.id}：{mask_free_text(c.reason)}（退费 {c.refund}）",
+                        f"{p.id}：{mask_free_text(c.reason)}（退费 {grouped_money(c.refund)}）",
                         entry_hash(c.entry),
                     )
                 )
@@ -540,8 +548,10 @@ class SpreadReceipt:
     base: Decimal
     spread: Decimal
     allocated_by: str  # the allocation's label and date, or ""
+    allocation_date: dt.date | None
     allocation_hash: str
     hash: str
+    documents: Sequence[tuple[str, str]] = ()  # the statement it was booked from
 
 
 @dataclass(frozen=True)
@@ -559,6 +569,41 @@ class SpreadsView:
     receipts: list[SpreadReceipt]
     allocations: list[AllocationLine]
     totals: dict[str, list[tuple[str, Decimal, int]]] = field(default_factory=dict)
+    as_of: dt.date | None = None
+
+    def on(self, day: dt.date) -> SpreadsView:
+        """The receipts and allocations booked by the end of `day` (a receipt allocated later
+        is still to allocate on `day`)."""
+        receipts = [
+            r
+            if r.allocation_date is None or r.allocation_date <= day
+            else replace(r, allocated_by="", allocation_date=None, allocation_hash="")
+            for r in self.receipts
+            if r.date <= day
+        ]
+        view = SpreadsView(receipts, [a for a in self.allocations if a.date <= day], as_of=day)
+        view.totals = _totals(receipts)
+        return view
+
+    def by_month(self) -> tuple[list[str], list[Decimal], list[Decimal]]:
+        """Months (YYYY-MM) from the first receipt to the view's day, with the spread received
+        in each and the spread the allocations of each month credited to the pools."""
+        received: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        allocated: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        for r in self.receipts:
+            received[f"{r.date:%Y-%m}"] += r.spread
+        for a in self.allocations:
+            allocated[f"{a.date:%Y-%m}"] += a.spread
+        known = sorted({*received, *allocated})
+        if not known:
+            return [], [], []
+        last = f"{self.as_of:%Y-%m}" if self.as_of else known[-1]
+        months = []
+        day = dt.date.fromisoformat(f"{known[0]}-01")
+        while f"{day:%Y-%m}" <= max(last, known[-1]):
+            months.append(f"{day:%Y-%m}")
+            day = add_months(day, 1)
+        return months, [received[m] for m in months], [allocated[m] for m in months]
 
     @property
     def received(self) -> Decimal:
@@ -573,6 +618,14 @@ class SpreadsView:
         return self.received - self.allocated
 
 
+def _totals(receipts: Sequence[SpreadReceipt]) -> dict[str, list[tuple[str, Decimal, int]]]:
+    return {
+        "bank": _group(receipts, lambda r: r.bank),
+        "deposit": _group(receipts, lambda r: f"{r.bank} {r.deposit}"),
+        "month": _group(receipts, lambda r: r.date.strftime("%Y-%m")),
+    }
+
+
 def _group(receipts: Sequence[SpreadReceipt], key: Callable[[SpreadReceipt], str]):
     sums: dict[str, list] = {}
     for r in receipts:
@@ -583,9 +636,14 @@ def _group(receipts: Sequence[SpreadReceipt], key: Callable[[SpreadReceipt], str
 
 
 def spreads_view(
-    registry: Registry, entries: Sequence[data.Directive], positions: Positions
+    registry: Registry,
+    entries: Sequence[data.Directive],
+    positions: Positions,
+    documents: Mapping[int, Sequence[tuple[str, str]]] | None = None,
 ) -> SpreadsView:
-    """Spread received (docs/rules.md §5) by bank, by deposit and by month, and its allocation."""
+    """Spread received (docs/rules.md §5) by bank, by deposit and by month, and its allocation;
+    `documents` are the statements the receipts were booked from (by ``id(entry)``)."""
+    documents = documents or {}
     bank_of_account = {b.account: b.bank_name for b in registry.bank_accounts.values()}
     allocation_of: dict[str, data.Transaction] = {}
     # An allocation has a posting per pool (thousands in a city): hash each one once.
@@ -640,16 +698,14 @@ def spreads_view(
                     if allocation is not None
                     else ""
                 ),
+                allocation_date=allocation.date if allocation is not None else None,
                 allocation_hash=allocation_hash[id(allocation)] if allocation is not None else "",
                 hash=entry_hash(r.entry),
+                documents=documents.get(id(r.entry), ()),
             )
         )
     view = SpreadsView(receipts, allocations)
-    view.totals = {
-        "bank": _group(receipts, lambda r: r.bank),
-        "deposit": _group(receipts, lambda r: f"{r.bank} {r.deposit}"),
-        "month": _group(receipts, lambda r: r.date.strftime("%Y-%m")),
-    }
+    view.totals = _totals(receipts)
     return view
 
 
@@ -669,8 +725,11 @@ class PilotViews:
 
     MEMO_SIZE = 8
 
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(
+        self, ledger: Ledger, documents: Mapping[int, Sequence[tuple[str, str]]] | None = None
+    ) -> None:
         self.ledger = ledger
+        self.documents = documents or {}
         self._lock = threading.RLock()
         self._memo: OrderedDict[tuple, Any] = OrderedDict()
         self._states: OrderedDict[dt.date, InsuranceState] = OrderedDict()
@@ -701,7 +760,20 @@ class PilotViews:
             history.units  # noqa: B018 (the same histories as the positions')
             history.pools  # noqa: B018
             history.book  # noqa: B018
-            self.spreads()
+            self._spreads()
+            self.pool_movements  # noqa: B018
+
+    def shown(self, asked: dt.date | None) -> ShownDay:
+        """The day a page shows (`xtaccounts.reading.day`): `asked`, else the books' last
+        entry or today if earlier. The documents the extension adds do not count."""
+        return shown_day(self._dated, asked)
+
+    @cached_property
+    def _dated(self) -> list[data.Directive]:
+        """The last of the books' own entries (what `shown_day` looks at)."""
+        own = (e for e in reversed(self.entries) if not isinstance(e, data.Document))
+        last = next(own, None)
+        return [last] if last is not None else []
 
     def state(self, day: dt.date) -> InsuranceState:
         """The books as they stood at the end of `day` (the last few days asked are kept)."""
@@ -749,7 +821,7 @@ class PilotViews:
     def applications(self, day: dt.date) -> ApplicationsView:
         return self._memoised(
             ("applications", day),
-            lambda: applications_view(self.registry, self.state(day), day),
+            lambda: applications_view(self.registry, self.state(day), day, self.documents),
         )
 
     def policies(self, day: dt.date, within: int) -> list[PolicyLine]:
@@ -758,7 +830,69 @@ class PilotViews:
             lambda: policies_view(self.registry, self.state(day), day, within),
         )
 
-    def spreads(self) -> SpreadsView:
+    def _spreads(self) -> SpreadsView:
         return self._memoised(
-            ("spreads",), lambda: spreads_view(self.registry, self.entries, self.positions)
+            ("spreads",),
+            lambda: spreads_view(self.registry, self.entries, self.positions, self.documents),
         )
+
+    def spreads(self, day: dt.date) -> SpreadsView:
+        return self._memoised(("spreads", day), lambda: self._spreads().on(day))
+
+    # -- 统筹账户明细 ---------------------------------------------------------------------------
+
+    @cached_property
+    def pool_movements(self) -> dict[str, list[PoolMovement]]:
+        """Every pool's movements, by entry (read once per load)."""
+        with self._lock:
+            return pool_movements(self.entries, self.positions)
+
+    def pool_choices(self) -> list[tuple[str, str]]:
+        """(pool, its name) of every pool, in the registry's order."""
+        return self._memoised(
+            ("pool choices",),
+            lambda: [(p, place_name(self.registry, p)) for p in chart.pool_ids(self.registry)],
+        )
+
+    def pool_of_account(self, account: str) -> str | None:
+        return self.positions.pool_of_account.get(account)
+
+    def pool_account(self, pool: str) -> str:
+        return chart.pool_account(self.registry, pool)
+
+    def pool_page(self, pool: str, day: dt.date) -> PoolPage:
+        def compute() -> PoolPage:
+            ledger = pool_ledger(pool, self.pool_movements.get(pool, []), self.positions, day)
+            return pool_page(self.registry, self.pool_account(pool), ledger, self.documents)
+
+        return self._memoised(("pool", pool, day), compute)
+
+    def pool_points(self, pool: str, day: dt.date) -> list[tuple[dt.date, Decimal]]:
+        return balance_points(self.pool_movements.get(pool, []), day)
+
+    def all_pools_points(self, day: dt.date) -> list[tuple[dt.date, Decimal]]:
+        """The balance of all pools together, on each day it changed, through `day`."""
+        every = self._memoised(
+            ("all pools",),
+            lambda: balance_points(
+                [m for moves in self.pool_movements.values() for m in moves], dt.date.max
+            ),
+        )
+        return [p for p in every if p[0] <= day]
+
+    def pool_filter(self, pool: str) -> str:
+        """Fava's journal filter for every entry of a pool: its records (``pool:`` on the
+        entry), the premiums and closes (``pool:`` on a posting) and the postings to its
+        account."""
+        account = re.escape(self.pool_account(pool))
+        return f'pool:"^{pool}$", any(pool:"^{pool}$"), any(account:"^{account}$")'
+
+    # -- 收支表 -------------------------------------------------------------------------------
+
+    def income(self, period: Period) -> IncomePage:
+        return self._memoised(
+            ("income", period.text), lambda: income_page(self.registry, self.entries, period)
+        )
+
+    def years(self, day: dt.date) -> list[int]:
+        return self._memoised(("years", day), lambda: book_years(self.entries, day))

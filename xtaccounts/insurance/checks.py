@@ -44,6 +44,7 @@ from xtaccounts.insurance.rules import (
     eligibility,
     procedure_reasons,
     window_reason,
+    yuan,
 )
 from xtaccounts.registry import Registry
 
@@ -148,8 +149,8 @@ class InsuranceState:
             return None
         return Reason(
             "closed_period",
-            f"the books are closed through {closed}; a premium dated {day} would reopen a "
-            "closed period",
+            f"账簿已结账至 {closed}，{day} 的保费会改动已结账期间（the books are closed through "
+            f"{closed}; a premium dated {day} would reopen a closed period）",
         )
 
     def overlap_reasons(
@@ -166,8 +167,9 @@ class InsuranceState:
                 reasons.append(
                     Reason(
                         "overlap",
-                        f"elevator {code} is insured by policy {policy.id} over "
-                        f"{first}..{last}, which overlaps {start}..{end}",
+                        f"电梯 {code} 已由保单 {policy.id} 承保 {first} 至 {last}，与 {start} 至 "
+                        f"{end} 重叠（elevator {code} is insured by policy {policy.id} over "
+                        f"{first}..{last}, which overlaps {start}..{end}）",
                     )
                 )
         return reasons
@@ -216,21 +218,27 @@ class InsuranceState:
             reasons.append(
                 Reason(
                     "bought",
-                    f"application {app.id} is bought already (policy {bought[0].id}, "
-                    f"{bought[0].cover_start}..{bought[0].cover_end}); renew with "
-                    "`premium renew`",
+                    f"申请 {app.id} 已购买（保单 {bought[0].id}，{bought[0].cover_start} 至 "
+                    f"{bought[0].cover_end}），续保请用 `premium renew`（application {app.id} is "
+                    f"bought already (policy {bought[0].id}, {bought[0].cover_start}.."
+                    f"{bought[0].cover_end}); renew with `premium renew`）",
                 )
             )
         if day < app.filed:
             reasons.append(
-                Reason("date", f"{day} is before the application was filed ({app.filed})")
+                Reason(
+                    "date",
+                    f"{day} 早于申请日 {app.filed}（{day} is before the application was filed "
+                    f"({app.filed})）",
+                )
             )
         if day > app.cover_end:
             reasons.append(
                 Reason(
                     "cover",
-                    f"the cover period applied for ({app.cover_start}..{app.cover_end}) is over "
-                    f"on {day}: file a new application",
+                    f"所申请的保障期（{app.cover_start} 至 {app.cover_end}）到 {day} 已结束，请重新"
+                    f"申请（the cover period applied for ({app.cover_start}..{app.cover_end}) is "
+                    f"over on {day}: file a new application）",
                 )
             )
         found = window_reason(registry, day)
@@ -266,9 +274,11 @@ class InsuranceState:
             reasons.append(
                 Reason(
                     "premium",
-                    f"tender {offer.tender.id} charges {cny(offer.total)} a year from {start} "
-                    f"(ages {', '.join(f'{c}: {a}' for c, a in offer.ages.items())}), more than "
-                    f"the {cny(app.premium)} the application and its notice stated",
+                    f"招标 {offer.tender.id} 自 {start} 起每年保费 {yuan(offer.total)}，高于申请和"
+                    f"公示所载的 {yuan(app.premium)}（tender {offer.tender.id} charges "
+                    f"{cny(offer.total)} a year from {start} (ages "
+                    f"{', '.join(f'{c}: {a}' for c, a in offer.ages.items())}), more than the "
+                    f"{cny(app.premium)} the application and its notice stated）",
                 )
             )
         reasons.extend(self.overlap_reasons(app.elevators, start, end))
@@ -295,17 +305,29 @@ class InsuranceState:
         cancellation = book.cancellations.get(policy.id)
         if cancellation is not None:
             reasons.append(
-                Reason("cancelled", f"policy {policy.id} was cancelled on {cancellation.date}")
+                Reason(
+                    "cancelled",
+                    f"保单 {policy.id} 已于 {cancellation.date} 退保（policy {policy.id} was "
+                    f"cancelled on {cancellation.date}）",
+                )
             )
         series = book.policies_of(app.id)
         successors = [p for p in series if p.renews == policy.id]
         if successors:
             reasons.append(
-                Reason("renewed", f"policy {policy.id} is renewed already by {successors[0].id}")
+                Reason(
+                    "renewed",
+                    f"保单 {policy.id} 已由 {successors[0].id} 续保（policy {policy.id} is "
+                    f"renewed already by {successors[0].id}）",
+                )
             )
         if day < policy.bought:
             reasons.append(
-                Reason("date", f"{day} is before the policy was bought ({policy.bought})")
+                Reason(
+                    "date",
+                    f"{day} 早于保单购买日 {policy.bought}（{day} is before the policy was bought "
+                    f"({policy.bought})）",
+                )
             )
         start = max(policy.cover_end + ONE_DAY, day)
         end = one_year_from(start)
@@ -314,9 +336,11 @@ class InsuranceState:
             reasons.append(
                 Reason(
                     "cover",
-                    f"application {app.id} applied for {years} year(s) of cover "
-                    f"({app.cover_start}..{app.cover_end}) and {len(series)} are bought: file a "
-                    "new application (with its notice) for more",
+                    f"申请 {app.id} 申请了 {years} 年保障（{app.cover_start} 至 {app.cover_end}），"
+                    f"已购买 {len(series)} 年：更多年份须重新申请并公示（application {app.id} "
+                    f"applied for {years} year(s) of cover ({app.cover_start}..{app.cover_end}) "
+                    f"and {len(series)} are bought: file a new application (with its notice) "
+                    "for more）",
                 )
             )
         found = window_reason(registry, day)

@@ -33,7 +33,7 @@ from xtaccounts.core.privacy import mask_free_text
 from xtaccounts.insurance.checks import InsuranceState
 from xtaccounts.insurance.directives import Application
 from xtaccounts.insurance.rules import Eligibility
-from xtaccounts.insurance.status import application_status, state_as_of
+from xtaccounts.insurance.status import STAGE_NAMES, application_status, state_as_of
 from xtaccounts.registry import Registry
 from xtaccounts.registry.navigation import community_of, place_name
 
@@ -154,7 +154,7 @@ def elevators_of(state: InsuranceState, day: dt.date) -> list[ElevatorCoverage]:
         community = registry.communities.get(community_id)
         policy = insured_by.get(code, "")
         if policy:
-            kind, detail = "insured", f"policy {policy}"
+            kind, detail = "insured", f"保单 {policy}（policy {policy}）"
         else:
             if app_id not in checks:
                 checks[app_id] = _application_checks(state, app, insured_by, day)
@@ -165,11 +165,13 @@ def elevators_of(state: InsuranceState, day: dt.date) -> list[ElevatorCoverage]:
             ]
             if reasons:
                 kind = "ineligible"
-                detail = "; ".join(str(r) for r in reasons) + f" ({app_id} {status.stage})"
+                stage = STAGE_NAMES.get(status.stage, status.stage)
+                detail = f"申请 {app_id} {stage}：" + "；".join(r.message for r in reasons)
             else:
                 kind = "uninsured"
                 said = mask_free_text(status.detail)
-                detail = f"eligible on {day}; {app_id} {status.stage}: {said}"
+                stage = STAGE_NAMES.get(status.stage, status.stage)
+                detail = f"{day} 符合条件；申请 {app_id} {stage}：{said}"
         rows.append(
             ElevatorCoverage(
                 elevator=code,

@@ -231,6 +231,29 @@ class VoteTally:
         return "met" if self.quorum else "not met"
 
     def explain(self) -> str:
+        """'参与表决：4/6 户（66.67%，≥ 2/3），660.00/1000.00 m²（66.00%，< 2/3）；未达到参与
+        比例' and, with a quorum, who was for against the same thresholds; then the same in
+        English in parentheses (`explain_english`)."""
+        parts = [
+            f"参与表决：{self.households_voted}/{self.households_total} 户"
+            f"（{_pct(self.households_voted, self.households_total)}，"
+            f"{'≥' if self.quorum_headcount else '<'} {self.quorum_share}），"
+            f"{self.area_voted}/{self.area_total} m²（{_pct(self.area_voted, self.area_total)}，"
+            f"{'≥' if self.quorum_area else '<'} {self.quorum_share}）"
+        ]
+        if self.quorum:
+            parts.append(
+                f"同意：{self.households_for}/{self.households_voted} 户"
+                f"（{_pct(self.households_for, self.households_voted)}，"
+                f"{'>' if self.majority_headcount else '未超过'} {self.majority_share}），"
+                f"{self.area_for}/{self.area_voted} m²（{_pct(self.area_for, self.area_voted)}，"
+                f"{'>' if self.majority_area else '未超过'} {self.majority_share}）"
+            )
+        else:
+            parts.append("参与表决的户数或面积未达到规定比例")
+        return f"{'；'.join(parts)}（{self.explain_english()}）"
+
+    def explain_english(self) -> str:
         """'took part: 4/6 households (66.67%, ≥ 2/3), 660.00/1000.00 m² (66.00%, < 2/3);
         quorum not met', and with a quorum who was for, against the same thresholds."""
         parts = [

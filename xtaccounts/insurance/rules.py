@@ -23,7 +23,7 @@ from enum import StrEnum
 
 from xtaccounts.core.calendar import ONE_DAY, add_months, add_years, age_years
 from xtaccounts.core.errors import XtError
-from xtaccounts.core.money import format_money
+from xtaccounts.core.money import format_money, grouped_money
 from xtaccounts.core.outside_text import TextRefused, admit_text
 from xtaccounts.core.vocabulary import ZERO
 from xtaccounts.insurance.directives import Inspection, Notice, Objection, Vote, VoteTally
@@ -78,6 +78,11 @@ def cny(amount: Decimal) -> str:
     return f"{format_money(amount)} CNY"
 
 
+def yuan(amount: Decimal) -> str:
+    """An amount as a reason says it in Chinese: ``3,099.44 元``."""
+    return f"{grouped_money(amount)} 元"
+
+
 # -- §3.3 who may apply -----------------------------------------------------------------------
 
 
@@ -100,7 +105,12 @@ def applicant_reasons(
     building pool), or the community's owners' committee, or the property company the committee
     entrusted (on `day`)."""
     if not is_pool(registry, pool):
-        return [Reason("applicants", f"{pool} is not a pool of the registry")]
+        return [
+            Reason(
+                "applicants",
+                f"{pool} 不是登记册中的统筹账户（{pool} is not a pool of the registry）",
+            )
+        ]
     community_id = community_of(registry, pool)
     community = registry.communities[community_id]
     reasons: list[Reason] = []
@@ -112,27 +122,36 @@ def applicant_reasons(
         valid = [h for h in distinct if h in members]
         if unknown:
             reasons.append(
-                Reason("applicants", f"unknown household(s) {', '.join(unknown)} (households.csv)")
+                Reason(
+                    "applicants",
+                    f"没有这些住户：{'、'.join(unknown)}（unknown household(s) "
+                    f"{', '.join(unknown)} (households.csv)）",
+                )
             )
         for household in outside:
             unit = registry.households[household].unit
             reasons.append(
                 Reason(
                     "applicants",
-                    f"household {household} is of {place_name(registry, unit)}, not of the "
-                    f"{pool_scope(registry, pool)} whose pool pays",
+                    f"住户 {household} 属于 {place_name(registry, unit)}，不属于付费统筹账户的"
+                    f"{pool_scope(registry, pool)}（household {household} is of "
+                    f"{place_name(registry, unit)}, not of the {pool_scope(registry, pool)} "
+                    "whose pool pays）",
                 )
             )
         needed = registry.pilot.min_households
         if len(valid) < needed:
             repeated = len(applicants) - len(distinct)
             note = f" ({repeated} named twice)" if repeated else ""
+            note_zh = f"（{repeated} 户重复）" if repeated else ""
             reasons.append(
                 Reason(
                     "applicants",
-                    f"{len(valid)} distinct household(s) of the {pool_scope(registry, pool)} "
+                    f"{pool_scope(registry, pool)} 只有 {len(valid)} 户申请{note_zh}，至少需要 "
+                    f"{needed} 户（或业主委员会，或其委托的物业服务企业）"
+                    f"（{len(valid)} distinct household(s) of the {pool_scope(registry, pool)} "
                     f"apply{note}; at least {needed} are needed (or the owners' "
-                    "committee, or the property company it entrusted)",
+                    "committee, or the property company it entrusted)）",
                 )
             )
     elif kind == "committee":
@@ -140,22 +159,30 @@ def applicant_reasons(
             reasons.append(
                 Reason(
                     "applicants",
-                    f"{community_id} {community.name} has no owners' committee "
-                    "(communities.csv has_committee); "
-                    f"{registry.pilot.min_households} households may apply instead",
+                    f"{community_id} {community.name} 没有业主委员会，可由 "
+                    f"{registry.pilot.min_households} 户业主申请（{community_id} "
+                    f"{community.name} has no owners' committee (communities.csv "
+                    f"has_committee); {registry.pilot.min_households} households may apply "
+                    "instead）",
                 )
             )
         if tuple(applicants) != (community_id,):
             reasons.append(
                 Reason(
                     "applicants",
-                    f"the committee applying for {pool} must be that of {community_id} "
-                    f"(got {', '.join(applicants) or 'none'})",
+                    f"为 {pool} 申请的须是 {community_id} 的业主委员会（实为 "
+                    f"{'、'.join(applicants) or '无'}）（the committee applying for {pool} must "
+                    f"be that of {community_id} (got {', '.join(applicants) or 'none'})）",
                 )
             )
     elif kind == "property_company":
         if len(applicants) != 1:
-            reasons.append(Reason("applicants", "name exactly one property company"))
+            reasons.append(
+                Reason(
+                    "applicants",
+                    "须写明一家物业服务企业（name exactly one property company）",
+                )
+            )
         else:
             company = applicants[0]
             if current_entrustment(registry, community_id, company, day) is None:
@@ -167,16 +194,19 @@ def applicant_reasons(
                 reasons.append(
                     Reason(
                         "applicants",
-                        f"{company} holds no entrustment from the owners' committee of "
-                        f"{community_id} {community.name} valid on {day} (entrustments.csv: "
-                        f"{'; '.join(known) or 'none for this community'})",
+                        f"{company} 在 {day} 没有 {community_id} {community.name} 业主委员会的"
+                        f"有效委托（{company} holds no entrustment from the owners' committee "
+                        f"of {community_id} {community.name} valid on {day} (entrustments.csv: "
+                        f"{'; '.join(known) or 'none for this community'})）",
                     )
                 )
     else:
         reasons.append(
             Reason(
                 "applicants",
-                f"applicant kind {kind!r} is none of households, committee, property_company",
+                f"申请人类别 {kind!r} 不是 households、committee、property_company 之一"
+                f"（applicant kind {kind!r} is none of households, committee, "
+                "property_company）",
             )
         )
     return reasons
@@ -196,8 +226,10 @@ def warranty_reason(elevator: Elevator, day: dt.date, years: int) -> Reason | No
         return None
     return Reason(
         "warranty",
-        f"elevator {elevator.code}: commissioned {elevator.commissioned}, its {years}-year "
-        f"warranty runs to {end}; {day} is not after it (allowed from {end + ONE_DAY})",
+        f"电梯 {elevator.code} {elevator.commissioned} 投入使用，{years} 年质保期至 {end}；"
+        f"{day} 尚在质保期内，{end + ONE_DAY} 起方可投保"
+        f"（elevator {elevator.code}: commissioned {elevator.commissioned}, its {years}-year "
+        f"warranty runs to {end}; {day} is not after it (allowed from {end + ONE_DAY})）",
     )
 
 
@@ -230,25 +262,31 @@ def inspection_reason(
     if inspection is None:
         later = elevator.last_inspection
         hint = f" (the registry's last inspection, {later}, is after it)" if later else ""
+        hint_zh = f"（登记册中最近一次检验 {later} 在此日之后）" if later else ""
         return Reason(
             "inspection",
-            f"elevator {elevator.code}: no periodic inspection on or before {day}{hint}",
+            f"电梯 {elevator.code} 在 {day} 及之前没有定期检验记录{hint_zh}"
+            f"（elevator {elevator.code}: no periodic inspection on or before {day}{hint}）",
         )
     source = "registry" if inspection.source == "registry" else f"report of {inspection.source}"
+    source_zh = "登记册" if inspection.source == "registry" else f"{inspection.source} 的检验报告"
     if not inspection.passed:
         return Reason(
             "inspection",
-            f"elevator {elevator.code}: the last periodic inspection ({inspection.inspected}, "
-            f"{source}) did not pass",
+            f"电梯 {elevator.code} 最近一次定期检验（{inspection.inspected}，{source_zh}）"
+            f"不合格（elevator {elevator.code}: the last periodic inspection "
+            f"({inspection.inspected}, {source}) did not pass）",
         )
     expires = add_months(inspection.inspected, max_months)
     if day >= expires:
         age = (day - inspection.inspected).days
         return Reason(
             "inspection",
-            f"elevator {elevator.code}: the last periodic inspection ({inspection.inspected}, "
+            f"电梯 {elevator.code} 最近一次定期检验（{inspection.inspected}，{source_zh}）到 "
+            f"{day} 已 {age} 天，须在 {max_months} 个月以内（有效至 {expires - ONE_DAY}）"
+            f"（elevator {elevator.code}: the last periodic inspection ({inspection.inspected}, "
             f"{source}) is {age} days old on {day}; it must be less than {max_months} months "
-            f"old (valid through {expires - ONE_DAY})",
+            f"old (valid through {expires - ONE_DAY})）",
         )
     return None
 
@@ -264,7 +302,7 @@ def elevator_reasons(
     """§3.4.1, .3 and .4 for one elevator on `day` (.2, the pool, and .5, the insurer, are
     `pool_reason` and `quote`; `eligibility` checks all five)."""
     if code not in registry.elevators:
-        return [Reason("elevator", f"unknown elevator {code} (elevators.csv)")]
+        return [Reason("elevator", f"没有电梯 {code}（unknown elevator {code} (elevators.csv)）")]
     elevator = registry.elevators[code]
     pilot = registry.pilot
     unit = elevator.unit
@@ -275,24 +313,26 @@ def elevator_reasons(
         reasons.append(
             Reason(
                 "unit_fund",
-                f"elevator {code}: unit {unit} has deposited no maintenance fund "
-                f"(its fund is {cny(unit_fund)} on {day})",
+                f"电梯 {code}：单元 {unit} 未交存维修资金（{day} 余额 {yuan(unit_fund)}）"
+                f"（elevator {code}: unit {unit} has deposited no maintenance fund "
+                f"(its fund is {cny(unit_fund)} on {day})）",
             )
         )
     if not community.management_orderly:
         reasons.append(
             Reason(
                 "management",
-                f"elevator {code}: the property management of {community_id} {community.name} "
-                "is not orderly (communities.csv management_orderly)",
+                f"电梯 {code}：{community_id} {community.name} 物业管理不规范"
+                f"（elevator {code}: the property management of {community_id} "
+                f"{community.name} is not orderly (communities.csv management_orderly)）",
             )
         )
     if not elevator.maintenance_normal:
         reasons.append(
             Reason(
                 "maintenance",
-                f"elevator {code}: its maintenance is not normal (elevators.csv "
-                "maintenance_normal)",
+                f"电梯 {code} 维保不正常（elevator {code}: its maintenance is not normal "
+                "(elevators.csv maintenance_normal)）",
             )
         )
     inspection = inspection_on(elevator, inspections, day)
@@ -311,8 +351,9 @@ def pool_reason(pool: str, available: Decimal, needed: Decimal, day: dt.date) ->
         return None
     return Reason(
         "pool_balance",
-        f"pool {pool} holds {cny(available)} on {day}, less than one year's premium "
-        f"{cny(needed)} (short by {cny(needed - available)})",
+        f"统筹账户 {pool} {day} 可用余额 {yuan(available)}，不足一年保费 {yuan(needed)}"
+        f"（差 {yuan(needed - available)}）（pool {pool} holds {cny(available)} on {day}, less "
+        f"than one year's premium {cny(needed)} (short by {cny(needed - available)})）",
     )
 
 
@@ -366,7 +407,10 @@ def quote(
     With `or_latest`, an insurer without a tender covering `day` is priced by its latest
     tender (what a year would cost after it), the missing tender still a reason."""
     if insurer not in registry.insurers:
-        return Quote(None, {}, {}, [Reason("tender", f"unknown insurer {insurer} (insurers.toml)")])
+        unknown = Reason(
+            "tender", f"没有保险公司 {insurer}（unknown insurer {insurer} (insurers.toml)）"
+        )
+        return Quote(None, {}, {}, [unknown])
     tender = tender_on(registry, insurer, day)
     if tender is None:
         periods = [
@@ -377,8 +421,10 @@ def quote(
         name = registry.insurers[insurer].name
         missing = Reason(
             "tender",
-            f"insurer {insurer} {name} holds no tender covering {day} (its tenders: "
-            f"{'; '.join(periods) or 'none'}): only a current winner may be paid",
+            f"保险公司 {insurer} {name} 没有覆盖 {day} 的中标（其招标："
+            f"{'；'.join(periods) or '无'}）：只能向当期中标的保险公司支付保费"
+            f"（insurer {insurer} {name} holds no tender covering {day} (its tenders: "
+            f"{'; '.join(periods) or 'none'}): only a current winner may be paid）",
         )
         latest = latest_tender(registry, insurer) if or_latest else None
         if latest is None:
@@ -406,16 +452,19 @@ def _priced(registry: Registry, tender: Tender, elevators: Sequence[str], start:
         if limit is not None and age > limit:
             refused = Reason(
                 "insurer_limits",
-                f"elevator {code} is {age} years old on {start} (commissioned "
+                f"电梯 {code} 到 {start} 已使用 {age} 年（{elevator.commissioned} 投入使用），"
+                f"招标 {tender.id} 只承保 {limit} 年以内的电梯"
+                f"（elevator {code} is {age} years old on {start} (commissioned "
                 f"{elevator.commissioned}); tender {tender.id} insures elevators up to "
-                f"{limit} years",
+                f"{limit} years）",
             )
         elif premium is None:
             top = tender.premium[-1].max_age_years
             refused = Reason(
                 "insurer_limits",
-                f"elevator {code} is {age} years old on {start}; tender {tender.id} has no "
-                f"premium band for it (bands up to {top} years)",
+                f"电梯 {code} 到 {start} 已使用 {age} 年，招标 {tender.id} 没有对应的保费档次"
+                f"（最高 {top} 年）（elevator {code} is {age} years old on {start}; tender "
+                f"{tender.id} has no premium band for it (bands up to {top} years)）",
             )
         else:
             premiums[code] = premium
@@ -477,11 +526,19 @@ def eligibility(
     for code in elevators:
         own: list[Reason] = []
         if code not in registry.elevators:
-            own.append(Reason("elevator", f"unknown elevator {code} (elevators.csv)"))
+            own.append(
+                Reason("elevator", f"没有电梯 {code}（unknown elevator {code} (elevators.csv)）")
+            )
         else:
             paid_by = pool_of_elevator(registry, code)
             if paid_by != pool:
-                own.append(Reason("elevator", f"elevator {code} is of pool {paid_by}, not {pool}"))
+                own.append(
+                    Reason(
+                        "elevator",
+                        f"电梯 {code} 属于统筹账户 {paid_by}，不是 {pool}"
+                        f"（elevator {code} is of pool {paid_by}, not {pool}）",
+                    )
+                )
             own.extend(
                 elevator_reasons(
                     registry,
@@ -512,8 +569,9 @@ def window_reason(registry: Registry, day: dt.date) -> Reason | None:
         return None
     return Reason(
         "window",
-        f"{day} is outside the pilot window {pilot.window_start}..{pilot.window_end} "
-        "(pilot.toml window_start, window_end)",
+        f"{day} 不在试点期 {pilot.window_start} 至 {pilot.window_end} 之内"
+        f"（{day} is outside the pilot window {pilot.window_start}..{pilot.window_end} "
+        "(pilot.toml window_start, window_end)）",
     )
 
 
@@ -534,14 +592,15 @@ def procedure_reasons(
     """§3.5 and §3.6 on `day`: the notice has ended; after a written objection on a notice day,
     the latest owners' vote held by `day` passed."""
     if notice is None:
-        return [Reason("notice", "no public notice (公示) has been posted for it")]
+        return [Reason("notice", "尚未公示（no public notice (公示) has been posted for it）")]
     reasons: list[Reason] = []
     if day < notice.purchase_from:
         reasons.append(
             Reason(
                 "notice",
-                f"the notice runs {notice.start}..{notice.end}; the premium may be paid from "
-                f"{notice.purchase_from} on, not on {day}",
+                f"公示期 {notice.start} 至 {notice.end}，{notice.purchase_from} 起方可支付保费，"
+                f"{day} 不可（the notice runs {notice.start}..{notice.end}; the premium may be "
+                f"paid from {notice.purchase_from} on, not on {day}）",
             )
         )
     written = [o for o in objections if notice.start <= o.date <= notice.end]
@@ -552,8 +611,10 @@ def procedure_reasons(
             reasons.append(
                 Reason(
                     "vote",
-                    f"{len(written)} written objection(s) on {dates}: the owners' vote "
-                    f"(Civil Code art. 278) must pass first, and none is recorded by {day}",
+                    f"{dates} 有 {len(written)} 份书面异议：须先经业主表决通过"
+                    f"（民法典第二百七十八条），到 {day} 尚无表决记录"
+                    f"（{len(written)} written objection(s) on {dates}: the owners' vote "
+                    f"(Civil Code art. 278) must pass first, and none is recorded by {day}）",
                 )
             )
         elif not held[-1].passed:
@@ -561,8 +622,9 @@ def procedure_reasons(
             reasons.append(
                 Reason(
                     "vote",
-                    f"after the objection(s) on {dates}, the owners' vote of {vote.date} did "
-                    f"not pass ({describe_vote(vote)})",
+                    f"{dates} 的书面异议之后，{vote.date} 的业主表决未通过：{describe_vote(vote)}"
+                    f"（after the objection(s) on {dates}, the owners' vote of {vote.date} did "
+                    "not pass）",
                 )
             )
     return reasons

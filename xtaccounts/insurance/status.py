@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from beancount.core import data
 
 from xtaccounts.core.calendar import refuse_after_last_day
+from xtaccounts.core.money import grouped_money
 from xtaccounts.insurance.checks import InsuranceState
 from xtaccounts.insurance.directives import Application, PolicyState
 from xtaccounts.insurance.rules import Reason, describe_vote
@@ -25,6 +26,18 @@ from xtaccounts.registry import Registry
 # Stages after which an application takes no further step (a new application is needed); its
 # elevators still count for coverage whenever they are eligible (coverage.py).
 CLOSED_STAGES = ("rejected", "cancelled")
+# Each stage as the pages and details name it.
+STAGE_NAMES = {
+    "filed": "已申请",
+    "notice": "公示中",
+    "awaiting-vote": "待业主表决",
+    "rejected": "表决未通过",
+    "approved": "已通过",
+    "bought": "已购买",
+    "insured": "保障中",
+    "lapsed": "已到期",
+    "cancelled": "已退保",
+}
 # Conditions of a purchase that say nothing about whether the elevator could be insured.
 PROCEDURAL = ("bought", "closed_period", "date")
 
@@ -68,8 +81,12 @@ def application_status(state: InsuranceState, app_id: str, day: dt.date) -> Appl
                 app,
                 day,
                 "cancelled",
-                f"policy {c.policy.id} cancelled on {cancellation.date}: {cancellation.reason}"
-                f" (refund {cancellation.refund})",
+                _both(
+                    f"保单 {c.policy.id} 已于 {cancellation.date} 退保：{cancellation.reason}"
+                    f"（退费 {grouped_money(cancellation.refund)} 元）",
+                    f"policy {c.policy.id} cancelled on {cancellation.date} "
+                    f"(refund {cancellation.refund})",
+                ),
                 c,
             )
         if in_force:
@@ -78,7 +95,10 @@ def application_status(state: InsuranceState, app_id: str, day: dt.date) -> Appl
                 app,
                 day,
                 "insured",
-                f"policy {s.policy.id} in force {s.policy.cover_start}..{s.last_day}",
+                _both(
+                    f"保单 {s.policy.id} 保障期 {s.policy.cover_start} 至 {s.last_day}",
+                    f"policy {s.policy.id} in force {s.policy.cover_start}..{s.last_day}",
+                ),
                 s,
             )
         if latest.policy.cover_start > day:
@@ -86,49 +106,79 @@ def application_status(state: InsuranceState, app_id: str, day: dt.date) -> Appl
                 app,
                 day,
                 "bought",
-                f"policy {latest.policy.id} covers from {latest.policy.cover_start}",
+                _both(
+                    f"保单 {latest.policy.id} 自 {latest.policy.cover_start} 起保",
+                    f"policy {latest.policy.id} covers from {latest.policy.cover_start}",
+                ),
                 latest,
             )
         return ApplicationStatus(
             app,
             day,
             "lapsed",
-            f"policy {latest.policy.id} ended on {latest.last_day} and was not renewed",
+            _both(
+                f"保单 {latest.policy.id} 已于 {latest.last_day} 到期，未续保",
+                f"policy {latest.policy.id} ended on {latest.last_day} and was not renewed",
+            ),
             latest,
         )
     notice = book.notice(app_id)
     if notice is None:
-        return ApplicationStatus(app, day, "filed", f"filed {app.filed}; no notice yet")
+        detail = _both(f"{app.filed} 申请，尚未公示", f"filed {app.filed}; no notice yet")
+        return ApplicationStatus(app, day, "filed", detail)
     objections = [
         o for o in book.objections.get(app_id, []) if notice.start <= o.date <= notice.end
     ]
     votes = book.votes.get(app_id, [])
     if votes and objections and not votes[-1].passed:
         vote = votes[-1]
-        return ApplicationStatus(
-            app, day, "rejected", f"the owners' vote of {vote.date} failed: {describe_vote(vote)}"
+        detail = _both(
+            f"{vote.date} 业主表决未通过：{describe_vote(vote)}",
+            f"the owners' vote of {vote.date} failed",
         )
+        return ApplicationStatus(app, day, "rejected", detail)
     if day <= notice.end and not votes:
         extra = f"; {len(objections)} written objection(s)" if objections else ""
-        return ApplicationStatus(app, day, "notice", f"notice {notice.start}..{notice.end}{extra}")
+        extra_zh = f"，书面异议 {len(objections)} 份" if objections else ""
+        detail = _both(
+            f"公示期 {notice.start} 至 {notice.end}{extra_zh}",
+            f"notice {notice.start}..{notice.end}{extra}",
+        )
+        return ApplicationStatus(app, day, "notice", detail)
     if objections and not votes:
         return ApplicationStatus(
             app,
             day,
             "awaiting-vote",
-            f"{len(objections)} written objection(s) (first {objections[0].date}); no vote yet",
+            _both(
+                f"书面异议 {len(objections)} 份（首份 {objections[0].date}），尚未表决",
+                f"{len(objections)} written objection(s) (first {objections[0].date}); no vote yet",
+            ),
         )
     plan = state.purchase_plan(app_id, day)
     reasons = [r for r in plan.reasons if r.rule not in PROCEDURAL]
     how = f"passed the owners' vote of {votes[-1].date}" if votes else "quiet notice"
+    how_zh = f"{votes[-1].date} 业主表决通过" if votes else "公示期内无书面异议"
     if day < notice.purchase_from:
         how += f"; may be bought from {notice.purchase_from}"
-    detail = how + (
-        f"; a purchase on {day} would be refused: " + "; ".join(str(r) for r in reasons)
-        if reasons
-        else f"; eligible on {day}: {plan.total} for {plan.start}..{plan.end}"
-    )
+        how_zh += f"，{notice.purchase_from} 起可购买"
+    if reasons:
+        detail = _both(
+            f"{how_zh}；{day} 购买将被拒绝：" + "；".join(r.message for r in reasons),
+            f"{how}; a purchase on {day} would be refused: " + ", ".join(r.rule for r in reasons),
+        )
+    else:
+        detail = _both(
+            f"{how_zh}；{day} 符合条件：{grouped_money(plan.total)} 元，"
+            f"保障期 {plan.start} 至 {plan.end}",
+            f"{how}; eligible on {day}: {plan.total} for {plan.start}..{plan.end}",
+        )
     return ApplicationStatus(app, day, "approved", detail, None, reasons)
+
+
+def _both(chinese: str, english: str) -> str:
+    """A detail as the pages and commands say it: Chinese, then English in parentheses."""
+    return f"{chinese}（{english}）"
 
 
 def application_statuses(
