@@ -19,6 +19,8 @@ import pytest
 from tests.helpers import DEMO_LEDGER, xt
 from xtaccounts.audit import ERROR, WARNING, AuditReport, Finding, run_audit
 from xtaccounts.audit.seal import entry_digest, seal_books
+from xtaccounts.books.change_note import ChangeNote
+from xtaccounts.books.history_record import record_outside_changes
 from xtaccounts.books.load import load_books
 from xtaccounts.core.errors import XtError
 
@@ -31,6 +33,7 @@ CHECK_NAMES = [
     "premiums",
     "suspense",
     "seal",
+    "history",
 ]
 CCB_2025 = "txns/2025/bank-CCB-1234.beancount"
 ICBC_2024 = "txns/2024/bank-ICBC-8821.beancount"
@@ -88,7 +91,16 @@ def at(finding: Finding) -> list[tuple[str, int]]:
 
 
 def failing_checks(report: AuditReport) -> set[str]:
-    return {f.check for f in report.findings if f.severity == ERROR}
+    """The checks that found an error, `history` aside: every test here edits the books by hand,
+    which the history check reports (asserted here) besides what the edit breaks."""
+    failing = {f.check for f in report.findings if f.severity == ERROR}
+    assert "history" in failing, "a hand edit is a change outside the writer"
+    return failing - {"history"}
+
+
+def record_hand_edit(main: Path, reason: str) -> None:
+    """Record the test's hand edit in the books' history, as a clerk explaining it would."""
+    record_outside_changes(main, ChangeNote("test", reason=reason))
 
 
 # -- the clean demo ---------------------------------------------------------------------------
@@ -387,6 +399,8 @@ def test_seal_does_not_depend_on_lines_or_files(demo_copy: Path) -> None:
     # Comments and blank lines move every entry of the file; entries are not changed.
     path = demo_copy.parent / ICBC_2024
     path.write_text("; a comment\n\n\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    assert findings(run_audit(demo_copy), "seal") == []
+    record_hand_edit(demo_copy, "添加注释")
     report = run_audit(demo_copy)
     assert report.ok and findings(report, "seal") == []
 
@@ -407,6 +421,7 @@ def test_seal_survives_bean_format_and_moving_an_entry(demo_copy: Path) -> None:
     block = "".join(lines[start:end])
     source.write_text("".join(lines[:start] + lines[end:]), encoding="utf-8")
     moved = append(demo_copy, ICBC_2025, block)
+    record_hand_edit(demo_copy, "bean-format 重排，移动一笔分录")
     report = run_audit(demo_copy)
     assert findings(report, "seal") == []
     assert report.ok, [f.message for f in report.findings if f.severity == ERROR]
@@ -463,8 +478,12 @@ def test_audit_exits_1_with_findings_via_cli(demo_copy: Path) -> None:
     doc = json.loads(done.stdout)
     assert doc["ok"] is False
     errors = [f for f in doc["findings"] if f["severity"] == ERROR]
-    assert [(f["check"], f["code"]) for f in errors] == [("seal", "sealed-changed")]
-    assert errors[0]["entries"][0]["file"] == ICBC_2024
+    assert [(f["check"], f["code"]) for f in errors] == [
+        ("seal", "sealed-changed"),
+        ("history", "unrecorded-change"),
+    ]
+    assert [f["entries"][0]["file"] for f in errors] == [ICBC_2024, ICBC_2024]
+    assert '+2024-05-20 ! "湘潭某商贸有限公司" "待查明来款 转账 (已改)"' in errors[1]["message"]
     text = xt(demo_copy, "audit")
     assert text.returncode == 1
     assert f"at {ICBC_2024}:" in text.stdout

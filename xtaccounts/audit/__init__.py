@@ -14,6 +14,7 @@ from pathlib import Path
 
 from xtaccounts.audit import (
     bank,
+    history,
     identity,
     interest,
     pools,
@@ -55,17 +56,23 @@ CHECKS: tuple[tuple[str, Callable[[AuditContext], CheckResult]], ...] = (
     (premiums.NAME, premiums.check),
     (suspense.NAME, suspense.check),
     (seal.NAME, seal.check),
+    (history.NAME, history.check),
 )
 
 
-def run_audit(main: Path, as_of: dt.date | None = None) -> AuditReport:
-    """Audit the books of `main` as of a day (default: the books' last dated entry)."""
+def run_audit(
+    main: Path,
+    as_of: dt.date | None = None,
+    history_refs: tuple[tuple[str, str], ...] = (),
+) -> AuditReport:
+    """Audit the books of `main` as of a day (default: the books' last dated entry);
+    `history_refs`: (commit, where it is held) of history heads to find in the books' history."""
     layout = require_ledger(main)
     ledger = Ledger(layout)
     entries = ledger.entries  # the books first: their insurance plugin reads the registry
     _ = ledger.registry  # the plugin's copy, from the one registry cache
     if as_of is None:
         as_of = entries[-1].date if entries else dt.date.today()
-    ctx = AuditContext(ledger, as_of)
+    ctx = AuditContext(ledger, as_of, history_refs)
     checks = [fn(ctx) for _, fn in CHECKS]
     return AuditReport(str(layout.main), as_of, checks)

@@ -26,10 +26,17 @@ class AuditContext:
     """Everything a check reads, from the Ledger as of the audit's day; nothing here is taken
     from the books' own summaries."""
 
-    def __init__(self, ledger: Ledger, as_of: dt.date) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        as_of: dt.date,
+        history_refs: tuple[tuple[str, str], ...] = (),
+    ) -> None:
         self.ledger = ledger
         self.as_of = as_of
         self.root: Path = ledger.books.path.parent
+        # (commit, where it was held: "export manifest X") of history heads held elsewhere.
+        self.history_refs = history_refs
 
     @cached_property
     def view(self) -> LedgerOn:
