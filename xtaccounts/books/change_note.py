@@ -33,7 +33,7 @@ import shlex
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
-from xtaccounts.core.outside_text import TextRefused, admit_text
+from xtaccounts.core.outside_text import shown_inert
 from xtaccounts.core.privacy import mask_name
 
 __all__ = [
@@ -89,19 +89,14 @@ def one_line(text: str) -> str:
     return " ".join(_CONTROL.sub(" ", text).split())
 
 
-def inert(text: str, *, mask: bool = True) -> str:
+def inert(text: str, *, names: Sequence[str] = ()) -> str:
     """Text from the command line as the books would admit it (`core.outside_text`): on one
     line, personal data masked, markup neutralised; a character the books refuse (a
     bidirectional control, a zero-width space) is shown as U+FFFD instead of refusing the
-    record of a change already made."""
-    text = one_line(text).lstrip("\ufeff")
-    for _ in range(len(text) + 1):
-        try:
-            return admit_text(text, field="", mask=mask)
-        except TextRefused as exc:
-            at = exc.position - 1
-            text = text[:at] + "\ufffd" + text[at + 1 :]
-    return text
+    record of a change already made. `names`: persons' names (a payer's) masked wherever the
+    text repeats them."""
+    text = one_line(text.lstrip("\ufeff"))
+    return shown_inert(text, names)
 
 
 @dataclass(frozen=True)
@@ -116,18 +111,32 @@ class ChangeNote:
 
     def masked(self) -> ChangeNote:
         """The note with its arguments, operator and reason masked (idempotent)."""
+        names = names_in(self.args)
         return replace(
             self,
             args=mask_args(self.args),
             operator=inert(self.operator) or self.system_user,
-            reason=inert(self.reason) if self.reason else None,
+            reason=inert(self.reason, names=names) if self.reason else None,
         )
+
+
+def names_in(args: Sequence[str]) -> list[str]:
+    """The values of the name options (--payer) among command-line arguments."""
+    names: list[str] = []
+    for n, arg in enumerate(args):
+        option, eq, value = arg.partition("=")
+        if eq and option in _NAME_OPTIONS:
+            names.append(value)
+        elif arg in _NAME_OPTIONS and n + 1 < len(args):
+            names.append(args[n + 1])
+    return names
 
 
 def mask_args(args: Sequence[str]) -> tuple[str, ...]:
     """Command-line arguments with personal data masked (a name option's value as a name, every
     other argument as free text) and markup neutralised, as the books admit text."""
     out: list[str] = []
+    names = names_in(args)
     name_next = False
     for arg in args:
         text = one_line(arg)
@@ -137,7 +146,7 @@ def mask_args(args: Sequence[str]) -> tuple[str, ...]:
         elif eq and option in _NAME_OPTIONS:
             out.append(f"{option}={inert(mask_name(value))}")
         else:
-            out.append(inert(text))
+            out.append(inert(text, names=names))
         name_next = text in _NAME_OPTIONS
     return tuple(out)
 
@@ -192,7 +201,7 @@ def recording_as(
     the operator is the enclosing note's unless given."""
     outer = current_note()
     note = ChangeNote(
-        command=inert(command, mask=False),
+        command=inert(command),
         args=tuple(args),
         operator=operator or outer.operator,
         system_user=outer.system_user,

@@ -37,6 +37,7 @@ from pathlib import Path
 
 from xtaccounts.books.change_note import ChangeNote, parse_message
 from xtaccounts.core.errors import XtError
+from xtaccounts.core.outside_text import shown_inert
 from xtaccounts.core.privacy import mask_free_text
 
 __all__ = [
@@ -366,7 +367,8 @@ class History:
         return sorted(found, key=lambda u: u.path)
 
     def difference(self, change: Unrecorded, max_lines: int = 40) -> list[str]:
-        """What differs in one unrecorded file, as diff lines (masked), at most `max_lines`."""
+        """What differs in one unrecorded file, as diff lines (masked, markup neutralised), at
+        most `max_lines`."""
         if change.state == "added":
             path = self.root / change.path
             if is_original(change.path):
@@ -380,7 +382,7 @@ class History:
                 "diff", "--no-ext-diff", "--no-color", "--unified=1", "HEAD", "--", change.path
             )
             lines = [line for line in text.splitlines() if not line.startswith(("diff ", "index "))]
-        shown = [mask_free_text(line) for line in lines[:max_lines]]
+        shown = [shown_inert(line, quotes=False) for line in lines[:max_lines]]
         if len(lines) > max_lines:
             shown.append(f"…（另有 {len(lines) - max_lines} 行）")
         return shown

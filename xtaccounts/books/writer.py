@@ -572,17 +572,23 @@ def _make_parents(directory: Path, ledger_dir: Path) -> list[Path]:
     return created
 
 
-def _entries_named(texts: Iterable[str], limit: int = 30) -> list[str]:
-    """What names the first `limit` entries of appended text: their links, a custom
-    directive's id (for the history's list of entries touched)."""
+def _entries_named(
+    texts: Iterable[str], limit: int = 30, looked_at: int = 200, head: int = 1 << 18
+) -> list[str]:
+    """What names the entries of appended text, for the history's list of entries touched:
+    their links, a custom directive's id; at most `limit` names, from the first `looked_at`
+    entries of the first `head` characters of each text (a 100,000-line import or a year's
+    allocation is not read again for it)."""
     names: list[str] = []
+    entries = 0
     for text in texts:
-        for match in _ENTRY_LINE.finditer(text):
+        for match in _ENTRY_LINE.finditer(text, 0, head):
             rest = match.group(1)
             custom = _CUSTOM_ID.match(rest)
             found = [custom.group(1)] if custom else _LINK.findall(rest)
             names.extend(name for name in found if name not in names)
-            if len(names) >= limit:
+            entries += 1
+            if len(names) >= limit or entries >= looked_at:
                 return names[:limit]
     return names
 
