@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -227,6 +228,12 @@ def test_books_without_a_history_are_adopted_once(tmp_path: Path) -> None:
     assert sorted(u.path for u in done.files) == ["main.beancount", DEPOSITS_FILE]
     with pytest.raises(XtError, match="已有变更历史"):
         adopt_books(root / "main.beancount", ChangeNote("history adopt"))
+    # An adoption killed before its first change leaves a git directory without a head:
+    # adopting again starts over.
+    shutil.rmtree(root / HISTORY_DIR)
+    History(root).create()
+    adopt_books(root / "main.beancount", ChangeNote("history adopt"))
+    assert History(root).count() == 1
 
 
 def test_clear_personal_data_is_found_but_digests_are_not_numbers() -> None:

@@ -240,6 +240,11 @@ class History:
             "-c", "core.fsmonitor=false",
             "-c", f"core.hooksPath={os.devnull}",
             "-c", "core.looseCompression=1",
+            # Objects, references and the index on disk before git returns: the writer removes
+            # its journal after the history commit, and a power cut must not then leave a
+            # history whose last objects are empty files.
+            "-c", "core.fsync=committed,index",
+            "-c", "core.fsyncMethod=fsync",
             "-c", "commit.gpgSign=false",
             "-c", "gc.auto=0",
             "-c", "gc.autoDetach=false",

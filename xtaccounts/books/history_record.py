@@ -11,6 +11,7 @@ the history never stores it (`history.clear_personal_data`); mask it in the file
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,11 +65,15 @@ def adopt_books(main: Path, note: ChangeNote) -> Recorded:
     layout = require_ledger(main)
     root = layout.root
     history = History(root)
-    if history.exists():
+    if history.exists() and history.head() is not None:
         raise XtError(f"{root} 已有变更历史（{history.git_dir}）：无需再纳入")
     lock = take_lock(root)
     try:
         recover(root)
+        if os.path.lexists(history.git_dir):
+            if history.head() is not None:
+                raise XtError(f"{root} 已有变更历史（{history.git_dir}）：无需再纳入")
+            shutil.rmtree(history.git_dir)  # an adoption killed before its first change
         history.create()
         try:
             files = history.unrecorded()  # every file of the books, as Git will record them
