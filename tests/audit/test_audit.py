@@ -19,10 +19,13 @@ import pytest
 from tests.helpers import DEMO_LEDGER, xt
 from xtaccounts.audit import ERROR, WARNING, AuditReport, Finding, run_audit
 from xtaccounts.audit.seal import entry_digest, seal_books
+from xtaccounts.books.change_note import ChangeNote
+from xtaccounts.books.history_record import record_outside_changes
 from xtaccounts.books.load import load_books
 from xtaccounts.core.errors import XtError
 
 CHECK_NAMES = [
+    "history",
     "seal",
     "beancount",
     "bank",
@@ -90,7 +93,16 @@ def at(finding: Finding) -> list[tuple[str, int]]:
 
 
 def failing_checks(report: AuditReport) -> set[str]:
-    return {f.check for f in report.findings if f.severity == ERROR}
+    """The checks that found an error, `history` aside: every test here edits the books by hand,
+    which the history check reports (asserted here) besides what the edit breaks."""
+    failing = {f.check for f in report.findings if f.severity == ERROR}
+    assert "history" in failing, "a hand edit is a change outside the writer"
+    return failing - {"history"}
+
+
+def record_hand_edit(main: Path, reason: str) -> None:
+    """Record the test's hand edit in the books' history, as a clerk explaining it would."""
+    record_outside_changes(main, ChangeNote("test", reason=reason))
 
 
 # -- the clean demo ---------------------------------------------------------------------------
@@ -216,7 +228,9 @@ def test_statement_line_deleted(demo_copy: Path) -> None:
     # Each failed assertion once (the bank check's, with its figures), and the root cause first:
     # the seal names the removed entry before any assertion it broke.
     assert [(ICBC_2024, line)] not in [at(f) for f in findings(report, "beancount")]
-    assert report.findings[0].code == "sealed-removed"
+    codes = [f.code for f in report.findings]
+    assert codes[0] == "unrecorded-change"  # the hand edit itself, named by the books' history
+    assert codes.index("sealed-removed") < codes.index("assertion-failed")
 
 
 def test_balance_assertion_deleted(demo_copy: Path) -> None:
@@ -392,6 +406,8 @@ def test_seal_does_not_depend_on_lines_or_files(demo_copy: Path) -> None:
     # Comments and blank lines move every entry of the file; entries are not changed.
     path = demo_copy.parent / ICBC_2024
     path.write_text("; a comment\n\n\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    assert findings(run_audit(demo_copy), "seal") == []
+    record_hand_edit(demo_copy, "添加注释")
     report = run_audit(demo_copy)
     assert report.ok and findings(report, "seal") == []
 
@@ -412,6 +428,7 @@ def test_seal_survives_bean_format_and_moving_an_entry(demo_copy: Path) -> None:
     block = "".join(lines[start:end])
     source.write_text("".join(lines[:start] + lines[end:]), encoding="utf-8")
     moved = append(demo_copy, ICBC_2025, block)
+    record_hand_edit(demo_copy, "bean-format 重排，移动一笔分录")
     report = run_audit(demo_copy)
     assert findings(report, "seal") == []
     assert report.ok, [f.message for f in report.findings if f.severity == ERROR]
@@ -442,6 +459,8 @@ def test_seal_command(demo_copy: Path) -> None:
     (demo_copy.parent / "seals.beancount").write_text("", encoding="utf-8")
     for old in (demo_copy.parent / "seals").iterdir():
         old.unlink()
+    recorded = xt(demo_copy, "history", "record", "--reason", "重新逐年封存（测试）")
+    assert recorded.returncode == 0, recorded.stderr
     for through in ("2024-12-31", "2025-12-31"):
         done = xt(demo_copy, "seal", "--through", through, "--format", "json")
         assert done.returncode == 0, done.stderr
@@ -475,8 +494,13 @@ def test_audit_exits_1_with_findings_via_cli(demo_copy: Path) -> None:
     doc = json.loads(done.stdout)
     assert doc["ok"] is False
     errors = [f for f in doc["findings"] if f["severity"] == ERROR]
-    assert [(f["check"], f["code"]) for f in errors] == [("seal", "sealed-changed")]
-    assert errors[0]["entries"][0]["file"] == ICBC_2024
+    # The cause first: the edit outside the writer (with its difference), then the seal it broke.
+    assert [(f["check"], f["code"]) for f in errors] == [
+        ("history", "unrecorded-change"),
+        ("seal", "sealed-changed"),
+    ]
+    assert [f["entries"][0]["file"] for f in errors] == [ICBC_2024, ICBC_2024]
+    assert '+2024-05-20 ! "湘潭某商贸有限公司" "待查明来款 转账 (已改)"' in errors[0]["message"]
     text = xt(demo_copy, "audit")
     assert text.returncode == 1
     assert f"at {ICBC_2024}:" in text.stdout

@@ -449,3 +449,29 @@ def test_cli_warns_on_a_network_address(demo_books: Path, flags) -> None:
     result = xt(demo_books, "serve", "--host", "192.0.2.1", "--port", "0", *flags)
     assert "warning: serving on 192.0.2.1, which is not a loopback address" in result.stderr
     assert result.returncode == 1 and "cannot listen on 192.0.2.1:0" in result.stderr
+
+
+@pytest.mark.parametrize("extension", [True, False], ids=["pilot-extension", "bare-fava"])
+def test_the_books_history_is_never_served(demo_copy: Path, extension: bool) -> None:
+    """Fava sends a file of an import folder (`fava-option "import-dirs"`): one naming the ledger
+    directory would put the history's files (`.history/`) in reach; the pilot's extension
+    answers 404 to any request naming a file there, and only a bare Fava would send it."""
+    main = demo_copy
+    text = main.read_text("utf-8") + '\n2000-01-01 custom "fava-option" "import-dirs" "."\n'
+    if not extension:
+        text = text.replace('custom "fava-extension"', 'custom "not-an-extension"')
+    main.write_text(text, "utf-8")
+    client = _fava(main, read_only=True)
+    slug = _slug(client)
+    head = main.parent / ".history" / "HEAD"
+    assert head.is_file()
+    for filename in (str(head), ".history/HEAD", f"{main.parent}/txns/../.history/HEAD"):
+        response = client.get(f"/{slug}/document/", query_string={"filename": filename})
+        if extension:
+            assert response.status_code == 404, filename
+        elif filename == str(head):
+            assert response.status_code == 200 and b"refs/heads/main" in response.data
+    # Other files of the import folder are still sent: the refusal is the history's alone.
+    registry = main.parent / "registry" / "units.csv"
+    response = client.get(f"/{slug}/document/", query_string={"filename": str(registry)})
+    assert response.status_code == 200

@@ -27,7 +27,14 @@ from tests.helpers.base_books import (
     make_bare_books,
     opening,
 )
-from tests.helpers.files import DEMO_LEDGER, REPO, snapshot, write_files, xt
+from tests.helpers.files import (
+    DEMO_LEDGER,
+    REPO,
+    snapshot,
+    without_history_warning,
+    write_files,
+    xt,
+)
 from tests.helpers.inline import (
     InlineBooks,
     InlineLoader,
@@ -123,6 +130,7 @@ __all__ = [
     "state",
     "statement_files",
     "stop_server",
+    "without_history_warning",
     "write_files",
     "write_inline",
     "xt",

@@ -26,6 +26,7 @@ import pytest
 
 from tests.helpers import snapshot, xt
 from tests.reliability.catalogue import CLEAR, HOSTILE, MARKUP, PERSONAL
+from xtaccounts.books.history import History
 from xtaccounts.demo.bank_statements import BankLine, StatementFile, icbc_csv
 
 ICBC_NO = "1904021109200088821"
@@ -312,6 +313,24 @@ def test_the_catalogue_is_recorded_through_every_entry_point(recorded: Recorded)
 @pytest.mark.slow
 def test_no_clear_personal_data_or_markup_in_any_ledger_file(recorded: Recorded) -> None:
     leaks = _leaks(_books_texts(recorded.main))
+    assert not leaks, "\n".join(leaks)
+
+
+@pytest.mark.slow
+def test_no_clear_personal_data_or_markup_in_the_books_history(recorded: Recorded) -> None:
+    """Every object of the history (each recorded version of each file, each change's message
+    with the command's arguments and reason): the books' text as masked, the bank's original
+    as its digest only, the arguments masked as the books mask text."""
+    history = History(recorded.main.parent)
+    commands = [change.command for change in history.changes()]
+    for command in ("import", "deposit receive", "deposit refund", "application object"):
+        assert command in commands, commands
+    refund = next(c for c in history.changes() if c.command == "deposit refund")
+    assert refund.reason.startswith("房屋灭失 王** 430***********1234")
+    stored = history.git("cat-file", "--batch-all-objects", "--batch", reader=True).stdout
+    text = stored.decode("utf-8", "replace")
+    assert "xtaccounts-original sha256:" in text  # the statement, as its digest
+    leaks = _leaks(iter([("the history's objects", text)]))
     assert not leaks, "\n".join(leaks)
 
 

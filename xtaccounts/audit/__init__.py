@@ -14,6 +14,7 @@ from pathlib import Path
 
 from xtaccounts.audit import (
     bank,
+    history,
     identity,
     interest,
     payments,
@@ -48,9 +49,11 @@ __all__ = [
     "run_audit",
 ]
 
-# (name, function), in the order of the report: the seals first, so that a changed sealed
-# entry is named before the balance assertions it breaks.
+# (name, function), in the order of the report: the causes first: files changed outside the
+# writer (history), then the seals, so that a changed sealed entry is named before the balance
+# assertions it breaks.
 CHECKS: tuple[tuple[str, Callable[[AuditContext], CheckResult]], ...] = (
+    (history.NAME, history.check),
     (seal.NAME, seal.check),
     (validation.NAME, validation.check),
     (bank.NAME, bank.check),
@@ -70,17 +73,25 @@ def run_audit(
     *,
     expect_seal: str | None = None,
     read_statement: StatementFileReader | None = None,
+    history_refs: tuple[tuple[str, str], ...] = (),
 ) -> AuditReport:
     """Audit the books of `main` as of a day (default: the day every report shows,
     `xtaccounts.reading.day`: the books' last entry, or today if earlier);
     `expect_seal`: a seal chain head given out earlier, which the chain must still hold;
     `read_statement`: reads an archived statement file (the command line hands the importers'
-    reader; without one the archived statements are not compared)."""
+    reader; without one the archived statements are not compared); `history_refs`: (commit,
+    where it is held) of history heads to find in the books' history."""
     layout = require_ledger(main)
     ledger = Ledger(layout)
     entries = ledger.entries  # the books first: their insurance plugin reads the registry
     _ = ledger.registry  # the plugin's copy, from the one registry cache
     as_of = shown_day(entries, as_of).day
-    ctx = AuditContext(ledger, as_of, expect_seal=expect_seal, read_statement=read_statement)
+    ctx = AuditContext(
+        ledger,
+        as_of,
+        expect_seal=expect_seal,
+        read_statement=read_statement,
+        history_refs=history_refs,
+    )
     checks = [fn(ctx) for _, fn in CHECKS]
     return AuditReport(str(layout.main), as_of, checks)

@@ -36,12 +36,15 @@ class AuditContext:
         *,
         expect_seal: str | None = None,
         read_statement: StatementFileReader | None = None,
+        history_refs: tuple[tuple[str, str], ...] = (),
     ) -> None:
         self.ledger = ledger
         self.as_of = as_of
         self.root: Path = ledger.books.path.parent
         self.expect_seal = expect_seal  # a seal chain head held outside the centre
         self.read_statement = read_statement  # reads an archived statement (the CLI's reader)
+        # (commit, where it was held: "export manifest X") of history heads held elsewhere.
+        self.history_refs = history_refs
 
     @cached_property
     def view(self) -> LedgerOn:

@@ -7,6 +7,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from xtaccounts.books.change_note import CHANGE_INIT, ChangeNote, render_message
+from xtaccounts.books.history import History
 from xtaccounts.books.layout import ACCOUNTS_FILE, ACCOUNTS_TEMPLATE, MAIN_TEMPLATE, REGISTRY_DIR
 from xtaccounts.core.errors import XtError
 from xtaccounts.core.outside_text import admit_text
@@ -30,11 +32,15 @@ def ledger_files(
     return files
 
 
-def create_ledger(directory: Path, files: dict[str, str]) -> Path:
+def create_ledger(
+    directory: Path, files: dict[str, str], *, history: ChangeNote | None = None
+) -> Path:
     """Write a new ledger into `directory` (absent or empty) all at once; return its main file.
 
     The files are written into a temporary sibling directory that is renamed into place, so a
-    failure leaves no half-made ledger.
+    failure leaves no half-made ledger. With `history` (the note of the command that makes
+    it: `init`, `demo build`) the ledger gets its history too (`xtaccounts.books.history`),
+    its files the first recorded change.
     """
     directory = directory.resolve()
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
@@ -48,6 +54,8 @@ def create_ledger(directory: Path, files: dict[str, str]) -> Path:
             target = staging / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
+        if history is not None:
+            start_history(staging, history, CHANGE_INIT)
         os.chmod(staging, 0o755)
         if directory.exists():
             directory.rmdir()
@@ -56,3 +64,11 @@ def create_ledger(directory: Path, files: dict[str, str]) -> Path:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return directory / "main.beancount"
+
+
+def start_history(directory: Path, note: ChangeNote, kind: str) -> History:
+    """Give the books in `directory` a history whose first change records every file."""
+    book = History(directory)
+    book.create()
+    book.record_all(render_message(note, kind), note, allow_empty=True)
+    return book

@@ -2,21 +2,28 @@
 
 `xtaccounts.books.writer` applies a commit by writing every new file beside its target as
 `*.xt-tmp`,
-recording the renames in a journal (`.xtaccounts.journal`), renaming, then removing the journal.
-A journal found later means a writer was killed between its renames: `recover` rolls it forward
-(under the ledger lock), and `settle_for_reading` does that for a reader before it loads the
-books, so that nothing ever reports on half-written books. This module depends on nothing of
-the books, so that both the writer and the ledger layout can use it.
+recording the renames in a journal (`.xtaccounts.journal`), renaming, recording the change in
+the books' history (when they have one), then removing the journal. A journal found later means
+a writer was killed between its renames or before the history recorded its change: `recover`
+rolls it forward (under the ledger lock): the renames, then the history commit the journal
+names, if the history does not hold it yet. `settle_for_reading` does that for a reader before
+it loads the books, so that nothing ever reports on half-written books. This module depends on
+nothing of the books but their history, so that both the writer and the ledger layout can use
+it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import filelock
 
+from xtaccounts.books.change_note import ChangeNote
+from xtaccounts.books.history import HISTORY_DIR, History, HistoryError
 from xtaccounts.core.errors import XtError
 
 __all__ = [
@@ -27,8 +34,11 @@ __all__ = [
     "LedgerLockedError",
     "fsync_dir",
     "inside",
+    "journal_record",
+    "record_pending",
     "recover",
     "settle_for_reading",
+    "take_lock",
 ]
 
 JOURNAL_NAME = ".xtaccounts.journal"
@@ -39,6 +49,18 @@ LOCK_TIMEOUT = 30.0  # seconds a writer, or a reader finding a pending commit, w
 
 class LedgerLockedError(XtError):
     """Another writer held the ledger lock for longer than the timeout."""
+
+
+def take_lock(ledger_dir: Path, *, timeout: float = LOCK_TIMEOUT) -> filelock.FileLock:
+    """The ledger lock, acquired (release it when done); LedgerLockedError after `timeout`."""
+    lock = filelock.FileLock(str(Path(ledger_dir) / LOCK_NAME), timeout=timeout)
+    try:
+        lock.acquire()
+    except filelock.Timeout as exc:
+        raise LedgerLockedError(
+            f"账簿目录 {ledger_dir} 的锁被另一进程占用（已等 {timeout:g} 秒），请稍后再试"
+        ) from exc
+    return lock
 
 
 def fsync_dir(directory: Path) -> None:
@@ -55,12 +77,24 @@ def inside(path: Path, directory: Path) -> bool:
     return os.path.commonpath([path, directory]) == str(directory)
 
 
-def _journal_pairs(ledger_dir: Path, journal: Path) -> list[tuple[Path, Path]]:
-    """The (tmp, target) pairs a journal names, checked to stay inside the ledger dir."""
+def journal_record(pairs: list[list[str]], history: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What a journal holds: the renames (tmp, target relative to the ledger dir) and, for
+    books with a history, the change to record once they are done (message, operator, OS
+    user, files)."""
+    return {"renames": pairs, **({"history": history} if history else {})}
+
+
+def _journal_pairs(
+    ledger_dir: Path, journal: Path
+) -> tuple[list[tuple[Path, Path]], dict[str, Any] | None]:
+    """The (tmp, target) pairs a journal names, checked to stay inside the ledger dir, and the
+    history commit it names (None: none; a journal of an older version is a bare list)."""
     try:
         raw = json.loads(journal.read_text(encoding="utf-8"))
-        pairs = [(ledger_dir / tmp, ledger_dir / target) for tmp, target in raw]
-    except (ValueError, TypeError) as exc:
+        renames = raw["renames"] if isinstance(raw, dict) else raw
+        pending = raw.get("history") if isinstance(raw, dict) else None
+        pairs = [(ledger_dir / tmp, ledger_dir / target) for tmp, target in renames]
+    except (ValueError, TypeError, KeyError) as exc:
         raise XtError(f"unreadable write journal {journal}: {exc}") from exc
     for tmp, target in pairs:
         tmp_n, target_n = Path(os.path.normpath(tmp)), Path(os.path.normpath(target))
@@ -70,32 +104,63 @@ def _journal_pairs(ledger_dir: Path, journal: Path) -> list[tuple[Path, Path]]:
             or tmp_n.name != target_n.name + TMP_SUFFIX
         ):
             raise XtError(f"write journal {journal} names a path it may not: {tmp} -> {target}")
-    return pairs
+    return pairs, pending if isinstance(pending, dict) else None
+
+
+def record_pending(ledger_dir: Path, pending: dict[str, Any], *, recovered: bool) -> None:
+    """Record the change a journal names in the books' history. A `recovered` change (a
+    killed writer's) is recorded unless the history holds it already (its files are as the
+    history last recorded them). Raises HistoryError."""
+    history = History.of(ledger_dir)
+    if history is None:
+        return
+    files = [str(f) for f in pending.get("files", [])]
+    if recovered and not history.unrecorded(files):
+        return
+    message = str(pending.get("message", ""))
+    if recovered:
+        message = message.rstrip("\n") + "\nXt-Recovered: 写入进程中途被终止，由下一个命令补记\n"
+    note = ChangeNote(
+        command="",
+        operator=str(pending.get("operator", "")),
+        system_user=str(pending.get("system_user", "")),
+    )
+    history.record_files(files, message, note)
 
 
 def recover(ledger_dir: Path) -> bool:
     """Finish an interrupted commit; return whether one was rolled forward.
 
-    Rolls a journal forward (renames each temporary file that still exists onto its target),
-    removes the journal, then deletes every `*.xt-tmp` left under the ledger directory. Call it
-    only while holding the ledger lock.
+    Rolls a journal forward (renames each temporary file that still exists onto its target,
+    then records the change in the books' history if the journal names one the history does not
+    hold yet), removes the journal, then deletes every `*.xt-tmp` left under the ledger
+    directory and the lock files a killed `git` left in the history. Call it only while holding
+    the ledger lock.
     """
     ledger_dir = Path(os.path.normpath(os.path.abspath(ledger_dir)))
     journal = ledger_dir / JOURNAL_NAME
     rolled = False
+    history = History.of(ledger_dir)
+    if history is not None:
+        history.clear_stale_locks()
     if journal.exists():
-        pairs = _journal_pairs(ledger_dir, journal)
+        pairs, pending = _journal_pairs(ledger_dir, journal)
         for tmp, target in pairs:
             if tmp.exists():
                 os.replace(tmp, target)
         for directory in sorted({target.parent for _, target in pairs}):
             fsync_dir(directory)
+        if pending is not None:
+            # The books stand either way: a change the history cannot record now shows as
+            # files that differ from the last recorded change (`history record` records it).
+            with contextlib.suppress(HistoryError):
+                record_pending(ledger_dir, pending, recovered=True)
         journal.unlink()
         fsync_dir(ledger_dir)
         rolled = True
     swept: set[Path] = set()
     for root, dirs, files in os.walk(ledger_dir):
-        dirs[:] = [d for d in dirs if d != ".git"]
+        dirs[:] = [d for d in dirs if d not in (".git", HISTORY_DIR)]
         for name in files:
             if name.endswith(TMP_SUFFIX):
                 os.unlink(os.path.join(root, name))

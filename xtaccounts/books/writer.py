@@ -7,6 +7,14 @@ content is written to a `*.xt-tmp` beside its target and fsynced, a redo journal
 renames is made durable, the renames are done, and the journal is removed. A crash before the
 journal leaves the books as they were (the temporary files are swept by the next session); a
 crash after it is rolled forward by the next session (`recover`).
+
+Books with a history (`xtaccounts.books.history`) get one history commit per commit, in the same
+lock, after the renames and before the journal is removed (the journal names it, so a killed
+writer's change is recorded by the recovery). A file the change would write that differs from
+the last recorded change (edited outside the writer) is refused before anything is written. If
+Git fails to record the change, the change stands (it was decided when the journal was written):
+`HistoryNotRecorded` says so, and its files show as differing from the last recorded change
+until `xtaccounts history record` records them.
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ import os
 import re
 import stat
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path, PurePath
@@ -30,7 +38,9 @@ from beancount.core import data
 from beancount.core.amount import Amount
 from beancount.parser import parser, printer
 
+from xtaccounts.books.change_note import CHANGE_WRITER, current_note, render_message
 from xtaccounts.books.closed_periods import closed_write, closes_in
+from xtaccounts.books.history import History, HistoryError
 from xtaccounts.books.load import (
     BeancountError,
     Directive,
@@ -48,6 +58,8 @@ from xtaccounts.books.redo_journal import (
     LOCK_TIMEOUT,
     TMP_SUFFIX,
     LedgerLockedError,
+    journal_record,
+    record_pending,
     recover,
     settle_for_reading,
 )
@@ -61,6 +73,7 @@ __all__ = [
     "TMP_SUFFIX",
     "Check",
     "CommitResult",
+    "HistoryNotRecorded",
     "LedgerLockedError",
     "LedgerWriter",
     "WriteRefused",
@@ -71,6 +84,10 @@ __all__ = [
 
 NEW_FILE_MODE = 0o644
 _INCLUDE_LINE = re.compile(r"^[ \t]*include\b", re.MULTILINE)
+# An entry's first line, and what names it: its links (^...) or a custom directive's id.
+_ENTRY_LINE = re.compile(r"^\d{4}-\d{2}-\d{2}[ \t]+(.*)$", re.MULTILINE)
+_LINK = re.compile(r"\^[A-Za-z0-9\-_/.]+")
+_CUSTOM_ID = re.compile(r'^custom\s+"[^"]*"\s+"([^"]+)"')
 
 Check = Callable[[list[Directive], dict[str, Any]], list[BeancountError]]
 
@@ -80,6 +97,19 @@ _PARSED = ParseCache()
 # Test hook: called after each step of applying a commit ("tmp-written", "journal-written",
 # "replaced:<n>", "journal-removed"), so that tests can crash the writer between steps.
 _after_step: Callable[[str], None] | None = None
+
+
+class HistoryNotRecorded(XtError):
+    """The change was written to the books, but their history could not record it."""
+
+    def __init__(self, files: list[str], cause: HistoryError) -> None:
+        self.files = files
+        shown = "、".join(files[:5]) + (f" 等 {len(files)} 个文件" if len(files) > 5 else "")
+        super().__init__(
+            f"账簿已写入（{shown}），但变更历史未能记录这次修改：{cause}。"
+            "这些文件将显示为“与最后记录的变更不一致”；排除原因后运行 "
+            "`xtaccounts history record --reason …` 补记"
+        )
 
 
 class WriteRefused(XtError):
@@ -326,7 +356,7 @@ class WriteSession:
             current = path.read_bytes() if path.exists() else None
             if current != olds[path]:
                 raise XtError(f"{path} changed while the commit was being checked; try again")
-        self._apply(files, contents)
+        self._apply(files, contents, self._history_record(files, appended))
         self._staged.clear()
         self._entries_staged = 0
         self._standalone.clear()
@@ -424,9 +454,50 @@ class WriteSession:
                 new.append(err)
         return new
 
-    def _apply(self, files: list[Path], contents: dict[Path, bytes]) -> None:
-        """Replace every file with its new content, all-or-nothing even across a crash."""
+    def _history_record(
+        self, files: list[Path], appended: dict[Path, str]
+    ) -> dict[str, Any] | None:
+        """The history commit this change is to make (None: the books have no history), checked
+        before anything is written: Git is there, and no file the change writes differs from
+        the last recorded change (an edit outside the writer would be recorded as its own)."""
+        history = History.of(self.ledger_dir)
+        if history is None:
+            return None
+        rels = [path.relative_to(self.ledger_dir).as_posix() for path in files]
+        history.check_ready(rels)
+        outside = history.unrecorded(rels)
+        if outside:
+            names = "、".join(f"{u.path}（{u.label}）" for u in outside)
+            raise XtError(
+                f"{names} 在最后一次记录的变更之后被本工具之外修改过：本命令要写这些文件，"
+                "未写入任何内容。请先核对该修改（xtaccounts history），再用 "
+                "`xtaccounts history record --reason …` 记录它，或用 `xtaccounts restore` "
+                "取回记录的样子"
+            )
+        note = current_note()
+        message = render_message(
+            note,
+            CHANGE_WRITER,
+            entries=_entries_named(appended.values()),
+            entries_count=self._entries_staged,
+        )
+        return {
+            "message": message,
+            "operator": note.operator,
+            "system_user": note.system_user,
+            "files": rels,
+        }
+
+    def _apply(
+        self,
+        files: list[Path],
+        contents: dict[Path, bytes],
+        history: dict[str, Any] | None = None,
+    ) -> None:
+        """Replace every file with its new content, all-or-nothing even across a crash, then
+        record the change in the books' history (`history`: what `_history_record` made)."""
         journal = self.ledger_dir / JOURNAL_NAME
+        not_recorded: HistoryError | None = None
         pairs = [(path.with_name(path.name + TMP_SUFFIX), path) for path in files]
         created_dirs: list[Path] = []
         journal_written = False
@@ -448,7 +519,11 @@ class WriteSession:
                 for tmp, path in pairs
             ]
             journal_tmp = journal.with_name(journal.name + TMP_SUFFIX)
-            _write_durably(journal_tmp, json.dumps(record).encode("utf-8"), 0o644)
+            _write_durably(
+                journal_tmp,
+                json.dumps(journal_record(record, history), ensure_ascii=False).encode("utf-8"),
+                0o644,
+            )
             os.replace(journal_tmp, journal)
             _fsync_dir(self.ledger_dir)
             journal_written = True
@@ -459,6 +534,12 @@ class WriteSession:
                 _step(f"replaced:{index}")
             for directory in sorted({path.parent for path in files}):
                 _fsync_dir(directory)
+            if history is not None:
+                try:
+                    record_pending(self.ledger_dir, history, recovered=False)
+                except HistoryError as exc:
+                    not_recorded = exc
+                _step("history-recorded")
             journal.unlink()
             _fsync_dir(self.ledger_dir)
             _step("journal-removed")
@@ -473,6 +554,8 @@ class WriteSession:
                     for directory in reversed(created_dirs):
                         directory.rmdir()
             raise
+        if not_recorded is not None and history is not None:
+            raise HistoryNotRecorded(list(history["files"]), not_recorded)
 
 
 def _make_parents(directory: Path, ledger_dir: Path) -> list[Path]:
@@ -487,6 +570,27 @@ def _make_parents(directory: Path, ledger_dir: Path) -> list[Path]:
         path.mkdir()
         created.append(path)
     return created
+
+
+def _entries_named(
+    texts: Iterable[str], limit: int = 30, looked_at: int = 200, head: int = 1 << 18
+) -> list[str]:
+    """What names the entries of appended text, for the history's list of entries touched:
+    their links, a custom directive's id; at most `limit` names, from the first `looked_at`
+    entries of the first `head` characters of each text (a 100,000-line import or a year's
+    allocation is not read again for it)."""
+    names: list[str] = []
+    entries = 0
+    for text in texts:
+        for match in _ENTRY_LINE.finditer(text, 0, head):
+            rest = match.group(1)
+            custom = _CUSTOM_ID.match(rest)
+            found = [custom.group(1)] if custom else _LINK.findall(rest)
+            names.extend(name for name in found if name not in names)
+            entries += 1
+            if len(names) >= limit or entries >= looked_at:
+                return names[:limit]
+    return names
 
 
 def _has_include(text: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -12,6 +13,7 @@ import click
 from xtaccounts.cli.output import emit, format_option
 from xtaccounts.cli.params import ledger_path
 from xtaccounts.core.dates import parse_date
+from xtaccounts.core.errors import XtError
 
 if TYPE_CHECKING:
     from xtaccounts.audit import AuditReport
@@ -65,17 +67,35 @@ def render_text(report: AuditReport) -> str:
     "expect_seal",
     default=None,
     metavar="HEAD",
-    help="A seal chain head given out earlier (an export manifest's seal_chain_head, at least "
+    help="A seal chain head given out earlier (an export manifest's seal.chain_head, at least "
     "16 hex digits): the audit fails unless the books' chain still holds it.",
+)
+@click.option(
+    "--history-ref",
+    "history_refs",
+    multiple=True,
+    help="A history head held elsewhere (a commit): it must be in the books' history.",
+)
+@click.option(
+    "--manifest",
+    "manifests",
+    multiple=True,
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="An export's or a backup's manifest.json: its history head must be in the history.",
 )
 @click.pass_context
 def audit_cmd(
-    ctx: click.Context, as_of: dt.date | None, fmt: str, strict: bool, expect_seal: str | None
+    ctx: click.Context,
+    as_of: dt.date | None,
+    fmt: str,
+    strict: bool,
+    expect_seal: str | None,
+    history_refs: tuple[str, ...],
+    manifests: tuple[Path, ...],
 ) -> None:
     """Re-verify every balance and every rule from the books; exit 1 on an error (--strict:
     on a warning too)."""
     from xtaccounts.audit import run_audit  # the checks load only for this command
-    from xtaccounts.core.errors import XtError
 
     if expect_seal is not None and not re.fullmatch(r"[0-9a-fA-F]{16,64}", expect_seal.strip()):
         raise XtError(
@@ -87,11 +107,14 @@ def audit_cmd(
 
     main = ledger_path(ctx)
     layouts = ledger_layouts(LedgerLayout(main).registry)
+    refs = [(ref.strip(), "--history-ref") for ref in history_refs]
+    refs += [(manifest_head(path), f"清单 {path}") for path in manifests]
     report = run_audit(
         main,
         as_of,
         expect_seal=expect_seal,
         read_statement=lambda path: read_statement(path, layouts),
+        history_refs=tuple(refs),
     )
     if fmt == "json":
         click.echo(
@@ -100,6 +123,18 @@ def audit_cmd(
     else:
         click.echo(render_text(report))
     ctx.exit(0 if report.clean(strict) else 1)
+
+
+def manifest_head(path: Path) -> str:
+    """The `history_head` an export's or a backup's manifest.json records."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise XtError(f"--manifest {path} 无法读取：{exc}") from exc
+    head = doc.get("history_head") if isinstance(doc, dict) else None
+    if not isinstance(head, str) or not head:
+        raise XtError(f"--manifest {path} 没有记录历史头（history_head）")
+    return head
 
 
 @click.command("seal")

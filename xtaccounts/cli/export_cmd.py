@@ -42,6 +42,8 @@ def export_cmd(ctx: click.Context, period: str, out: Path, formats: str, replace
         click.echo(f"  {file['path']}  {file['sha256'][:16]}…")
     for check in result.checks:
         click.echo(f"  [{'ok' if check.ok else 'FAILED'}] {check.name}: {check.detail}")
+    if result.history_head:
+        click.echo(f"  history head (历史头，财政局留存): {result.history_head}")
     click.echo(f"  {result.seconds['total']:.2f} s")
     failed = [c.name for c in result.checks if not c.ok]
     if failed:

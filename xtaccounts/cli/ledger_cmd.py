@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from xtaccounts.books.change_note import current_note
 from xtaccounts.books.init_ledger import DEFAULT_TITLE, create_ledger, ledger_files
 from xtaccounts.demo.books import build_demo
 
@@ -14,11 +15,13 @@ from xtaccounts.demo.books import build_demo
 @click.argument("directory", type=click.Path(path_type=Path))
 @click.option("--title", default=DEFAULT_TITLE, show_default=True, help="Title shown in Fava.")
 def init_cmd(directory: Path, title: str) -> None:
-    """Create a new, empty, valid ledger in DIRECTORY with registry templates."""
-    main = create_ledger(directory, ledger_files(title))
-    click.echo(f"created {main}")
+    """Create a new, empty, valid ledger in DIRECTORY with registry templates, and its history
+    (every later change recorded: `xtaccounts history`)."""
+    main = create_ledger(directory, ledger_files(title), history=current_note())
+    click.echo(f"created {main} (with its history in {main.parent / '.history'})")
     click.echo(
-        f"fill in {main.parent / 'registry'}, then: xtaccounts --ledger {main} accounts sync"
+        f"fill in {main.parent / 'registry'}, record it with `xtaccounts --ledger {main} history "
+        f"record --reason 填写登记册`, then: xtaccounts --ledger {main} accounts sync"
     )
 
 

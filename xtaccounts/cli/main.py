@@ -20,6 +20,7 @@ from typing import Any
 import click
 
 from xtaccounts import __version__
+from xtaccounts.books.change_note import note_from_command_line, set_note
 from xtaccounts.books.layout import resolve_main
 from xtaccounts.core.errors import XtError
 
@@ -67,8 +68,21 @@ def log_unexpected(exc: BaseException, argv: list[str]) -> tuple[Path, str | Non
     return path, None
 
 
+# Commands that read no existing books (init, demo, restore) or say themselves what differs
+# from the last recorded change (history): no warning before them.
+_NO_OUTSIDE_CHECK = frozenset({"init", "demo", "restore", "history"})
+_ARGS_KEY = "xtaccounts.command_args"
+
+
 class LibraryErrorGroup(click.Group):
     """A group that turns every error into one line on stderr and a non-zero exit."""
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        # The command and its arguments as typed, for the note of the change it records.
+        ctx.meta.setdefault(_ARGS_KEY, list(args))
+        return super().resolve_command(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -100,11 +114,56 @@ class LibraryErrorGroup(click.Group):
     default=None,
     help="Top-level ledger file or its directory (default: $XT_LEDGER, ledger/main.beancount).",
 )
+@click.option(
+    "--operator",
+    envvar="XT_OPERATOR",
+    default=None,
+    help="Who answers for the changes this run records in the books' history "
+    "(default: $XT_OPERATOR, else the operating-system user).",
+)
 @click.version_option(__version__, prog_name="xtaccounts")
 @click.pass_context
-def cli(ctx: click.Context, ledger: Path | None) -> None:
+def cli(ctx: click.Context, ledger: Path | None, operator: str | None) -> None:
     """湘潭市住宅专项维修资金 电梯维修保险试点 — the books on Beancount."""
     ctx.obj = resolve_main(ledger)
+    path, args = command_path(ctx, ctx.meta.get(_ARGS_KEY, []))
+    if operator is not None:
+        from xtaccounts.core.outside_text import admit_text
+
+        operator = admit_text(operator, field="--operator", mask=False)
+    set_note(note_from_command_line(path, args, operator))
+    if path and path[0] not in _NO_OUTSIDE_CHECK and not {"-h", "--help"} & set(args):
+        warn_outside_changes(ctx.obj)
+
+
+def command_path(ctx: click.Context, tokens: list[str]) -> tuple[list[str], list[str]]:
+    """The command's names (``deposit refund``) and its arguments, from what was typed."""
+    command: click.Command = cli
+    path: list[str] = []
+    while tokens and isinstance(command, click.Group):
+        sub = command.get_command(ctx, tokens[0])
+        if sub is None:
+            break
+        path.append(tokens[0])
+        tokens = tokens[1:]
+        command = sub
+    return path, list(tokens)
+
+
+def warn_outside_changes(main: Path) -> None:
+    """On stderr: the books' files that differ from the last recorded change, if any."""
+    if not main.is_file():
+        return  # the command says there are no books
+    from xtaccounts.books.history import History
+    from xtaccounts.books.outside_changes import describe, outside_changes
+
+    try:
+        changes = outside_changes(main.parent)
+    except XtError as exc:
+        click.echo(f"注意：无法检查账簿的变更历史：{exc}", err=True)
+        return
+    if changes:
+        click.echo(describe(changes, History(main.parent).head()), err=True)
 
 
 def _register() -> None:
@@ -115,6 +174,7 @@ def _register() -> None:
         close_cmd,
         deposit_cmd,
         export_cmd,
+        history_cmd,
         import_cmd,
         insurance_cmd,
         interest_cmd,
@@ -141,6 +201,7 @@ def _register() -> None:
         insurance_cmd,
         export_cmd,
         audit_cmd,
+        history_cmd,
         serve_cmd,
     )
     for module in modules:

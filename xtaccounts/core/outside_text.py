@@ -33,7 +33,7 @@ from collections.abc import Iterable
 from xtaccounts.core.errors import XtError
 from xtaccounts.core.privacy import mask_free_text
 
-__all__ = ["TextRefused", "admit_text"]
+__all__ = ["TextRefused", "admit_text", "shown_inert"]
 
 # Characters refused anywhere (a BOM only inside the text): Cc but tab, LF and CR; every Cf of
 # Unicode 15.1 (soft hyphen, bidirectional controls, zero-width characters, BOM, interlinear
@@ -46,6 +46,7 @@ _REFUSED = re.compile(
 )
 _BIDI = frozenset("\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _HTML = str.maketrans({"<": "＜", ">": "＞", "&": "＆", '"': "＂", "'": "＇", "`": "｀"})
+_TAGS = str.maketrans({"<": "＜", ">": "＞", "&": "＆"})
 _SCRIPT_SCHEME = re.compile(r"(?i)((?:java|vb|live)\s?script\s?):")
 
 
@@ -100,4 +101,15 @@ def admit_text(
     if mask:
         text = mask_free_text(text, names)
     text = text.translate(_HTML)
+    return _SCRIPT_SCHEME.sub(r"\1：", text) if ":" in text else text
+
+
+def shown_inert(text: str, names: Iterable[str | None] = (), *, quotes: bool = True) -> str:
+    """Text shown to a reader as admitted text would be, but never refused and its spacing
+    kept (a line of a difference, an argument recorded after the fact): a refused character
+    becomes U+FFFD, personal data is masked, markup neutralised (with `quotes=False` the
+    quotes are kept: a line of the books, where they are Beancount's own, cannot open a tag
+    without `<`)."""
+    text = _REFUSED.sub("\ufffd", "" if text is None else str(text))
+    text = mask_free_text(text, names).translate(_HTML if quotes else _TAGS)
     return _SCRIPT_SCHEME.sub(r"\1：", text) if ":" in text else text

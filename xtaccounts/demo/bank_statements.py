@@ -340,7 +340,10 @@ class DemoStatements:
             path.write_bytes(write(statement))
             files.append(path)
         if files:
-            report = import_statements(self.main, files, read=read_statement_file)
+            from xtaccounts.books.change_note import recording_as
+
+            with recording_as("demo build：import", *(f.name for f in files)):
+                report = import_statements(self.main, files, read=read_statement_file)
             failed = [f.error for f in report.files if f.error]
             if failed:
                 raise XtError("demo: a statement did not import: " + "; ".join(failed))

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from xtaccounts.books.change_note import current_note, recording_as
+from xtaccounts.books.history import HISTORY_DIR
 from xtaccounts.books.init_ledger import create_ledger, ledger_files
 from xtaccounts.books.writer import LOCK_NAME
 from xtaccounts.core.errors import XtError
@@ -272,12 +274,13 @@ def _files(directory: Path) -> dict[str, bytes]:
     return {
         p.relative_to(directory).as_posix(): p.read_bytes()
         for p in sorted(directory.rglob("*"))
-        if p.is_file() and p.name != LOCK_NAME
+        if p.is_file() and p.name != LOCK_NAME and p.relative_to(directory).parts[0] != HISTORY_DIR
     }
 
 
 def _changed(old: Path, new: Path) -> list[str]:
-    """Files that differ between two ledger directories (the writer's lock file aside)."""
+    """Files that differ between two ledger directories (the writer's lock file and the
+    history aside)."""
     before, after = _files(old), _files(new)
     return sorted(
         name for name in before.keys() | after.keys() if before.get(name) != after.get(name)
@@ -311,6 +314,8 @@ def build_demo(
     edited since), or with `force`; otherwise nothing is written and the changed files are named.
     Books replaced with `force` are not deleted: they are renamed aside to
     ``<out>.replaced-<timestamp>`` (appended to `kept`), since this command did not write them.
+    The books get their history (`xtaccounts.books.history`), one recorded change per step;
+    books found unchanged keep theirs, or get this build's when they have none.
     """
     from xtaccounts.demo.events import book_demo_events
     from xtaccounts.ops.accounts_sync import sync_accounts
@@ -326,13 +331,19 @@ def build_demo(
     try:
         files = ledger_files(registry=demo_registry())
         files["main.beancount"] = DEMO_MARKER + "\n" + files["main.beancount"]
-        main = create_ledger(work / "books", files)
-        sync_accounts(main)
+        with recording_as("demo build：init"):
+            main = create_ledger(work / "books", files, history=current_note())
+        with recording_as("demo build：accounts sync"):
+            sync_accounts(main)
         if events:
             book_demo_events(main)
         if out.exists() and any(out.iterdir()):
             changed = _changed(out, work / "books")
             if not changed:
+                if not dry_run and not os.path.lexists(out / HISTORY_DIR):
+                    # The same books without their history (a clone of the project): the
+                    # history of this build is theirs.
+                    os.replace(work / "books" / HISTORY_DIR, out / HISTORY_DIR)
                 return out / "main.beancount"
             if not force:
                 shown = ", ".join(changed[:5]) + (" ..." if len(changed) > 5 else "")

@@ -22,6 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from xtaccounts.audit.seal import seal_books
+from xtaccounts.books.change_note import recording_as
 from xtaccounts.books.load import load_books
 from xtaccounts.books.writer import LedgerWriter
 from xtaccounts.core.interest import (
@@ -175,21 +176,30 @@ def book_demo_events(main: Path) -> None:
 
 
 def _place(bank: _Bank, account: str, certificate: str, principal: str, product: str, day: str):
-    place(
-        bank.main,
-        demand_account=account,
-        certificate=certificate,
-        principal=Decimal(principal),
-        product=product,
-        value_date=D(day),
-    )
+    with recording_as("demo build：time-deposit place", certificate):
+        place(
+            bank.main,
+            demand_account=account,
+            certificate=certificate,
+            principal=Decimal(principal),
+            product=product,
+            value_date=D(day),
+        )
     memo = "转定期" if account == ICBC else "定期开户"
     bank.certificate_line(account, day, -Decimal(principal), f"{memo} 存单号{certificate}")
 
 
+def _allocate_and_close(main: Path, through: str, period: str) -> None:
+    with recording_as("demo build：allocate", "--through", through):
+        allocate(main, through=D(through))
+    with recording_as("demo build：close", period):
+        close_period(main, period)
+
+
 def _events(main: Path, registry: Registry, bank: _Bank) -> None:
     for account in (ICBC, CCB):
-        book_opening(main, D("2023-01-01"), account, _opening_amounts(registry, account))
+        with recording_as("demo build：deposit opening", account):
+            book_opening(main, D("2023-01-01"), account, _opening_amounts(registry, account))
 
     _place(bank, ICBC, "ICBC2023001", "1500000.00", "1y", "2023-02-01")
     bank.line(
@@ -207,14 +217,16 @@ def _events(main: Path, registry: Registry, bank: _Bank) -> None:
     _place(bank, CCB, "CCB2023001", "1000000.00", "1y", "2023-04-01")
     _place(bank, ICBC, "ICBC2023002", "500000.00", "3y", "2023-06-01")
     bank.flush("2023-12-31")
-    allocate(main, through=D("2023-12-31"))
-    close_period(main, "2023")
+    _allocate_and_close(main, "2023-12-31", "2023")
 
     bank.until("2024-01-31")
     # 自动转存: the centre books the rollover from the bank's advice with `time-deposit mature
     # --rollover`; the statement shows both legs, which the import finds already booked.
     interest = time_deposit_interest(Decimal("1500000.00"), Decimal("1.95"), 12)
-    mature(main, certificate="ICBC2023001", rollover_certificate="ICBC2024001", received=interest)
+    with recording_as("demo build：time-deposit mature", "ICBC2023001", "--rollover"):
+        mature(
+            main, certificate="ICBC2023001", rollover_certificate="ICBC2024001", received=interest
+        )
     bank.certificate_line(
         ICBC,
         "2024-02-01",
@@ -276,7 +288,8 @@ def _events(main: Path, registry: Registry, bank: _Bank) -> None:
         time="16:02:44",
     )
     bank.flush("2024-09-14")
-    transfer_legacy(main, since=D("2023-01-01"), until=D("2024-09-15"))
+    with recording_as("demo build：pool transfer-legacy"):
+        transfer_legacy(main, since=D("2023-01-01"), until=D("2024-09-15"))
     bank.until("2024-11-14")
     _place(bank, CCB, "CCB2024002", "800000.00", "1y", "2024-11-15")
     bank.certificate_line(
@@ -290,8 +303,7 @@ def _events(main: Path, registry: Registry, bank: _Bank) -> None:
     )
     book_demo_insurance(main, through=D("2024-12-31"))
     bank.flush("2024-12-31")
-    allocate(main, through=D("2024-12-31"))
-    close_period(main, "2024")
+    _allocate_and_close(main, "2024-12-31", "2024")
 
     _place(bank, CCB, "CCB2025001", "300000.00", "6m", "2025-01-10")
     bank.certificate_line(
@@ -301,14 +313,18 @@ def _events(main: Path, registry: Registry, bank: _Bank) -> None:
         "定期到期 本息转活期 存单号ICBC2024001",
     )
     bank.until("2025-06-17")
-    book_refund(
-        main,
-        household="C0001-B01-U3-101",
-        amount=Decimal("5000.00"),
-        date=D("2025-06-18"),
-        bank_account=ICBC,
-        reason="房屋灭失 (拆除) 返还 维修资金",
-    )
+    refund_reason = "房屋灭失 (拆除) 返还 维修资金"
+    with recording_as(
+        "demo build：deposit refund", "C0001-B01-U3-101", "5000.00", reason=refund_reason
+    ):
+        book_refund(
+            main,
+            household="C0001-B01-U3-101",
+            amount=Decimal("5000.00"),
+            date=D("2025-06-18"),
+            bank_account=ICBC,
+            reason=refund_reason,
+        )
     bank.line(
         ICBC,
         "2025-06-18",
@@ -321,8 +337,7 @@ def _events(main: Path, registry: Registry, bank: _Bank) -> None:
     )
     book_demo_insurance(main, through=D("2025-06-30"))
     bank.flush("2025-06-30")
-    allocate(main, through=D("2025-06-30"))
-    close_period(main, "2025-06")
+    _allocate_and_close(main, "2025-06-30", "2025-06")
     # No certificate number on this line: the import finds CCB2025001 by its maturity and amount.
     bank.certificate_line(
         CCB,
@@ -338,7 +353,7 @@ def _events(main: Path, registry: Registry, bank: _Bank) -> None:
     )
     book_demo_insurance(main, through=D("2025-12-31"))
     bank.flush("2025-12-31")
-    allocate(main, through=D("2025-12-31"))
-    close_period(main, "2025")
+    _allocate_and_close(main, "2025-12-31", "2025")
     # The closed year is sealed: the books carry the digest of every entry through it.
-    seal_books(main, D("2025-12-31"))
+    with recording_as("demo build：seal", "--through", "2025-12-31"):
+        seal_books(main, D("2025-12-31"))

@@ -36,6 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from xtaccounts.books.change_note import recording_as
 from xtaccounts.books.layout import require_ledger
 from xtaccounts.books.load import load_books
 from xtaccounts.core.errors import XtError
@@ -348,4 +349,5 @@ def book_demo_insurance(main: Path, *, through: dt.date | None = None) -> None:
     for step in pending:
         if step.refusal and closed is not None and step.day <= closed:
             continue
-        step.act(layout.main, registry)
+        with recording_as(f"demo build：{step.what}"):
+            step.act(layout.main, registry)

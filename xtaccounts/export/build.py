@@ -13,6 +13,8 @@ from beancount.core import data
 
 from xtaccounts import __version__
 from xtaccounts.books.destinations import outside_books
+from xtaccounts.books.history import History
+from xtaccounts.books.outside_changes import outside_changes
 from xtaccounts.books.seal_chain import chain_head
 from xtaccounts.core import chart
 from xtaccounts.core.errors import XtError
@@ -53,6 +55,7 @@ class ExportResult:
     checks: list[Check]
     books_errors: int
     seconds: dict[str, float]
+    history_head: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -162,6 +165,9 @@ def export_books(
     out = outside_books(out, main, option="--out")
     check_target(out, replace=replace, replaceable=earlier_export_problem)
     tables, checks, context = build_tables(main, period_text)
+    history = History.of(Path(main).parent)
+    history_head = history.head() if history is not None else None
+    unrecorded = [u.path for u in outside_changes(Path(main).parent) or []]
     seconds["build"] = time.perf_counter() - started
     period: Period = context["period"]
     stem = f"xtaccounts-export-{period.text}"
@@ -220,6 +226,11 @@ def export_books(
                 **header,
                 "books": main.name,
                 "books_errors": context["books_errors"],
+                # The books' history as it stood (None: the books have none): the finance
+                # bureau keeps it; `audit --manifest` finds it in the history or says it was
+                # rewritten. Files changed outside the writer are named: they are not in it.
+                "history_head": history_head,
+                "history_unrecorded": unrecorded,
                 "forms": context["forms"],
                 "confirmed_codes": context["confirmed_codes"],
                 "seal": context["seal"],
@@ -232,7 +243,9 @@ def export_books(
 
     files = write_directory(out, fill, replace=replace, replaceable=earlier_export_problem)
     seconds["total"] = time.perf_counter() - started
-    return ExportResult(Path(out), period, files, checks, context["books_errors"], seconds)
+    return ExportResult(
+        Path(out), period, files, checks, context["books_errors"], seconds, history_head
+    )
 
 
 __all__ = ["FORMATS", "MANIFEST", "ExportResult", "export_books", "parse_formats"]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import threading
 from pathlib import Path
 from typing import Any, cast
@@ -29,6 +30,7 @@ from fava.util.date import parse_date as parse_fava_time
 from flask import Response, abort, jsonify, render_template, request
 from markupsafe import Markup
 
+from xtaccounts.books.history import HISTORY_DIR
 from xtaccounts.books.layout import LedgerLayout
 from xtaccounts.books.load import LoadedBooks
 from xtaccounts.books.redo_journal import settle_for_reading
@@ -59,6 +61,9 @@ PREPARE_ON_LOAD = True
 # request whose method may write is refused; the books are written by the command line only.
 READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 WRITE_REFUSED = "账簿只能通过 xtaccounts 命令写入（带锁、校验和日志）"
+# The books' history (`xtaccounts.books.history`) is never served: Fava would send a file under
+# it only through a document or import folder (`fava-option "import-dirs"` naming the ledger
+# directory), so every request naming a path in it is answered 404 before Fava sees it.
 
 # (endpoint, title) of the pages, in the order of the navigation bar.
 PAGES = (
@@ -203,11 +208,26 @@ class PilotExtension(FavaExtensionBase):
             response = jsonify(error=f"{request.method} {request.path}：{WRITE_REFUSED}")
             response.status_code = 403
             abort(response)
+        if self._names_history():
+            abort(404)
         if getattr(g, "beancount_file_slug", None):
             add_sidebar_links(
                 self.ledger,
                 sidebar_links(self.page_url("income"), self.fava_url("income_statement/")),
             )
+
+    def _names_history(self) -> bool:
+        """Whether the request's path or a parameter names a file in the books' history."""
+        root = os.path.realpath(self.layout.root)
+        history = os.path.join(root, HISTORY_DIR)
+        values = [request.path, *(v for _, v in request.args.items(multi=True))]
+        for value in values:
+            if HISTORY_DIR not in value:
+                continue
+            path = os.path.realpath(os.path.join(root, value))
+            if os.path.commonpath([path, history]) == history or f"/{HISTORY_DIR}" in value:
+                return True
+        return False
 
     # -- query parameters --------------------------------------------------------------------
 
