@@ -20,7 +20,6 @@ books keep the whole history and record the restore itself as one more change.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import shutil
@@ -47,6 +46,7 @@ from xtaccounts.books.redo_journal import (
     take_lock,
 )
 from xtaccounts.core.errors import XtError
+from xtaccounts.core.file_digest import sha256_of
 
 __all__ = ["BACKUP_MANIFEST", "BUNDLE", "Backup", "Restored", "backup_history", "restore_books"]
 
@@ -76,14 +76,6 @@ class Restored:
     commit: str
     files: int
     head: str
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 T = TypeVar("T")
@@ -139,7 +131,7 @@ class _Originals:
         if self.live is not None:
             candidates.append(self.live / recorded)
         for path in candidates:
-            if path.is_file() and not path.is_symlink() and _sha256(path) == digest:
+            if path.is_file() and not path.is_symlink() and sha256_of(path) == digest:
                 return path
         return self._live_index().get(digest)
 
@@ -153,7 +145,7 @@ class _Originals:
                     continue
                 for path in sorted(folder.rglob("*")):
                     if path.is_file() and not path.is_symlink():
-                        self._index.setdefault(_sha256(path), path)
+                        self._index.setdefault(sha256_of(path), path)
         return self._index
 
 
@@ -206,7 +198,7 @@ def backup_history(main: Path, dest: Path, note: ChangeNote) -> Backup:
                 "changes": changes,
                 "bundle": {
                     "path": BUNDLE,
-                    "sha256": _sha256(tmp / BUNDLE),
+                    "sha256": sha256_of(tmp / BUNDLE),
                     "bytes": (tmp / BUNDLE).stat().st_size,
                 },
                 "originals": originals,
@@ -245,7 +237,7 @@ def verify_backup(backup: Path) -> dict[str, Any]:
     doc = read_manifest(backup)
     bundle = backup / BUNDLE
     record = doc.get("bundle") or {}
-    if not bundle.is_file() or _sha256(bundle) != record.get("sha256"):
+    if not bundle.is_file() or sha256_of(bundle) != record.get("sha256"):
         raise XtError(f"{bundle} 与 {BACKUP_MANIFEST} 记录的摘要不符：备份已损坏")
     with tempfile.TemporaryDirectory(prefix="xt-backup-check-") as scratch:
         check = History(Path(scratch))
@@ -260,7 +252,7 @@ def verify_backup(backup: Path) -> dict[str, Any]:
             )
     for item in doc.get("originals", []):
         path = backup / ORIGINALS / str(item.get("sha256"))
-        if not path.is_file() or _sha256(path) != item.get("sha256"):
+        if not path.is_file() or sha256_of(path) != item.get("sha256"):
             raise XtError(f"{path} 与 {BACKUP_MANIFEST} 记录的摘要不符：备份已损坏")
     return doc
 

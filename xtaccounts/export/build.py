@@ -18,6 +18,7 @@ from xtaccounts.books.outside_changes import outside_changes
 from xtaccounts.books.seal_chain import chain_head
 from xtaccounts.core import chart
 from xtaccounts.core.errors import XtError
+from xtaccounts.core.file_digest import sha256_of
 from xtaccounts.export.atomic import check_target, write_directory
 from xtaccounts.export.csvjson import write_csv, write_json
 from xtaccounts.export.detail import (
@@ -35,7 +36,6 @@ from xtaccounts.export.manifest import (
     MANIFEST,
     earlier_export_problem,
     file_entry,
-    sha256_of,
     write_manifest,
 )
 from xtaccounts.export.period import Period, export_period

@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from pathlib import Path
 from typing import Any
 
+from xtaccounts.core.file_digest import sha256_of
 from xtaccounts.export.csvjson import json_value
 
 MANIFEST = "manifest.json"
 # The manifest's `generator`, "xtaccounts 0.1.0 export": what marks a directory as an export.
 _GENERATOR = re.compile(r"xtaccounts \S+ export")
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def file_entry(root: Path, path: Path, **facts: Any) -> dict[str, Any]:
