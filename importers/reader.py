@@ -535,6 +535,7 @@ class _SheetReader:
         rule = self.profile.direction_rule
         flag_in, flag_out = self.flag_in, self.flag_out
         dates = self.dates
+        date_cache, clock_cache = dates.cache, dates.clocks
         lines, sources, label = parsed.lines, parsed.sources, self.label
         rows, numbers = sheet.rows, sheet.numbers
         progress = self.progress
@@ -564,8 +565,18 @@ class _SheetReader:
             if len(row) < width:
                 row = row + pad[len(row) :]
             number = index + 1 if numbers is None else numbers[index]
+            text = row[i_date]
+            hit = date_cache.get(text)
+            if hit is None and len(text) == 19 and text[10] == " ":
+                # `YYYY-MM-DD HH:MM:SS` whose date and time texts were read before: what
+                # `DateReader` gives, without the call
+                day_hit = date_cache.get(text[:10])
+                if day_hit is not None and day_hit[1] is None:
+                    known_clock = clock_cache.get(text[11:])
+                    if known_clock is not None:
+                        hit = (day_hit[0], known_clock)
             try:
-                date, clock = dates(row[i_date])
+                date, clock = hit if hit is not None else dates(text)
             except ValueError as exc:
                 kind = self.classify(row)
                 if kind == "end":

@@ -47,8 +47,11 @@ class StatementError(XtError):
         super().__init__(f"{where}: {field}: {message}" if field else f"{where}: {message}")
 
 
-@dataclass(frozen=True, slots=True)
-class StatementLine:
+class StatementLine(NamedTuple):
+    """One line of a statement, signed from the account's view (+ in, − out). Immutable; a
+    NamedTuple because a large statement builds 100,000 of them (a frozen dataclass costs four
+    times as much to build)."""
+
     row: int
     date: dt.date
     time: str | None
