@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from importers.profiles import DATE_FORMS, BankProfile, LayoutRuleError, PreambleLabels
 from xtaccounts.core.errors import XtError
+from xtaccounts.core.input_files import read_input_file, toml_error_line
 
 SHIPPED_DIR = Path(__file__).parent / "layouts"
 COMMON_FILE = "_common.toml"
@@ -174,9 +175,12 @@ def _message(error: Any) -> str:
 def _read(path: Path, issues: list[LayoutIssue]) -> tuple[str, dict[str, Any]] | None:
     name = str(path)
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = read_input_file(path).decode("utf-8-sig")  # a regular file only, never a FIFO
     except UnicodeDecodeError as exc:
         issues.append(LayoutIssue(name, 0, "", f"不是 UTF-8 文本 (not UTF-8: {exc.reason})"))
+        return None
+    except XtError as exc:
+        issues.append(LayoutIssue(name, 0, "", str(exc)))
         return None
     except OSError as exc:
         issues.append(LayoutIssue(name, 0, "", f"无法读取 (cannot read: {exc.strerror or exc})"))
@@ -184,8 +188,7 @@ def _read(path: Path, issues: list[LayoutIssue]) -> tuple[str, dict[str, Any]] |
     try:
         return text, tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        found = re.search(r"\(at line (\d+), column \d+\)", str(exc))
-        line = int(found.group(1)) if found else 0
+        line = toml_error_line(exc)
         issues.append(LayoutIssue(name, line, "", f"不是有效的 TOML (not valid TOML: {exc})"))
         return None
 
@@ -193,6 +196,7 @@ def _read(path: Path, issues: list[LayoutIssue]) -> tuple[str, dict[str, Any]] |
 # --- building the profiles -------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4)
 def _common(path: Path) -> _Common:
     issues: list[LayoutIssue] = []
     read = _read(path, issues)

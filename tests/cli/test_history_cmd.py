@@ -155,7 +155,7 @@ def test_the_mistaken_export_out_of_the_safety_issue_would_be_recoverable(
     """`export --out L/txns --replace`, before destinations.outside_books refused it, replaced
     the books' transactions with an export. Done again here past the guard, the books come
     back from their own history."""
-    from xtaccounts.export.atomic import write_directory
+    from xtaccounts.core.atomic_directory import write_directory
 
     before = snapshot(demo_copy.parent)
     txns = demo_copy.parent / "txns"

@@ -565,7 +565,7 @@ def test_an_existing_directory_is_refused_or_replaced_whole(
 
 
 def test_a_directory_that_appears_meanwhile_is_not_overwritten(tmp_path: Path) -> None:
-    from xtaccounts.export.atomic import write_directory
+    from xtaccounts.core.atomic_directory import write_directory
 
     target = tmp_path / "out"
 

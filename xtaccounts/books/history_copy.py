@@ -22,12 +22,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import shutil
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from xtaccounts import __version__
 from xtaccounts.books.change_note import CHANGE_RESTORE, ChangeNote, render_message
@@ -41,10 +39,10 @@ from xtaccounts.books.history import (
     pointer_digest,
 )
 from xtaccounts.books.redo_journal import (
-    fsync_dir,
     recover,
     take_lock,
 )
+from xtaccounts.core.atomic_directory import write_directory
 from xtaccounts.core.errors import XtError
 from xtaccounts.core.file_digest import sha256_of
 
@@ -76,44 +74,6 @@ class Restored:
     commit: str
     files: int
     head: str
-
-
-T = TypeVar("T")
-
-
-def new_directory(target: Path, fill: Callable[[Path], T], *, option: str) -> T:
-    """Run `fill(tmp)` on a new directory beside `target` and rename it to `target` once it is
-    complete and on disk: `target` appears whole or not at all. `target` must not exist, or
-    be an empty directory."""
-    target = Path(os.path.abspath(target))
-    if os.path.lexists(target) and (
-        target.is_symlink() or not target.is_dir() or any(target.iterdir())
-    ):
-        raise XtError(f"{option} {target} 已存在且不是空目录：请换一个新目录")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-    except OSError as exc:
-        raise XtError(
-            f"{option} {target}：无法在 {target.parent} 中创建目录（{exc.strerror or exc}）"
-        ) from exc
-    try:
-        result = fill(tmp)
-        for path in sorted(tmp.rglob("*")):
-            if path.is_file() and not path.is_symlink():
-                with path.open("rb") as handle:
-                    os.fsync(handle.fileno())
-            elif path.is_dir():
-                fsync_dir(path)
-        os.chmod(tmp, 0o755)
-        if os.path.lexists(target):
-            target.rmdir()  # empty, as checked: nothing of anyone's is lost
-        os.rename(tmp, target)
-        fsync_dir(target.parent)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return result
 
 
 class _Originals:
@@ -211,7 +171,7 @@ def backup_history(main: Path, dest: Path, note: ChangeNote) -> Backup:
             verify_backup(tmp)
             return Backup(dest, head, changes, len(originals), missing, unrecorded)
 
-        return new_directory(dest, fill, option="DEST")
+        return write_directory(dest, fill, option="DEST")
     finally:
         lock.release()
 
@@ -314,7 +274,7 @@ def restore_books(
         books.record_all(render_message(note, CHANGE_RESTORE, extra=extra), note, allow_empty=True)
         return Restored(out, commit, files, books.head() or "")
 
-    return new_directory(out, fill, option="--to")
+    return write_directory(out, fill, option="--to")
 
 
 def put_back_originals(books: History, commit: str, found: _Originals) -> list[str]:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from xtaccounts.cli.output import emit, format_option
+from xtaccounts.cli.output import emit, format_option, report_format_option
 from xtaccounts.cli.params import ledger_path
 from xtaccounts.core.dates import parse_date
 from xtaccounts.core.errors import XtError
@@ -53,14 +53,7 @@ def render_text(report: AuditReport) -> str:
 
 @click.command("audit")
 @click.option("--as-of", "as_of", callback=_day, help="Audit as of this day (default: last entry).")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(("text", "json")),
-    default="text",
-    show_default=True,
-    help="text for a person, json for archiving and diffing (docs/audit.md).",
-)
+@report_format_option("text for a person, json for archiving and diffing (docs/audit.md).")
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
 @click.option(
     "--expect-seal",

@@ -12,6 +12,7 @@ import click
 
 from xtaccounts.books.change_note import CHANGE_TITLES, current_note
 from xtaccounts.books.history import History, RecordedChange, Unrecorded
+from xtaccounts.cli.output import report_format_option
 from xtaccounts.cli.params import DATE, ledger_path
 from xtaccounts.core.errors import XtError
 
@@ -84,13 +85,7 @@ def _unrecorded_lines(unrecorded: list[Unrecorded]) -> list[str]:
 @click.option("--since", type=DATE, default=None, help="Only changes recorded on or after D.")
 @click.option("--file", "file", default=None, help="Only changes touching this file (or folder).")
 @click.option("--entry", default=None, help="Only changes adding or removing this link or id.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(("text", "json")),
-    default="text",
-    show_default=True,
-)
+@report_format_option("text for a person, json for a program.")
 @click.pass_context
 def history_group(
     ctx: click.Context, since: dt.date | None, file: str | None, entry: str | None, fmt: str

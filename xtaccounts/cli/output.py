@@ -44,6 +44,18 @@ format_option = click.option(
 )
 
 
+def report_format_option(help: str) -> Any:
+    """`--format text|json` of a report read by a person or archived (audit, history)."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(("text", "json")),
+        default="text",
+        show_default=True,
+        help=help,
+    )
+
+
 def plain(value: Any) -> Any:
     """A JSON-ready value: Decimal and dates as text, never float."""
     if isinstance(value, Decimal):

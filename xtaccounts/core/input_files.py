@@ -10,12 +10,13 @@ have their own, tighter reader (`importers.sniff.read_file`).
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
 from xtaccounts.core.errors import XtError
 
-__all__ = ["MAX_INPUT_BYTES", "NotARegularFile", "read_input_file"]
+__all__ = ["MAX_INPUT_BYTES", "NotARegularFile", "read_input_file", "toml_error_line"]
 
 # A city's households.csv (300,000 rows) is about 25 MiB; ten times that is no honest input.
 MAX_INPUT_BYTES = 256 * 1024 * 1024
@@ -67,3 +68,9 @@ def read_input_file(path: Path, *, limit: int = MAX_INPUT_BYTES) -> bytes:
     finally:
         os.close(fd)
     return b"".join(chunks)
+
+
+def toml_error_line(exc: Exception) -> int:
+    """The line a `tomllib.TOMLDecodeError` names in its message (0: none)."""
+    found = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+    return int(found.group(1)) if found else 0

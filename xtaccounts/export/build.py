@@ -17,9 +17,9 @@ from xtaccounts.books.history import History
 from xtaccounts.books.outside_changes import outside_changes
 from xtaccounts.books.seal_chain import chain_head
 from xtaccounts.core import chart
+from xtaccounts.core.atomic_directory import check_target, write_directory
 from xtaccounts.core.errors import XtError
 from xtaccounts.core.file_digest import sha256_of
-from xtaccounts.export.atomic import check_target, write_directory
 from xtaccounts.export.csvjson import write_csv, write_json
 from xtaccounts.export.detail import (
     allocation_detail,
@@ -154,9 +154,10 @@ def export_books(
 ) -> ExportResult:
     """Write the export of `period_text` ("YYYY" or "YYYY-MM") into the directory `out`.
 
-    The directory appears whole or not at all (atomic.py). It must lie outside the books
-    (`destinations.outside_books`); an existing one is refused unless it is empty, or `replace`
-    is given and it is exactly an earlier export (`manifest.earlier_export_problem`). Both are
+    The directory appears whole or not at all (`core.atomic_directory`). It must lie outside
+    the books (`destinations.outside_books`); an existing one is refused unless it is empty, or
+    `replace` is given and it is exactly an earlier export (`manifest.earlier_export_problem`).
+    Both are
     checked before anything is computed. Raises XtError for bad input; the tie-out checks are
     returned, not raised.
     """

@@ -35,7 +35,7 @@ import xtaccounts
 from xtaccounts.core.chart import check_bank_account_name
 from xtaccounts.core.errors import XtError
 from xtaccounts.core.gc_pause import gc_paused
-from xtaccounts.core.input_files import read_input_file
+from xtaccounts.core.input_files import read_input_file, toml_error_line
 from xtaccounts.registry import models
 from xtaccounts.registry.models import (
     BankAccount,
@@ -306,9 +306,7 @@ def _toml(name: str, data: bytes | None, issues: list[RegistryIssue]) -> dict[st
         issues.append(RegistryIssue(name, 0, "", str(exc).removeprefix(f"{name}: ")))
         return None
     except tomllib.TOMLDecodeError as exc:
-        found = re.search(r"\(at line (\d+), column \d+\)", str(exc))
-        line = int(found.group(1)) if found else 0
-        issues.append(RegistryIssue(name, line, "", f"not valid TOML: {exc}"))
+        issues.append(RegistryIssue(name, toml_error_line(exc), "", f"not valid TOML: {exc}"))
         return None
 
 

@@ -152,10 +152,8 @@ def check_target(
     if _is_empty(target):
         return True
     if not replace:
-        raise XtError(
-            f"{option} {target} 已存在且不是空目录：请换一个新目录，"
-            "或用 --replace 替换本程序以前写的导出"
-        )
+        offer = "，或用 --replace 替换本程序以前写的导出" if replaceable is not None else ""
+        raise XtError(f"{option} {target} 已存在且不是空目录：请换一个新目录{offer}")
     problem = _problem(target, replaceable)
     if problem is not None:
         raise XtError(
