@@ -62,6 +62,12 @@ def txn(day: int, narration: str, number: str = "20.00", other: str | None = Non
         """)
 
 
+def numbered(text: str, number: int = 1) -> str:
+    """`text` as the writer commits it: with its voucher number under the first line."""
+    head, _, rest = text.partition("\n")
+    return f'{head}\n  voucher: "记-2024-01-{number:04d}"\n{rest}'
+
+
 @pytest.fixture(autouse=True)
 def _no_cache_no_hook(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No pickle cache beside the test ledgers; no crash hook left behind."""
@@ -136,12 +142,38 @@ def test_commit_appends_exactly_the_text(main: Path) -> None:
         session.append(DEPOSITS_FILE, text)
         result = session.commit()
     target = main.parent / DEPOSITS_FILE
-    assert target.read_text(encoding="utf-8") == DEPOSITS + text
+    assert target.read_text(encoding="utf-8") == DEPOSITS + numbered(text)
     assert main.read_text(encoding="utf-8") == MAIN
     assert result == CommitResult(
-        files=[target], entries_added=1, dry_run=False, text={target: text}
+        files=[target], entries_added=1, dry_run=False, text={target: numbered(text)}
     )
     assert narrations(assert_clean(main)) == ["first", "second"]
+
+
+def test_vouchers_run_per_month_continue_the_books_and_keep_given_ones(main: Path) -> None:
+    with LedgerWriter(main) as session:
+        session.append(DEPOSITS_FILE, txn(3, "a") + "\n" + txn(4, "b"))
+        session.commit()
+    with LedgerWriter(main) as session:
+        given = txn(5, "given").replace("\n", '\n  voucher: "记-2024-01-0099"\n', 1)
+        feb = txn(6, "feb").replace("2024-01-06", "2024-02-06")
+        session.append(DEPOSITS_FILE, txn(9, "c") + "\n" + given + "\n" + feb)
+        session.append(NEW_FILE, txn(2, "backdated"))
+        session.commit()
+        vouchers = {
+            e.narration: e.meta.get("voucher")
+            for e in session.books().entries
+            if isinstance(e, data.Transaction)
+        }
+    assert vouchers == {
+        "first": None,  # written before vouchers: it keeps none
+        "a": "记-2024-01-0001",
+        "b": "记-2024-01-0002",
+        "c": "记-2024-01-0003",
+        "given": "记-2024-01-0099",
+        "feb": "记-2024-02-0001",
+        "backdated": "记-2024-01-0100",
+    }
     assert leftovers(main.parent) == []
 
 
@@ -153,7 +185,7 @@ def test_new_file_is_created_and_included(main: Path) -> None:
         result = session.commit()
         assert narrations(session.books().entries) == ["first", "second", "interest"]
     new = main.parent / NEW_FILE
-    assert new.read_text(encoding="utf-8") == text
+    assert new.read_text(encoding="utf-8") == numbered(text)
     assert stat.S_IMODE(new.stat().st_mode) == 0o644
     include = f'include "{NEW_FILE}"\n'
     assert main.read_text(encoding="utf-8") == MAIN + include
@@ -181,8 +213,8 @@ def test_separator_newline_when_file_lacks_one(main: Path) -> None:
     with LedgerWriter(main) as session:
         session.append(DEPOSITS_FILE, txn(3, "second"))
         result = session.commit()
-    assert result.text[target] == "\n" + txn(3, "second")
-    assert target.read_text(encoding="utf-8") == DEPOSITS + txn(3, "second")
+    assert result.text[target] == "\n" + numbered(txn(3, "second"))
+    assert target.read_text(encoding="utf-8") == DEPOSITS + numbered(txn(3, "second"))
     assert_clean(main)
 
 
@@ -225,7 +257,7 @@ def test_dry_run_writes_nothing(main: Path) -> None:
         result = session.commit(dry_run=True)
     assert result.dry_run
     assert result.files == [main.parent / NEW_FILE, main]
-    assert result.text[main.parent / NEW_FILE] == txn(4, "interest")
+    assert result.text[main.parent / NEW_FILE] == numbered(txn(4, "interest"))
     assert result.text[main] == f'include "{NEW_FILE}"\n'
     assert snapshot(main.parent) == before
     assert not (main.parent / "txns" / "2024").exists()

@@ -141,6 +141,7 @@ def test_settlement_is_booked_with_its_split_and_metadata(main: Path) -> None:
         if not k.startswith("__") and k not in ("filename", "lineno")
     }
     assert meta == {
+        "voucher": "记-2024-06-0001",
         "kind": "interest",
         "receipt": "R-1904021109200088821-20240620",
         "source": "demand",

@@ -65,6 +65,7 @@ from xtaccounts.books.redo_journal import (
 )
 from xtaccounts.books.redo_journal import fsync_dir as _fsync_dir
 from xtaccounts.books.redo_journal import inside as _inside
+from xtaccounts.books.voucher_numbers import highest_numbers, number_text
 from xtaccounts.core.errors import XtError
 
 __all__ = [
@@ -295,6 +296,7 @@ class WriteSession:
 
         before = self.books()
         closes = closes_in(before.entries)
+        self._number_vouchers(before.entries)
         included = set(before.options["include"])
         for path in self._standalone:
             if str(path) in included or path in self._staged:
@@ -365,6 +367,13 @@ class WriteSession:
         return result
 
     # -- internals ------------------------------------------------------------------------
+
+    def _number_vouchers(self, entries: list[Directive]) -> None:
+        """Give every staged transaction without one its month's next voucher number
+        (`voucher_numbers`), continuing the highest number each month has in the books."""
+        highest = highest_numbers(entries)
+        for path, chunks in self._staged.items():
+            self._staged[path] = [number_text(chunk, highest) for chunk in chunks]
 
     def _ensure_open(self) -> None:
         """Refuse use of a session after its writer has been exited."""

@@ -184,6 +184,7 @@ def _register() -> None:
         reports_cmd,
         serve_cmd,
         time_deposit_cmd,
+        vouchers_cmd,
     )
 
     modules = (
@@ -203,6 +204,7 @@ def _register() -> None:
         audit_cmd,
         history_cmd,
         serve_cmd,
+        vouchers_cmd,
     )
     for module in modules:
         for command in module.COMMANDS:

@@ -30,6 +30,7 @@ KIND_SUSPENSE = "suspense"  # a statement line no rule recognises: Dr/Cr 待查�
 KIND_PREMIUM = "premium"  # an insurance premium bought or renewed
 KIND_PREMIUM_REFUND = "premium-refund"  # the unearned premium of a cancelled policy
 KIND_PREMIUM_PAYMENT = "premium-payment"  # premiums paid to an insurer: Dr its clearing account
+KIND_REVERSAL = "reversal"  # 红字冲销 of the transaction whose link `reverses:` names
 
 # Metadata keys of transactions, postings and `open` directives (docs/metadata.md).
 META_KIND = "kind"
@@ -69,3 +70,5 @@ META_AGREEMENT = "agreement"
 META_APPLICATION = "application"
 META_ELEVATOR = "elevator"
 META_POLICY = "policy"
+META_VOUCHER = "voucher"  # 记账凭证号 记-YYYY-MM-NNNN, given by the writer at commit
+META_REVERSES = "reverses"  # a reversal's: the link of the transaction it reverses
