@@ -34,6 +34,7 @@ from xtaccounts.reports.balances import household_ledger
 CENT = Decimal("0.01")
 NOT_CLOSE = "(entry_meta('kind') IS NULL OR entry_meta('kind') != 'close')"
 SHEET_01 = "会住维01表 资产负债表"
+OWN_FORMULA = re.compile(r"SUM\([A-Z]+\d+:[A-Z]+\d+\)|[A-Z]+\d+([+-][A-Z]+\d+)*")
 SHEET_02 = "会住维02表 收支表"
 SHEET_03 = "会住维03表 净资产变动表"
 
@@ -48,8 +49,10 @@ def run_export(main: Path, out: Path, *args: str) -> Path:
 
 
 def workbook(out: Path):
+    """The export's workbook as a reader without a calculation engine sees it: the totals'
+    formulas by their cached values."""
     (path,) = out.glob("*.xlsx")
-    return load_workbook(path)
+    return load_workbook(path, data_only=True)
 
 
 def sheet_rows(ws, first_header: str) -> list[dict]:
@@ -98,7 +101,10 @@ def sheet_figures(sums: dict[str, Decimal]) -> dict[str, Decimal]:
     other_flows = -under(sums, "Income", "Expenses") + under(sums, *flows_to_fund)
     return {
         "银行存款": under(sums, "Assets:Bank-银行存款", "Assets:Clearing-在途资金"),
-        "应付房屋灭失返还资金": -under(sums, "Liabilities"),
+        "应付房屋灭失返还资金": -under(sums, "Liabilities:LossRefund-应付房屋灭失返还资金"),
+        "待查明款项（中心增设）": -under(sums, "Liabilities:Suspense-待查明款项"),
+        "应付保险机构保险费（中心增设）": -under(sums, "Liabilities:Clearing-应付清算"),
+        "负债合计": -under(sums, "Liabilities"),
         "维修资金": -under(sums, "Equity:Fund-维修资金", *flows_to_fund),
         "待分配累计收益": -under(sums, "Equity:Undistributed-待分配累计收益") + other_flows,
     }
@@ -196,7 +202,7 @@ def test_balance_sheet_equals_the_ledger_by_beanquery(demo_books: Path, year_exp
     assert closing["银行存款"] > 0
     total = from_xlsx["资产合计"]["期末余额"]
     assert money(total) == money(from_xlsx["负债和净资产合计"]["期末余额"])
-    assert from_xlsx["银行存款"]["编码已确认"] == "否"
+    assert "编码已确认" not in from_xlsx["银行存款"]
 
 
 def test_income_statement_equals_the_periods_income_and_expenses(
@@ -212,7 +218,7 @@ def test_income_statement_equals_the_periods_income_and_expenses(
         assert money(rows["本期收支差额"][column]) == income - expenses
         assert money(rows["存款利息收入"][column]) == -under(sums, "Income:Interest-存款利息收入")
         assert money(rows["返还支出"][column]) == under(sums, "Expenses:Refund-返还支出")
-        assert rows["返还支出"]["编码已确认"] == "是"
+        assert "编码已确认" not in rows["返还支出"]
         csv_by = by_item(csv_rows(out / "02-income-expenditure.csv"))
         assert money(csv_by["本期收支差额"][column]) == income - expenses
     assert year and -under(year, "Income") > 0
@@ -379,7 +385,9 @@ def test_injected_formulas_are_inert_in_xlsx_and_csv(tainted_export: Path) -> No
     with zipfile.ZipFile(xlsx) as archive:
         for name in archive.namelist():
             if name.startswith("xl/worksheets/"):
-                assert "<f>" not in archive.read(name).decode("utf-8"), name
+                # The workbook's own totals only: sums of cell references, never injected text.
+                for formula in re.findall(r"<f>(.*?)</f>", archive.read(name).decode("utf-8")):
+                    assert OWN_FORMULA.fullmatch(formula), (name, formula)
     ws = workbook(tainted_export)["保险费支付明细"]
     cells = [c for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
     narration = [c for c in cells if "HYPERLINK" in c.value]
@@ -464,7 +472,7 @@ def test_hand_written_xlsx_is_well_formed_and_keeps_text_and_numbers(tmp_path: P
         for name in archive.namelist():
             ElementTree.fromstring(archive.read(name))  # strict XML 1.0 (expat)
         sheet = archive.read("xl/worksheets/sheet1.xml").decode("utf-8")
-    assert "<f>" not in sheet
+    assert re.findall(r"<f>(.*?)</f>", sheet) == ["SUM(B6:B15)"]  # the totals row's, no other
     assert "<v>-30.00</v>" in sheet and "<v>60.09</v>" in sheet  # the Decimal's text, no float
     ws = load_workbook(path)["明细 & <x>"]
     assert ws["A1"].value == "标题 & <t>" and ws["A3"].value == '编制单位：中心 & "<o>"'
@@ -631,3 +639,40 @@ def test_a_table_longer_than_a_sheet_continues_on_the_next(tmp_path: Path) -> No
     assert parts[2][-1]["编号"] == "合计"
     assert money(parts[2][-1]["金额"]) == sum(r[1] for r in rows)
     assert [r["编号"] for p in parts for r in p][:-1] == [r[0] for r in rows]
+
+
+# -- the forms as filed (issue 20) -----------------------------------------------------------
+
+
+def test_liabilities_each_on_their_own_line_and_the_forms_fit_to_sign(
+    demo_books: Path, tmp_path: Path
+) -> None:
+    """September 2025: 3,900.00 unidentified and 8,000.00 owed to the insurer are no longer
+    summed into 2001; no note names forms.toml, no 编码已确认 column; signatures and 报出日期
+    under each form; totals are formulas whose cached values are the figures."""
+    out = tmp_path / "sep"
+    export_books(demo_books, "2025-09", out, ("xlsx", "json"), issued=dt.date(2026, 1, 15))
+    (path,) = out.glob("*.xlsx")
+    values = by_item(sheet_rows(load_workbook(path, data_only=True)[SHEET_01], "项目"))
+    assert money(values["应付房屋灭失返还资金"]["期末余额"]) == Decimal("0.00")
+    assert money(values["待查明款项（中心增设）"]["期末余额"]) == Decimal("3900.00")
+    assert money(values["应付保险机构保险费（中心增设）"]["期末余额"]) == Decimal("8000.00")
+    assert money(values["负债合计"]["期末余额"]) == Decimal("11900.00")
+    assert values["资产合计"]["期末余额"] == values["负债和净资产合计"]["期末余额"]
+    formulas = by_item(sheet_rows(load_workbook(path)[SHEET_01], "项目"))
+    assert formulas["负债合计"]["期末余额"] == "=E11+E12+E13"
+    sheet = load_workbook(path)[SHEET_01]
+    text = [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
+    assert not any("forms.toml" in t or "编码已确认" in t for t in text)
+    footer = [t for t in text if "单位负责人" in t or "报出日期" in t]
+    assert footer == [
+        "    ".join(
+            f"{role}：＿＿＿＿＿＿" for role in ("单位负责人", "财务负责人", "复核", "制表人")
+        ),
+        "报出日期：2026年1月15日",
+    ]
+    doc = json.loads((out / "01-balance-sheet.json").read_text("utf-8"))
+    assert doc["meta"]["issued"] == "2026-01-15" and doc["notes"] == []
+    manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+    mapping = {m["code"]: m for m in manifest["code_mapping"]}
+    assert mapping["5101"]["confirmed"] and not mapping["2901"]["confirmed"]

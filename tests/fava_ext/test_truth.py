@@ -128,7 +128,7 @@ def test_the_income_page_shows_02_as_the_export_does(client, demo_books: Path) -
     exported = next(t for t in form.tables if t.stem == "02-income-expenditure")
     for row in exported.rows:
         if row[1] is not None:
-            assert shown[row[0]][3:5] == [grouped(row[4]), grouped(row[5])], row[0]
+            assert shown[row[0]][3:5] == [grouped(row[3]), grouped(row[4])], row[0]
     fava = re.search(r'id="xt-fava-income" href="([^"]+)"', html).group(1)
     assert "time=2025" in fava and "filter=-kind%3A%22close%22" in fava
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import click
 
-from xtaccounts.cli.params import ledger_path
+from xtaccounts.cli.params import DATE, ledger_path
 from xtaccounts.core.dates import parse_period
 from xtaccounts.export import FORMATS, export_books, parse_formats
 
@@ -27,12 +28,22 @@ from xtaccounts.export import FORMATS, export_books, parse_formats
     help="Comma-separated: xlsx (one workbook), csv (UTF-8 BOM), json.",
 )
 @click.option("--replace", is_flag=True, help="Replace an existing --out directory whole.")
+@click.option("--issued", type=DATE, default=None, help="报出日期 on the forms (default: today).")
 @click.pass_context
-def export_cmd(ctx: click.Context, period: str, out: Path, formats: str, replace: bool) -> None:
+def export_cmd(
+    ctx: click.Context,
+    period: str,
+    out: Path,
+    formats: str,
+    replace: bool,
+    issued: dt.date | None,
+) -> None:
     """会住维01/02/03表 and the detail (pools, premiums, spread, allocations, disclosure,
     coverage) as xlsx/CSV/JSON with a manifest of SHA-256 and control totals."""
     period = parse_period(period, field="--period").text
-    result = export_books(ledger_path(ctx), period, out, parse_formats(formats), replace=replace)
+    result = export_books(
+        ledger_path(ctx), period, out, parse_formats(formats), replace=replace, issued=issued
+    )
     if result.books_errors:
         click.echo(
             f"warning: the books have {result.books_errors} error(s); run bean-check", err=True

@@ -80,15 +80,18 @@ def _bank_names(accounts: Sequence[str]) -> dict[str, str]:
     }
 
 
-def build_tables(main: Path, period_text: str) -> tuple[list[Table], list[Check], dict]:
-    """Every table of the export and the checks, from books loaded once."""
+def build_tables(
+    main: Path, period_text: str, issued: dt.date | None = None
+) -> tuple[list[Table], list[Check], dict]:
+    """Every table of the export and the checks, from books loaded once (`issued`: the forms'
+    报出日期, default today)."""
     books = open_ledger(main)
     registry = books.registry
     entries = books.entries
     positions = books.positions
     period = export_period(period_text, registry.pilot.books_start)
     forms = load_forms(registry)
-    statements = build_statements(registry, forms, entries, period)
+    statements = build_statements(registry, forms, entries, period, issued)
     clean = text_cleaner(person_names(entries))
     ledger = pool_ledger(registry, positions, entries, period)
     allocations, allocation_checks = allocation_detail(registry, positions, entries, period)
@@ -110,6 +113,12 @@ def build_tables(main: Path, period_text: str) -> tuple[list[Table], list[Check]
         "books_errors": len(books.errors),
         "confirmed_codes": list(forms.confirmed_codes),
         "forms": forms.source,
+        # The mapping's status, kept here and not on the forms: each statutory code, its name,
+        # and whether it is confirmed from the published text.
+        "code_mapping": [
+            {"code": a.code, "name": a.name, "confirmed": a.code in forms.confirmed_codes}
+            for a in registry.pilot.mof_accounts
+        ],
         "seal": _seal_head(entries),
         "registry": _registry_files(registry.directory),
     }
@@ -151,6 +160,7 @@ def export_books(
     formats: Sequence[str] = FORMATS,
     *,
     replace: bool = False,
+    issued: dt.date | None = None,
 ) -> ExportResult:
     """Write the export of `period_text` ("YYYY" or "YYYY-MM") into the directory `out`.
 
@@ -165,7 +175,7 @@ def export_books(
     started = time.perf_counter()
     out = outside_books(out, main, option="--out")
     check_target(out, replace=replace, replaceable=earlier_export_problem)
-    tables, checks, context = build_tables(main, period_text)
+    tables, checks, context = build_tables(main, period_text, issued)
     history = History.of(Path(main).parent)
     history_head = history.head() if history is not None else None
     unrecorded = [u.path for u in outside_changes(Path(main).parent) or []]
@@ -234,6 +244,7 @@ def export_books(
                 "history_unrecorded": unrecorded,
                 "forms": context["forms"],
                 "confirmed_codes": context["confirmed_codes"],
+                "code_mapping": context["code_mapping"],
                 "seal": context["seal"],
                 "registry": context["registry"],
                 "checks": [vars(c) for c in checks],

@@ -129,6 +129,7 @@ def load_forms(registry: Registry) -> Forms:
     if missing:
         raise XtError(
             f"{source} sums code(s) {', '.join(missing)} that pilot.toml's [[mof_accounts]] "
-            "does not define"
+            "does not define（2901 待查明款项、2902 应付保险机构保险费 已从 2001 分出，"
+            "见 xtaccounts/registry/pilot.default.toml）"
         )
     return forms

@@ -17,6 +17,7 @@ Beancount's signed sums; a line's ``sign`` turns credit balances positive.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -155,47 +156,50 @@ def _line_values(form: LineForm, columns: Sequence[dict[str, Decimal]]) -> dict[
 
 
 def _line_rows(
-    form: LineForm, values: dict[int, list[Decimal]], confirmed: set[str]
-) -> tuple[list[tuple], set[int]]:
+    form: LineForm, values: dict[int, list[Decimal]]
+) -> tuple[list[tuple], set[int], dict[tuple[int, int], tuple[tuple[int, int, int], ...]]]:
+    """The form's rows, the bold ones, and its 合计 lines' formulas (`Table.formulas`)."""
     rows: list[tuple] = []
     strong: set[int] = set()
+    formulas: dict[tuple[int, int], tuple[tuple[int, int, int], ...]] = {}
+    row_of: dict[int, int] = {}
     section = None
     for line in form.lines:
         if line.section and line.section != section:
             strong.add(len(rows))
-            rows.append((f"{line.section}：", None, "", "", None, None))
+            rows.append((f"{line.section}：", None, "", None, None))
         section = line.section
         if not line.sums:
             strong.add(len(rows))
-        rows.append(
-            (
-                line.name,
-                line.line,
-                line.code,
-                ("是" if line.code in confirmed else "否") if line.code else "",
-                *values[line.line],
-            )
-        )
-    return rows, strong
+            for column in (3, 4):
+                formulas[len(rows), column] = tuple(
+                    (1, row_of[t], column) for t in line.total
+                ) + tuple((-1, row_of[t], column) for t in line.subtract)
+        row_of[line.line] = len(rows)
+        rows.append((line.name, line.line, line.code, *values[line.line]))
+    return rows, strong, formulas
 
 
 def _line_columns(form: LineForm) -> tuple[Column, ...]:
     return (
-        Column("item", "项目", TEXT, 26),
+        Column("item", "项目", TEXT, 30),
         Column("line", "行次", INT, 6, align="center"),
         Column("code", "科目编码", TEXT, 10, align="center"),
-        Column("code_confirmed", "编码已确认", TEXT, 10, align="center"),
         Column("amount_1", form.columns[0], MONEY, 20),
         Column("amount_2", form.columns[1], MONEY, 20),
     )
 
 
-def _unconfirmed_note(forms: Forms) -> str:
-    confirmed = "、".join(forms.confirmed_codes) or "无"
-    return (
-        f"科目编码与行次取自配置（{forms.source}）；已确认的编码仅 {confirmed}，"
-        "其余待财政部门确认。"
-    )
+SIGNATURES = ("单位负责人", "财务负责人", "复核", "制表人")
+
+
+def signature_lines(issued: dt.date) -> list[str]:
+    """The lines a filed form carries under it: who signs it, and the day it is issued."""
+    blank = "＿" * 6
+    return [
+        "    ".join(f"{role}：{blank}" for role in SIGNATURES),
+        f"报出日期：{issued.year}年{issued.month}月{issued.day}日",
+    ]
 
 
 def _by_name(form: LineForm, name: str) -> FormLine | None:
@@ -210,17 +214,21 @@ class Statements:
 
 
 def build_statements(
-    registry: Registry, forms: Forms, entries: Sequence[data.Directive], period: Period
+    registry: Registry,
+    forms: Forms,
+    entries: Sequence[data.Directive],
+    period: Period,
+    issued: dt.date | None = None,
 ) -> Statements:
-    """01表 and 02表 for any period, 03表 for a year, with their tie-out checks."""
+    """01表 and 02表 for any period, 03表 for a year, with their tie-out checks; `issued` is the
+    报出日期 the forms carry (default: today)."""
     fig = read_figures(registry, entries, period)
-    confirmed = set(forms.confirmed_codes)
-    note = _unconfirmed_note(forms)
+    footer = signature_lines(issued or dt.date.today())
     checks: list[Check] = []
 
     bs = forms.balance_sheet
     bs_values = _line_values(bs, [fig.prior_close, fig.closing])
-    rows, strong = _line_rows(bs, bs_values, confirmed)
+    rows, strong, formulas = _line_rows(bs, bs_values)
     balance_sheet = Table(
         stem="01-balance-sheet",
         sheet=f"{bs.form} {bs.title}",
@@ -230,8 +238,14 @@ def build_statements(
         rows=rows,
         with_totals=False,
         strong=strong,
-        notes=[note],
-        meta={"as_of": period.end, "opening_as_of": period.prior_year_end},
+        footer=footer,
+        formulas=formulas,
+        meta={
+            "as_of": period.end,
+            "opening_as_of": period.prior_year_end,
+            "signatures": list(SIGNATURES),
+            "issued": issued or dt.date.today(),
+        },
     )
     assets = _by_name(bs, "资产合计")
     both = _by_name(bs, "负债和净资产合计")
@@ -255,7 +269,7 @@ def build_statements(
 
     ie = forms.income_statement
     ie_values = _line_values(ie, [fig.month, fig.year])
-    rows, strong = _line_rows(ie, ie_values, confirmed)
+    rows, strong, formulas = _line_rows(ie, ie_values)
     income = Table(
         stem="02-income-expenditure",
         sheet=f"{ie.form} {ie.title}",
@@ -265,13 +279,19 @@ def build_statements(
         rows=rows,
         with_totals=False,
         strong=strong,
-        notes=[note],
-        meta={"month": period.month_start.strftime("%Y-%m"), "year": period.end.year},
+        footer=footer,
+        formulas=formulas,
+        meta={
+            "month": period.month_start.strftime("%Y-%m"),
+            "year": period.end.year,
+            "signatures": list(SIGNATURES),
+            "issued": issued or dt.date.today(),
+        },
     )
     tables = [balance_sheet, income]
 
     if period.is_year:
-        table, na_checks = _net_assets(forms, fig, bs_values, note)
+        table, na_checks = _net_assets(forms, fig, bs_values, footer)
         tables.append(table)
         checks.extend(na_checks)
     return Statements(tables, checks, fig)
@@ -281,7 +301,7 @@ def _net_assets(
     forms: Forms,
     fig: StatementFigures,
     bs_values: dict[int, list[Decimal]],
-    note: str,
+    footer: list[str],
 ) -> tuple[Table, list[Check]]:
     na = forms.net_assets
 
@@ -313,11 +333,26 @@ def _net_assets(
     columns.append(Column("total", "合计", MONEY, 20))
     rows: list[tuple[Any, ...]] = []
     strong: set[int] = set()
+    row_of: dict[str, int] = {}
     for row in na.rows:
         values = by_kind[row.kind]
         if row.kind in ("opening", "closing"):
             strong.add(len(rows))
+        row_of.setdefault(row.kind, len(rows))
         rows.append((row.name, row.line, *values, sum(values, ZERO)))
+    # How the sums are made, for the workbook: each row's 合计, the opening and closing rows.
+    made = {
+        "opening": ("prior_close", "adjustment"),
+        "closing": ("opening", "surplus", "distributed", "transfer"),
+    }
+    width = len(na.columns)
+    formulas: dict[tuple[int, int], tuple[tuple[int, int, int], ...]] = {}
+    for index in range(len(rows)):
+        formulas[index, 2 + width] = tuple((1, index, c) for c in range(2, 2 + width))
+    for kind, parts in made.items():
+        if kind in row_of and all(p in row_of for p in parts):
+            for at in range(2, 2 + width):
+                formulas[row_of[kind], at] = tuple((1, row_of[p], at) for p in parts)
     table = Table(
         stem="03-net-assets",
         sheet=f"{na.form} {na.title}",
@@ -327,7 +362,9 @@ def _net_assets(
         rows=rows,
         with_totals=False,
         strong=strong,
-        notes=[note],
+        footer=footer,
+        formulas=formulas,
+        meta={"signatures": list(SIGNATURES), "issued": footer[-1].partition("：")[2]},
     )
     checks = []
     closes = column(fig.closes)

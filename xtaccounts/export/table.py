@@ -44,7 +44,10 @@ class Table:
 
     `rows` are tuples in column order. `strong` marks rows printed bold (a statement's 合计 lines).
     `totals` (when set) is the totals row: the sums of the summed columns, the label in the first
-    column. `meta` are extra facts (JSON and manifest), `notes` lines printed under the title.
+    column. `meta` are extra facts (JSON and manifest), `notes` lines printed under the title,
+    `footer` lines printed under the table (a form's signatures and 报出日期). `formulas` says how
+    a cell is made from others, for the workbook to write as a formula with its value cached:
+    (row, column) -> ((sign, row, column), ...), rows and columns counted from 0.
     """
 
     stem: str  # file name stem: "01-balance-sheet"
@@ -58,6 +61,8 @@ class Table:
     notes: list[str] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
     in_yuan: bool = True  # amounts in 元 (the sheet says 单位：元)
+    footer: list[str] = field(default_factory=list)
+    formulas: dict[tuple[int, int], tuple[tuple[int, int, int], ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if len(self.sheet) > 31:

@@ -4,9 +4,10 @@ Each sheet: the title centred over the table, the form number (会住维01表) o
 with 编制单位, the period and 单位：元, notes, then the header row (frozen, and repeated on every
 printed page) and the rows; a totals row (合计) closes the detail tables. Amounts are number
 cells holding the Decimal's exact text, shown ``#,##0.00``; dates are date cells; text cells are
-always strings (``t="inlineStr"``), never formulas (safety.py). Printing: A4 portrait, A4
-landscape or A3 landscape by the table's width, always fitted to the page's width, page numbers
-in the footer, font 宋体 (LibreOffice falls back to Noto CJK).
+always strings (``t="inlineStr"``), never formulas (safety.py); the only formulas are the
+workbook's own totals (a totals row's SUM, a form's 合计 lines), each with its value cached.
+Printing: A4 portrait, A4 landscape or A3 landscape by the table's width, always fitted to the
+page's width, page numbers in the footer, font 宋体 (LibreOffice falls back to Noto CJK).
 
 The SpreadsheetML is streamed straight into the zip, row by row, at ~1.8 µs a cell: measured
 on a million cells, xlsxwriter's constant_memory mode costs ~9.8 µs and openpyxl's write-only
@@ -303,6 +304,7 @@ class _Sheet:
             rows = [*rows, totals]
             strong_rows.add(len(rows) - 1)
         starts = [f'<c r="{letter}' for letter in letters]
+        formulas = self._formulas(len(rows) - (totals is not None), totals is not None)
         for index, row in enumerate(rows):
             number += 1
             at = str(number)
@@ -311,7 +313,14 @@ class _Sheet:
             cells = []
             for i, value in enumerate(row):
                 kind = value.__class__
-                if kind is Decimal or kind is int:
+                formula = formulas.get((index, i))
+                if formula is not None and (kind is Decimal or kind is int):
+                    # How the total is made, its value cached (a reader without a calculation
+                    # engine shows the value; a clerk sees the formula).
+                    cells.append(
+                        f'{starts[i]}{at}" s="{styles[i]}"><f>{formula}</f><v>{value}</v></c>'
+                    )
+                elif kind is Decimal or kind is int:
                     # The exact decimal text; the format shows two decimals.
                     cells.append(f'{starts[i]}{at}" s="{styles[i]}"><v>{value}</v></c>')
                 elif kind is str:
@@ -326,6 +335,35 @@ class _Sheet:
                     raise TypeError(f"{table.stem}: {value!r} is neither text, date nor Decimal")
             lines = _lines(row, wrapped)
             yield self._row(number, cells, LINE_HEIGHT * lines + 2 if lines > 1 else None)
+        if self.end == len(table.rows):
+            number += 1  # a blank line, then the footer lines across the table's width
+            for line in table.footer:
+                number += 1
+                self.merges.append(f"A{number}:{letters[-1]}{number}")
+                left = self.styles["left"]
+                yield self._row(number, [_str_cell(f"A{number}", left, line)], 20)
+
+    def _formulas(self, count: int, totals: bool) -> dict[tuple[int, int], str]:
+        """(row, column) of this sheet's rows -> formula text: the table's own formulas whose
+        cells all lie on this sheet, and the totals row's SUM of each summed column."""
+        table, letters = self.table, self.letters
+        first_row = self.header_row + 1
+        found: dict[tuple[int, int], str] = {}
+        for (row, column), terms in table.formulas.items():
+            rows = [row, *(r for _, r, _ in terms)]
+            if not all(self.first <= r < self.end for r in rows):
+                continue
+            text = "".join(
+                f"{'+' if sign > 0 else '-'}{letters[c]}{first_row + r - self.first}"
+                for sign, r, c in terms
+            )
+            found[row - self.first, column] = text.lstrip("+") or "0"
+        if totals and self.first == 0 and count:
+            last = first_row + count - 1
+            for column in table.summed_columns:
+                letter = letters[column]
+                found[count, column] = f"SUM({letter}{first_row}:{letter}{last})"
+        return found
 
     def tail(self) -> str:
         paper, orientation = paper_for(self.total_width)

@@ -61,8 +61,8 @@ def income_page(
             item=str(row[0]),
             line=row[1],
             code=str(row[2]),
-            month=row[4],
-            year=row[5],
+            month=row[3],
+            year=row[4],
             strong=i in table.strong,
         )
         for i, row in enumerate(table.rows)
@@ -71,7 +71,7 @@ def income_page(
         period=period,
         form=table.form,
         title=table.title,
-        columns=(table.columns[4].title, table.columns[5].title),
+        columns=(table.columns[3].title, table.columns[4].title),
         lines=lines,
         notes=list(table.notes),
     )
