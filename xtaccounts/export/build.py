@@ -20,6 +20,7 @@ from xtaccounts.core import chart
 from xtaccounts.core.atomic_directory import check_target, write_directory
 from xtaccounts.core.errors import XtError
 from xtaccounts.core.file_digest import sha256_of
+from xtaccounts.export.account_books import account_book_tables
 from xtaccounts.export.csvjson import write_csv, write_json
 from xtaccounts.export.detail import (
     allocation_detail,
@@ -96,6 +97,7 @@ def build_tables(
     ledger = pool_ledger(registry, positions, entries, period)
     allocations, allocation_checks = allocation_detail(registry, positions, entries, period)
     disclosure = owners_disclosure(registry, positions, entries, period, ledger)
+    books_tables, books_checks = account_book_tables(registry, entries, period, clean)
     tables = [
         *statements.tables,
         ledger.table,
@@ -105,8 +107,15 @@ def build_tables(
         disclosure.pools,
         disclosure.households,
         *coverage_tables(registry, entries, period, clean),
+        *books_tables,
     ]
-    checks = [*statements.checks, *ledger.checks, *allocation_checks, *disclosure.checks]
+    checks = [
+        *statements.checks,
+        *ledger.checks,
+        *allocation_checks,
+        *disclosure.checks,
+        *books_checks,
+    ]
     context = {
         "period": period,
         "organisation": registry.pilot.organisation,

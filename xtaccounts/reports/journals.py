@@ -1,0 +1,329 @@
+"""账簿: 银行存款日记账 per bank account, 总账 and 明细账 per statutory account, 科目余额表.
+
+Each posting is a 借 (positive) or a 贷 (negative) of its account; a reversal's (红字冲销) is
+written in red on the other side (negative), so its balance moves as Beancount's does. A
+balance's 方向 is 借 when positive, 贷 when negative, 平 at zero; amounts are shown as the
+balance's size. Every book starts from the balance at the end of the day before the period
+(期初余额, or 上年结转 on 1 January) and counts 本年累计 from 1 January, whatever the period.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from beancount.core import data
+
+from xtaccounts.core import chart
+from xtaccounts.core.calendar import ONE_DAY
+from xtaccounts.core.entries import number_of
+from xtaccounts.core.vocabulary import KIND_REVERSAL, META_KIND, META_VOUCHER, ZERO
+from xtaccounts.registry import Registry
+from xtaccounts.reports.vouchers import StatutoryNames
+
+TextCleaner = Callable[[object], str]
+
+DAY_TOTAL = "本日合计"
+MONTH_TOTAL = "本月合计"
+YEAR_TOTAL = "本年累计"
+
+
+def direction(balance: Decimal) -> str:
+    return "借" if balance > 0 else "贷" if balance < 0 else "平"
+
+
+def sides(entry: data.Transaction, amount: Decimal) -> tuple[Decimal, Decimal]:
+    """(借, 贷) of a posting's amount; a reversal's in red on the side it reverses."""
+    if entry.meta.get(META_KIND) == KIND_REVERSAL:
+        return (amount, ZERO) if amount < 0 else (ZERO, -amount)
+    return (amount, ZERO) if amount > 0 else (ZERO, -amount)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a journal: a posting, or a 合计 / 期初 line (no voucher)."""
+
+    date: dt.date
+    voucher: str
+    summary: str
+    counter: str  # 对方科目
+    debit: Decimal
+    credit: Decimal
+    balance: Decimal
+    total: str = ""  # "", 期初余额/上年结转, 本日合计, 本月合计, 本年累计
+
+    @property
+    def direction(self) -> str:
+        return direction(self.balance)
+
+
+@dataclass
+class Journal:
+    """A 日记账 or 明细账 of one ledger account."""
+
+    account: str
+    code: str
+    code_name: str
+    detail: str
+    lines: list[Line] = field(default_factory=list)
+
+    def day_balances(self) -> dict[dt.date, Decimal]:
+        """The balance at the end of each day the journal has lines for."""
+        return {line.date: line.balance for line in self.lines}
+
+
+def _opening_label(start: dt.date) -> str:
+    return "上年结转" if (start.month, start.day) == (1, 1) else "期初余额"
+
+
+def _transactions(entries: Sequence[data.Directive]) -> Iterator[data.Transaction]:
+    for entry in entries:
+        if isinstance(entry, data.Transaction):
+            yield entry
+
+
+def _counter_names(entry: data.Transaction, account: str, names: StatutoryNames) -> str:
+    found: list[str] = []
+    for posting in entry.postings:
+        if posting.account == account:
+            continue
+        code = names.code(posting.account)
+        name = f"{code} {names.name(code)}".strip() if code else posting.account
+        if name not in found:
+            found.append(name)
+    return "、".join(found)
+
+
+def account_journal(
+    account: str,
+    entries: Sequence[data.Directive],
+    start: dt.date,
+    end: dt.date,
+    names: StatutoryNames,
+    clean: TextCleaner,
+    *,
+    daily: bool,
+) -> Journal:
+    """The journal of one ledger account over `start`..`end`: 期初, each posting with its running
+    balance, 本日合计 after each day with postings (`daily`), 本月合计 and 本年累计 at each month's
+    end within the period."""
+    code = names.code(account)
+    journal = Journal(account, code, names.name(code), names.detail(account))
+    balance = ZERO
+    year_debit = year_credit = ZERO
+    postings: list[tuple[data.Transaction, Decimal]] = []
+    for entry in _transactions(entries):
+        if entry.date > end:
+            break
+        for posting in entry.postings:
+            if posting.account != account:
+                continue
+            amount = number_of(posting)
+            if entry.date < start:
+                balance += amount
+                if entry.date.year == start.year:
+                    debit, credit = sides(entry, amount)
+                    year_debit += debit
+                    year_credit += credit
+            else:
+                postings.append((entry, amount))
+    journal.lines.append(
+        Line(start, "", _opening_label(start), "", ZERO, ZERO, balance, _opening_label(start))
+    )
+    by_day: dict[dt.date, list[tuple[data.Transaction, Decimal]]] = defaultdict(list)
+    for entry, amount in postings:
+        by_day[entry.date].append((entry, amount))
+    month = (start.year, start.month)
+    month_debit = month_credit = ZERO
+    day = start
+    while day <= end:
+        for entry, amount in by_day.get(day, ()):
+            debit, credit = sides(entry, amount)
+            balance += amount
+            journal.lines.append(
+                Line(
+                    day,
+                    str(entry.meta.get(META_VOUCHER) or ""),
+                    clean(entry.narration),
+                    _counter_names(entry, account, names),
+                    debit,
+                    credit,
+                    balance,
+                )
+            )
+        todays = by_day.get(day, ())
+        if todays:
+            debit = sum((sides(e, a)[0] for e, a in todays), ZERO)
+            credit = sum((sides(e, a)[1] for e, a in todays), ZERO)
+            month_debit += debit
+            month_credit += credit
+            year_debit += debit
+            year_credit += credit
+            if daily:
+                journal.lines.append(
+                    Line(day, "", DAY_TOTAL, "", debit, credit, balance, DAY_TOTAL)
+                )
+        tomorrow = day + ONE_DAY
+        if tomorrow > end or (tomorrow.year, tomorrow.month) != month:
+            journal.lines.append(
+                Line(day, "", MONTH_TOTAL, "", month_debit, month_credit, balance, MONTH_TOTAL)
+            )
+            journal.lines.append(
+                Line(day, "", YEAR_TOTAL, "", year_debit, year_credit, balance, YEAR_TOTAL)
+            )
+            month = (tomorrow.year, tomorrow.month)
+            month_debit = month_credit = ZERO
+            if tomorrow.year != day.year:
+                year_debit = year_credit = ZERO
+        day = tomorrow
+    return journal
+
+
+def accounts_in(entries: Sequence[data.Directive], end: dt.date, prefix: str = "") -> list[str]:
+    """The accounts with postings up to `end` (under `prefix`), sorted."""
+    found: set[str] = set()
+    for entry in _transactions(entries):
+        if entry.date > end:
+            break
+        for posting in entry.postings:
+            if posting.account.startswith(prefix):
+                found.add(posting.account)
+    return sorted(found)
+
+
+def bank_journals(
+    registry: Registry,
+    entries: Sequence[data.Directive],
+    start: dt.date,
+    end: dt.date,
+    clean: TextCleaner,
+) -> list[Journal]:
+    """银行存款日记账 of every bank account with a balance or a posting in the period."""
+    names = StatutoryNames(registry)
+    journals = []
+    for account in accounts_in(entries, end, chart.BANK + ":"):
+        journal = account_journal(account, entries, start, end, names, clean, daily=True)
+        if len(journal.lines) > 1 and any(
+            line.balance or line.debit or line.credit for line in journal.lines
+        ):
+            journals.append(journal)
+    return journals
+
+
+def detail_ledgers(
+    registry: Registry,
+    entries: Sequence[data.Directive],
+    start: dt.date,
+    end: dt.date,
+    clean: TextCleaner,
+) -> list[Journal]:
+    """明细账: every ledger account with a balance or a posting in the period, by code."""
+    names = StatutoryNames(registry)
+    journals = []
+    for account in accounts_in(entries, end):
+        journal = account_journal(account, entries, start, end, names, clean, daily=False)
+        if any(line.balance or line.debit or line.credit for line in journal.lines):
+            journals.append(journal)
+    journals.sort(key=lambda j: (j.code or "9999", j.account))
+    return journals
+
+
+@dataclass(frozen=True)
+class TrialLine:
+    """One statutory account of the 科目余额表."""
+
+    code: str
+    name: str
+    opening: Decimal
+    debit: Decimal
+    credit: Decimal
+    closing: Decimal
+
+
+def trial_balance(
+    registry: Registry, entries: Sequence[data.Directive], start: dt.date, end: dt.date
+) -> list[TrialLine]:
+    """科目余额表: per statutory code, the balance before `start`, the period's 借 and 贷, the
+    balance at `end` (Beancount signs: 借 positive)."""
+    names = StatutoryNames(registry)
+    opening: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    debit: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    credit: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for entry in _transactions(entries):
+        if entry.date > end:
+            break
+        for posting in entry.postings:
+            code = names.code(posting.account) or posting.account
+            amount = number_of(posting)
+            if entry.date < start:
+                opening[code] += amount
+            else:
+                d, c = sides(entry, amount)
+                debit[code] += d
+                credit[code] += c
+    codes = sorted(set(opening) | set(debit) | set(credit))
+    return [
+        TrialLine(
+            code,
+            names.name(code),
+            opening[code],
+            debit[code],
+            credit[code],
+            opening[code] + debit[code] - credit[code],
+        )
+        for code in codes
+    ]
+
+
+@dataclass(frozen=True)
+class GeneralLine:
+    code: str
+    name: str
+    date: dt.date
+    summary: str
+    debit: Decimal
+    credit: Decimal
+    balance: Decimal
+
+
+def general_ledger(
+    registry: Registry, entries: Sequence[data.Directive], start: dt.date, end: dt.date
+) -> list[GeneralLine]:
+    """总账: per statutory code, 期初 then each month's 本月合计 and 本年累计 with the balance."""
+    names = StatutoryNames(registry)
+    months: list[tuple[dt.date, dt.date]] = []
+    first = start
+    while first <= end:
+        following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        months.append((first, min(end, following - ONE_DAY)))
+        first = following
+    lines: list[GeneralLine] = []
+    year_start = dt.date(start.year, 1, 1)
+    before = trial_balance(registry, entries, year_start, start - ONE_DAY)
+    ytd = {t.code: (t.debit, t.credit) for t in before} if start > year_start else {}
+    rows = {t.code: t for t in trial_balance(registry, entries, start, end)}
+    monthly = [
+        {t.code: t for t in trial_balance(registry, entries, m_start, m_end)}
+        for m_start, m_end in months
+    ]
+    for code, whole in rows.items():
+        name = names.name(code)
+        lines.append(
+            GeneralLine(code, name, start, _opening_label(start), ZERO, ZERO, whole.opening)
+        )
+        year_debit, year_credit = ytd.get(code, (ZERO, ZERO))
+        for (_, m_end), figures in zip(months, monthly, strict=True):
+            month = figures.get(code)
+            d = month.debit if month else ZERO
+            c = month.credit if month else ZERO
+            closing = month.closing if month else lines[-1].balance
+            year_debit += d
+            year_credit += c
+            lines.append(GeneralLine(code, name, m_end, MONTH_TOTAL, d, c, closing))
+            lines.append(
+                GeneralLine(code, name, m_end, YEAR_TOTAL, year_debit, year_credit, closing)
+            )
+    return lines
