@@ -51,6 +51,10 @@ PAGES = [
     ("applications", "申请与公示", "as_of=2025-12-31"),
     ("policies", "保单到期", "as_of=2025-10-01"),
     ("spreads", "利差", "as_of=2025-12-31"),
+    ("bank_journal", "银行存款日记账", "period=2025"),
+    ("general_ledger", "总账", "period=2025"),
+    ("detail_ledger", "明细账", "period=2025&choice=2901"),
+    ("trial_balance", "科目余额表", "period=2025"),
 ]
 # Every screenshot the tests save, and what it shows (the report lists them).
 SHOTS = {
@@ -67,6 +71,13 @@ SHOTS = {
     "pilot-policies": "保单到期 on 2025-10-01: the two policies ending within 60 days",
     "pilot-spreads": "利差 on 2025-12-31: totals, the chart of spread received and allocated by "
     "month, every receipt with its archived statement",
+    "pilot-bank_journal": "银行存款日记账 2025 of the first bank account: each posting with its "
+    "voucher, 对方科目 and running balance, 本日合计, 本月合计 and 本年累计 lines",
+    "pilot-general_ledger": "总账 2025: per statutory code, 上年结转 then each month's 本月合计 "
+    "and 本年累计 with the balance",
+    "pilot-detail_ledger": "明细账 2025 of 2901 待查明款项: the unidentified receipts",
+    "pilot-trial_balance": "科目余额表 2025: 期初, 本期 and 期末 借/贷 columns, totals equal "
+    "(期末 5,333,479.46 both sides)",
     "pilot-past-books": "统筹账户 asked for 2026-06-01, after the books' last entry: the warning",
     "pilot-context-modal": "an application's record opened in Fava's context view",
     "fava-income-without-closes": "Fava's income statement for 2025 reached from the sidebar link "

@@ -40,6 +40,7 @@ from xtaccounts.core.errors import XtError
 from xtaccounts.core.money import grouped_money
 from xtaccounts.core.vocabulary import ZERO
 from xtaccounts.export.period import export_period
+from xtaccounts.fava_ext.books_view import book_page
 from xtaccounts.fava_ext.chart import balance_svg, coverage_svg, monthly_bars_svg
 from xtaccounts.fava_ext.documents import link_documents
 from xtaccounts.fava_ext.fava_setup import add_sidebar_links, apply_defaults, sidebar_links
@@ -74,6 +75,10 @@ PAGES = (
     ("applications", "申请与公示"),
     ("policies", "保单到期"),
     ("spreads", "利差"),
+    ("bank_journal", "银行存款日记账"),
+    ("general_ledger", "总账"),
+    ("detail_ledger", "明细账"),
+    ("trial_balance", "科目余额表"),
 )
 
 
@@ -469,6 +474,48 @@ class PilotExtension(FavaExtensionBase):
     @extension_endpoint
     def spreads(self) -> tuple[str, int]:
         return self._layout("spreads", self._spreads)
+
+    @extension_endpoint
+    def bank_journal(self) -> tuple[str, int]:
+        return self._layout("bank_journal", lambda: self._book("bank_journal"))
+
+    @extension_endpoint
+    def general_ledger(self) -> tuple[str, int]:
+        return self._layout("general_ledger", lambda: self._book("general_ledger"))
+
+    @extension_endpoint
+    def detail_ledger(self) -> tuple[str, int]:
+        return self._layout("detail_ledger", lambda: self._book("detail_ledger"))
+
+    @extension_endpoint
+    def trial_balance(self) -> tuple[str, int]:
+        return self._layout("trial_balance", lambda: self._book("trial_balance"))
+
+    def _book(self, page: str) -> dict:
+        """One of the 账簿 as the export writes it (`export.account_books`), for a period."""
+        shown = self.shown()
+        views = self.views()
+        years = views.years(shown.day)
+        text = request.args.get("period", "").strip() or str(years[-1] if years else shown.day.year)
+        try:
+            period = export_period(text, views.registry.pilot.books_start)
+        except XtError as exc:
+            raise BadParameter(f"period={text!r}：{exc}") from exc
+        choices, chosen, table = book_page(
+            page, views.registry, views.entries, period, request.args.get("choice", "")
+        )
+        if choices and chosen is None:
+            raise BadParameter(f"choice={request.args.get('choice')!r}：没有这个账户或科目")
+        return {
+            "shown": shown,
+            "as_of": shown.day,
+            "years": years,
+            "period": period,
+            "period_text": period.text,
+            "choices": choices,
+            "chosen": chosen,
+            "book": table,
+        }
 
     @extension_endpoint
     def pool_note(self) -> Response:
