@@ -676,3 +676,17 @@ def test_liabilities_each_on_their_own_line_and_the_forms_fit_to_sign(
     manifest = json.loads((out / "manifest.json").read_text("utf-8"))
     mapping = {m["code"]: m for m in manifest["code_mapping"]}
     assert mapping["5101"]["confirmed"] and not mapping["2901"]["confirmed"]
+
+
+def test_the_export_carries_the_books_and_the_reconciliation(year_export: Path) -> None:
+    manifest = json.loads((year_export / "manifest.json").read_text("utf-8"))
+    tables = {f.get("table") for f in manifest["files"]}
+    assert {"21-general-ledger", "22-detail-ledger", "23-trial-balance"} <= tables
+    assert "20-bank-journal-ICBC-Demand-8821" in tables and "24-bank-reconciliation" in tables
+    checks = {c["name"]: c for c in manifest["checks"]}
+    assert checks["银行存款余额调节表 调节后余额相等"]["ok"]
+    assert checks["科目余额表 期末 借方合计 = 贷方合计"]["ok"]
+    statuses = [r["项目"] for r in csv_rows(year_export / "24-bank-reconciliation.csv")]
+    assert statuses.count("状态") == 24
+    sheets = workbook(year_export).sheetnames
+    assert {"总账", "明细账", "科目余额表", "银行存款余额调节表"} <= set(sheets)

@@ -41,8 +41,19 @@ def export_cmd(
     """会住维01/02/03表 and the detail (pools, premiums, spread, allocations, disclosure,
     coverage) as xlsx/CSV/JSON with a manifest of SHA-256 and control totals."""
     period = parse_period(period, field="--period").text
+    from importers import ledger_layouts, read_statement
+    from xtaccounts.books.layout import LedgerLayout
+
+    main = ledger_path(ctx)
+    layouts = ledger_layouts(LedgerLayout(main).registry)
     result = export_books(
-        ledger_path(ctx), period, out, parse_formats(formats), replace=replace, issued=issued
+        main,
+        period,
+        out,
+        parse_formats(formats),
+        replace=replace,
+        issued=issued,
+        read_statement=lambda path: read_statement(path, layouts),
     )
     if result.books_errors:
         click.echo(

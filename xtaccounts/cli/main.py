@@ -180,6 +180,7 @@ def _register() -> None:
         interest_cmd,
         ledger_cmd,
         pool_cmd,
+        reconcile_cmd,
         registry_cmd,
         reports_cmd,
         serve_cmd,
@@ -205,6 +206,7 @@ def _register() -> None:
         history_cmd,
         serve_cmd,
         vouchers_cmd,
+        reconcile_cmd,
     )
     for module in modules:
         for command in module.COMMANDS:

@@ -1,8 +1,9 @@
 """The 账簿 as export tables: 银行存款日记账 (one per bank account), 总账, 明细账, 科目余额表.
 
 Amounts as the books keep them (reports/journals.py): 借方, 贷方, 方向 and the balance's size.
-Checked: the 科目余额表's 借 equal its 贷 (期初, 本期, 期末), and each 日记账 ends on its account's
-balance in the books.
+Checked: the 科目余额表's 借 equal its 贷 (期初, 本期, 期末), each 日记账 ends on its account's
+balance in the books, and (when the export is handed a statement reader) every month's
+银行存款余额调节表 balances.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from xtaccounts.export.period import Period
 from xtaccounts.export.statutory_statements import Check
 from xtaccounts.export.table import DATE, MONEY, TEXT, Column, Table
 from xtaccounts.registry import Registry
+from xtaccounts.reports.bank_reconciliation import NO_STATEMENT, UNBALANCED, Reconciliation
 from xtaccounts.reports.journals import (
     Journal,
     bank_journals,
@@ -250,3 +252,62 @@ def account_book_tables(
         trial,
     ]
     return tables, [*journal_checks(journals, entries, period), *trial_checks]
+
+
+def reconciliation_table(results: Sequence[Reconciliation]) -> tuple[Table, list[Check]]:
+    """银行存款余额调节表 of every account and month, the two sides one under the other."""
+    rows: list[tuple] = []
+    strong: set[int] = set()
+    for r in results:
+        name = r.account.split(":", 2)[-1]
+        head = (name, r.month_end)
+
+        def add(
+            label: str, amount: object, bold: bool = False, head: tuple = head, **item: object
+        ) -> None:
+            if bold:
+                strong.add(len(rows))
+            rows.append((*head, label, item.get("date"), item.get("text", ""), amount))
+
+        add("银行对账单余额", r.bank_balance, True)
+        for label, items in (
+            ("加：企业已收、银行未收", r.books_in),
+            ("减：企业已付、银行未付", r.books_out),
+        ):
+            for i in items:
+                add(label, i.amount, date=i.date, text=f"{i.summary} {i.reference}".strip())
+        add("调节后的银行存款余额", r.adjusted_bank, True)
+        add("企业银行存款日记账余额", r.book_balance, True)
+        for label, items in (
+            ("加：银行已收、企业未收", r.bank_in),
+            ("减：银行已付、企业未付", r.bank_out),
+        ):
+            for i in items:
+                add(label, i.amount, date=i.date, text=f"{i.summary} {i.reference}".strip())
+        add("调节后的企业账面余额", r.adjusted_books, True)
+        add("状态", None, True, text=r.status)
+    columns = (
+        Column("account", "账户", TEXT, 28),
+        Column("month_end", "月末", DATE, 11),
+        Column("item", "项目", TEXT, 24),
+        Column("date", "日期", DATE, 11),
+        Column("text", "摘要（凭证号或银行流水号）", TEXT, 44),
+        Column("amount", "金额", MONEY, 18, summed=False),
+    )
+    table = Table(
+        stem="24-bank-reconciliation",
+        sheet="银行存款余额调节表",
+        title="银行存款余额调节表",
+        columns=columns,
+        rows=rows,
+        with_totals=False,
+        strong=strong,
+    )
+    bad = [f"{r.account} {r.month_end}" for r in results if r.status == UNBALANCED]
+    missing = sum(1 for r in results if r.status == NO_STATEMENT)
+    check = Check(
+        "银行存款余额调节表 调节后余额相等",
+        not bad,
+        "; ".join(bad) or f"{len(results) - missing} 个账户月份平衡，{missing} 个无对账单",
+    )
+    return table, [check]

@@ -20,7 +20,7 @@ from xtaccounts.core import chart
 from xtaccounts.core.atomic_directory import check_target, write_directory
 from xtaccounts.core.errors import XtError
 from xtaccounts.core.file_digest import sha256_of
-from xtaccounts.export.account_books import account_book_tables
+from xtaccounts.export.account_books import account_book_tables, reconciliation_table
 from xtaccounts.export.csvjson import write_csv, write_json
 from xtaccounts.export.detail import (
     allocation_detail,
@@ -44,6 +44,7 @@ from xtaccounts.export.statutory_statements import Check, build_statements
 from xtaccounts.export.table import Table
 from xtaccounts.export.xlsx import write_workbook
 from xtaccounts.reading.ledger import open_ledger
+from xtaccounts.reports.bank_reconciliation import StatementReader, reconcile
 
 FORMATS = ("xlsx", "csv", "json")
 
@@ -82,10 +83,14 @@ def _bank_names(accounts: Sequence[str]) -> dict[str, str]:
 
 
 def build_tables(
-    main: Path, period_text: str, issued: dt.date | None = None
+    main: Path,
+    period_text: str,
+    issued: dt.date | None = None,
+    read_statement: StatementReader | None = None,
 ) -> tuple[list[Table], list[Check], dict]:
     """Every table of the export and the checks, from books loaded once (`issued`: the forms'
-    报出日期, default today)."""
+    报出日期, default today; `read_statement`: reads an archived statement, for the
+    银行存款余额调节表, which is left out without it)."""
     books = open_ledger(main)
     registry = books.registry
     entries = books.entries
@@ -98,6 +103,12 @@ def build_tables(
     allocations, allocation_checks = allocation_detail(registry, positions, entries, period)
     disclosure = owners_disclosure(registry, positions, entries, period, ledger)
     books_tables, books_checks = account_book_tables(registry, entries, period, clean)
+    if read_statement is not None:
+        banks = sorted({b.account for b in registry.bank_accounts.values()})
+        found = reconcile(main, entries, banks, read_statement, period.start, period.end, clean)
+        table, reconciled = reconciliation_table(found)
+        books_tables.append(table)
+        books_checks.extend(reconciled)
     tables = [
         *statements.tables,
         ledger.table,
@@ -170,6 +181,7 @@ def export_books(
     *,
     replace: bool = False,
     issued: dt.date | None = None,
+    read_statement: StatementReader | None = None,
 ) -> ExportResult:
     """Write the export of `period_text` ("YYYY" or "YYYY-MM") into the directory `out`.
 
@@ -184,7 +196,7 @@ def export_books(
     started = time.perf_counter()
     out = outside_books(out, main, option="--out")
     check_target(out, replace=replace, replaceable=earlier_export_problem)
-    tables, checks, context = build_tables(main, period_text, issued)
+    tables, checks, context = build_tables(main, period_text, issued, read_statement)
     history = History.of(Path(main).parent)
     history_head = history.head() if history is not None else None
     unrecorded = [u.path for u in outside_changes(Path(main).parent) or []]
