@@ -690,3 +690,36 @@ def test_the_export_carries_the_books_and_the_reconciliation(year_export: Path) 
     assert statuses.count("状态") == 24
     sheets = workbook(year_export).sheetnames
     assert {"总账", "明细账", "科目余额表", "银行存款余额调节表"} <= set(sheets)
+
+
+def test_public_housing_households_split_the_fund_on_01(demo_copy: Path, tmp_path: Path) -> None:
+    """The registry marks every household of C0001-B01-U1 已售公有住房: 01表 shows 维修资金 as
+    商品住宅 and 已售公有住房, the latter the unit's fund, the two adding up to the line."""
+    path = demo_copy.parent / "registry" / "households.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        fields, households = list(reader.fieldnames or []), list(reader)
+    assert "housing_type" in fields  # blank: 商品住宅
+    for household in households:
+        if household["unit"] == "C0001-B01-U1":
+            household["housing_type"] = "已售公有住房"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fields, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(households)
+    out = tmp_path / "split"
+    export_books(demo_copy, "2025", out, ("xlsx",), issued=dt.date(2026, 1, 15))
+    (xlsx,) = out.glob("*.xlsx")
+    rows = by_item(sheet_rows(load_workbook(xlsx, data_only=True)[SHEET_01], "项目"))
+    fund = money(rows["维修资金"]["期末余额"])
+    own = money(rows["其中：商品住宅维修资金"]["期末余额"])
+    public = money(rows["其中：已售公有住房维修资金"]["期末余额"])
+    books = open_ledger(demo_copy)
+    unit = household_ledger(
+        books.registry, books.entries, books.positions, "C0001-B01-U1", dt.date(2025, 12, 31)
+    )
+    assert public == unit.unit_fund == unit.total > 0
+    assert own + public == fund
+    assert money(rows["净资产合计"]["期末余额"]) == fund + money(rows["待分配累计收益"]["期末余额"])
+    formulas = by_item(sheet_rows(load_workbook(xlsx)[SHEET_01], "项目"))
+    assert str(formulas["其中：商品住宅维修资金"]["期末余额"]).startswith("=E")

@@ -45,6 +45,7 @@ from xtaccounts.export.table import Table
 from xtaccounts.export.xlsx import write_workbook
 from xtaccounts.reading.ledger import open_ledger
 from xtaccounts.reports.bank_reconciliation import StatementReader, reconcile
+from xtaccounts.reports.housing_types import public_housing_funds
 
 FORMATS = ("xlsx", "csv", "json")
 
@@ -97,7 +98,8 @@ def build_tables(
     positions = books.positions
     period = export_period(period_text, registry.pilot.books_start)
     forms = load_forms(registry)
-    statements = build_statements(registry, forms, entries, period, issued)
+    public = public_housing_funds(registry, entries, positions, [period.prior_year_end, period.end])
+    statements = build_statements(registry, forms, entries, period, issued, public)
     clean = text_cleaner(person_names(entries))
     ledger = pool_ledger(registry, positions, entries, period)
     allocations, allocation_checks = allocation_detail(registry, positions, entries, period)

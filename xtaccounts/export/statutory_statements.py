@@ -156,9 +156,14 @@ def _line_values(form: LineForm, columns: Sequence[dict[str, Decimal]]) -> dict[
 
 
 def _line_rows(
-    form: LineForm, values: dict[int, list[Decimal]]
+    form: LineForm,
+    values: dict[int, list[Decimal]],
+    public_housing: dict[int, list[Decimal]] | None = None,
 ) -> tuple[list[tuple], set[int], dict[tuple[int, int], tuple[tuple[int, int, int], ...]]]:
-    """The form's rows, the bold ones, and its 合计 lines' formulas (`Table.formulas`)."""
+    """The form's rows, the bold ones, and its 合计 lines' formulas (`Table.formulas`).
+
+    `public_housing`: line -> the 已售公有住房 part of its figures; the line is then followed by
+    其中 商品住宅维修资金 (the rest) and 已售公有住房维修资金, as the MoF formats split it."""
     rows: list[tuple] = []
     strong: set[int] = set()
     formulas: dict[tuple[int, int], tuple[tuple[int, int, int], ...]] = {}
@@ -177,6 +182,14 @@ def _line_rows(
                 ) + tuple((-1, row_of[t], column) for t in line.subtract)
         row_of[line.line] = len(rows)
         rows.append((line.name, line.line, line.code, *values[line.line]))
+        public = (public_housing or {}).get(line.line)
+        if public is not None:
+            whole = row_of[line.line]
+            rest = [v - p for v, p in zip(values[line.line], public, strict=True)]
+            for column in (3, 4):
+                formulas[len(rows), column] = ((1, whole, column), (-1, len(rows) + 1, column))
+            rows.append(("其中：商品住宅维修资金", None, "", *rest))
+            rows.append(("其中：已售公有住房维修资金", None, "", *public))
     return rows, strong, formulas
 
 
@@ -219,16 +232,20 @@ def build_statements(
     entries: Sequence[data.Directive],
     period: Period,
     issued: dt.date | None = None,
+    public_housing: Sequence[Decimal] | None = None,
 ) -> Statements:
     """01表 and 02表 for any period, 03表 for a year, with their tie-out checks; `issued` is the
-    报出日期 the forms carry (default: today)."""
+    报出日期 the forms carry (default: today); `public_housing`: the 已售公有住房 households'
+    维修资金 at the year's start and the period's end, which 01表 shows apart when given."""
     fig = read_figures(registry, entries, period)
     footer = signature_lines(issued or dt.date.today())
     checks: list[Check] = []
 
     bs = forms.balance_sheet
     bs_values = _line_values(bs, [fig.prior_close, fig.closing])
-    rows, strong, formulas = _line_rows(bs, bs_values)
+    fund = _by_name(bs, "维修资金")
+    split = {fund.line: list(public_housing)} if fund and public_housing is not None else None
+    rows, strong, formulas = _line_rows(bs, bs_values, split)
     balance_sheet = Table(
         stem="01-balance-sheet",
         sheet=f"{bs.form} {bs.title}",

@@ -7,7 +7,7 @@ import re
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -240,12 +240,22 @@ class Unit(Row):
     name: NamePart
 
 
+HOUSING_TYPES = ("商品住宅", "已售公有住房")
+
+
 class Household(Row):
     id: Ident
     unit: Ident
     door_no: FreeText
     area_m2: Area
     owner_masked: str | None = None
+    # 商品住宅 (blank: the default) or 已售公有住房: the forms split 维修资金 by it.
+    housing_type: Literal["商品住宅", "已售公有住房"] | None = None
+
+    @property
+    def public_housing(self) -> bool:
+        """Whether the household is 已售公有住房 (else 商品住宅)."""
+        return self.housing_type == HOUSING_TYPES[1]
 
     @model_validator(mode="after")
     def _owner_is_masked(self) -> Household:
