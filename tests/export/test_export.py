@@ -708,7 +708,8 @@ def test_public_housing_households_split_the_fund_on_01(demo_copy: Path, tmp_pat
         writer.writeheader()
         writer.writerows(households)
     out = tmp_path / "split"
-    export_books(demo_copy, "2025", out, ("xlsx",), issued=dt.date(2026, 1, 15))
+    result = export_books(demo_copy, "2025", out, ("xlsx",), issued=dt.date(2026, 1, 15))
+    assert result.ok, [c for c in result.checks if not c.ok]
     (xlsx,) = out.glob("*.xlsx")
     rows = by_item(sheet_rows(load_workbook(xlsx, data_only=True)[SHEET_01], "项目"))
     fund = money(rows["维修资金"]["期末余额"])
@@ -723,3 +724,13 @@ def test_public_housing_households_split_the_fund_on_01(demo_copy: Path, tmp_pat
     assert money(rows["净资产合计"]["期末余额"]) == fund + money(rows["待分配累计收益"]["期末余额"])
     formulas = by_item(sheet_rows(load_workbook(xlsx)[SHEET_01], "项目"))
     assert str(formulas["其中：商品住宅维修资金"]["期末余额"]).startswith("=E")
+    # 03表: 维修资金 in two columns, each adding up from 上年年末余额 to 本年年末余额.
+    changes = by_item(sheet_rows(load_workbook(xlsx, data_only=True)[SHEET_03], "项目"))
+    closing = changes["本年年末余额"]
+    assert money(closing["已售公有住房维修资金"]) == public
+    assert money(closing["商品住宅维修资金"]) == own
+    assert "维修资金" not in closing
+    for column in ("商品住宅维修资金", "已售公有住房维修资金"):
+        parts = ("本年年初余额", "本年收支差额", "本年分配累计收益", "本年划转")
+        assert sum(money(changes[p][column]) for p in parts) == money(closing[column])
+    assert money(changes["本年分配累计收益"]["已售公有住房维修资金"]) > 0

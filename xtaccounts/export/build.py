@@ -98,7 +98,7 @@ def build_tables(
     positions = books.positions
     period = export_period(period_text, registry.pilot.books_start)
     forms = load_forms(registry)
-    public = public_housing_funds(registry, entries, positions, [period.prior_year_end, period.end])
+    public = public_housing_funds(registry, entries, positions, period.prior_year_end, period.end)
     statements = build_statements(registry, forms, entries, period, issued, public)
     clean = text_cleaner(person_names(entries))
     ledger = pool_ledger(registry, positions, entries, period)

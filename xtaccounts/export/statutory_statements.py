@@ -40,6 +40,7 @@ from xtaccounts.export.forms import FormLine, Forms, LineForm
 from xtaccounts.export.period import Period
 from xtaccounts.export.table import INT, MONEY, TEXT, Column, Table
 from xtaccounts.registry import Registry
+from xtaccounts.reports.housing_types import PublicHousing
 
 
 @dataclass(frozen=True)
@@ -232,11 +233,11 @@ def build_statements(
     entries: Sequence[data.Directive],
     period: Period,
     issued: dt.date | None = None,
-    public_housing: Sequence[Decimal] | None = None,
+    public_housing: PublicHousing | None = None,
 ) -> Statements:
     """01表 and 02表 for any period, 03表 for a year, with their tie-out checks; `issued` is the
     报出日期 the forms carry (default: today); `public_housing`: the 已售公有住房 households'
-    维修资金 at the year's start and the period's end, which 01表 shows apart when given."""
+    part of 维修资金, which 01表 and 03表 show apart when given."""
     fig = read_figures(registry, entries, period)
     footer = signature_lines(issued or dt.date.today())
     checks: list[Check] = []
@@ -244,7 +245,9 @@ def build_statements(
     bs = forms.balance_sheet
     bs_values = _line_values(bs, [fig.prior_close, fig.closing])
     fund = _by_name(bs, "维修资金")
-    split = {fund.line: list(public_housing)} if fund and public_housing is not None else None
+    split = None
+    if fund and public_housing is not None:
+        split = {fund.line: [public_housing.prior_close, public_housing.closing]}
     rows, strong, formulas = _line_rows(bs, bs_values, split)
     balance_sheet = Table(
         stem="01-balance-sheet",
@@ -308,7 +311,7 @@ def build_statements(
     tables = [balance_sheet, income]
 
     if period.is_year:
-        table, na_checks = _net_assets(forms, fig, bs_values, footer)
+        table, na_checks = _net_assets(forms, fig, bs_values, footer, public_housing)
         tables.append(table)
         checks.extend(na_checks)
     return Statements(tables, checks, fig)
@@ -319,6 +322,7 @@ def _net_assets(
     fig: StatementFigures,
     bs_values: dict[int, list[Decimal]],
     footer: list[str],
+    public_housing: PublicHousing | None = None,
 ) -> tuple[Table, list[Check]]:
     na = forms.net_assets
 
@@ -345,8 +349,37 @@ def _net_assets(
         "transfer": transfer,
         "closing": closing,
     }
+    names = [c.name for c in na.columns]
+    checks = []
+    fund = names.index("维修资金") if "维修资金" in names else None
+    if public_housing is not None and fund is not None:
+        # As the MoF format: 维修资金 in two columns, 已售公有住房 from the 分户账,
+        # 商品住宅 the rest.
+        p = public_housing
+        public = {
+            "prior_close": p.prior_close,
+            "adjustment": ZERO,
+            "opening": p.prior_close,
+            "surplus": p.surplus,
+            "distributed": p.distributed,
+            "transfer": p.transfer,
+            "closing": p.closing,
+        }
+        for kind, values in by_kind.items():
+            whole = values[fund]
+            values[fund : fund + 1] = [whole - public[kind], public[kind]]
+        names[fund : fund + 1] = ["商品住宅维修资金", "已售公有住房维修资金"]
+        fund_01 = {line.name: bs_values[line.line][1] for line in forms.balance_sheet.lines}
+        both = closing[fund] + closing[fund + 1]
+        checks.append(
+            Check(
+                "03表 商品住宅维修资金 + 已售公有住房维修资金 本年年末余额 = 01表 维修资金",
+                both == fund_01.get("维修资金"),
+                f"{both} / {fund_01.get('维修资金')}",
+            )
+        )
     columns = [Column("item", "项目", TEXT, 22), Column("line", "行次", INT, 6, align="center")]
-    columns += [Column(f"col_{i + 1}", c.name, MONEY, 20) for i, c in enumerate(na.columns)]
+    columns += [Column(f"col_{i + 1}", name, MONEY, 20) for i, name in enumerate(names)]
     columns.append(Column("total", "合计", MONEY, 20))
     rows: list[tuple[Any, ...]] = []
     strong: set[int] = set()
@@ -362,7 +395,7 @@ def _net_assets(
         "opening": ("prior_close", "adjustment"),
         "closing": ("opening", "surplus", "distributed", "transfer"),
     }
-    width = len(na.columns)
+    width = len(names)
     formulas: dict[tuple[int, int], tuple[tuple[int, int, int], ...]] = {}
     for index in range(len(rows)):
         formulas[index, 2 + width] = tuple((1, index, c) for c in range(2, 2 + width))
@@ -383,7 +416,6 @@ def _net_assets(
         formulas=formulas,
         meta={"signatures": list(SIGNATURES), "issued": footer[-1].partition("：")[2]},
     )
-    checks = []
     closes = column(fig.closes)
     checks.append(
         Check(
@@ -393,14 +425,14 @@ def _net_assets(
         )
     )
     closing_01 = {line.name: bs_values[line.line][1] for line in forms.balance_sheet.lines}
-    for i, col in enumerate(na.columns):
-        if col.name in closing_01:
-            ok = closing_01[col.name] == closing[i]
+    for i, name in enumerate(names):
+        if name in closing_01:
+            ok = closing_01[name] == closing[i]
             checks.append(
                 Check(
-                    f"03表 {col.name} 本年年末余额 = 01表 期末余额",
+                    f"03表 {name} 本年年末余额 = 01表 期末余额",
                     ok,
-                    f"{closing[i]} / {closing_01[col.name]}",
+                    f"{closing[i]} / {closing_01[name]}",
                 )
             )
     return table, checks

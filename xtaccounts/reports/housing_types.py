@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from beancount.core import data
@@ -18,23 +19,56 @@ from xtaccounts.registry import Registry
 from xtaccounts.reports.balances import household_ledger
 
 
+@dataclass(frozen=True)
+class PublicHousing:
+    """The 已售公有住房 households' 维修资金: at the end of the previous year, the year's
+    收支差额 (deposits less refunds), 分配 (base interest), 划转 (balances brought in), and at
+    the end of the period (= the four added up)."""
+
+    prior_close: Decimal
+    surplus: Decimal
+    distributed: Decimal
+    transfer: Decimal
+    closing: Decimal
+
+
+def _sums(
+    registry: Registry,
+    entries: Sequence[data.Directive],
+    positions: Positions,
+    public: set[str],
+    day: dt.date,
+) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+    """(opening, deposits less refunds, interest, balance) of the public households on `day`."""
+    opening = flows = interest = balance = ZERO
+    for unit in sorted({registry.households[h].unit for h in public}):
+        for h in household_ledger(registry, entries, positions, unit, day).households:
+            if h.household in public:
+                opening += h.opening
+                flows += h.deposits - h.refunds
+                interest += h.interest
+                balance += h.balance
+    return opening, flows, interest, balance
+
+
 def public_housing_funds(
     registry: Registry,
     entries: Sequence[data.Directive],
     positions: Positions,
-    days: Sequence[dt.date],
-) -> list[Decimal] | None:
-    """The 已售公有住房 households' 维修资金 at the end of each of `days`; None when the registry
+    prior_year_end: dt.date,
+    end: dt.date,
+) -> PublicHousing | None:
+    """The 已售公有住房 part of 维修资金 between `prior_year_end` and `end`; None when the registry
     marks no household so (every fund is then 商品住宅)."""
     public = {h.id for h in registry.households.values() if h.public_housing}
     if not public:
         return None
-    units = sorted({registry.households[h].unit for h in public})
-    totals = []
-    for day in days:
-        total = ZERO
-        for unit in units:
-            ledger = household_ledger(registry, entries, positions, unit, day)
-            total += sum((h.balance for h in ledger.households if h.household in public), ZERO)
-        totals.append(total)
-    return totals
+    before = _sums(registry, entries, positions, public, prior_year_end)
+    after = _sums(registry, entries, positions, public, end)
+    return PublicHousing(
+        prior_close=before[3],
+        surplus=after[1] - before[1],
+        distributed=after[2] - before[2],
+        transfer=after[0] - before[0],
+        closing=after[3],
+    )
