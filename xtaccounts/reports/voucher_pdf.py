@@ -65,20 +65,21 @@ def render_vouchers_pdf(vouchers: Sequence[Voucher], organisation: str, title: s
         if index:
             story.append(PageBreak())
         story.append(Paragraph(TITLE, head))
-        top = Table(
-            [
-                [
-                    Paragraph(esc(organisation), left),
-                    Paragraph(f"{voucher.date:%Y年%m月%d日}", center),
-                    Paragraph(f"凭证号：{esc(voucher.number)}", right),
-                ]
-            ],
-            colWidths=[width * 0.4, width * 0.25, width * 0.35],
-        )
-        top.setStyle(TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0)]))
-        story.extend([top, Spacer(1, 1.5 * mm)])
+        story.append(Spacer(1, 1.5 * mm))
+        # The first two rows (the voucher's number and date, the headings) repeat on every page
+        # a long voucher takes.
         rows: list[list] = [
-            [Paragraph(t, center) for t in ("摘要", "总账科目", "明细科目", "借方金额", "贷方金额")]
+            [
+                Paragraph(esc(organisation), left),
+                "",
+                Paragraph(f"{voucher.date:%Y年%m月%d日}", center),
+                Paragraph(f"凭证号：{esc(voucher.number)}", right),
+                "",
+            ],
+            [
+                Paragraph(t, center)
+                for t in ("摘要", "总账科目", "明细科目", "借方金额", "贷方金额")
+            ],
         ]
         for line in voucher.lines:
             account = f"{line.code} {line.code_name}".strip() or line.account
@@ -101,15 +102,19 @@ def render_vouchers_pdf(vouchers: Sequence[Voucher], organisation: str, title: s
                 amount(voucher.credit),
             ]
         )
-        table = Table(rows, colWidths=[width * c for c in columns], repeatRows=1)
+        table = Table(rows, colWidths=[width * c for c in columns], repeatRows=2)
         table.setStyle(
             TableStyle(
                 [
-                    ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
-                    ("BOX", (0, 0), (-1, -1), 1.2, colors.black),
+                    ("GRID", (0, 1), (-1, -1), 0.5, colors.black),
+                    ("BOX", (0, 1), (-1, -1), 1.2, colors.black),
                     ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                    ("SPAN", (0, 0), (1, 0)),
+                    ("SPAN", (3, 0), (4, 0)),
+                    ("LEFTPADDING", (0, 0), (0, 0), 0),
+                    ("RIGHTPADDING", (3, 0), (4, 0), 0),
                     ("SPAN", (0, len(rows) - 1), (2, len(rows) - 1)),
-                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f2f2f2")),
+                    ("BACKGROUND", (0, 1), (-1, 1), colors.HexColor("#f2f2f2")),
                 ]
             )
         )
