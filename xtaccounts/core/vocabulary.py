@@ -72,3 +72,6 @@ META_ELEVATOR = "elevator"
 META_POLICY = "policy"
 META_VOUCHER = "voucher"  # 记账凭证号 记-YYYY-MM-NNNN, given by the writer at commit
 META_REVERSES = "reverses"  # a reversal's: the link of the transaction it reverses
+META_REVERSES_VOUCHER = "reverses_voucher"  # a reversal's: the voucher number it reverses
+META_CORRECTS = "corrects"  # a corrected entry's: the voucher number of the entry it replaces
+META_REASON = "reason"  # why: a refund's, a reversal's, a reopen's
