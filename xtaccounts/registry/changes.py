@@ -37,6 +37,7 @@ from xtaccounts.registry.load import (
     _read_files,
     _validate_registry,
     decode_text,
+    load_registry,
 )
 from xtaccounts.registry.models import PaymentNotice, PilotConfig, Tender
 
@@ -84,6 +85,15 @@ def read_registry_files(directory: Path) -> dict[str, bytes | None]:
 def validate_change(directory: Path, files: Files, changed: Mapping[str, bytes]) -> Registry:
     """The registry as it would be with `changed`, validated as `registry check` does."""
     return _validate_registry(Path(directory), {**files, **changed})
+
+
+def current_registry(directory: Path, files: Files) -> Registry:
+    """The registry as `files` hold it, valid (else `RegistryInvalid`): from the process's memo
+    or the user's cache when validated before from these very bytes (`load_registry`)."""
+    registry = load_registry(Path(directory))
+    if read_registry_files(directory) != dict(files):  # changed since `files` were read
+        return _validate_registry(Path(directory), dict(files))
+    return registry
 
 
 def _refuse(issues: list[RegistryIssue]) -> None:
@@ -163,7 +173,7 @@ def add_notices(directory: Path, files: Files, table: NoticeTable) -> RegistryCh
 
     Refused, every problem listed: a bad cell, a notice number already in the registry, a
     household not in it, the same household twice on one notice."""
-    registry = _validate_registry(Path(directory), dict(files))
+    registry = current_registry(directory, files)
     source, notices, labels = table.source, table.notices, table.labels
     issues: list[RegistryIssue] = list(table.issues)
     seen: dict[tuple[str, str], int] = {}
@@ -259,7 +269,7 @@ def add_tender(
     insurer_name: str | None = None,
 ) -> RegistryChange:
     """Append a tender result (`[[tender]]`, and the insurer if new) to insurers.toml."""
-    registry = _validate_registry(Path(directory), dict(files))
+    registry = current_registry(directory, files)
     where = f"{INSURERS_FILE}"
     if tender_id in registry.tenders:
         raise RegistryInvalid(
@@ -371,7 +381,7 @@ def set_pilot(
 ) -> RegistryChange:
     """Change one pilot setting (a top-level key of pilot.toml or benchmark_rates.<product>),
     citing `source`; the line gets a comment naming it and the day it takes effect."""
-    _validate_registry(Path(directory), dict(files))
+    current_registry(directory, files)
     text = decode_text(files.get(PILOT_FILE) or b"", PILOT_FILE)
     document = tomlkit.parse(text)
     table: Any = document
