@@ -162,7 +162,9 @@ def notice_add_cmd(
             raise XtError(_("逐份登记须给出 --notice-no、--household、--amount 和 --date"))
         if len(households) != len(amounts):
             raise XtError(
-                _(f"--household 有 {len(households)} 个、--amount 有 {len(amounts)} 个：须对应")
+                _("--household 有 {households} 个、--amount 有 {amounts} 个：须对应").format(
+                    households=len(households), amounts=len(amounts)
+                )
             )
         header = ["notice_no", "household", "amount", "issued"]
         cells = [
@@ -284,7 +286,7 @@ def history_cmd(ctx: click.Context, fmt: str) -> None:
         doc = {"command": "registry history", "changes": [change_json(c) for c in changes]}
         click.echo(json.dumps(doc, ensure_ascii=False, indent=1))
         return
-    lines = [_(f"登记册的变更历史：{len(changes)} 次"), ""]
+    lines = [_("登记册的变更历史：{count} 次").format(count=len(changes)), ""]
     for change in changes:
         lines += [*render_change(change), ""]
     click.echo("\n".join(lines).rstrip())

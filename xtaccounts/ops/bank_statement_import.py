@@ -233,7 +233,7 @@ def _import_one(
     progress: Progress | None,
 ) -> FileReport:
     # Read once: the bytes read are the bytes archived.
-    with step(_(f"读取对账单 {path.name}")) as advance:
+    with step(_("读取对账单 {name}").format(name=path.name)) as advance:
         data, statement = read(path, progress=lines_read(advance, progress))
     bank = statement_bank_account(registry, statement)
     content = data if archive and not dry_run else b""

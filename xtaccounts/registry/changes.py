@@ -115,7 +115,9 @@ def _columns(name: str, header: Sequence[str], line: int) -> dict[str, int]:
     missing = [c for c in NOTICE_HEADERS if c not in found]
     if missing:
         expected = "；".join(f"{c}（{'/'.join(NOTICE_HEADERS[c][1:3])}）" for c in missing)
-        raise RegistryInvalid([RegistryIssue(name, line, "", _(f"缺少列：{expected}"))])
+        raise RegistryInvalid(
+            [RegistryIssue(name, line, "", _("缺少列：{expected}").format(expected=expected))]
+        )
     return found
 
 
@@ -184,13 +186,18 @@ def add_notices(directory: Path, files: Files, table: NoticeTable) -> RegistryCh
                     source,
                     line,
                     labels["notice_no"],
-                    _(f"缴款通知书 {notice.notice_no} 已在登记册中，不能重复登记"),
+                    _("缴款通知书 {notice_no} 已在登记册中，不能重复登记").format(
+                        notice_no=notice.notice_no
+                    ),
                 )
             )
         if notice.household not in registry.households:
             issues.append(
                 RegistryIssue(
-                    source, line, labels["household"], _(f"登记册中没有房屋 {notice.household}")
+                    source,
+                    line,
+                    labels["household"],
+                    _("登记册中没有房屋 {household}").format(household=notice.household),
                 )
             )
         key = (notice.notice_no, notice.household)
@@ -200,7 +207,9 @@ def add_notices(directory: Path, files: Files, table: NoticeTable) -> RegistryCh
                     source,
                     line,
                     labels["household"],
-                    _(f"通知书 {key[0]} 的房屋 {key[1]} 重复（第一次在第 {seen[key]} 行）"),
+                    _("通知书 {notice_no} 的房屋 {household} 重复（第一次在第 {first} 行）").format(
+                        notice_no=key[0], household=key[1], first=seen[key]
+                    ),
                 )
             )
         seen.setdefault(key, line)
@@ -223,8 +232,13 @@ def add_notices(directory: Path, files: Files, table: NoticeTable) -> RegistryCh
     numbers = sorted({n.notice_no for _line, n in notices})
     total = sum((n.amount for _line, n in notices), Decimal("0.00"))
     summary = _(
-        f"新增缴款通知书 {len(numbers)} 份（{'、'.join(numbers[:5])}"
-        f"{' 等' if len(numbers) > 5 else ''}），{len(notices)} 户，合计 {total:,.2f} 元"
+        "新增缴款通知书 {count} 份（{numbers}{more}），{households} 户，合计 {total:,.2f} 元"
+    ).format(
+        count=len(numbers),
+        numbers="、".join(numbers[:5]),
+        more=" 等" if len(numbers) > 5 else "",
+        households=len(notices),
+        total=total,
     )
     details = [f"{n.notice_no}  {n.household}  {n.amount:,.2f}  {n.issued}" for _line, n in notices]
     return RegistryChange(changed, summary, details)
@@ -237,10 +251,18 @@ def check_source(source: str | None, option: str = "--source") -> str:
     """The document a change cites (湘…〔2026〕N号), admitted as outside text; refused without."""
     text = (source or "").strip()
     if not text:
-        raise XtError(_(f"须用 {option} 写明依据的文件文号（如 湘潭市住建局〔2026〕3号）"))
+        raise XtError(
+            _("须用 {option} 写明依据的文件文号（如 湘潭市住建局〔2026〕3号）").format(
+                option=option
+            )
+        )
     text = admit_text(text, field=option)
     if not _SOURCE.match(text):
-        raise XtError(_(f"{option}：“{text}”不像文件文号：应含年份和号，如 …〔2026〕3号"))
+        raise XtError(
+            _("{option}：“{text}”不像文件文号：应含年份和号，如 …〔2026〕3号").format(
+                option=option, text=text
+            )
+        )
     return text
 
 
@@ -250,7 +272,9 @@ def _bands(bands: Sequence[str]) -> list[dict[str, Any]]:
     for band in bands:
         age, sep, premium = band.partition("=")
         if not sep or not age.strip().isdigit():
-            raise XtError(_(f"--band：“{band}”应为 最高梯龄=年保费，如 10=2400.00"))
+            raise XtError(
+                _("--band：“{band}”应为 最高梯龄=年保费，如 10=2400.00").format(band=band)
+            )
         out.append({"max_age_years": int(age), "annual_premium": premium.strip()})
     return out
 
@@ -273,7 +297,14 @@ def add_tender(
     where = f"{INSURERS_FILE}"
     if tender_id in registry.tenders:
         raise RegistryInvalid(
-            [RegistryIssue(where, 0, "id", _(f"招标结果 {tender_id} 已登记，不能重复登记"))]
+            [
+                RegistryIssue(
+                    where,
+                    0,
+                    "id",
+                    _("招标结果 {tender_id} 已登记，不能重复登记").format(tender_id=tender_id),
+                )
+            ]
         )
     if insurer not in registry.insurers and not insurer_name:
         raise RegistryInvalid(
@@ -282,7 +313,9 @@ def add_tender(
                     where,
                     0,
                     "insurer",
-                    _(f"没有保险公司 {insurer}：新的中标公司请用 --insurer-name 写明名称"),
+                    _("没有保险公司 {insurer}：新的中标公司请用 --insurer-name 写明名称").format(
+                        insurer=insurer
+                    ),
                 )
             ]
         )
@@ -326,11 +359,19 @@ def add_tender(
     changed = {INSURERS_FILE: text.encode("utf-8")}
     validate_change(directory, files, changed)
     summary = _(
-        f"登记招标结果 {tender.id}：{insurer}，{tender.period_start} 至 {tender.period_end}"
-        f"（依据 {source}）"
+        "登记招标结果 {id}：{insurer}，{period_start} 至 {period_end}（依据 {source}）"
+    ).format(
+        id=tender.id,
+        insurer=insurer,
+        period_start=tender.period_start,
+        period_end=tender.period_end,
+        source=source,
     )
     details = [
-        _(f"梯龄 ≤ {b.max_age_years} 年：年保费 {b.annual_premium:,.2f} 元") for b in tender.premium
+        _("梯龄 ≤ {max_age_years} 年：年保费 {annual_premium:,.2f} 元").format(
+            max_age_years=b.max_age_years, annual_premium=b.annual_premium
+        )
+        for b in tender.premium
     ]
     return RegistryChange(changed, summary, details)
 
@@ -362,16 +403,18 @@ def _typed(setting: str, value: str, current: Any) -> Any:
         except DateInputError as exc:
             raise XtError(str(exc)) from None
     if isinstance(current, bool):
-        raise XtError(_(f"{setting} 不能用命令修改"))
+        raise XtError(_("{setting} 不能用命令修改").format(setting=setting))
     if isinstance(current, int):
         if not value.strip().isdigit():
-            raise XtError(_(f"{setting}：“{value}”应为正整数"))
+            raise XtError(_("{setting}：“{value}”应为正整数").format(setting=setting, value=value))
         return int(value)
     if isinstance(current, (Decimal, float)) or setting.startswith("benchmark_rates."):
         try:
             number = Decimal(value.strip())
         except InvalidOperation:
-            raise XtError(_(f"{setting}：“{value}”应为数字，如 0.35")) from None
+            raise XtError(
+                _("{setting}：“{value}”应为数字，如 0.35").format(setting=setting, value=value)
+            ) from None
         return tomlkit.value(format(number, "f"))
     return admit_text(value, field=setting)
 
@@ -390,21 +433,25 @@ def set_pilot(
         table, key = document.get("benchmark_rates"), setting.partition(".")[2]
         if table is None or key not in table:
             known = "、".join(document.get("benchmark_rates", {}))
-            raise XtError(_(f"没有基准利率 {key}：可改 {known}"))
+            raise XtError(_("没有基准利率 {key}：可改 {known}").format(key=key, known=known))
     elif setting not in PilotConfig.model_fields or setting in _LIST_SETTINGS:
         raise XtError(
-            _(f"没有可用命令修改的试点设置 {setting}：可改 {'、'.join(pilot_settings())}")
+            _("没有可用命令修改的试点设置 {setting}：可改 {settings}").format(
+                setting=setting, settings="、".join(pilot_settings())
+            )
         )
     current = table.get(key)
     old = current.unwrap() if hasattr(current, "unwrap") else current
     new = _typed(setting, value, old)
     if (new.unwrap() if hasattr(new, "unwrap") else new) == old:
-        raise XtError(_(f"{setting} 已是 {value}：无需修改"))
+        raise XtError(_("{setting} 已是 {value}：无需修改").format(setting=setting, value=value))
     item = tomlkit.item(new) if not hasattr(new, "trivia") else new
     item.comment(f"{old if old is not None else '（默认）'} → 依据 {source}，{on} 起")
     table[key] = item
     changed = {PILOT_FILE: tomlkit.dumps(document).encode("utf-8")}
     validate_change(directory, files, changed)
     before = old if old is not None else _("（默认）")
-    summary = _(f"试点设置 {setting}：{before} → {value}（依据 {source}，{on} 起）")
+    summary = _("试点设置 {setting}：{before} → {value}（依据 {source}，{on} 起）").format(
+        setting=setting, before=before, value=value, source=source, on=on
+    )
     return RegistryChange(changed, summary)
