@@ -108,7 +108,15 @@ def test_a_pilot_setting_keeps_the_files_comments_and_is_validated(
     assert "demand = 0.30 # 0.35 → 依据" in rate.files["pilot.toml"].decode("utf-8")
     with pytest.raises(RegistryInvalid, match="window_end is before window_start"):
         set_pilot(demo_registry_dir, files, "window_end", "2020-01-01", SOURCE, dt.date.today())
-    for setting, value in (("mof_accounts", "x"), ("nothing", "1"), ("notice_days", "seven")):
+    for setting, value in (
+        ("mof_accounts", "x"),
+        ("nothing", "1"),
+        ("notice_days", "seven"),
+        ("benchmark_rates.demand", "NaN"),
+        ("benchmark_rates.demand", "1e-1"),
+        ("benchmark_rates.none", "0.35"),
+        ("window_end", "2026/12/31"),
+    ):
         with pytest.raises(XtError):
             set_pilot(demo_registry_dir, files, setting, value, SOURCE, dt.date.today())
 

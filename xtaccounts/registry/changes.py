@@ -16,7 +16,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -294,7 +294,7 @@ def add_tender(
 ) -> RegistryChange:
     """Append a tender result (`[[tender]]`, and the insurer if new) to insurers.toml."""
     registry = current_registry(directory, files)
-    where = f"{INSURERS_FILE}"
+    where = INSURERS_FILE
     if tender_id in registry.tenders:
         raise RegistryInvalid(
             [
@@ -384,6 +384,7 @@ def _toml(text: str) -> str:
 # --- pilot settings --------------------------------------------------------------------------
 
 # The settings `pilot set` changes: pilot.toml's single values (lists are edited by hand).
+_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 _LIST_SETTINGS = frozenset({"coverage_targets", "mof_accounts", "benchmark_rates"})
 
 
@@ -409,13 +410,11 @@ def _typed(setting: str, value: str, current: Any) -> Any:
             raise XtError(_("{setting}：“{value}”应为正整数").format(setting=setting, value=value))
         return int(value)
     if isinstance(current, (Decimal, float)) or setting.startswith("benchmark_rates."):
-        try:
-            number = Decimal(value.strip())
-        except InvalidOperation:
+        if not _DECIMAL.fullmatch(value.strip()):
             raise XtError(
                 _("{setting}：“{value}”应为数字，如 0.35").format(setting=setting, value=value)
-            ) from None
-        return tomlkit.value(format(number, "f"))
+            )
+        return tomlkit.value(value.strip())
     return admit_text(value, field=setting)
 
 
