@@ -78,6 +78,7 @@ def test_notices_are_appended_in_the_files_encoding_and_refused_when_known(
             ["notice_no", "household", "amount", "issued"],
             [known, "C0001-B01-U1-101", "100", "2026-01-06"],
             ["N2026-8", "C0001-B01-U1-999", "100", "2026-01-06"],
+            ["N2026-7", "C0001-B01-U1-998", "-1", "2026-01-06"],
         ),
     )
     with pytest.raises(RegistryInvalid) as refused:
@@ -85,6 +86,8 @@ def test_notices_are_appended_in_the_files_encoding_and_refused_when_known(
     assert [(i.line, i.field) for i in refused.value.issues] == [
         (2, "notice_no"),
         (3, "household"),
+        (4, "amount"),
+        (4, "household"),
     ]
 
 

@@ -129,6 +129,7 @@ class NoticeTable:
     notices: list[tuple[int, PaymentNotice]]
     issues: list[RegistryIssue]
     labels: dict[str, str]
+    refused: list[tuple[int, dict[str, str | None]]] = field(default_factory=list)
 
 
 def notices_from_table(name: str, rows: Sequence[tuple[int, Sequence[str]]]) -> NoticeTable:
@@ -142,6 +143,7 @@ def notices_from_table(name: str, rows: Sequence[tuple[int, Sequence[str]]]) -> 
     labels = {column: str(header[index]).strip() for column, index in columns.items()}
     notices: list[tuple[int, PaymentNotice]] = []
     issues: list[RegistryIssue] = []
+    refused: list[tuple[int, dict[str, str | None]]] = []
     for line, cells in rows[1:]:
         raw = {
             column: (str(cells[index]).strip() if index < len(cells) else "") or None
@@ -152,12 +154,13 @@ def notices_from_table(name: str, rows: Sequence[tuple[int, Sequence[str]]]) -> 
         try:
             notices.append((line, PaymentNotice.model_validate(raw)))
         except ValidationError as exc:
+            refused.append((line, raw))
             for issue in _pydantic_issues(name, line, exc):
                 column = issue.field.split(".")[0]
                 issues.append(RegistryIssue(name, line, labels.get(column, column), issue.message))
     if len(rows) == 1:
         issues.append(RegistryIssue(name, header_line, "", _("文件中没有缴款通知书")))
-    return NoticeTable(name, notices, issues, labels)
+    return NoticeTable(name, notices, issues, labels, refused)
 
 
 def _encoding(data: bytes | None) -> str:
@@ -179,27 +182,32 @@ def add_notices(directory: Path, files: Files, table: NoticeTable) -> RegistryCh
     source, notices, labels = table.source, table.notices, table.labels
     issues: list[RegistryIssue] = list(table.issues)
     seen: dict[tuple[str, str], int] = {}
-    for line, notice in notices:
-        if notice.notice_no in registry.notices:
+    rows: list[tuple[int, str | None, str | None]] = [
+        (line, n.notice_no, n.household) for line, n in notices
+    ]
+    rows += [(line, raw["notice_no"], raw["household"]) for line, raw in table.refused]
+    for line, notice_no, household in sorted(rows, key=lambda row: row[0]):
+        if notice_no in registry.notices:
             issues.append(
                 RegistryIssue(
                     source,
                     line,
                     labels["notice_no"],
                     _("缴款通知书 {notice_no} 已在登记册中，不能重复登记").format(
-                        notice_no=notice.notice_no
+                        notice_no=notice_no
                     ),
                 )
             )
-        if notice.household not in registry.households:
+        if household and household not in registry.households:
             issues.append(
                 RegistryIssue(
                     source,
                     line,
                     labels["household"],
-                    _("登记册中没有房屋 {household}").format(household=notice.household),
+                    _("登记册中没有房屋 {household}").format(household=household),
                 )
             )
+    for line, notice in notices:
         key = (notice.notice_no, notice.household)
         if key in seen:
             issues.append(
