@@ -44,7 +44,7 @@ def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[st
 def test_every_command_has_help(path: tuple[str, ...]) -> None:
     result = CliRunner().invoke(cli, [*path, "--help"])
     assert result.exit_code == 0, result.output
-    assert "Usage:" in result.output
+    assert "用法：" in result.output
     command = cli
     for name in path:
         command = command.commands[name]  # type: ignore[attr-defined]
@@ -137,7 +137,7 @@ def test_bad_registry_is_refused_with_every_problem_and_nothing_written(demo_cop
 def test_missing_ledger_is_a_one_line_error(tmp_path: Path) -> None:
     proc = run("registry", "check", ledger=tmp_path / "nowhere" / "main.beancount")
     assert proc.returncode == 1
-    assert proc.stderr.startswith("Error:") and "no ledger here" in proc.stderr
+    assert proc.stderr.startswith("错误：") and "no ledger here" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 

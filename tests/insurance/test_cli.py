@@ -213,7 +213,7 @@ def test_dates_after_9998_12_31_are_refused_in_one_line(
         assert result.returncode == 1, (command, result.stdout)
         assert "Traceback" not in result.stderr, (command, result.stderr)
         lines = result.stderr.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("Error: "), (command, result.stderr)
+        assert len(lines) == 1 and lines[0].startswith("错误："), (command, result.stderr)
         assert "after 9998-12-31" in lines[0], (command, lines[0])
     assert snapshot(books.parent) == before
     # The last supported day is checked like any other (and refused for the rules' reasons).

@@ -294,7 +294,7 @@ def test_cli_close_refuses_periods_out_of_range(books: Path, args: list[str], me
     assert proc.returncode == 1, (proc.stdout, proc.stderr)
     assert "Traceback" not in proc.stderr
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0], lines
+    assert len(lines) == 1 and lines[0].startswith("错误：") and message in lines[0], lines
     assert snapshot(books.parent) == before
 
 

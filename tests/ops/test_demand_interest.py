@@ -297,7 +297,7 @@ def test_cli_expected_and_demand(main: Path) -> None:
                "--received", "1")  # fmt: skip
     assert wrong.returncode == 1
     assert wrong.stderr.strip().splitlines() == [
-        "Error: settlement: 2024-06-21 is not a demand settlement day (20 Mar/Jun/Sep/Dec)"
+        "错误：settlement: 2024-06-21 is not a demand settlement day (20 Mar/Jun/Sep/Dec)"
     ]
 
 
@@ -437,5 +437,5 @@ def test_cli_bad_input_is_one_line_exit_1(
     assert proc.returncode == 1, (proc.stdout, proc.stderr)
     assert "Traceback" not in proc.stderr
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0], lines
+    assert len(lines) == 1 and lines[0].startswith("错误：") and message in lines[0], lines
     assert snapshot(main.parent) == before

@@ -439,7 +439,7 @@ def test_cli_refused_refund_is_one_line_exit_1_nothing_written(main: Path) -> No
     )
     assert proc.returncode == 1
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: refund of 9000.01")
+    assert len(lines) == 1 and lines[0].startswith("错误：refund of 9000.01")
     assert snapshot(main.parent) == before
 
 
@@ -608,7 +608,7 @@ def test_cli_receive_bad_input_is_one_line_exit_1(
     assert proc.returncode == 1, (proc.stdout, proc.stderr)
     assert "Traceback" not in proc.stderr
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0], lines
+    assert len(lines) == 1 and lines[0].startswith("错误：") and message in lines[0], lines
     assert snapshot(main.parent) == before
 
 
@@ -642,5 +642,5 @@ def test_cli_refund_and_opening_bad_input_is_one_line_exit_1(
     assert proc.returncode == 1, (proc.stdout, proc.stderr)
     assert "Traceback" not in proc.stderr
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0], lines
+    assert len(lines) == 1 and lines[0].startswith("错误：") and message in lines[0], lines
     assert snapshot(main.parent) == before
