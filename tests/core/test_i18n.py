@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -9,6 +10,7 @@ import sys
 import pytest
 from babel.messages.pofile import read_po
 
+from tests.helpers import REPO
 from xtaccounts.cli.catalogue import messages
 from xtaccounts.core import i18n
 from xtaccounts.core.i18n import _, catalogue_path, current_language, set_language
@@ -74,3 +76,22 @@ def test_a_fresh_process_reads_the_catalogue_without_a_compiled_file():
     assert subprocess.run(run, capture_output=True, text=True, env=env).stdout == (
         "interrupted (Ctrl-C)\n"
     )
+
+
+def test_no_module_that_translates_binds_the_name_underscore():
+    """A function that assigns `_` (``a, _ = pair``) makes `_()` a local string there."""
+    offenders = []
+    for path in sorted((REPO / "xtaccounts").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = any(
+            isinstance(node, ast.ImportFrom) and any(a.name == "_" for a in node.names)
+            for node in tree.body
+        )
+        if not imported:
+            continue
+        offenders += [
+            f"{path.relative_to(REPO)}:{node.lineno}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Name) and node.id == "_" and isinstance(node.ctx, ast.Store)
+        ]
+    assert offenders == []

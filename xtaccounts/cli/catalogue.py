@@ -33,9 +33,7 @@ def code_messages(root: Path = ROOT) -> set[str]:
     """Every msgid that ``pybabel extract -F babel.cfg -k _ -k N_`` finds under `root`."""
     with (root / "babel.cfg").open(encoding="utf-8") as handle:
         method_map, options_map = parse_mapping_cfg(handle)
-    found = extract_from_dir(
-        str(root), method_map, options_map, keywords=KEYWORDS, comment_tags=()
-    )
+    found = extract_from_dir(str(root), method_map, options_map, keywords=KEYWORDS, comment_tags=())
     return {m for _file, _line, m, _comments, _context in found if isinstance(m, str) and m}
 
 
