@@ -257,7 +257,7 @@ def test_movement_without_statement_is_a_gap(demo_copy: Path) -> None:
     gaps = findings(report, "bank", "statement-gap")
     assert len(gaps) == 1
     assert at(gaps[0]) == [(ICBC_2025, line)]
-    assert "2025-07-01..2025-09-20" in gaps[0].message
+    assert "2025-07-01 至 2025-09-20" in gaps[0].message
     # The bank never had that money: the next statement balances fail (Beancount and check 2).
     assert findings(report, "bank", "assertion-failed")
     assert findings(report, "beancount", "balance-assertion")
@@ -503,4 +503,4 @@ def test_audit_exits_1_with_findings_via_cli(demo_copy: Path) -> None:
     assert '+2024-05-20 ! "湘潭某商贸有限公司" "待查明来款 转账 (已改)"' in errors[0]["message"]
     text = xt(demo_copy, "audit")
     assert text.returncode == 1
-    assert f"at {ICBC_2024}:" in text.stdout
+    assert f"位置 {ICBC_2024}:" in text.stdout

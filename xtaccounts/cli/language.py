@@ -102,6 +102,26 @@ CLICK_SINGULARS: dict[str, str] = {
     ),
 }
 
+# The help of beangulp's own commands (`import extract`), English as beangulp writes it.
+FOREIGN_HELP: dict[str, str] = {
+    (
+        "Extract transactions from documents.\n\n"
+        "Walk the SRC list of files or directories and extract the ledger\n"
+        "entries from each file identified by one of the configured\n"
+        "importers.  The entries are written to the specified output file\n"
+        "or to the standard output in Beancount ledger format in sections\n"
+        "associated to the source document."
+    ): N_(
+        "从文档中提取交易。\n\n"
+        "遍历 SRC 列出的文件或目录，从每个被所配置的导入器识别的文件中提取分录，\n"
+        "以 Beancount 格式按来源文档分节写入指定的输出文件或标准输出。"
+    ),
+    "Existing Beancount ledger for de-duplication.": N_("用于去重的已有 Beancount 账簿。"),
+    "Sort entries in reverse order.": N_("按倒序排列分录。"),
+    "Stop processing at the first error.": N_("遇到第一个错误即停止处理。"),
+    "Suppress all output.": N_("不输出任何内容。"),
+}
+
 _CLICK_MODULES = (
     "core",
     "decorators",
@@ -150,10 +170,12 @@ _SOURCE = "_xt_source_text"
 
 
 def source_text(text: str | None) -> str | None:
-    """A help text as the catalogue holds it (docstrings without their indentation)."""
+    """A help text as the catalogue holds it (docstrings without their indentation; another
+    package's English by its Chinese)."""
     if not text:
         return text
-    return inspect.cleandoc(text)
+    text = inspect.cleandoc(text)
+    return FOREIGN_HELP.get(text, text)
 
 
 def walk(command: click.Command, path: str = "xtaccounts") -> Iterator[tuple[str, Any]]:

@@ -24,7 +24,7 @@ from xtaccounts.books.change_note import note_from_command_line, set_note
 from xtaccounts.books.layout import resolve_main
 from xtaccounts.cli.language import language_option, localise, patch_click
 from xtaccounts.core.errors import XtError
-from xtaccounts.core.i18n import _
+from xtaccounts.core.i18n import N_, _
 
 patch_click()
 
@@ -124,13 +124,13 @@ class LibraryErrorGroup(click.Group):
     type=click.Path(path_type=Path),
     envvar="XT_LEDGER",
     default=None,
-    help=_("账簿的主文件或其目录（默认：$XT_LEDGER，否则 ledger/main.beancount）。"),
+    help=N_("账簿的主文件或其目录（默认：$XT_LEDGER，否则 ledger/main.beancount）。"),
 )
 @click.option(
     "--operator",
     envvar="XT_OPERATOR",
     default=None,
-    help=_("对本次运行记入账簿历史的变更负责的人（默认：$XT_OPERATOR，否则操作系统用户）。"),
+    help=N_("对本次运行记入账簿历史的变更负责的人（默认：$XT_OPERATOR，否则操作系统用户）。"),
 )
 @language_option
 @click.version_option(__version__, prog_name="xtaccounts")

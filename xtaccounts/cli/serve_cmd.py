@@ -7,6 +7,7 @@ from __future__ import annotations
 import click
 
 from xtaccounts.cli.params import ledger_path
+from xtaccounts.core.i18n import N_
 from xtaccounts.fava_ext.serve import bind, check_host, is_loopback, make_app
 
 
@@ -15,26 +16,29 @@ from xtaccounts.fava_ext.serve import bind, check_host, is_loopback, make_app
     "--host",
     default="127.0.0.1",
     show_default=True,
-    help="Address to listen on; other than loopback with a warning (Fava has no login).",
+    help=N_("监听地址；非本机回环地址时给出警告（Fava 没有登录）。"),
 )
 @click.option(
     "--port",
     type=click.IntRange(0, 65535),
     default=5000,
     show_default=True,
-    help="Port to listen on (0: any free port, printed on start).",
+    help=N_("监听端口（0：任一空闲端口，启动时显示）。"),
 )
 @click.option(
     "--read-only",
     is_flag=True,
-    help="Always on (kept for scripts that pass it): Fava's read-only mode, no editor saves, "
-    "no uploads, no API writes; 账簿只能通过 xtaccounts 命令写入.",
+    help=N_(
+        "始终开启（为传入此选项的脚本保留）：Fava 只读模式，"
+        "不能在编辑器保存、不能上传、不能经 API 写入；账簿只能通过 "
+        "xtaccounts 命令写入。"
+    ),
 )
-@click.option("--no-gzip", is_flag=True, help="Send responses uncompressed.")
+@click.option("--no-gzip", is_flag=True, help=N_("响应不压缩。"))
 @click.pass_context
 def serve_cmd(ctx: click.Context, host: str, port: int, read_only: bool, no_gzip: bool) -> None:
-    """Start Fava, read-only, on the books (pages 统筹账户, 统筹账户明细, 收支表, ... under
-    电梯保险试点)."""
+    """以只读方式启动 Fava 查看账簿（“电梯保险试点”下有 统筹账户、统筹账户明细、收支表
+    等页面）。"""
     del read_only  # always read-only
     for warning in check_host(host):
         click.echo(warning, err=True)
