@@ -22,7 +22,7 @@ from xtaccounts.ops.demand_interest import book_settlement, settlement_terms
 from xtaccounts.ops.owner_deposits import format_rate
 from xtaccounts.reading.ledger import open_ledger
 
-account_help = "Demand account: its account number or its Beancount account name."
+account_help = N_("活期账户：账号或其 Beancount 科目名。")
 
 
 @click.group("interest")

@@ -184,6 +184,9 @@ def walk(command: click.Command, path: str = "xtaccounts") -> Iterator[tuple[str
     yield path, command
     for param in command.params:
         yield path, param
+    made = getattr(command, "_help_option", None)  # click >= 8.1.8 makes it once, when needed
+    if made is not None:
+        yield path, made
     if isinstance(command, click.Group):
         for name, sub in sorted(command.commands.items()):
             yield from walk(sub, f"{path} {name}")

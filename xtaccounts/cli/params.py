@@ -87,4 +87,4 @@ RATE = RateType()
 DATE = DateType()
 
 dry_run_option = click.option("--dry-run", is_flag=True, help=N_("只显示将记入的分录，不写入。"))
-account_help = "Bank account: its account number or its Beancount account name."
+account_help = N_("银行账户：账号或其 Beancount 科目名。")

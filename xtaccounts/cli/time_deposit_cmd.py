@@ -16,7 +16,7 @@ import click
 from beancount.core import data
 
 from xtaccounts.cli.output import ENTRY_COLUMNS, emit, entry_rows, format_option, interest_summary
-from xtaccounts.cli.params import DATE, MONEY, RATE, account_help, dry_run_option, ledger_path
+from xtaccounts.cli.params import DATE, MONEY, RATE, dry_run_option, ledger_path
 from xtaccounts.core.i18n import N_
 from xtaccounts.core.vocabulary import (
     META_AGREED_RATE,
@@ -41,7 +41,10 @@ def time_deposit_group() -> None:
 
 @time_deposit_group.command("place")
 @click.option(
-    "--account", "account", required=True, help="Demand account placed from. " + account_help
+    "--account",
+    "account",
+    required=True,
+    help=N_("转出本金的活期账户：账号或其 Beancount 科目名。"),
 )
 @click.option("--certificate", required=True, help=N_("存单号。"))
 @click.option("--principal", type=MONEY, required=True, help=N_("本金（元）。"))
