@@ -112,7 +112,7 @@ def record_hand_edit(main: Path, reason: str) -> None:
 def test_clean_demo_audits_clean_via_cli(demo_books: Path) -> None:
     done = xt(demo_books, "audit")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "clean" in done.stdout.splitlines()[0]
+    assert "无问题" in done.stdout.splitlines()[0]
 
     done = xt(demo_books, "audit", "--format", "json")
     assert done.returncode == 0, done.stderr
@@ -450,9 +450,9 @@ def test_seal_digests_file_tampered(demo_copy: Path) -> None:
 @pytest.mark.slow
 def test_seal_command(demo_copy: Path) -> None:
     again = xt(demo_copy, "seal", "--through", "2025-12-31")
-    assert again.returncode == 1 and "sealed through 2025-12-31 already" in again.stderr
+    assert again.returncode == 1 and "账簿已封存至 2025-12-31" in again.stderr
     open_year = xt(demo_copy, "seal", "--through", "2026-01-31")
-    assert open_year.returncode == 1 and "closed only through 2025-12-31" in open_year.stderr
+    assert open_year.returncode == 1 and "账簿只结账至 2025-12-31" in open_year.stderr
     earlier = xt(demo_copy, "seal", "--through", "2024-12-31")
     assert earlier.returncode == 1 and "封存链只能向后延伸" in earlier.stderr
     # Sealed afresh, a year at a time: the chain grows forward.
@@ -474,7 +474,7 @@ def test_seal_command(demo_copy: Path) -> None:
 
 
 def test_seal_books_refuses_an_open_period(demo_copy: Path) -> None:
-    with pytest.raises(XtError, match="close the period first"):
+    with pytest.raises(XtError, match="请先结账"):
         seal_books(demo_copy, dt.date(2026, 3, 31))
 
 

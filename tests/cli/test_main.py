@@ -54,7 +54,7 @@ def test_every_command_has_help(path: tuple[str, ...]) -> None:
 def test_init_then_check_then_sync(tmp_path: Path) -> None:
     books = tmp_path / "books"
     out = run("init", str(books), check=True)
-    assert "created" in out.stdout
+    assert "已创建" in out.stdout
     main = books / "main.beancount"
     assert run("registry", "check", ledger=main, check=True).stdout.startswith("ok: True")
     sync = run("accounts", "sync", "--format", "json", ledger=main, check=True)

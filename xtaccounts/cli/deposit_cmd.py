@@ -24,7 +24,7 @@ from xtaccounts.cli.output import (
 )
 from xtaccounts.cli.params import DATE, MONEY, account_help, dry_run_option, ledger_path
 from xtaccounts.core.errors import XtError
-from xtaccounts.core.i18n import N_
+from xtaccounts.core.i18n import N_, _
 from xtaccounts.ops import owner_deposits as deposits
 from xtaccounts.registry.load import read_text
 
@@ -74,12 +74,18 @@ def _read_amounts(path: Path) -> dict[str, Decimal]:
     """household,amount rows (header required) from a CSV file."""
     reader = csv.DictReader(io.StringIO(read_text(path)))
     if not reader.fieldnames or not {"household", "amount"} <= set(reader.fieldnames):
-        raise XtError(f"{path}: needs a header with the columns household and amount")
+        raise XtError(
+            _("{path}：须有表头，列为 household（户号）和 amount（金额）").format(path=path)
+        )
     amounts: dict[str, Decimal] = {}
     for number, row in enumerate(reader, start=2):
         household = (row.get("household") or "").strip()
         if household in amounts:
-            raise XtError(f"{path}:{number}: household {household} is listed twice")
+            raise XtError(
+                _("{path}:{number}：住户 {household} 列了两次").format(
+                    path=path, number=number, household=household
+                )
+            )
         try:
             amounts[household] = deposits.parse_amount(
                 row.get("amount") or "", "amount", positive=False

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import click
 
+from xtaccounts.cli.output import books_errors_warning
 from xtaccounts.cli.params import DATE, ledger_path
 from xtaccounts.core.dates import parse_period
-from xtaccounts.core.i18n import N_
+from xtaccounts.core.i18n import N_, _
 from xtaccounts.export import FORMATS, export_books, parse_formats
 
 
@@ -57,22 +58,25 @@ def export_cmd(
         read_statement=lambda path: read_statement(path, layouts),
     )
     if result.books_errors:
-        click.echo(
-            f"warning: the books have {result.books_errors} error(s); run bean-check", err=True
+        click.echo(books_errors_warning(result.books_errors), err=True)
+    click.echo(
+        _("已导出 {period} 到 {out}：{count} 个文件").format(
+            period=result.period.text, out=result.out, count=len(result.files)
         )
-    click.echo(f"exported {result.period.text} to {result.out}: {len(result.files)} file(s)")
+    )
     for file in result.files:
         click.echo(f"  {file['path']}  {file['sha256'][:16]}…")
     for check in result.checks:
-        click.echo(f"  [{'ok' if check.ok else 'FAILED'}] {check.name}: {check.detail}")
+        status = _("通过") if check.ok else _("未通过")
+        click.echo(f"  [{status}] {check.name}: {check.detail}")
     if result.history_head:
-        click.echo(f"  history head (历史头，财政局留存): {result.history_head}")
+        click.echo("  " + _("历史头（财政局留存）：{head}").format(head=result.history_head))
     click.echo(f"  {result.seconds['total']:.2f} s")
     failed = [c.name for c in result.checks if not c.ok]
     if failed:
         raise click.ClickException(
-            f"{len(failed)} tie-out check(s) failed (written anyway, see manifest.json): "
-            + "; ".join(failed)
+            _("{count} 项勾稽检查未通过（仍已写出，见 manifest.json）：").format(count=len(failed))
+            + "；".join(failed)
         )
 
 

@@ -25,7 +25,7 @@ from xtaccounts.cli.params import (
 )
 from xtaccounts.core.dates import HORIZON_DAYS
 from xtaccounts.core.errors import XtError
-from xtaccounts.core.i18n import N_
+from xtaccounts.core.i18n import N_, _
 from xtaccounts.insurance import (
     buy_premium,
     cancel_policy,
@@ -125,7 +125,7 @@ def file_cmd(
     kinds = [bool(households), committee, property_company is not None]
     if sum(kinds) != 1:
         raise XtError(
-            "name the applicants: --households H1,H2,H3, --committee or --property-company"
+            _("请写明申请人：--households H1,H2,H3、--committee 或 --property-company 三者之一")
         )
     if households:
         kind, applicants = "households", _split(households)
@@ -151,7 +151,7 @@ def file_cmd(
     meta = recorded.entries[0].meta
     rows = [
         {"elevator": code, "premium": Decimal(amount)}
-        for code, _, amount in (p.partition("=") for p in meta["premiums"].split())
+        for code, _sep, amount in (p.partition("=") for p in meta["premiums"].split())
     ]
     emit(
         "application file",
@@ -451,7 +451,9 @@ class DaysType(click.ParamType):
             return value
         match = _DAYS.match(str(value))
         if not match:
-            raise XtError(f"--expiring-within: {value!r} is not a number of days (e.g. 60d)")
+            raise XtError(
+                _("--expiring-within：{value!r} 不是天数（例如 60d）").format(value=value)
+            )
         return int(match.group(1))
 
 

@@ -8,7 +8,7 @@ import click
 
 from xtaccounts.books.change_note import current_note
 from xtaccounts.books.init_ledger import DEFAULT_TITLE, create_ledger, ledger_files
-from xtaccounts.core.i18n import N_
+from xtaccounts.core.i18n import N_, _
 from xtaccounts.demo.books import build_demo
 
 
@@ -21,10 +21,16 @@ def init_cmd(directory: Path, title: str) -> None:
     """在 DIRECTORY 中新建一套空白、有效的账簿，附登记册模板和变更历史
     （以后的每次变更都有记录：`xtaccounts history`）。"""
     main = create_ledger(directory, ledger_files(title), history=current_note())
-    click.echo(f"created {main} (with its history in {main.parent / '.history'})")
     click.echo(
-        f"fill in {main.parent / 'registry'}, record it with `xtaccounts --ledger {main} history "
-        f"record --reason 填写登记册`, then: xtaccounts --ledger {main} accounts sync"
+        _("已创建 {main}（变更历史在 {history}）").format(
+            main=main, history=main.parent / ".history"
+        )
+    )
+    click.echo(
+        _(
+            "请填写 {registry}，用 `xtaccounts --ledger {main} history record --reason 填写登记册` "
+            "记录，然后运行：xtaccounts --ledger {main} accounts sync"
+        ).format(registry=main.parent / "registry", main=main)
     )
 
 
@@ -56,9 +62,11 @@ def demo_build_cmd(out: Path, force: bool, dry_run: bool) -> None:
     --out 处已有的账簿只有在是未改动过的早先构建时才会被替换。"""
     kept: list[Path] = []
     main = build_demo(out, force=force, dry_run=dry_run, kept=kept)
-    click.echo(f"demo books at {main}" + (" (dry run: nothing written)" if dry_run else ""))
+    click.echo(
+        _("演示账簿在 {main}").format(main=main) + (_("（试运行：未写入）") if dry_run else "")
+    )
     for aside in kept:
-        click.echo(f"原有账簿未删除，已改名保留在 {aside}")
+        click.echo(_("原有账簿未删除，已改名保留在 {aside}").format(aside=aside))
 
 
 COMMANDS = (init_cmd, demo_group)

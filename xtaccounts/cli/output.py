@@ -21,7 +21,7 @@ from beancount.core import data
 
 from xtaccounts.core import chart
 from xtaccounts.core.entries import number_of
-from xtaccounts.core.i18n import N_
+from xtaccounts.core.i18n import N_, _
 from xtaccounts.core.money import format_money
 from xtaccounts.core.vocabulary import (
     META_DIFFERENCE,
@@ -184,3 +184,8 @@ def interest_summary(entry: data.Transaction, dry_run: bool) -> dict[str, Any]:
         "flag_reason": meta.get("flag_reason", ""),
         "dry_run": dry_run,
     }
+
+
+def books_errors_warning(count: int) -> str:
+    """The warning a report prints before it reads books that have errors."""
+    return _("注意：账簿有 {count} 个错误；请运行 bean-check").format(count=count)

@@ -11,7 +11,7 @@ from xtaccounts.cli.output import format_option
 from xtaccounts.cli.params import ledger_path
 from xtaccounts.core.dates import parse_period
 from xtaccounts.core.errors import XtError
-from xtaccounts.core.i18n import N_
+from xtaccounts.core.i18n import N_, _
 from xtaccounts.export.period import export_period
 from xtaccounts.reports.bank_reconciliation import UNBALANCED, Reconciliation
 
@@ -37,7 +37,9 @@ def reconciliations(ctx: click.Context, period: str, account: str | None) -> lis
             b for b in books.registry.bank_accounts.values() if account in (b.account, b.account_no)
         ]
         if not chosen:
-            raise XtError(f"--account {account!r}：登记册中没有这个银行账户 (no such bank account)")
+            raise XtError(
+                _("--account {account!r}：银行账户登记中没有这个账户").format(account=account)
+            )
         banks = [chosen[0].account]
     layouts = ledger_layouts(LedgerLayout(main).registry)
     return reconcile(

@@ -6,7 +6,7 @@ import datetime as dt
 
 import click
 
-from xtaccounts.cli.output import emit, format_option
+from xtaccounts.cli.output import books_errors_warning, emit, format_option
 from xtaccounts.cli.params import DATE, ledger_path, report_day
 from xtaccounts.core.i18n import N_
 from xtaccounts.reading.ledger import Ledger, open_ledger
@@ -24,7 +24,7 @@ def _open(ctx: click.Context) -> Ledger:
     books = open_ledger(ledger_path(ctx))
     if books.errors:
         count = len(books.errors)
-        click.echo(f"warning: the books have {count} error(s); run bean-check", err=True)
+        click.echo(books_errors_warning(count), err=True)
     return books
 
 

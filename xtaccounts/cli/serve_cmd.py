@@ -7,7 +7,7 @@ from __future__ import annotations
 import click
 
 from xtaccounts.cli.params import ledger_path
-from xtaccounts.core.i18n import N_
+from xtaccounts.core.i18n import N_, _
 from xtaccounts.fava_ext.serve import bind, check_host, is_loopback, make_app
 
 
@@ -59,19 +59,25 @@ def serve_cmd(ctx: click.Context, host: str, port: int, read_only: bool, no_gzip
     slug, ledger = next(iter(ledgers.items()))
     if ledger.errors:
         click.echo(
-            f"warning: the books have {len(ledger.errors)} error(s); Fava lists them under Errors",
+            _("注意：账簿有 {count} 个错误；Fava 在 Errors 页列出").format(
+                count=len(ledger.errors)
+            ),
             err=True,
         )
-    click.echo(f"Serving the books (read-only) on {serving.url}")
-    click.echo("  只读：账簿只能通过 xtaccounts 命令写入（带锁、校验和日志）")
+    click.echo(_("正在以只读方式提供账簿：{url}").format(url=serving.url))
+    click.echo("  " + _("只读：账簿只能通过 xtaccounts 命令写入（带锁、校验和日志）"))
     if ledger.extensions.get_extension("PilotExtension") is not None:
-        click.echo(f"  pilot pages: {serving.url}{slug}/extension/PilotExtension/")
+        pages = f"{serving.url}{slug}/extension/PilotExtension/"
+        click.echo("  " + _("试点页面：{url}").format(url=pages))
     else:
         click.echo(
-            '  no pilot pages: main.beancount lacks `2000-01-01 custom "fava-extension" '
-            '"xtaccounts.fava_ext"` (docs/fava.md)'
+            "  "
+            + _(
+                '没有试点页面：main.beancount 缺少 `2000-01-01 custom "fava-extension" '
+                '"xtaccounts.fava_ext"`（docs/fava.md）'
+            )
         )
-    click.echo("  Ctrl-C stops.")
+    click.echo("  " + _("按 Ctrl-C 停止。"))
     serving.serve()
 
 

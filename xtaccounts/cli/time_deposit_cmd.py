@@ -17,7 +17,7 @@ from beancount.core import data
 
 from xtaccounts.cli.output import ENTRY_COLUMNS, emit, entry_rows, format_option, interest_summary
 from xtaccounts.cli.params import DATE, MONEY, RATE, dry_run_option, ledger_path
-from xtaccounts.core.i18n import N_
+from xtaccounts.core.i18n import N_, _
 from xtaccounts.core.vocabulary import (
     META_AGREED_RATE,
     META_AGREEMENT,
@@ -100,8 +100,9 @@ def place_cmd(
     agreed, base = Decimal(str(meta[META_AGREED_RATE])), Decimal(str(meta[META_BASE_RATE]))
     if agreed < base:
         click.echo(
-            f"注意：存单 {certificate} 的约定利率 {agreed}% 低于基准利率 {base}%，没有利差可分配 "
-            "(warning: the agreed rate is below the base rate)",
+            _(
+                "注意：存单 {certificate} 的约定利率 {agreed}% 低于基准利率 {base}%，没有利差可分配"
+            ).format(certificate=certificate, agreed=agreed, base=base),
             err=True,
         )
     emit(
