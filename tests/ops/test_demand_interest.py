@@ -420,9 +420,9 @@ def test_cli_amounts_have_two_decimals(main: Path) -> None:
         (["--received", "2952.945"], "more than two decimals"),
         (["--received", "-1"], "nothing to book"),
         (["--received", "1" * 30], "not a plausible amount"),
-        (["--received", "1", "--paid-on", "9999-12-31"], "after 9998-12-31"),
+        (["--received", "1", "--paid-on", "9999-12-31"], "晚于 9998-12-31"),
         (["--received", "1", "--paid-on", "2024-06-31"], "不是存在的日期"),
-        (["--received", "1", "--account", "6222000000000000"], "not in the registry"),
+        (["--received", "1", "--account", "6222000000000000"], "中没有"),
     ],
 )
 def test_cli_bad_input_is_one_line_exit_1(
