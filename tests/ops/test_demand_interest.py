@@ -417,9 +417,9 @@ def test_cli_amounts_have_two_decimals(main: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--received", "2952.945"], "more than two decimals"),
+        (["--received", "2952.945"], "超过两位小数"),
         (["--received", "-1"], "nothing to book"),
-        (["--received", "1" * 30], "not a plausible amount"),
+        (["--received", "1" * 30], "不是合理的金额"),
         (["--received", "1", "--paid-on", "9999-12-31"], "晚于 9998-12-31"),
         (["--received", "1", "--paid-on", "2024-06-31"], "不是存在的日期"),
         (["--received", "1", "--account", "6222000000000000"], "中没有"),
