@@ -125,7 +125,7 @@ def test_bad_registry_is_refused_with_every_problem_and_nothing_written(demo_cop
         assert "households.csv:3: unit: unknown unit 'C0009-B01-U1'" in err
         assert "rate_agreements.csv:2: agreed_rate: rate: 'abc' is not a number" in err
         assert "elevators.csv:3: code: code " in err
-        assert "bank_accounts.csv:3: account_no:" in err and "scientific notation" in err
+        assert "bank_accounts.csv:3: account_no:" in err and "是科学计数法" in err
     assert snapshot(out) == before
 
     proc = run("registry", "check", "--format", "json", ledger=out / "main.beancount")
@@ -152,7 +152,7 @@ def test_demo_build_keeps_books_changed_since_they_were_built(demo_copy: Path) -
     assert "registry/communities.csv" in refused.stderr and "--force" in refused.stderr
     assert snapshot(out) == before
     dry = run("demo", "build", "--out", str(out), "--force", "--dry-run", check=True)
-    assert "nothing written" in dry.stdout and snapshot(out) == before
+    assert "试运行：未写入" in dry.stdout and snapshot(out) == before
     forced = run("demo", "build", "--out", str(out), "--force", check=True)
     assert "C0009" not in registry.read_text("utf-8")
     kept = [p for p in out.parent.iterdir() if p.name.startswith(f"{out.name}.replaced-")]

@@ -89,11 +89,11 @@ def test_recorded_votes_are_judged_by_the_pilot(tmp_path: Path, default: Registr
 @pytest.mark.parametrize(
     ("key", "value", "message"),
     [
-        ("vote_quorum", "0.67", "not a share"),
-        ("vote_quorum", '"0/3"', "not a share in"),
-        ("vote_quorum", '"4/3"', "not a share in"),
-        ("vote_majority", "1", "not a share in"),
-        ("vote_majority", '"1/0"', "not a share"),
+        ("vote_quorum", "0.67", "不是写成分数的比例"),
+        ("vote_quorum", '"0/3"', "之间的比例"),
+        ("vote_quorum", '"4/3"', "之间的比例"),
+        ("vote_majority", "1", "之间的比例"),
+        ("vote_majority", '"1/0"', "不是写成分数的比例"),
         ("min_households", "0", "greater than 0"),
         ("premium_settle_days", "0", "greater than 0"),
     ],

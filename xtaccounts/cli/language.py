@@ -166,7 +166,8 @@ def patch_click() -> None:
 
 # -- the commands' help ----------------------------------------------------------------------
 
-_SOURCE = "_xt_source_text"
+# The source text of each help, by the object (command or parameter) that shows it.
+_SOURCES: dict[int, dict[str, str | None]] = {}
 
 
 def source_text(text: str | None) -> str | None:
@@ -198,7 +199,7 @@ _HELP_ATTRIBUTES = ("help", "short_help", "epilog")
 def help_texts(root: click.Command) -> Iterator[tuple[str, str]]:
     """(command path, source text) of every help text under `root`."""
     for path, item in walk(root):
-        sources = getattr(item, _SOURCE, None) or {}
+        sources = _SOURCES.get(id(item), {})
         for attribute in _HELP_ATTRIBUTES:
             text = sources.get(attribute, source_text(getattr(item, attribute, None)))
             if text:
@@ -219,7 +220,7 @@ def localise(root: click.Command) -> None:
     for _path, item in walk(root):
         if isinstance(getattr(item, "type", None), click.Path):
             item.type.name = path_type_name(item.type)
-        sources = item.__dict__.setdefault(_SOURCE, {})
+        sources = _SOURCES.setdefault(id(item), {})
         for attribute in _HELP_ATTRIBUTES:
             if attribute not in sources:
                 sources[attribute] = source_text(getattr(item, attribute, None))
