@@ -72,3 +72,6 @@ META_ELEVATOR = "elevator"
 META_POLICY = "policy"
 META_VOUCHER = "voucher"  # 记账凭证号 记-YYYY-MM-NNNN, given by the writer at commit
 META_REVERSES = "reverses"  # a reversal's: the link of the transaction it reverses
+KIND_CLAIM = "claim"  # a 待查明款项 item claimed to an account or returned to its payer
+META_CLAIM = "claim"  # a posting on 待查明款项: the id of the item it claims (books/links.py)
+META_REASON = "reason"  # why: a refund's, a claim's
