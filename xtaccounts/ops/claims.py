@@ -88,6 +88,10 @@ class ClaimError(XtError):
     """A claim that cannot be booked as given."""
 
 
+class ClaimDateError(ClaimError):
+    """A claim whose date is wrong for what it books."""
+
+
 @dataclass(frozen=True)
 class ClaimProblem:
     """One thing wrong with one claim: where (``file:row`` or an option), which field, what."""
@@ -453,7 +457,8 @@ def _build(
             try:
                 txns.append(_single(registry, entries, claim))
             except XtError as exc:
-                problems.append(_problem(claim.request, 2, str(exc)))
+                column = 1 if isinstance(exc, ClaimDateError) else 2
+                problems.append(_problem(claim.request, column, str(exc)))
     for notice, claims in by_notice.items():
         paid = index.notice_paid.get(notice, ZERO)
         owed = notice_due(registry, notice) - paid
@@ -553,6 +558,21 @@ def _single(
         what = _("交存 维修资金 单元 {unit}").format(unit=target.value)
     elif target.kind == "refund":
         kind = KIND_CLAIM
+        asserted = max(
+            (
+                e.date
+                for e in entries
+                if isinstance(e, data.Balance) and e.account == item.bank_account
+            ),
+            default=None,
+        )
+        if asserted is not None and day < asserted:
+            raise ClaimDateError(
+                _(
+                    "退回日期 {date} 在银行账户 {bank} 已导入的对账单期间内（已核对余额至 "
+                    "{asserted}）：退回记在银行实际付出之日，即 {asserted} 或之后"
+                ).format(date=day, bank=item.bank_account, asserted=asserted)
+            )
         available = deposits.lowest_balance_from(entries, item.bank_account, day)
         if amount > available:
             raise ClaimError(
