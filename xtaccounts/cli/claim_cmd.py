@@ -18,10 +18,11 @@ import click
 
 from xtaccounts.cli.output import ENTRY_COLUMNS, emit, entry_rows, format_option, output_amount
 from xtaccounts.cli.params import DATE, MONEY, dry_run_option, ledger_path, report_day
+from xtaccounts.core.errors import XtError
 from xtaccounts.core.i18n import _
 from xtaccounts.core.privacy import mask_name
 from xtaccounts.ops import claims
-from xtaccounts.ops.claim_file import read_claim_file
+from xtaccounts.ops.claim_file import claims_from_rows
 from xtaccounts.reading.ledger import open_ledger
 
 LIST_COLUMNS = [
@@ -125,9 +126,26 @@ def file_cmd(ctx: click.Context, file: Path, dry_run: bool, fmt: str) -> None:
     """从 CSV 或 xlsx 文件批量认领（列：款项、日期、金额、认领对象、事由）。
 
     全部核对无误后一次入账；有误则逐行列出，不写入。"""
-    requests = read_claim_file(file)
+    requests = _read_claims(file)
     booked = claims.book_claims(ledger_path(ctx), requests, dry_run=dry_run)
     _emit_booked("claim file", booked, fmt, dry_run)
+
+
+def _read_claims(path: Path) -> list[claims.ClaimRequest]:
+    """The claims of a CSV or xlsx file, read with the statements' guarded reader (a regular
+    file only; size, cell and xlsx inflation limits: docs/threat-model.md)."""
+    from importers.sniff import read_file, sniff
+    from importers.table import read_table
+
+    try:
+        sheets = read_table(read_file(path), sniff(path))
+    except XtError as exc:
+        raise XtError(f"{path}: {exc}") from exc
+    if not sheets:
+        return claims_from_rows(path, [])
+    sheet = sheets[0]
+    numbers = [sheet.row_number(i) for i in range(len(sheet.rows))]
+    return claims_from_rows(path, sheet.rows, numbers)
 
 
 COMMANDS = (claim_group,)

@@ -1,5 +1,9 @@
 """A claim file: many claims of 待查明款项 in one CSV or xlsx table (docs/claims.md).
 
+The table's cells come from the command line, which reads the file with the statements' guarded
+reader (`importers`: a regular file only, size and xlsx inflation limits); this module reads the
+claims in them.
+
 The first row is the header, in Chinese: 款项 (the item's id, its serial or the unique end of
 its id), 日期 (YYYY-MM-DD), 金额, 认领对象 (as ``claim book --to``) and, optional, 事由. Every
 row is read before any is booked; a row that cannot be read is a problem naming the file, the
@@ -8,67 +12,42 @@ row and the column.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
+from collections.abc import Sequence
 from pathlib import Path
 
 from xtaccounts.core.dates import parse_date
 from xtaccounts.core.errors import XtError
 from xtaccounts.core.i18n import _
-from xtaccounts.core.input_files import read_input_file
 from xtaccounts.ops.claims import ClaimProblem, ClaimRefused, ClaimRequest
 from xtaccounts.ops.owner_deposits import parse_amount
-from xtaccounts.registry.load import decode_text
 
-__all__ = ["COLUMNS", "read_claim_file"]
+__all__ = ["COLUMNS", "claims_from_rows"]
 
 COLUMNS = ("款项", "日期", "金额", "认领对象", "事由")
 REQUIRED = COLUMNS[:4]
 
 
-def _rows(path: Path) -> list[list[str]]:
-    """The table's cells as text, the header first."""
-    data = read_input_file(path)
-    if path.suffix.lower() == ".xlsx":
-        import openpyxl
-
-        try:
-            book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as exc:  # a damaged or foreign file: openpyxl raises many kinds
-            raise XtError(
-                _("{path}: 不是可读的 xlsx 文件（{why}）").format(path=path, why=type(exc).__name__)
-            ) from exc
-        sheet = book.worksheets[0]
-        return [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-    return [list(row) for row in csv.reader(io.StringIO(decode_text(data, path.name)))]
-
-
-def _cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float):
-        return repr(value)  # refused below unless it is a whole number of fen
-    return str(value)
-
-
-def read_claim_file(path: Path) -> list[ClaimRequest]:
-    """The claims of `path` (CSV: UTF-8 or GB18030; xlsx: the first sheet); ClaimRefused
-    naming every row and column that cannot be read, or a missing column."""
-    rows = [r for r in _rows(path) if any(str(c).strip() for c in r)]
-    if not rows:
+def claims_from_rows(
+    path: Path | str, rows: Sequence[Sequence[str]], numbers: Sequence[int] | None = None
+) -> list[ClaimRequest]:
+    """The claims of a table's `rows` (cell text, the header first; `numbers` the file row of
+    each, by default its position from 1), read from `path`; ClaimRefused naming every row and
+    column that cannot be read, or a missing column."""
+    numbered = [
+        (numbers[i] if numbers is not None else i + 1, list(row))
+        for i, row in enumerate(rows)
+        if any(str(c).strip() for c in row)
+    ]
+    if not numbered:
         raise ClaimRefused([ClaimProblem(str(path), "", _("文件为空：第一行应为表头"))])
-    header = [str(c).strip() for c in rows[0]]
+    first, header = numbered[0][0], [str(c).strip() for c in numbered[0][1]]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise ClaimRefused(
             [
                 ClaimProblem(
-                    f"{path}:1",
+                    f"{path}:{first}",
                     "、".join(missing),
                     _("表头缺少这些列（应有：{columns}）").format(columns="、".join(COLUMNS)),
                 )
@@ -77,7 +56,7 @@ def read_claim_file(path: Path) -> list[ClaimRequest]:
     where = {name: header.index(name) for name in COLUMNS if name in header}
     requests: list[ClaimRequest] = []
     problems: list[ClaimProblem] = []
-    for number, row in enumerate(rows[1:], start=2):
+    for number, row in numbered[1:]:
 
         def cell(name: str, row: list[str] = row) -> str:
             index = where.get(name)
