@@ -2,9 +2,10 @@
 
 One test, in steps, each a helper below it: import the day's statement; claim three items of
 待查明款项 from one file (one partially to a household, a notice paid in two transfers, one
-returned to its payer); then bean-check and the audit are clean, the 分户账 of the households
-touched are right to the fen and the export ties out. Later steps (a reversal, master data,
-the pilot) are added as more helpers called from `test_a_day_at_the_centre`.
+returned to its payer, whose debit the next statement brings); then bean-check and the audit
+are clean, the 分户账 of the households touched are right to the fen and the export ties out.
+Later steps (a reversal, master data, the pilot) are added as more helpers called from
+`test_a_day_at_the_centre`.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def import_the_days_statement(main: Path, work: Path) -> None:
     )
     report = as_json(main, "import", str(statement))
     assert [(r["booked"], r["suspense"]) for r in report["rows"]] == [(0, 3)]
-    listed = as_json(main, "claim", "list", "--as-of", DAY)
+    listed = json.loads(run(main, "claim", "list", "--as-of", DAY, "--json").stdout)
     payers = {row["item"].rsplit("-", 1)[-1]: row["payer"] for row in listed["rows"]}
     assert payers[WRONG] == "赵**" and payers[TOP_UP] == "卢**"  # masked
 
@@ -79,6 +80,13 @@ def claim_three_items(main: Path, work: Path) -> None:
         ("ICBC20240520000078", "1000.00"),  # the demo's other receipt, untouched
         (PARTIAL, "300.00"),
     ]
+
+
+def the_refund_comes_back_on_the_next_statement(main: Path, work: Path) -> None:
+    debit = bank_line(RETURNED, "-888.00", "退回误汇款", "ICBC20260113000001", "赵某某")
+    statement = write_icbc_day(main, work / "8821_20260113.csv", [debit])
+    report = as_json(main, "import", str(statement))
+    assert [(r["booked"], r["skipped"], r["suspense"]) for r in report["rows"]] == [(0, 1, 0)]
 
 
 def books_check_clean(main: Path) -> None:
@@ -122,6 +130,7 @@ def test_a_day_at_the_centre(demo_copy: Path, tmp_path: Path) -> None:
     before = {household: household_deposits(demo_copy, household) for household in TOUCHED}
     import_the_days_statement(demo_copy, tmp_path)
     claim_three_items(demo_copy, tmp_path)
+    the_refund_comes_back_on_the_next_statement(demo_copy, tmp_path)
     books_check_clean(demo_copy)
     households_right_to_the_fen(demo_copy, before)
     export_ties_out(demo_copy, tmp_path)

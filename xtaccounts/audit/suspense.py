@@ -59,9 +59,10 @@ def _suspense(ctx: AuditContext, result: CheckResult) -> None:
     result.count("suspense_items", len(index.items))
     result.count("suspense_claims", sum(len(c) for c in index.claims.values()))
     for item in index.items.values():
-        if item.amount and (item.open == 0 or (item.open > 0) == (item.amount > 0)):
-            continue
-        last = index.claims[item.id][-1][0]
+        claims = index.claims.get(item.id)
+        if not claims or item.open == 0 or (item.open > 0) == (item.amount > 0):
+            continue  # unclaimed, or claimed within what it holds
+        last = claims[-1][0]
         result.add(
             "claim-over",
             _("待查明款项 {item}（{date} 入账 {amount}）被认领 {claimed}，超过款项本身").format(

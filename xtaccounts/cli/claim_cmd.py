@@ -62,9 +62,11 @@ def _row(item: claims.Item, day: dt.date) -> dict[str, Any]:
 @claim_group.command("list")
 @click.option("--as-of", "as_of", type=DATE, default=None, help=_("截至日期（默认账簿最后一日）。"))
 @format_option
+@click.option("--json", "as_json", is_flag=True, help=_("等同于 --format json。"))
 @click.pass_context
-def list_cmd(ctx: click.Context, as_of: dt.date | None, fmt: str) -> None:
+def list_cmd(ctx: click.Context, as_of: dt.date | None, fmt: str, as_json: bool) -> None:
     """列出尚未认领完的待查明款项：账龄、余额、来自哪一行对账单、付款人（已脱敏）。"""
+    fmt = "json" if as_json else fmt
     entries = open_ledger(ledger_path(ctx)).entries
     day = report_day(entries, as_of)
     index = claims.ClaimIndex.of(entries, as_of=day)
