@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal as D
+from pathlib import Path
 
 import pytest
 
-from tests.helpers import InlineBooks, InlineLoader
+from tests.helpers import ICBC_NO, InlineBooks, InlineLoader
 from xtaccounts.books.layout import LedgerLayout
 from xtaccounts.books.links import item_id
 from xtaccounts.core import chart
+from xtaccounts.core.bank_statement import Statement, StatementLine
 from xtaccounts.core.entries import number_of
 from xtaccounts.ops import owner_deposits as deposits
 from xtaccounts.ops.claims import (
@@ -21,6 +23,7 @@ from xtaccounts.ops.claims import (
     plan_claims,
     top_up_entry,
 )
+from xtaccounts.ops.classify import classify
 from xtaccounts.registry import Registry, load_registry
 
 BANK = "Assets:Bank-银行存款:ICBC-工商银行:Demand-活期8821"
@@ -210,3 +213,24 @@ def test_claims_are_matched_by_id_never_first_in_first_out(
     assert [amount for _, amount in index.unlinked] == [D("120.00")]
     # The fee and the S3 receipt are untouched by claims that do not cite them.
     assert index.items["1904021109200088821-S2"].open == D("-20.00")
+
+
+def test_two_transfers_in_one_statement_settle_the_notice(books: InlineBooks) -> None:
+    def line(row: int, amount: str, serial: str) -> StatementLine:
+        memo = "维修资金 N2026-0001"
+        return StatementLine(
+            row, dt.date(2026, 1, 20), None, D(amount), None, serial, memo, "李某", None, None
+        )
+
+    # The books' own 100.00 for the notice first takes part: pay it off elsewhere.
+    [first_away] = plan(books, claim("S3", "100.00", "其他收入"))
+    lines = (line(2, "300.00", "T1"), line(3, "800.00", "T2"), line(4, "5.00", "T3"))
+    statement = Statement(
+        Path("s.csv"), "ICBC", "icbc-corporate", ICBC_NO, "中心", "CNY", None, None, lines
+    )
+    planned = classify(registry_of(books), [*books.entries, first_away], statement).lines
+    assert [p.status for p in planned] == ["suspense", "booked", "suspense"]
+    settled = planned[1].entries[0]
+    claims = [p.meta["claim"] for p in settled.postings if p.account == chart.SUSPENSE]
+    assert claims == [f"{ICBC_NO}-T1"] and f"{ICBC_NO}-T1" in settled.links
+    assert "缴款通知书 N2026-0001 已于 2026-01-20 缴清" in planned[2].reason
