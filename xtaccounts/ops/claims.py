@@ -380,7 +380,7 @@ def plan_claims(
             reason = ""
         if item is None or target is None or len(problems) > before:
             continue
-        holds = abs(item.open) - taken[item.id]
+        holds = max(item.open if item.is_receipt else -item.open, ZERO) - taken[item.id]
         if request.date < item.date:
             problems.append(
                 _problem(
@@ -490,9 +490,12 @@ def _build(
             )
             continue
         parts = [(c.item, c.amount) for c in claims]
-        txns.append(
-            notice_entry(registry, notice, last.request.date, owed, parts, reason=last.reason)
-        )
+        try:
+            txns.append(
+                notice_entry(registry, notice, last.request.date, owed, parts, reason=last.reason)
+            )
+        except ClaimError as exc:
+            problems.append(_problem(last.request, 3, str(exc)))
     return sorted(txns, key=lambda t: t.date)
 
 
@@ -521,6 +524,12 @@ def notice_entry(
         receipt.memo if receipt else None,
     )
     built = deposits._deposit_entry(registry, deposits._DepositIndex(), whole, relpath)
+    if built.flag != "*":  # a notice paid in part by hand: its households are not all owed
+        raise ClaimError(
+            _(
+                "缴款通知书 {notice} 已有部分入账，尚欠 {owed}：请按分户认领（认领对象写分户编号）"
+            ).format(notice=notice, owed=format_money(owed))
+        )
     claims = [_claim_posting(item, amount) for item, amount in parts]
     head = [posting(receipt.bank_account, receipt.amount)] if receipt else []
     meta = dict(built.meta)
@@ -626,7 +635,7 @@ def top_up_entry(
     paid = index.notice_paid.get(notice, ZERO)
     owed = notice_due(registry, notice) - paid
     waiting = index.waiting_for(notice)
-    if owed <= 0 or not waiting:
+    if owed <= 0 or paid or not waiting:
         return fallback
     held = sum((i.open for i in waiting), ZERO)
     relpath = str(fallback.meta.get("filename") or _relpath(receipt.date))
