@@ -36,6 +36,7 @@ ITEMS = f"""
     2026-01-05 ! "湘潭某公司" "待查明来款 转账" ^1904021109200088821-S1
       kind: "suspense"
       serial: "S1"
+      counterparty: "湘潭某公司"
       suspense_reason: "来款未注明缴款通知书编号"
       {BANK}  1000.00 CNY
       {chart.SUSPENSE}  -1000.00 CNY
@@ -122,6 +123,7 @@ def test_a_bank_fee_is_claimed_to_an_expense_and_clears_no_receipt(books: Inline
 def test_a_refund_pays_the_money_back_from_the_items_bank(books: InlineBooks) -> None:
     [txn] = plan(books, claim("S1", "1000.00", "refund"))
     assert txn.meta["kind"] == "claim"
+    assert txn.payee == "湘潭某公司" and "退回付款人 湘潭某公司" in txn.narration
     assert {p.account: number_of(p) for p in txn.postings} == {
         chart.SUSPENSE: D("1000.00"),
         BANK: D("-1000.00"),

@@ -53,7 +53,7 @@ def _row(item: claims.Item, day: dt.date) -> dict[str, Any]:
         "open": output_amount(item.open),
         "bank_account": item.bank_account.rsplit(":", 1)[-1],
         "statement": claims.statement_of(item),
-        "payer": mask_name(item.meta("payer") or item.meta("counterparty") or ""),
+        "payer": mask_name(item.payer),
         "notice": item.meta("notice"),
         "reason": item.meta("suspense_reason"),
     }

@@ -139,6 +139,11 @@ class Item:
     def is_receipt(self) -> bool:
         return self.amount > 0
 
+    @property
+    def payer(self) -> str:
+        """Who paid (a receipt) or was paid, as the books keep it (masked on admission)."""
+        return self.meta("payer") or self.meta("counterparty")
+
     def meta(self, key: str) -> str:
         value = self.entry.meta.get(key)
         return "" if value is None else str(value)
@@ -520,7 +525,7 @@ def notice_entry(
         owed,
         notice,
         receipt.serial if receipt else None,
-        receipt.payer if receipt else parts[0][0].meta("payer") or None,
+        receipt.payer if receipt else parts[0][0].payer or None,
         receipt.memo if receipt else None,
     )
     built = deposits._deposit_entry(registry, deposits._DepositIndex(), whole, relpath)
@@ -552,7 +557,7 @@ def _single(
     item, target, amount = claim.item, claim.target, claim.amount
     day = claim.request.date
     kind = KIND_DEPOSIT
-    payer = item.meta("payer") or None
+    payer = item.payer or None
     if target.kind == "household":
         household = registry.households[target.value]
         other = posting(
