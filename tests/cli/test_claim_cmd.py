@@ -132,7 +132,7 @@ def test_bad_claim_file_rows_are_refused_and_nothing_is_written(
     lines = done.stderr.strip().splitlines()
     assert any(
         line.endswith(
-            f"{claims}:3: 认领对象: 认领对象 '火星' 无法识别："
+            f"{claims}:3: 认领对象: 认领对象 “火星” 无法识别："
             "应为缴款通知书编号、分户编号、单元编号、退回（退还付款人）、"
             "手续费、其他收入、其他支出或已开设的收入/支出科目"
         )

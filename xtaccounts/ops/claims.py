@@ -44,7 +44,7 @@ from xtaccounts.core.entries import entry_meta, number_of, posting
 from xtaccounts.core.errors import XtError
 from xtaccounts.core.i18n import _
 from xtaccounts.core.money import format_money
-from xtaccounts.core.outside_text import TextRefused, admit_text
+from xtaccounts.core.outside_text import TextRefused, admit_text, shown_inert
 from xtaccounts.core.vocabulary import (
     KIND_CLAIM,
     KIND_DEPOSIT,
@@ -262,7 +262,7 @@ class ClaimIndex:
         if not found:
             raise ClaimError(
                 _("待查明款项中没有 {text}（用 xtaccounts claim list 查看款项编号）").format(
-                    text=text
+                    text=shown_inert(text)
                 )
             )
         names = "、".join(sorted(i.id for i in found))
@@ -304,9 +304,9 @@ def parse_target(registry: Registry, opened: Iterable[str], text: str) -> Target
         return Target("account", value)
     raise ClaimError(
         _(
-            "认领对象 {value!r} 无法识别：应为缴款通知书编号、分户编号、单元编号、"
+            "认领对象 “{value}” 无法识别：应为缴款通知书编号、分户编号、单元编号、"
             "退回（退还付款人）、手续费、其他收入、其他支出或已开设的收入/支出科目"
-        ).format(value=value)
+        ).format(value=shown_inert(value))
     )
 
 
