@@ -36,6 +36,7 @@ CHECK_NAMES = [
     "premiums",
     "payments",
     "suspense",
+    "reversals",
 ]
 CCB_2025 = "txns/2025/bank-CCB-1234.beancount"
 ICBC_2024 = "txns/2024/bank-ICBC-8821.beancount"

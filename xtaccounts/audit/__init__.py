@@ -20,6 +20,7 @@ from xtaccounts.audit import (
     payments,
     pools,
     premiums,
+    reversals,
     seal,
     statements,
     suspense,
@@ -64,6 +65,7 @@ CHECKS: tuple[tuple[str, Callable[[AuditContext], CheckResult]], ...] = (
     (premiums.NAME, premiums.check),
     (payments.NAME, payments.check),
     (suspense.NAME, suspense.check),
+    (reversals.NAME, reversals.check),
 )
 
 

@@ -1,5 +1,10 @@
 """The books as the audit sees them: the one `Ledger` (loaded once, with the plugins, as
-bean-check loads them) as of the audit's day, and where each finding is in the books."""
+bean-check loads them) as of the audit's day, and where each finding is in the books.
+
+A reversed pair (a transaction and its 红字冲销, docs/corrections.md) is void for the rules:
+`transactions`, which the rule checks read (payments, suspense, premiums, pools ...), leaves
+both out; `booked_transactions` (every transaction) is what balances are summed from, and
+`positions` and the balance histories still hold both, which add up to nothing."""
 
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ from xtaccounts.core.balance_days import BalanceHistory
 from xtaccounts.core.bank_statement import Statement
 from xtaccounts.core.vocabulary import META_KIND
 from xtaccounts.insurance.checks import InsuranceState
+from xtaccounts.ops.reversal import ReversalPairs, reversal_pairs
 from xtaccounts.reading.ledger import Ledger, LedgerOn
 from xtaccounts.registry import Registry
 
@@ -64,8 +70,22 @@ class AuditContext:
         return self.view.entries
 
     @property
-    def transactions(self) -> list[data.Transaction]:
+    def booked_transactions(self) -> list[data.Transaction]:
+        """Every transaction dated up to `as_of`, reversed pairs included (for balances)."""
         return self.view.transactions
+
+    @cached_property
+    def reversals(self) -> ReversalPairs:
+        """The reversals up to `as_of` with their originals, and the ones that are wrong."""
+        return reversal_pairs(self.view.transactions)
+
+    @cached_property
+    def transactions(self) -> list[data.Transaction]:
+        """The transactions the rules are checked on: a reversed pair is void, both left out."""
+        void = self.reversals.void
+        if not void:
+            return self.view.transactions
+        return [entry for entry in self.view.transactions if id(entry) not in void]
 
     @property
     def positions(self) -> Positions:

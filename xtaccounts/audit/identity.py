@@ -83,7 +83,7 @@ def check(ctx: AuditContext) -> CheckResult:
             previous = difference
         movers = []
 
-    for entry in ctx.transactions:
+    for entry in ctx.booked_transactions:
         end = month_end(entry.date)
         if current_end is not None and end != current_end:
             day = current_end

@@ -37,6 +37,7 @@ from beancount.core import data
 
 from xtaccounts.audit.context import AuditContext
 from xtaccounts.audit.findings import CheckResult, Where
+from xtaccounts.books.closed_periods import closes_in
 from xtaccounts.books.layout import require_ledger
 from xtaccounts.books.registry_snapshot import changes as registry_changes
 from xtaccounts.books.registry_snapshot import snapshot_text
@@ -55,10 +56,7 @@ from xtaccounts.books.writer import CommitResult, LedgerWriter
 from xtaccounts.core.dates import closing_day
 from xtaccounts.core.errors import XtError
 from xtaccounts.core.vocabulary import (
-    KIND_CLOSE,
     META_CHAIN,
-    META_KIND,
-    META_PERIOD,
     META_PREVIOUS,
     META_REGISTRY,
     META_REGISTRY_FILE,
@@ -271,12 +269,8 @@ class SealReport:
 
 
 def closed_through(entries: Iterable[data.Directive]) -> dt.date | None:
-    """The last day of the latest closed period."""
-    ends = [
-        closing_day(str(e.meta.get(META_PERIOD)))[0]
-        for e in entries
-        if isinstance(e, data.Transaction) and e.meta.get(META_KIND) == KIND_CLOSE
-    ]
+    """The last day of the latest closed period (a reopened period is not closed)."""
+    ends = [closing_day(close.period)[0] for close in closes_in(entries)]
     return max(ends, default=None)
 
 

@@ -57,7 +57,7 @@ def check(ctx: AuditContext) -> CheckResult:
         return result
     banks = {b.account for b in ctx.registry.bank_accounts.values()}
     booked: dict[tuple[str, str], data.Transaction] = {}
-    for entry in ctx.transactions:
+    for entry in ctx.booked_transactions:
         serial = entry.meta.get(META_SERIAL)
         if serial:
             for posting in entry.postings:

@@ -10,6 +10,13 @@ date of the close entry, file:line, the command that wrote it) and how far the b
 Dated in a closed period means: a transaction (not a close itself) with a non-zero posting on an
 income or expense account dated on or before a close, or, on or before the last day of a closed
 year, a non-zero posting on a balance-sheet account (the year's carried balances).
+
+A period closed and then reopened (`xtaccounts reopen`, docs/corrections.md) is open again: a
+``custom "xt-reopen" "<period>"`` directive (with its `reason`) cancels one close of the period,
+and the next close of it (a close transaction, or ``custom "xt-reclose" "<period>"`` when nothing
+was left to close) closes it again. Each reopen follows a close and each re-close a reopen, so a
+period is closed while its closes (transactions and re-closes) outnumber its reopens; the close
+transactions of a reopened period do not count (`reopened_periods`, `closes_in`).
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from beancount.core import data
+from beancount.parser.grammar import ValueType
 
 from xtaccounts.core import chart
 from xtaccounts.core.vocabulary import KIND_CLOSE, META_KIND, META_PERIOD
@@ -29,7 +37,18 @@ from xtaccounts.core.vocabulary import KIND_CLOSE, META_KIND, META_PERIOD
 _FLOW_PREFIXES = tuple(f"{root}:" for root in chart.FLOW_ROOTS)
 _SHEET_PREFIXES = tuple(f"{root}:" for root in chart.SHEET_ROOTS)
 
-__all__ = ["CloseMark", "closed_write", "closes_in"]
+__all__ = [
+    "RECLOSE",
+    "REOPEN",
+    "CloseMark",
+    "closed_write",
+    "closes_in",
+    "period_directive",
+    "reopened_periods",
+]
+
+REOPEN = "xt-reopen"  # custom directive: a closed period opened again, with its reason
+RECLOSE = "xt-reclose"  # custom directive: a reopened period closed with nothing left to close
 
 
 @dataclass(frozen=True)
@@ -53,8 +72,41 @@ class CloseMark:
         return f"{path}:{self.lineno}"
 
 
+def _period_of(entry: data.Custom) -> str:
+    try:
+        return str(entry.values[0].value)
+    except (IndexError, AttributeError):
+        return ""
+
+
+def reopened_periods(entries: Iterable[data.Directive]) -> set[str]:
+    """The periods closed and then reopened, and not closed again."""
+    count: dict[str, int] = {}
+    for entry in entries:
+        if isinstance(entry, data.Transaction) and entry.meta.get(META_KIND) == KIND_CLOSE:
+            period, step = str(entry.meta.get(META_PERIOD, "")), 1
+        elif isinstance(entry, data.Custom) and entry.type in (REOPEN, RECLOSE):
+            period, step = _period_of(entry), (-1 if entry.type == REOPEN else 1)
+        else:
+            continue
+        count[period] = count.get(period, 0) + step
+    return {period for period, closes in count.items() if closes <= 0}
+
+
+def period_directive(
+    kind: str, period: str, day: dt.date, relpath: str, **meta: object
+) -> data.Custom:
+    """An `xt-reopen` or `xt-reclose` directive of `period`, dated `day`."""
+    values = data.new_metadata(relpath, 0)
+    values.update(meta)
+    return data.Custom(values, day, kind, [ValueType(period, str)])
+
+
 def closes_in(entries: Iterable[data.Directive]) -> list[CloseMark]:
-    """The close transactions of the books, by date."""
+    """The close transactions of the books' closed periods (a reopened period's left out), by
+    date."""
+    entries = list(entries)
+    reopened = reopened_periods(entries)
     return sorted(
         (
             CloseMark(
@@ -64,7 +116,9 @@ def closes_in(entries: Iterable[data.Directive]) -> list[CloseMark]:
                 int(e.meta.get("lineno") or 0),
             )
             for e in entries
-            if isinstance(e, data.Transaction) and e.meta.get(META_KIND) == KIND_CLOSE
+            if isinstance(e, data.Transaction)
+            and e.meta.get(META_KIND) == KIND_CLOSE
+            and str(e.meta.get(META_PERIOD, "")) not in reopened
         ),
         key=lambda c: c.date,
     )

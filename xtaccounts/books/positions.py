@@ -86,6 +86,16 @@ def parse_households(text: object) -> dict[str, Decimal]:
     return result
 
 
+def credited_households(posting: data.Posting) -> dict[str, Decimal]:
+    """A posting's `households:` as credited to them: as written on a credit (a deposit, an
+    opening), negated on a debit (its 红字冲销, which carries the same metadata)."""
+    amounts = parse_households((posting.meta or {}).get("households"))
+    number = posting.units.number if posting.units is not None else None
+    if number is not None and number > 0:
+        return {household: -amount for household, amount in amounts.items()}
+    return amounts
+
+
 def ids_of(value: object) -> list[str]:
     """A comma-separated id list from metadata."""
     if not value:

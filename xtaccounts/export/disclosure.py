@@ -19,7 +19,12 @@ from decimal import Decimal
 
 from beancount.core import data
 
-from xtaccounts.books.positions import InterestReceipt, Positions, ids_of, parse_households
+from xtaccounts.books.positions import (
+    InterestReceipt,
+    Positions,
+    credited_households,
+    ids_of,
+)
 from xtaccounts.core import chart
 from xtaccounts.core.entries import number_of
 from xtaccounts.core.errors import XtError
@@ -176,10 +181,10 @@ def _household_accounts(
             where = f"{entry.meta.get('filename')}:{entry.meta.get('lineno')}"
             if kind == KIND_OPENING and account in unit_of_fund:
                 unit = unit_of_fund[account]
-                amounts = _fen_amounts(parse_households(meta.get(META_HOUSEHOLDS)), where)
+                amounts = _fen_amounts(credited_households(posting), where)
                 credit("deposits", entry.date, unit, amounts)
             elif account == chart.DEPOSIT_INCOME and META_HOUSEHOLDS in meta and META_UNIT in meta:
-                amounts = _fen_amounts(parse_households(meta[META_HOUSEHOLDS]), where)
+                amounts = _fen_amounts(credited_households(posting), where)
                 credit("deposits", entry.date, str(meta[META_UNIT]), amounts)
             elif account == chart.REFUND and META_HOUSEHOLD in meta and META_UNIT in meta:
                 amounts = _fen_amounts({str(meta[META_HOUSEHOLD]): number_of(posting)}, where)

@@ -61,6 +61,7 @@ from beancount import loader
 from beancount.core import data
 from beancount.parser import printer
 
+from xtaccounts.books.closed_periods import RECLOSE, period_directive, reopened_periods
 from xtaccounts.books.init_ledger import DEFAULT_TITLE
 from xtaccounts.books.layout import ACCOUNTS_FILE, TXNS_DIR, LedgerLayout, require_ledger
 from xtaccounts.books.load import LoadedBooks, appended_content, format_error
@@ -72,6 +73,7 @@ from xtaccounts.core.dates import closing_day, today
 from xtaccounts.core.entries import fen_exact_balance, number_of, units_of
 from xtaccounts.core.entries import posting as cny_posting
 from xtaccounts.core.errors import XtError
+from xtaccounts.core.i18n import _
 from xtaccounts.core.vocabulary import (
     CURRENCY,
     KIND_CARRY,
@@ -585,13 +587,26 @@ class CloseReport:
         return self.result is not None and not self.dry_run
 
 
+def _refuse_past_reopened(reopened: set[str], period: str, end: dt.date) -> None:
+    """A period reopened (docs/corrections.md) is closed again before any later one."""
+    earlier = sorted(p for p in reopened if p != period and closing_day(p)[0] < end)
+    if earlier:
+        raise XtError(
+            _(
+                "期间 {earlier} 已重开，尚未再次结账：请先结账 {earlier}"
+                "（xtaccounts close --period {earlier}），再结账 {period}"
+            ).format(earlier=earlier[0], period=period)
+        )
+
+
 def close_period(main: Path, period: str, *, dry_run: bool = False) -> CloseReport:
     """Close `period` ("2024-05" or "2024"); a year also gets the next year's books.
 
     Only a period that has ended: its last day is before today (`check_ended`) and every bank
     account's statements in the books reach it (`check_statements`).
     Idempotent: with nothing left to close (and, for a year, the next year's files up to date)
-    nothing is written. Raises XtError (nothing written) when the close is refused.
+    nothing is written, but for a reopened period: its `xt-reclose` closes it again.
+    Raises XtError (nothing written) when the close is refused.
     """
     end, is_year = closing_day(period)
     check_ended(period, end)
@@ -600,11 +615,16 @@ def close_period(main: Path, period: str, *, dry_run: bool = False) -> CloseRepo
         books = session.books()
         registry = load_registry(layout.registry)
         check_statements(layout, registry, books.entries, period, end)
+        reopened = reopened_periods(books.entries)
+        _refuse_past_reopened(reopened, period, end)
         plan = plan_close(registry, books.entries, period)
         files: list[str] = []
+        rel = LedgerLayout.txns_file(end.year, CLOSES_FILE_KIND)
         if plan.entry is not None:
-            rel = LedgerLayout.txns_file(end.year, CLOSES_FILE_KIND)
             session.append_entries(rel, [plan.entry])
+            files.append(rel)
+        elif period in reopened:  # reopened, nothing booked since: closed again all the same
+            session.append_entries(rel, [period_directive(RECLOSE, period, today(), rel)])
             files.append(rel)
         carry = None
         if is_year:

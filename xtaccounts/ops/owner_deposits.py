@@ -23,7 +23,12 @@ from pathlib import Path
 from beancount.core import data
 
 from xtaccounts.books.layout import ACCOUNTS_FILE, LedgerLayout, require_ledger
-from xtaccounts.books.positions import format_households, parse_households, read_positions
+from xtaccounts.books.positions import (
+    credited_households,
+    format_households,
+    parse_households,
+    read_positions,
+)
 from xtaccounts.books.writer import CommitResult, LedgerWriter, WriteSession
 from xtaccounts.core import chart
 from xtaccounts.core.calendar import LAST_DAY
@@ -37,6 +42,7 @@ from xtaccounts.core.vocabulary import (
     KIND_DEPOSIT,
     KIND_OPENING,
     KIND_REFUND,
+    KIND_REVERSAL,
     META_HOUSEHOLD,
     META_HOUSEHOLDS,
     META_KIND,
@@ -644,8 +650,9 @@ def household_balance(
     Its matched deposits (the `households` metadata of 交存收入 postings on `deposit`
     transactions) and its opening balance (the `households` metadata of `opening` transactions)
     up to `as_of`, minus every refund booked for it (`household` metadata of 返还支出 postings),
-    whatever its date. Interest is ignored: base interest is distributed to units, not to
-    households, so this is the principal the household paid in, net of refunds.
+    whatever its date; a reversal (红字冲销) of any of them takes it back. Interest is ignored:
+    base interest is distributed to units, not to households, so this is the principal the
+    household paid in, net of refunds.
     """
     balance = ZERO
     for entry in entries:
@@ -666,6 +673,16 @@ def household_balance(
         elif kind == KIND_REFUND:
             for p in entry.postings:
                 if p.account == chart.REFUND and (p.meta or {}).get(META_HOUSEHOLD) == household:
+                    balance -= number_of(p)
+        elif kind == KIND_REVERSAL:  # 红字冲销: what it takes away counts whatever its date
+            for p in entry.postings:
+                if p.account == chart.DEPOSIT_INCOME:
+                    balance += credited_households(p).get(household, ZERO)
+                elif (
+                    p.account == chart.REFUND
+                    and (p.meta or {}).get(META_HOUSEHOLD) == household
+                    and (as_of is None or entry.date <= as_of)
+                ):
                     balance -= number_of(p)
     return balance
 

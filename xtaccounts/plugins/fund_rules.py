@@ -10,7 +10,7 @@
   leave its split wrong);
 - a closed period stays closed: after the close of a period, the income and expense accounts
   hold nothing dated up to its end (an entry booked into it afterwards is refused, at that
-  entry when one entry accounts for what is left);
+  entry when one entry accounts for what is left); a period reopened (`xt-reopen`) is open;
 - an interest receipt's recorded agreed and base rates are those of its rate agreement in the
   registry (``registry/`` beside the books, as `books_registry` finds it).
 
@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 
 from beancount.core import data
 
+from xtaccounts.books.closed_periods import reopened_periods
 from xtaccounts.books.positions import Positions, read_positions
 from xtaccounts.core import chart
 from xtaccounts.core.entries import number_of, units_of
@@ -154,11 +155,14 @@ def _reopened_periods(entries: list[data.Directive]) -> list[FundRuleError]:
     """A closed period's income or expense left over: reported at the entry that left it (one
     whose own postings on the account are exactly what is left, booked after the close), else
     at the close."""
+    reopened = reopened_periods(entries)  # reopened periods are open (docs/corrections.md)
     closes = sorted(
         (
             e
             for e in entries
-            if isinstance(e, data.Transaction) and e.meta.get(META_KIND) == KIND_CLOSE
+            if isinstance(e, data.Transaction)
+            and e.meta.get(META_KIND) == KIND_CLOSE
+            and str(e.meta.get("period", "")) not in reopened
         ),
         key=lambda e: e.date,
     )

@@ -13,7 +13,12 @@ from decimal import Decimal
 
 from beancount.core import data
 
-from xtaccounts.books.positions import InterestReceipt, Positions, ids_of, parse_households
+from xtaccounts.books.positions import (
+    InterestReceipt,
+    Positions,
+    credited_households,
+    ids_of,
+)
 from xtaccounts.core import chart
 from xtaccounts.core.balance_days import Movement, balance_days
 from xtaccounts.core.entries import number_of
@@ -209,10 +214,10 @@ def household_ledger(
         for posting in entry.postings:
             meta = posting.meta or {}
             if posting.account == fund_account and kind == KIND_OPENING:
-                credit("opening", entry.date, parse_households(meta.get(META_HOUSEHOLDS)))
+                credit("opening", entry.date, credited_households(posting))
             elif posting.account == chart.DEPOSIT_INCOME and meta.get(META_UNIT) == unit_id:
                 if META_HOUSEHOLDS in meta:
-                    amounts = parse_households(meta[META_HOUSEHOLDS])
+                    amounts = credited_households(posting)
                     credit("deposits", entry.date, amounts)
             elif posting.account == chart.REFUND and META_HOUSEHOLD in meta:
                 if meta.get(META_UNIT) != unit_id:

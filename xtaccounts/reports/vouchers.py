@@ -3,10 +3,11 @@
 A voucher's lines are the transaction's postings added up per ledger account and side (借 or
 贷), each named by its statutory code and name (pilot.toml's [[mof_accounts]]) and its 明细 (the
 Chinese part of the ledger account below the statutory one). 摘要 is the narration with owners'
-names masked; a reversal's (kind "reversal") reads "冲销 记-…" naming the voucher of the
-transaction carrying the link it reverses, its amounts in red (negative) on the sides the
-reversed voucher has them. 附件 counts the documents the transaction came with:
-its archived bank statement and the `document` directives sharing one of its links.
+names masked; a reversal's (kind "reversal") reads "冲销 记-…" naming the voucher it reverses
+(`reverses_voucher`, else that of the transaction carrying the link it reverses), its amounts
+in red (negative) on the sides the reversed voucher has them. 附件 counts the documents the
+transaction came with: its archived bank statement and the `document` directives sharing one of
+its links.
 """
 
 from __future__ import annotations
@@ -22,7 +23,13 @@ from beancount.core import data
 
 from xtaccounts.books.voucher_numbers import parse_voucher, voucher_of
 from xtaccounts.core.entries import number_of
-from xtaccounts.core.vocabulary import KIND_REVERSAL, META_KIND, META_REVERSES, ZERO
+from xtaccounts.core.vocabulary import (
+    KIND_REVERSAL,
+    META_KIND,
+    META_REVERSES,
+    META_REVERSES_VOUCHER,
+    ZERO,
+)
 from xtaccounts.export.statutory_statements import AccountCodes
 from xtaccounts.registry import Registry
 
@@ -143,8 +150,9 @@ def build_vouchers(
         reverses = None
         if kind == KIND_REVERSAL:
             link = str(entry.meta.get(META_REVERSES) or "").lstrip("^")
-            reverses = links.get(link)
-            summary = f"冲销 {reverses or '^' + link} {summary}".strip()
+            reverses = str(entry.meta.get(META_REVERSES_VOUCHER) or "") or links.get(link)
+            rest = summary.removeprefix("冲销").lstrip()
+            summary = f"冲销 {reverses or '^' + link} {rest}".strip()
         # A reversal is written in red: each amount on the side the reversed voucher had it,
         # negative (红字), so the two vouchers add up to nothing line by line.
         red = kind == KIND_REVERSAL
