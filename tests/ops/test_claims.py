@@ -236,3 +236,24 @@ def test_two_transfers_in_one_statement_settle_the_notice(books: InlineBooks) ->
     claims = [p.meta["claim"] for p in settled.postings if p.account == chart.SUSPENSE]
     assert claims == [f"{ICBC_NO}-T1"] and f"{ICBC_NO}-T1" in settled.links
     assert "缴款通知书 N2026-0001 已于 2026-01-20 缴清" in planned[2].reason
+
+
+def test_a_reversed_item_nets_against_it_whatever_link_the_reversal_has(
+    inline_ledger: InlineLoader,
+) -> None:
+    books = inline_ledger(
+        ITEMS.replace(
+            '      kind: "deposit"\n', '      kind: "deposit"\n      voucher: "记-2026-01-0003"\n'
+        )
+        + f"""
+    2026-01-09 * "红字冲销 记-2026-01-0003" ^V-2026-01-0003
+      kind: "reversal"
+      reverses_voucher: "记-2026-01-0003"
+      {BANK}  -100.00 CNY
+      {chart.SUSPENSE}  100.00 CNY
+    """,
+        files=NOTICES,
+    )
+    index = ClaimIndex.of(books.entries)
+    assert all(i.meta("serial") != "S3" for i in index.open_items())
+    assert index.unlinked == [] and len(index.items) == 3

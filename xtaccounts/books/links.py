@@ -28,6 +28,7 @@ from xtaccounts.core.vocabulary import META_CLAIM, META_SERIAL
 
 __all__ = [
     "GENERATED_PREFIX",
+    "cited_items",
     "claim_links",
     "claimed_item",
     "is_item_posting",
@@ -66,8 +67,7 @@ def is_item_posting(entry: data.Transaction, posting: data.Posting) -> bool:
 
 def item_id(entry: data.Transaction) -> str:
     """The identity of the suspense item `entry` books (see the module doc)."""
-    cited = {claimed_item(p) for p in suspense_postings(entry)}
-    links = sorted(set(entry.links or ()) - cited)
+    links = sorted(set(entry.links or ()) - cited_items(entry))
     if links:
         return links[0]
     bank = _bank_postings(entry)
@@ -81,6 +81,11 @@ def item_id(entry: data.Transaction) -> str:
     ]
     digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:12]
     return f"{GENERATED_PREFIX}{entry.date:%Y%m%d}-{digest}"
+
+
+def cited_items(entry: data.Transaction) -> frozenset[str]:
+    """The item ids the entry's claim postings cite (its links that are claims, not its own)."""
+    return frozenset(i for i in (claimed_item(p) for p in suspense_postings(entry)) if i)
 
 
 def claim_links(items: Iterable[str]) -> frozenset[str]:

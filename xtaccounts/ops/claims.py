@@ -51,9 +51,11 @@ from xtaccounts.core.vocabulary import (
     META_CLAIM,
     META_KIND,
     META_NOTICE,
+    META_REVERSES_VOUCHER,
     META_SERIAL,
     META_STATEMENT,
     META_SUSPENSE_REASON,
+    META_VOUCHER,
     ZERO,
 )
 from xtaccounts.ops import owner_deposits as deposits
@@ -166,6 +168,7 @@ class ClaimIndex:
     unlinked: list[tuple[data.Transaction, Decimal]] = field(default_factory=list)
     notice_paid: dict[str, Decimal] = field(default_factory=lambda: defaultdict(lambda: ZERO))
     notice_last: dict[str, data.Transaction] = field(default_factory=dict)
+    _reversed: dict[str, str] = field(default_factory=dict)  # an item's voucher -> its id
 
     @classmethod
     def of(cls, entries: Iterable[data.Directive], as_of: dt.date | None = None) -> ClaimIndex:
@@ -197,7 +200,10 @@ class ClaimIndex:
         items = [p for p in postings if is_item_posting(entry, p)]
         if items:
             bank = next(p for p in entry.postings if p.account.startswith(chart.BANK + ":"))
-            key = item_id(entry)
+            key = self._reversed.get(str(entry.meta.get(META_REVERSES_VOUCHER) or ""))
+            key = key or item_id(entry)  # a 红字冲销 of an item nets against that item
+            if entry.meta.get(META_VOUCHER):
+                self._reversed[str(entry.meta[META_VOUCHER])] = key
             amount = -sum((number_of(p) for p in items), ZERO)
             known = self.items.get(key)
             if known is None:
