@@ -27,9 +27,10 @@ import click
 
 from xtaccounts.cli.output import emit, format_option
 from xtaccounts.cli.params import ledger_path
-from xtaccounts.core.i18n import N_
+from xtaccounts.core.i18n import N_, _
 
 ONE_STEP = "run"
+WOULD_BOOK = "would_book"  # the dry run's count of lines it would book (never "booked")
 REPORT_COLUMNS = [
     "file",
     "account_no",
@@ -108,6 +109,8 @@ def run_cmd(
     )
     rows = []
     details = []
+    # A dry run books nothing: its count is what the import would book.
+    booked_key = WOULD_BOOK if dry_run else "booked"
     for item in report.files:
         rows.append(
             {
@@ -115,7 +118,7 @@ def run_cmd(
                 "account_no": item.account_no,
                 "period": item.period,
                 "lines": item.lines,
-                "booked": item.booked,
+                booked_key: item.booked,
                 "skipped": item.skipped,
                 "suspense": item.suspense,
                 "assertions": item.assertions,
@@ -141,7 +144,10 @@ def run_cmd(
     extra: dict[str, Any] = {"dry_run": dry_run, "ok": report.ok}
     if fmt == "json":
         extra["lines"] = details
-    columns = REPORT_COLUMNS if fmt == "table" else [*REPORT_COLUMNS, "error"]
+    columns = [booked_key if c == "booked" else c for c in REPORT_COLUMNS]
+    columns = columns if fmt == "table" else [*columns, "error"]
+    if dry_run and fmt == "table":
+        click.echo(_("试算（--dry-run）：以下是将会入账的结果，未写入任何内容"))
     emit("import", rows, columns, fmt, extra)
     if fmt == "table":
         for detail in details:
