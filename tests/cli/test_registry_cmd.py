@@ -172,7 +172,7 @@ def test_the_pilot_extended_by_its_notice_lets_a_2026_purchase_through(demo_copy
     run = xt(demo_copy, "registry", "pilot", "set", "no_such", "1", "--source", SOURCE)
     assert run.returncode == 1 and "window_end" in run.stderr
     run = xt(demo_copy, "registry", "pilot", "set", "window_end", "2024-01-01", "--source", SOURCE)
-    assert run.returncode == 1 and "window_end is before window_start" in run.stderr
+    assert run.returncode == 1 and "window_end 早于 window_start" in run.stderr
     assert pilot.read_bytes() == before
 
     run = xt(
