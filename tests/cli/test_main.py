@@ -123,7 +123,7 @@ def test_bad_registry_is_refused_with_every_problem_and_nothing_written(demo_cop
         assert "Traceback" not in err
         assert "households.csv:2: area_m2:" in err
         assert "households.csv:3: unit: unknown unit 'C0009-B01-U1'" in err
-        assert "rate_agreements.csv:2: agreed_rate: rate: 'abc' is not a number" in err
+        assert "rate_agreements.csv:2: agreed_rate: 'abc' is not a number" in err
         assert "elevators.csv:3: code: code " in err
         assert "bank_accounts.csv:3: account_no:" in err and "是科学计数法" in err
     assert snapshot(out) == before

@@ -109,7 +109,7 @@ def test_a_pilot_setting_keeps_the_files_comments_and_is_validated(
         demo_registry_dir, files, "benchmark_rates.demand", "0.30", SOURCE, dt.date(2026, 1, 5)
     )
     assert "demand = 0.30 # 0.35 → 依据" in rate.files["pilot.toml"].decode("utf-8")
-    with pytest.raises(RegistryInvalid, match="window_end is before window_start"):
+    with pytest.raises(RegistryInvalid, match="window_end 早于 window_start"):
         set_pilot(demo_registry_dir, files, "window_end", "2020-01-01", SOURCE, dt.date.today())
     for setting, value in (
         ("mof_accounts", "x"),
@@ -143,7 +143,7 @@ def test_a_tender_is_appended_as_the_file_writes_them(demo_registry_dir: Path) -
     assert tender.insurer == "INS02" and tender.premium_for_age(12) == Decimal("3900.00")
     assert registry.insurers["INS02"].name == "湘潭另一财产保险股份有限公司"
     assert f"# 依据 {SOURCE}\n[[tender]]" in change.files["insurers.toml"].decode("utf-8")
-    with pytest.raises(RegistryInvalid, match="premium bands"):
+    with pytest.raises(RegistryInvalid, match="保费档次须按 max_age_years 递增排列"):
         add_tender(
             demo_registry_dir,
             files,

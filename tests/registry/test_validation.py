@@ -74,7 +74,7 @@ def test_every_bad_row_is_reported_with_file_and_line(demo_registry_dir: Path) -
     assert f"households.csv:{unit_line}: unit: unknown unit 'C9999-B01-U1'" in text
     # The household's id no longer starts with its unit's id: also reported, on the same line.
     assert f"households.csv:{unit_line}: id:" in text
-    assert f"rate_agreements.csv:{rate_line}: agreed_rate: rate: 'abc' is not a number" in text
+    assert f"rate_agreements.csv:{rate_line}: agreed_rate: 'abc' is not a number" in text
     assert "elevators.csv:3: code: code " in text  # a duplicate: "code ... 重复"
     assert f"bank_accounts.csv:{bank_line}: account_no:" in text and "是科学计数法" in text
     assert len(caught.value.issues) >= 6

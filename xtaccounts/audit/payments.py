@@ -25,6 +25,7 @@ from xtaccounts.audit.context import AuditContext
 from xtaccounts.audit.findings import CheckResult
 from xtaccounts.core import chart
 from xtaccounts.core.entries import number_of
+from xtaccounts.core.i18n import N_, _
 from xtaccounts.core.vocabulary import (
     KIND_PREMIUM_PAYMENT,
     KIND_REFUND,
@@ -34,7 +35,7 @@ from xtaccounts.core.vocabulary import (
 )
 
 NAME = "payments"
-TITLE = "Payments out: only the kinds the fund allows, insurers never overpaid"
+TITLE = N_("付款：只有基金允许的种类，保险公司从不多付")
 
 ALLOWED_KINDS = frozenset({KIND_PREMIUM_PAYMENT, KIND_REFUND, KIND_TD_PLACE})
 
@@ -80,10 +81,14 @@ def _allowed(
         return  # held in 待查明款项, or returned from it
     result.add(
         "payment-kind",
-        f"从银行账户付出 {amount:,.2f} 元，"
-        "但不是基金允许的付款（保险费、返还、定期存放、待查明款项）："
-        f"kind {kind or '(无)'}，对方科目 {', '.join(sorted(others)) or '(无)'} "
-        "(a payment out of the fund that is none of the kinds it allows)",
+        _(
+            "从银行账户付出 {amount:,.2f} 元，但不是基金允许的付款"
+            "（保险费、返还、定期存放、待查明款项）：kind {kind}，对方科目 {others}"
+        ).format(
+            amount=amount,
+            kind=kind or _("（无）"),
+            others=", ".join(sorted(others)) or _("（无）"),
+        ),
         [ctx.where(entry)],
         booked=str(kind or ""),
     )
@@ -106,9 +111,16 @@ def _settle_day(
                 insurer = account.rsplit(":", 1)[-1]
                 result.add(
                     "insurer-overpaid",
-                    f"{entry.date} 付给保险公司 {insurer} {amount:,.2f} 元，"
-                    f"而应付保费只有 {max(due, ZERO):,.2f} 元：多付 {excess:,.2f} 元 "
-                    "(the insurer was paid more than its clearing account owed)",
+                    _(
+                        "{date} 付给保险公司 {insurer} {amount:,.2f} 元，"
+                        "而应付保费只有 {due:,.2f} 元：多付 {excess:,.2f} 元"
+                    ).format(
+                        date=entry.date,
+                        insurer=insurer,
+                        amount=amount,
+                        due=max(due, ZERO),
+                        excess=excess,
+                    ),
                     [ctx.where(entry)],
                     expected=max(due, ZERO),
                     booked=amount,

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from xtaccounts.audit.context import AuditContext
 from xtaccounts.audit.findings import CheckResult
-from xtaccounts.core.i18n import _
+from xtaccounts.core.i18n import N_, _
 from xtaccounts.core.vocabulary import META_REVERSES, META_REVERSES_VOUCHER
 
 NAME = "reversals"
-TITLE = "Reversals (红字冲销): each negates exactly the entry it names"
+TITLE = N_("红字冲销：每笔冲销逐笔冲掉它所注明的分录")
 
 
 def check(ctx: AuditContext) -> CheckResult:

@@ -26,7 +26,7 @@ from xtaccounts.books.positions import parse_households
 from xtaccounts.core import chart
 from xtaccounts.core.entries import number_of
 from xtaccounts.core.errors import XtError
-from xtaccounts.core.i18n import _
+from xtaccounts.core.i18n import N_, _
 from xtaccounts.core.money import format_money
 from xtaccounts.core.vocabulary import (
     KIND_DEPOSIT,
@@ -40,7 +40,7 @@ from xtaccounts.core.vocabulary import (
 from xtaccounts.ops.claims import ClaimIndex
 
 NAME = "suspense"
-TITLE = "Suspense items and their claims, items over 90 days; deposits against their notices"
+TITLE = N_("待查明款项及其认领、超过 90 天未查明的款项；交存与缴款通知书相符")
 SUSPENSE_DAYS = 90  # an item open longer than this on the as-of day is a warning
 
 
@@ -112,7 +112,7 @@ def _suspense(ctx: AuditContext, result: CheckResult) -> None:
                 ),
                 [ctx.where(item.entry)],
                 severity=WARNING,
-                expected=f"identified by {item.date + limit}",
+                expected=_("{day} 前查明").format(day=item.date + limit),
                 booked=abs(item.open),
             )
 
@@ -132,8 +132,9 @@ def _deposits(ctx: AuditContext, result: CheckResult) -> None:
         if notice_no not in registry.notices:
             result.add(
                 "notice-unknown",
-                f"deposit of {entry.date} names payment notice {notice_no}, which the registry "
-                "does not hold",
+                _("{date} 的交存注明缴款通知书 {notice}，登记册中没有这份通知书").format(
+                    date=entry.date, notice=notice_no
+                ),
                 [ctx.where(entry)],
             )
             continue
@@ -152,16 +153,21 @@ def _deposits(ctx: AuditContext, result: CheckResult) -> None:
                 if known is not None and known.unit != unit:
                     result.add(
                         "household-unit",
-                        f"deposit for {notice_no}: household {household} is of unit "
-                        f"{known.unit}, the posting credits unit {unit}",
+                        _(
+                            "缴款通知书 {notice} 的交存：房屋 {household} 属于单元 {known}，"
+                            "分录却记入单元 {unit}"
+                        ).format(
+                            notice=notice_no, household=household, known=known.unit, unit=unit
+                        ),
                         [ctx.where(entry, meta=meta)],
                     )
             posted = -number_of(posting)
             if sum(households.values(), ZERO) != posted:
                 result.add(
                     "households",
-                    f"deposit for {notice_no}: households add up to "
-                    f"{sum(households.values(), ZERO)}, the posting is {posted}",
+                    _("缴款通知书 {notice} 的交存：各户合计 {total}，分录金额为 {posted}").format(
+                        notice=notice_no, total=sum(households.values(), ZERO), posted=posted
+                    ),
                     [ctx.where(entry, meta=meta)],
                     expected=posted,
                     booked=sum(households.values(), ZERO),
@@ -177,9 +183,14 @@ def _deposits(ctx: AuditContext, result: CheckResult) -> None:
             if want != got:
                 result.add(
                     "notice-mismatch",
-                    f"payment notice {notice_no}: household {household} is credited {got}, "
-                    f"the notice asks {want}"
-                    + ("" if household in lines else " (not on the notice)"),
+                    (
+                        _("缴款通知书 {notice}：房屋 {household} 入账 {got}，通知书应缴 {want}")
+                        if household in lines
+                        else _(
+                            "缴款通知书 {notice}：房屋 {household} 入账 {got}，"
+                            "通知书应缴 {want}（该房屋不在通知书上）"
+                        )
+                    ).format(notice=notice_no, household=household, got=got, want=want),
                     [ctx.where(entry)],
                     expected=want,
                     booked=got,

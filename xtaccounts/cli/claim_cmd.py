@@ -19,7 +19,7 @@ import click
 from xtaccounts.cli.output import ENTRY_COLUMNS, emit, entry_rows, format_option, output_amount
 from xtaccounts.cli.params import DATE, MONEY, dry_run_option, ledger_path, report_day
 from xtaccounts.core.errors import XtError
-from xtaccounts.core.i18n import _
+from xtaccounts.core.i18n import N_, _
 from xtaccounts.core.privacy import mask_name
 from xtaccounts.ops import claims
 from xtaccounts.ops.claim_file import claims_from_rows
@@ -60,9 +60,11 @@ def _row(item: claims.Item, day: dt.date) -> dict[str, Any]:
 
 
 @claim_group.command("list")
-@click.option("--as-of", "as_of", type=DATE, default=None, help=_("截至日期（默认账簿最后一日）。"))
+@click.option(
+    "--as-of", "as_of", type=DATE, default=None, help=N_("截至日期（默认账簿最后一日）。")
+)
 @format_option
-@click.option("--json", "as_json", is_flag=True, help=_("等同于 --format json。"))
+@click.option("--json", "as_json", is_flag=True, help=N_("等同于 --format json。"))
 @click.pass_context
 def list_cmd(ctx: click.Context, as_of: dt.date | None, fmt: str, as_json: bool) -> None:
     """列出尚未认领完的待查明款项：账龄、余额、来自哪一行对账单、付款人（已脱敏）。"""
@@ -89,17 +91,17 @@ def _emit_booked(command: str, booked: claims.ClaimsBooked, fmt: str, dry_run: b
 
 @claim_group.command("book")
 @click.argument("item")
-@click.option("--date", "day", type=DATE, required=True, help=_("认领日期（未结账期间）。"))
-@click.option("--amount", type=MONEY, required=True, help=_("认领金额（可少于款项余额）。"))
+@click.option("--date", "day", type=DATE, required=True, help=N_("认领日期（未结账期间）。"))
+@click.option("--amount", type=MONEY, required=True, help=N_("认领金额（可少于款项余额）。"))
 @click.option(
     "--to",
     "target",
     required=True,
-    help=_(
+    help=N_(
         "认领对象：缴款通知书编号、分户编号、单元编号、退回、手续费、其他收入、其他支出或收支科目。"
     ),
 )
-@click.option("--reason", default="", help=_("认领事由。"))
+@click.option("--reason", default="", help=N_("认领事由。"))
 @dry_run_option
 @format_option
 @click.pass_context

@@ -14,18 +14,21 @@ import click
 from xtaccounts.cli.output import ENTRY_COLUMNS, emit, entry_rows, format_option
 from xtaccounts.cli.params import DATE, MONEY, dry_run_option, ledger_path
 from xtaccounts.core.dates import parse_period
+from xtaccounts.core.i18n import N_
 from xtaccounts.ops.reopen import reopen_period
 from xtaccounts.ops.reversal import book_reversal
 
 
 @click.command("reverse")
 @click.argument("voucher")
-@click.option("--date", "day", type=DATE, required=True, help="冲销日期（须在未结账期间）。")
-@click.option("--reason", required=True, help="冲销原因（必填），如“误记入他户”。")
+@click.option("--date", "day", type=DATE, required=True, help=N_("冲销日期（须在未结账期间）。"))
+@click.option("--reason", required=True, help=N_("冲销原因（必填），如“误记入他户”。"))
 @click.option(
-    "--household", default=None, help="更正：同一分录改记到这一户（户号，如 C0001-B01-U1-102）。"
+    "--household",
+    default=None,
+    help=N_("更正：同一分录改记到这一户（户号，如 C0001-B01-U1-102）。"),
 )
-@click.option("--amount", type=MONEY, default=None, help="更正：同一分录改为这个金额（元）。")
+@click.option("--amount", type=MONEY, default=None, help=N_("更正：同一分录改为这个金额（元）。"))
 @dry_run_option
 @format_option
 @click.pass_context
@@ -56,8 +59,8 @@ def reverse_cmd(
 
 
 @click.command("reopen")
-@click.option("--reason", required=True, help="重开原因（必填），记入账簿。")
-@click.option("--period", default=None, help="YYYY-MM 或 YYYY：须是最后结账的期间。")
+@click.option("--reason", required=True, help=N_("重开原因（必填），记入账簿。"))
+@click.option("--period", default=None, help=N_("YYYY-MM 或 YYYY：须是最后结账的期间。"))
 @dry_run_option
 @format_option
 @click.pass_context

@@ -27,7 +27,7 @@ from xtaccounts.books.layout import require_ledger
 from xtaccounts.cli.output import emit, format_option, plain, report_format_option
 from xtaccounts.cli.params import DATE, MONEY, dry_run_option, ledger_path
 from xtaccounts.core.errors import XtError
-from xtaccounts.core.i18n import _
+from xtaccounts.core.i18n import N_, _
 from xtaccounts.registry import RegistryInvalid, load_registry
 from xtaccounts.registry.load import RegistryIssue
 
@@ -122,17 +122,20 @@ def _table_rows(path: Path) -> list[tuple[int, list[str]]]:
 
 @registry_group.group("notice")
 def notice_group() -> None:
-    """缴款通知书 (payment notices): add them from the housing authority's list or one by one."""
+    """缴款通知书：按住建部门导出的清单登记，或逐份登记。"""
 
 
 @notice_group.command("add")
 @click.argument("file", required=False, type=click.Path(path_type=Path))
-@click.option("--notice-no", default=None, help="缴款通知书编号 (one notice by options).")
+@click.option("--notice-no", default=None, help=N_("缴款通知书编号（用选项逐份登记）。"))
 @click.option(
-    "--household", "households", multiple=True, help="房屋编号; repeat with --amount for each."
+    "--household",
+    "households",
+    multiple=True,
+    help=N_("房屋编号；每户一个，与 --amount 一一对应，可重复。"),
 )
-@click.option("--amount", "amounts", type=MONEY, multiple=True, help="应缴金额 of each household.")
-@click.option("--date", "day", type=DATE, default=None, help="开具日期 (issued).")
+@click.option("--amount", "amounts", type=MONEY, multiple=True, help=N_("每户的应缴金额（元）。"))
+@click.option("--date", "day", type=DATE, default=None, help=N_("开具日期。"))
 @dry_run_option
 @format_option
 @click.pass_context
@@ -146,10 +149,10 @@ def notice_add_cmd(
     dry_run: bool,
     fmt: str,
 ) -> None:
-    """Add payment notices: FILE.csv|FILE.xlsx as the housing authority exports them (columns
-    notice_no, household, amount, issued or their Chinese names 通知书编号, 房屋编号, 金额,
-    开具日期), or one notice with --notice-no, --household/--amount (repeated), --date. A notice
-    already registered, an unknown household or a bad cell is refused; nothing is written."""
+    """登记缴款通知书：FILE.csv|FILE.xlsx 为住建部门导出的清单（列为 通知书编号、房屋编号、
+    金额、开具日期，或 notice_no、household、amount、issued），或用 --notice-no、
+    --household/--amount（可重复）、--date 逐份登记。已登记的通知书、不存在的房屋或
+    有误的单元格均不予登记，不写入任何内容。"""
     from xtaccounts.registry.changes import add_notices, notices_from_table
 
     by_option = notice_no is not None or households or amounts or day is not None
@@ -181,20 +184,24 @@ def notice_add_cmd(
 
 @registry_group.group("tender")
 def tender_group() -> None:
-    """招标结果 (tender results) in insurers.toml."""
+    """招标结果：登记中标的保险公司、保险期间和保费档次。"""
 
 
 @tender_group.command("add")
-@click.option("--id", "tender_id", required=True, help="The tender's id (e.g. T2026-01).")
-@click.option("--insurer", required=True, help="The insurer's id in insurers.toml.")
-@click.option("--insurer-name", default=None, help="A new insurer's name (adds it).")
-@click.option("--from", "period_start", type=DATE, required=True, help="First day covered.")
-@click.option("--to", "period_end", type=DATE, required=True, help="Last day covered.")
+@click.option("--id", "tender_id", required=True, help=N_("招标编号（如 T2026-01）。"))
+@click.option("--insurer", required=True, help=N_("保险公司编号（已登记的保险公司）。"))
+@click.option("--insurer-name", default=None, help=N_("新中标保险公司的名称（同时登记该公司）。"))
+@click.option("--from", "period_start", type=DATE, required=True, help=N_("保险期间首日。"))
+@click.option("--to", "period_end", type=DATE, required=True, help=N_("保险期间末日。"))
 @click.option(
-    "--band", "bands", multiple=True, required=True, help="MAX_AGE=ANNUAL_PREMIUM, e.g. 10=2400.00."
+    "--band",
+    "bands",
+    multiple=True,
+    required=True,
+    help=N_("梯龄上限=年保费，如 10=2400.00；可重复。"),
 )
-@click.option("--max-age", type=int, default=None, help="Oldest elevator insured (years).")
-@click.option("--source", default=None, help="The tender result's document number (文号).")
+@click.option("--max-age", type=int, default=None, help=N_("可投保电梯的最大梯龄（年）。"))
+@click.option("--source", default=None, help=N_("招标结果文件的文号（必填）。"))
 @dry_run_option
 @format_option
 @click.pass_context
@@ -211,7 +218,7 @@ def tender_add_cmd(
     dry_run: bool,
     fmt: str,
 ) -> None:
-    """Record a tender result: insurer, period, premium bands by elevator age, its document."""
+    """登记招标结果：保险公司、保险期间、按梯龄的保费档次及其文号。"""
     from xtaccounts.registry.changes import add_tender, check_source
 
     cited = check_source(source)
@@ -235,14 +242,14 @@ def tender_add_cmd(
 
 @registry_group.group("pilot")
 def pilot_group() -> None:
-    """试点设置 (pilot.toml), changed by the notice that changes them."""
+    """试点设置：依据改变它的文件修改。"""
 
 
 @pilot_group.command("set")
 @click.argument("setting")
 @click.argument("value")
-@click.option("--source", default=None, help="The notice that changes it (文号); required.")
-@click.option("--date", "day", type=DATE, default=None, help="When the notice takes effect.")
+@click.option("--source", default=None, help=N_("改变该设置的文件文号（必填）。"))
+@click.option("--date", "day", type=DATE, default=None, help=N_("文件生效日期（默认今天）。"))
 @dry_run_option
 @format_option
 @click.pass_context
@@ -255,8 +262,8 @@ def pilot_set_cmd(
     dry_run: bool,
     fmt: str,
 ) -> None:
-    """Change one pilot setting (e.g. window_end 2026-12-31) citing the notice that changes
-    it: refused without --source. The file's comments and layout are kept."""
+    """修改一项试点设置（如 window_end 2026-12-31），须用 --source 写明依据的文件文号，
+    否则不予修改。设置文件的注释和格式保持不变。"""
     from xtaccounts.core.dates import today
     from xtaccounts.registry.changes import check_source, set_pilot
 
@@ -270,10 +277,10 @@ def pilot_set_cmd(
 
 
 @registry_group.command("history")
-@report_format_option("text for a person, json for a program.")
+@report_format_option(N_("text 供人阅读，json 供程序读取。"))
 @click.pass_context
 def history_cmd(ctx: click.Context, fmt: str) -> None:
-    """The recorded changes of the registry, newest first: when, who, what and why."""
+    """登记册的变更历史，最新的在前：何时、何人、改了什么、为什么。"""
     import json
 
     from xtaccounts.books.registry_changes import registry_history

@@ -126,7 +126,7 @@ def archive_name(statement: Statement, bank: BankAccount, original: str | Path) 
     """``2024-06-20.ICBC-8821-20240321-20240620.xls``: date (the period's end), bank, account
     tail and period; the extension is the original's when it is a plain one. The name is built
     from the statement's figures only, so it never holds a path separator or ``..``."""
-    _, end = _period(statement)
+    _start, end = _period(statement)
     day = end or dt.date.today()
     suffix = Path(os.path.basename(str(original))).suffix
     ext = suffix.lower() if _EXT.fullmatch(suffix) else ""
@@ -186,8 +186,8 @@ def check_balances(plan: ImportPlan, entries: Sequence[data.Directive]) -> None:
                 if posting.account == account:
                     moves.append((entry.date, number_of(posting)))
     moves.sort(key=lambda move: move[0])
-    days = [day for day, _ in moves]
-    totals = list(accumulate((amount for _, amount in moves), initial=Decimal(0)))
+    days = [day for day, _amount in moves]
+    totals = list(accumulate((amount for _day, amount in moves), initial=Decimal(0)))
     for closing in plan.closings:
         books = totals[bisect_left(days, closing.date + dt.timedelta(days=1))]
         if books != closing.balance:

@@ -269,7 +269,7 @@ def plan_close(registry: Registry, entries: Sequence[data.Directive], period: st
     not closed yet. Raises XtError for postings that cannot be closed (a unit or pool missing or
     unknown), for a later period closed already while this one still holds flows, and for an
     earlier year not closed yet."""
-    end, _ = closing_day(period, registry.pilot.books_start)
+    end, _start = closing_day(period, registry.pilot.books_start)
     nets, untagged = _flow_nets(entries, end)
     if untagged:
         raise XtError(f"{len(untagged)} posting(s) cannot be closed: " + "; ".join(untagged[:3]))
@@ -277,7 +277,7 @@ def plan_close(registry: Registry, entries: Sequence[data.Directive], period: st
         return ClosePlan(period, end, None, {}, {}, {}, ZERO)
 
     prior_end = dt.date(end.year - 1, 12, 31)
-    prior, _ = _flow_nets(entries, prior_end)
+    prior, _flows = _flow_nets(entries, prior_end)
     if prior:
         raise XtError(
             f"income and expenses of {prior_end.year} or earlier are not closed: close the year "
@@ -559,7 +559,7 @@ def validate_year_book(layout: LedgerLayout, carry: YearCarry) -> None:
         if os.path.normpath(path) != os.path.normpath(carried_path):
             lines.append(f'include "{Path(path).as_posix()}"')
     text = "\n".join(lines) + "\n\n" + carry.opening_text + "\n" + carried_full
-    _, errors, _ = loader.load_string(text)
+    _entries, errors, _options = loader.load_string(text)
     if errors:
         shown = "; ".join(format_error(e) for e in errors[:3])
         raise XtError(

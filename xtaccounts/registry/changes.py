@@ -244,7 +244,7 @@ def add_notices(directory: Path, files: Files, table: NoticeTable) -> RegistryCh
     ).format(
         count=len(numbers),
         numbers="、".join(numbers[:5]),
-        more=" 等" if len(numbers) > 5 else "",
+        more=_(" 等") if len(numbers) > 5 else "",
         households=len(notices),
         total=total,
     )

@@ -202,12 +202,17 @@ def decode_text(data: bytes, name: str) -> str:
     )
 
 
+_MONEY_WHAT = re.compile(r"^(?:amount|rate|number): ")
+
+
 def _pydantic_issues(
     file: str, line: int, exc: ValidationError, prefix: str = ""
 ) -> Iterator[RegistryIssue]:
     for err in exc.errors(include_url=False):
         loc = ".".join(str(part) for part in err["loc"])
         message = err["msg"].removeprefix("Value error, ")
+        # core.money names the value it refuses (``amount: …``); the issue names its field.
+        message = _MONEY_WHAT.sub("", message, count=1)
         got = err.get("input")
         if err["type"] not in {"value_error", "missing"} and isinstance(got, str | int | Decimal):
             message = _("{message}（实为 {got!r}）").format(message=message, got=got)
