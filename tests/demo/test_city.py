@@ -54,7 +54,7 @@ def test_audit_finds_no_error(city: Path) -> None:
     assert report["warnings"] == 0, done.stdout[-3000:]
     assert done.returncode == 0
     counts = {check["name"]: check["counts"] for check in report["checks"]}
-    assert counts["history"] == {"changes": 1, "unrecorded": 0}
+    assert counts["history"] == {"changes": 1, "registry_changes": 1, "unrecorded": 0}
 
 
 def test_the_same_seed_builds_the_same_books(city: Path, tmp_path: Path) -> None:

@@ -979,20 +979,6 @@ def test_beangulp_size_threshold_is_raised() -> None:
     assert bg_identify.FILE_TOO_LARGE_THRESHOLD >= 1024**3
 
 
-def test_progress_bar_only_for_long_statements(capsys: pytest.CaptureFixture[str]) -> None:
-    from xtaccounts.cli.import_cmd import PROGRESS_MIN_LINES, ProgressBar
-
-    bar = ProgressBar("reading statement")
-    for done in (5000, 10000, 15000, 20000):
-        bar(done)
-    bar.close()
-    assert capsys.readouterr().err == ""  # not a terminal, not long: nothing
-    for done in range(5000, PROGRESS_MIN_LINES + 10001, 5000):
-        bar(done)
-    bar.close()
-    assert "reading statement" in capsys.readouterr().err
-
-
 def test_an_identical_file_is_archived_once_another_gets_a_number(
     books: Path, tmp_path: Path
 ) -> None:

@@ -36,6 +36,8 @@ from xtaccounts.audit.findings import (
     Where,
 )
 from xtaccounts.books.layout import require_ledger
+from xtaccounts.core.i18n import _
+from xtaccounts.core.progress import track
 from xtaccounts.reading.day import shown_day
 from xtaccounts.reading.ledger import Ledger
 
@@ -86,7 +88,7 @@ def run_audit(
     layout = require_ledger(main)
     ledger = Ledger(layout)
     entries = ledger.entries  # the books first: their insurance plugin reads the registry
-    _ = ledger.registry  # the plugin's copy, from the one registry cache
+    ledger.registry  # noqa: B018 -- the plugin's copy, from the one registry cache
     as_of = shown_day(entries, as_of).day
     ctx = AuditContext(
         ledger,
@@ -95,5 +97,5 @@ def run_audit(
         read_statement=read_statement,
         history_refs=history_refs,
     )
-    checks = [fn(ctx) for _, fn in CHECKS]
+    checks = [fn(ctx) for _name, fn in track(CHECKS, _("审计检查"))]
     return AuditReport(str(layout.main), as_of, checks)

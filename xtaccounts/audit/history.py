@@ -7,6 +7,7 @@ rewritten.
   manifest, `audit --manifest`, or given as `--history-ref`) must be a recorded change of the
   books' history (the head or before it): a history rewritten since no longer contains it.
 - Books without a history are a warning: their changes cannot be traced.
+- Counted: the recorded changes, and those of the registry (`registry_changes`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import re
 from xtaccounts.audit.context import AuditContext
 from xtaccounts.audit.findings import WARNING, CheckResult, Where
 from xtaccounts.books.history import History, HistoryError
+from xtaccounts.books.layout import REGISTRY_DIR
 from xtaccounts.books.outside_changes import outside_changes
 
 NAME = "history"
@@ -42,6 +44,8 @@ def check(ctx: AuditContext) -> CheckResult:
     try:
         head = history.head()
         result.count("changes", history.count())
+        # The registry's recorded changes (`xtaccounts registry history` lists them).
+        result.count("registry_changes", len(history.changes(file=REGISTRY_DIR)))
         changes = outside_changes(ctx.root) or []
     except HistoryError as exc:
         result.add("history-unreadable", f"变更历史无法读取：{exc}")

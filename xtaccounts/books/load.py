@@ -26,6 +26,9 @@ from beancount.parser import booking, parser
 from beancount.parser import options as bc_options
 from beancount.utils import encryption
 
+from xtaccounts.core.i18n import _
+from xtaccounts.core.progress import step
+
 Directive = data.Directive
 BeancountError = data.BeancountError
 
@@ -122,21 +125,27 @@ def load_books(
             raise ValueError(f"staged text for {path} may not contain {bad!r}")
         staged_texts[os.path.normpath(path)] = text
 
-    entries, errors, options_map = _parse_recursive(top, staged_texts, parsed)
-    entries.sort(key=data.entry_sortkey)
+    # Four stages of about equal weight at city scale: parsing, booking, plugins, validation.
+    with step(_("读取账簿") if staged is None else _("校验变更后的账簿"), total=4) as advance:
+        entries, errors, options_map = _parse_recursive(top, staged_texts, parsed)
+        entries.sort(key=data.entry_sortkey)
+        advance()
 
-    entries, balance_errors = booking.book(entries, options_map)
-    errors.extend(balance_errors)
+        entries, balance_errors = booking.book(entries, options_map)
+        errors.extend(balance_errors)
+        advance()
 
-    saved_pythonpath = list(sys.path)
-    try:
-        sys.path[0:0] = options_map.get("pythonpath", [])
-        entries, errors = _run_transformations(entries, errors, options_map)
-    finally:
-        sys.path[:] = saved_pythonpath
+        saved_pythonpath = list(sys.path)
+        try:
+            sys.path[0:0] = options_map.get("pythonpath", [])
+            entries, errors = _run_transformations(entries, errors, options_map)
+        finally:
+            sys.path[:] = saved_pythonpath
+        advance()
 
-    errors.extend(validation.validate(entries, options_map, None, None))
-    options_map["input_hash"] = loader.compute_input_hash(options_map["include"])
+        errors.extend(validation.validate(entries, options_map, None, None))
+        options_map["input_hash"] = loader.compute_input_hash(options_map["include"])
+        advance()
     return LoadedBooks(path=Path(top), entries=entries, errors=errors, options=options_map)
 
 

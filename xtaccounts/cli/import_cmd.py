@@ -16,9 +16,7 @@ one-step form (a file called ``extract`` is ``xtaccounts import run extract``).
 from __future__ import annotations
 
 import functools
-import itertools
 import os
-import sys
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -31,7 +29,6 @@ from xtaccounts.cli.output import emit, format_option
 from xtaccounts.cli.params import ledger_path
 
 ONE_STEP = "run"
-PROGRESS_MIN_LINES = 20_000
 REPORT_COLUMNS = [
     "file",
     "account_no",
@@ -63,40 +60,6 @@ class _Ingest:
 
         self.importers = [StatementImporter(main)]
         self.hooks: list = []
-
-
-class ProgressBar:
-    """The reader's progress callback (lines read so far): a bar on stderr for long statements.
-
-    The bar appears only when stderr is a terminal or more than `PROGRESS_MIN_LINES` lines have
-    been read, so scripts see nothing for ordinary files (click draws no bar on a pipe, only
-    the label). A count lower than the last one starts the next file's bar.
-    """
-
-    def __init__(self, label: str = "reading statement") -> None:
-        self.label = label
-        self._bar: Any = None
-        self._done = 0
-
-    def __call__(self, done: int) -> None:
-        if done < self._done:
-            self.close()
-        if self._bar is None:
-            if not (sys.stderr.isatty() or done > PROGRESS_MIN_LINES):
-                self._done = done
-                return
-            self._bar = click.progressbar(
-                itertools.count(), label=self.label, file=sys.stderr, show_pos=True
-            ).__enter__()
-        if done > self._done:
-            self._bar.update(done - self._done)
-        self._done = done
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(None, None, None)
-            self._bar = None
-        self._done = 0
 
 
 @click.group("import", cls=ImportGroup, subcommand_metavar="FILES... | COMMAND [ARGS]...")
@@ -136,18 +99,13 @@ def run_cmd(
 
     main = ledger_path(ctx)
     layouts = ledger_layouts(LedgerLayout(main).registry)
-    bar = ProgressBar()
-    try:
-        report = import_statements(
-            main,
-            files,
-            read=functools.partial(read_statement_file, profiles=layouts),
-            dry_run=dry_run,
-            archive=not no_archive,
-            progress=bar,
-        )
-    finally:
-        bar.close()
+    report = import_statements(
+        main,
+        files,
+        read=functools.partial(read_statement_file, profiles=layouts),
+        dry_run=dry_run,
+        archive=not no_archive,
+    )
     rows = []
     details = []
     for item in report.files:

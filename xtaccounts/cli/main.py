@@ -121,10 +121,19 @@ class LibraryErrorGroup(click.Group):
     help="Who answers for the changes this run records in the books' history "
     "(default: $XT_OPERATOR, else the operating-system user).",
 )
+@click.option(
+    "--quiet",
+    "-q",
+    is_flag=True,
+    help="No progress bars (they are shown on stderr only when it is a terminal).",
+)
 @click.version_option(__version__, prog_name="xtaccounts")
 @click.pass_context
-def cli(ctx: click.Context, ledger: Path | None, operator: str | None) -> None:
+def cli(ctx: click.Context, ledger: Path | None, operator: str | None, quiet: bool) -> None:
     """湘潭市住宅专项维修资金 电梯维修保险试点 — the books on Beancount."""
+    from xtaccounts.cli.progress import install
+
+    install(ctx, quiet)
     ctx.obj = resolve_main(ledger)
     path, args = command_path(ctx, ctx.meta.get(_ARGS_KEY, []))
     if operator is not None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import click
 
 from xtaccounts.cli.params import ledger_path
+from xtaccounts.core.i18n import _
+from xtaccounts.core.progress import step
 from xtaccounts.fava_ext.serve import bind, check_host, is_loopback, make_app
 
 
@@ -42,11 +44,12 @@ def serve_cmd(ctx: click.Context, host: str, port: int, read_only: bool, no_gzip
     # whole city); a browser that connects meanwhile waits for the first page.
     serving = bind(None, host, port)
     try:
-        app = make_app(
-            ledger_path(ctx),
-            gzip_responses=not no_gzip,
-            loopback_hosts_only=is_loopback(host),
-        )
+        with step(_("启动 Fava：载入账簿")):
+            app = make_app(
+                ledger_path(ctx),
+                gzip_responses=not no_gzip,
+                loopback_hosts_only=is_loopback(host),
+            )
     except BaseException:
         serving.server.stop()  # its worker threads would keep the process alive
         raise

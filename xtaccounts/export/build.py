@@ -20,6 +20,8 @@ from xtaccounts.core import chart
 from xtaccounts.core.atomic_directory import check_target, write_directory
 from xtaccounts.core.errors import XtError
 from xtaccounts.core.file_digest import sha256_of
+from xtaccounts.core.i18n import _
+from xtaccounts.core.progress import Advance, step
 from xtaccounts.export.account_books import account_book_tables, reconciliation_table
 from xtaccounts.export.csvjson import write_csv, write_json
 from xtaccounts.export.detail import (
@@ -92,36 +94,47 @@ def build_tables(
     """Every table of the export and the checks, from books loaded once (`issued`: the forms'
     报出日期, default today; `read_statement`: reads an archived statement, for the
     银行存款余额调节表, which is left out without it)."""
-    books = open_ledger(main)
-    registry = books.registry
-    entries = books.entries
-    positions = books.positions
-    period = export_period(period_text, registry.pilot.books_start)
-    forms = load_forms(registry)
-    public = public_housing_funds(registry, entries, positions, period.prior_year_end, period.end)
-    statements = build_statements(registry, forms, entries, period, issued, public)
-    clean = text_cleaner(person_names(entries))
-    ledger = pool_ledger(registry, positions, entries, period)
-    allocations, allocation_checks = allocation_detail(registry, positions, entries, period)
-    disclosure = owners_disclosure(registry, positions, entries, period, ledger)
-    books_tables, books_checks = account_book_tables(registry, entries, period, clean)
-    if read_statement is not None:
-        banks = sorted({b.account for b in registry.bank_accounts.values()})
-        found = reconcile(main, entries, banks, read_statement, period.start, period.end, clean)
-        table, reconciled = reconciliation_table(found)
-        books_tables.append(table)
-        books_checks.extend(reconciled)
-    tables = [
-        *statements.tables,
-        ledger.table,
-        premium_payments(registry, entries, period, clean),
-        spread_computation(positions, period, _bank_names(list(positions.account_movements))),
-        allocations,
-        disclosure.pools,
-        disclosure.households,
-        *coverage_tables(registry, entries, period, clean),
-        *books_tables,
-    ]
+    with step(_("编制报表"), total=8) as advance:
+        books = open_ledger(main)
+        registry = books.registry
+        entries = books.entries
+        positions = books.positions
+        period = export_period(period_text, registry.pilot.books_start)
+        forms = load_forms(registry)
+        advance()
+        public = public_housing_funds(
+            registry, entries, positions, period.prior_year_end, period.end
+        )
+        statements = build_statements(registry, forms, entries, period, issued, public)
+        clean = text_cleaner(person_names(entries))
+        advance()
+        ledger = pool_ledger(registry, positions, entries, period)
+        advance()
+        allocations, allocation_checks = allocation_detail(registry, positions, entries, period)
+        advance()
+        disclosure = owners_disclosure(registry, positions, entries, period, ledger)
+        advance()
+        books_tables, books_checks = account_book_tables(registry, entries, period, clean)
+        advance()
+        if read_statement is not None:
+            banks = sorted({b.account for b in registry.bank_accounts.values()})
+            found = reconcile(main, entries, banks, read_statement, period.start, period.end, clean)
+            table, reconciled = reconciliation_table(found)
+            books_tables.append(table)
+            books_checks.extend(reconciled)
+        advance()
+        tables = [
+            *statements.tables,
+            ledger.table,
+            premium_payments(registry, entries, period, clean),
+            spread_computation(positions, period, _bank_names(list(positions.account_movements))),
+            allocations,
+            disclosure.pools,
+            disclosure.households,
+            *coverage_tables(registry, entries, period, clean),
+            *books_tables,
+        ]
+        advance()
     checks = [
         *statements.checks,
         *ledger.checks,
@@ -216,6 +229,10 @@ def export_books(
     }
 
     def fill(root: Path) -> list[dict[str, Any]]:
+        with step(_("写出导出文件"), total=len(formats)) as advance:
+            return write_files(root, advance)
+
+    def write_files(root: Path, advance: Advance) -> list[dict[str, Any]]:
         files: list[dict[str, Any]] = []
         if "xlsx" in formats:
             t0 = time.perf_counter()
@@ -231,6 +248,7 @@ def export_books(
                 )
             )
             seconds["xlsx"] = time.perf_counter() - t0
+            advance()
         for fmt, writer in (("csv", write_csv), ("json", None)):
             if fmt not in formats:
                 continue
@@ -252,6 +270,7 @@ def export_books(
                     )
                 )
             seconds[fmt] = time.perf_counter() - t0
+            advance()
         write_manifest(
             root,
             {

@@ -37,6 +37,8 @@ from xtaccounts.books.writer import CommitResult, LedgerWriter
 from xtaccounts.core import chart
 from xtaccounts.core.entries import posting
 from xtaccounts.core.errors import XtError
+from xtaccounts.core.i18n import _
+from xtaccounts.core.progress import track
 from xtaccounts.core.shares import NoReceivers, Share, share_by_weight
 from xtaccounts.core.vocabulary import KIND_ALLOCATION, KIND_LEGACY, META_KIND, ZERO
 from xtaccounts.ops.allocation_weights import BASE, SPREAD, FundWeights
@@ -215,9 +217,17 @@ def _build_plan(
     if not spread and not base:
         return None
     weights = _fund_weights(registry, positions)
+    receipts = [(r, SPREAD) for r in spread] + [(r, BASE) for r in base]
     allocations = [
-        _share(r, SPREAD, weights.of_pools(r.window_start, r.window_end)) for r in spread
-    ] + [_share(r, BASE, weights.of_units(r.window_start, r.window_end)) for r in base]
+        _share(
+            r,
+            part,
+            (weights.of_pools if part == SPREAD else weights.of_units)(
+                r.window_start, r.window_end
+            ),
+        )
+        for r, part in track(receipts, _("按积数分配利息"))
+    ]
     allocations.sort(key=lambda a: (a.part != SPREAD, a.receipt.date, a.receipt.id))
     pool_totals = _totals(allocations, SPREAD)
     unit_totals = _totals(allocations, BASE)

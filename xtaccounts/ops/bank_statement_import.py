@@ -40,7 +40,9 @@ from xtaccounts.core.bank_statement import (
 )
 from xtaccounts.core.entries import number_of
 from xtaccounts.core.errors import XtError
+from xtaccounts.core.i18n import _
 from xtaccounts.core.money import format_money
+from xtaccounts.core.progress import Advance, step, track
 from xtaccounts.ops.classify import (
     ImportPlan,
     bank_file,
@@ -212,7 +214,7 @@ def stage_plan(plan: ImportPlan) -> dict[str, list[data.Directive]]:
             key = (entry.date, 0, index)
         keyed.append((key, entry))
     by_file: dict[str, list[data.Directive]] = defaultdict(list)
-    for _, entry in sorted(keyed, key=lambda pair: pair[0]):
+    for _key, entry in sorted(keyed, key=lambda pair: pair[0]):
         if isinstance(entry, data.Open | data.Close):
             by_file[ACCOUNTS_FILE].append(entry)
         else:
@@ -231,7 +233,8 @@ def _import_one(
     progress: Progress | None,
 ) -> FileReport:
     # Read once: the bytes read are the bytes archived.
-    data, statement = read(path, progress=progress)
+    with step(_("读取对账单 {name}").format(name=path.name)) as advance:
+        data, statement = read(path, progress=lines_read(advance, progress))
     bank = statement_bank_account(registry, statement)
     content = data if archive and not dry_run else b""
     del data
@@ -267,6 +270,21 @@ def _import_one(
     )
 
 
+def lines_read(advance: Advance, then: Progress | None) -> Progress:
+    """The reader's callback (lines read so far) advancing a progress step, then `then`'s."""
+    done = 0
+
+    def report(lines: int) -> None:
+        nonlocal done
+        if lines > done:
+            advance(lines - done)
+            done = lines
+        if then is not None:
+            then(lines)
+
+    return report
+
+
 def describe_error(path: Path, exc: BaseException) -> str:
     """One line naming the file (and, for a statement error, row and field)."""
     if isinstance(exc, StatementError):
@@ -295,7 +313,7 @@ def import_statements(
     layout = require_ledger(Path(main))
     registry = cached_registry(layout.registry)  # shared with the books' insurance plugin
     reports: list[FileReport] = []
-    for raw in paths:
+    for raw in track(paths, _("导入对账单")):
         path = Path(raw)
         try:
             with gc_paused():
