@@ -130,3 +130,15 @@ def test_a_dry_run_on_the_fast_path_writes_nothing(books: Path, full_loads: list
     commit(books, receipt("2026-01-04"), dry_run=True)
     assert len(full_loads) == 2
     assert (books.parent / "txns.beancount").read_bytes() == before
+
+
+def test_the_cache_keeps_the_latest_snapshots_only(
+    books: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("xtaccounts.books.write_snapshot.KEEP", 2)
+    for n in range(4):  # four books of different content: four snapshots, two kept
+        copy = write_files(tmp_path / f"books{n}", {**BOOKS, "main.beancount": BOOKS[
+            "main.beancount"] + f"; copy {n}\n"}) / "main.beancount"  # fmt: skip
+        commit(copy, receipt("2026-01-03"))
+    assert len(list((tmp_path / "cache").glob("write-snapshot-*"))) == 2
+    assert load_snapshot(copy) is not None

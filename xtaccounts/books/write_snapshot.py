@@ -49,6 +49,7 @@ __all__ = [
 ]
 
 _FORMAT = 1
+KEEP = 8  # snapshots kept in the cache directory (the books of as many directories)
 _MAGIC = b"xtaccounts write snapshot\n"
 # The plugins whose rules `fast_check` knows to be local for the entries it accepts.
 FAST_PLUGINS = frozenset({"xtaccounts.plugins.fund_rules", "xtaccounts.plugins.insurance_rules"})
@@ -237,12 +238,20 @@ def load_snapshot(main: Path) -> WriteSnapshot | None:
 
 
 def save_snapshot(snapshot: WriteSnapshot) -> None:
-    """Keep a snapshot (written atomically; a cache that cannot be written is no error)."""
+    """Keep a snapshot (written atomically; a cache that cannot be written is no error), and
+    only the `KEEP` most recently written of them."""
     path = _path(snapshot.main_digest)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp.write_bytes(_MAGIC + pickle.dumps((_FORMAT, snapshot), protocol=5))
         os.replace(tmp, path)
+        kept = sorted(
+            path.parent.glob("write-snapshot-*.pickle"),
+            key=lambda p: p.stat().st_mtime_ns,
+            reverse=True,
+        )
+        for old in kept[KEEP:]:
+            old.unlink(missing_ok=True)
     except OSError:
         tmp.unlink(missing_ok=True)
