@@ -113,7 +113,7 @@ def record_hand_edit(main: Path, reason: str) -> None:
 def test_clean_demo_audits_clean_via_cli(demo_books: Path) -> None:
     done = xt(demo_books, "audit")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "clean" in done.stdout.splitlines()[0]
+    assert "无问题" in done.stdout.splitlines()[0]
 
     done = xt(demo_books, "audit", "--format", "json")
     assert done.returncode == 0, done.stderr
@@ -258,7 +258,7 @@ def test_movement_without_statement_is_a_gap(demo_copy: Path) -> None:
     gaps = findings(report, "bank", "statement-gap")
     assert len(gaps) == 1
     assert at(gaps[0]) == [(ICBC_2025, line)]
-    assert "2025-07-01..2025-09-20" in gaps[0].message
+    assert "2025-07-01 至 2025-09-20" in gaps[0].message
     # The bank never had that money: the next statement balances fail (Beancount and check 2).
     assert findings(report, "bank", "assertion-failed")
     assert findings(report, "beancount", "balance-assertion")
@@ -451,9 +451,9 @@ def test_seal_digests_file_tampered(demo_copy: Path) -> None:
 @pytest.mark.slow
 def test_seal_command(demo_copy: Path) -> None:
     again = xt(demo_copy, "seal", "--through", "2025-12-31")
-    assert again.returncode == 1 and "sealed through 2025-12-31 already" in again.stderr
+    assert again.returncode == 1 and "账簿已封存至 2025-12-31" in again.stderr
     open_year = xt(demo_copy, "seal", "--through", "2026-01-31")
-    assert open_year.returncode == 1 and "closed only through 2025-12-31" in open_year.stderr
+    assert open_year.returncode == 1 and "账簿只结账至 2025-12-31" in open_year.stderr
     earlier = xt(demo_copy, "seal", "--through", "2024-12-31")
     assert earlier.returncode == 1 and "封存链只能向后延伸" in earlier.stderr
     # Sealed afresh, a year at a time: the chain grows forward.
@@ -475,7 +475,7 @@ def test_seal_command(demo_copy: Path) -> None:
 
 
 def test_seal_books_refuses_an_open_period(demo_copy: Path) -> None:
-    with pytest.raises(XtError, match="close the period first"):
+    with pytest.raises(XtError, match="请先结账"):
         seal_books(demo_copy, dt.date(2026, 3, 31))
 
 
@@ -504,4 +504,4 @@ def test_audit_exits_1_with_findings_via_cli(demo_copy: Path) -> None:
     assert '+2024-05-20 ! "湘潭某商贸有限公司" "待查明来款 转账 (已改)"' in errors[0]["message"]
     text = xt(demo_copy, "audit")
     assert text.returncode == 1
-    assert f"at {ICBC_2024}:" in text.stdout
+    assert f"位置 {ICBC_2024}:" in text.stdout

@@ -49,5 +49,5 @@ def test_two_households_of_one_unit_with_the_same_door_are_refused(books: Path) 
     path.write_text("\n".join([*lines, ",".join(twin)]) + "\n", encoding="utf-8")
     done = xt(books, "registry", "check")
     assert done.returncode == 1
-    assert f"households.csv:{len(lines) + 1}: door_no: duplicate door_no" in done.stderr
-    assert "first on line 2" in done.stderr
+    assert f"households.csv:{len(lines) + 1}: door_no: door_no 'C0001-B01-U1 101'" in done.stderr
+    assert "首次出现在第 2 行" in done.stderr

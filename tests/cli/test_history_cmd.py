@@ -186,7 +186,7 @@ def test_an_exports_history_head_is_checked_and_a_rewritten_history_is_found(
     head = history.head()
     manifest = json.loads((out / "manifest.json").read_text("utf-8"))
     assert manifest["history_head"] == head and manifest["history_unrecorded"] == []
-    assert f"history head (历史头，财政局留存): {head}" in done.stdout
+    assert f"历史头（财政局留存）：{head}" in done.stdout
     assert xt(demo_copy, "audit", "--manifest", str(out / "manifest.json")).returncode == 0
     # A later change keeps the head in the history.
     assert xt(demo_copy, *REFUND, "--reason", "房屋灭失").returncode == 0

@@ -44,7 +44,7 @@ def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[st
 def test_every_command_has_help(path: tuple[str, ...]) -> None:
     result = CliRunner().invoke(cli, [*path, "--help"])
     assert result.exit_code == 0, result.output
-    assert "Usage:" in result.output
+    assert "用法：" in result.output
     command = cli
     for name in path:
         command = command.commands[name]  # type: ignore[attr-defined]
@@ -54,7 +54,7 @@ def test_every_command_has_help(path: tuple[str, ...]) -> None:
 def test_init_then_check_then_sync(tmp_path: Path) -> None:
     books = tmp_path / "books"
     out = run("init", str(books), check=True)
-    assert "created" in out.stdout
+    assert "已创建" in out.stdout
     main = books / "main.beancount"
     assert run("registry", "check", ledger=main, check=True).stdout.startswith("ok: True")
     sync = run("accounts", "sync", "--format", "json", ledger=main, check=True)
@@ -124,8 +124,8 @@ def test_bad_registry_is_refused_with_every_problem_and_nothing_written(demo_cop
         assert "households.csv:2: area_m2:" in err
         assert "households.csv:3: unit: unknown unit 'C0009-B01-U1'" in err
         assert "rate_agreements.csv:2: agreed_rate: rate: 'abc' is not a number" in err
-        assert "elevators.csv:3: code: duplicate code" in err
-        assert "bank_accounts.csv:3: account_no:" in err and "scientific notation" in err
+        assert "elevators.csv:3: code: code " in err
+        assert "bank_accounts.csv:3: account_no:" in err and "是科学计数法" in err
     assert snapshot(out) == before
 
     proc = run("registry", "check", "--format", "json", ledger=out / "main.beancount")
@@ -137,7 +137,7 @@ def test_bad_registry_is_refused_with_every_problem_and_nothing_written(demo_cop
 def test_missing_ledger_is_a_one_line_error(tmp_path: Path) -> None:
     proc = run("registry", "check", ledger=tmp_path / "nowhere" / "main.beancount")
     assert proc.returncode == 1
-    assert proc.stderr.startswith("Error:") and "no ledger here" in proc.stderr
+    assert proc.stderr.startswith("错误：") and "no ledger here" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 
@@ -152,7 +152,7 @@ def test_demo_build_keeps_books_changed_since_they_were_built(demo_copy: Path) -
     assert "registry/communities.csv" in refused.stderr and "--force" in refused.stderr
     assert snapshot(out) == before
     dry = run("demo", "build", "--out", str(out), "--force", "--dry-run", check=True)
-    assert "nothing written" in dry.stdout and snapshot(out) == before
+    assert "试运行：未写入" in dry.stdout and snapshot(out) == before
     forced = run("demo", "build", "--out", str(out), "--force", check=True)
     assert "C0009" not in registry.read_text("utf-8")
     kept = [p for p in out.parent.iterdir() if p.name.startswith(f"{out.name}.replaced-")]

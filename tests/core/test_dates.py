@@ -50,7 +50,7 @@ def one_line_error(result) -> str:
     assert result.exit_code == 1, (result.exit_code, result.output)
     assert result.exception is None or isinstance(result.exception, SystemExit)
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+    assert len(lines) == 1 and lines[0].startswith("错误："), result.stderr
     return lines[0]
 
 
@@ -286,7 +286,7 @@ def test_a_write_into_a_closed_period_says_so_in_one_line(books: Path) -> None:
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, lines
     line = lines[0]
-    assert line.startswith("Error: 写入被拒绝：2025-03-01 所在的期间已结账——期间 2025-06 已结转")
+    assert line.startswith("错误：写入被拒绝：2025-03-01 所在的期间已结账——期间 2025-06 已结转")
     assert "结转分录日期 2025-06-30（txns/2025/closes.beancount:1" in line
     assert "xtaccounts close --period 2025-06" in line
     assert "账簿已结账至 2025-12-31（期间 2025）" in line

@@ -67,9 +67,9 @@ def test_refuses_what_is_not_an_amount(bad: object) -> None:
 
 
 def test_refuses_float_with_a_clear_message() -> None:
-    with pytest.raises(MoneyError, match=r"float 0\.1 refused"):
+    with pytest.raises(MoneyError, match=r"拒绝浮点数 0\.1"):
         to_money(0.1)
-    with pytest.raises(MoneyError, match="float"):
+    with pytest.raises(MoneyError, match="拒绝浮点数"):
         to_rate(1.95)
 
 
@@ -104,14 +104,14 @@ def test_pydantic_fields_parse_and_serialise_exactly() -> None:
 
 
 def test_input_amounts_with_a_fraction_of_a_fen_are_refused_not_rounded() -> None:
-    with pytest.raises(ValidationError, match="fraction of a fen"):
+    with pytest.raises(ValidationError, match="不足一分的零头"):
         Receipt.model_validate({"amount": "1000.005", "rate": "1"})
     assert to_exact_money("1,000.50") == Decimal("1000.50")
     assert to_exact_money("7") == Decimal("7.00")
 
 
 def test_pydantic_field_refuses_float() -> None:
-    with pytest.raises(ValidationError, match="float"):
+    with pytest.raises(ValidationError, match="拒绝浮点数"):
         Receipt.model_validate({"amount": 1.5, "rate": "1"})
 
 
@@ -123,5 +123,5 @@ def test_grouped_text_round_trips(value: Decimal) -> None:
 
 
 def test_absurdly_large_input_amounts_are_refused_cleanly() -> None:
-    with pytest.raises(MoneyError, match="beyond"):
+    with pytest.raises(MoneyError, match="不是合理的金额"):
         to_exact_money("9" * 30)

@@ -402,7 +402,7 @@ def test_a_broken_registry_is_shown_on_the_page_and_fava_keeps_serving(demo_copy
     response = client.get(f"/{client.slug}/extension/{EXT}/pools")
     assert response.status_code == 500
     text = response.get_data(as_text=True)
-    assert "<h2>统筹账户</h2>" in text and "registry has" in text and "elevators.csv" in text
+    assert "<h2>统筹账户</h2>" in text and "登记册有" in text and "elevators.csv" in text
     assert client.get(f"/{client.slug}/balance_sheet/").status_code == 200
 
 

@@ -27,6 +27,7 @@ from tests.helpers.base_books import (
     make_bare_books,
     opening,
 )
+from tests.helpers.day_statements import bank_line, books_balance, write_icbc_day
 from tests.helpers.files import (
     DEMO_LEDGER,
     REPO,
@@ -102,6 +103,8 @@ __all__ = [
     "InlineBooks",
     "InlineLoader",
     "append",
+    "bank_line",
+    "books_balance",
     "build_base",
     "check_golden",
     "copy_books",
@@ -132,6 +135,7 @@ __all__ = [
     "stop_server",
     "without_history_warning",
     "write_files",
+    "write_icbc_day",
     "write_inline",
     "xt",
 ]

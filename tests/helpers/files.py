@@ -52,7 +52,7 @@ def without_history_warning(stderr: str) -> str:
 
 def xt(main: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """Run the real command line in a subprocess on the books of `main`."""
-    env = {k: v for k, v in os.environ.items() if k != "XT_LEDGER"}
+    env = {k: v for k, v in os.environ.items() if k not in ("XT_LEDGER", "XTACCOUNTS_LANG")}
     return subprocess.run(
         [sys.executable, "-m", "xtaccounts", "--ledger", str(main), *args],
         capture_output=True,

@@ -39,7 +39,7 @@ def start_server(main: Path, *args: str) -> tuple[subprocess.Popen, str]:
         env=env,
     )
     line = process.stdout.readline() if process.stdout else ""
-    found = re.search(r"on (http://\S+)", line)
+    found = re.search(r"(http://\S+)", line)
     if not found:
         process.kill()
         raise AssertionError(f"serve did not start: {line!r} {process.stderr.read()!r}")

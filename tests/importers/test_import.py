@@ -908,7 +908,8 @@ def test_cli_one_step_and_run(books: Path, tmp_path: Path) -> None:
     assert dry.returncode == 0, dry.stderr
     doc = json.loads(dry.stdout)
     assert doc["command"] == "import" and doc["dry_run"] is True
-    assert doc["rows"][0]["booked"] == 2 and doc["rows"][0]["status"] == "dry-run"
+    assert doc["rows"][0]["would_book"] == 2 and doc["rows"][0]["status"] == "dry-run"
+    assert "booked" not in doc["rows"][0]  # a dry run books nothing
     assert snapshot(ledger) == before
     csv_out = xt(books, "import", str(ccb), "--no-archive", "--format", "csv")
     assert csv_out.returncode == 0 and csv_out.stdout.startswith("file,account_no,period")

@@ -305,7 +305,7 @@ def test_amount_with_a_fraction_of_a_fen(tmp_path: Path) -> None:
     path = _write_icbc(tmp_path, _icbc_text().replace("\t3,240.28", "3240.285"))
     error = error_of(path)
     assert (error.row, error.field) == (9, "贷方发生额")
-    assert "fraction of a fen" in error.message
+    assert "不足一分的零头" in error.message
 
 
 def test_invalid_date(tmp_path: Path) -> None:

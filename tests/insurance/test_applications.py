@@ -53,14 +53,17 @@ def test_two_applicants_are_not_enough_three_are_three_from_another_unit_are_not
         applicant_kind="households", applicants=households(U1, "101", "102"), insurer="INS01",
         cover_start=D("2025-02-01"),
     )  # fmt: skip
-    assert rules(exc) == {"applicants"} and "2 distinct household(s)" in str(exc)
+    assert rules(exc) == {"applicants"} and "只有 2 户申请" in str(exc)
     exc = refused(
         books, file_application, filed=D("2025-01-02"), elevators=[EA],
         applicant_kind="households", applicants=households(U2, "101", "102", "201"),
         insurer="INS01", cover_start=D("2025-02-01"),
     )  # fmt: skip
-    assert "C0001-B01-U2-101 is of 金泉小区 1栋 2单元, not of the unit C0001-B01-U1" in str(exc)
-    assert "0 distinct household(s)" in str(exc)
+    assert (
+        "住户 C0001-B01-U2-101 属于 金泉小区 1栋 2单元，不属于付费统筹账户的单元 C0001-B01-U1"
+        in str(exc)
+    )
+    assert "只有 0 户申请" in str(exc)
     file_app(books, "APP-2025-001", [EA], households(U1, "101", "102", "201"), "2025-01-02",
              "2025-02-01")  # fmt: skip
     assert "APP-2025-001" in state(books).book.applications
@@ -71,13 +74,15 @@ def test_committee_needs_one_and_the_company_a_current_entrustment(books: Path) 
         books, file_application, filed=D("2025-01-02"), elevators=[EE],
         applicant_kind="committee", applicants=[], insurer="INS01", cover_start=D("2025-02-01"),
     )  # fmt: skip
-    assert "C0002 莲城新村 has no owners' committee" in str(exc)
+    assert "C0002 莲城新村 没有业主委员会" in str(exc)
     exc = refused(
         books, file_application, filed=D("2024-12-31"), elevators=[EC],
         applicant_kind="property_company", applicants=["甲物业公司"], insurer="INS01",
         cover_start=D("2025-02-01"),
     )  # fmt: skip
-    assert "holds no entrustment" in str(exc) and "2025-01-01..2025-12-31" in str(exc)
+    assert "没有 C0001 金泉小区 业主委员会的有效委托" in str(
+        exc
+    ) and "2025-01-01..2025-12-31" in str(exc)
     file_app(books, "APP-2025-001", [EC, ED], ["甲物业公司"], "2025-01-02", "2025-02-01",
              kind="property_company")  # fmt: skip
     file_app(books, "APP-2025-002", [EA], [], "2025-01-02", "2025-02-01", kind="committee")
@@ -90,8 +95,8 @@ def test_filing_refusals_list_every_problem(books: Path) -> None:
         cover_start=D("2025-01-01"), cover_end=D("2025-12-30"), premium=A("1.00"),
     )  # fmt: skip
     assert {"elevator", "applicants", "cover", "premium"} <= rules(exc)
-    assert "unknown elevator(s) 99999999999999999999" in str(exc)
-    assert f"elevator {EC} is paid by pool C0001-B02, not C0001-B01-U1" in str(exc)
+    assert "没有电梯 99999999999999999999" in str(exc)
+    assert f"电梯 {EC} 由统筹账户 C0001-B02 付费，不是 C0001-B01-U1" in str(exc)
 
 
 # -- the warranty (§3.4.4) through the books ------------------------------------------------
@@ -103,7 +108,7 @@ def test_commissioned_2020_01_10_refused_on_2025_01_10_accepted_on_2025_01_11(bo
     post_notice(books, "APP-2024-001", D("2024-12-23"))
     exc = refused(books, buy_premium, "APP-2024-001", D("2025-01-10"))
     assert rules(exc) == {"warranty"}
-    assert "runs to 2025-01-10; 2025-01-10 is not after it" in str(exc)
+    assert "质保期至 2025-01-10；2025-01-10 尚在质保期内" in str(exc)
     booked = buy_premium(books, "APP-2024-001", D("2025-01-11"))
     assert booked.amounts == {EA: A("2400.00")}
     assert (booked.cover_start, booked.cover_end) == (D("2025-01-11"), D("2026-01-10"))
@@ -123,7 +128,7 @@ def _building_app(books: Path, cover_end: str | None = None) -> None:
 def test_notice_from_2025_03_01_allows_the_purchase_on_03_08_not_03_07(books: Path) -> None:
     _building_app(books)
     exc = refused(books, buy_premium, "APP-2025-001", D("2025-03-07"))
-    assert rules(exc) == {"notice"} and "from 2025-03-08 on, not on 2025-03-07" in str(exc)
+    assert rules(exc) == {"notice"} and "2025-03-08 起方可支付保费，2025-03-07 不可" in str(exc)
     booked = buy_premium(books, "APP-2025-001", D("2025-03-08"))
     assert booked.amounts == {EC: A("3200.00"), ED: A("3200.00")}
     assert booked.pool_after == A("3600.00")
@@ -138,13 +143,13 @@ def test_objection_on_day_seven_blocks_the_purchase_until_a_vote(books: Path) ->
     exc = refused(
         books, record_objection, "APP-2025-001", D("2025-03-08"), "C0001-B02-U1-101", "太贵"
     )
-    assert "not on 2025-03-08" in str(exc)
+    assert "2025-03-08 不受理" in str(exc)
     exc = refused(books, record_objection, "APP-2025-001", D("2025-03-07"), "C0001-B01-U1-101", "x")
-    assert "not a household of pool C0001-B02" in str(exc)
+    assert "不是统筹账户 C0001-B02（金泉小区 2栋）的住户" in str(exc)
     exc = refused(
         books, record_vote, "APP-2025-001", D("2025-03-06"), {"C0001-B02-U1-101": Choice.FOR}
     )
-    assert "no written objection" in str(exc)
+    assert "没有对 APP-2025-001 的书面异议记录" in str(exc)
     record_objection(
         books, "APP-2025-001", D("2025-03-07"), "C0001-B02-U1-101", "保险费太贵 13812345678"
     )
@@ -175,7 +180,7 @@ def test_a_failed_vote_refuses_and_closes_the_application(books: Path) -> None:
     votes |= dict.fromkeys(["C0001-B02-U1-201", "C0001-B02-U2-101"], Choice.FOR)
     assert not record_vote(books, "APP-2025-001", D("2025-03-05"), votes).detail["tally"].passed
     exc = refused(books, buy_premium, "APP-2025-001", D("2025-03-09"))
-    assert rules(exc) == {"vote"} and "for: 2/4 households (50.00%, not > 1/2)" in str(exc)
+    assert rules(exc) == {"vote"} and "同意：2/4 户（50.00%，未超过 1/2）" in str(exc)
     registry = load_registry(books.parent / "registry")
     [status] = application_statuses(registry, load_books(books).entries, D("2025-03-09"))
     assert status.stage == "rejected"
@@ -195,8 +200,8 @@ def test_a_pool_one_fen_short_of_a_years_premium_is_refused(books: Path) -> None
     seed_pools(books, {U2: "-0.01"}, "2024-12-01")
     exc = refused(books, buy_premium, "APP-2024-001", D("2024-12-20"))
     assert rules(exc) == {"pool_balance"}
-    assert "holds 2399.99 CNY on 2024-12-20, less than one year's premium 2400.00 CNY" in str(exc)
-    assert "short by 0.01 CNY" in str(exc)
+    assert "2024-12-20 可用余额 2,399.99 元，不足一年保费 2,400.00 元" in str(exc)
+    assert "（差 0.01 元）" in str(exc)
     seed_pools(books, {U2: "0.01"}, "2024-12-20")
     assert buy_premium(books, "APP-2024-001", D("2024-12-20")).pool_after == A("0.00")
 
@@ -205,7 +210,7 @@ def test_an_inspection_366_days_old_is_refused(books: Path) -> None:
     _ef_app(books)
     exc = refused(books, buy_premium, "APP-2024-001", D("2025-01-01"))
     assert rules(exc) == {"inspection"}
-    assert "(2024-01-01, registry) is 366 days old on 2025-01-01" in str(exc)
+    assert "（2024-01-01，登记册）到 2025-01-01 已 366 天" in str(exc)
     buy_premium(books, "APP-2024-001", D("2024-12-31"))
     # The premium is in 2024: once 2024 is closed, nothing dated in it can be booked.
     close_period(books, "2024")
@@ -248,7 +253,7 @@ def test_a_registry_update_does_not_change_a_past_coverage_figure(books: Path) -
     assert statuses("2025-01-31") == past
     [(_, status, detail)] = statuses("2025-02-10")
     assert status == "ineligible"
-    assert "the last periodic inspection (2025-02-10, registry) did not pass" in detail
+    assert "最近一次定期检验（2025-02-10，登记册）不合格" in detail
 
 
 # -- the window and the tender (§3.7) ------------------------------------------------------
@@ -263,8 +268,8 @@ def test_outside_the_window_and_without_a_current_tender_refused_with_that_reaso
     exc = refused(books, buy_premium, "APP-2025-001", D("2026-01-05"))
     assert {"window", "tender"} <= rules(exc)
     text = str(exc)
-    assert "2026-01-05 is outside the pilot window 2024-09-15..2025-12-31" in text
-    assert "holds no tender covering 2026-01-05 (its tenders: T1 2024-09-01..2025-12-31)" in text
+    assert "2026-01-05 不在试点期 2024-09-15 至 2025-12-31 之内" in text
+    assert "没有覆盖 2026-01-05 的中标（其招标：T1 2024-09-01..2025-12-31）" in text
 
 
 def test_an_elevator_beyond_the_insurers_age_limit_is_refused(books: Path) -> None:
@@ -273,5 +278,5 @@ def test_an_elevator_beyond_the_insurers_age_limit_is_refused(books: Path) -> No
     post_notice(books, "APP-2025-001", D("2025-01-13"))
     exc = refused(books, buy_premium, "APP-2025-001", D("2025-03-05"))
     assert rules(exc) == {"insurer_limits"}
-    assert "26 years old on 2025-03-05" in str(exc) and "up to 25 years" in str(exc)
+    assert "到 2025-03-05 已使用 26 年" in str(exc) and "只承保 25 年以内" in str(exc)
     assert buy_premium(books, "APP-2025-001", D("2025-02-27")).amounts == {EE: A("3800.00")}

@@ -44,7 +44,7 @@ def test_an_application_from_filing_to_cancellation(books: Path, tmp_path: Path)
     before = snapshot(books.parent)
     refused = xt(books, "premium", "buy", "APP-2025-001", "--date", "2025-03-08")
     assert refused.returncode == 1
-    assert "refused, 1 condition(s) unmet" in refused.stderr and "[vote]" in refused.stderr
+    assert "被拒绝，1 项条件不满足" in refused.stderr and "[vote]" in refused.stderr
     assert snapshot(books.parent) == before
 
     votes = tmp_path / "votes.csv"
@@ -70,7 +70,7 @@ def test_an_application_from_filing_to_cancellation(books: Path, tmp_path: Path)
     refused = xt(books, "premium", "renew", "APP-2025-001-P1", "--date", "2025-12-01")
     assert refused.returncode == 1
     assert "[pool_balance] 统筹账户 C0001-B02 2025-12-01 可用余额 3,600.00 元" in refused.stderr
-    assert "pool C0001-B02 holds 3600.00" in refused.stderr
+    assert "统筹账户 C0001-B02 2025-12-01 可用余额 3,600.00 元" in refused.stderr
 
     doc = js(books, "policies", "--as-of", "2026-02-01", "--expiring-within", "60d")
     assert [r["policy"] for r in doc["rows"]] == ["APP-2025-001-P1"]
@@ -129,11 +129,11 @@ def test_refusals_print_every_condition_and_exit_1(books: Path) -> None:
         "inspection",
         "cover",
     }
-    assert "refused, 4 condition(s) unmet (nothing written)" in result.stderr
+    assert "被拒绝，4 项条件不满足（未写入任何内容）" in result.stderr
     assert snapshot(books.parent) == before
     result = xt(books, "application", "file", "--date", "2025-01-10", "--elevator", EE,
                 "--committee", "--insurer", "INS01", "--cover-start", "2025-02-01")  # fmt: skip
-    assert result.returncode == 1 and "has no owners' committee" in result.stderr
+    assert result.returncode == 1 and "没有业主委员会" in result.stderr
     assert snapshot(books.parent) == before
 
 
@@ -164,10 +164,7 @@ def test_two_thirds_of_the_households_holding_066_of_the_area_fail_the_quorum(
         books, "application", "vote", "APP-2025-001", "--date", "2025-01-20", "--votes", str(votes)
     )
     assert (doc["quorum"], doc["outcome"]) == ("not met", "failed")
-    assert (
-        "took part: 4/6 households (66.67%, ≥ 2/3), 660.00/1000.00 m² (66.00%, < 2/3)"
-        in (doc["count"])
-    )
+    assert "参与表决：4/6 户（66.67%，≥ 2/3），660.00/1000.00 m²（66.00%，< 2/3）" in (doc["count"])
     assert doc["rows"][0] == {"choice": "for", "households": 4, "area_m2": "660.00"}
 
     before = snapshot(books.parent)
@@ -175,7 +172,7 @@ def test_two_thirds_of_the_households_holding_066_of_the_area_fail_the_quorum(
     assert result.returncode == 1, result.stdout
     unmet = [line.strip() for line in result.stderr.splitlines() if line.strip().startswith("- [")]
     assert len(unmet) == 1 and unmet[0].startswith("- [vote]"), result.stderr
-    assert "660.00/1000.00 m² (66.00%, < 2/3); quorum not met" in unmet[0]
+    assert "660.00/1000.00 m²（66.00%，< 2/3）；参与表决的户数或面积未达到规定比例" in unmet[0]
     assert snapshot(books.parent) == before
 
 
@@ -213,12 +210,12 @@ def test_dates_after_9998_12_31_are_refused_in_one_line(
         assert result.returncode == 1, (command, result.stdout)
         assert "Traceback" not in result.stderr, (command, result.stderr)
         lines = result.stderr.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("Error: "), (command, result.stderr)
-        assert "after 9998-12-31" in lines[0], (command, lines[0])
+        assert len(lines) == 1 and lines[0].startswith("错误："), (command, result.stderr)
+        assert "晚于 9998-12-31" in lines[0], (command, lines[0])
     assert snapshot(books.parent) == before
     # The last supported day is checked like any other (and refused for the rules' reasons).
     result = xt(books, "premium", "buy", "APP-2025-001", "--date", "9998-12-31")
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "[window] 9998-12-31 不在试点期" in result.stderr
-    assert "9998-12-31 is outside the pilot window" in result.stderr
+    assert "9998-12-31 不在试点期" in result.stderr
     assert snapshot(books.parent) == before

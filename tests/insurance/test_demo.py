@@ -68,7 +68,7 @@ def test_applications_in_every_state(demo) -> None:
         if s.application.id == "APP-2024-004"
     )
     assert [r.rule for r in thin.reasons] == ["pool_balance"]
-    assert "holds 4684.30 CNY" in thin.reasons[0].message
+    assert "可用余额 4,684.30 元" in thin.reasons[0].message
     state = InsuranceState(registry, books.entries)
     book = state.book
     assert [v.passed for v in book.votes["APP-2024-002"]] == [True]

@@ -85,7 +85,7 @@ def test_the_pdf_is_the_same_bytes_every_time_and_a_second_notice_is_refused(not
     books, recorded = noticed
     assert render_pdf(recorded.detail["content"]) == recorded.detail["pdf"]
     exc = refused(books, post_notice, "APP-2025-001", D("2025-03-10"))
-    assert "noticed already (2025-03-01..2025-03-07)" in str(exc)
+    assert "已公示（2025-03-01 至 2025-03-07）" in str(exc)
 
 
 def test_a_dry_run_or_a_failed_commit_leaves_no_document(

@@ -51,11 +51,11 @@ def test_min_households_from_the_pilot(tmp_path: Path) -> None:
     day = D("2025-02-01")
     four = _registry(tmp_path / "four", "min_households = 4\n")
     found = applicant_reasons(four, UNIT, "households", THREE, day)
-    assert [r.rule for r in found] == ["applicants"] and "at least 4 are needed" in found[0].message
+    assert [r.rule for r in found] == ["applicants"] and "至少需要 4 户" in found[0].message
     two = _registry(tmp_path / "two", "min_households = 2\n")
     assert applicant_reasons(two, UNIT, "households", THREE[:2], day) == []
     found = applicant_reasons(two, "C0002-B01-U1", "committee", ["C0002"], day)
-    assert any("2 households may apply instead" in r.message for r in found)
+    assert any("可改由 2 户业主申请" in r.message for r in found)
 
 
 def test_vote_thresholds_from_the_pilot(tmp_path: Path, default: Registry) -> None:
@@ -68,10 +68,10 @@ def test_vote_thresholds_from_the_pilot(tmp_path: Path, default: Registry) -> No
     stricter = _registry(tmp_path, 'vote_quorum = "3/4"\nvote_majority = "2/3"\n').pilot
     tally = tally_votes(households, votes, stricter)
     assert not tally.quorum and not tally.passed
-    assert "< 3/4" in tally.explain() and "quorum not met" in tally.explain()
+    assert "< 3/4" in tally.explain() and "参与表决的户数或面积未达到规定比例" in tally.explain()
     everyone = {h: Choice.FOR if i < 8 else Choice.AGAINST for i, h in enumerate(households)}
     tally = tally_votes(households, everyone, stricter)  # 8 of 12 for: 2/3, not more
-    assert tally.quorum and not tally.passed and "not > 2/3" in tally.explain()
+    assert tally.quorum and not tally.passed and "未超过 2/3" in tally.explain()
 
 
 def test_recorded_votes_are_judged_by_the_pilot(tmp_path: Path, default: Registry) -> None:
@@ -89,11 +89,11 @@ def test_recorded_votes_are_judged_by_the_pilot(tmp_path: Path, default: Registr
 @pytest.mark.parametrize(
     ("key", "value", "message"),
     [
-        ("vote_quorum", "0.67", "not a share"),
-        ("vote_quorum", '"0/3"', "not a share in"),
-        ("vote_quorum", '"4/3"', "not a share in"),
-        ("vote_majority", "1", "not a share in"),
-        ("vote_majority", '"1/0"', "not a share"),
+        ("vote_quorum", "0.67", "不是写成分数的比例"),
+        ("vote_quorum", '"0/3"', "之间的比例"),
+        ("vote_quorum", '"4/3"', "之间的比例"),
+        ("vote_majority", "1", "之间的比例"),
+        ("vote_majority", '"1/0"', "不是写成分数的比例"),
         ("min_households", "0", "greater than 0"),
         ("premium_settle_days", "0", "greater than 0"),
     ],

@@ -36,7 +36,7 @@ def _bought(books: Path) -> None:
 def test_renewal_within_the_years_applied_for_and_the_pool(books: Path) -> None:
     _bought(books)
     exc = refused(books, renew_policy, "APP-2025-001-P1", D("2025-12-01"))
-    assert rules(exc) == {"pool_balance"} and "holds 3600.00 CNY" in str(exc)
+    assert rules(exc) == {"pool_balance"} and "可用余额 3,600.00 元" in str(exc)
     seed_pools(books, {POOL: "3000.00"}, "2025-11-30")
     booked = renew_policy(books, "APP-2025-001-P1", D("2025-12-01"))
     assert booked.policy_id == "APP-2025-001-P2"
@@ -47,7 +47,7 @@ def test_renewal_within_the_years_applied_for_and_the_pool(books: Path) -> None:
     exc = refused(books, renew_policy, "APP-2025-001-P1", D("2025-12-02"))
     assert "renewed" in rules(exc)
     exc = refused(books, renew_policy, "APP-2025-001-P2", D("2025-12-02"))
-    assert "cover" in rules(exc) and "applied for 2 year(s)" in str(exc)
+    assert "cover" in rules(exc) and "申请了 2 年保障" in str(exc)
     registry = load_registry(books.parent / "registry")
     entries = load_books(books).entries
     expiring = policy_rows(registry, entries, D("2026-01-10"), expiring_within=60)
@@ -93,7 +93,7 @@ def test_cancellation_refunds_the_unexpired_days_into_the_pool(books: Path) -> N
     # the pool, 10000.00 - 6400.00 + 2 x 1385.21 = 6370.42, no longer holds a year's premium.
     result = coverage(registry, entries, D("2025-10-01"))
     assert {e.status for e in result.elevators} == {"ineligible"} and result.eligible == 0
-    assert "holds 6370.42 CNY on 2025-10-01" in result.elevators[0].detail
+    assert "2025-10-01 可用余额 6,370.42 元" in result.elevators[0].detail
     # With the pool topped up to 6400.00 they are eligible and uninsured again: 0 of 2.
     seed_pools(books, {POOL: "29.58"}, "2025-10-02")
     result = coverage(registry, load_books(books).entries, D("2025-10-02"))
@@ -119,9 +119,7 @@ def test_an_elevator_is_not_insured_twice(books: Path) -> None:
     post_notice(books, "APP-2025-002", D("2025-03-11"))
     exc = refused(books, buy_premium, "APP-2025-002", D("2025-04-01"))
     assert rules(exc) == {"overlap"}
-    assert f"elevator {EC} is insured by policy APP-2025-001-P1 over 2025-03-08..2026-03-07" in str(
-        exc
-    )
+    assert f"电梯 {EC} 已由保单 APP-2025-001-P1 承保 2025-03-08 至 2026-03-07" in str(exc)
     exc = refused(books, buy_premium, "APP-2025-001", D("2025-04-01"))
     assert "bought" in rules(exc)
 

@@ -66,7 +66,7 @@ def test_inspection_366_days_old_is_refused_365_accepted(registry: Registry) -> 
     elevator = registry.elevators[EF]  # inspected 2024-01-01 (a leap year follows)
     on = D("2025-01-01")
     found = inspection_reason(elevator, inspection_on(elevator, [], on), on, 12)
-    assert found is not None and "366 days old" in found.message
+    assert found is not None and "已 366 天" in found.message
     day = D("2024-12-31")
     assert inspection_reason(elevator, inspection_on(elevator, [], day), day, 12) is None
 
@@ -77,13 +77,13 @@ def test_inspection_after_the_day_does_not_count_and_a_failed_one_refuses(
     elevator = registry.elevators[EA]  # registry: inspected 2024-12-01
     day = D("2024-11-30")
     found = inspection_reason(elevator, inspection_on(elevator, [], day), day, 12)
-    assert found is not None and "no periodic inspection" in found.message
+    assert found is not None and "没有定期检验记录" in found.message
     report = Inspection(EA, D("2024-02-01"), True, "APP-X")
     assert inspection_reason(elevator, inspection_on(elevator, [report], day), day, 12) is None
     failed = Inspection(EA, D("2024-12-20"), False, "APP-Y")
     later = D("2024-12-21")
     found = inspection_reason(elevator, inspection_on(elevator, [failed], later), later, 12)
-    assert found is not None and "did not pass" in found.message
+    assert found is not None and "不合格" in found.message
 
 
 # -- §3.4.2 the pool holds a year's premium --------------------------------------------------
@@ -92,7 +92,7 @@ def test_inspection_after_the_day_does_not_count_and_a_failed_one_refuses(
 def test_pool_one_fen_short_is_refused() -> None:
     found = pool_reason("P", A("2399.99"), A("2400.00"), D("2025-03-01"))
     assert found is not None
-    assert "2399.99" in found.message and "2400.00" in found.message and "0.01" in found.message
+    assert "2,399.99" in found.message and "2,400.00" in found.message and "0.01" in found.message
     assert pool_reason("P", A("2400.00"), A("2400.00"), D("2025-03-01")) is None
 
 
@@ -103,14 +103,14 @@ def test_applicants(registry: Registry) -> None:
     day = D("2025-02-01")
     unit = "C0001-B01-U1"
     two = applicant_reasons(registry, unit, "households", [f"{unit}-101", f"{unit}-102"], day)
-    assert [r.rule for r in two] == ["applicants"] and "2 distinct" in two[0].message
+    assert [r.rule for r in two] == ["applicants"] and "只有 2 户申请" in two[0].message
     three = [f"{unit}-101", f"{unit}-102", f"{unit}-201"]
     assert applicant_reasons(registry, unit, "households", three, day) == []
     repeated = [f"{unit}-101", f"{unit}-101", f"{unit}-102"]
     assert applicant_reasons(registry, unit, "households", repeated, day)
     other = ["C0001-B01-U2-101", "C0001-B01-U2-102", "C0001-B01-U2-201"]
     found = applicant_reasons(registry, unit, "households", other, day)
-    assert len([r for r in found if "not of the unit" in r.message]) == 3
+    assert len([r for r in found if "不属于付费统筹账户的单元" in r.message]) == 3
     # A building pool: households of any unit of the building.
     mixed = ["C0001-B02-U1-101", "C0001-B02-U2-101", "C0001-B02-U2-102"]
     assert applicant_reasons(registry, "C0001-B02", "households", mixed, day) == []
@@ -119,13 +119,13 @@ def test_applicants(registry: Registry) -> None:
 def test_committee_and_property_company(registry: Registry) -> None:
     assert applicant_reasons(registry, "C0001-B02", "committee", ["C0001"], D("2025-01-01")) == []
     found = applicant_reasons(registry, "C0002-B01-U1", "committee", ["C0002"], D("2025-01-01"))
-    assert found and "no owners' committee" in found[0].message
+    assert found and "没有业主委员会" in found[0].message
     pool = "C0001-B02"
     assert (
         applicant_reasons(registry, pool, "property_company", ["甲物业公司"], D("2025-01-01")) == []
     )
     found = applicant_reasons(registry, pool, "property_company", ["甲物业公司"], D("2024-12-31"))
-    assert found and "no entrustment" in found[0].message
+    assert found and "业主委员会的有效委托" in found[0].message
     found = applicant_reasons(registry, pool, "property_company", ["乙物业公司"], D("2025-06-01"))
     assert found
 
@@ -173,7 +173,7 @@ def test_objection_on_day_seven_blocks_until_a_passed_vote() -> None:
     assert procedure_reasons(notice, objection, [_vote("2025-03-10", True)], D("2025-03-09"))
     assert procedure_reasons(notice, objection, [_vote("2025-03-10", True)], D("2025-03-10")) == []
     failed = procedure_reasons(notice, objection, [_vote("2025-03-10", False)], D("2025-03-11"))
-    assert [r.rule for r in failed] == ["vote"] and "did not pass" in failed[0].message
+    assert [r.rule for r in failed] == ["vote"] and "业主表决未通过" in failed[0].message
 
 
 # -- §3.6 the vote (Civil Code art. 278) ------------------------------------------------------
@@ -212,7 +212,7 @@ def test_consent_of_exactly_half_fails() -> None:
 
 
 def test_votes_from_outside_the_pool_are_refused() -> None:
-    with pytest.raises(ValueError, match="not households of the pool"):
+    with pytest.raises(ValueError, match="不是本统筹账户的住户"):
         tally_votes({"h1": A("1.00")}, {"x": Choice.FOR})
 
 
@@ -231,7 +231,10 @@ def test_tender_and_its_limits(registry: Registry) -> None:
     assert offer.premiums == {EA: A("2400.00"), EE: A("3800.00")} and not offer.reasons
     offer = quote(registry, "INS01", [EE], D("2025-03-05"), D("2025-03-05"))
     assert [r.rule for r in offer.reasons] == ["insurer_limits"]
-    assert "26 years" in offer.reasons[0].message and "up to 25" in offer.reasons[0].message
+    assert (
+        "已使用 26 年" in offer.reasons[0].message
+        and "只承保 25 年以内" in offer.reasons[0].message
+    )
     offer = quote(registry, "INS01", [EA], D("2026-01-02"), D("2026-01-02"))
     assert [r.rule for r in offer.reasons] == ["tender"] and offer.tender is None
     assert [
@@ -260,7 +263,7 @@ def test_eligibility_lists_every_condition_in_order(registry: Registry) -> None:
     assert checked.by_elevator == {EA: [], EE: checked.reasons[:3]}
     # EA at the tender's band, EE (the tender refuses it) at the premium stated for it.
     assert checked.needed == A("6200.00") and checked.pool == checked.reasons[-1]
-    assert "less than one year's premium 6200.00 CNY (short by 3200.00 CNY)" in str(checked.pool)
+    assert "不足一年保费 6,200.00 元（差 3,200.00 元）" in str(checked.pool)
     after = eligibility(
         registry, [EA], pool, "INS01", D("2026-01-02"), D("2026-01-02"),
         unit_funds=funds, inspections={}, pool_available=A("2400.00"), stated=stated,

@@ -270,12 +270,12 @@ def test_cli_close(books: Path) -> None:
 def test_parse_period_refuses_years_that_cannot_be_closed() -> None:
     assert closing_day("9998") == (day("9998-12-31"), True)
     for bad in ("0000", "0000-05", "9999", "9999-12"):
-        with pytest.raises(XtError, match="cannot be closed"):
+        with pytest.raises(XtError, match="年不能结转"):
             closing_day(bad)
     start = day("2023-01-01")
     assert closing_day("2023-01", start) == (day("2023-01-31"), False)
     for bad in ("2022", "2022-12"):
-        with pytest.raises(XtError, match=r"before the books begin \(2023-01-01"):
+        with pytest.raises(XtError, match=r"早于建账日 2023-01-01"):
             closing_day(bad, start)
 
 
@@ -284,7 +284,7 @@ def test_parse_period_refuses_years_that_cannot_be_closed() -> None:
     [
         (["--period", "0000"], "没有 0000 年"),
         (["--period", "9999", "--dry-run"], "只接受今天"),  # beyond the input horizon
-        (["--period", "2022"], "before the books begin"),
+        (["--period", "2022"], "早于建账日"),
         (["--period", "２０２４-１３"], "没有 13 月"),  # full-width digits are read (as 2024-13)
     ],
 )
@@ -294,7 +294,7 @@ def test_cli_close_refuses_periods_out_of_range(books: Path, args: list[str], me
     assert proc.returncode == 1, (proc.stdout, proc.stderr)
     assert "Traceback" not in proc.stderr
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0], lines
+    assert len(lines) == 1 and lines[0].startswith("错误：") and message in lines[0], lines
     assert snapshot(books.parent) == before
 
 

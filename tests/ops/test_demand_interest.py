@@ -297,7 +297,7 @@ def test_cli_expected_and_demand(main: Path) -> None:
                "--received", "1")  # fmt: skip
     assert wrong.returncode == 1
     assert wrong.stderr.strip().splitlines() == [
-        "Error: settlement: 2024-06-21 is not a demand settlement day (20 Mar/Jun/Sep/Dec)"
+        "错误：settlement: 2024-06-21 is not a demand settlement day (20 Mar/Jun/Sep/Dec)"
     ]
 
 
@@ -417,12 +417,12 @@ def test_cli_amounts_have_two_decimals(main: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--received", "2952.945"], "more than two decimals"),
+        (["--received", "2952.945"], "超过两位小数"),
         (["--received", "-1"], "nothing to book"),
-        (["--received", "1" * 30], "not a plausible amount"),
-        (["--received", "1", "--paid-on", "9999-12-31"], "after 9998-12-31"),
+        (["--received", "1" * 30], "不是合理的金额"),
+        (["--received", "1", "--paid-on", "9999-12-31"], "晚于 9998-12-31"),
         (["--received", "1", "--paid-on", "2024-06-31"], "不是存在的日期"),
-        (["--received", "1", "--account", "6222000000000000"], "not in the registry"),
+        (["--received", "1", "--account", "6222000000000000"], "中没有"),
     ],
 )
 def test_cli_bad_input_is_one_line_exit_1(
@@ -437,5 +437,5 @@ def test_cli_bad_input_is_one_line_exit_1(
     assert proc.returncode == 1, (proc.stdout, proc.stderr)
     assert "Traceback" not in proc.stderr
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0], lines
+    assert len(lines) == 1 and lines[0].startswith("错误：") and message in lines[0], lines
     assert snapshot(main.parent) == before

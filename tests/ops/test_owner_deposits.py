@@ -227,11 +227,11 @@ def test_dry_run_writes_nothing_and_says_what_it_would_book(main: Path) -> None:
 
 def test_bad_receipts_are_errors(main: Path) -> None:
     before = snapshot(main.parent)
-    with pytest.raises(DepositError, match="not in the registry"):
+    with pytest.raises(DepositError, match="中没有"):
         book_deposits(main, [Receipt("Assets:Bank-银行存款:X", dt.date(2024, 1, 2), D("1"))])
-    with pytest.raises(XtError, match="float"):
+    with pytest.raises(XtError, match="拒绝浮点数"):
         book_deposits(main, [Receipt(ICBC, dt.date(2024, 1, 2), 3000.0)])  # type: ignore[arg-type]
-    with pytest.raises(XtError, match=re.escape("more than 0.00")):
+    with pytest.raises(XtError, match=re.escape("须大于 0.00")):
         book_deposits(main, [Receipt(ICBC, dt.date(2024, 1, 2), D("-5"))])
     assert snapshot(main.parent) == before
 
@@ -276,7 +276,7 @@ def test_opening_books_each_units_fund(main: Path) -> None:
 def test_second_opening_of_a_bank_account_is_refused(main: Path) -> None:
     book_opening(main, dt.date(2023, 1, 1), ICBC, OPENING)
     before = snapshot(main.parent)
-    with pytest.raises(OpeningExists, match="already has its opening entry dated 2023-01-01"):
+    with pytest.raises(OpeningExists, match="已有 2023-01-01 的期初分录"):
         book_opening(main, dt.date(2023, 1, 2), ICBC_NO, {"C0001-B01-U3-101": D("1.00")})
     assert snapshot(main.parent) == before
     # The other bank account may still have one.
@@ -344,7 +344,7 @@ def test_refund_above_the_household_balance_is_refused_and_writes_nothing(main: 
     before = snapshot(main.parent)
     # 12,000.00 - 5,000.00 = 7,000.00 left: 7,000.01 is one fen too much, although the unit's
     # fund (25,500.50 - 5,000.00 = 20,500.50) and the bank could pay it.
-    with pytest.raises(RefundRefused, match=re.escape("own balance on 2024-06-01 is 7000.00")):
+    with pytest.raises(RefundRefused, match=re.escape("2024-06-01 的自有余额为 7000.00")):
         book_refund(
             main,
             household="C0001-B01-U1-101",
@@ -354,7 +354,7 @@ def test_refund_above_the_household_balance_is_refused_and_writes_nothing(main: 
             reason="房屋灭失",
         )
     # A household that never paid anything gets nothing back.
-    with pytest.raises(RefundRefused, match=re.escape("own balance on 2024-06-01 is 0.00")):
+    with pytest.raises(RefundRefused, match=re.escape("2024-06-01 的自有余额为 0.00")):
         book_refund(
             main,
             household="C0001-B01-U3-101",
@@ -363,7 +363,7 @@ def test_refund_above_the_household_balance_is_refused_and_writes_nothing(main: 
             bank_account=ICBC,
             reason="房屋灭失",
         )
-    with pytest.raises(DepositError, match="reason is required"):
+    with pytest.raises(DepositError, match="须写明原因"):
         book_refund(
             main,
             household="C0001-B01-U1-101",
@@ -379,7 +379,7 @@ def test_refund_above_the_bank_balance_is_refused(main: Path) -> None:
     # The household's money was brought in at ICBC; CCB holds nothing.
     book_opening(main, dt.date(2023, 1, 1), ICBC, OPENING)
     before = snapshot(main.parent)
-    with pytest.raises(RefundRefused, match=re.escape("holds at most 0.00")):
+    with pytest.raises(RefundRefused, match=re.escape("最多只有 0.00")):
         book_refund(
             main,
             household="C0001-B01-U1-101",
@@ -439,7 +439,7 @@ def test_cli_refused_refund_is_one_line_exit_1_nothing_written(main: Path) -> No
     )
     assert proc.returncode == 1
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: refund of 9000.01")
+    assert len(lines) == 1 and lines[0].startswith("错误：") and "返还 9000.01 被拒绝" in lines[0]
     assert snapshot(main.parent) == before
 
 
@@ -459,7 +459,7 @@ def test_cli_opening_from_a_csv_file(main: Path, tmp_path: Path) -> None:
     (txn,) = txns(load(main), "opening")
     assert txn.postings[1].meta["households"] == "C0001-B01-U1-101=12000.00"
     again = xt(main, *args, "--amounts", str(amounts))
-    assert again.returncode == 1 and "already has its opening entry" in again.stderr
+    assert again.returncode == 1 and "的期初分录；不再记第二笔" in again.stderr
 
 
 # --- de-duplication scoped per account, with the payer; typed-in lines --------------------------
@@ -543,13 +543,13 @@ def test_payer_and_memo_are_stored_masked(main: Path) -> None:
 
 def test_amounts_with_a_part_of_a_fen_or_dates_out_of_range_are_refused(main: Path) -> None:
     before = snapshot(main.parent)
-    with pytest.raises(DepositError, match="more than two decimals"):
+    with pytest.raises(DepositError, match="超过两位小数"):
         book_deposits(main, [Receipt(ICBC, dt.date(2024, 1, 2), D("100.005"))])
-    with pytest.raises(DepositError, match="not a plausible amount"):
+    with pytest.raises(DepositError, match="不是合理的金额"):
         book_deposits(main, [Receipt(ICBC, dt.date(2024, 1, 2), D("1" * 30))])
-    with pytest.raises(DepositError, match=re.escape("before the books begin (2023-01-01")):
+    with pytest.raises(DepositError, match=re.escape("早于建账日 2023-01-01")):
         book_deposits(main, [Receipt(ICBC, dt.date(2022, 12, 31), D("100.00"))])
-    with pytest.raises(DepositError, match="after 9998-12-31"):
+    with pytest.raises(DepositError, match="晚于 9998-12-31"):
         book_deposits(main, [Receipt(ICBC, dt.date(9999, 12, 31), D("100.00"))])
     assert snapshot(main.parent) == before
     # Trailing zeros are still a whole fen.
@@ -586,14 +586,14 @@ def test_refund_reads_the_positions_once(main: Path, monkeypatch: pytest.MonkeyP
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--amount", "100.005"], "more than two decimals"),
-        (["--amount", "-5"], "must be more than 0.00"),
-        (["--amount", "1" * 30], "not a plausible amount"),
+        (["--amount", "100.005"], "超过两位小数"),
+        (["--amount", "-5"], "须大于 0.00"),
+        (["--amount", "1" * 30], "不是合理的金额"),
         (["--amount", "abc"], "not a number"),
         (["--amount", "100", "--date", "2024-02-30"], "不是存在的日期"),
-        (["--amount", "100", "--date", "9999-12-31"], "after 9998-12-31"),
-        (["--amount", "100", "--date", "2022-12-31"], "before the books begin"),
-        (["--amount", "100", "--account", "8821"], "not in the registry"),
+        (["--amount", "100", "--date", "9999-12-31"], "晚于 9998-12-31"),
+        (["--amount", "100", "--date", "2022-12-31"], "早于建账日"),
+        (["--amount", "100", "--account", "8821"], "中没有"),
     ],
 )
 def test_cli_receive_bad_input_is_one_line_exit_1(
@@ -608,18 +608,18 @@ def test_cli_receive_bad_input_is_one_line_exit_1(
     assert proc.returncode == 1, (proc.stdout, proc.stderr)
     assert "Traceback" not in proc.stderr
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0], lines
+    assert len(lines) == 1 and lines[0].startswith("错误：") and message in lines[0], lines
     assert snapshot(main.parent) == before
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["refund", "--household", "C9999-B01-U1-101"], "not in the registry"),
-        (["refund", "--household", "C0001-B01-U2-101", "--amount", "-5"], "more than 0.00"),
-        (["refund", "--household", "C0001-B01-U2-101", "--amount", "0.001"], "two decimals"),
-        (["refund", "--household", "C0001-B01-U2-101", "--date", "9999-12-31"], "after 9998"),
-        (["opening", "--amounts", "{csv}"], "more than two decimals"),
+        (["refund", "--household", "C9999-B01-U1-101"], "中没有"),
+        (["refund", "--household", "C0001-B01-U2-101", "--amount", "-5"], "须大于 0.00"),
+        (["refund", "--household", "C0001-B01-U2-101", "--amount", "0.001"], "两位小数"),
+        (["refund", "--household", "C0001-B01-U2-101", "--date", "9999-12-31"], "晚于 9998"),
+        (["opening", "--amounts", "{csv}"], "超过两位小数"),
     ],
 )
 def test_cli_refund_and_opening_bad_input_is_one_line_exit_1(
@@ -642,5 +642,5 @@ def test_cli_refund_and_opening_bad_input_is_one_line_exit_1(
     assert proc.returncode == 1, (proc.stdout, proc.stderr)
     assert "Traceback" not in proc.stderr
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0], lines
+    assert len(lines) == 1 and lines[0].startswith("错误：") and message in lines[0], lines
     assert snapshot(main.parent) == before

@@ -523,9 +523,9 @@ def test_cli_mature_and_withdraw_amounts_have_two_decimals(main: Path) -> None:
     ("args", "message"),
     [
         (["mature", "--certificate", "ICBC2023001", "--received", "1", "--date", "9999-12-31"],
-         "after 9998-12-31"),
+         "晚于 9998-12-31"),
         (["mature", "--certificate", "ICBC2023001", "--received", "0.001"],
-         "more than two decimals"),
+         "超过两位小数"),
         (["mature", "--certificate", "ICBC2023001", "--received", "-1"], "negative"),
         (["mature", "--certificate", "NOPE", "--received", "1"], "no such time deposit"),
         (["withdraw", "--certificate", "ICBC2023001", "--received", "1", "--date", "2023-02-30"],
@@ -536,11 +536,11 @@ def test_cli_mature_and_withdraw_amounts_have_two_decimals(main: Path) -> None:
           "--product", "5y", "--value-date", "9998-06-01", "--agreed-rate", "1.5",
           "--base-rate", "1", "--base-source", "pboc"], "would mature after 9998-12-31"),
         (["place", "--account", ICBC_NO, "--certificate", "X1", "--principal", "100.005",
-          "--product", "1y", "--value-date", "2023-03-01"], "more than two decimals"),
+          "--product", "1y", "--value-date", "2023-03-01"], "超过两位小数"),
         (["place", "--account", ICBC_NO, "--certificate", "X1", "--principal", "-5",
-          "--product", "1y", "--value-date", "2023-03-01"], "more than 0.00"),
+          "--product", "1y", "--value-date", "2023-03-01"], "须大于 0.00"),
         (["place", "--account", "6222", "--certificate", "X1", "--principal", "5",
-          "--product", "1y", "--value-date", "2023-03-01"], "not in the registry"),
+          "--product", "1y", "--value-date", "2023-03-01"], "中没有"),
         (["place", "--account", ICBC_NO, "--certificate", "X1", "--principal", "5",
           "--product", "1y", "--value-date", "2023-03-01", "--agreed-rate", "abc",
           "--base-rate", "1", "--base-source", "pboc"], "--agreed-rate"),
@@ -556,5 +556,5 @@ def test_cli_bad_input_is_one_line_exit_1(
     assert proc.returncode == 1, (proc.stdout, proc.stderr)
     assert "Traceback" not in proc.stderr
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0], lines
+    assert len(lines) == 1 and lines[0].startswith("错误：") and message in lines[0], lines
     assert snapshot(main.parent) == before

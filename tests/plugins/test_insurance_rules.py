@@ -157,9 +157,9 @@ def test_clean_records_pass(inline_ledger: InlineLoader) -> None:
         (application(pool="C0009-B01"), "unknown pool C0009-B01"),
         (
             application(applicants="C0001-B01-U1-101,C0001-B01-U1-102,C0001-B01-U1-201"),
-            "C0001-B01-U1-101 is of 金泉小区 1栋 1单元, not of the building C0001-B02",
+            "住户 C0001-B01-U1-101 属于 金泉小区 1栋 1单元，不属于付费统筹账户的幢 C0001-B02",
         ),
-        (application(applicants="C0001-B02-U1-101,C0001-B02-U1-102"), "2 distinct household(s)"),
+        (application(applicants="C0001-B02-U1-101,C0001-B02-U1-102"), "只有 2 户申请"),
         (application(cover=("2025-03-08", "2026-03-08")), "is not whole years"),
         (application() + notice() + vote("2025-03-05", True), "before any objection"),
         (application() + notice() + objection("2025-03-08"), "outside its notice"),
@@ -363,4 +363,4 @@ def test_a_purchase_the_registry_alone_refuses_is_a_load_error(demo_copy: Path) 
     done = subprocess.run([str(check), str(demo_copy)], capture_output=True, text=True)
     assert done.returncode == 1
     assert "policy APP-2024-005-P1 bought on 2025-01-06" in done.stderr + done.stdout
-    assert "warranty runs to 2028-01-11" in done.stderr + done.stdout
+    assert "质保期至 2028-01-11" in done.stderr + done.stdout

@@ -152,7 +152,7 @@ def test_errors_are_raised_though_a_valid_registry_was_cached(demo_registry_dir:
         assert cache_file(demo_registry_dir).read_bytes() == stale, attempt
     # A missing file is an error too, cache or not.
     (demo_registry_dir / "units.csv").unlink()
-    with pytest.raises(RegistryInvalid, match=r"units.csv: file is missing"):
+    with pytest.raises(RegistryInvalid, match=r"units.csv: 文件不存在"):
         load_registry(demo_registry_dir)
 
 

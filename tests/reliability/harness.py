@@ -248,9 +248,9 @@ def states_of(template: Path, workdir: Path, cmd: Command) -> tuple[Snapshot, Sn
 
 
 def refused_clearly(code: int | None, out: str, err: str) -> bool:
-    """Exit 1 with the project's one-line error (`Error: ...` on stderr, or an import's file
+    """Exit 1 with the project's one-line error (`错误：...` on stderr, or an import's file
     row marked error on stdout), no traceback."""
-    return code == 1 and "Traceback" not in err and (err.startswith("Error: ") or "error" in out)
+    return code == 1 and "Traceback" not in err and (err.startswith("错误：") or "error" in out)
 
 
 def clear_end(result: subprocess.CompletedProcess[str]) -> bool:

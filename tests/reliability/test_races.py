@@ -96,6 +96,6 @@ def test_a_premium_bought_twice_at_once_is_paid_once(
     codes = sorted(proc.returncode for proc in procs)
     assert codes == [0, 1], ends
     refused = next(err for proc, (_, err) in zip(procs, ends, strict=True) if proc.returncode)
-    assert refused.startswith("Error: ") and "[bought]" in refused, refused
+    assert refused.startswith("错误：") and "[bought]" in refused, refused
     assert snapshot(main.parent) == after != before
     assert harness.load_problems(main) == []

@@ -38,7 +38,7 @@ def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
     assert result.returncode == 1, (result.returncode, result.stdout, result.stderr)
     assert "Traceback" not in result.stderr + result.stdout, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+    assert len(lines) == 1 and lines[0].startswith("错误："), result.stderr
     return lines[0]
 
 
@@ -172,7 +172,7 @@ def test_an_unexpected_error_is_one_line_and_its_traceback_is_logged_masked(
     assert result.exit_code == 1 and "Traceback" not in result.output, result.output
     (line,) = [x for x in result.output.splitlines() if x.strip()]
     log = tmp_path / "cache" / "errors.log"
-    assert line.startswith("Error: 内部错误：RuntimeError: bug while reading 139****5678")
+    assert line.startswith("错误：内部错误：RuntimeError: bug while reading 139****5678")
     assert str(log) in line
     text = log.read_text("utf-8")
     assert "Traceback" in text and "in broken" in text and "139****5678" in text

@@ -24,10 +24,11 @@ from xtaccounts.audit.findings import CheckResult
 from xtaccounts.core.bank_statement import statement_period
 from xtaccounts.core.calendar import ONE_DAY
 from xtaccounts.core.entries import number_of
+from xtaccounts.core.i18n import N_, _
 from xtaccounts.core.vocabulary import META_STATEMENT, ZERO
 
 NAME = "bank"
-TITLE = "Bank reconciliation: statement balances and statement sequence"
+TITLE = N_("银行对账：对账单余额与对账单的连续性")
 
 
 def _archived(ctx: AuditContext, account: str) -> list[tuple[dt.date, dt.date, str]]:
@@ -43,7 +44,7 @@ def _archived(ctx: AuditContext, account: str) -> list[tuple[dt.date, dt.date, s
 
 
 def check(ctx: AuditContext) -> CheckResult:
-    result = CheckResult(NAME, TITLE)
+    result = CheckResult(NAME, _(TITLE))
     accounts = {b.account for b in ctx.registry.bank_accounts.values()}
     history = ctx.account_history
     assertions: dict[str, set[dt.date]] = defaultdict(set)
@@ -70,8 +71,16 @@ def check(ctx: AuditContext) -> CheckResult:
             if booked != expected:
                 result.add(
                     "assertion-failed",
-                    f"{entry.account}: the statement gives {expected} at the start of "
-                    f"{entry.date}, the books {booked} ({booked - expected:+} apart)",
+                    _(
+                        "{account}：对账单 {day} 日初余额为 {expected}，"
+                        "账簿为 {booked}（相差 {apart}）"
+                    ).format(
+                        account=entry.account,
+                        day=entry.date,
+                        expected=expected,
+                        booked=booked,
+                        apart=f"{booked - expected:+}",
+                    ),
                     [ctx.where(entry)],
                     expected=expected,
                     booked=booked + ZERO,
@@ -100,14 +109,16 @@ def check(ctx: AuditContext) -> CheckResult:
         if account in asserted and day + ONE_DAY not in assertions[account]:
             result.add(
                 "assertion-missing",
-                f"{account}: statement {name} has lines on {day} but the books hold no balance "
-                f"assertion of its closing balance (dated {day + ONE_DAY})",
+                _(
+                    "{account}：对账单 {name} 在 {day} 有交易，"
+                    "但账簿中没有其期末余额的余额断言（日期 {next_day}）"
+                ).format(account=account, name=name, day=day, next_day=day + ONE_DAY),
                 [ctx.where(entry)],
             )
 
     for account in sorted(accounts):
         known = periods[account] + _archived(ctx, account)
-        result.count("statements", len({name for *_, name in known}))
+        result.count("statements", len({name for *_dates, name in known}))
         _gaps(ctx, result, account, known, movements[account])
     return result
 
@@ -120,7 +131,7 @@ def _gaps(
     moves: list[data.Transaction],
 ) -> None:
     """Uncovered periods between the first and the last statement of an account."""
-    spans = sorted({(start, end) for start, end, _ in known if start <= end})
+    spans = sorted({(start, end) for start, end, _name in known if start <= end})
     if not spans:
         return
     covered_to = spans[0][1]
@@ -141,9 +152,11 @@ def _gaps(
         )
         result.add(
             "statement-gap",
-            f"{account}: no statement covers {first}..{last}, but the books hold "
-            f"{len(inside)} movement(s) of it there (net {net}): a statement is missing",
+            _(
+                "{account}：没有对账单覆盖 {first} 至 {last}，"
+                "但账簿中有该期间的 {count} 笔变动（净额 {net}）：缺少对账单"
+            ).format(account=account, first=first, last=last, count=len(inside), net=net),
             [ctx.where(e) for e in inside[:5]],
-            expected="a statement for " + f"{first}..{last}",
+            expected=_("{first} 至 {last} 的对账单").format(first=first, last=last),
             booked=net,
         )

@@ -19,25 +19,28 @@ from xtaccounts.audit.findings import WARNING, CheckResult, Where
 from xtaccounts.books.history import History, HistoryError
 from xtaccounts.books.layout import REGISTRY_DIR
 from xtaccounts.books.outside_changes import outside_changes
+from xtaccounts.core.i18n import N_, _
 
 NAME = "history"
-TITLE = "Books as last recorded, history not rewritten"
+TITLE = N_("账簿与最后一次记录的变更一致，变更历史未被改写")
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)")
 
 
 def check(ctx: AuditContext) -> CheckResult:
-    result = CheckResult(NAME, TITLE)
+    result = CheckResult(NAME, _(TITLE))
     history = History.of(ctx.root)
     if history is None:
         result.add(
             "no-history",
-            "账簿没有变更历史：修改无从追溯（xtaccounts history adopt 纳入）",
+            _("账簿没有变更历史：修改无从追溯（xtaccounts history adopt 纳入）"),
             severity=WARNING,
         )
         for ref, source in ctx.history_refs:
             result.add(
                 "history-ref",
-                f"{source} 记录的历史头 {ref} 无从核对：账簿没有变更历史",
+                _("{source} 记录的历史头 {ref} 无从核对：账簿没有变更历史").format(
+                    source=source, ref=ref
+                ),
                 expected=ref,
             )
         return result
@@ -48,7 +51,7 @@ def check(ctx: AuditContext) -> CheckResult:
         result.count("registry_changes", len(history.changes(file=REGISTRY_DIR)))
         changes = outside_changes(ctx.root) or []
     except HistoryError as exc:
-        result.add("history-unreadable", f"变更历史无法读取：{exc}")
+        result.add("history-unreadable", _("变更历史无法读取：{error}").format(error=exc))
         return result
     result.count("unrecorded", len(changes))
     for change in changes:
@@ -56,8 +59,11 @@ def check(ctx: AuditContext) -> CheckResult:
         line = next((int(m.group(1)) for m in map(_HUNK.match, difference) if m), 1)
         result.add(
             "unrecorded-change",
-            f"{change.path}：{change.label}，与最后一次记录的变更 "
-            f"{(head or '')[:12]} 不一致（在本工具之外修改，未记入变更历史）；差异：\n    "
+            _(
+                "{path}：{label}，与最后一次记录的变更 {head} 不一致（在本工具之外修改，"
+                "未记入变更历史）；差异："
+            ).format(path=change.path, label=change.label, head=(head or "")[:12])
+            + "\n    "
             + "\n    ".join(difference),
             [Where(change.path, max(line, 1), what=change.label)],
         )
@@ -66,8 +72,10 @@ def check(ctx: AuditContext) -> CheckResult:
         if not history.contains(ref):
             result.add(
                 "history-rewritten",
-                f"{source} 记录的历史头 {ref} 不在本账簿的变更历史中：历史被改写、截断或替换过"
-                "（或这不是同一套账簿）",
+                _(
+                    "{source} 记录的历史头 {ref} 不在本账簿的变更历史中：历史被改写、"
+                    "截断或替换过（或这不是同一套账簿）"
+                ).format(source=source, ref=ref),
                 expected=ref,
                 booked=head,
             )

@@ -28,10 +28,11 @@ from xtaccounts.audit.context import AuditContext
 from xtaccounts.audit.findings import CheckResult
 from xtaccounts.core import chart
 from xtaccounts.core.entries import units_of
+from xtaccounts.core.i18n import N_, _
 from xtaccounts.core.vocabulary import ZERO
 
 NAME = "identity"
-TITLE = "Fund identity: assets − liabilities = 维修资金 + 待分配累计收益, every month end"
+TITLE = N_("资金恒等式：每个月末 资产 − 负债 = 维修资金 + 待分配累计收益")
 
 ASSETS, FUND, UNDISTRIBUTED, OTHER = "assets", "fund", "undistributed", "other"
 
@@ -56,7 +57,7 @@ def month_end(day: dt.date) -> dt.date:
 
 
 def check(ctx: AuditContext) -> CheckResult:
-    result = CheckResult(NAME, TITLE)
+    result = CheckResult(NAME, _(TITLE))
     classes: dict[str, str] = {}
     sums: dict[str, Decimal] = defaultdict(lambda: ZERO)
     movers: list[data.Transaction] = []
@@ -72,10 +73,20 @@ def check(ctx: AuditContext) -> CheckResult:
         if difference != previous:
             result.add(
                 "identity",
-                f"{end}: assets − liabilities {assets} ≠ 维修资金 {fund} + 待分配累计收益 "
-                f"{undistributed} = {fund + undistributed} ({difference:+} apart"
-                + (f", was {previous:+} at the previous month end" if previous else "")
-                + ")",
+                _(
+                    "{end}：资产 − 负债 {assets} ≠ 维修资金 {fund} + 待分配累计收益 {undistribu"
+                    "ted} = {total}（相差 {apart}{before}）"
+                ).format(
+                    end=end,
+                    assets=assets,
+                    fund=fund,
+                    undistributed=undistributed,
+                    total=fund + undistributed,
+                    apart=f"{difference:+}",
+                    before=_("，上月末相差 {previous}").format(previous=f"{previous:+}")
+                    if previous
+                    else "",
+                ),
                 [ctx.where(e) for e in movers[:5]],
                 expected=fund + undistributed,
                 booked=assets,

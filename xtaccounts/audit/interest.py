@@ -38,6 +38,7 @@ from xtaccounts.core import chart
 from xtaccounts.core.dates import meta_day
 from xtaccounts.core.entries import number_of
 from xtaccounts.core.errors import XtError
+from xtaccounts.core.i18n import N_, _
 from xtaccounts.core.interest import (
     InterestSplit,
     demand_interest,
@@ -60,7 +61,7 @@ from xtaccounts.core.vocabulary import (
 from xtaccounts.ops.allocation_weights import BASE, SPREAD, FundWeights
 
 NAME = "interest"
-TITLE = "Interest splits and allocations recomputed from contracts and 积数"
+TITLE = N_("按合同和积数重算利息拆分与分配")
 
 Window = tuple[str, dt.date, dt.date]
 """A receipt part and its window: (part, first day, last day)."""
@@ -92,8 +93,10 @@ class _Recompute:
         if agreement is None:
             self.result.add(
                 "agreement",
-                f"receipt {receipt.id}: rate agreement {agreement_id!r} is not in the registry "
-                "(rate_agreements.csv)",
+                _(
+                    "收息 {receipt}：利率协议 {agreement!r} 不在利率协议登记（registry/rate_agr"
+                    "eements.csv）中"
+                ).format(receipt=receipt.id, agreement=agreement_id),
                 [self.ctx.where(receipt.entry)],
             )
             return None
@@ -126,8 +129,16 @@ class _Recompute:
             if recorded is not None and recorded != days:
                 self.result.add(
                     "balance-days",
-                    f"receipt {receipt.id}: records 积数 {recorded} over {receipt.window_start}.."
-                    f"{receipt.window_end}; the postings give {days}",
+                    _(
+                        "收息 {receipt}：记录的 {start} 至 {end} 积数为 {recorded}，"
+                        "按分录计算为 {days}"
+                    ).format(
+                        receipt=receipt.id,
+                        start=receipt.window_start,
+                        end=receipt.window_end,
+                        recorded=recorded,
+                        days=days,
+                    ),
                     where,
                     expected=days,
                     booked=recorded,
@@ -137,8 +148,9 @@ class _Recompute:
         if cert is None:
             self.result.add(
                 "contract",
-                f"receipt {receipt.id}: certificate {meta.get('certificate')!r} has no open "
-                "entry with its contract",
+                _("收息 {receipt}：存单 {certificate!r} 没有带合同信息的开户（open）分录").format(
+                    receipt=receipt.id, certificate=meta.get("certificate")
+                ),
                 where,
             )
             return None
@@ -188,9 +200,18 @@ class _Recompute:
             if booked != right:
                 self.result.add(
                     "split",
-                    f"receipt {receipt.id} ({received} received, {split.expected} expected, "
-                    f"base interest {split.base_expected}): its {part} part is booked as "
-                    f"{booked}, the rule gives {right}",
+                    _(
+                        "收息 {receipt}（实收 {received}，应收 {expected}，基准利息 {base}）："
+                        "其 {part} 部分记为 {booked}，按规则应为 {right}"
+                    ).format(
+                        receipt=receipt.id,
+                        received=received,
+                        expected=split.expected,
+                        base=split.base_expected,
+                        part=part,
+                        booked=booked,
+                        right=right,
+                    ),
                     where,
                     expected=right,
                     booked=booked,
@@ -199,8 +220,15 @@ class _Recompute:
             if entry.flag == "!":
                 self.result.add(
                     "receipt-differs",
-                    f"receipt {receipt.id}: received {received}, the contract gives "
-                    f"{split.expected} ({split.difference:+}); booked flagged",
+                    _(
+                        "收息 {receipt}：实收 {received}，按合同应为 {expected}（{difference}）"
+                        "；已标记"
+                    ).format(
+                        receipt=receipt.id,
+                        received=received,
+                        expected=split.expected,
+                        difference=f"{split.difference:+}",
+                    ),
                     where,
                     severity=WARNING,
                     expected=split.expected,
@@ -209,8 +237,15 @@ class _Recompute:
             else:
                 self.result.add(
                     "receipt-differs",
-                    f"receipt {receipt.id}: received {received}, the contract gives "
-                    f"{split.expected} ({split.difference:+}), and it is not flagged",
+                    _(
+                        "收息 {receipt}：实收 {received}，按合同应为 {expected}（{difference}）"
+                        "，且未标记"
+                    ).format(
+                        receipt=receipt.id,
+                        received=received,
+                        expected=split.expected,
+                        difference=f"{split.difference:+}",
+                    ),
                     where,
                     expected=split.expected,
                     booked=received,
@@ -228,8 +263,10 @@ def _below_base(ctx: AuditContext, result: CheckResult, certificates: dict[str, 
         if agreed < base:
             result.add(
                 "agreed-below-base",
-                f"定期存单 {certificate} 的约定利率 {agreed}% 低于基准利率 {base}%：没有利差可分配 "
-                f"(the agreed rate is below the base rate)",
+                _(
+                    "定期存单 {certificate} 的约定利率 {agreed}% 低于基准利率 {base}%："
+                    "没有利差可分配"
+                ).format(certificate=certificate, agreed=agreed, base=base),
                 [ctx.where(None, f"open {certificate}", meta=meta)],
                 severity=WARNING,
                 expected=f"≥ {base}",
@@ -239,7 +276,7 @@ def _below_base(ctx: AuditContext, result: CheckResult, certificates: dict[str, 
 
 def check(ctx: AuditContext) -> CheckResult:
     """Every receipt recomputed, then every allocation from the recomputed splits."""
-    result = CheckResult(NAME, TITLE)
+    result = CheckResult(NAME, _(TITLE))
     recompute = _Recompute(ctx, result)
     _below_base(ctx, result, recompute.certificates)
     corrected: dict[str, InterestReceipt] = {}
@@ -249,7 +286,7 @@ def check(ctx: AuditContext) -> CheckResult:
         if receipt.id in seen:
             result.add(
                 "duplicate-receipt",
-                f"receipt {receipt.id} is booked twice",
+                _("收息 {receipt} 记了两次").format(receipt=receipt.id),
                 [ctx.where(seen[receipt.id].entry), ctx.where(receipt.entry)],
             )
             continue
@@ -283,9 +320,17 @@ def _demand_windows(
         if receipt.window_start != follows:
             result.add(
                 "window",
-                f"receipt {receipt.id}: its window starts {receipt.window_start}; the previous "
-                f"settlement of {receipt.bank_account} ({before.id}) ended {before.window_end}, "
-                f"so the next should start {follows}",
+                _(
+                    "收息 {receipt}：计息期始于 {start}；{account} 的上一次结息（{before}）止于 "
+                    "{end}，下一次应始于 {follows}"
+                ).format(
+                    receipt=receipt.id,
+                    start=receipt.window_start,
+                    account=receipt.bank_account,
+                    before=before.id,
+                    end=before.window_end,
+                    follows=follows,
+                ),
                 [ctx.where(receipt.entry), ctx.where(before.entry)],
                 expected=follows.isoformat(),
                 booked=receipt.window_start.isoformat(),
@@ -303,8 +348,9 @@ class _Shares:
         unknown = self.fund.unknown_units()
         if unknown:
             raise XtError(
-                f"the books hold fund movements of {len(unknown)} unit(s) the registry does not "
-                f"know ({', '.join(unknown[:5])}); allocations cannot be recomputed"
+                _("账簿中有 {count} 个登记册没有的单元的资金变动（{units}）；无法重算分配").format(
+                    count=len(unknown), units="、".join(unknown[:5])
+                )
             )
         self._weights: dict[Window, tuple[list[str], list[int], int]] = {}
 
@@ -326,9 +372,17 @@ class _Shares:
         receivers, weights, total = self.weights(*key)
         if not receivers:
             raise XtError(
-                f"receipt {receipt.id}: no {'pool' if part == SPREAD else 'unit'} has a positive "
-                f"fund balance over {receipt.window_start}..{receipt.window_end}; its {part} of "
-                f"{amount} cannot be allocated"
+                _(
+                    "收息 {receipt}：{start} 至 {end} 期间没有{holders}的资金余额为正；"
+                    "其 {part} {amount} 无法分配"
+                ).format(
+                    receipt=receipt.id,
+                    start=receipt.window_start,
+                    end=receipt.window_end,
+                    holders=_("统筹账户") if part == SPREAD else _("单元"),
+                    part=part,
+                    amount=amount,
+                )
             )
         fen_total = to_fen(amount)
         if fen_total < 0:
@@ -363,13 +417,17 @@ def _allocations(
                 if (rid, part) in taken:
                     result.add(
                         "allocated-twice",
-                        f"the {part} of receipt {rid} is allocated twice",
+                        _("收息 {receipt} 的 {part} 分配了两次").format(receipt=rid, part=part),
                         [ctx.where(taken[(rid, part)]), where],
                     )
                 taken[(rid, part)] = entry
                 receipt = receipts.get(rid)
                 if receipt is None:
-                    result.add("allocation", f"allocation names unknown receipt {rid}", [where])
+                    result.add(
+                        "allocation",
+                        _("分配所指的收息 {receipt} 不存在").format(receipt=rid),
+                        [where],
+                    )
                     ok = False
                     continue
                 try:
@@ -414,8 +472,9 @@ def _allocations(
             if want != got:
                 result.add(
                     "allocation-share",
-                    f"allocation of {entry.date}: {key[0]} {key[1]} is credited {got}; its "
-                    f"share by 积数 of the receipts named is {want}",
+                    _(
+                        "{date} 的分配：{kind} {target} 贷记 {got}；按所列收息的积数应分得 {want}"
+                    ).format(date=entry.date, kind=key[0], target=key[1], got=got, want=want),
                     [ctx.where(entry, meta=lines.get(key) or entry.meta)],
                     expected=want,
                     booked=got,
@@ -423,8 +482,9 @@ def _allocations(
         if debit != total:
             result.add(
                 "allocation-total",
-                f"allocation of {entry.date}: debits 待分配累计收益 {debit}; the shares add up to "
-                f"{total}",
+                _("{date} 的分配：借记待分配累计收益 {debit}；各份额合计为 {total}").format(
+                    date=entry.date, debit=debit, total=total
+                ),
                 [where],
                 expected=total,
                 booked=debit,

@@ -23,14 +23,15 @@ from xtaccounts.audit.findings import CheckResult
 from xtaccounts.core import chart
 from xtaccounts.core.dates import meta_day
 from xtaccounts.core.entries import units_of
+from xtaccounts.core.i18n import N_, _
 from xtaccounts.core.vocabulary import KIND_ALLOCATION, KIND_LEGACY, META_KIND, META_POOL, ZERO
 
 NAME = "pools"
-TITLE = "Pools never negative; spread since spread_since in the pools"
+TITLE = N_("统筹账户从不为负；spread_since 以来的利差都在统筹账户中")
 
 
 def check(ctx: AuditContext) -> CheckResult:
-    result = CheckResult(NAME, TITLE)
+    result = CheckResult(NAME, _(TITLE))
     positions = ctx.positions
     _negative(ctx, result)
     pilot = ctx.registry.pilot
@@ -51,8 +52,9 @@ def check(ctx: AuditContext) -> CheckResult:
             if receipt.id in positions.spread_allocated:
                 result.add(
                     "spread-before-since",
-                    f"receipt {receipt.id} of {receipt.date}, before spread_since "
-                    f"{pilot.spread_since}, has its spread given to the pools",
+                    _(
+                        "{date} 的收息 {receipt} 早于 spread_since {since}，其利差却分给了统筹账户"
+                    ).format(receipt=receipt.id, date=receipt.date, since=pilot.spread_since),
                     [ctx.where(receipt.entry)],
                 )
             continue
@@ -62,8 +64,12 @@ def check(ctx: AuditContext) -> CheckResult:
         elif _due(receipt.date, pilot.window_start, reached, legacy):
             result.add(
                 "spread-stranded",
-                f"receipt {receipt.id} of {receipt.date}: its spread {receipt.spread} is in no "
-                f"pool, though the allocations have reached {reached}",
+                _(
+                    "{date} 的收息 {receipt}：其利差 {spread} 不在任何统筹账户中，"
+                    "而分配已进行到 {reached}"
+                ).format(
+                    receipt=receipt.id, date=receipt.date, spread=receipt.spread, reached=reached
+                ),
                 [ctx.where(receipt.entry)],
                 expected=receipt.spread,
                 booked=ZERO,
@@ -108,7 +114,9 @@ def _negative(ctx: AuditContext, result: CheckResult) -> None:
                 mover = movers.get((pool, day))
                 result.add(
                     "pool-negative",
-                    f"pool {pool} is negative at the end of {day}: {balance}",
+                    _("统筹账户 {pool} 在 {day} 结束时为负：{balance}").format(
+                        pool=pool, day=day, balance=balance
+                    ),
                     [ctx.where(mover)] if mover is not None else [],
                     expected="≥ 0.00",
                     booked=balance,

@@ -34,17 +34,18 @@ from xtaccounts.audit.context import AuditContext
 from xtaccounts.audit.findings import WARNING, CheckResult
 from xtaccounts.core import chart
 from xtaccounts.core.entries import number_of, units_of
+from xtaccounts.core.i18n import N_, _
 from xtaccounts.core.vocabulary import KIND_PREMIUM, META_ELEVATOR, META_KIND, META_POLICY, ZERO
 from xtaccounts.insurance.checks import InsuranceState
 from xtaccounts.insurance.directives import InsuranceBook
 from xtaccounts.insurance.rules import applicant_reasons, procedure_reasons, window_reason
 
 NAME = "premiums"
-TITLE = "Premiums: application, notice or vote, five conditions, tender, window, settlement"
+TITLE = N_("保费：申请、公示或表决、五项条件、中标、试点期、结算")
 
 
 def check(ctx: AuditContext) -> CheckResult:
-    result = CheckResult(NAME, TITLE)
+    result = CheckResult(NAME, _(TITLE))
     state = ctx.insurance  # the Ledger's insurance records and balances, as of the audit's day
     book = state.book
     for entry in ctx.transactions:
@@ -70,8 +71,9 @@ def _premium(
     if policy is None:
         result.add(
             "no-approval",
-            f"premium of {day} names no recorded policy ({entry.meta.get('policy')!r}): a "
-            "premium without an approved application",
+            _("{day} 的保费所指的保单（{policy!r}）没有记录：保费没有经批准的申请").format(
+                day=day, policy=entry.meta.get("policy")
+            ),
             where,
         )
         return
@@ -79,14 +81,22 @@ def _premium(
     if app is None:
         result.add(
             "no-approval",
-            f"premium of policy {policy.id} names unknown application {policy.application}",
+            _("保单 {policy} 的保费所指的申请 {app} 不存在").format(
+                policy=policy.id, app=policy.application
+            ),
             where,
         )
         return
     total = sum((number_of(p) for p in entry.postings if p.account == chart.PREMIUM_EXPENSE), ZERO)
     reasons = []
     if day < app.filed:
-        result.add("application", f"{policy.id}: bought {day}, before {app.id} was filed", where)
+        result.add(
+            "application",
+            _("{policy}：{day} 购买，早于申请 {app} 的申请日").format(
+                policy=policy.id, day=day, app=app.id
+            ),
+            where,
+        )
     reasons += applicant_reasons(registry, app.pool, app.applicant_kind, app.applicants, app.filed)
     reasons += procedure_reasons(
         book.notice(app.id), book.objections.get(app.id, []), book.votes.get(app.id, []), day
@@ -107,7 +117,9 @@ def _premium(
     for reason in reasons:
         result.add(
             reason.rule.replace("_", "-"),
-            f"premium of policy {policy.id} ({app.id}) on {day}: {reason.message}",
+            _("保单 {policy}（{app}）{day} 的保费：{reason}").format(
+                policy=policy.id, app=app.id, day=day, reason=reason.message
+            ),
             where,
         )
 
@@ -138,9 +150,17 @@ def _overlaps(ctx: AuditContext, result: CheckResult, book: InsuranceBook) -> No
             if later.policy.cover_start <= earlier.last_day:
                 result.add(
                     "insured-twice",
-                    f"elevator {code} insured twice: policy {later.policy.id} from "
-                    f"{later.policy.cover_start} overlaps {earlier.policy.id} "
-                    f"({earlier.policy.cover_start}..{earlier.last_day})",
+                    _(
+                        "电梯 {code} 重复投保：保单 {later} 自 {start} 起，"
+                        "与 {earlier}（{first} 至 {last}）重叠"
+                    ).format(
+                        code=code,
+                        later=later.policy.id,
+                        start=later.policy.cover_start,
+                        earlier=earlier.policy.id,
+                        first=earlier.policy.cover_start,
+                        last=earlier.last_day,
+                    ),
                     [ctx.where(later.policy.entry), ctx.where(earlier.policy.entry)],
                 )
 
@@ -163,10 +183,17 @@ def _settlement(ctx: AuditContext, result: CheckResult) -> None:
             if item.entry.meta.get(META_KIND) == KIND_PREMIUM and ctx.as_of - day > limit:
                 result.add(
                     "unsettled",
-                    f"{account}: premium of {day} ({-item.amount} still owed) is unpaid "
-                    f"{(ctx.as_of - day).days} days later, on {ctx.as_of}",
+                    _(
+                        "{account}：{day} 的保费（尚欠 {owed}）到 {as_of} 已 {days} 天仍未支付"
+                    ).format(
+                        account=account,
+                        day=day,
+                        owed=-item.amount,
+                        days=(ctx.as_of - day).days,
+                        as_of=ctx.as_of,
+                    ),
                     [ctx.where(item.entry)],
-                    expected=f"paid by {day + limit}",
+                    expected=_("{day} 前支付").format(day=day + limit),
                     booked=-item.amount,
                 )
 
@@ -186,12 +213,13 @@ def _settled(
     if late or not by_bank:
         result.add(
             "settlement",
-            f"premium of {item.date} settled on {payment.date} "
-            f"({(payment.date - item.date).days} days)"
-            + ("" if by_bank else " by an entry that moves no bank account")
-            + (f", more than {limit.days} days after it was booked" if late else ""),
+            _("{day} 的保费于 {paid}（{days} 天后）结算").format(
+                day=item.date, paid=payment.date, days=(payment.date - item.date).days
+            )
+            + ("" if by_bank else _("，结算分录没有动用银行账户"))
+            + (_("，入账后超过 {limit} 天").format(limit=limit.days) if late else ""),
             [ctx.where(item), ctx.where(payment)],
             severity=WARNING,
-            expected=f"paid by {item.date + limit}",
+            expected=_("{day} 前支付").format(day=item.date + limit),
             booked=payment.date.isoformat(),
         )

@@ -55,6 +55,7 @@ from xtaccounts.books.seal_chain import (
 from xtaccounts.books.writer import CommitResult, LedgerWriter
 from xtaccounts.core.dates import closing_day
 from xtaccounts.core.errors import XtError
+from xtaccounts.core.i18n import N_, _
 from xtaccounts.core.vocabulary import (
     META_CHAIN,
     META_PREVIOUS,
@@ -64,7 +65,7 @@ from xtaccounts.core.vocabulary import (
 from xtaccounts.registry import load_registry
 
 NAME = "seal"
-TITLE = "Sealed periods unchanged"
+TITLE = N_("已封存的期间未被改动")
 _SKIP_META = frozenset({"filename", "lineno"})
 _SKIP_FIELDS = frozenset({"meta", "diff_amount"})
 
@@ -246,7 +247,11 @@ def parse_digests(text: str) -> tuple[dict[dt.date, list[str]], str]:
             continue
         parts = raw.split("\t")
         if len(parts) != 4:
-            raise XtError(f"digests line {raw[:60]!r} is not date, count, digest, entries")
+            raise XtError(
+                _("摘要文件的行 {line!r} 不是 日期、条数、摘要、分录摘要 四列").format(
+                    line=raw[:60]
+                )
+            )
         day = dt.date.fromisoformat(parts[0])
         entries = parts[3].split()
         days[day] = entries
@@ -282,19 +287,22 @@ def seal_books(main: Path, through: dt.date, *, dry_run: bool = False) -> SealRe
         closed = closed_through(books.entries)
         if closed is None or through > closed:
             raise XtError(
-                f"cannot seal through {through}: the books are closed only through "
-                f"{closed or 'no period'}; close the period first"
+                _("不能封存至 {through}：账簿只结账至 {closed}；请先结账").format(
+                    through=through, closed=closed or _("（尚无已结账期间）")
+                )
             )
         head = chain_head(books.entries)
         if head is not None and through <= head.through:
             if through == head.through:
-                raise XtError(f"the books are sealed through {through} already")
+                raise XtError(_("账簿已封存至 {through}").format(through=through))
             raise XtError(
-                f"账簿已封存至 {head.through}，不能再封存更早的 {through}：封存链只能向后延伸 "
-                f"(the books are sealed through {head.through}; a seal must come after it)"
+                _("账簿已封存至 {head}，不能再封存更早的 {through}：封存链只能向后延伸").format(
+                    head=head.through, through=through
+                )
             )
         days = {
-            day: [d for d, _ in items] for day, items in day_digests(books.entries, through).items()
+            day: [d for d, _entry in items]
+            for day, items in day_digests(books.entries, through).items()
         }
         text, digest = digests_text(through, days)
         relfile = f"{SEALS_DIR}/{through.isoformat()}.digests"
@@ -327,7 +335,7 @@ def seal_books(main: Path, through: dt.date, *, dry_run: bool = False) -> SealRe
 
 
 def check(ctx: AuditContext) -> CheckResult:
-    result = CheckResult(NAME, TITLE)
+    result = CheckResult(NAME, _(TITLE))
     chain = seal_chain(ctx.books.entries)
     recorded = {str(link.entry.meta.get("file", "")) for link in chain}
     orphans = [
@@ -358,8 +366,9 @@ def _check_link(ctx: AuditContext, result: CheckResult, link: SealLink) -> None:
     if previous is not None and str(previous) != link.previous:
         result.add(
             "seal-chain",
-            f"封存 {link.through} 记录的前一环与账簿中前一个封存不符：之前的封存被删除或改动 "
-            f"(the seal before the one through {link.through} was removed or changed)",
+            _("封存 {through} 记录的前一环与账簿中前一个封存不符：之前的封存被删除或改动").format(
+                through=link.through
+            ),
             [ctx.where(link.entry)],
             expected=str(previous),
             booked=link.previous,
@@ -367,8 +376,9 @@ def _check_link(ctx: AuditContext, result: CheckResult, link: SealLink) -> None:
     if own is not None and str(own) != link.link:
         result.add(
             "seal-chain",
-            f"封存 {link.through} 的链值与其日期、摘要不符：封存记录被改动 "
-            f"(the seal through {link.through} no longer gives its recorded link)",
+            _("封存 {through} 的链值与其日期、摘要不符：封存记录被改动").format(
+                through=link.through
+            ),
             [ctx.where(link.entry)],
             expected=str(own),
             booked=link.link,
@@ -385,14 +395,21 @@ def _check_registry(ctx: AuditContext, result: CheckResult, link: SealLink) -> N
         text = (ctx.root / str(relfile)).read_text(encoding="utf-8")
         kept = json.loads(text)
     except (OSError, ValueError) as exc:
-        result.add("seal-file", f"seal through {link.through}: {relfile}: {exc}", [where])
+        result.add(
+            "seal-file",
+            _("封存 {through}：{file}：{error}").format(
+                through=link.through, file=relfile, error=exc
+            ),
+            [where],
+        )
         return
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     if digest != str(link.entry.meta.get(META_REGISTRY, "")):
         result.add(
             "seal-file",
-            f"封存 {link.through} 保存的登记册行 {relfile} 已被改动 "
-            "(the registry rows kept by the seal no longer give its digest)",
+            _("封存 {through} 保存的登记册行 {file} 已被改动").format(
+                through=link.through, file=relfile
+            ),
             [where],
             expected=str(link.entry.meta.get(META_REGISTRY, "")),
             booked=digest,
@@ -400,13 +417,20 @@ def _check_registry(ctx: AuditContext, result: CheckResult, link: SealLink) -> N
         return
     for change in registry_changes(kept, ctx.registry):
         row = _registry_line(ctx, change.file, change.row)
-        what = f"{change.field} " if change.field else ""
+        what = f"{change.field} " if change.field else _("整行")
         result.add(
             "registry-changed",
-            f"登记册 {change.file} 中 {change.row} 的 {what or '整行'}"
-            f"封存（{link.through}）后被改动：封存时为 {change.sealed}，"
-            f"现在为 {'(已删除)' if change.now is None else change.now}；"
-            "已封存的分录依赖此行 (a registry row sealed entries depend on changed after the seal)",
+            _(
+                "登记册 {file} 中 {row} 的 {what}封存（{through}）后被改动：封存时为 {sealed}，"
+                "现在为 {now}；已封存的分录依赖此行"
+            ).format(
+                file=change.file,
+                row=change.row,
+                what=what,
+                through=link.through,
+                sealed=change.sealed,
+                now=_("（已删除）") if change.now is None else change.now,
+            ),
             [Where(f"registry/{change.file}", row, link.through, change.row), where],
             expected=json.dumps(change.sealed, ensure_ascii=False),
             booked=json.dumps(change.now, ensure_ascii=False),
@@ -437,12 +461,10 @@ def _check_expected_head(ctx: AuditContext, result: CheckResult, chain: list[Sea
     head = chain[-1] if chain else None
     result.add(
         "seal-expected",
-        f"账簿的封存链中没有给出的封存值 {expected}：封存被删除或重写 "
-        f"(the expected seal {expected} is not in the books' chain: seals were removed or "
-        "rewritten)",
+        _("账簿的封存链中没有给出的封存值 {expected}：封存被删除或重写").format(expected=expected),
         [ctx.where(head.entry)] if head else [],
         expected=expected,
-        booked=head.link if head else "未封存 (no seal)",
+        booked=head.link if head else _("未封存"),
     )
 
 
@@ -465,8 +487,9 @@ def _check_orphan(
     where = Where(relfile, 0, _orphan_day(path), "digests")
     result.add(
         "seal-record-missing",
-        f"{relfile} 没有对应的封存记录（{SEALS_FILE} 中的 xt-seal）：封存被删除 "
-        "(a seal's digests are on disk but its record is gone)",
+        _("{file} 没有对应的封存记录（{seals} 中的 xt-seal）：封存被删除").format(
+            file=relfile, seals=SEALS_FILE
+        ),
         [where],
     )
     try:
@@ -490,13 +513,21 @@ def _check_seal(
     try:
         sealed, file_digest = parse_digests(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, XtError) as exc:
-        result.add("seal-file", f"seal through {through}: its digests {relfile}: {exc}", [where])
+        result.add(
+            "seal-file",
+            _("封存 {through}：其摘要文件 {file}：{error}").format(
+                through=through, file=relfile, error=exc
+            ),
+            [where],
+        )
         return
     recorded = str(seal.meta.get("digest", ""))
     if file_digest != recorded:
         result.add(
             "seal-file",
-            f"seal through {through}: {relfile} no longer gives the sealed digest",
+            _("封存 {through}：{file} 给出的摘要与封存时不同").format(
+                through=through, file=relfile
+            ),
             [where],
             expected=recorded,
             booked=file_digest,
@@ -516,14 +547,14 @@ def _compare(
 ) -> None:
     """The books' entries up to `through` against the sealed digests, day by day."""
     days = {day: items for day, items in current.items() if day <= through}
-    lines = [_day_line(day, [d for d, _ in days[day]]) for day in sorted(days)]
+    lines = [_day_line(day, [d for d, _entry in days[day]]) for day in sorted(days)]
     if overall_digest(lines) == recorded and file_digest == recorded:
         result.count("days_unchanged", len(days))
         return
     for day in sorted(set(days) | set(sealed)):
         now = days.get(day, [])
         then = sealed.get(day, [])
-        if day_digest(d for d, _ in now) == day_digest(then):
+        if day_digest(d for d, _entry in now) == day_digest(then):
             result.count("days_unchanged")
             continue
         left = Counter(then)
@@ -537,8 +568,10 @@ def _compare(
         if len(new) == 1 and removed == 1:
             result.add(
                 "sealed-changed",
-                f"seal through {through}: an entry of {day} was changed after the seal "
-                "(封存后被改动；expected: 封存时的摘要, booked: 现在的摘要)",
+                _(
+                    "封存 {through}：{day} 的一笔分录在封存后被改动（应为：封存时的摘要，"
+                    "账簿为：现在的摘要）"
+                ).format(through=through, day=day),
                 [ctx.where(new[0])],
                 expected=next(d for d, n in left.items() if n),
                 booked=entry_digest(new[0]),
@@ -547,15 +580,17 @@ def _compare(
         for entry in new:
             result.add(
                 "sealed-added",
-                f"seal through {through}: an entry dated {day} was added (or changed) after "
-                "the seal",
+                _("封存 {through}：封存后增加（或改动）了一笔日期为 {day} 的分录").format(
+                    through=through, day=day
+                ),
                 [ctx.where(entry)],
             )
         if removed:
             result.add(
                 "sealed-removed",
-                f"seal through {through}: {removed} sealed entr{'y' if removed == 1 else 'ies'} "
-                f"of {day} {'is' if removed == 1 else 'are'} no longer in the books",
+                _("封存 {through}：{day} 已封存的 {count} 笔分录已不在账簿中").format(
+                    through=through, day=day, count=removed
+                ),
                 [where],
                 expected=str(len(then)),
                 booked=str(len(now)),

@@ -30,11 +30,12 @@ from xtaccounts.core.bank_statement import Statement, StatementError, statement_
 from xtaccounts.core.calendar import ONE_DAY
 from xtaccounts.core.entries import number_of
 from xtaccounts.core.errors import XtError
+from xtaccounts.core.i18n import N_, _
 from xtaccounts.core.vocabulary import META_SERIAL, META_STATEMENT, ZERO
 from xtaccounts.ops.classify import serial_keys
 
 NAME = "statements"
-TITLE = "Archived bank statements against the lines booked from them"
+TITLE = N_("归档的银行对账单与据其入账的各行")
 DOCUMENTS = "documents"
 
 
@@ -51,7 +52,7 @@ def archived_statements(root: Path) -> list[Path]:
 
 
 def check(ctx: AuditContext) -> CheckResult:
-    result = CheckResult(NAME, TITLE)
+    result = CheckResult(NAME, _(TITLE))
     if ctx.read_statement is None:
         result.count("not_read")
         return result
@@ -79,9 +80,14 @@ def check(ctx: AuditContext) -> CheckResult:
             continue
         result.add(
             "statement-missing",
-            f"此行入账自对账单 {entry.meta[META_STATEMENT]}（第 {entry.meta.get('row', '?')} 行），"
-            f"但 {DOCUMENTS}/ 中没有含此行的归档对账单 "
-            "(booked from a statement line that no archived statement holds)",
+            _(
+                "此行入账自对账单 {statement}（第 {row} 行），"
+                "但 {documents}/ 中没有含此行的归档对账单"
+            ).format(
+                statement=entry.meta[META_STATEMENT],
+                row=entry.meta.get("row", "?"),
+                documents=DOCUMENTS,
+            ),
             [ctx.where(entry)],
             expected=f"{account} {serial}",
         )
@@ -96,8 +102,8 @@ def _read(ctx: AuditContext, result: CheckResult, path: Path) -> Statement | Non
     except (StatementError, XtError, OSError) as exc:
         result.add(
             "statement-unreadable",
-            f"归档的对账单无法读取 (an archived statement cannot be read): {exc}",
-            [Where(relative, 0, None, "archived statement")],
+            _("归档的对账单无法读取：{error}").format(error=exc),
+            [Where(relative, 0, None, _("归档的对账单"))],
         )
         return None
 
@@ -116,9 +122,10 @@ def _compare(
     if bank is None:
         result.add(
             "statement-account",
-            f"归档的对账单的账号 {statement.account_no} 不是登记册中的银行账户 "
-            "(an archived statement of an account the registry does not hold)",
-            [Where(relative, 0, None, "archived statement")],
+            _("归档的对账单的账号 {account} 不是登记册中的银行账户").format(
+                account=statement.account_no
+            ),
+            [Where(relative, 0, None, _("归档的对账单"))],
         )
         return
     account = bank.account
@@ -137,10 +144,18 @@ def _compare(
         if entry.date != line.date or amount != line.amount:
             result.add(
                 "statement-differs",
-                f"账簿中此行与银行对账单 {relative} 第 {line.row} 行不符：银行记 {line.date} "
-                f"{line.amount:,.2f}，账簿记 {entry.date} {amount:,.2f} "
-                "(a booked line differs from the bank's file)",
-                [ctx.where(entry), Where(relative, line.row, line.date, "bank statement line")],
+                _(
+                    "账簿中此行与银行对账单 {file} 第 {row} 行不符："
+                    "银行记 {bank_day} {bank_amount}，账簿记 {day} {amount}"
+                ).format(
+                    file=relative,
+                    row=line.row,
+                    bank_day=line.date,
+                    bank_amount=f"{line.amount:,.2f}",
+                    day=entry.date,
+                    amount=f"{amount:,.2f}",
+                ),
+                [ctx.where(entry), Where(relative, line.row, line.date, _("银行对账单行"))],
                 expected=line.amount,
                 booked=amount,
             )
@@ -150,10 +165,17 @@ def _compare(
             continue
         result.add(
             "statement-balance-differs",
-            f"{day} 日终余额：银行对账单 {relative} 第 {row} 行为 {balance:,.2f}，"
-            f"账簿的余额断言为 {assertion.amount.number:,.2f} "
-            "(the books' balance assertion differs from the bank's file)",
-            [ctx.where(assertion), Where(relative, row, day, "bank statement line")],
+            _(
+                "{day} 日终余额：银行对账单 {file} 第 {row} 行为 {balance}，"
+                "账簿的余额断言为 {asserted}"
+            ).format(
+                day=day,
+                file=relative,
+                row=row,
+                balance=f"{balance:,.2f}",
+                asserted=f"{assertion.amount.number:,.2f}",
+            ),
+            [ctx.where(assertion), Where(relative, row, day, _("银行对账单行"))],
             expected=balance,
             booked=assertion.amount.number,
         )

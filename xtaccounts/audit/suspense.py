@@ -1,8 +1,11 @@
 """Check 7: suspense items and deposits against their payment notices.
 
-- every amount booked to 待查明款项 (``Liabilities:Suspense-待查明款项``) is cleared first in,
-  first out by later postings to it; an item still open more than 30 days after it was booked,
-  on the as-of day, is a warning (it stays a liability until identified);
+- every amount the bank moved into 待查明款项 (``Liabilities:Suspense-待查明款项``) is an item
+  with an id (`xtaccounts.books.links`); only claims citing that id clear it, exactly (never
+  first in, first out). A claim of more than its item holds (`claim-over`), one citing no item
+  of the books (`claim-unknown`), and a posting to 待查明款项 that neither comes from the bank
+  nor cites an item (`claim-unlinked`, a reclassification by hand) are errors; an item still
+  open more than 90 days after it was booked, on the as-of day, is a warning (`suspense-old`);
 - every deposit (``kind: deposit``) booked to 交存收入 for a payment notice credits exactly the
   notice's households (registry ``payment_notices.csv``) with their amounts, each household of
   the unit the posting names; a household credited outside its notice, or an amount other than
@@ -17,13 +20,14 @@ from decimal import Decimal
 
 from beancount.core import data
 
-from xtaccounts.audit.clearing import FifoItems
 from xtaccounts.audit.context import AuditContext
 from xtaccounts.audit.findings import WARNING, CheckResult
 from xtaccounts.books.positions import parse_households
 from xtaccounts.core import chart
 from xtaccounts.core.entries import number_of
 from xtaccounts.core.errors import XtError
+from xtaccounts.core.i18n import _
+from xtaccounts.core.money import format_money
 from xtaccounts.core.vocabulary import (
     KIND_DEPOSIT,
     META_HOUSEHOLDS,
@@ -33,10 +37,11 @@ from xtaccounts.core.vocabulary import (
     META_UNIT,
     ZERO,
 )
+from xtaccounts.ops.claims import ClaimIndex
 
 NAME = "suspense"
-TITLE = "Suspense items over 30 days; deposits against their payment notices"
-SUSPENSE_DAYS = 30
+TITLE = "Suspense items and their claims, items over 90 days; deposits against their notices"
+SUSPENSE_DAYS = 90  # an item open longer than this on the as-of day is a warning
 
 
 def check(ctx: AuditContext) -> CheckResult:
@@ -47,30 +52,68 @@ def check(ctx: AuditContext) -> CheckResult:
 
 
 def _suspense(ctx: AuditContext, result: CheckResult) -> None:
-    items = FifoItems()
-    for entry in ctx.transactions:
-        for posting in entry.postings:
-            if posting.account != chart.SUSPENSE:
-                continue
-            before = len(items.open)
-            cleared = items.post(entry, number_of(posting))
-            if cleared:
-                result.count("suspense_cleared", len(cleared))
-            if len(items.open) + len(cleared) > before:
-                result.count("suspense_items")
+    """Items and claims matched by the item's id (`xtaccounts.books.links`), never first in,
+    first out: only a claim citing an item clears it, so a bank fee booked to 待查明款项 is an
+    item of its own and clears no receipt."""
+    index = ClaimIndex.of(ctx.transactions)
+    result.count("suspense_items", len(index.items))
+    result.count("suspense_claims", sum(len(c) for c in index.claims.values()))
+    for item in index.items.values():
+        claims = index.claims.get(item.id)
+        if not claims or item.open == 0 or (item.open > 0) == (item.amount > 0):
+            continue  # unclaimed, or claimed within what it holds
+        last = claims[-1][0]
+        result.add(
+            "claim-over",
+            _("待查明款项 {item}（{date} 入账 {amount}）被认领 {claimed}，超过款项本身").format(
+                item=item.id,
+                date=item.date,
+                amount=format_money(abs(item.amount)),
+                claimed=format_money(abs(item.claimed)),
+            ),
+            [ctx.where(item.entry), ctx.where(last)],
+            expected=abs(item.amount),
+            booked=abs(item.claimed),
+        )
+    for entry, cited, amount in index.unknown:
+        result.add(
+            "claim-unknown",
+            _("{date} 的认领 {amount} 引用的待查明款项 {item} 在账簿中不存在").format(
+                date=entry.date, amount=format_money(abs(amount)), item=cited
+            ),
+            [ctx.where(entry)],
+            booked=abs(amount),
+        )
+    for entry, amount in index.unlinked:
+        result.add(
+            "claim-unlinked",
+            _(
+                "{date} 记入待查明款项 {amount}，既不是银行收付，也没有引用款项编号："
+                "请用 xtaccounts claim book 认领（或在分录上链接所认领款项的编号）"
+            ).format(date=entry.date, amount=format_money(amount)),
+            [ctx.where(entry)],
+            booked=amount,
+        )
     limit = dt.timedelta(days=SUSPENSE_DAYS)
-    for item in items.open:
+    for item in index.open_items():
         age = (ctx.as_of - item.date).days
-        if age > SUSPENSE_DAYS:
-            reason = item.entry.meta.get(META_SUSPENSE_REASON) or ""
+        if age > SUSPENSE_DAYS and (item.open > 0) == (item.amount > 0):
+            reason = item.meta(META_SUSPENSE_REASON)
             result.add(
                 "suspense-old",
-                f"待查明款项 {-item.amount} booked {item.date} is still unidentified {age} days "
-                f"later ({reason})",
+                _(
+                    "待查明款项 {item} 尚余 {open}（{date} 入账）{age} 天仍未查明（{reason}）"
+                ).format(
+                    item=item.id,
+                    open=format_money(abs(item.open)),
+                    date=item.date,
+                    age=age,
+                    reason=reason,
+                ),
                 [ctx.where(item.entry)],
                 severity=WARNING,
                 expected=f"identified by {item.date + limit}",
-                booked=-item.amount,
+                booked=abs(item.open),
             )
 
 

@@ -9,9 +9,10 @@ from beancount.core import data
 
 from xtaccounts.audit.context import AuditContext
 from xtaccounts.audit.findings import CheckResult, Where
+from xtaccounts.core.i18n import N_, _
 
 NAME = "beancount"
-TITLE = "Beancount validation and load-time plugins"
+TITLE = N_("Beancount 校验与加载时插件")
 
 
 def _code(err: Any) -> str:
@@ -24,7 +25,7 @@ def _code(err: Any) -> str:
 
 
 def check(ctx: AuditContext) -> CheckResult:
-    result = CheckResult(NAME, TITLE)
+    result = CheckResult(NAME, _(TITLE))
     result.count("entries", len(ctx.books.entries))
     result.count("load_errors", len(ctx.books.errors))
     banks = {b.account for b in ctx.registry.bank_accounts.values()}

@@ -73,6 +73,7 @@ from xtaccounts.books.write_snapshot import (
     save_snapshot,
 )
 from xtaccounts.core.errors import XtError
+from xtaccounts.core.i18n import _
 
 __all__ = [
     "JOURNAL_NAME",
@@ -132,8 +133,13 @@ class WriteRefused(XtError):
             others = f"（另有 {len(errors)} 个由此引起的校验错误未列出）" if errors else ""
             super().__init__(headline + others)
             return
-        lines = "; ".join(errors[:3]) + (f"; … ({len(errors)} in all)" if len(errors) > 3 else "")
-        super().__init__(f"write refused, the change would add {len(errors)} error(s): {lines}")
+        more = _("；……（共 {count} 个）").format(count=len(errors)) if len(errors) > 3 else ""
+        lines = "；".join(errors[:3]) + more
+        super().__init__(
+            _("写入被拒绝：这次修改会带来 {count} 个错误：{lines}").format(
+                count=len(errors), lines=lines
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -190,8 +196,9 @@ class LedgerWriter:
             self._lock.acquire()
         except filelock.Timeout as exc:
             raise LedgerLockedError(
-                f"the ledger {self.ledger_dir} is locked by another writer "
-                f"(waited {self.lock_timeout} s)"
+                _("账簿 {ledger} 正被另一个写入者锁定（已等待 {seconds} 秒）").format(
+                    ledger=self.ledger_dir, seconds=self.lock_timeout
+                )
             ) from exc
         try:
             recover(self.ledger_dir)
@@ -493,7 +500,7 @@ class WriteSession:
     @staticmethod
     def _count_entries(text: str) -> int:
         """How many directives a staged text holds."""
-        entries, _, _ = parser.parse_string(text)
+        entries, _errors, _options = parser.parse_string(text)
         return len(entries)
 
     def _new_errors(self, before: LoadedBooks, after: LoadedBooks) -> list[BeancountError]:
@@ -564,7 +571,7 @@ class WriteSession:
         created_dirs: list[Path] = []
         journal_written = False
         try:
-            for _, path in pairs:
+            for _tmp, path in pairs:
                 created_dirs.extend(_make_parents(path.parent, self.ledger_dir))
             for tmp, path in pairs:
                 mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else NEW_FILE_MODE
@@ -610,7 +617,7 @@ class WriteSession:
                 if journal_written:
                     recover(self.ledger_dir)  # the change is decided: finish it
                 else:
-                    for tmp, _ in pairs:
+                    for tmp, _path in pairs:
                         tmp.unlink(missing_ok=True)
                     journal.with_name(journal.name + TMP_SUFFIX).unlink(missing_ok=True)
                     for directory in reversed(created_dirs):

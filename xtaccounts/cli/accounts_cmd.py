@@ -6,20 +6,21 @@ import click
 
 from xtaccounts.cli.output import emit, format_option
 from xtaccounts.cli.params import ledger_path
+from xtaccounts.core.i18n import N_
 from xtaccounts.ops.accounts_sync import sync_accounts
 
 
 @click.group("accounts")
 def accounts_group() -> None:
-    """The chart of accounts."""
+    """科目表。"""
 
 
 @accounts_group.command("sync")
-@click.option("--dry-run", is_flag=True, help="Show what would be opened; write nothing.")
+@click.option("--dry-run", is_flag=True, help=N_("只显示将开设的科目，不写入。"))
 @format_option
 @click.pass_context
 def sync_cmd(ctx: click.Context, dry_run: bool, fmt: str) -> None:
-    """Append the `open` directives the registry calls for and the books lack (idempotent)."""
+    """补记登记册需要而账簿缺少的 `open` 指令（可重复执行）。"""
     report = sync_accounts(ledger_path(ctx), dry_run=dry_run)
     rows = [{"account": spec.name, "opened": spec.opened} for spec in report.opened]
     rows += [

@@ -9,6 +9,7 @@ import click
 
 from xtaccounts.cli.output import emit, format_option
 from xtaccounts.cli.params import DATE, ledger_path
+from xtaccounts.core.i18n import N_
 from xtaccounts.ops.allocation import AllocationReport, allocate
 
 COLUMNS = ["kind", "receiver", "amount"]
@@ -50,13 +51,13 @@ def as_date(value: dt.date | None) -> dt.date | None:
 
 
 @click.command("allocate")
-@date_option("--through", required=True, help="Allocate through this day (YYYY-MM-DD).")
-@click.option("--dry-run", is_flag=True, help="Show what would be booked; write nothing.")
+@date_option("--through", required=True, help=N_("分配截至此日（YYYY-MM-DD）。"))
+@click.option("--dry-run", is_flag=True, help=N_("只显示将记入的分录，不写入。"))
 @format_option
 @click.pass_context
 def allocate_cmd(ctx: click.Context, through: dt.date, dry_run: bool, fmt: str) -> None:
-    """Share the spread of receipts since the pilot window among the pools, and the base
-    interest of ended interest years among the units, by 积数 (idempotent)."""
+    """按积数把试点期以来收到的利差分配到各统筹账户，把已结束计息年度的基准利息分配到各单元
+    （可重复执行）。"""
     day = through
     report = allocate(ledger_path(ctx), through=day, dry_run=dry_run)
     emit("allocate", report_rows(report), COLUMNS, fmt, report_summary(report, through=day))

@@ -7,20 +7,19 @@ import click
 from xtaccounts.cli.output import emit, format_option, output_amount
 from xtaccounts.cli.params import ledger_path
 from xtaccounts.core.dates import parse_period
+from xtaccounts.core.i18n import N_
 from xtaccounts.ops.close import close_period, year_book_file
 
 
 @click.command("close")
-@click.option(
-    "--period", required=True, help="YYYY-MM (a month) or YYYY (a year), once it has ended."
-)
-@click.option("--dry-run", is_flag=True, help="Show what would be booked; write nothing.")
+@click.option("--period", required=True, help=N_("YYYY-MM（一个月）或 YYYY（一年），须已结束。"))
+@click.option("--dry-run", is_flag=True, help=N_("只显示将记入的分录，不写入。"))
 @format_option
 @click.pass_context
 def close_cmd(ctx: click.Context, period: str, dry_run: bool, fmt: str) -> None:
-    """Close income and expenses into the unit funds, the pools and 待分配累计收益; a year also
-    writes txns/<next>/carried.beancount and years/<next>.beancount (idempotent). Only a
-    period that has ended, by the date and by the bank statements imported."""
+    """把收入和支出结转到各单元维修资金、各统筹账户和待分配累计收益；结转一年时还写入
+    txns/<下一年>/carried.beancount 和 years/<下一年>.beancount（可重复执行）。只能结转
+    按日期和已导入的银行对账单都已结束的期间。"""
     read = parse_period(period, field="--period")
     report = close_period(ledger_path(ctx), read.text, dry_run=dry_run)
     plan = report.plan

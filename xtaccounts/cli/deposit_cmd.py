@@ -24,23 +24,24 @@ from xtaccounts.cli.output import (
 )
 from xtaccounts.cli.params import DATE, MONEY, account_help, dry_run_option, ledger_path
 from xtaccounts.core.errors import XtError
+from xtaccounts.core.i18n import N_, _
 from xtaccounts.ops import owner_deposits as deposits
 from xtaccounts.registry.load import read_text
 
 
 @click.group("deposit")
 def deposit_group() -> None:
-    """Owners' money into and out of the fund: deposits, openings, refunds."""
+    """业主资金的进出：交存、期初余额、返还。"""
 
 
 @deposit_group.command("receive")
 @click.option("--account", "account", required=True, help=account_help)
-@click.option("--date", "day", type=DATE, required=True, help="Value date of the receipt.")
-@click.option("--amount", type=MONEY, required=True, help="Amount received (CNY).")
-@click.option("--notice", default=None, help="Payment notice number (缴款通知书编号).")
-@click.option("--serial", default=None, help="The bank's serial number (交易流水号).")
-@click.option("--payer", default=None, help="Payer (对方户名).")
-@click.option("--memo", default=None, help="The statement's memo (摘要).")
+@click.option("--date", "day", type=DATE, required=True, help=N_("收款的起息日。"))
+@click.option("--amount", type=MONEY, required=True, help=N_("收到的金额（元）。"))
+@click.option("--notice", default=None, help=N_("缴款通知书编号。"))
+@click.option("--serial", default=None, help=N_("银行交易流水号。"))
+@click.option("--payer", default=None, help=N_("付款人（对方户名）。"))
+@click.option("--memo", default=None, help=N_("对账单摘要。"))
 @dry_run_option
 @format_option
 @click.pass_context
@@ -56,7 +57,7 @@ def receive_cmd(
     dry_run: bool,
     fmt: str,
 ) -> None:
-    """Book one deposit receipt: to the units of its payment notice, or to suspense (待查明)."""
+    """记入一笔交存收款：记到其缴款通知书的各单元，或记入待查明款项。"""
     receipt = deposits.Receipt(account, day, amount, notice, serial, payer, memo)
     report = deposits.book_deposits(ledger_path(ctx), [receipt], dry_run=dry_run)
     line = report.lines[0]
@@ -73,12 +74,18 @@ def _read_amounts(path: Path) -> dict[str, Decimal]:
     """household,amount rows (header required) from a CSV file."""
     reader = csv.DictReader(io.StringIO(read_text(path)))
     if not reader.fieldnames or not {"household", "amount"} <= set(reader.fieldnames):
-        raise XtError(f"{path}: needs a header with the columns household and amount")
+        raise XtError(
+            _("{path}：须有表头，列为 household（户号）和 amount（金额）").format(path=path)
+        )
     amounts: dict[str, Decimal] = {}
     for number, row in enumerate(reader, start=2):
         household = (row.get("household") or "").strip()
         if household in amounts:
-            raise XtError(f"{path}:{number}: household {household} is listed twice")
+            raise XtError(
+                _("{path}:{number}：住户 {household} 列了两次").format(
+                    path=path, number=number, household=household
+                )
+            )
         try:
             amounts[household] = deposits.parse_amount(
                 row.get("amount") or "", "amount", positive=False
@@ -90,13 +97,13 @@ def _read_amounts(path: Path) -> dict[str, Decimal]:
 
 @deposit_group.command("opening")
 @click.option("--account", "account", required=True, help=account_help)
-@click.option("--date", "day", type=DATE, required=True, help="Date of the opening balances.")
+@click.option("--date", "day", type=DATE, required=True, help=N_("期初余额的日期。"))
 @click.option(
     "--amounts",
     "amounts_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     required=True,
-    help="CSV file with the columns household and amount (UTF-8 or GB18030).",
+    help=N_("CSV 文件，列为 household（户号）和 amount（金额）（UTF-8 或 GB18030）。"),
 )
 @dry_run_option
 @format_option
@@ -104,7 +111,7 @@ def _read_amounts(path: Path) -> dict[str, Decimal]:
 def opening_cmd(
     ctx: click.Context, account: str, day: dt.date, amounts_file: Path, dry_run: bool, fmt: str
 ) -> None:
-    """Bring in the households' fund balances from before the books (once per bank account)."""
+    """导入建账前各住户的资金余额（每个银行账户一次）。"""
     amounts = _read_amounts(amounts_file)
     booked = deposits.book_opening(ledger_path(ctx), day, account, amounts, dry_run=dry_run)
     emit(
@@ -121,11 +128,11 @@ def opening_cmd(
 
 
 @deposit_group.command("refund")
-@click.option("--household", required=True, help="Household id (C0001-B01-U1-101).")
-@click.option("--amount", type=MONEY, required=True, help="Amount refunded (CNY).")
-@click.option("--date", "day", type=DATE, required=True, help="Date of the payment.")
+@click.option("--household", required=True, help=N_("户号（如 C0001-B01-U1-101）。"))
+@click.option("--amount", type=MONEY, required=True, help=N_("返还金额（元）。"))
+@click.option("--date", "day", type=DATE, required=True, help=N_("支付日期。"))
 @click.option("--account", "account", required=True, help=account_help)
-@click.option("--reason", required=True, help="Why (e.g. 房屋灭失).")
+@click.option("--reason", required=True, help=N_("原因（如 房屋灭失）。"))
 @dry_run_option
 @format_option
 @click.pass_context
@@ -139,7 +146,7 @@ def refund_cmd(
     dry_run: bool,
     fmt: str,
 ) -> None:
-    """Book a refund (返还支出); refused above the household's own balance or its unit's fund."""
+    """记入返还支出；超过该住户自身余额或其单元维修资金的将被拒绝。"""
     booked = deposits.book_refund(
         ledger_path(ctx),
         household=household,

@@ -7,28 +7,30 @@ from pathlib import Path
 
 import click
 
+from xtaccounts.cli.output import books_errors_warning
 from xtaccounts.cli.params import DATE, ledger_path
 from xtaccounts.core.dates import parse_period
+from xtaccounts.core.i18n import N_, _
 from xtaccounts.export import FORMATS, export_books, parse_formats
 
 
 @click.command("export")
-@click.option("--period", required=True, help="YYYY (a year, with 03表) or YYYY-MM (a month).")
+@click.option("--period", required=True, help=N_("YYYY（一年，含03表）或 YYYY-MM（一个月）。"))
 @click.option(
     "--out",
     required=True,
     type=click.Path(path_type=Path, file_okay=False),
-    help="Directory to create (written whole or not at all).",
+    help=N_("要创建的目录（要么完整写入，要么完全不写）。"),
 )
 @click.option(
     "--format",
     "formats",
     default=",".join(FORMATS),
     show_default=True,
-    help="Comma-separated: xlsx (one workbook), csv (UTF-8 BOM), json.",
+    help=N_("逗号分隔：xlsx（一个工作簿）、csv（UTF-8 BOM）、json。"),
 )
-@click.option("--replace", is_flag=True, help="Replace an existing --out directory whole.")
-@click.option("--issued", type=DATE, default=None, help="报出日期 on the forms (default: today).")
+@click.option("--replace", is_flag=True, help=N_("整体替换已有的 --out 目录。"))
+@click.option("--issued", type=DATE, default=None, help=N_("报表上的报出日期（默认：今天）。"))
 @click.pass_context
 def export_cmd(
     ctx: click.Context,
@@ -38,8 +40,8 @@ def export_cmd(
     replace: bool,
     issued: dt.date | None,
 ) -> None:
-    """会住维01/02/03表 and the detail (pools, premiums, spread, allocations, disclosure,
-    coverage) as xlsx/CSV/JSON with a manifest of SHA-256 and control totals."""
+    """会住维01/02/03表及明细（统筹账户、保费、利差、分配、公开、保险覆盖率），导出为
+    xlsx/CSV/JSON，附带 SHA-256 与控制总数的清单。"""
     period = parse_period(period, field="--period").text
     from importers import ledger_layouts, read_statement
     from xtaccounts.books.layout import LedgerLayout
@@ -56,22 +58,25 @@ def export_cmd(
         read_statement=lambda path: read_statement(path, layouts),
     )
     if result.books_errors:
-        click.echo(
-            f"warning: the books have {result.books_errors} error(s); run bean-check", err=True
+        click.echo(books_errors_warning(result.books_errors), err=True)
+    click.echo(
+        _("已导出 {period} 到 {out}：{count} 个文件").format(
+            period=result.period.text, out=result.out, count=len(result.files)
         )
-    click.echo(f"exported {result.period.text} to {result.out}: {len(result.files)} file(s)")
+    )
     for file in result.files:
         click.echo(f"  {file['path']}  {file['sha256'][:16]}…")
     for check in result.checks:
-        click.echo(f"  [{'ok' if check.ok else 'FAILED'}] {check.name}: {check.detail}")
+        status = _("通过") if check.ok else _("未通过")
+        click.echo(f"  [{status}] {check.name}: {check.detail}")
     if result.history_head:
-        click.echo(f"  history head (历史头，财政局留存): {result.history_head}")
+        click.echo("  " + _("历史头（财政局留存）：{head}").format(head=result.history_head))
     click.echo(f"  {result.seconds['total']:.2f} s")
     failed = [c.name for c in result.checks if not c.ok]
     if failed:
         raise click.ClickException(
-            f"{len(failed)} tie-out check(s) failed (written anyway, see manifest.json): "
-            + "; ".join(failed)
+            _("{count} 项勾稽检查未通过（仍已写出，见 manifest.json）：").format(count=len(failed))
+            + "；".join(failed)
         )
 
 

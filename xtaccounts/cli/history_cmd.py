@@ -15,6 +15,7 @@ from xtaccounts.books.history import History, RecordedChange, Unrecorded
 from xtaccounts.cli.output import report_format_option
 from xtaccounts.cli.params import DATE, ledger_path
 from xtaccounts.core.errors import XtError
+from xtaccounts.core.i18n import N_
 
 FILES_SHOWN = 8
 STATUS = {"A": "新增", "M": "修改", "D": "删除", "T": "类型改变"}
@@ -82,16 +83,16 @@ def _unrecorded_lines(unrecorded: list[Unrecorded]) -> list[str]:
 
 
 @click.group("history", invoke_without_command=True)
-@click.option("--since", type=DATE, default=None, help="Only changes recorded on or after D.")
-@click.option("--file", "file", default=None, help="Only changes touching this file (or folder).")
-@click.option("--entry", default=None, help="Only changes adding or removing this link or id.")
-@report_format_option("text for a person, json for a program.")
+@click.option("--since", type=DATE, default=None, help=N_("只列 D 当日及以后记录的变更。"))
+@click.option("--file", "file", default=None, help=N_("只列涉及此文件（或文件夹）的变更。"))
+@click.option("--entry", default=None, help=N_("只列增加或删除此链接或编号的变更。"))
+@report_format_option(N_("text 供人阅读，json 供程序读取。"))
 @click.pass_context
 def history_group(
     ctx: click.Context, since: dt.date | None, file: str | None, entry: str | None, fmt: str
 ) -> None:
-    """The recorded changes of the books, newest first: when, who, command, reason, files and
-    entries touched; and what differs from the last recorded change."""
+    """账簿已记录的变更，最新的在前：时间、操作人、命令、原因、涉及的文件和分录；
+    以及与最近一次记录的变更相比有何不同。"""
     if ctx.invoked_subcommand is not None:
         return
     from xtaccounts.books.layout import require_ledger
@@ -131,10 +132,10 @@ def history_group(
 
 
 @history_group.command("adopt")
-@click.option("--reason", default=None, help="Why (e.g. 启用变更历史).")
+@click.option("--reason", default=None, help=N_("原因（如 启用变更历史）。"))
 @click.pass_context
 def adopt_cmd(ctx: click.Context, reason: str | None) -> None:
-    """Give existing books a history: every file as it is now is the first recorded change."""
+    """为已有账簿建立变更历史：各文件的现状作为第一次记录的变更。"""
     from xtaccounts.books.history_record import adopt_books
 
     done = adopt_books(ledger_path(ctx), current_note())
@@ -142,11 +143,10 @@ def adopt_cmd(ctx: click.Context, reason: str | None) -> None:
 
 
 @history_group.command("record")
-@click.option("--reason", required=True, help="Why the files were changed outside the tool.")
+@click.option("--reason", required=True, help=N_("这些文件在本工具之外被改动的原因。"))
 @click.pass_context
 def record_cmd(ctx: click.Context, reason: str) -> None:
-    """Record the files changed outside the tool (a hand edit, a filled-in registry) as one
-    change, with the operator and the reason."""
+    """把在本工具之外改动的文件（手工编辑、填好的登记册）记录为一次变更，附操作人和原因。"""
     from xtaccounts.books.history_record import record_outside_changes
 
     done = record_outside_changes(ledger_path(ctx), current_note())
@@ -159,8 +159,7 @@ def record_cmd(ctx: click.Context, reason: str) -> None:
 @click.argument("dest", type=click.Path(path_type=Path))
 @click.pass_context
 def backup_cmd(ctx: click.Context, dest: Path) -> None:
-    """Write a verified copy of the whole history, with the archived originals, to DEST (a new
-    directory on another disk)."""
+    """把完整的变更历史连同归档的原件复制到 DEST（另一磁盘上的新目录），并校验副本。"""
     from xtaccounts.books.history_copy import backup_history
     from xtaccounts.books.layout import require_ledger
 
@@ -185,22 +184,21 @@ def backup_cmd(ctx: click.Context, dest: Path) -> None:
 
 
 @click.command("restore")
-@click.option("--to", "to", required=True, type=click.Path(path_type=Path), help="A new directory.")
-@click.option("--at", "at", default=None, help="The recorded change (default: the last).")
+@click.option("--to", "to", required=True, type=click.Path(path_type=Path), help=N_("一个新目录。"))
+@click.option("--at", "at", default=None, help=N_("已记录的变更（默认：最近一次）。"))
 @click.option(
     "--from",
     "source",
     type=click.Path(path_type=Path, exists=True, file_okay=False),
     default=None,
-    help="A backup directory (default: the history of the books of --ledger).",
+    help=N_("备份目录（默认：--ledger 账簿的变更历史）。"),
 )
-@click.option("--reason", default=None, help="Why the books are restored.")
+@click.option("--reason", default=None, help=N_("恢复账簿的原因。"))
 @click.pass_context
 def restore_cmd(
     ctx: click.Context, to: Path, at: str | None, source: Path | None, reason: str | None
 ) -> None:
-    """Bring the books back, as a recorded change left them, into a new directory (never over
-    the live books)."""
+    """把账簿恢复为某次已记录变更之后的样子，放到一个新目录中（绝不覆盖正在使用的账簿）。"""
     from xtaccounts.books.history_copy import restore_books
 
     done = restore_books(to, current_note(), live_main=ledger_path(ctx), backup=source, at=at)

@@ -27,8 +27,10 @@ import click
 
 from xtaccounts.cli.output import emit, format_option
 from xtaccounts.cli.params import ledger_path
+from xtaccounts.core.i18n import N_, _
 
 ONE_STEP = "run"
+WOULD_BOOK = "would_book"  # the dry run's count of lines it would book (never "booked")
 REPORT_COLUMNS = [
     "file",
     "account_no",
@@ -65,17 +67,16 @@ class _Ingest:
 @click.group("import", cls=ImportGroup, subcommand_metavar="FILES... | COMMAND [ARGS]...")
 @click.pass_context
 def import_group(ctx: click.Context) -> None:
-    """Bank statements into the books.
+    """把银行对账单导入账簿。
 
     \b
     xtaccounts import FILES... [--dry-run] [--no-archive] [--format table|json|csv]
-        reads each file, books its lines (one commit per file), archives it under documents/;
-        the same as `xtaccounts import run FILES...`
+        读取每个文件，记入其各行（每个文件一次提交），归档到 documents/ 下；
+        与 `xtaccounts import run FILES...` 相同
     xtaccounts import identify|extract FILES...
-        beangulp's own commands with this ledger's importer
+        beangulp 自带的命令，使用本账簿的导入器
     xtaccounts import archive FILES... [-o DIR]
-        copies (never moves, never overwrites) under documents/ or DIR outside the books
-    """
+        复制（绝不移动、绝不覆盖）到 documents/ 或账簿之外的 DIR"""
     from beancount import loader
 
     # beangulp's extract loads --existing with beancount's loader: never with its pickle cache.
@@ -85,14 +86,14 @@ def import_group(ctx: click.Context) -> None:
 
 @import_group.command(ONE_STEP)
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Read and classify; write and copy nothing.")
-@click.option("--no-archive", is_flag=True, help="Do not copy the files under documents/.")
+@click.option("--dry-run", is_flag=True, help=N_("只读取和分类，不写入也不复制。"))
+@click.option("--no-archive", is_flag=True, help=N_("不把文件复制到 documents/ 下。"))
 @format_option
 @click.pass_context
 def run_cmd(
     ctx: click.Context, files: tuple[Path, ...], dry_run: bool, no_archive: bool, fmt: str
 ) -> None:
-    """Import statements: classify each line, append through the writer, archive the file."""
+    """导入对账单：逐行分类，经由写入器追加，并归档文件。"""
     from importers import ledger_layouts, read_statement_file
     from xtaccounts.books.layout import LedgerLayout
     from xtaccounts.ops.bank_statement_import import import_statements
@@ -108,6 +109,8 @@ def run_cmd(
     )
     rows = []
     details = []
+    # A dry run books nothing: its count is what the import would book.
+    booked_key = WOULD_BOOK if dry_run else "booked"
     for item in report.files:
         rows.append(
             {
@@ -115,7 +118,7 @@ def run_cmd(
                 "account_no": item.account_no,
                 "period": item.period,
                 "lines": item.lines,
-                "booked": item.booked,
+                booked_key: item.booked,
                 "skipped": item.skipped,
                 "suspense": item.suspense,
                 "assertions": item.assertions,
@@ -141,7 +144,10 @@ def run_cmd(
     extra: dict[str, Any] = {"dry_run": dry_run, "ok": report.ok}
     if fmt == "json":
         extra["lines"] = details
-    columns = REPORT_COLUMNS if fmt == "table" else [*REPORT_COLUMNS, "error"]
+    columns = [booked_key if c == "booked" else c for c in REPORT_COLUMNS]
+    columns = columns if fmt == "table" else [*columns, "error"]
+    if dry_run and fmt == "table":
+        click.echo(_("试算（--dry-run）：以下是将会入账的结果，未写入任何内容"))
     emit("import", rows, columns, fmt, extra)
     if fmt == "table":
         for detail in details:
@@ -172,12 +178,12 @@ def _copy_new(source: Path, target: Path) -> None:
     "-o",
     metavar="DIR",
     type=click.Path(exists=True, file_okay=False, resolve_path=True),
-    help="A documents tree outside the books (default: the ledger's documents/, by the writer).",
+    help=N_("账簿之外的文档目录（默认：账簿的 documents/，经由写入器）。"),
 )
 @click.option("--overwrite", "-f", is_flag=True, hidden=True)
-@click.option("--dry-run", "-n", is_flag=True, help="Only print where the files would go.")
-@click.option("--failfast", "-x", is_flag=True, help="Stop at the first error.")
-@click.option("--quiet", "-q", count=True, help="Print less.")
+@click.option("--dry-run", "-n", is_flag=True, help=N_("只显示文件将去往何处。"))
+@click.option("--failfast", "-x", is_flag=True, help=N_("遇到第一个错误即停止。"))
+@click.option("--quiet", "-q", count=True, help=N_("少输出一些。"))
 @click.pass_context
 def archive_cmd(
     ctx: click.Context,
@@ -188,14 +194,15 @@ def archive_cmd(
     failfast: bool,
     quiet: int,
 ) -> None:
-    """Archive statements: COPY each one under documents/<account as folders>/<date>.<name>.
+    """归档对账单：把每个文件复制到 documents/<按科目分层的目录>/<日期>.<文件名>。
 
-    Unlike beangulp's own archive, the originals are never moved and no file is ever written
-    over. Without -o the copies go into the ledger's documents/ through the writer (as
-    `xtaccounts import` archives them: a name taken gets -2, -3 ...; a file archived already is
-    not copied again). With -o DIR (outside the ledger directory) a destination that exists
-    already is an error. Nothing is copied unless every file could be read.
-    """
+    与 beangulp 自带的 archive 不同，原件绝不移动，也绝不覆盖任何文件。不带 -o 时，
+    副本经由
+    写入器进入账簿的 documents/（与 `xtaccounts import` 归档相同：重名的加 -2、-3……；
+    已归档的
+    文件不再复制）。带 -o DIR（在账簿目录之外）时，目标已存在即为错误。
+    只有每个文件都能读取时
+    才会复制。"""
     from beangulp import archive as bg_archive
     from beangulp import exceptions as bg_exceptions
     from beangulp import utils as bg_utils
@@ -264,13 +271,14 @@ def archive_cmd(
 
 @click.command("identify")
 @click.argument("src", nargs=-1, type=click.Path(exists=True, resolve_path=True))
-@click.option("--failfast", "-x", is_flag=True, help="Stop at the first error.")
-@click.option("--verbose", "-v", is_flag=True, help="Also show the account of each statement.")
+@click.option("--failfast", "-x", is_flag=True, help=N_("遇到第一个错误即停止。"))
+@click.option("--verbose", "-v", is_flag=True, help=N_("同时显示每份对账单的账户。"))
 @click.pass_context
 def identify_cmd(ctx: click.Context, src: tuple[str, ...], failfast: bool, verbose: bool) -> None:
-    """Say which files are statements in which layout; for a file no layout reads, say which
-    layout came closest and what the file lacked (missing columns, header words it does not
-    know). Exit 1 only for an error (a file over a limit, an unknown account with -v)."""
+    """说明哪些文件是哪种格式的对账单；没有格式能读取的文件，说明最接近的格式以及文件缺少什
+    么
+    （缺少的列、不认识的表头词）。只有出错时退出码为 1（文件超出限制、带 -v 时账户未知）
+    。"""
     from beangulp import exceptions as bg_exceptions
     from beangulp import utils as bg_utils
 
@@ -348,7 +356,7 @@ def _new_file_extract(extract: click.Command) -> click.Command:
             ["--output", "-o"],
             type=click.Path(dir_okay=False, allow_dash=True),
             default="-",
-            help="A new file outside the books (never written over); default: standard output.",
+            help=N_("账簿之外的新文件（绝不覆盖）；默认：标准输出。"),
         )
         if param.name == "output"
         else param

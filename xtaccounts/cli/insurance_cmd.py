@@ -25,6 +25,7 @@ from xtaccounts.cli.params import (
 )
 from xtaccounts.core.dates import HORIZON_DAYS
 from xtaccounts.core.errors import XtError
+from xtaccounts.core.i18n import N_, _
 from xtaccounts.insurance import (
     buy_premium,
     cancel_policy,
@@ -46,7 +47,7 @@ as_of_option = click.option(
     "as_of",
     type=DATE,
     default=None,
-    help="On this day (default: the books' last entry, or today if earlier).",
+    help=N_("截至此日（默认：账簿最后一笔分录的日期，若早于今天则为今天）。"),
 )
 
 
@@ -65,39 +66,41 @@ def _split(values: tuple[str, ...]) -> list[str]:
 
 @click.group("application")
 def application_group() -> None:
-    """Applications to pay a premium from a pool: file, notice, object, vote, list, show."""
+    """由统筹账户支付保费的申请：申请、公示、异议、表决、列表、查看。"""
 
 
 @application_group.command("file")
-@click.option("--date", "day", type=DATE, required=True, help="Filing day.")
+@click.option("--date", "day", type=DATE, required=True, help=N_("申请日。"))
 @click.option(
     "--elevator",
     "elevators",
     multiple=True,
     required=True,
-    help="Elevator code(s) (repeat or comma-separate).",
+    help=N_("电梯注册代码（可重复此选项或用逗号分隔）。"),
 )
-@click.option("--pool", default=None, help="The pool that pays (default: the elevators' pool).")
-@click.option("--households", "households", multiple=True, help="Applicant households (3 or more).")
-@click.option("--committee", is_flag=True, help="The community's owners' committee applies.")
-@click.option("--property-company", default=None, help="The entrusted property company applies.")
-@click.option("--insurer", required=True, help="Insurer id (insurers.toml).")
-@click.option("--premium", type=MONEY, default=None, help="Stated annual premium (checked).")
-@click.option("--cover-start", type=DATE, required=True, help="First day of cover asked for.")
+@click.option("--pool", default=None, help=N_("付费的统筹账户（默认：电梯所属的统筹账户）。"))
+@click.option("--households", "households", multiple=True, help=N_("申请的住户（3 户或以上）。"))
+@click.option("--committee", is_flag=True, help=N_("由小区业主委员会申请。"))
+@click.option("--property-company", default=None, help=N_("由受委托的物业服务企业申请。"))
+@click.option(
+    "--insurer", required=True, help=N_("保险公司编号（见保险公司登记 registry/insurers.toml）。")
+)
+@click.option("--premium", type=MONEY, default=None, help=N_("所填年保费（将核对）。"))
+@click.option("--cover-start", type=DATE, required=True, help=N_("申请的保障起始日。"))
 @click.option(
     "--cover-end",
     # a year of cover from a start as late as the input horizon allows
     type=DateType(horizon_days=2 * HORIZON_DAYS),
     default=None,
-    help="Last day (default: one year).",
+    help=N_("保障截止日（默认：一年）。"),
 )
 @click.option(
     "--inspection",
     "inspections",
     multiple=True,
-    help="An inspection report with the application: CODE=YYYY-MM-DD[:passed|failed].",
+    help=N_("随申请提交的检验报告：电梯编号=YYYY-MM-DD[:passed|failed]。"),
 )
-@click.option("--id", "app_id", default=None, help="Application id (default: APP-<year>-<n>).")
+@click.option("--id", "app_id", default=None, help=N_("申请编号（默认：APP-<年>-<序号>）。"))
 @dry_run_option
 @format_option
 @click.pass_context
@@ -118,11 +121,11 @@ def file_cmd(
     dry_run: bool,
     fmt: str,
 ) -> None:
-    """File an application (docs/rules.md §3.3): 3+ households, the committee or its company."""
+    """提交申请（docs/rules.md §3.3）：3 户以上业主、业主委员会或其委托的物业服务企业。"""
     kinds = [bool(households), committee, property_company is not None]
     if sum(kinds) != 1:
         raise XtError(
-            "name the applicants: --households H1,H2,H3, --committee or --property-company"
+            _("请写明申请人：--households H1,H2,H3、--committee 或 --property-company 三者之一")
         )
     if households:
         kind, applicants = "households", _split(households)
@@ -148,7 +151,7 @@ def file_cmd(
     meta = recorded.entries[0].meta
     rows = [
         {"elevator": code, "premium": Decimal(amount)}
-        for code, _, amount in (p.partition("=") for p in meta["premiums"].split())
+        for code, _sep, amount in (p.partition("=") for p in meta["premiums"].split())
     ]
     emit(
         "application file",
@@ -171,12 +174,12 @@ def file_cmd(
 
 @application_group.command("notice")
 @click.argument("app")
-@click.option("--start", type=DATE, required=True, help="First notice day (7 days: D..D+6).")
+@click.option("--start", type=DATE, required=True, help=N_("公示首日（共 7 天：D 至 D+6）。"))
 @dry_run_option
 @format_option
 @click.pass_context
 def notice_cmd(ctx: click.Context, app: str, start: dt.date, dry_run: bool, fmt: str) -> None:
-    """Post the public notice (公示) and render it as HTML and PDF under documents/notices/."""
+    """发布公示，并在 documents/notices/ 下生成 HTML 和 PDF。"""
     recorded = post_notice(ledger_path(ctx), app, start, dry_run=dry_run)
     content = recorded.detail["content"]
     emit(
@@ -200,12 +203,12 @@ def notice_cmd(ctx: click.Context, app: str, start: dt.date, dry_run: bool, fmt:
 
 @application_group.command("object")
 @click.argument("app")
-@click.option("--date", "day", type=DATE, required=True, help="Day the objection was received.")
-@click.option("--household", required=True, help="The objecting household (of the pool).")
+@click.option("--date", "day", type=DATE, required=True, help=N_("收到异议的日期。"))
+@click.option("--household", required=True, help=N_("提出异议的住户（须属于该统筹账户）。"))
 @click.option(
     "--reason",
     required=True,
-    help="The objection's reason (ID, phone and card numbers are masked; write no names).",
+    help=N_("异议理由（身份证号、电话和卡号会被遮盖；请勿写姓名）。"),
 )
 @dry_run_option
 @format_option
@@ -213,7 +216,7 @@ def notice_cmd(ctx: click.Context, app: str, start: dt.date, dry_run: bool, fmt:
 def object_cmd(
     ctx: click.Context, app: str, day: dt.date, household: str, reason: str, dry_run: bool, fmt: str
 ) -> None:
-    """Record a written objection (on a notice day): the application goes to the owners' vote."""
+    """记录书面异议（须在公示期内）：申请转入业主表决。"""
     recorded = record_objection(ledger_path(ctx), app, day, household, reason, dry_run=dry_run)
     meta = recorded.entries[0].meta
     emit(
@@ -235,13 +238,13 @@ def object_cmd(
 
 @application_group.command("vote")
 @click.argument("app")
-@click.option("--date", "day", type=DATE, required=True, help="Day of the vote.")
+@click.option("--date", "day", type=DATE, required=True, help=N_("表决日。"))
 @click.option(
     "--votes",
     "votes_file",
     type=click.Path(path_type=Path, exists=True, dir_okay=False),
     required=True,
-    help="CSV household,choice (for/against/abstain or 同意/反对/弃权).",
+    help=N_("CSV 文件，每行 户号,表决意见（同意/反对/弃权，或 for/against/abstain）。"),
 )
 @dry_run_option
 @format_option
@@ -249,7 +252,7 @@ def object_cmd(
 def vote_cmd(
     ctx: click.Context, app: str, day: dt.date, votes_file: Path, dry_run: bool, fmt: str
 ) -> None:
-    """Record the owners' vote after an objection; outcome by Civil Code art. 278."""
+    """记录书面异议后的业主表决；按民法典第二百七十八条判定结果。"""
     votes = read_vote_file(votes_file)
     recorded = record_vote(ledger_path(ctx), app, day, votes, dry_run=dry_run)
     t = recorded.detail["tally"]
@@ -283,7 +286,7 @@ def vote_cmd(
 @format_option
 @click.pass_context
 def list_cmd(ctx: click.Context, as_of: dt.date | None, fmt: str) -> None:
-    """Every application and where it stands on --as-of."""
+    """所有申请及其在 --as-of 当日所处的阶段。"""
     ledger = open_ledger(ledger_path(ctx))
     day = report_day(ledger.entries, as_of)
     statuses = statuses_of(ledger.insurance.state(day), day)
@@ -309,7 +312,7 @@ def list_cmd(ctx: click.Context, as_of: dt.date | None, fmt: str) -> None:
 @format_option
 @click.pass_context
 def show_cmd(ctx: click.Context, app: str, as_of: dt.date | None, fmt: str) -> None:
-    """One application: its records and, if not bought, what a purchase would still miss."""
+    """查看一份申请：其记录；尚未购买的，购买还缺哪些条件。"""
     ledger = open_ledger(ledger_path(ctx))
     day = report_day(ledger.entries, as_of)
     state = ledger.insurance.state(day)
@@ -365,7 +368,7 @@ def show_cmd(ctx: click.Context, app: str, as_of: dt.date | None, fmt: str) -> N
 
 @click.group("premium")
 def premium_group() -> None:
-    """Premiums from a pool: buy, renew, cancel."""
+    """由统筹账户支付的保费：购买、续保、退保。"""
 
 
 def _emit_premium(command: str, booked: PremiumBooked, fmt: str, dry_run: bool) -> None:
@@ -392,45 +395,45 @@ def _emit_premium(command: str, booked: PremiumBooked, fmt: str, dry_run: bool) 
 
 @premium_group.command("buy")
 @click.argument("app")
-@click.option("--date", "day", type=DATE, required=True, help="Purchase day.")
-@click.option("--policy-no", default=None, help="The insurer's policy number.")
+@click.option("--date", "day", type=DATE, required=True, help=N_("购买日。"))
+@click.option("--policy-no", default=None, help=N_("保险公司的保单号。"))
 @dry_run_option
 @format_option
 @click.pass_context
 def buy_cmd(
     ctx: click.Context, app: str, day: dt.date, policy_no: str | None, dry_run: bool, fmt: str
 ) -> None:
-    """Pay one year's premium for APP from its pool, if every condition holds on --date."""
+    """若 --date 当日各项条件都满足，由统筹账户为 APP 支付一年保费。"""
     booked = buy_premium(ledger_path(ctx), app, day, policy_no=policy_no, dry_run=dry_run)
     _emit_premium("premium buy", booked, fmt, dry_run)
 
 
 @premium_group.command("renew")
 @click.argument("policy")
-@click.option("--date", "day", type=DATE, required=True, help="Renewal day.")
-@click.option("--policy-no", default=None, help="The insurer's policy number.")
+@click.option("--date", "day", type=DATE, required=True, help=N_("续保日。"))
+@click.option("--policy-no", default=None, help=N_("保险公司的保单号。"))
 @dry_run_option
 @format_option
 @click.pass_context
 def renew_cmd(
     ctx: click.Context, policy: str, day: dt.date, policy_no: str | None, dry_run: bool, fmt: str
 ) -> None:
-    """Buy the next year of POLICY's cover (within the period applied for)."""
+    """为 POLICY 购买下一年的保障（在所申请的期间内）。"""
     booked = renew_policy(ledger_path(ctx), policy, day, policy_no=policy_no, dry_run=dry_run)
     _emit_premium("premium renew", booked, fmt, dry_run)
 
 
 @premium_group.command("cancel")
 @click.argument("policy")
-@click.option("--date", "day", type=DATE, required=True, help="Last day of cover.")
-@click.option("--reason", required=True, help="Why the policy is cancelled.")
+@click.option("--date", "day", type=DATE, required=True, help=N_("保障的最后一天。"))
+@click.option("--reason", required=True, help=N_("退保原因。"))
 @dry_run_option
 @format_option
 @click.pass_context
 def cancel_cmd(
     ctx: click.Context, policy: str, day: dt.date, reason: str, dry_run: bool, fmt: str
 ) -> None:
-    """Cancel POLICY; the unearned premium (pro rata by days) goes back into the pool."""
+    """退保 POLICY；未到期保费（按天数比例）退回统筹账户。"""
     booked = cancel_policy(ledger_path(ctx), policy, day, reason, dry_run=dry_run)
     _emit_premium("premium cancel", booked, fmt, dry_run)
 
@@ -448,7 +451,9 @@ class DaysType(click.ParamType):
             return value
         match = _DAYS.match(str(value))
         if not match:
-            raise XtError(f"--expiring-within: {value!r} is not a number of days (e.g. 60d)")
+            raise XtError(
+                _("--expiring-within：{value!r} 不是天数（例如 60d）").format(value=value)
+            )
         return int(match.group(1))
 
 
@@ -457,7 +462,7 @@ class DaysType(click.ParamType):
     "--expiring-within",
     type=DaysType(),
     default=None,
-    help="Only those ending within N days (60d).",
+    help=N_("只列 N 天内到期的（如 60d）。"),
 )
 @as_of_option
 @format_option
@@ -465,7 +470,7 @@ class DaysType(click.ParamType):
 def policies_cmd(
     ctx: click.Context, expiring_within: int | None, as_of: dt.date | None, fmt: str
 ) -> None:
-    """Every policy and its standing on --as-of."""
+    """所有保单及其在 --as-of 当日的状态。"""
     ledger = open_ledger(ledger_path(ctx))
     day = report_day(ledger.entries, as_of)
     rows = [vars(r) for r in policy_rows_of(ledger.insurance.state(day), day, expiring_within)]
@@ -490,11 +495,13 @@ def policies_cmd(
 
 @click.command("coverage")
 @as_of_option
-@click.option("--by", type=click.Choice(["district", "community"]), default=None, help="Group.")
+@click.option(
+    "--by", type=click.Choice(["district", "community"]), default=None, help=N_("分组方式。")
+)
 @format_option
 @click.pass_context
 def coverage_cmd(ctx: click.Context, as_of: dt.date | None, by: str | None, fmt: str) -> None:
-    """The coverage KPI (docs/rules.md §3.8) against the targets, with the elevators behind it."""
+    """保险覆盖率指标（docs/rules.md §3.8）与目标的对比，以及背后的电梯明细。"""
     ledger = open_ledger(ledger_path(ctx))
     day = report_day(ledger.entries, as_of)
     result = coverage_of(ledger.registry, ledger.insurance.state, day)

@@ -16,27 +16,28 @@ from xtaccounts.cli.output import (
     output_amount,
 )
 from xtaccounts.cli.params import DATE, MONEY, ledger_path
+from xtaccounts.core.i18n import N_
 from xtaccounts.core.vocabulary import META_BALANCE_DAYS, META_WINDOW_END, META_WINDOW_START
 from xtaccounts.ops.demand_interest import book_settlement, settlement_terms
 from xtaccounts.ops.owner_deposits import format_rate
 from xtaccounts.reading.ledger import open_ledger
 
-account_help = "Demand account: its account number or its Beancount account name."
+account_help = N_("活期账户：账号或其 Beancount 科目名。")
 
 
 @click.group("interest")
 def interest_group() -> None:
-    """Interest receipts and their base/spread split."""
+    """利息收入及其基准利息/利差拆分。"""
 
 
 @interest_group.command("demand")
 @click.option("--account", "account", required=True, help=account_help)
 @click.option(
-    "--settlement", type=DATE, required=True, help="Settlement day (the 20th of Mar/Jun/Sep/Dec)."
+    "--settlement", type=DATE, required=True, help=N_("结息日（3、6、9、12 月的 20 日）。")
 )
-@click.option("--received", type=MONEY, required=True, help="Interest the bank paid (CNY).")
-@click.option("--paid-on", type=DATE, default=None, help="Day paid (default: the next day).")
-@click.option("--dry-run", is_flag=True, help="Show what would be booked; write nothing.")
+@click.option("--received", type=MONEY, required=True, help=N_("银行支付的利息（元）。"))
+@click.option("--paid-on", type=DATE, default=None, help=N_("付息日（默认：次日）。"))
+@click.option("--dry-run", is_flag=True, help=N_("只显示将记入的分录，不写入。"))
 @format_option
 @click.pass_context
 def demand_cmd(
@@ -48,7 +49,7 @@ def demand_cmd(
     dry_run: bool,
     fmt: str,
 ) -> None:
-    """Book a demand settlement as received, split into base and spread (flagged if off)."""
+    """按实收记入活期结息，拆分为基准利息和利差（与预期不符时标记）。"""
     report = book_settlement(
         ledger_path(ctx),
         bank_account=account,
@@ -75,12 +76,12 @@ def demand_cmd(
 @interest_group.command("expected")
 @click.option("--account", "account", required=True, help=account_help)
 @click.option(
-    "--settlement", type=DATE, required=True, help="Settlement day (the 20th of Mar/Jun/Sep/Dec)."
+    "--settlement", type=DATE, required=True, help=N_("结息日（3、6、9、12 月的 20 日）。")
 )
 @format_option
 @click.pass_context
 def expected_cmd(ctx: click.Context, account: str, settlement: dt.date, fmt: str) -> None:
-    """Show a settlement's 积数, expected interest and its base/spread split; book nothing."""
+    """显示一次结息的积数、预期利息及其基准利息/利差拆分；不记账。"""
     ledger = open_ledger(ledger_path(ctx))
     terms = settlement_terms(ledger.registry, ledger.entries, account, settlement)
     split = terms.expected

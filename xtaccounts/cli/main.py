@@ -22,7 +22,11 @@ import click
 from xtaccounts import __version__
 from xtaccounts.books.change_note import note_from_command_line, set_note
 from xtaccounts.books.layout import resolve_main
+from xtaccounts.cli.language import language_option, localise, patch_click
 from xtaccounts.core.errors import XtError
+from xtaccounts.core.i18n import N_, _
+
+patch_click()
 
 ERROR_LOG = "errors.log"
 
@@ -48,7 +52,9 @@ def os_error_message(exc: OSError) -> str:
     paths = [str(p) for p in (exc.filename, exc.filename2) if p is not None]
     reason = exc.strerror or str(exc) or type(exc).__name__
     where = " -> ".join(paths)
-    return f"文件系统错误：{where}：{reason}" if where else f"文件系统错误：{reason}"
+    if where:
+        return _("文件系统错误：{where}：{reason}").format(where=where, reason=reason)
+    return _("文件系统错误：{reason}").format(reason=reason)
 
 
 def log_unexpected(exc: BaseException, argv: list[str]) -> tuple[Path, str | None]:
@@ -92,7 +98,7 @@ class LibraryErrorGroup(click.Group):
         except XtError as exc:
             raise click.ClickException(str(exc)) from exc
         except KeyboardInterrupt:
-            click.echo("已中断（Ctrl-C）", err=True)
+            click.echo(_("已中断（Ctrl-C）"), err=True)
             raise click.exceptions.Exit(130) from None
         except OSError as exc:
             if exc.errno == errno.EPIPE:
@@ -101,8 +107,14 @@ class LibraryErrorGroup(click.Group):
         except Exception as exc:
             path, failure = log_unexpected(exc, sys.argv)
             detail = _masked(" ".join(f"{type(exc).__name__}: {exc}".split()))[:300]
-            where = f"详情见 {path}" if failure is None else f"日志 {path} 无法写入：{failure}"
-            raise click.ClickException(f"内部错误：{detail}（{where}）") from exc
+            where = (
+                _("详情见 {path}").format(path=path)
+                if failure is None
+                else _("日志 {path} 无法写入：{failure}").format(path=path, failure=failure)
+            )
+            raise click.ClickException(
+                _("内部错误：{detail}（{where}）").format(detail=detail, where=where)
+            ) from exc
 
 
 @click.group(cls=LibraryErrorGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -112,25 +124,25 @@ class LibraryErrorGroup(click.Group):
     type=click.Path(path_type=Path),
     envvar="XT_LEDGER",
     default=None,
-    help="Top-level ledger file or its directory (default: $XT_LEDGER, ledger/main.beancount).",
+    help=N_("账簿的主文件或其目录（默认：$XT_LEDGER，否则 ledger/main.beancount）。"),
 )
 @click.option(
     "--operator",
     envvar="XT_OPERATOR",
     default=None,
-    help="Who answers for the changes this run records in the books' history "
-    "(default: $XT_OPERATOR, else the operating-system user).",
+    help=N_("对本次运行记入账簿历史的变更负责的人（默认：$XT_OPERATOR，否则操作系统用户）。"),
 )
 @click.option(
     "--quiet",
     "-q",
     is_flag=True,
-    help="No progress bars (they are shown on stderr only when it is a terminal).",
+    help=N_("不显示进度条（进度条只在标准错误输出是终端时显示）。"),
 )
+@language_option
 @click.version_option(__version__, prog_name="xtaccounts")
 @click.pass_context
 def cli(ctx: click.Context, ledger: Path | None, operator: str | None, quiet: bool) -> None:
-    """湘潭市住宅专项维修资金 电梯维修保险试点 — the books on Beancount."""
+    """湘潭市住宅专项维修资金 电梯维修保险试点账簿（Beancount）。"""
     from xtaccounts.cli.progress import install
 
     install(ctx, quiet)
@@ -169,7 +181,7 @@ def warn_outside_changes(main: Path) -> None:
     try:
         changes = outside_changes(main.parent)
     except XtError as exc:
-        click.echo(f"注意：无法检查账簿的变更历史：{exc}", err=True)
+        click.echo(_("注意：无法检查账簿的变更历史：{error}").format(error=exc), err=True)
         return
     if changes:
         click.echo(describe(changes, History(main.parent).head()), err=True)
@@ -180,6 +192,7 @@ def _register() -> None:
         accounts_cmd,
         allocate_cmd,
         audit_cmd,
+        claim_cmd,
         close_cmd,
         correct_cmd,
         deposit_cmd,
@@ -203,6 +216,7 @@ def _register() -> None:
         registry_cmd,
         accounts_cmd,
         deposit_cmd,
+        claim_cmd,
         time_deposit_cmd,
         interest_cmd,
         allocate_cmd,
@@ -225,3 +239,4 @@ def _register() -> None:
 
 
 _register()
+localise(cli)

@@ -21,6 +21,7 @@ from beancount.core import data
 
 from xtaccounts.core import chart
 from xtaccounts.core.entries import number_of
+from xtaccounts.core.i18n import N_, _
 from xtaccounts.core.money import format_money
 from xtaccounts.core.vocabulary import (
     META_DIFFERENCE,
@@ -40,7 +41,7 @@ format_option = click.option(
     type=click.Choice(FORMATS),
     default="table",
     show_default=True,
-    help="Output format: aligned table, JSON (documented in docs/cli.md) or CSV.",
+    help=N_("输出格式：对齐的表格、JSON（见 docs/cli.md）或 CSV。"),
 )
 
 
@@ -183,3 +184,8 @@ def interest_summary(entry: data.Transaction, dry_run: bool) -> dict[str, Any]:
         "flag_reason": meta.get("flag_reason", ""),
         "dry_run": dry_run,
     }
+
+
+def books_errors_warning(count: int) -> str:
+    """The warning a report prints before it reads books that have errors."""
+    return _("注意：账簿有 {count} 个错误；请运行 bean-check").format(count=count)

@@ -19,6 +19,7 @@ from beancount.core import data
 from xtaccounts.core.calendar import LAST_DAY
 from xtaccounts.core.dates import HORIZON_DAYS, parse_date
 from xtaccounts.core.errors import XtError
+from xtaccounts.core.i18n import N_
 from xtaccounts.core.money import MoneyError, to_rate
 from xtaccounts.ops import owner_deposits
 from xtaccounts.reading.day import shown_day
@@ -85,7 +86,5 @@ MONEY = MoneyType()
 RATE = RateType()
 DATE = DateType()
 
-dry_run_option = click.option(
-    "--dry-run", is_flag=True, help="Show what would be booked; write nothing."
-)
-account_help = "Bank account: its account number or its Beancount account name."
+dry_run_option = click.option("--dry-run", is_flag=True, help=N_("只显示将记入的分录，不写入。"))
+account_help = N_("银行账户：账号或其 Beancount 科目名。")

@@ -11,6 +11,7 @@ from xtaccounts.cli.output import format_option
 from xtaccounts.cli.params import ledger_path
 from xtaccounts.core.dates import parse_period
 from xtaccounts.core.errors import XtError
+from xtaccounts.core.i18n import N_, _
 from xtaccounts.export.period import export_period
 from xtaccounts.reports.bank_reconciliation import UNBALANCED, Reconciliation
 
@@ -36,7 +37,9 @@ def reconciliations(ctx: click.Context, period: str, account: str | None) -> lis
             b for b in books.registry.bank_accounts.values() if account in (b.account, b.account_no)
         ]
         if not chosen:
-            raise XtError(f"--account {account!r}：登记册中没有这个银行账户 (no such bank account)")
+            raise XtError(
+                _("--account {account!r}：银行账户登记中没有这个账户").format(account=account)
+            )
         banks = [chosen[0].account]
     layouts = ledger_layouts(LedgerLayout(main).registry)
     return reconcile(
@@ -78,13 +81,13 @@ def as_json(r: Reconciliation) -> dict:
 
 
 @click.command("reconcile")
-@click.option("--period", required=True, help="YYYY or YYYY-MM: one 调节表 per month.")
-@click.option("--account", default=None, help="One bank account (number or account name).")
+@click.option("--period", required=True, help=N_("YYYY 或 YYYY-MM：每月一张调节表。"))
+@click.option("--account", default=None, help=N_("一个银行账户（账号或科目名）。"))
 @format_option
 @click.pass_context
 def reconcile_cmd(ctx: click.Context, period: str, account: str | None, fmt: str) -> None:
-    """银行存款余额调节表: book and statement balances, each 未达账项, adjusted balances; exit 1
-    when a month does not reconcile (不平)."""
+    """银行存款余额调节表：账面余额与对账单余额、各项未达账项、调节后余额；
+    某月不平时退出码为 1。"""
     found = reconciliations(ctx, period, account)
     if fmt == "json":
         click.echo(

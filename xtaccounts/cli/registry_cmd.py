@@ -34,15 +34,15 @@ from xtaccounts.registry.load import RegistryIssue
 
 @click.group("registry")
 def registry_group() -> None:
-    """The registry: communities, buildings, units, households, elevators, banks, insurers."""
+    """登记册：小区、幢、单元、住户、电梯、银行、保险公司。"""
 
 
 @registry_group.command("check")
 @format_option
 @click.pass_context
 def check_cmd(ctx: click.Context, fmt: str) -> None:
-    """Validate every registry file (and the bank layouts in registry/bank_layouts/); list every
-    problem as file:line: field: message."""
+    """校验每个登记册文件（以及 registry/bank_layouts/ 中的银行格式）；每个问题列为
+    文件:行: 字段: 说明。"""
     from importers.layout_files import REGISTRY_SUBDIR, check_ledger_layouts
 
     layout = require_ledger(ledger_path(ctx))

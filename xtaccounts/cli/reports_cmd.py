@@ -6,8 +6,9 @@ import datetime as dt
 
 import click
 
-from xtaccounts.cli.output import emit, format_option
+from xtaccounts.cli.output import books_errors_warning, emit, format_option
 from xtaccounts.cli.params import DATE, ledger_path, report_day
+from xtaccounts.core.i18n import N_
 from xtaccounts.reading.ledger import Ledger, open_ledger
 from xtaccounts.reports.balances import household_ledger, pool_balances, unit_balances
 
@@ -15,7 +16,7 @@ as_of_option = click.option(
     "--as-of",
     type=DATE,
     default=None,
-    help="Balances at the end of this day (default: the books' last entry, or today if earlier).",
+    help=N_("此日结束时的余额（默认：账簿最后一笔分录的日期，若早于今天则为今天）。"),
 )
 
 
@@ -23,17 +24,17 @@ def _open(ctx: click.Context) -> Ledger:
     books = open_ledger(ledger_path(ctx))
     if books.errors:
         count = len(books.errors)
-        click.echo(f"warning: the books have {count} error(s); run bean-check", err=True)
+        click.echo(books_errors_warning(count), err=True)
     return books
 
 
 @click.command("pools")
 @as_of_option
-@click.option("--district", default=None, help="Only pools in this district (e.g. 雨湖区).")
+@click.option("--district", default=None, help=N_("只列此区的统筹账户（如 雨湖区）。"))
 @format_option
 @click.pass_context
 def pools_cmd(ctx: click.Context, as_of: dt.date | None, district: str | None, fmt: str) -> None:
-    """Each pool (增值收益统筹账户) with its available balance and its units' fund."""
+    """各增值收益统筹账户的可用余额及其单元的维修资金。"""
     books = _open(ctx)
     day = report_day(books.entries, as_of)
     rows = [
@@ -48,11 +49,11 @@ def pools_cmd(ctx: click.Context, as_of: dt.date | None, district: str | None, f
 
 @click.command("units")
 @as_of_option
-@click.option("--pool", default=None, help="Only the units of this pool.")
+@click.option("--pool", default=None, help=N_("只列此统筹账户的单元。"))
 @format_option
 @click.pass_context
 def units_cmd(ctx: click.Context, as_of: dt.date | None, pool: str | None, fmt: str) -> None:
-    """Each unit's 维修资金."""
+    """各单元的维修资金。"""
     books = _open(ctx)
     day = report_day(books.entries, as_of)
     rows = [
@@ -71,7 +72,7 @@ def units_cmd(ctx: click.Context, as_of: dt.date | None, pool: str | None, fmt: 
 @format_option
 @click.pass_context
 def households_cmd(ctx: click.Context, unit: str, as_of: dt.date | None, fmt: str) -> None:
-    """The 分户账 of one UNIT: deposits, refunds, base interest and balance per household."""
+    """一个单元（UNIT）的分户账：各住户的交存、返还、基准利息和余额。"""
     books = _open(ctx)
     ledger = household_ledger(
         books.registry, books.entries, books.positions, unit, report_day(books.entries, as_of)

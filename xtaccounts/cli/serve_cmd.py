@@ -7,7 +7,7 @@ from __future__ import annotations
 import click
 
 from xtaccounts.cli.params import ledger_path
-from xtaccounts.core.i18n import _
+from xtaccounts.core.i18n import N_, _
 from xtaccounts.core.progress import step
 from xtaccounts.fava_ext.serve import bind, check_host, is_loopback, make_app
 
@@ -17,26 +17,29 @@ from xtaccounts.fava_ext.serve import bind, check_host, is_loopback, make_app
     "--host",
     default="127.0.0.1",
     show_default=True,
-    help="Address to listen on; other than loopback with a warning (Fava has no login).",
+    help=N_("监听地址；非本机回环地址时给出警告（Fava 没有登录）。"),
 )
 @click.option(
     "--port",
     type=click.IntRange(0, 65535),
     default=5000,
     show_default=True,
-    help="Port to listen on (0: any free port, printed on start).",
+    help=N_("监听端口（0：任一空闲端口，启动时显示）。"),
 )
 @click.option(
     "--read-only",
     is_flag=True,
-    help="Always on (kept for scripts that pass it): Fava's read-only mode, no editor saves, "
-    "no uploads, no API writes; 账簿只能通过 xtaccounts 命令写入.",
+    help=N_(
+        "始终开启（为传入此选项的脚本保留）：Fava 只读模式，"
+        "不能在编辑器保存、不能上传、不能经 API 写入；账簿只能通过 "
+        "xtaccounts 命令写入。"
+    ),
 )
-@click.option("--no-gzip", is_flag=True, help="Send responses uncompressed.")
+@click.option("--no-gzip", is_flag=True, help=N_("响应不压缩。"))
 @click.pass_context
 def serve_cmd(ctx: click.Context, host: str, port: int, read_only: bool, no_gzip: bool) -> None:
-    """Start Fava, read-only, on the books (pages 统筹账户, 统筹账户明细, 收支表, ... under
-    电梯保险试点)."""
+    """以只读方式启动 Fava 查看账簿（“电梯保险试点”下有 统筹账户、统筹账户明细、收支表
+    等页面）。"""
     del read_only  # always read-only
     for warning in check_host(host):
         click.echo(warning, err=True)
@@ -58,19 +61,25 @@ def serve_cmd(ctx: click.Context, host: str, port: int, read_only: bool, no_gzip
     slug, ledger = next(iter(ledgers.items()))
     if ledger.errors:
         click.echo(
-            f"warning: the books have {len(ledger.errors)} error(s); Fava lists them under Errors",
+            _("注意：账簿有 {count} 个错误；Fava 在 Errors 页列出").format(
+                count=len(ledger.errors)
+            ),
             err=True,
         )
-    click.echo(f"Serving the books (read-only) on {serving.url}")
-    click.echo("  只读：账簿只能通过 xtaccounts 命令写入（带锁、校验和日志）")
+    click.echo(_("正在以只读方式提供账簿：{url}").format(url=serving.url))
+    click.echo("  " + _("只读：账簿只能通过 xtaccounts 命令写入（带锁、校验和日志）"))
     if ledger.extensions.get_extension("PilotExtension") is not None:
-        click.echo(f"  pilot pages: {serving.url}{slug}/extension/PilotExtension/")
+        pages = f"{serving.url}{slug}/extension/PilotExtension/"
+        click.echo("  " + _("试点页面：{url}").format(url=pages))
     else:
         click.echo(
-            '  no pilot pages: main.beancount lacks `2000-01-01 custom "fava-extension" '
-            '"xtaccounts.fava_ext"` (docs/fava.md)'
+            "  "
+            + _(
+                '没有试点页面：main.beancount 缺少 `2000-01-01 custom "fava-extension" '
+                '"xtaccounts.fava_ext"`（docs/fava.md）'
+            )
         )
-    click.echo("  Ctrl-C stops.")
+    click.echo("  " + _("按 Ctrl-C 停止。"))
     serving.serve()
 
 

@@ -16,7 +16,8 @@ import click
 from beancount.core import data
 
 from xtaccounts.cli.output import ENTRY_COLUMNS, emit, entry_rows, format_option, interest_summary
-from xtaccounts.cli.params import DATE, MONEY, RATE, account_help, dry_run_option, ledger_path
+from xtaccounts.cli.params import DATE, MONEY, RATE, dry_run_option, ledger_path
+from xtaccounts.core.i18n import N_, _
 from xtaccounts.core.vocabulary import (
     META_AGREED_RATE,
     META_AGREEMENT,
@@ -35,30 +36,33 @@ def _first_txn(entries: Iterable[data.Directive]) -> data.Transaction:
 
 @click.group("time-deposit")
 def time_deposit_group() -> None:
-    """Time deposits (定期): place, mature, withdraw early."""
+    """定期存款：存入、到期、提前支取。"""
 
 
 @time_deposit_group.command("place")
 @click.option(
-    "--account", "account", required=True, help="Demand account placed from. " + account_help
+    "--account",
+    "account",
+    required=True,
+    help=N_("转出本金的活期账户：账号或其 Beancount 科目名。"),
 )
-@click.option("--certificate", required=True, help="Certificate number (存单号).")
-@click.option("--principal", type=MONEY, required=True, help="Principal (CNY).")
+@click.option("--certificate", required=True, help=N_("存单号。"))
+@click.option("--principal", type=MONEY, required=True, help=N_("本金（元）。"))
 @click.option(
     "--product",
     type=click.Choice([p.value for p in Product if p is not Product.DEMAND]),
     required=True,
-    help="Term.",
+    help=N_("存期。"),
 )
-@click.option("--value-date", type=DATE, required=True, help="Value date (起息日).")
-@click.option("--agreement", default=None, help="Rate agreement id (default: the one valid).")
-@click.option("--agreed-rate", type=RATE, default=None, help="Explicit agreed rate, percent.")
-@click.option("--base-rate", type=RATE, default=None, help="Explicit base rate, percent.")
+@click.option("--value-date", type=DATE, required=True, help=N_("起息日。"))
+@click.option("--agreement", default=None, help=N_("利率协议编号（默认：当时有效的协议）。"))
+@click.option("--agreed-rate", type=RATE, default=None, help=N_("明确给出的协议利率（百分比）。"))
+@click.option("--base-rate", type=RATE, default=None, help=N_("明确给出的基准利率（百分比）。"))
 @click.option(
     "--base-source",
     type=click.Choice(["pboc", "listed"]),
     default=None,
-    help="Where the explicit base rate comes from (required with explicit rates).",
+    help=N_("所给基准利率的出处（给出利率时必填）。"),
 )
 @dry_run_option
 @format_option
@@ -77,7 +81,7 @@ def place_cmd(
     dry_run: bool,
     fmt: str,
 ) -> None:
-    """Place a time deposit (整存整取): open its certificate account and move the principal."""
+    """存入定期存款（整存整取）：开设存单科目并转入本金。"""
     booked = time_deposits.place(
         ledger_path(ctx),
         demand_account=account,
@@ -96,8 +100,9 @@ def place_cmd(
     agreed, base = Decimal(str(meta[META_AGREED_RATE])), Decimal(str(meta[META_BASE_RATE]))
     if agreed < base:
         click.echo(
-            f"注意：存单 {certificate} 的约定利率 {agreed}% 低于基准利率 {base}%，没有利差可分配 "
-            "(warning: the agreed rate is below the base rate)",
+            _(
+                "注意：存单 {certificate} 的约定利率 {agreed}% 低于基准利率 {base}%，没有利差可分配"
+            ).format(certificate=certificate, agreed=agreed, base=base),
             err=True,
         )
     emit(
@@ -119,10 +124,10 @@ def place_cmd(
 
 
 @time_deposit_group.command("mature")
-@click.option("--certificate", required=True, help="Certificate number.")
-@click.option("--received", type=MONEY, required=True, help="Interest received (CNY).")
-@click.option("--date", "day", type=DATE, default=None, help="Day paid (default: maturity).")
-@click.option("--rollover", default=None, help="New certificate number: roll the principal over.")
+@click.option("--certificate", required=True, help=N_("存单号。"))
+@click.option("--received", type=MONEY, required=True, help=N_("收到的利息（元）。"))
+@click.option("--date", "day", type=DATE, default=None, help=N_("付息日（默认：到期日）。"))
+@click.option("--rollover", default=None, help=N_("新存单号：本金转存。"))
 @dry_run_option
 @format_option
 @click.pass_context
@@ -135,7 +140,7 @@ def mature_cmd(
     dry_run: bool,
     fmt: str,
 ) -> None:
-    """Book a time deposit's maturity with its interest split, and close the certificate."""
+    """记入定期存款到期及其利息拆分，并注销存单。"""
     booked = time_deposits.mature(
         ledger_path(ctx),
         certificate=certificate,
@@ -154,9 +159,9 @@ def mature_cmd(
 
 
 @time_deposit_group.command("withdraw")
-@click.option("--certificate", required=True, help="Certificate number.")
-@click.option("--date", "day", type=DATE, required=True, help="Day withdrawn.")
-@click.option("--received", type=MONEY, required=True, help="Interest received (CNY).")
+@click.option("--certificate", required=True, help=N_("存单号。"))
+@click.option("--date", "day", type=DATE, required=True, help=N_("支取日。"))
+@click.option("--received", type=MONEY, required=True, help=N_("收到的利息（元）。"))
 @dry_run_option
 @format_option
 @click.pass_context
@@ -168,7 +173,7 @@ def withdraw_cmd(
     dry_run: bool,
     fmt: str,
 ) -> None:
-    """Book an early withdrawal (demand rate on the days held), and close the certificate."""
+    """记入提前支取（按持有天数计活期利息），并注销存单。"""
     booked = time_deposits.withdraw(
         ledger_path(ctx), certificate=certificate, date=day, received=received, dry_run=dry_run
     )

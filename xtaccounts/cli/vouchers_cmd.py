@@ -12,6 +12,7 @@ from xtaccounts.cli.output import format_option
 from xtaccounts.cli.params import ledger_path
 from xtaccounts.core.capital_amount import capital_amount
 from xtaccounts.core.dates import parse_period
+from xtaccounts.core.i18n import N_
 from xtaccounts.export.period import export_period
 from xtaccounts.reports.voucher_pdf import render_vouchers_pdf
 from xtaccounts.reports.vouchers import ledger_vouchers
@@ -28,18 +29,18 @@ def write_file(path: Path, content: bytes) -> None:
 
 
 @click.command("vouchers")
-@click.option("--period", required=True, help="YYYY or YYYY-MM: the vouchers dated in it.")
+@click.option("--period", required=True, help=N_("YYYY 或 YYYY-MM：日期在其中的凭证。"))
 @click.option(
     "--out",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="The PDF to write (outside the books); without it, the vouchers are listed.",
+    help=N_("要写入的 PDF（在账簿之外）；不给出时列出凭证。"),
 )
 @format_option
 @click.pass_context
 def vouchers_cmd(ctx: click.Context, period: str, out: Path | None, fmt: str) -> None:
-    """记账凭证: every voucher of the period (日期, 凭证号, 摘要, 科目, 借/贷, 合计 and 大写, 附件),
-    as a PDF to sign (--out) or listed."""
+    """记账凭证：期间内的每张凭证（日期、凭证号、摘要、科目、借/贷、合计及大写、附件），
+    输出为待签字的 PDF（--out）或列出。"""
     main = ledger_path(ctx)
     span = export_period(parse_period(period, field="--period").text)
     vouchers, organisation, _ = ledger_vouchers(main, span.start, span.end)

@@ -10,6 +10,7 @@ import calendar
 import datetime as dt
 
 from xtaccounts.core.errors import XtError
+from xtaccounts.core.i18n import _
 
 ONE_DAY = dt.timedelta(days=1)
 # The last day the insurance commands take: a year of cover from it still ends in year 9999,
@@ -21,8 +22,10 @@ def refuse_after_last_day(day: dt.date | None, what: str) -> None:
     """Refuse a day after LAST_DAY (XtError, one line); None passes."""
     if day is not None and day > LAST_DAY:
         raise XtError(
-            f"{what} {day} is after {LAST_DAY}: a year of cover from it would end after "
-            "9999-12-31, the last day the books can hold"
+            _(
+                "{what} {day} 晚于 {last}：从该日起一年的保障将结束于账簿所能记录的最后一天 "
+                "9999-12-31 之后"
+            ).format(what=what, day=day, last=LAST_DAY)
         )
 
 
@@ -32,7 +35,9 @@ def add_months(day: dt.date, months: int) -> dt.date:
     index = day.year * 12 + day.month - 1 + months
     year, month = divmod(index, 12)
     if not dt.MINYEAR <= year <= dt.MAXYEAR:
-        raise XtError(f"{day} plus {months} month(s) is past the calendar's end (9999-12-31)")
+        raise XtError(
+            _("{day} 加 {months} 个月超出日历的终点（9999-12-31）").format(day=day, months=months)
+        )
     last = calendar.monthrange(year, month + 1)[1]
     return dt.date(year, month + 1, min(day.day, last))
 

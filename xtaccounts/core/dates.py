@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 
 from xtaccounts.core.errors import XtError
+from xtaccounts.core.i18n import N_, _
 from xtaccounts.core.money import first_foreign_digit
 
 __all__ = [
@@ -47,8 +48,8 @@ TODAY_ENV = "XT_TODAY"
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９－", "0123456789-")
 _DAY = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _PERIOD = re.compile(r"([0-9]{4})(?:-([0-9]{2}))?")
-DAY_FORM = "YYYY-MM-DD（如 2026-01-15，ASCII 或全角数字）"
-PERIOD_FORM = "YYYY 或 YYYY-MM（如 2025 或 2025-06，ASCII 或全角数字）"
+DAY_FORM = N_("YYYY-MM-DD（如 2026-01-15，ASCII 或全角数字）")
+PERIOD_FORM = N_("YYYY 或 YYYY-MM（如 2025 或 2025-06，ASCII 或全角数字）")
 
 
 class DateInputError(XtError):
@@ -67,12 +68,20 @@ class InputPeriod:
 
 def _normalised(text: object, field: str, form: str) -> str:
     if not isinstance(text, str):
-        raise DateInputError(f"{field}：{text!r} 不是文本，应为 {form}")
+        raise DateInputError(
+            _("{field}：{text!r} 不是文本，应为 {form}").format(
+                field=field, text=text, form=_(form)
+            )
+        )
     foreign = first_foreign_digit(text)
     if foreign is not None:
         raise DateInputError(
-            f"{field}：{text!r} 含数字 {foreign!r}（U+{ord(foreign):04X}）：只接受 ASCII 数字 "
-            f"0-9 或全角数字 ０-９，格式 {form}"
+            _(
+                "{field}：{text!r} 含数字 {foreign!r}（U+{code}）：只接受 ASCII 数字 "
+                "0-9 或全角数字 ０-９，格式 {form}"
+            ).format(
+                field=field, text=text, foreign=foreign, code=f"{ord(foreign):04X}", form=_(form)
+            )
         )
     return text.strip().translate(_FULL_WIDTH)
 
@@ -82,12 +91,20 @@ def _read_day(text: object, field: str) -> dt.date:
     plain = _normalised(text, field, DAY_FORM)
     match = _DAY.fullmatch(plain)
     if match is None:
-        raise DateInputError(f"{field}：{text!r} 不是日期：只接受 {DAY_FORM}")
+        raise DateInputError(
+            _("{field}：{text!r} 不是日期：只接受 {form}").format(
+                field=field, text=text, form=_(DAY_FORM)
+            )
+        )
     year, month, day = (int(part) for part in match.groups())
     try:
         return dt.date(year, month, day)
     except ValueError:
-        raise DateInputError(f"{field}：{text!r} 不是存在的日期（没有这个月或这一天）") from None
+        raise DateInputError(
+            _("{field}：{text!r} 不是存在的日期（没有这个月或这一天）").format(
+                field=field, text=text
+            )
+        ) from None
 
 
 def read_day(text: object, *, field: str) -> dt.date:
@@ -108,7 +125,7 @@ def today() -> dt.date:
     value = os.environ.get(TODAY_ENV, "").strip()
     if not value:
         return dt.date.today()
-    return _read_day(value, f"环境变量 {TODAY_ENV}")
+    return _read_day(value, _("环境变量 {name}").format(name=TODAY_ENV))
 
 
 def horizon(on: dt.date | None = None) -> dt.date:
@@ -130,12 +147,18 @@ def check_day(
     (`shown`: how the message names the value, the day itself by default)."""
     shown = shown or f"{day} "
     if day < FLOOR:
-        raise DateInputError(f"{field}：{shown}早于 {FLOOR}：不是本账簿可能涉及的日期")
+        raise DateInputError(
+            _("{field}：{shown}早于 {floor}：不是本账簿可能涉及的日期").format(
+                field=field, shown=shown, floor=FLOOR
+            )
+        )
     now = today()
     limit = _plus_days(now, horizon_days)
     if day > limit:
         raise DateInputError(
-            f"{field}：{shown}晚于 {limit}：只接受今天（{now}）之后 {horizon_days} 天以内的日期"
+            _("{field}：{shown}晚于 {limit}：只接受今天（{now}）之后 {days} 天以内的日期").format(
+                field=field, shown=shown, limit=limit, now=now, days=horizon_days
+            )
         )
     return day
 
@@ -161,21 +184,35 @@ def parse_period(text: object, *, field: str, bounded: bool = True) -> InputPeri
     plain = period_form(text, field=field)
     match = _PERIOD.fullmatch(plain)
     if match is None:
-        raise DateInputError(f"{field}：{text!r} 不是期间：只接受 {PERIOD_FORM}")
+        raise DateInputError(
+            _("{field}：{text!r} 不是期间：只接受 {form}").format(
+                field=field, text=text, form=_(PERIOD_FORM)
+            )
+        )
     year = int(match.group(1))
     if year < dt.MINYEAR:
-        raise DateInputError(f"{field}：{text!r} 不是期间：没有 0000 年")
+        raise DateInputError(
+            _("{field}：{text!r} 不是期间：没有 0000 年").format(field=field, text=text)
+        )
     if match.group(2) is None:
         start, end, is_year = dt.date(year, 1, 1), dt.date(year, 12, 31), True
     else:
         month = int(match.group(2))
         if not 1 <= month <= 12:
-            raise DateInputError(f"{field}：{text!r} 不是期间：没有 {month} 月")
+            raise DateInputError(
+                _("{field}：{text!r} 不是期间：没有 {month} 月").format(
+                    field=field, text=text, month=month
+                )
+            )
         start = dt.date(year, month, 1)
         end = dt.date(year, month, calendar.monthrange(year, month)[1])
         is_year = False
     if bounded:
-        check_day(start, field=field, shown=f"期间 {plain} 始于 {start}，")
+        check_day(
+            start,
+            field=field,
+            shown=_("期间 {period} 始于 {start}，").format(period=plain, start=start),
+        )
     return InputPeriod(plain, start, end, is_year)
 
 
@@ -192,17 +229,20 @@ def closing_day(period: str, books_start: dt.date | None = None) -> tuple[dt.dat
     """
     match = _PERIOD.fullmatch(period_form(period, field="period"))
     if not match:
-        raise XtError(f"period {period!r} is neither YYYY-MM nor YYYY")
+        raise XtError(_("期间 {period!r} 既不是 YYYY-MM 也不是 YYYY").format(period=period))
     year = int(match.group(1))
     if not 1 <= year <= LAST_CLOSABLE_YEAR:
         raise XtError(
-            f"period {period!r}: year {year:04d} cannot be closed (only years 0001.."
-            f"{LAST_CLOSABLE_YEAR}: closing a year writes the next year's books)"
+            _(
+                "期间 {period!r}：{year} 年不能结转（只能结转 0001 至 {last} 年："
+                "结转一年会写下一年的账簿）"
+            ).format(period=period, year=f"{year:04d}", last=LAST_CLOSABLE_YEAR)
         )
     if books_start is not None and year < books_start.year:
         raise XtError(
-            f"period {period!r} is before the books begin ({books_start}, books_start in "
-            "pilot.toml)"
+            _(
+                "期间 {period!r} 早于建账日 {first}（试点设置 registry/pilot.toml 的 books_start）"
+            ).format(period=period, first=books_start)
         )
     if match.group(2) is None:
         return dt.date(year, 12, 31), True

@@ -14,6 +14,7 @@ from typing import Annotated
 
 from pydantic import BeforeValidator, PlainSerializer
 
+from xtaccounts.core.i18n import _
 from xtaccounts.core.vocabulary import FEN
 
 # Far beyond any fund, and small enough that 积数 (balance × days) keeps 28 digits exact.
@@ -83,17 +84,22 @@ def _normalise_text(text: str, what: str = "amount") -> str:
 def parse_decimal(value: object, *, what: str = "amount") -> Decimal:
     """Parse an exact Decimal from text, int or Decimal; refuse floats and scientific notation."""
     if isinstance(value, bool):
-        raise MoneyError(f"{what}: a boolean is not a number")
+        raise MoneyError(f"{what}: " + _("布尔值不是数字"))
     if isinstance(value, float):
-        raise MoneyError(f"{what}: float {value!r} refused; give the value as text or Decimal")
+        raise MoneyError(
+            f"{what}: " + _("拒绝浮点数 {value!r}；请以文本或 Decimal 给出").format(value=value)
+        )
     if isinstance(value, Decimal):
         if not value.is_finite():
-            raise MoneyError(f"{what}: {value} is not a finite number")
+            raise MoneyError(f"{what}: " + _("{value} 不是有限的数").format(value=value))
         return value
     if isinstance(value, int):
         return Decimal(value)
     if not isinstance(value, str):
-        raise MoneyError(f"{what}: expected text, int or Decimal, got {type(value).__name__}")
+        raise MoneyError(
+            f"{what}: "
+            + _("应为文本、整数或 Decimal，实为 {kind}").format(kind=type(value).__name__)
+        )
     text = _normalise_text(value, what)
     text = _CURRENCY_MARKS.sub("", text)
     negative = False
@@ -125,9 +131,16 @@ def to_exact_money(value: object) -> Decimal:
     """
     number = parse_decimal(value, what="amount")
     if abs(number) >= MAX_AMOUNT:
-        raise MoneyError(f"amount: {value!r} is beyond {MAX_AMOUNT:,} CNY, not a plausible amount")
+        raise MoneyError(
+            "amount: "
+            + _("{value!r} 超过 {max} 元，不是合理的金额").format(
+                value=value, max=f"{MAX_AMOUNT:,}"
+            )
+        )
     if number != number.quantize(FEN):
-        raise MoneyError(f"amount: {value!r} has a fraction of a fen (more than two decimals)")
+        raise MoneyError(
+            "amount: " + _("{value!r} 有不足一分的零头（超过两位小数）").format(value=value)
+        )
     return quantize(number)
 
 
@@ -149,9 +162,11 @@ def to_rate(value: object) -> Decimal:
         value = text
     rate = parse_decimal(value, what="rate")
     if rate < 0 or rate >= 100:
-        raise MoneyError(f"rate: {rate}% is outside 0..100 (rates are given in percent)")
+        raise MoneyError(
+            "rate: " + _("{rate}% 不在 0 至 100 之间（利率以百分数给出）").format(rate=rate)
+        )
     if rate != rate.quantize(Decimal("0.000001")):
-        raise MoneyError(f"rate: {rate}% has more than 6 decimal places")
+        raise MoneyError("rate: " + _("{rate}% 超过 6 位小数").format(rate=rate))
     return rate.normalize() if rate == rate.to_integral() else rate
 
 

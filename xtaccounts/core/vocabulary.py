@@ -74,4 +74,6 @@ META_VOUCHER = "voucher"  # 记账凭证号 记-YYYY-MM-NNNN, given by the write
 META_REVERSES = "reverses"  # a reversal's: the link of the transaction it reverses
 META_REVERSES_VOUCHER = "reverses_voucher"  # a reversal's: the voucher number it reverses
 META_CORRECTS = "corrects"  # a corrected entry's: the voucher number of the entry it replaces
-META_REASON = "reason"  # why: a refund's, a reversal's, a reopen's
+META_REASON = "reason"  # why: a refund's, a reversal's, a reopen's, a claim's
+KIND_CLAIM = "claim"  # a 待查明款项 item claimed to an account or returned to its payer
+META_CLAIM = "claim"  # a posting on 待查明款项: the id of the item it claims (books/links.py)

@@ -31,6 +31,7 @@ from xtaccounts.core.calendar import (
 )
 from xtaccounts.core.dates import parse_date
 from xtaccounts.core.errors import XtError
+from xtaccounts.core.i18n import _
 from xtaccounts.core.outside_text import TextRefused, admit_text
 from xtaccounts.core.vocabulary import ZERO
 from xtaccounts.insurance.checks import InsuranceState
@@ -122,12 +123,18 @@ def parse_inspection(text: str) -> InspectionReport:
     """``CODE=YYYY-MM-DD`` or ``CODE=YYYY-MM-DD:failed`` (also ``:passed``, ``:REPORTNO``)."""
     code, sep, rest = text.strip().partition("=")
     if not sep:
-        raise XtError(f"--inspection {text!r}: expected CODE=YYYY-MM-DD[:passed|failed]")
-    day_text, _, result = rest.partition(":")
+        raise XtError(
+            _("--inspection {text!r}：应为 电梯编号=YYYY-MM-DD[:passed|failed]").format(text=text)
+        )
+    day_text, _colon, result = rest.partition(":")
     day = parse_date(day_text, field=f"--inspection {code.strip()}")
     result = result.strip().lower()
     if result not in ("", "passed", "failed", "合格", "不合格"):
-        raise XtError(f"--inspection {text!r}: result must be passed or failed")
+        raise XtError(
+            _("--inspection {text!r}：检验结论须为 passed（合格）或 failed（不合格）").format(
+                text=text
+            )
+        )
     return InspectionReport(code.strip(), day, result not in ("failed", "不合格"))
 
 
@@ -143,11 +150,15 @@ def applicant_name(registry: Registry, pool: str, kind: str, applicants: Sequenc
             else f"{r.door_no}室"
             for r in rows
         ]
-        return f"{place_name(registry, pool)} 业主 {len(doors)} 户（{'、'.join(doors)}）"
+        return _("{place} 业主 {count} 户（{doors}）").format(
+            place=place_name(registry, pool), count=len(doors), doors="、".join(doors)
+        )
     community = registry.communities.get(applicants[0]) if applicants else None
     if kind == "committee" and community is not None:
-        return f"{community.name}业主委员会"
-    return f"{applicants[0] if applicants else ''}（受业主委员会委托的物业服务企业）"
+        return _("{community}业主委员会").format(community=community.name)
+    return _("{company}（受业主委员会委托的物业服务企业）").format(
+        company=applicants[0] if applicants else ""
+    )
 
 
 def file_application(
@@ -173,51 +184,73 @@ def file_application(
     it, elevators outside the tender's limits, a stated premium other than the tender's, a cover
     period that is not whole years from a start on or after the filing day.
     """
-    refuse_after_last_day(filed, "filing day")
-    refuse_after_last_day(cover_start, "cover start")
+    refuse_after_last_day(filed, _("申请日"))
+    refuse_after_last_day(cover_start, _("保障起始日"))
     for report in inspections:
-        refuse_after_last_day(report.inspected, f"inspection of {report.elevator}")
+        refuse_after_last_day(
+            report.inspected, _("电梯 {code} 的检验日").format(code=report.elevator)
+        )
     main, registry = _open(main)
     codes = list(dict.fromkeys(code.strip() for code in elevators if code.strip()))
     reasons: list[Reason] = []
     if not codes:
-        reasons.append(Reason("elevator", "name at least one elevator"))
+        reasons.append(Reason("elevator", _("须至少写明一部电梯")))
     unknown = [c for c in codes if c not in registry.elevators]
     if unknown:
         reasons.append(
-            Reason("elevator", f"unknown elevator(s) {', '.join(unknown)} (elevators.csv)")
+            Reason(
+                "elevator",
+                _("电梯登记（registry/elevators.csv）中没有电梯 {code}").format(
+                    code="、".join(unknown)
+                ),
+            )
         )
     known = [c for c in codes if c in registry.elevators]
     if pool is None and known:
         pool = pool_of_elevator(registry, known[0])
     pool = pool or ""
     if not is_pool(registry, pool):
-        reasons.append(Reason("pool", f"{pool or '(none)'} is not a pool (a building or unit id)"))
+        reasons.append(
+            Reason(
+                "pool",
+                _("{pool} 不是统筹账户（应为幢或单元的编号）").format(pool=pool or _("（未写）")),
+            )
+        )
     for code in known:
         if pool and pool_of_elevator(registry, code) != pool:
             reasons.append(
                 Reason(
                     "elevator",
-                    f"elevator {code} is paid by pool {pool_of_elevator(registry, code)}, "
-                    f"not {pool} (one application, one pool)",
+                    _(
+                        "电梯 {code} 由统筹账户 {paid_by} 付费，不是 {pool}"
+                        "（一份申请只对应一个统筹账户）"
+                    ).format(code=code, paid_by=pool_of_elevator(registry, code), pool=pool),
                 )
             )
     if applicant_kind == "committee" and not applicants and is_pool(registry, pool):
         applicants = (community_of(registry, pool),)
     if applicant_kind == "property_company":
         try:  # a name typed in: admitted as the registry's names are
-            field = "物业服务企业 (--property-company)"
+            field = _("物业服务企业（--property-company）")
             applicants = [admit_text(a, field=field) for a in applicants]
         except TextRefused as exc:
             reasons.append(Reason("applicants", str(exc)))
             applicants = []
     if applicant_kind not in APPLICANT_KINDS:
-        reasons.append(Reason("applicants", f"applicant kind must be one of {APPLICANT_KINDS}"))
+        reasons.append(
+            Reason(
+                "applicants",
+                _("申请人类别须为 {kinds} 之一").format(kinds="、".join(APPLICANT_KINDS)),
+            )
+        )
     elif is_pool(registry, pool):
         reasons.extend(applicant_reasons(registry, pool, applicant_kind, applicants, filed))
     if cover_start < filed:
         reasons.append(
-            Reason("cover", f"the cover would start {cover_start}, before the filing day {filed}")
+            Reason(
+                "cover",
+                _("保障起始日 {start} 早于申请日 {filed}").format(start=cover_start, filed=filed),
+            )
         )
     cover_end = cover_end or one_year_from(cover_start)
     years = cover_years(cover_start, cover_end)
@@ -225,14 +258,22 @@ def file_application(
         reasons.append(
             Reason(
                 "cover",
-                f"cover {cover_start}..{cover_end} is not whole years (e.g. {cover_start}.."
-                f"{one_year_from(cover_start)})",
+                _("保障期 {start} 至 {end} 不是整年（例如 {start} 至 {example}）").format(
+                    start=cover_start, end=cover_end, example=one_year_from(cover_start)
+                ),
             )
         )
     tender = None
     premiums: dict[str, Decimal] = {}
     if insurer not in registry.insurers:
-        reasons.append(Reason("tender", f"unknown insurer {insurer} (insurers.toml)"))
+        reasons.append(
+            Reason(
+                "tender",
+                _("保险公司登记（registry/insurers.toml）中没有保险公司 {insurer}").format(
+                    insurer=insurer
+                ),
+            )
+        )
     else:
         price_day = filed if tender_on(registry, insurer, filed) else cover_start
         offer = quote(registry, insurer, known, price_day, cover_start)
@@ -244,23 +285,27 @@ def file_application(
         reasons.append(
             Reason(
                 "premium",
-                f"the stated premium {premium} differs from tender {tender.id}'s "
-                f"{total} for these elevators' ages on {cover_start}",
+                _(
+                    "所填保费 {premium} 与招标 {tender} 按这些电梯在 {start} 的梯龄"
+                    "所定的 {total} 不符"
+                ).format(premium=premium, tender=tender.id, total=total, start=cover_start),
             )
         )
     for report in inspections:
         if report.elevator not in codes:
             reasons.append(
                 Reason(
-                    "inspection", f"inspection report for {report.elevator}, not in the application"
+                    "inspection",
+                    _("电梯 {code} 的检验报告：该电梯不在申请中").format(code=report.elevator),
                 )
             )
         elif report.inspected > filed:
             reasons.append(
                 Reason(
                     "inspection",
-                    f"inspection report of {report.elevator} dated {report.inspected}, after the "
-                    f"filing day {filed}",
+                    _("电梯 {code} 的检验报告日期 {inspected} 晚于申请日 {filed}").format(
+                        code=report.elevator, inspected=report.inspected, filed=filed
+                    ),
                 )
             )
     with LedgerWriter(main) as session:
@@ -268,9 +313,14 @@ def file_application(
         if app_id is None:
             app_id = state.book.next_application_id(filed.year)
         elif not ID_PATTERN.fullmatch(app_id):
-            reasons.append(Reason("id", f"application id {app_id!r}: capitals, digits and dashes"))
+            reasons.append(
+                Reason(
+                    "id",
+                    _("申请编号 {app!r}：只能由大写字母、数字和连字符组成").format(app=app_id),
+                )
+            )
         if app_id in state.book.applications:
-            reasons.append(Reason("id", f"application {app_id} exists already"))
+            reasons.append(Reason("id", _("申请 {app} 已存在").format(app=app_id)))
         if reasons:
             raise InsuranceRefused(f"application file {app_id}", reasons)
         assert tender is not None and years is not None
@@ -315,7 +365,7 @@ def file_application(
 def notice_content(state: InsuranceState, app_id: str, start: dt.date) -> NoticeContent:
     registry = state.registry
     app = state.application(app_id)
-    _, end, purchase_from = notice_days(start, registry.pilot.notice_days)
+    _start, end, purchase_from = notice_days(start, registry.pilot.notice_days)
     tender = registry.tenders.get(app.tender)
     balance_day = start - ONE_DAY
     elevators = tuple(
@@ -363,7 +413,7 @@ def post_notice(main: Path, app_id: str, start: dt.date, *, dry_run: bool = Fals
     Records an ``xt-notice`` and renders the 公示 to documents/notices/<APP>.html and .pdf, both
     written by the writer in the same all-or-nothing commit as the record.
     """
-    refuse_after_last_day(start, "notice start")
+    refuse_after_last_day(start, _("公示开始日"))
     main, registry = _open(main)
     html_rel = f"{NOTICES_DIR}/{app_id}.html"
     pdf_rel = f"{NOTICES_DIR}/{app_id}.pdf"
@@ -376,11 +426,18 @@ def post_notice(main: Path, app_id: str, start: dt.date, *, dry_run: bool = Fals
             reasons.append(
                 Reason(
                     "notice",
-                    f"{app_id} was noticed already ({existing.start}..{existing.end})",
+                    _("{app} 已公示（{start} 至 {end}）").format(
+                        app=app_id, start=existing.start, end=existing.end
+                    ),
                 )
             )
         if start < app.filed:
-            reasons.append(Reason("notice", f"{start} is before the filing day {app.filed}"))
+            reasons.append(
+                Reason(
+                    "notice",
+                    _("{start} 早于申请日 {filed}").format(start=start, filed=app.filed),
+                )
+            )
         if reasons:
             raise InsuranceRefused(f"application notice {app_id}", reasons)
         content = notice_content(state, app_id, start)
@@ -422,7 +479,7 @@ def record_objection(
     dry_run: bool = False,
 ) -> Recorded:
     """`application object`: a written objection of a household of the pool, on a notice day."""
-    refuse_after_last_day(day, "objection day")
+    refuse_after_last_day(day, _("异议日"))
     main, registry = _open(main)
     with LedgerWriter(main) as session:
         state = InsuranceState(registry, session.books().entries)
@@ -430,27 +487,31 @@ def record_objection(
         notice = state.book.notice(app_id)
         reasons = []
         if notice is None:
-            reasons.append(Reason("notice", f"{app_id} has no notice yet: objections follow it"))
+            reasons.append(
+                Reason("notice", _("{app} 尚未公示：异议须在公示期内提出").format(app=app_id))
+            )
         elif not notice.start <= day <= notice.end:
             reasons.append(
                 Reason(
                     "notice",
-                    f"the notice ran {notice.start}..{notice.end}; a written objection is taken "
-                    f"on those days, not on {day}",
+                    _("公示期为 {start} 至 {end}，书面异议只在这些日子受理，{day} 不受理").format(
+                        start=notice.start, end=notice.end, day=day
+                    ),
                 )
             )
         if household not in pool_households(registry, app.pool):
             reasons.append(
                 Reason(
                     "household",
-                    f"{household} is not a household of pool {app.pool} "
-                    f"({place_name(registry, app.pool)})",
+                    _("{household} 不是统筹账户 {pool}（{place}）的住户").format(
+                        household=household, pool=app.pool, place=place_name(registry, app.pool)
+                    ),
                 )
             )
         text = stated_reason(
             reason,
-            field="异议理由 (--reason)",
-            missing="a written objection states its reason",
+            field=_("异议理由（--reason）"),
+            missing=_("书面异议须写明理由"),
             reasons=reasons,
         )
         if reasons:
@@ -479,20 +540,32 @@ def parse_votes(text: str, where: str = "votes") -> dict[str, Choice]:
         if number == 1 and cells[0].lower() in ("household", "户号", "房屋编号"):
             continue
         if len(cells) < 2:
-            problems.append(f"{where}:{number}: expected household,choice")
+            problems.append(
+                _("{where}:{number}：应为 户号,表决意见").format(where=where, number=number)
+            )
             continue
         household, choice_text = cells[0], cells[1]
         choice = parse_choice(choice_text)
         if choice is None:
             problems.append(
-                f"{where}:{number}: {choice_text!r} is not for/against/abstain (同意/反对/弃权)"
+                _("{where}:{number}：{choice!r} 不是 同意/反对/弃权（for/against/abstain）").format(
+                    where=where, number=number, choice=choice_text
+                )
             )
         elif household in votes:
-            problems.append(f"{where}:{number}: {household} votes twice")
+            problems.append(
+                _("{where}:{number}：{household} 表决了两次").format(
+                    where=where, number=number, household=household
+                )
+            )
         else:
             votes[household] = choice
     if problems:
-        raise XtError(f"vote file has {len(problems)} problem(s):\n" + "\n".join(problems))
+        raise XtError(
+            _("表决文件有 {count} 处问题：").format(count=len(problems))
+            + "\n"
+            + "\n".join(problems)
+        )
     return votes
 
 
@@ -521,7 +594,7 @@ def record_vote(
     """`application vote`: the owners' vote after a written objection (§3.6), counted over every
     household of the pool with its registry area; the per-household choices are kept in
     documents/votes/<APP>-<date>.csv and the counts and outcome in an ``xt-vote``."""
-    refuse_after_last_day(day, "vote day")
+    refuse_after_last_day(day, _("表决日"))
     main, registry = _open(main)
     doc_rel = f"{VOTES_DIR}/{app_id}-{day.isoformat()}.csv"
     with LedgerWriter(main) as session:
@@ -534,24 +607,31 @@ def record_vote(
             reasons.append(
                 Reason(
                     "vote",
-                    f"no written objection to {app_id} is recorded by {day}: the owners vote only "
-                    "after one",
+                    _(
+                        "到 {day} 没有对 {app} 的书面异议记录：业主表决只在有书面异议之后进行"
+                    ).format(day=day, app=app_id),
                 )
             )
         if book.policies_of(app_id):
-            reasons.append(Reason("vote", f"{app_id} is bought already"))
+            reasons.append(Reason("vote", _("{app} 已购买").format(app=app_id)))
         members = pool_households(registry, app.pool)
         outside = sorted(h for h in votes if h not in members)
         if outside:
             reasons.append(
                 Reason(
                     "household",
-                    f"not households of pool {app.pool}: {', '.join(outside[:10])}"
-                    + (f" … ({len(outside)} in all)" if len(outside) > 10 else ""),
+                    _("不是统筹账户 {pool} 的住户：{households}").format(
+                        pool=app.pool, households="、".join(outside[:10])
+                    )
+                    + (
+                        _(" …（共 {count} 户）").format(count=len(outside))
+                        if len(outside) > 10
+                        else ""
+                    ),
                 )
             )
         if not votes:
-            reasons.append(Reason("vote", "the vote file holds no vote"))
+            reasons.append(Reason("vote", _("表决文件中没有表决")))
         if reasons:
             raise InsuranceRefused(f"application vote {app_id}", reasons)
         tally = tally_votes(members, votes, registry.pilot)

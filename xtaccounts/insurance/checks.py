@@ -18,6 +18,7 @@ from xtaccounts.core.balance_days import BalanceHistory
 from xtaccounts.core.calendar import ONE_DAY, one_year_from, refuse_after_last_day
 from xtaccounts.core.dates import closing_day
 from xtaccounts.core.errors import XtError
+from xtaccounts.core.i18n import _
 from xtaccounts.core.vocabulary import (
     KIND_CLOSE,
     KIND_PREMIUM,
@@ -40,7 +41,6 @@ from xtaccounts.insurance.rules import (
     Quote,
     Reason,
     applicant_reasons,
-    cny,
     eligibility,
     procedure_reasons,
     window_reason,
@@ -125,14 +125,16 @@ class InsuranceState:
     def application(self, app_id: str) -> Application:
         app = self.book.applications.get(app_id)
         if app is None:
-            known = ", ".join(sorted(self.book.applications)[-5:]) or "none"
-            raise XtError(f"no application {app_id} in the books (latest: {known})")
+            known = "、".join(sorted(self.book.applications)[-5:]) or _("无")
+            raise XtError(
+                _("账簿中没有申请 {app}（最近的申请：{known}）").format(app=app_id, known=known)
+            )
         return app
 
     def policy(self, policy_id: str) -> Policy:
         policy = self.book.policies.get(policy_id)
         if policy is None:
-            raise XtError(f"no policy {policy_id} in the books")
+            raise XtError(_("账簿中没有保单 {policy}").format(policy=policy_id))
         return policy
 
     # -- conditions that do not depend on the application ----------------------------------
@@ -149,8 +151,7 @@ class InsuranceState:
             return None
         return Reason(
             "closed_period",
-            f"账簿已结账至 {closed}，{day} 的保费会改动已结账期间（the books are closed through "
-            f"{closed}; a premium dated {day} would reopen a closed period）",
+            _("账簿已结账至 {closed}，{day} 的保费会改动已结账期间").format(closed=closed, day=day),
         )
 
     def overlap_reasons(
@@ -167,9 +168,17 @@ class InsuranceState:
                 reasons.append(
                     Reason(
                         "overlap",
-                        f"电梯 {code} 已由保单 {policy.id} 承保 {first} 至 {last}，与 {start} 至 "
-                        f"{end} 重叠（elevator {code} is insured by policy {policy.id} over "
-                        f"{first}..{last}, which overlaps {start}..{end}）",
+                        _(
+                            "电梯 {code} 已由保单 {policy} 承保 {first} 至 {last}，"
+                            "与 {start} 至 {end} 重叠"
+                        ).format(
+                            code=code,
+                            policy=policy.id,
+                            first=first,
+                            last=last,
+                            start=start,
+                            end=end,
+                        ),
                     )
                 )
         return reasons
@@ -218,27 +227,31 @@ class InsuranceState:
             reasons.append(
                 Reason(
                     "bought",
-                    f"申请 {app.id} 已购买（保单 {bought[0].id}，{bought[0].cover_start} 至 "
-                    f"{bought[0].cover_end}），续保请用 `premium renew`（application {app.id} is "
-                    f"bought already (policy {bought[0].id}, {bought[0].cover_start}.."
-                    f"{bought[0].cover_end}); renew with `premium renew`）",
+                    _(
+                        "申请 {app} 已购买（保单 {policy}，{start} 至 {end}），"
+                        "续保请用 `premium renew`"
+                    ).format(
+                        app=app.id,
+                        policy=bought[0].id,
+                        start=bought[0].cover_start,
+                        end=bought[0].cover_end,
+                    ),
                 )
             )
         if day < app.filed:
             reasons.append(
                 Reason(
                     "date",
-                    f"{day} 早于申请日 {app.filed}（{day} is before the application was filed "
-                    f"({app.filed})）",
+                    _("{day} 早于申请日 {filed}").format(day=day, filed=app.filed),
                 )
             )
         if day > app.cover_end:
             reasons.append(
                 Reason(
                     "cover",
-                    f"所申请的保障期（{app.cover_start} 至 {app.cover_end}）到 {day} 已结束，请重新"
-                    f"申请（the cover period applied for ({app.cover_start}..{app.cover_end}) is "
-                    f"over on {day}: file a new application）",
+                    _("所申请的保障期（{start} 至 {end}）到 {day} 已结束，请重新申请").format(
+                        start=app.cover_start, end=app.cover_end, day=day
+                    ),
                 )
             )
         found = window_reason(registry, day)
@@ -274,11 +287,16 @@ class InsuranceState:
             reasons.append(
                 Reason(
                     "premium",
-                    f"招标 {offer.tender.id} 自 {start} 起每年保费 {yuan(offer.total)}，高于申请和"
-                    f"公示所载的 {yuan(app.premium)}（tender {offer.tender.id} charges "
-                    f"{cny(offer.total)} a year from {start} (ages "
-                    f"{', '.join(f'{c}: {a}' for c, a in offer.ages.items())}), more than the "
-                    f"{cny(app.premium)} the application and its notice stated）",
+                    _(
+                        "招标 {tender} 自 {start} 起每年保费 {total}（梯龄 {ages}），"
+                        "高于申请和公示所载的 {stated}"
+                    ).format(
+                        tender=offer.tender.id,
+                        start=start,
+                        total=yuan(offer.total),
+                        ages="、".join(f"{c}: {a}" for c, a in offer.ages.items()),
+                        stated=yuan(app.premium),
+                    ),
                 )
             )
         reasons.extend(self.overlap_reasons(app.elevators, start, end))
@@ -307,8 +325,9 @@ class InsuranceState:
             reasons.append(
                 Reason(
                     "cancelled",
-                    f"保单 {policy.id} 已于 {cancellation.date} 退保（policy {policy.id} was "
-                    f"cancelled on {cancellation.date}）",
+                    _("保单 {policy} 已于 {date} 退保").format(
+                        policy=policy.id, date=cancellation.date
+                    ),
                 )
             )
         series = book.policies_of(app.id)
@@ -317,16 +336,16 @@ class InsuranceState:
             reasons.append(
                 Reason(
                     "renewed",
-                    f"保单 {policy.id} 已由 {successors[0].id} 续保（policy {policy.id} is "
-                    f"renewed already by {successors[0].id}）",
+                    _("保单 {policy} 已由 {successor} 续保").format(
+                        policy=policy.id, successor=successors[0].id
+                    ),
                 )
             )
         if day < policy.bought:
             reasons.append(
                 Reason(
                     "date",
-                    f"{day} 早于保单购买日 {policy.bought}（{day} is before the policy was bought "
-                    f"({policy.bought})）",
+                    _("{day} 早于保单购买日 {bought}").format(day=day, bought=policy.bought),
                 )
             )
         start = max(policy.cover_end + ONE_DAY, day)
@@ -336,11 +355,16 @@ class InsuranceState:
             reasons.append(
                 Reason(
                     "cover",
-                    f"申请 {app.id} 申请了 {years} 年保障（{app.cover_start} 至 {app.cover_end}），"
-                    f"已购买 {len(series)} 年：更多年份须重新申请并公示（application {app.id} "
-                    f"applied for {years} year(s) of cover ({app.cover_start}..{app.cover_end}) "
-                    f"and {len(series)} are bought: file a new application (with its notice) "
-                    "for more）",
+                    _(
+                        "申请 {app} 申请了 {years} 年保障（{start} 至 {end}），已购买 {bought} 年："
+                        "更多年份须重新申请并公示"
+                    ).format(
+                        app=app.id,
+                        years=years,
+                        start=app.cover_start,
+                        end=app.cover_end,
+                        bought=len(series),
+                    ),
                 )
             )
         found = window_reason(registry, day)
@@ -475,7 +499,7 @@ class InsuranceHistory:
 
     def book_as_of(self, day: dt.date) -> InsuranceBook:
         """`read_insurance` of the records dated up to `day`, from the whole book by date."""
-        full, dated_inspections, _ = self._read
+        full, dated_inspections, _dated = self._read
         book = InsuranceBook()
         book.applications = {k: a for k, a in full.applications.items() if a.filed <= day}
         for code, dated in dated_inspections.items():

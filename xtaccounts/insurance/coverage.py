@@ -29,11 +29,12 @@ from decimal import Decimal
 
 from beancount.core import data
 
+from xtaccounts.core.i18n import _
 from xtaccounts.core.privacy import mask_free_text
 from xtaccounts.insurance.checks import InsuranceState
 from xtaccounts.insurance.directives import Application
 from xtaccounts.insurance.rules import Eligibility
-from xtaccounts.insurance.status import STAGE_NAMES, application_status, state_as_of
+from xtaccounts.insurance.status import application_status, stage_name, state_as_of
 from xtaccounts.registry import Registry
 from xtaccounts.registry.navigation import community_of, place_name
 
@@ -154,7 +155,7 @@ def elevators_of(state: InsuranceState, day: dt.date) -> list[ElevatorCoverage]:
         community = registry.communities.get(community_id)
         policy = insured_by.get(code, "")
         if policy:
-            kind, detail = "insured", f"保单 {policy}（policy {policy}）"
+            kind, detail = "insured", _("保单 {policy}").format(policy=policy)
         else:
             if app_id not in checks:
                 checks[app_id] = _application_checks(state, app, insured_by, day)
@@ -165,13 +166,17 @@ def elevators_of(state: InsuranceState, day: dt.date) -> list[ElevatorCoverage]:
             ]
             if reasons:
                 kind = "ineligible"
-                stage = STAGE_NAMES.get(status.stage, status.stage)
-                detail = f"申请 {app_id} {stage}：" + "；".join(r.message for r in reasons)
+                detail = _("申请 {app} {stage}：{reasons}").format(
+                    app=app_id,
+                    stage=stage_name(status.stage),
+                    reasons=_("；").join(r.message for r in reasons),
+                )
             else:
                 kind = "uninsured"
                 said = mask_free_text(status.detail)
-                stage = STAGE_NAMES.get(status.stage, status.stage)
-                detail = f"{day} 符合条件；申请 {app_id} {stage}：{said}"
+                detail = _("{day} 符合条件；申请 {app} {stage}：{said}").format(
+                    day=day, app=app_id, stage=stage_name(status.stage), said=said
+                )
         rows.append(
             ElevatorCoverage(
                 elevator=code,

@@ -45,6 +45,7 @@ from xtaccounts.books.layout import LedgerLayout
 from xtaccounts.core import chart
 from xtaccounts.core.calendar import cover_years
 from xtaccounts.core.dates import meta_day
+from xtaccounts.core.i18n import _
 from xtaccounts.core.money import format_money
 from xtaccounts.core.vocabulary import (
     CURRENCY,
@@ -231,49 +232,45 @@ class VoteTally:
         return "met" if self.quorum else "not met"
 
     def explain(self) -> str:
-        """'参与表决：4/6 户（66.67%，≥ 2/3），660.00/1000.00 m²（66.00%，< 2/3）；未达到参与
-        比例' and, with a quorum, who was for against the same thresholds; then the same in
-        English in parentheses (`explain_english`)."""
+        """'参与表决：4/6 户（66.67%，≥ 2/3），660.00/1000.00 m²（66.00%，< 2/3）；参与表决的户数
+        或面积未达到规定比例' and, with a quorum, who was for against the same thresholds."""
+        over = _("未超过")
         parts = [
-            f"参与表决：{self.households_voted}/{self.households_total} 户"
-            f"（{_pct(self.households_voted, self.households_total)}，"
-            f"{'≥' if self.quorum_headcount else '<'} {self.quorum_share}），"
-            f"{self.area_voted}/{self.area_total} m²（{_pct(self.area_voted, self.area_total)}，"
-            f"{'≥' if self.quorum_area else '<'} {self.quorum_share}）"
+            _(
+                "参与表决：{voted}/{total} 户（{pct}，{sign} {share}），"
+                "{area_voted}/{area_total} m²（{area_pct}，{area_sign} {share}）"
+            ).format(
+                voted=self.households_voted,
+                total=self.households_total,
+                pct=_pct(self.households_voted, self.households_total),
+                sign="≥" if self.quorum_headcount else "<",
+                share=self.quorum_share,
+                area_voted=self.area_voted,
+                area_total=self.area_total,
+                area_pct=_pct(self.area_voted, self.area_total),
+                area_sign="≥" if self.quorum_area else "<",
+            )
         ]
         if self.quorum:
             parts.append(
-                f"同意：{self.households_for}/{self.households_voted} 户"
-                f"（{_pct(self.households_for, self.households_voted)}，"
-                f"{'>' if self.majority_headcount else '未超过'} {self.majority_share}），"
-                f"{self.area_for}/{self.area_voted} m²（{_pct(self.area_for, self.area_voted)}，"
-                f"{'>' if self.majority_area else '未超过'} {self.majority_share}）"
+                _(
+                    "同意：{count}/{voted} 户（{pct}，{sign} {share}），"
+                    "{area}/{area_voted} m²（{area_pct}，{area_sign} {share}）"
+                ).format(
+                    count=self.households_for,
+                    voted=self.households_voted,
+                    pct=_pct(self.households_for, self.households_voted),
+                    sign=">" if self.majority_headcount else over,
+                    share=self.majority_share,
+                    area=self.area_for,
+                    area_voted=self.area_voted,
+                    area_pct=_pct(self.area_for, self.area_voted),
+                    area_sign=">" if self.majority_area else over,
+                )
             )
         else:
-            parts.append("参与表决的户数或面积未达到规定比例")
-        return f"{'；'.join(parts)}（{self.explain_english()}）"
-
-    def explain_english(self) -> str:
-        """'took part: 4/6 households (66.67%, ≥ 2/3), 660.00/1000.00 m² (66.00%, < 2/3);
-        quorum not met', and with a quorum who was for, against the same thresholds."""
-        parts = [
-            f"took part: {self.households_voted}/{self.households_total} households "
-            f"({_pct(self.households_voted, self.households_total)}, "
-            f"{'≥' if self.quorum_headcount else '<'} {self.quorum_share}), "
-            f"{self.area_voted}/{self.area_total} m² ({_pct(self.area_voted, self.area_total)}, "
-            f"{'≥' if self.quorum_area else '<'} {self.quorum_share})"
-        ]
-        if self.quorum:
-            parts.append(
-                f"for: {self.households_for}/{self.households_voted} households "
-                f"({_pct(self.households_for, self.households_voted)}, "
-                f"{'>' if self.majority_headcount else 'not >'} {self.majority_share}), "
-                f"{self.area_for}/{self.area_voted} m² ({_pct(self.area_for, self.area_voted)}, "
-                f"{'>' if self.majority_area else 'not >'} {self.majority_share})"
-            )
-        else:
-            parts.append("quorum not met")
-        return "; ".join(parts)
+            parts.append(_("参与表决的户数或面积未达到规定比例"))
+        return _("；").join(parts)
 
 
 def _pct(part: Decimal | int, whole: Decimal | int) -> str:

@@ -26,6 +26,7 @@ from xtaccounts.books.layout import require_ledger
 from xtaccounts.books.writer import CommitResult, LedgerWriter
 from xtaccounts.core import chart
 from xtaccounts.core.calendar import ONE_DAY, days_between, refuse_after_last_day
+from xtaccounts.core.i18n import _
 from xtaccounts.core.money import quantize
 from xtaccounts.core.outside_text import admit_text
 from xtaccounts.core.vocabulary import KIND_PREMIUM, KIND_PREMIUM_REFUND, ZERO
@@ -83,7 +84,7 @@ def _policy_entries(registry: Registry, plan: Plan, policy_no: str | None) -> li
         cover_start=plan.start,
         cover_end=plan.end,
         renews=plan.renews,
-        policy_no=admit_text(policy_no or "", field="保单号 (--policy-no)", mask=False),
+        policy_no=admit_text(policy_no or "", field=_("保单号（--policy-no）"), mask=False),
     )
     what = "续保" if plan.renews else "购买"
     txn = premium_transaction(
@@ -146,7 +147,7 @@ def buy_premium(
 ) -> PremiumBooked:
     """`premium buy APP --date D`: every condition checked on D (see `purchase_plan`); on
     refusal `InsuranceRefused` lists them all and nothing is written."""
-    refuse_after_last_day(day, "purchase day")
+    refuse_after_last_day(day, _("购买日"))
     return _book_plan(
         main,
         f"premium buy {app_id}",
@@ -165,7 +166,7 @@ def renew_policy(
     dry_run: bool = False,
 ) -> PremiumBooked:
     """`premium renew POLICY --date D`: the next year of the cover applied for."""
-    refuse_after_last_day(day, "renewal day")
+    refuse_after_last_day(day, _("续保日"))
     return _book_plan(
         main,
         f"premium renew {policy_id}",
@@ -196,7 +197,7 @@ def cancel_policy(
 ) -> PremiumBooked:
     """`premium cancel POLICY --date D --reason R`: the cover ends on D and the unearned premium
     goes back into the pool (see the module doc for the refund)."""
-    refuse_after_last_day(day, "cancellation day")
+    refuse_after_last_day(day, _("退保日"))
     layout = require_ledger(main)
     registry = load_registry(layout.registry)
     with LedgerWriter(layout.main) as session:
@@ -206,24 +207,30 @@ def cancel_policy(
         earlier = state.book.cancellations.get(policy_id)
         if earlier is not None:
             reasons.append(
-                Reason("cancelled", f"policy {policy_id} was cancelled on {earlier.date}")
+                Reason(
+                    "cancelled",
+                    _("保单 {policy} 已于 {date} 退保").format(policy=policy_id, date=earlier.date),
+                )
             )
         if day < policy.bought:
             reasons.append(
-                Reason("date", f"{day} is before the policy was bought ({policy.bought})")
+                Reason(
+                    "date", _("{day} 早于保单购买日 {bought}").format(day=day, bought=policy.bought)
+                )
             )
         if day >= policy.cover_end:
             reasons.append(
                 Reason(
                     "date",
-                    f"policy {policy_id} covers {policy.cover_start}..{policy.cover_end}: on "
-                    f"{day} nothing is left to cancel",
+                    _("保单 {policy} 保障期 {start} 至 {end}：{day} 已无可退保的期间").format(
+                        policy=policy_id, start=policy.cover_start, end=policy.cover_end, day=day
+                    ),
                 )
             )
         text = stated_reason(
             reason,
-            field="退保原因 (--reason)",
-            missing="a cancellation states its reason",
+            field=_("退保原因（--reason）"),
+            missing=_("退保须写明原因"),
             reasons=reasons,
         )
         refunds, unexpired, policy_days = refund_for(policy, day)

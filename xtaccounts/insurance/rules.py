@@ -23,6 +23,7 @@ from enum import StrEnum
 
 from xtaccounts.core.calendar import ONE_DAY, add_months, add_years, age_years
 from xtaccounts.core.errors import XtError
+from xtaccounts.core.i18n import _
 from xtaccounts.core.money import format_money, grouped_money
 from xtaccounts.core.outside_text import TextRefused, admit_text
 from xtaccounts.core.vocabulary import ZERO
@@ -70,17 +71,20 @@ class InsuranceRefused(XtError):
         self.reasons = list(reasons)
         lines = "\n".join(f"  - {reason}" for reason in self.reasons)
         super().__init__(
-            f"{what}: refused, {len(self.reasons)} condition(s) unmet (nothing written):\n{lines}"
+            _("{what}：被拒绝，{count} 项条件不满足（未写入任何内容）：\n{lines}").format(
+                what=what, count=len(self.reasons), lines=lines
+            )
         )
 
 
 def cny(amount: Decimal) -> str:
+    """An amount with its currency: ``3099.44 CNY``."""
     return f"{format_money(amount)} CNY"
 
 
 def yuan(amount: Decimal) -> str:
-    """An amount as a reason says it in Chinese: ``3,099.44 元``."""
-    return f"{grouped_money(amount)} 元"
+    """An amount as a reason says it: ``3,099.44 元`` (``CNY 3,099.44`` in English)."""
+    return _("{amount} 元").format(amount=grouped_money(amount))
 
 
 # -- §3.3 who may apply -----------------------------------------------------------------------
@@ -108,7 +112,7 @@ def applicant_reasons(
         return [
             Reason(
                 "applicants",
-                f"{pool} 不是登记册中的统筹账户（{pool} is not a pool of the registry）",
+                _("{pool} 不是登记册中的统筹账户").format(pool=pool),
             )
         ]
     community_id = community_of(registry, pool)
@@ -124,8 +128,9 @@ def applicant_reasons(
             reasons.append(
                 Reason(
                     "applicants",
-                    f"没有这些住户：{'、'.join(unknown)}（unknown household(s) "
-                    f"{', '.join(unknown)} (households.csv)）",
+                    _("住户登记（registry/households.csv）中没有这些住户：{households}").format(
+                        households="、".join(unknown)
+                    ),
                 )
             )
         for household in outside:
@@ -133,25 +138,29 @@ def applicant_reasons(
             reasons.append(
                 Reason(
                     "applicants",
-                    f"住户 {household} 属于 {place_name(registry, unit)}，不属于付费统筹账户的"
-                    f"{pool_scope(registry, pool)}（household {household} is of "
-                    f"{place_name(registry, unit)}, not of the {pool_scope(registry, pool)} "
-                    "whose pool pays）",
+                    _("住户 {household} 属于 {place}，不属于付费统筹账户的{scope}").format(
+                        household=household,
+                        place=place_name(registry, unit),
+                        scope=pool_scope(registry, pool),
+                    ),
                 )
             )
         needed = registry.pilot.min_households
         if len(valid) < needed:
             repeated = len(applicants) - len(distinct)
-            note = f" ({repeated} named twice)" if repeated else ""
-            note_zh = f"（{repeated} 户重复）" if repeated else ""
+            note = _("（{count} 户重复）").format(count=repeated) if repeated else ""
             reasons.append(
                 Reason(
                     "applicants",
-                    f"{pool_scope(registry, pool)} 只有 {len(valid)} 户申请{note_zh}，至少需要 "
-                    f"{needed} 户（或业主委员会，或其委托的物业服务企业）"
-                    f"（{len(valid)} distinct household(s) of the {pool_scope(registry, pool)} "
-                    f"apply{note}; at least {needed} are needed (or the owners' "
-                    "committee, or the property company it entrusted)）",
+                    _(
+                        "{scope} 只有 {count} 户申请{note}，至少需要 {needed} 户"
+                        "（或业主委员会，或其委托的物业服务企业）"
+                    ).format(
+                        scope=pool_scope(registry, pool),
+                        count=len(valid),
+                        note=note,
+                        needed=needed,
+                    ),
                 )
             )
     elif kind == "committee":
@@ -159,20 +168,23 @@ def applicant_reasons(
             reasons.append(
                 Reason(
                     "applicants",
-                    f"{community_id} {community.name} 没有业主委员会，可由 "
-                    f"{registry.pilot.min_households} 户业主申请（{community_id} "
-                    f"{community.name} has no owners' committee (communities.csv "
-                    f"has_committee); {registry.pilot.min_households} households may apply "
-                    "instead）",
+                    _(
+                        "{community} {name} 没有业主委员会（小区登记 registry/communities.csv "
+                        "中「有业主委员会」has_committee 为否），可改由 {needed} 户业主申请"
+                    ).format(
+                        community=community_id,
+                        name=community.name,
+                        needed=registry.pilot.min_households,
+                    ),
                 )
             )
         if tuple(applicants) != (community_id,):
             reasons.append(
                 Reason(
                     "applicants",
-                    f"为 {pool} 申请的须是 {community_id} 的业主委员会（实为 "
-                    f"{'、'.join(applicants) or '无'}）（the committee applying for {pool} must "
-                    f"be that of {community_id} (got {', '.join(applicants) or 'none'})）",
+                    _("为 {pool} 申请的须是 {community} 的业主委员会（实为 {got}）").format(
+                        pool=pool, community=community_id, got="、".join(applicants) or _("无")
+                    ),
                 )
             )
     elif kind == "property_company":
@@ -180,39 +192,52 @@ def applicant_reasons(
             reasons.append(
                 Reason(
                     "applicants",
-                    "须写明一家物业服务企业（name exactly one property company）",
+                    _("须写明一家物业服务企业"),
                 )
             )
         else:
             company = applicants[0]
             if current_entrustment(registry, community_id, company, day) is None:
+                still = _("至今")
                 known = [
-                    f"{r.property_company} {r.valid_from}..{r.valid_to or 'open'}"
+                    f"{r.property_company} {r.valid_from}..{r.valid_to or still}"
                     for r in registry.entrustments
                     if r.community == community_id
                 ]
                 reasons.append(
                     Reason(
                         "applicants",
-                        f"{company} 在 {day} 没有 {community_id} {community.name} 业主委员会的"
-                        f"有效委托（{company} holds no entrustment from the owners' committee "
-                        f"of {community_id} {community.name} valid on {day} (entrustments.csv: "
-                        f"{'; '.join(known) or 'none for this community'})）",
+                        _(
+                            "{company} 在 {day} 没有 {community} {name} 业主委员会的有效委托"
+                            "（委托登记 registry/entrustments.csv 中本小区的委托：{known}）"
+                        ).format(
+                            company=company,
+                            day=day,
+                            community=community_id,
+                            name=community.name,
+                            known="；".join(known) or _("无"),
+                        ),
                     )
                 )
     else:
         reasons.append(
             Reason(
                 "applicants",
-                f"申请人类别 {kind!r} 不是 households、committee、property_company 之一"
-                f"（applicant kind {kind!r} is none of households, committee, "
-                "property_company）",
+                _(
+                    "申请人类别 {kind!r} 不是 households（住户）、committee（业主委员会）、"
+                    "property_company（物业服务企业）之一"
+                ).format(kind=kind),
             )
         )
     return reasons
 
 
 # -- §3.4 eligibility of one elevator ---------------------------------------------------------
+
+
+def unknown_elevator(code: str) -> str:
+    """The reason of an elevator the registry lacks."""
+    return _("电梯登记（registry/elevators.csv）中没有电梯 {code}").format(code=code)
 
 
 def warranty_end(commissioned: dt.date, years: int) -> dt.date:
@@ -226,10 +251,17 @@ def warranty_reason(elevator: Elevator, day: dt.date, years: int) -> Reason | No
         return None
     return Reason(
         "warranty",
-        f"电梯 {elevator.code} {elevator.commissioned} 投入使用，{years} 年质保期至 {end}；"
-        f"{day} 尚在质保期内，{end + ONE_DAY} 起方可投保"
-        f"（elevator {elevator.code}: commissioned {elevator.commissioned}, its {years}-year "
-        f"warranty runs to {end}; {day} is not after it (allowed from {end + ONE_DAY})）",
+        _(
+            "电梯 {code} {commissioned} 投入使用，{years} 年质保期至 {end}；"
+            "{day} 尚在质保期内，{allowed} 起方可投保"
+        ).format(
+            code=elevator.code,
+            commissioned=elevator.commissioned,
+            years=years,
+            end=end,
+            day=day,
+            allowed=end + ONE_DAY,
+        ),
     )
 
 
@@ -261,32 +293,42 @@ def inspection_reason(
     """§3.4.3: the last periodic inspection passed and is less than `max_months` months old."""
     if inspection is None:
         later = elevator.last_inspection
-        hint = f" (the registry's last inspection, {later}, is after it)" if later else ""
-        hint_zh = f"（登记册中最近一次检验 {later} 在此日之后）" if later else ""
+        hint = _("（登记册中最近一次检验 {later} 在此日之后）").format(later=later) if later else ""
         return Reason(
             "inspection",
-            f"电梯 {elevator.code} 在 {day} 及之前没有定期检验记录{hint_zh}"
-            f"（elevator {elevator.code}: no periodic inspection on or before {day}{hint}）",
+            _("电梯 {code} 在 {day} 及之前没有定期检验记录{hint}").format(
+                code=elevator.code, day=day, hint=hint
+            ),
         )
-    source = "registry" if inspection.source == "registry" else f"report of {inspection.source}"
-    source_zh = "登记册" if inspection.source == "registry" else f"{inspection.source} 的检验报告"
+    source = (
+        _("登记册")
+        if inspection.source == "registry"
+        else _("{application} 的检验报告").format(application=inspection.source)
+    )
     if not inspection.passed:
         return Reason(
             "inspection",
-            f"电梯 {elevator.code} 最近一次定期检验（{inspection.inspected}，{source_zh}）"
-            f"不合格（elevator {elevator.code}: the last periodic inspection "
-            f"({inspection.inspected}, {source}) did not pass）",
+            _("电梯 {code} 最近一次定期检验（{inspected}，{source}）不合格").format(
+                code=elevator.code, inspected=inspection.inspected, source=source
+            ),
         )
     expires = add_months(inspection.inspected, max_months)
     if day >= expires:
         age = (day - inspection.inspected).days
         return Reason(
             "inspection",
-            f"电梯 {elevator.code} 最近一次定期检验（{inspection.inspected}，{source_zh}）到 "
-            f"{day} 已 {age} 天，须在 {max_months} 个月以内（有效至 {expires - ONE_DAY}）"
-            f"（elevator {elevator.code}: the last periodic inspection ({inspection.inspected}, "
-            f"{source}) is {age} days old on {day}; it must be less than {max_months} months "
-            f"old (valid through {expires - ONE_DAY})）",
+            _(
+                "电梯 {code} 最近一次定期检验（{inspected}，{source}）到 {day} 已 {age} 天，"
+                "须在 {months} 个月以内（有效至 {valid}）"
+            ).format(
+                code=elevator.code,
+                inspected=inspection.inspected,
+                source=source,
+                day=day,
+                age=age,
+                months=max_months,
+                valid=expires - ONE_DAY,
+            ),
         )
     return None
 
@@ -302,7 +344,7 @@ def elevator_reasons(
     """§3.4.1, .3 and .4 for one elevator on `day` (.2, the pool, and .5, the insurer, are
     `pool_reason` and `quote`; `eligibility` checks all five)."""
     if code not in registry.elevators:
-        return [Reason("elevator", f"没有电梯 {code}（unknown elevator {code} (elevators.csv)）")]
+        return [Reason("elevator", unknown_elevator(code))]
     elevator = registry.elevators[code]
     pilot = registry.pilot
     unit = elevator.unit
@@ -313,26 +355,30 @@ def elevator_reasons(
         reasons.append(
             Reason(
                 "unit_fund",
-                f"电梯 {code}：单元 {unit} 未交存维修资金（{day} 余额 {yuan(unit_fund)}）"
-                f"（elevator {code}: unit {unit} has deposited no maintenance fund "
-                f"(its fund is {cny(unit_fund)} on {day})）",
+                _("电梯 {code}：单元 {unit} 未交存维修资金（{day} 余额 {fund}）").format(
+                    code=code, unit=unit, day=day, fund=yuan(unit_fund)
+                ),
             )
         )
     if not community.management_orderly:
         reasons.append(
             Reason(
                 "management",
-                f"电梯 {code}：{community_id} {community.name} 物业管理不规范"
-                f"（elevator {code}: the property management of {community_id} "
-                f"{community.name} is not orderly (communities.csv management_orderly)）",
+                _(
+                    "电梯 {code}：{community} {name} 物业管理不规范（小区登记 "
+                    "registry/communities.csv 中「物业管理有序」management_orderly 为否；"
+                    "管理恢复正常后改为是）"
+                ).format(code=code, community=community_id, name=community.name),
             )
         )
     if not elevator.maintenance_normal:
         reasons.append(
             Reason(
                 "maintenance",
-                f"电梯 {code} 维保不正常（elevator {code}: its maintenance is not normal "
-                "(elevators.csv maintenance_normal)）",
+                _(
+                    "电梯 {code} 维保不正常（电梯登记 registry/elevators.csv 中「维保正常」"
+                    "maintenance_normal 为否；维保恢复正常后改为是）"
+                ).format(code=code),
             )
         )
     inspection = inspection_on(elevator, inspections, day)
@@ -351,9 +397,13 @@ def pool_reason(pool: str, available: Decimal, needed: Decimal, day: dt.date) ->
         return None
     return Reason(
         "pool_balance",
-        f"统筹账户 {pool} {day} 可用余额 {yuan(available)}，不足一年保费 {yuan(needed)}"
-        f"（差 {yuan(needed - available)}）（pool {pool} holds {cny(available)} on {day}, less "
-        f"than one year's premium {cny(needed)} (short by {cny(needed - available)})）",
+        _("统筹账户 {pool} {day} 可用余额 {available}，不足一年保费 {needed}（差 {short}）").format(
+            pool=pool,
+            day=day,
+            available=yuan(available),
+            needed=yuan(needed),
+            short=yuan(needed - available),
+        ),
     )
 
 
@@ -408,7 +458,10 @@ def quote(
     tender (what a year would cost after it), the missing tender still a reason."""
     if insurer not in registry.insurers:
         unknown = Reason(
-            "tender", f"没有保险公司 {insurer}（unknown insurer {insurer} (insurers.toml)）"
+            "tender",
+            _("保险公司登记（registry/insurers.toml）中没有保险公司 {insurer}").format(
+                insurer=insurer
+            ),
         )
         return Quote(None, {}, {}, [unknown])
     tender = tender_on(registry, insurer, day)
@@ -421,10 +474,10 @@ def quote(
         name = registry.insurers[insurer].name
         missing = Reason(
             "tender",
-            f"保险公司 {insurer} {name} 没有覆盖 {day} 的中标（其招标："
-            f"{'；'.join(periods) or '无'}）：只能向当期中标的保险公司支付保费"
-            f"（insurer {insurer} {name} holds no tender covering {day} (its tenders: "
-            f"{'; '.join(periods) or 'none'}): only a current winner may be paid）",
+            _(
+                "保险公司 {insurer} {name} 没有覆盖 {day} 的中标（其招标：{periods}）："
+                "只能向当期中标的保险公司支付保费"
+            ).format(insurer=insurer, name=name, day=day, periods="；".join(periods) or _("无")),
         )
         latest = latest_tender(registry, insurer) if or_latest else None
         if latest is None:
@@ -452,19 +505,26 @@ def _priced(registry: Registry, tender: Tender, elevators: Sequence[str], start:
         if limit is not None and age > limit:
             refused = Reason(
                 "insurer_limits",
-                f"电梯 {code} 到 {start} 已使用 {age} 年（{elevator.commissioned} 投入使用），"
-                f"招标 {tender.id} 只承保 {limit} 年以内的电梯"
-                f"（elevator {code} is {age} years old on {start} (commissioned "
-                f"{elevator.commissioned}); tender {tender.id} insures elevators up to "
-                f"{limit} years）",
+                _(
+                    "电梯 {code} 到 {start} 已使用 {age} 年（{commissioned} 投入使用），"
+                    "招标 {tender} 只承保 {limit} 年以内的电梯"
+                ).format(
+                    code=code,
+                    start=start,
+                    age=age,
+                    commissioned=elevator.commissioned,
+                    tender=tender.id,
+                    limit=limit,
+                ),
             )
         elif premium is None:
             top = tender.premium[-1].max_age_years
             refused = Reason(
                 "insurer_limits",
-                f"电梯 {code} 到 {start} 已使用 {age} 年，招标 {tender.id} 没有对应的保费档次"
-                f"（最高 {top} 年）（elevator {code} is {age} years old on {start}; tender "
-                f"{tender.id} has no premium band for it (bands up to {top} years)）",
+                _(
+                    "电梯 {code} 到 {start} 已使用 {age} 年，招标 {tender} 没有对应的保费档次"
+                    "（最高 {top} 年）"
+                ).format(code=code, start=start, age=age, tender=tender.id, top=top),
             )
         else:
             premiums[code] = premium
@@ -526,17 +586,16 @@ def eligibility(
     for code in elevators:
         own: list[Reason] = []
         if code not in registry.elevators:
-            own.append(
-                Reason("elevator", f"没有电梯 {code}（unknown elevator {code} (elevators.csv)）")
-            )
+            own.append(Reason("elevator", unknown_elevator(code)))
         else:
             paid_by = pool_of_elevator(registry, code)
             if paid_by != pool:
                 own.append(
                     Reason(
                         "elevator",
-                        f"电梯 {code} 属于统筹账户 {paid_by}，不是 {pool}"
-                        f"（elevator {code} is of pool {paid_by}, not {pool}）",
+                        _("电梯 {code} 属于统筹账户 {paid_by}，不是 {pool}").format(
+                            code=code, paid_by=paid_by, pool=pool
+                        ),
                     )
                 )
             own.extend(
@@ -569,9 +628,10 @@ def window_reason(registry: Registry, day: dt.date) -> Reason | None:
         return None
     return Reason(
         "window",
-        f"{day} 不在试点期 {pilot.window_start} 至 {pilot.window_end} 之内"
-        f"（{day} is outside the pilot window {pilot.window_start}..{pilot.window_end} "
-        "(pilot.toml window_start, window_end)）",
+        _(
+            "{day} 不在试点期 {start} 至 {end} 之内（试点延期须按延期文件修改试点设置 "
+            "registry/pilot.toml 的 window_end）"
+        ).format(day=day, start=pilot.window_start, end=pilot.window_end),
     )
 
 
@@ -592,15 +652,15 @@ def procedure_reasons(
     """§3.5 and §3.6 on `day`: the notice has ended; after a written objection on a notice day,
     the latest owners' vote held by `day` passed."""
     if notice is None:
-        return [Reason("notice", "尚未公示（no public notice (公示) has been posted for it）")]
+        return [Reason("notice", _("尚未公示"))]
     reasons: list[Reason] = []
     if day < notice.purchase_from:
         reasons.append(
             Reason(
                 "notice",
-                f"公示期 {notice.start} 至 {notice.end}，{notice.purchase_from} 起方可支付保费，"
-                f"{day} 不可（the notice runs {notice.start}..{notice.end}; the premium may be "
-                f"paid from {notice.purchase_from} on, not on {day}）",
+                _("公示期 {start} 至 {end}，{purchase_from} 起方可支付保费，{day} 不可").format(
+                    start=notice.start, end=notice.end, purchase_from=notice.purchase_from, day=day
+                ),
             )
         )
     written = [o for o in objections if notice.start <= o.date <= notice.end]
@@ -611,10 +671,10 @@ def procedure_reasons(
             reasons.append(
                 Reason(
                     "vote",
-                    f"{dates} 有 {len(written)} 份书面异议：须先经业主表决通过"
-                    f"（民法典第二百七十八条），到 {day} 尚无表决记录"
-                    f"（{len(written)} written objection(s) on {dates}: the owners' vote "
-                    f"(Civil Code art. 278) must pass first, and none is recorded by {day}）",
+                    _(
+                        "{dates} 有 {count} 份书面异议：须先经业主表决通过"
+                        "（民法典第二百七十八条），到 {day} 尚无表决记录"
+                    ).format(dates=dates, count=len(written), day=day),
                 )
             )
         elif not held[-1].passed:
@@ -622,9 +682,9 @@ def procedure_reasons(
             reasons.append(
                 Reason(
                     "vote",
-                    f"{dates} 的书面异议之后，{vote.date} 的业主表决未通过：{describe_vote(vote)}"
-                    f"（after the objection(s) on {dates}, the owners' vote of {vote.date} did "
-                    "not pass）",
+                    _("{dates} 的书面异议之后，{date} 的业主表决未通过：{tally}").format(
+                        dates=dates, date=vote.date, tally=describe_vote(vote)
+                    ),
                 )
             )
     return reasons
@@ -668,7 +728,9 @@ def tally_votes(
     is a ValueError."""
     outside = sorted(h for h in votes if h not in households)
     if outside:
-        raise ValueError(f"not households of the pool: {', '.join(outside)}")
+        raise ValueError(
+            _("不是本统筹账户的住户：{households}").format(households="、".join(outside))
+        )
 
     def count(choice: Choice | None) -> tuple[int, Decimal]:
         chosen = [h for h, c in votes.items() if choice is None or c is choice]

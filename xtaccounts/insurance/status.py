@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from beancount.core import data
 
 from xtaccounts.core.calendar import refuse_after_last_day
-from xtaccounts.core.money import grouped_money
+from xtaccounts.core.i18n import N_, _
 from xtaccounts.insurance.checks import InsuranceState
 from xtaccounts.insurance.directives import Application, PolicyState
-from xtaccounts.insurance.rules import Reason, describe_vote
+from xtaccounts.insurance.rules import Reason, describe_vote, yuan
 from xtaccounts.registry import Registry
 
 # Stages after which an application takes no further step (a new application is needed); its
@@ -28,15 +28,15 @@ from xtaccounts.registry import Registry
 CLOSED_STAGES = ("rejected", "cancelled")
 # Each stage as the pages and details name it.
 STAGE_NAMES = {
-    "filed": "已申请",
-    "notice": "公示中",
-    "awaiting-vote": "待业主表决",
-    "rejected": "表决未通过",
-    "approved": "已通过",
-    "bought": "已购买",
-    "insured": "保障中",
-    "lapsed": "已到期",
-    "cancelled": "已退保",
+    "filed": N_("已申请"),
+    "notice": N_("公示中"),
+    "awaiting-vote": N_("待业主表决"),
+    "rejected": N_("表决未通过"),
+    "approved": N_("已通过"),
+    "bought": N_("已购买"),
+    "insured": N_("保障中"),
+    "lapsed": N_("已到期"),
+    "cancelled": N_("已退保"),
 }
 # Conditions of a purchase that say nothing about whether the elevator could be insured.
 PROCEDURAL = ("bought", "closed_period", "date")
@@ -46,7 +46,7 @@ def state_as_of(
     registry: Registry, entries: Sequence[data.Directive], day: dt.date
 ) -> InsuranceState:
     """The books as they stood at the end of `day` (nothing dated later)."""
-    refuse_after_last_day(day, "day")
+    refuse_after_last_day(day, _("日期"))
     return InsuranceState(registry, [e for e in entries if e.date <= day])
 
 
@@ -81,11 +81,11 @@ def application_status(state: InsuranceState, app_id: str, day: dt.date) -> Appl
                 app,
                 day,
                 "cancelled",
-                _both(
-                    f"保单 {c.policy.id} 已于 {cancellation.date} 退保：{cancellation.reason}"
-                    f"（退费 {grouped_money(cancellation.refund)} 元）",
-                    f"policy {c.policy.id} cancelled on {cancellation.date} "
-                    f"(refund {cancellation.refund})",
+                _("保单 {policy} 已于 {date} 退保：{reason}（退费 {refund}）").format(
+                    policy=c.policy.id,
+                    date=cancellation.date,
+                    reason=cancellation.reason,
+                    refund=yuan(cancellation.refund),
                 ),
                 c,
             )
@@ -95,9 +95,8 @@ def application_status(state: InsuranceState, app_id: str, day: dt.date) -> Appl
                 app,
                 day,
                 "insured",
-                _both(
-                    f"保单 {s.policy.id} 保障期 {s.policy.cover_start} 至 {s.last_day}",
-                    f"policy {s.policy.id} in force {s.policy.cover_start}..{s.last_day}",
+                _("保单 {policy} 保障期 {start} 至 {end}").format(
+                    policy=s.policy.id, start=s.policy.cover_start, end=s.last_day
                 ),
                 s,
             )
@@ -106,9 +105,8 @@ def application_status(state: InsuranceState, app_id: str, day: dt.date) -> Appl
                 app,
                 day,
                 "bought",
-                _both(
-                    f"保单 {latest.policy.id} 自 {latest.policy.cover_start} 起保",
-                    f"policy {latest.policy.id} covers from {latest.policy.cover_start}",
+                _("保单 {policy} 自 {start} 起保").format(
+                    policy=latest.policy.id, start=latest.policy.cover_start
                 ),
                 latest,
             )
@@ -116,15 +114,14 @@ def application_status(state: InsuranceState, app_id: str, day: dt.date) -> Appl
             app,
             day,
             "lapsed",
-            _both(
-                f"保单 {latest.policy.id} 已于 {latest.last_day} 到期，未续保",
-                f"policy {latest.policy.id} ended on {latest.last_day} and was not renewed",
+            _("保单 {policy} 已于 {end} 到期，未续保").format(
+                policy=latest.policy.id, end=latest.last_day
             ),
             latest,
         )
     notice = book.notice(app_id)
     if notice is None:
-        detail = _both(f"{app.filed} 申请，尚未公示", f"filed {app.filed}; no notice yet")
+        detail = _("{filed} 申请，尚未公示").format(filed=app.filed)
         return ApplicationStatus(app, day, "filed", detail)
     objections = [
         o for o in book.objections.get(app_id, []) if notice.start <= o.date <= notice.end
@@ -132,17 +129,14 @@ def application_status(state: InsuranceState, app_id: str, day: dt.date) -> Appl
     votes = book.votes.get(app_id, [])
     if votes and objections and not votes[-1].passed:
         vote = votes[-1]
-        detail = _both(
-            f"{vote.date} 业主表决未通过：{describe_vote(vote)}",
-            f"the owners' vote of {vote.date} failed",
+        detail = _("{date} 业主表决未通过：{tally}").format(
+            date=vote.date, tally=describe_vote(vote)
         )
         return ApplicationStatus(app, day, "rejected", detail)
     if day <= notice.end and not votes:
-        extra = f"; {len(objections)} written objection(s)" if objections else ""
-        extra_zh = f"，书面异议 {len(objections)} 份" if objections else ""
-        detail = _both(
-            f"公示期 {notice.start} 至 {notice.end}{extra_zh}",
-            f"notice {notice.start}..{notice.end}{extra}",
+        extra = _("，书面异议 {count} 份").format(count=len(objections)) if objections else ""
+        detail = _("公示期 {start} 至 {end}{extra}").format(
+            start=notice.start, end=notice.end, extra=extra
         )
         return ApplicationStatus(app, day, "notice", detail)
     if objections and not votes:
@@ -150,35 +144,30 @@ def application_status(state: InsuranceState, app_id: str, day: dt.date) -> Appl
             app,
             day,
             "awaiting-vote",
-            _both(
-                f"书面异议 {len(objections)} 份（首份 {objections[0].date}），尚未表决",
-                f"{len(objections)} written objection(s) (first {objections[0].date}); no vote yet",
+            _("书面异议 {count} 份（首份 {first}），尚未表决").format(
+                count=len(objections), first=objections[0].date
             ),
         )
     plan = state.purchase_plan(app_id, day)
     reasons = [r for r in plan.reasons if r.rule not in PROCEDURAL]
-    how = f"passed the owners' vote of {votes[-1].date}" if votes else "quiet notice"
-    how_zh = f"{votes[-1].date} 业主表决通过" if votes else "公示期内无书面异议"
+    how = _("{date} 业主表决通过").format(date=votes[-1].date) if votes else _("公示期内无书面异议")
     if day < notice.purchase_from:
-        how += f"; may be bought from {notice.purchase_from}"
-        how_zh += f"，{notice.purchase_from} 起可购买"
+        how += _("，{day} 起可购买").format(day=notice.purchase_from)
     if reasons:
-        detail = _both(
-            f"{how_zh}；{day} 购买将被拒绝：" + "；".join(r.message for r in reasons),
-            f"{how}; a purchase on {day} would be refused: " + ", ".join(r.rule for r in reasons),
+        detail = _("{how}；{day} 购买将被拒绝：{reasons}").format(
+            how=how, day=day, reasons=_("；").join(r.message for r in reasons)
         )
     else:
-        detail = _both(
-            f"{how_zh}；{day} 符合条件：{grouped_money(plan.total)} 元，"
-            f"保障期 {plan.start} 至 {plan.end}",
-            f"{how}; eligible on {day}: {plan.total} for {plan.start}..{plan.end}",
+        detail = _("{how}；{day} 符合条件：{total}，保障期 {start} 至 {end}").format(
+            how=how, day=day, total=yuan(plan.total), start=plan.start, end=plan.end
         )
     return ApplicationStatus(app, day, "approved", detail, None, reasons)
 
 
-def _both(chinese: str, english: str) -> str:
-    """A detail as the pages and commands say it: Chinese, then English in parentheses."""
-    return f"{chinese}（{english}）"
+def stage_name(stage: str) -> str:
+    """A stage as users read it (已申请, 公示中, ...)."""
+    name = STAGE_NAMES.get(stage)
+    return stage if name is None else _(name)
 
 
 def application_statuses(

@@ -5,11 +5,16 @@
 sent to 待查明款项 (suspense). Rules, in order, for each line:
 
 a. already in the books: a transaction with the same bank account and serial key, or a
-   ``td-place`` / ``refund`` / ``interest`` / ``deposit`` of the same account, date and amount
+   ``td-place`` / ``refund`` / ``interest`` / ``deposit`` / ``claim`` (a suspense item returned
+   to its payer) of the same account, date and amount
    that has no serial (booked by hand, e.g. ``xtaccounts time-deposit place``) → skipped;
 b. a credit whose memo carries a registry payment-notice number → the deposit of that notice
    (`xtaccounts.ops.owner_deposits`), per unit, or suspense with the reason (a number shaped like
-   the registry's but not in it: suspense as an unknown notice);
+   the registry's but not in it: suspense as an unknown notice; a notice already paid in full:
+   suspense saying 已缴清). A top-up counts what already waits in 待查明款项 for that notice
+   (`xtaccounts.ops.claims.top_up_entry`): when the credit and those items make up what the
+   notice still owes, the notice is settled by one deposit that books the credit and claims
+   the waiting items (docs/claims.md);
 c. a credit that pays back an open time-deposit certificate of this demand account → its
    maturity or early withdrawal (`time_deposits`): the memo names the certificate, or it says
    定期/到期/销户 or 结息/利息 and exactly one certificate matures that day with principal ≤
@@ -60,6 +65,7 @@ from xtaccounts.core.outside_text import TextRefused, admit_text
 from xtaccounts.core.privacy import mask_account
 from xtaccounts.core.vocabulary import (
     CURRENCY,
+    KIND_CLAIM,
     KIND_DEPOSIT,
     KIND_INTEREST,
     KIND_PREMIUM_PAYMENT,
@@ -77,7 +83,7 @@ from xtaccounts.core.vocabulary import (
     META_SUSPENSE_REASON,
     META_VALUE_DATE,
 )
-from xtaccounts.ops import demand_interest, time_deposits
+from xtaccounts.ops import claims, demand_interest, time_deposits
 from xtaccounts.ops import owner_deposits as deposits
 from xtaccounts.registry import Registry
 from xtaccounts.registry.models import AccountKind, BankAccount
@@ -108,7 +114,7 @@ _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
 _NO_SPACE = re.compile(r"\s")
 _LINK_BAD = re.compile(r"[^A-Za-z0-9_/.-]")
 _SETTLEMENT_MONTHS = (3, 6, 9, 12)
-_HAND_BOOKED_KINDS = (KIND_TD_PLACE, KIND_REFUND, KIND_INTEREST, KIND_DEPOSIT)
+_HAND_BOOKED_KINDS = (KIND_TD_PLACE, KIND_REFUND, KIND_INTEREST, KIND_DEPOSIT, KIND_CLAIM)
 
 # A settlement credit further than both of these from the interest due goes to suspense.
 FAR_SHARE = Decimal("0.10")
@@ -382,6 +388,7 @@ class _Classifier:
         self.account = self.bank.account
         self.index = _Index.of(entries, self.account)
         self.deposits = deposits._DepositIndex.of(entries)
+        self.claims = claims.ClaimIndex.of(entries)  # suspense items waiting for a notice
         self.notices = {n.upper(): n for n in registry.notices}
         self.notice_shapes = _shapes(self.notices)
         self.link_prefix = self.bank.account_no
@@ -519,6 +526,7 @@ class _Classifier:
             for entry in result.entries:
                 if isinstance(entry, data.Transaction):
                     self.index.add(entry, self.account)
+                    self.claims.add(entry)
                     kind = entry.meta.get(META_KIND)
                     if kind == KIND_DEPOSIT:
                         self.deposits.add(entry)
@@ -640,6 +648,7 @@ class _Classifier:
         entry = deposits._deposit_entry(
             self.registry, self.deposits, receipt, self._file(line.date.year)
         )
+        entry = claims.top_up_entry(self.registry, self.claims, receipt, entry)
         return self._planned(line, serial, "notice", [self._source(entry, line, serial)])
 
     def _is_interest(self, line: StatementLine, memo: str) -> bool:

@@ -34,6 +34,7 @@ from xtaccounts.core import chart
 from xtaccounts.core.calendar import LAST_DAY
 from xtaccounts.core.entries import entry_meta, number_of, posting
 from xtaccounts.core.errors import XtError
+from xtaccounts.core.i18n import _
 from xtaccounts.core.money import MoneyError, format_money, to_exact_money, to_rate
 from xtaccounts.core.outside_text import TextRefused, admit_text
 from xtaccounts.core.privacy import mask_name
@@ -124,7 +125,9 @@ def parse_amount(value: object, what: str, *, positive: bool = True) -> Decimal:
     except MoneyError as exc:
         raise DepositError(f"{what}: {str(exc).removeprefix('amount: ')}") from exc
     if positive and amount <= 0:
-        raise DepositError(f"{what}: {format_money(amount)} must be more than 0.00")
+        raise DepositError(
+            _("{what}：{amount} 须大于 0.00").format(what=what, amount=format_money(amount))
+        )
     return amount
 
 
@@ -133,14 +136,19 @@ def check_date(
 ) -> dt.date:
     """`day` when it is a date from the books' first day (`books_start`) to `LAST_DAY`."""
     if not isinstance(day, dt.date) or isinstance(day, dt.datetime):
-        raise error(f"{what}: {day!r} is not a date")
+        raise error(_("{what}：{day!r} 不是日期").format(what=what, day=day))
     first = registry.pilot.books_start
     if day < first:
-        raise error(f"{what}: {day} is before the books begin ({first}, books_start in pilot.toml)")
+        raise error(
+            _(
+                "{what}：{day} 早于建账日 {first}（试点设置 registry/pilot.toml 的 books_start）"
+            ).format(what=what, day=day, first=first)
+        )
     if day > LAST_DAY:
         raise error(
-            f"{what}: {day} is after {LAST_DAY}, the last day whose year can be closed "
-            "(the close writes the next year's books)"
+            _(
+                "{what}：{day} 晚于 {last}，即其年度还能结转的最后一天（结转会写下一年的账簿）"
+            ).format(what=what, day=day, last=LAST_DAY)
         )
     return day
 
@@ -170,8 +178,10 @@ def resolve_bank_account(registry: Registry, account: str) -> BankAccount:
             return bank
     known = ", ".join(f"{b.account_no} ({b.account})" for b in registry.bank_accounts.values())
     raise DepositError(
-        f"bank account {account!r} is not in the registry (bank_accounts.csv): "
-        f"known are {known or 'none'}"
+        _(
+            "银行账户登记（registry/bank_accounts.csv）中没有银行账户 {account!r}："
+            "已登记的有 {known}"
+        ).format(account=account, known=known or _("无"))
     )
 
 
@@ -285,17 +295,17 @@ def _normalise(registry: Registry, receipt: Receipt) -> Receipt:
     (`xtaccounts.core.outside_text`): control characters refused, HTML neutralised, the payer and
     memo masked (a person's name keeps its surname, wherever the memo repeats it; ID, phone and
     card numbers masked). Raises DepositError, or TextRefused."""
-    check_date(registry, receipt.date, "receipt date")
+    check_date(registry, receipt.date, _("收款日期"))
     bank = resolve_bank_account(registry, receipt.bank_account)
     payer = receipt.payer
     return replace(
         receipt,
         bank_account=bank.account,
-        amount=parse_amount(receipt.amount, "receipt amount"),
-        notice_no=_admitted(receipt.notice_no, "缴款通知书编号 (--notice)", mask=False),
-        serial=_admitted(receipt.serial, "流水号 (--serial)", mask=False),
-        payer=_admitted(payer, "付款人 (--payer)", names=[payer]),
-        memo=_admitted(receipt.memo, "摘要 (--memo)", names=[payer]),
+        amount=parse_amount(receipt.amount, _("收款金额")),
+        notice_no=_admitted(receipt.notice_no, _("缴款通知书编号（--notice）"), mask=False),
+        serial=_admitted(receipt.serial, _("流水号（--serial）"), mask=False),
+        payer=_admitted(payer, _("付款人（--payer）"), names=[payer]),
+        memo=_admitted(receipt.memo, _("摘要（--memo）"), names=[payer]),
     )
 
 
@@ -554,13 +564,17 @@ def _household_amounts(
 ) -> dict[str, dict[str, Decimal]]:
     """{unit: {household: amount}} from {household: amount}, every household checked."""
     if not amounts:
-        raise DepositError("opening: no household amounts given")
+        raise DepositError(_("期初余额：没有给出住户金额"))
     by_unit: dict[str, dict[str, Decimal]] = defaultdict(dict)
     for household, value in amounts.items():
         hh = registry.households.get(str(household).strip())
         if hh is None:
-            raise DepositError(f"opening: household {household!r} is not in the registry")
-        by_unit[hh.unit][hh.id] = parse_amount(value, f"opening amount of {hh.id}")
+            raise DepositError(
+                _("期初余额：住户登记中没有住户 {household!r}").format(household=household)
+            )
+        by_unit[hh.unit][hh.id] = parse_amount(
+            value, _("{household} 的期初金额").format(household=hh.id)
+        )
     return by_unit
 
 
@@ -574,7 +588,7 @@ def opening_entry(
 
     Each unit's posting carries `households` metadata (id=amount, sorted by id).
     """
-    check_date(registry, date, "opening date")
+    check_date(registry, date, _("期初日期"))
     bank = resolve_bank_account(registry, bank_account)
     by_unit = _household_amounts(registry, amounts)
     relpath = LedgerLayout.txns_file(date.year, FILE_KIND)
@@ -630,8 +644,9 @@ def book_opening(
         earlier = _opening_of(session.books().entries, bank.account)
         if earlier is not None:
             raise OpeningExists(
-                f"bank account {bank.account_no} ({bank.account}) already has its opening entry "
-                f"dated {earlier.date}; a second one is refused"
+                _("银行账户 {account_no}（{account}）已有 {date} 的期初分录；不再记第二笔").format(
+                    account_no=bank.account_no, account=bank.account, date=earlier.date
+                )
             )
         entry = opening_entry(registry, date, bank.account, amounts)
         stage(session, [entry], FILE_KIND)
@@ -705,32 +720,46 @@ def refund_entry(
     """
     hh = registry.households.get(str(household).strip())
     if hh is None:
-        raise DepositError(f"refund: household {household!r} is not in the registry")
-    amount = parse_amount(amount, "refund amount")
-    check_date(registry, date, "refund date")
-    reason = admit_text(reason or "", field="返还原因 (--reason)")
+        raise DepositError(_("返还：住户登记中没有住户 {household!r}").format(household=household))
+    amount = parse_amount(amount, _("返还金额"))
+    check_date(registry, date, _("返还日期"))
+    reason = admit_text(reason or "", field=_("返还原因（--reason）"))
     if not reason:
-        raise DepositError("refund: a reason is required (e.g. 房屋灭失)")
+        raise DepositError(_("返还：须写明原因（如 房屋灭失）"))
     bank = resolve_bank_account(registry, bank_account)
     own = household_balance(entries, hh.id, as_of=date)
     if amount > own:
         raise RefundRefused(
-            f"refund of {format_money(amount)} for {hh.id} refused: the household's own balance "
-            f"on {date} is {format_money(own)} (deposits and opening less refunds; interest not "
-            f"counted)"
+            _(
+                "{household} 返还 {amount} 被拒绝：该住户 {date} 的自有余额为 {own}"
+                "（交存和期初减去返还；不计利息）"
+            ).format(household=hh.id, amount=format_money(amount), date=date, own=format_money(own))
         )
     positions = read_positions(entries)  # once: the unit's fund and the bank account's movements
     fund = sum((amt for day, amt in positions.unit_movements.get(hh.unit, ()) if day <= date), ZERO)
     if amount > fund:
         raise RefundRefused(
-            f"refund of {format_money(amount)} for {hh.id} refused: unit {hh.unit}'s fund on "
-            f"{date} is {format_money(fund)}"
+            _("{household} 返还 {amount} 被拒绝：单元 {unit} {date} 的维修资金为 {fund}").format(
+                household=hh.id,
+                amount=format_money(amount),
+                unit=hh.unit,
+                date=date,
+                fund=format_money(fund),
+            )
         )
     available = _lowest_balance(positions.account_movements.get(bank.account, []), date)
     if amount > available:
         raise RefundRefused(
-            f"refund of {format_money(amount)} for {hh.id} refused: bank account "
-            f"{bank.account_no} holds at most {format_money(available)} from {date} on"
+            _(
+                "{household} 返还 {amount} 被拒绝：银行账户 {account_no} 自 {date} 起最多只有 {"
+                "available}"
+            ).format(
+                household=hh.id,
+                amount=format_money(amount),
+                account_no=bank.account_no,
+                date=date,
+                available=format_money(available),
+            )
         )
     relpath = LedgerLayout.txns_file(date.year, FILE_KIND)
     postings = [

@@ -37,6 +37,7 @@ from beancount.core import data
 
 from xtaccounts.books.closed_periods import closes_in
 from xtaccounts.books.layout import LedgerLayout, require_ledger
+from xtaccounts.books.links import cited_items
 from xtaccounts.books.positions import format_households, parse_households
 from xtaccounts.books.voucher_numbers import parse_voucher, voucher_of
 from xtaccounts.books.writer import CommitResult, LedgerWriter, WriteRefused
@@ -268,7 +269,9 @@ def _check_reversible(
             raise _refused(
                 voucher, N_("它的 {account} 分录带成本或价格，不能自动冲销"), account=p.account
             )
-    links = set(original.links or ())
+    # A claim carries the ids of the items it cites as links: those name the receipts it
+    # refers to, not references to the claim, so they do not stop its reversal.
+    links = set(original.links or ()) - cited_items(original)
     for entry in entries:
         if not isinstance(entry, data.Transaction) or entry is original:
             continue

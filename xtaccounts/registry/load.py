@@ -35,6 +35,7 @@ import xtaccounts
 from xtaccounts.core.chart import check_bank_account_name
 from xtaccounts.core.errors import XtError
 from xtaccounts.core.gc_pause import gc_paused
+from xtaccounts.core.i18n import _
 from xtaccounts.core.input_files import read_input_file, toml_error_line
 from xtaccounts.registry import models
 from xtaccounts.registry.models import (
@@ -126,7 +127,9 @@ class RegistryInvalid(XtError):
     def __init__(self, issues: list[RegistryIssue]) -> None:
         self.issues = sorted(issues)
         super().__init__(
-            f"registry has {len(issues)} problem(s):\n" + "\n".join(str(i) for i in self.issues)
+            _("登记册有 {count} 处问题：").format(count=len(issues))
+            + "\n"
+            + "\n".join(str(i) for i in self.issues)
         )
 
 
@@ -195,7 +198,7 @@ def decode_text(data: bytes, name: str) -> str:
         except UnicodeDecodeError:
             continue
     raise UnreadableText(
-        f"{name}: not UTF-8, UTF-16 or GB18030 text; save it as CSV UTF-8 from the spreadsheet"
+        f"{name}: " + _("不是 UTF-8、UTF-16 或 GB18030 文本；请在电子表格中另存为“CSV UTF-8”")
     )
 
 
@@ -207,7 +210,7 @@ def _pydantic_issues(
         message = err["msg"].removeprefix("Value error, ")
         got = err.get("input")
         if err["type"] not in {"value_error", "missing"} and isinstance(got, str | int | Decimal):
-            message = f"{message} (got {got!r})"
+            message = _("{message}（实为 {got!r}）").format(message=message, got=got)
         yield RegistryIssue(file, line, f"{prefix}{loc}", message)
 
 
@@ -235,7 +238,7 @@ def _csv_rows(
 ) -> list[tuple[int, M]]:
     """`read_csv_rows` on a file's bytes (None: the file is missing)."""
     if data is None:
-        issues.append(RegistryIssue(name, 0, "", "file is missing"))
+        issues.append(RegistryIssue(name, 0, "", _("文件不存在")))
         return []
     try:
         text = decode_text(data, name)
@@ -251,11 +254,16 @@ def _csv_rows(
     if unknown or missing:
         detail = []
         if missing:
-            detail.append(f"missing column(s) {', '.join(missing)}")
+            detail.append(_("缺少列 {columns}").format(columns="、".join(missing)))
         if unknown:
-            detail.append(f"unknown column(s) {', '.join(unknown)}")
+            detail.append(_("不认识的列 {columns}").format(columns="、".join(unknown)))
         issues.append(
-            RegistryIssue(name, 1, "", "; ".join(detail) + f" (expected: {','.join(expected)})")
+            RegistryIssue(
+                name,
+                1,
+                "",
+                "；".join(detail) + _("（应为：{columns}）").format(columns=",".join(expected)),
+            )
         )
         return []
     width = len(header)
@@ -270,7 +278,7 @@ def _csv_rows(
         if cells is None:
             break
         if len(cells) > width:
-            issues.append(RegistryIssue(name, line, "", "more cells than header columns"))
+            issues.append(RegistryIssue(name, line, "", _("单元格比表头的列多")))
             continue
         raw: dict[str, str | None] = dict(
             zip(header, [c if c and not c.isspace() else None for c in cells], strict=False)
@@ -298,7 +306,7 @@ def read_toml(path: Path, issues: list[RegistryIssue]) -> dict[str, Any] | None:
 def _toml(name: str, data: bytes | None, issues: list[RegistryIssue]) -> dict[str, Any] | None:
     """`read_toml` on a file's bytes (None: the file is missing)."""
     if data is None:
-        issues.append(RegistryIssue(name, 0, "", "file is missing"))
+        issues.append(RegistryIssue(name, 0, "", _("文件不存在")))
         return None
     try:
         return tomllib.loads(decode_text(data, name), parse_float=Decimal)
@@ -306,7 +314,11 @@ def _toml(name: str, data: bytes | None, issues: list[RegistryIssue]) -> dict[st
         issues.append(RegistryIssue(name, 0, "", str(exc).removeprefix(f"{name}: ")))
         return None
     except tomllib.TOMLDecodeError as exc:
-        issues.append(RegistryIssue(name, toml_error_line(exc), "", f"not valid TOML: {exc}"))
+        issues.append(
+            RegistryIssue(
+                name, toml_error_line(exc), "", _("不是有效的 TOML：{error}").format(error=exc)
+            )
+        )
         return None
 
 
@@ -328,12 +340,17 @@ def _unique(
         if k in seen:
             issues.append(
                 RegistryIssue(
-                    file, line, what, f"duplicate {what} {k!r} (first on line {seen[k][0]})"
+                    file,
+                    line,
+                    what,
+                    _("{what} {key!r} 重复（首次出现在第 {first} 行）").format(
+                        what=what, key=k, first=seen[k][0]
+                    ),
                 )
             )
         else:
             seen[k] = (line, row)
-    return {k: row for k, (_, row) in seen.items()}
+    return {k: row for k, (_line, row) in seen.items()}
 
 
 def _refers(
@@ -364,7 +381,12 @@ def _child_id(
         if not child.startswith(parent + "-") or len(child) <= len(parent) + 1:
             issues.append(
                 RegistryIssue(
-                    file, line, key, f"{child!r} must start with its {parent_attr} id '{parent}-'"
+                    file,
+                    line,
+                    key,
+                    _("{child!r} 须以其 {parent_attr} 编号 '{parent}-' 开头").format(
+                        child=child, parent_attr=parent_attr, parent=parent
+                    ),
                 )
             )
 
@@ -447,7 +469,7 @@ def _validate_registry(directory: Path, files: dict[str, bytes | None]) -> Regis
         issues,
     )
     notices: dict[str, list[PaymentNotice]] = {}
-    for _, notice in notice_rows:
+    for _line, notice in notice_rows:
         notices.setdefault(notice.notice_no, []).append(notice)
     parents: dict[str, Collection[str]] = {  # the ids of each table others refer to
         "communities.csv": communities,
@@ -469,9 +491,7 @@ def _validate_registry(directory: Path, files: dict[str, bytes | None]) -> Regis
             issues.append(RegistryIssue("bank_accounts.csv", line, "account", problem))
     for line, row in entrustment_rows:
         if row.valid_to is not None and row.valid_to < row.valid_from:
-            issues.append(
-                RegistryIssue("entrustments.csv", line, "valid_to", "is before valid_from")
-            )
+            issues.append(RegistryIssue("entrustments.csv", line, "valid_to", _("早于 valid_from")))
 
     if issues or pilot is None:
         raise RegistryInvalid(issues)
@@ -485,7 +505,7 @@ def _validate_registry(directory: Path, files: dict[str, bytes | None]) -> Regis
         elevators=elevators,
         bank_accounts=banks,
         rate_agreements=agreements,
-        entrustments=[row for _, row in entrustment_rows],
+        entrustments=[row for _line, row in entrustment_rows],
         notices=notices,
         insurers=insurers,
         tenders=tenders,

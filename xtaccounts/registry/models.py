@@ -20,6 +20,7 @@ from pydantic import (
 from pydantic_core import PydanticKnownError
 
 from xtaccounts.core.dates import DateInputError, read_day
+from xtaccounts.core.i18n import N_, _
 from xtaccounts.core.money import Money, MoneyError, Rate, parse_decimal
 from xtaccounts.core.outside_text import TextRefused, admit_text
 from xtaccounts.core.privacy import is_masked_name
@@ -35,7 +36,9 @@ _PLAIN = re.compile(r"[A-Za-z0-9_./#-]{1,9}")
 def _ident(value: str) -> str:
     if not _ID.fullmatch(value):
         raise ValueError(
-            f"{value!r} is not a valid id (letters, digits and '-', starting with A-Z or 0-9)"
+            _("{value!r} 不是有效的编号（字母、数字和 '-'，以 A-Z 或 0-9 开头）").format(
+                value=value
+            )
         )
     return value
 
@@ -54,24 +57,30 @@ def _free_text(value: str) -> str:
 
 def _account_name_part(value: str) -> str:
     if not value:
-        raise ValueError("must not be empty")
+        raise ValueError(_("不能为空"))
     if _FORBIDDEN_IN_NAME.search(value):
-        raise ValueError(f"{value!r} must not contain spaces, colons or quotes")
+        raise ValueError(_("{value!r} 不能含空格、冒号或引号").format(value=value))
     return value
 
 
 def _digits(kind: str, low: int, high: int):
     def check(value: Any) -> str:
         if not isinstance(value, str):
-            raise ValueError(f"{kind} must be text, not a number (it would lose digits)")
+            raise ValueError(_("{kind}须为文本，不能是数字（否则会丢失位数）").format(kind=_(kind)))
         text = value.strip().replace(" ", "")
         if _SCIENTIFIC.match(text):
             raise ValueError(
-                f"{text!r} is in scientific notation: the spreadsheet turned the {kind} into a "
-                "number and lost digits; format the column as text and re-enter it"
+                _(
+                    "{text!r} 是科学计数法：电子表格把{kind}变成了数字并丢失了位数；"
+                    "请把该列设为文本格式后重新输入"
+                ).format(text=text, kind=_(kind))
             )
         if not text.isdigit() or not low <= len(text) <= high:
-            raise ValueError(f"{text!r} is not a {kind} ({low}-{high} digits)")
+            raise ValueError(
+                _("{text!r} 不是{kind}（{low}-{high} 位数字）").format(
+                    text=text, kind=_(kind), low=low, high=high
+                )
+            )
         return text
 
     return check
@@ -95,7 +104,7 @@ def _count_digits(num_digits: int, exponent: int) -> tuple[int, int]:
 
 def _digits_info(number: Decimal) -> tuple[tuple[int, int], tuple[int, int]]:
     """(places, digits) as written and with trailing zeros stripped, as pydantic counts them."""
-    _, digits, exponent = number.as_tuple()
+    _sign, digits, exponent = number.as_tuple()
     assert isinstance(exponent, int)  # _decimal refuses NaN and infinities
     total = significant = len(digits)
     while significant and digits[significant - 1] == 0:
@@ -138,7 +147,7 @@ def _flag(value: Any) -> bool:
         return True
     if text in {"0", "false", "no", "n", "否", "无"}:
         return False
-    raise ValueError(f"{value!r} is not a yes/no value (是/否, yes/no, 1/0)")
+    raise ValueError(_("{value!r} 不是 是/否 值（是/否、yes/no、1/0）").format(value=value))
 
 
 Ident = Annotated[str, AfterValidator(_ident)]
@@ -146,8 +155,8 @@ FreeText = Annotated[str, AfterValidator(_free_text)]
 NamePart = Annotated[str, AfterValidator(_free_text), AfterValidator(_account_name_part)]
 Flag = Annotated[bool, BeforeValidator(_flag)]
 Area = Annotated[Decimal, BeforeValidator(_area)]
-ElevatorCode = Annotated[str, BeforeValidator(_digits("20-digit registration code", 20, 20))]
-BankAccountNo = Annotated[str, BeforeValidator(_digits("bank account number", 8, 32))]
+ElevatorCode = Annotated[str, BeforeValidator(_digits(N_("20 位电梯注册代码"), 20, 20))]
+BankAccountNo = Annotated[str, BeforeValidator(_digits(N_("银行账号"), 8, 32))]
 
 
 class PoolLevel(StrEnum):
@@ -262,7 +271,7 @@ class Household(Row):
         name = self.owner_masked
         if name and not is_masked_name(name):
             raise ValueError(
-                f"owner_masked {name!r} is not masked: keep only the surname, then asterisks (张*)"
+                _("owner_masked {name!r} 没有遮盖：只保留姓，后面用星号（张*）").format(name=name)
             )
         return self
 
@@ -300,7 +309,11 @@ class RateAgreement(Row):
     @model_validator(mode="after")
     def _period(self) -> RateAgreement:
         if self.valid_to is not None and self.valid_to < self.valid_from:
-            raise ValueError(f"valid_to {self.valid_to} is before valid_from {self.valid_from}")
+            raise ValueError(
+                _("valid_to {to} 早于 valid_from {since}").format(
+                    to=self.valid_to, since=self.valid_from
+                )
+            )
         return self
 
 
@@ -344,10 +357,10 @@ class Tender(Row):
     @model_validator(mode="after")
     def _bands(self) -> Tender:
         if self.period_end < self.period_start:
-            raise ValueError(f"period_end {self.period_end} is before period_start")
+            raise ValueError(_("period_end {end} 早于 period_start").format(end=self.period_end))
         ages = [band.max_age_years for band in self.premium]
         if ages != sorted(set(ages)):
-            raise ValueError("premium bands must be in increasing max_age_years, without repeats")
+            raise ValueError(_("保费档次须按 max_age_years 递增排列，不能重复"))
         return self
 
     def premium_for_age(self, age_years: int) -> Decimal | None:
@@ -382,7 +395,7 @@ def _share(value: Any) -> Fraction:
         return Fraction(value)
     match = _SHARE.fullmatch(value.strip()) if isinstance(value, str) else None
     if match is None or int(match.group(2)) == 0:
-        raise ValueError(f'{value!r} is not a share written as a fraction, like "2/3"')
+        raise ValueError(_('{value!r} 不是写成分数的比例，例如 "2/3"').format(value=value))
     return Fraction(int(match.group(1)), int(match.group(2)))
 
 
@@ -429,9 +442,13 @@ class PilotConfig(Row):
     @model_validator(mode="after")
     def _window(self) -> PilotConfig:
         if self.window_end < self.window_start:
-            raise ValueError("window_end is before window_start")
+            raise ValueError(_("window_end 早于 window_start"))
         if not 0 < self.vote_quorum <= 1:
-            raise ValueError(f"vote_quorum {self.vote_quorum} is not a share in (0, 1]")
+            raise ValueError(
+                _("vote_quorum {value} 不是 (0, 1] 之间的比例").format(value=self.vote_quorum)
+            )
         if not 0 < self.vote_majority < 1:
-            raise ValueError(f"vote_majority {self.vote_majority} is not a share in (0, 1)")
+            raise ValueError(
+                _("vote_majority {value} 不是 (0, 1) 之间的比例").format(value=self.vote_majority)
+            )
         return self

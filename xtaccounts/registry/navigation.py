@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
+from xtaccounts.core.i18n import _
 from xtaccounts.registry.load import Registry
 
 
@@ -93,6 +94,7 @@ def elevator_place(registry: Registry, code: str) -> str:
 
 
 def pool_scope(registry: Registry, pool: str) -> str:
-    """'building C0001-B01 (金泉小区 1栋)': the kind of a pool, its id and its place_name."""
-    kind = "unit" if pool in registry.units else "building"
-    return f"{kind} {pool} ({place_name(registry, pool)})"
+    """'幢 C0001-B01（金泉小区 1栋）': the kind of a pool, its id and its place_name."""
+    if pool in registry.units:
+        return _("单元 {pool}（{place}）").format(pool=pool, place=place_name(registry, pool))
+    return _("幢 {pool}（{place}）").format(pool=pool, place=place_name(registry, pool))
