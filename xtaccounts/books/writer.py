@@ -417,7 +417,7 @@ class WriteSession:
             snapshot.holds(path.relative_to(self.ledger_dir).as_posix(), old or b"")
             for path, old in olds.items()
         ):
-            raise XtError("the books changed while the commit was being checked; try again")
+            raise XtError(_("账簿文件在校验这次修改期间被改动，未写入任何内容；请重试"))
         result = self._write(dict(change.texts), olds, dry_run)
         if not dry_run:
             snapshot.add(change.entries)
