@@ -182,6 +182,12 @@ class ParseCache:
         src_entries, src_errors, src_options = cached[1]
         return list(src_entries), list(src_errors), copy.deepcopy(src_options)
 
+    def signature_of(self, filename: str) -> tuple[int, ...] | None:
+        """The stat signature of the file as it was when its kept parse was made (None: no
+        parse kept)."""
+        cached = self._files.get(filename)
+        return cached[0] if cached is not None else None
+
     def _forget(self, filename: str) -> None:
         cached = self._files.pop(filename, None)
         if cached is not None:

@@ -35,11 +35,11 @@ from typing import Any
 
 import filelock
 from beancount.core import data
-from beancount.core.amount import Amount
 from beancount.parser import parser, printer
 
 from xtaccounts.books.change_note import CHANGE_WRITER, current_note, render_message
 from xtaccounts.books.closed_periods import closed_write, closes_in
+from xtaccounts.books.fast_check import FastChange, fast_accept, plain_units
 from xtaccounts.books.history import History, HistoryError
 from xtaccounts.books.load import (
     BeancountError,
@@ -66,6 +66,12 @@ from xtaccounts.books.redo_journal import (
 from xtaccounts.books.redo_journal import fsync_dir as _fsync_dir
 from xtaccounts.books.redo_journal import inside as _inside
 from xtaccounts.books.voucher_numbers import highest_numbers, number_text
+from xtaccounts.books.write_snapshot import (
+    WriteSnapshot,
+    build_snapshot,
+    load_snapshot,
+    save_snapshot,
+)
 from xtaccounts.core.errors import XtError
 from xtaccounts.core.i18n import _
 
@@ -231,6 +237,7 @@ class WriteSession:
         self._standalone: dict[Path, bytes] = {}
         self._entries_staged = 0
         self._entry_counts: dict[Path, int] = {}
+        self._written: list[bytes] = []  # the last commit's file contents, in its files' order
         self._closed = False
 
     # -- reading --------------------------------------------------------------------------
@@ -300,6 +307,9 @@ class WriteSession:
         self._ensure_open()
         if not self._staged and not self._standalone:
             return CommitResult(dry_run=dry_run)
+        fast = self._fast_change()
+        if fast is not None:
+            return self._commit_fast(*fast, dry_run=dry_run)
 
         before = self.books()
         closes = closes_in(before.entries)
@@ -340,6 +350,18 @@ class WriteSession:
                 closed_write(closes, self._staged_entries(), self.ledger_dir),
             )
 
+        result = self._write(appended, olds, dry_run)
+        if not dry_run:
+            written = dict(zip(result.files, self._written, strict=True))
+            snapshot = build_snapshot(after, self._parsed, written)
+            if snapshot is not None:
+                save_snapshot(snapshot)
+        return result
+
+    def _write(
+        self, appended: dict[Path, str], olds: dict[Path, bytes | None], dry_run: bool
+    ) -> CommitResult:
+        """Write a decided change (the appends and the standalone files) all-or-nothing."""
         contents = {
             path: appended_content(olds[path] or b"", text) for path, text in appended.items()
         }
@@ -366,11 +388,42 @@ class WriteSession:
             if current != olds[path]:
                 raise XtError(f"{path} changed while the commit was being checked; try again")
         self._apply(files, contents, self._history_record(files, appended))
+        self._written = [contents[path] for path in files]
         self._staged.clear()
         self._entries_staged = 0
         self._standalone.clear()
         self._books = None
         self._check_errors = None
+        return result
+
+    def _fast_change(self) -> tuple[WriteSnapshot, FastChange] | None:
+        """The staged change, if the books' write snapshot alone shows it adds no error
+        (`fast_check`); None: the full load decides."""
+        if self._standalone or self._checks:
+            return None
+        snapshot = load_snapshot(self.main)
+        if snapshot is None:
+            return None
+        change = fast_accept(snapshot, self.ledger_dir, self.main, self._staged)
+        return None if change is None else (snapshot, change)
+
+    def _commit_fast(
+        self, snapshot: WriteSnapshot, change: FastChange, *, dry_run: bool
+    ) -> CommitResult:
+        """Write a change `fast_check` accepted, and take it into the snapshot."""
+        self._staged = {path: [text] for path, text in change.texts.items()}
+        olds: dict[Path, bytes | None] = {path: path.read_bytes() for path in change.texts}
+        if not all(
+            snapshot.holds(path.relative_to(self.ledger_dir).as_posix(), old or b"")
+            for path, old in olds.items()
+        ):
+            raise XtError(_("账簿文件在校验这次修改期间被改动，未写入任何内容；请重试"))
+        result = self._write(dict(change.texts), olds, dry_run)
+        if not dry_run:
+            snapshot.add(change.entries)
+            for path, content in zip(result.files, self._written, strict=True):
+                snapshot.took(path.relative_to(self.ledger_dir).as_posix(), path, content)
+            save_snapshot(snapshot)
         return result
 
     # -- internals ------------------------------------------------------------------------
@@ -670,13 +723,8 @@ def _transaction_text(entry: data.Transaction) -> str | None:
         return None
     accounts, positions, metas = [], [], []
     for posting in entry.postings:
-        units = posting.units
-        if (
-            posting.cost is not None
-            or posting.price is not None
-            or not isinstance(units, Amount)
-            or not isinstance(units.number, Decimal)
-        ):
+        units = plain_units(posting)
+        if units is None:
             return None
         posting_meta = _meta_text(posting.meta, "    ")
         if posting_meta is None:

@@ -1,0 +1,144 @@
+"""Tests of the writer's fast path (xtaccounts.books.fast_check, write_snapshot): when the
+snapshot is kept, used, and not trusted."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import write_files
+from xtaccounts.books import writer
+from xtaccounts.books.load import load_books
+from xtaccounts.books.write_snapshot import load_snapshot
+from xtaccounts.books.writer import LedgerWriter, WriteRefused
+
+BOOKS = {
+    "main.beancount": """\
+option "operating_currency" "CNY"
+plugin "xtaccounts.plugins.fund_rules"
+include "accounts.beancount"
+include "txns.beancount"
+""",
+    "accounts.beancount": """\
+2026-01-01 open Assets:Bank CNY
+2026-01-01 open Liabilities:Suspense CNY
+2026-01-01 open Income:Deposits CNY
+""",
+    "txns.beancount": """\
+2026-01-02 * "first"
+  Assets:Bank  10.00 CNY
+  Liabilities:Suspense  -10.00 CNY
+""",
+}
+
+
+def receipt(day: str, number: str = "5.00") -> str:
+    postings = f"  Assets:Bank  {number} CNY\n  Liabilities:Suspense  -{number} CNY\n"
+    return f'{day} * "receipt"\n' + postings
+
+
+@pytest.fixture
+def books(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("XT_CACHE_DIR", str(tmp_path / "cache"))
+    return write_files(tmp_path / "books", BOOKS) / "main.beancount"
+
+
+@pytest.fixture
+def full_loads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The writer's full loads of the books after a change, counted."""
+    loads: list[Path] = []
+    real = writer.load_books
+
+    def counted(main: Path, *args: object, **kwargs: object) -> object:
+        loads.append(main)
+        return real(main, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(writer, "load_books", counted)
+    return loads
+
+
+def commit(main: Path, text: str, relpath: str = "txns.beancount", **kw: bool) -> None:
+    with LedgerWriter(main) as session:
+        session.append(relpath, text)
+        session.commit(**kw)
+
+
+def test_a_full_commit_keeps_a_snapshot_and_the_next_write_uses_it(
+    books: Path, full_loads: list[Path]
+) -> None:
+    commit(books, receipt("2026-01-03"))
+    assert len(full_loads) == 2  # before and after the change
+    assert load_snapshot(books) is not None
+    commit(books, receipt("2026-01-04") + "\n2026-01-05 balance Assets:Bank  20.00 CNY\n")
+    assert len(full_loads) == 2  # the fast path loaded nothing
+    loaded = load_books(books)
+    assert not loaded.errors
+    assert sum(1 for e in loaded.entries if type(e).__name__ == "Transaction") == 3
+    text = (books.parent / "txns.beancount").read_text()
+    assert text.count("voucher:") == 2 and 'voucher: "记-2026-01-0002"' in text
+
+
+def test_what_the_snapshot_cannot_vouch_for_goes_to_the_full_load(
+    books: Path, full_loads: list[Path]
+) -> None:
+    commit(books, receipt("2026-01-03"))
+    with pytest.raises(WriteRefused, match="Balance failed"):
+        commit(books, "2026-01-05 balance Assets:Bank  99.00 CNY\n")
+    with pytest.raises(WriteRefused, match="not whole fen"):
+        commit(books, receipt("2026-01-05", "1.005"))
+    assert len(full_loads) == 2 + 2 * 2
+    # a file changed outside the writer: its digest no longer matches
+    with (books.parent / "txns.beancount").open("a", encoding="utf-8") as handle:
+        handle.write(receipt("2026-01-06"))
+    commit(books, receipt("2026-01-07"))
+    assert len(full_loads) == 8
+
+
+def test_a_copy_of_the_books_finds_the_snapshot_by_content(
+    books: Path, full_loads: list[Path], tmp_path: Path
+) -> None:
+    commit(books, receipt("2026-01-03"))
+    copy = tmp_path / "copy"
+    shutil.copytree(books.parent, copy)
+    commit(copy / "main.beancount", receipt("2026-01-04"))
+    assert len(full_loads) == 2
+    assert not load_books(copy / "main.beancount").errors
+
+
+def test_a_damaged_snapshot_is_no_snapshot(books: Path, full_loads: list[Path]) -> None:
+    commit(books, receipt("2026-01-03"))
+    for kept in (books.parent.parent / "cache").glob("write-snapshot-*"):
+        kept.write_bytes(kept.read_bytes()[:100])
+    assert load_snapshot(books) is None
+    commit(books, receipt("2026-01-04"))
+    assert len(full_loads) == 4
+
+
+def test_books_with_errors_keep_no_snapshot(books: Path, full_loads: list[Path]) -> None:
+    (books.parent / "accounts.beancount").write_text(
+        BOOKS["accounts.beancount"] + "2026-01-01 balance Assets:Bank  1.00 CNY\n", "utf-8"
+    )
+    commit(books, receipt("2026-01-03"))
+    assert load_snapshot(books) is None
+
+
+def test_a_dry_run_on_the_fast_path_writes_nothing(books: Path, full_loads: list[Path]) -> None:
+    commit(books, receipt("2026-01-03"))
+    before = (books.parent / "txns.beancount").read_bytes()
+    commit(books, receipt("2026-01-04"), dry_run=True)
+    assert len(full_loads) == 2
+    assert (books.parent / "txns.beancount").read_bytes() == before
+
+
+def test_the_cache_keeps_the_latest_snapshots_only(
+    books: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("xtaccounts.books.write_snapshot.KEEP", 2)
+    for n in range(4):  # four books of different content: four snapshots, two kept
+        copy = write_files(tmp_path / f"books{n}", {**BOOKS, "main.beancount": BOOKS[
+            "main.beancount"] + f"; copy {n}\n"}) / "main.beancount"  # fmt: skip
+        commit(copy, receipt("2026-01-03"))
+    assert len(list((tmp_path / "cache").glob("write-snapshot-*"))) == 2
+    assert load_snapshot(copy) is not None

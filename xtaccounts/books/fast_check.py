@@ -1,0 +1,270 @@
+"""Checking appended entries against a `WriteSnapshot` instead of loading all the books again.
+
+`fast_accept` says whether a staged change can be written on the snapshot's word alone: it
+answers True only when it can show that the full load would report no error the books do not
+already have, and None ("ask the full load") for anything else. It never refuses: a change it
+does not accept goes to the full load, which decides and words the errors, so both paths give
+the same verdicts and the same errors.
+
+A change is accepted when:
+- every file the snapshot was built from has the digest it records (the books are the ones it
+  describes), the change only appends to included files other than the top-level file, and the
+  writer has no checks of its own;
+- the appended text parses without error into transactions and balance assertions only (no
+  pushed tags or metadata, no includes);
+- every transaction is plain: CNY postings with their numbers, no cost or price, adding up to
+  exactly zero; none of the kinds or metadata the plugins read across entries (interest
+  receipts and their 积数, allocations, closes, carries, premiums, rate agreements, policies,
+  applications), and no posting to a pool's account or to premiums;
+- every account it names is open on its date, never closed, and takes CNY;
+- every entry is dated after the last close of a period, and a posting after its account's last
+  settled 积数 window, and on or after the last balance assertion of its account and of every
+  account above it (so no assertion already in the books sees it);
+- an appended balance assertion is dated after the last posting to its account and its
+  sub-accounts and after the account's last assertion, and equals, to the fen, the snapshot's
+  balance plus the appended postings before it;
+- the fund's plugins, run on the appended entries alone, report nothing (their per-entry rules:
+  whole fen, unit and household metadata; their rules across entries cannot be touched by such
+  entries, see above).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import importlib
+import os
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from beancount.core import data
+from beancount.core.amount import Amount
+from beancount.parser import parser
+
+from xtaccounts.books.voucher_numbers import number_text
+from xtaccounts.books.write_snapshot import (
+    FAST_PLUGINS,
+    WriteSnapshot,
+    stat_signature,
+)
+from xtaccounts.core import chart
+from xtaccounts.core.vocabulary import (
+    CURRENCY,
+    KIND_ALLOCATION,
+    KIND_CARRY,
+    KIND_CLOSE,
+    KIND_INTEREST,
+    KIND_LEGACY,
+    KIND_PREMIUM,
+    KIND_PREMIUM_REFUND,
+    META_AGREEMENT,
+    META_APPLICATION,
+    META_BALANCE_DAYS,
+    META_BASE_RECEIPTS,
+    META_KIND,
+    META_POLICY,
+    META_RECEIPT,
+    META_SPREAD_RECEIPTS,
+)
+
+__all__ = ["FastChange", "fast_accept", "plain_units", "snapshot_matches"]
+
+_CROSS_KINDS = frozenset(
+    {
+        KIND_INTEREST,
+        KIND_ALLOCATION,
+        KIND_LEGACY,
+        KIND_CLOSE,
+        KIND_CARRY,
+        KIND_PREMIUM,
+        KIND_PREMIUM_REFUND,
+    }
+)
+_CROSS_META = frozenset(
+    {
+        META_AGREEMENT,
+        META_APPLICATION,
+        META_BALANCE_DAYS,
+        META_BASE_RECEIPTS,
+        META_POLICY,
+        META_RECEIPT,
+        META_SPREAD_RECEIPTS,
+    }
+)
+_NOT_PLAIN = re.compile(r"^[ \t]*(push|pop)(tag|meta)\b|^[ \t]*include\b", re.MULTILINE)
+
+
+class FastChange:
+    """A change the snapshot accepts: its texts (voucher numbers given) and parsed entries."""
+
+    def __init__(self, texts: dict[Path, str], entries: list[data.Directive]) -> None:
+        self.texts = texts
+        self.entries = entries
+
+
+def snapshot_matches(snapshot: WriteSnapshot, ledger_dir: Path) -> bool:
+    """Whether every file the snapshot was built from has the content it records (a file whose
+    stat signature changed is read and its digest compared; the signature is then updated)."""
+    for rel, (signature, digest) in list(snapshot.files.items()):
+        path = os.path.join(ledger_dir, rel)
+        try:
+            now = stat_signature(path)
+            if now == signature:
+                continue
+            with open(path, "rb") as handle:
+                content = handle.read()
+        except OSError:
+            return False
+        if hashlib.sha256(content).hexdigest() != digest or stat_signature(path) != now:
+            return False
+        snapshot.files[rel] = (now, digest)
+    return True
+
+
+def fast_accept(
+    snapshot: WriteSnapshot,
+    ledger_dir: Path,
+    main: Path,
+    staged: Mapping[Path, list[str]],
+) -> FastChange | None:
+    """The change, voucher-numbered, if the snapshot alone shows it adds no error; else None."""
+    rels = {}
+    for path in staged:
+        rel = os.path.relpath(path, ledger_dir)
+        if path == main or rel not in snapshot.files:
+            return None
+        rels[path] = rel
+    if not snapshot_matches(snapshot, ledger_dir):
+        return None
+    highest = dict(snapshot.vouchers)
+    texts: dict[Path, str] = {}
+    entries: list[data.Directive] = []
+    for path, chunks in staged.items():
+        numbered = [number_text(chunk, highest) for chunk in chunks]
+        text = "".join(numbered)
+        if _NOT_PLAIN.search(text):
+            return None
+        parsed, errors, _ = parser.parse_string(text)
+        if errors:
+            return None
+        texts[path] = text
+        entries.extend(parsed)
+    entries.sort(key=data.entry_sortkey)
+    if not _entries_fit(snapshot, entries):
+        return None
+    if not _plugins_quiet(snapshot, entries, main):
+        return None
+    return FastChange(texts, entries)
+
+
+def _entries_fit(snapshot: WriteSnapshot, entries: list[data.Directive]) -> bool:
+    """The rules of the module's docstring, on entries in the order the books will have them."""
+    pending: dict[str, Decimal] = {}  # appended postings so far, per account
+    asserted: set[tuple[str, dt.date]] = set()
+    for entry in entries:
+        if snapshot.last_close is not None and entry.date <= snapshot.last_close:
+            return False
+        if isinstance(entry, data.Transaction):
+            if not _transaction_fits(snapshot, entry):
+                return False
+            for posting in entry.postings:
+                number = posting.units.number if posting.units is not None else None
+                pending[posting.account] = pending.get(posting.account, Decimal(0)) + (
+                    number or Decimal(0)
+                )
+        elif isinstance(entry, data.Balance):
+            if not _balance_fits(snapshot, entry, pending, asserted):
+                return False
+        else:
+            return False
+    return True
+
+
+def plain_units(posting: data.Posting) -> Amount | None:
+    """A posting's units if they are a plain amount: a number, no cost, no price."""
+    units = posting.units
+    if (
+        posting.cost is not None
+        or posting.price is not None
+        or not isinstance(units, Amount)
+        or not isinstance(units.number, Decimal)
+    ):
+        return None
+    return units
+
+
+def _account_usable(snapshot: WriteSnapshot, account: str, day: dt.date) -> bool:
+    opened = snapshot.opens.get(account)
+    if opened is None or opened[0] > day or account in snapshot.closed:
+        return False
+    return not opened[1] or CURRENCY in opened[1]
+
+
+def _transaction_fits(snapshot: WriteSnapshot, entry: data.Transaction) -> bool:
+    if entry.meta.get(META_KIND) in _CROSS_KINDS or _CROSS_META & entry.meta.keys():
+        return False
+    total = Decimal(0)
+    for posting in entry.postings:
+        units = plain_units(posting)
+        if units is None or units.currency != CURRENCY or _CROSS_META & (posting.meta or {}).keys():
+            return False
+        account = posting.account
+        if (
+            account == chart.POOL
+            or account.startswith((chart.POOL + ":", chart.PREMIUM_EXPENSE))
+            or not _account_usable(snapshot, account, entry.date)
+        ):
+            return False
+        settled = snapshot.settled.get(account)
+        if settled is not None and entry.date <= settled:
+            return False
+        parts = account.split(":")
+        for depth in range(1, len(parts) + 1):
+            last = snapshot.last_balance.get(":".join(parts[:depth]))
+            if last is not None and entry.date < last:
+                return False
+        total += units.number or Decimal(0)  # a number, by plain_units
+    return bool(entry.postings) and total == 0
+
+
+def _balance_fits(
+    snapshot: WriteSnapshot,
+    entry: data.Balance,
+    pending: dict[str, Decimal],
+    asserted: set[tuple[str, dt.date]],
+) -> bool:
+    account = entry.account
+    amount = entry.amount
+    if amount.currency != CURRENCY or not _account_usable(snapshot, account, entry.date):
+        return False
+    last_posting = snapshot.subtree_last_posting(account)
+    last_balance = snapshot.last_balance.get(account)
+    if (last_posting is not None and entry.date <= last_posting) or (
+        last_balance is not None and entry.date <= last_balance
+    ):
+        return False
+    if (account, entry.date) in asserted:
+        return False
+    asserted.add((account, entry.date))
+    prefix = account + ":"
+    expected = snapshot.subtree_balance(account) + sum(
+        (n for a, n in pending.items() if a == account or a.startswith(prefix)), Decimal(0)
+    )
+    return amount.number == expected
+
+
+def _plugins_quiet(snapshot: WriteSnapshot, entries: list[data.Directive], main: Path) -> bool:
+    """The books' plugins report nothing on the appended entries alone."""
+    options_map: dict[str, Any] = {"filename": str(main)}
+    for name, config in snapshot.plugins:
+        if name not in FAST_PLUGINS:
+            return False
+        module = importlib.import_module(name)
+        for function_name in getattr(module, "__plugins__", ()):
+            _, errors = getattr(module, function_name)(list(entries), options_map, config)
+            if errors:
+                return False
+    return True

@@ -1,0 +1,257 @@
+"""What a write of simple entries is checked against, kept outside the books between writes.
+
+After a full load the writer keeps a `WriteSnapshot`: each loaded file's content digest (with
+its stat signature, so an unchanged file is not read again), each account's open and close,
+CNY balance, last posting and last balance assertion, the highest voucher number of each month,
+the last close of a period and each bank account's last settled 积数 window. It lives in the
+cache directory (`$XT_CACHE_DIR`, else ~/.cache/xtaccounts), named by the digest of the books'
+top-level file (the list of included files): a copy of the books finds it, and it is used only
+while every file it was built from still has the digest it records (`fast_check`).
+
+A snapshot is built only from books without errors, without `pad` directives, with the fund's
+own plugins only and no include globs or pushed tags: the fast path is for plain books.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import pickle
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from beancount.core import data
+
+from xtaccounts.books.load import LoadedBooks, ParseCache
+from xtaccounts.books.voucher_numbers import highest_numbers
+from xtaccounts.core.vocabulary import (
+    CURRENCY,
+    KIND_CLOSE,
+    KIND_INTEREST,
+    META_BALANCE_DAYS,
+    META_BANK_ACCOUNT,
+    META_KIND,
+    META_WINDOW_END,
+)
+from xtaccounts.registry.load import _cache_root
+
+__all__ = [
+    "FAST_PLUGINS",
+    "WriteSnapshot",
+    "build_snapshot",
+    "load_snapshot",
+    "save_snapshot",
+    "stat_signature",
+]
+
+_FORMAT = 1
+KEEP = 8  # snapshots kept in the cache directory (the books of as many directories)
+_MAGIC = b"xtaccounts write snapshot\n"
+# The plugins whose rules `fast_check` knows to be local for the entries it accepts.
+FAST_PLUGINS = frozenset({"xtaccounts.plugins.fund_rules", "xtaccounts.plugins.insurance_rules"})
+# Text that makes a file's parse depend on more than its own entries.
+_NOT_PLAIN = re.compile(rb'^[ \t]*(push|pop)(tag|meta)\b|^[ \t]*include[ \t]+"[^"\n]*[*?[]', re.M)
+
+Signature = tuple[int, int, int, int]
+
+
+def stat_signature(path: str | Path) -> Signature:
+    """(inode, size, mtime, ctime) of a file: unchanged, its content is taken as unchanged."""
+    st = os.stat(path)
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+@dataclass
+class WriteSnapshot:
+    """The state appended entries are checked against (see the module's docstring)."""
+
+    main_digest: str
+    files: dict[str, tuple[Signature, str]]  # path relative to the ledger dir -> (stat, sha256)
+    plugins: tuple[tuple[str, str | None], ...]
+    opens: dict[str, tuple[dt.date, tuple[str, ...]]] = field(default_factory=dict)
+    closed: dict[str, dt.date] = field(default_factory=dict)
+    balances: dict[str, Decimal] = field(default_factory=dict)  # CNY units, own postings only
+    last_posting: dict[str, dt.date] = field(default_factory=dict)
+    last_balance: dict[str, dt.date] = field(default_factory=dict)
+    vouchers: dict[tuple[int, int], int] = field(default_factory=dict)
+    last_close: dt.date | None = None  # the last close, reopen or reclose of a period
+    settled: dict[str, dt.date] = field(default_factory=dict)  # account -> last 积数 window end
+
+    def add(self, entries: Iterable[data.Directive]) -> None:
+        """Take accepted entries (transactions and balance assertions) into the state."""
+        entries = list(entries)
+        for entry in entries:
+            if isinstance(entry, data.Transaction):
+                for posting in entry.postings:
+                    self._post(posting, entry.date)
+            elif isinstance(entry, data.Balance):
+                self._assert(entry.account, entry.date)
+        for month, number in highest_numbers(entries).items():
+            self.vouchers[month] = max(number, self.vouchers.get(month, 0))
+
+    def holds(self, rel: str, content: bytes) -> bool:
+        """Whether the file `rel` (relative to the ledger dir) has `content` by the snapshot."""
+        kept = self.files.get(rel)
+        return kept is not None and kept[1] == _digest(content)
+
+    def took(self, rel: str, path: Path, content: bytes) -> None:
+        """The file `rel` (at `path`) was just written with `content`: its new digest and stat."""
+        self.files[rel] = (stat_signature(path), _digest(content))
+
+    def subtree_balance(self, account: str) -> Decimal:
+        """The CNY balance of an account and its sub-accounts (what a balance assertion sees)."""
+        prefix = account + ":"
+        return sum(
+            (n for a, n in self.balances.items() if a == account or a.startswith(prefix)),
+            Decimal(0),
+        )
+
+    def subtree_last_posting(self, account: str) -> dt.date | None:
+        prefix = account + ":"
+        days = [d for a, d in self.last_posting.items() if a == account or a.startswith(prefix)]
+        return max(days, default=None)
+
+    def _post(self, posting: data.Posting, day: dt.date) -> None:
+        account = posting.account
+        units = posting.units
+        if units is not None and units.currency == CURRENCY and units.number is not None:
+            self.balances[account] = self.balances.get(account, Decimal(0)) + units.number
+        last = self.last_posting.get(account)
+        if last is None or day > last:
+            self.last_posting[account] = day
+
+    def _assert(self, account: str, day: dt.date) -> None:
+        last = self.last_balance.get(account)
+        if last is None or day > last:
+            self.last_balance[account] = day
+
+
+def _digest(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def build_snapshot(
+    books: LoadedBooks,
+    parsed: ParseCache,
+    written: Mapping[Path, bytes] | None = None,
+) -> WriteSnapshot | None:
+    """The snapshot of books just loaded (None: they are not plain books, see the module).
+
+    A file's digest is taken only if it is unchanged since it was parsed for `books` (its stat
+    signature is the one `parsed` recorded) or was just written with the content in `written`.
+    """
+    options = books.options
+    if books.errors or options.get("documents") or options["plugin_processing_mode"] != "default":
+        return None
+    plugins = tuple((name, config) for name, config in options["plugin"])
+    if any(name not in FAST_PLUGINS for name, _ in plugins):
+        return None
+    ledger_dir = books.path.parent
+    contents = {os.path.normpath(path): content for path, content in (written or {}).items()}
+    files: dict[str, tuple[Signature, str]] = {}
+    for filename in options["include"]:
+        content = contents.get(os.path.normpath(filename))
+        signature = stat_signature(filename)
+        if content is None:
+            if parsed.signature_of(filename) != signature:
+                return None
+            content = Path(filename).read_bytes()
+            if stat_signature(filename) != signature:
+                return None
+        if _NOT_PLAIN.search(content):
+            return None
+        rel = os.path.relpath(filename, ledger_dir)
+        files[rel] = (signature, _digest(content))
+    main_rel = os.path.relpath(books.path, ledger_dir)
+    if main_rel not in files:
+        return None
+    snapshot = WriteSnapshot(main_digest=files[main_rel][1], files=files, plugins=plugins)
+    for entry in books.entries:
+        if isinstance(entry, data.Pad):
+            return None
+        if isinstance(entry, data.Open):
+            snapshot.opens[entry.account] = (entry.date, tuple(entry.currencies or ()))
+        elif isinstance(entry, data.Close):
+            snapshot.closed[entry.account] = entry.date
+        elif isinstance(entry, data.Custom) and entry.type in ("xt-reopen", "xt-reclose"):
+            snapshot.last_close = _later(snapshot.last_close, entry.date)
+        elif isinstance(entry, data.Transaction):
+            _settlement(snapshot, entry)
+    snapshot.add(e for e in books.entries if isinstance(e, data.Transaction | data.Balance))
+    return snapshot
+
+
+def _settlement(snapshot: WriteSnapshot, entry: data.Transaction) -> None:
+    """A close moves the last closed day; a demand settlement with 积数 its account's window."""
+    kind = entry.meta.get(META_KIND)
+    if kind == KIND_CLOSE:
+        snapshot.last_close = _later(snapshot.last_close, entry.date)
+    elif kind == KIND_INTEREST and META_BALANCE_DAYS in entry.meta:
+        account = str(entry.meta.get(META_BANK_ACCOUNT, ""))
+        end = entry.meta.get(META_WINDOW_END)
+        end_day = end if isinstance(end, dt.date) else _day(end)
+        # Any receipt's, whatever its source: a later day than needed only sends more writes
+        # to the full load.
+        snapshot.settled[account] = _later(snapshot.settled.get(account), end_day or entry.date)
+
+
+def _day(value: object) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def _later(a: dt.date | None, b: dt.date) -> dt.date:
+    return b if a is None or b > a else a
+
+
+# --- where it is kept -----------------------------------------------------------------------
+
+
+def _path(main_digest: str) -> Path:
+    """In the cache directory of the registry cache (`$XT_CACHE_DIR`, else ~/.cache/…)."""
+    return _cache_root() / f"write-snapshot-{main_digest[:32]}.pickle"
+
+
+def load_snapshot(main: Path) -> WriteSnapshot | None:
+    """The snapshot kept for books whose top-level file has `main`'s content, if any (not yet
+    checked against the other files: `fast_check` does that)."""
+    try:
+        path = _path(_digest(main.read_bytes()))
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    if not raw.startswith(_MAGIC):
+        return None
+    try:
+        version, snapshot = pickle.loads(raw[len(_MAGIC) :])
+    except Exception:  # a damaged cache is no cache
+        return None
+    if version != _FORMAT or not isinstance(snapshot, WriteSnapshot):
+        return None
+    return snapshot
+
+
+def save_snapshot(snapshot: WriteSnapshot) -> None:
+    """Keep a snapshot (written atomically; a cache that cannot be written is no error), and
+    only the `KEEP` most recently written of them."""
+    path = _path(snapshot.main_digest)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(_MAGIC + pickle.dumps((_FORMAT, snapshot), protocol=5))
+        os.replace(tmp, path)
+        kept = sorted(
+            path.parent.glob("write-snapshot-*.pickle"),
+            key=lambda p: p.stat().st_mtime_ns,
+            reverse=True,
+        )
+        for old in kept[KEEP:]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        tmp.unlink(missing_ok=True)
