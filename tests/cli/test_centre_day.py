@@ -1,7 +1,8 @@
 """A day at the centre, end to end through the command line on a copy of the demo books.
 
-Last month's work first (January 2026): a refund booked to the wrong household and a 2026
-application for insurance on notice. Then the day (2026-02-12), in steps, each a helper below:
+Last month's work first (January 2026): a refund booked to the wrong household, 2026's tender
+and an application for insurance on notice. Then the day (2026-02-12), in steps, each a helper
+below:
 
 1. import the day's statement;
 2. claim three items of 待查明款项 from one file (one partially to a household, a notice paid in
@@ -30,6 +31,7 @@ import pytest
 
 from tests.helpers import bank_line, write_icbc_day, xt
 
+ICBC = "Assets:Bank-银行存款:ICBC-工商银行:Demand-活期8821"
 DAY = "2026-02-12"
 PARTIAL = "ICBC20260212000001"  # 1,500.00 from a company: 1,200.00 of it is 101's deposit
 TOP_UP = "ICBC20260212000002"  # 100.00: the rest of N2024-0003 (2,900.00 came in 2024)
@@ -46,7 +48,8 @@ RECEIPT = "ICBC20260213000002"
 ELEVATOR = "31104303201200000004"
 APPLICANTS = "C0001-B02-U2-101,C0001-B02-U2-102,C0001-B02-U2-201"
 PILOT_SOURCE = "湘潭市住房和城乡建设局〔2026〕3号"
-# What the day leaves in each 分户账's deposits (the refund is net of deposits: 0 for 101).
+# What each 分户账 touched gains in deposits and (REFUNDED) in refunds: the reversal takes
+# 101's refund back, the corrected entry gives it to 102.
 TOUCHED = {
     "C0001-B01-U1-101": Decimal("1200.00"),
     "C0001-B04-U2-101": Decimal("3000.00"),
@@ -55,7 +58,6 @@ TOUCHED = {
     NOTICE_PAID: Decimal("600.10"),
     NOTICE_OPEN: Decimal("0.00"),
 }
-ICBC = "Assets:Bank-银行存款:ICBC-工商银行:Demand-活期8821"
 REFUNDED = {REFUND_WRONG: Decimal("0.00"), REFUND_RIGHT: Decimal("500.00")}
 
 pytestmark = pytest.mark.slow
