@@ -257,3 +257,29 @@ def test_a_reversed_item_nets_against_it_whatever_link_the_reversal_has(
     index = ClaimIndex.of(books.entries)
     assert all(i.meta("serial") != "S3" for i in index.open_items())
     assert index.unlinked == [] and len(index.items) == 3
+
+
+def test_a_reversed_deposit_on_a_notice_no_longer_pays_it(inline_ledger: InlineLoader) -> None:
+    paid = f"""
+    2026-01-08 * "何*" "交存 维修资金 缴款通知书 N2026-0001 (2户)"
+      kind: "deposit"
+      voucher: "记-2026-01-0004"
+      notice: "N2026-0001"
+      {BANK}  1100.00 CNY
+      {chart.DEPOSIT_INCOME}  -1100.00 CNY
+        unit: "C0001-B01-U1"
+        households: "C0001-B01-U1-101=500.00 C0001-B01-U1-102=600.00"
+    """
+    reversed_ = f"""
+    2026-01-09 * "冲销 交存" ^V-2026-01-0004
+      kind: "reversal"
+      reverses_voucher: "记-2026-01-0004"
+      {BANK}  -1100.00 CNY
+      {chart.DEPOSIT_INCOME}  1100.00 CNY
+        unit: "C0001-B01-U1"
+        households: "C0001-B01-U1-101=500.00 C0001-B01-U1-102=600.00"
+    """
+    before = inline_ledger(ITEMS + paid, files=NOTICES)
+    assert ClaimIndex.of(before.entries).notice_paid["N2026-0001"] == D("1100.00")
+    after = inline_ledger(ITEMS + paid + reversed_, files=NOTICES)
+    assert ClaimIndex.of(after.entries).notice_paid["N2026-0001"] == D("0.00")

@@ -35,6 +35,7 @@ from xtaccounts.ops.owner_deposits import (
     opening_entry,
     parse_households,
 )
+from xtaccounts.ops.reversal import book_reversal
 from xtaccounts.registry import Registry, load_registry
 
 D = Decimal
@@ -184,6 +185,17 @@ def test_second_payment_of_a_notice_goes_to_suspense(main: Path) -> None:
     assert [line.status for line in book_deposits(main, [third]).lines] == [SUSPENSE]
     flags = [t.flag for t in txns(load(main), "deposit")]
     assert flags == ["*", "!", "!"]
+
+
+def test_a_notice_whose_deposit_was_reversed_is_owed_again(main: Path) -> None:
+    first = Receipt(ICBC, dt.date(2024, 5, 8), D("3000.00"), "N2024-0002", "S-1", "何*")
+    assert [line.status for line in book_deposits(main, [first]).lines] == [BOOKED]
+    (paid,) = txns(load(main), "deposit")
+    book_reversal(main, str(paid.meta["voucher"]), dt.date(2024, 6, 1), "银行退回")
+    again = Receipt(ICBC, dt.date(2024, 6, 3), D("3000.00"), "N2024-0002", "S-2", "何*")
+    assert [line.status for line in book_deposits(main, [again]).lines] == [BOOKED]
+    flags = [t.flag for t in txns(load(main), "deposit")]
+    assert flags == ["*", "*"]
 
 
 # --- idempotency ----------------------------------------------------------------------------

@@ -48,6 +48,7 @@ from xtaccounts.core.outside_text import TextRefused, admit_text, shown_inert
 from xtaccounts.core.vocabulary import (
     KIND_CLAIM,
     KIND_DEPOSIT,
+    KIND_REVERSAL,
     META_CLAIM,
     META_KIND,
     META_NOTICE,
@@ -169,6 +170,7 @@ class ClaimIndex:
     notice_paid: dict[str, Decimal] = field(default_factory=lambda: defaultdict(lambda: ZERO))
     notice_last: dict[str, data.Transaction] = field(default_factory=dict)
     _reversed: dict[str, str] = field(default_factory=dict)  # an item's voucher -> its id
+    _notice_of: dict[str, str] = field(default_factory=dict)  # a notice deposit's voucher
 
     @classmethod
     def of(cls, entries: Iterable[data.Directive], as_of: dt.date | None = None) -> ClaimIndex:
@@ -233,15 +235,23 @@ class ClaimIndex:
             self.claims[key].append((entry, amount))
 
     def _add_notice(self, entry: data.Transaction) -> None:
-        notice = entry.meta.get(META_NOTICE)
-        if not notice or entry.meta.get(META_KIND) != KIND_DEPOSIT:
+        """What a deposit pays on its notice; a 红字冲销 of one takes it back."""
+        kind = entry.meta.get(META_KIND)
+        if kind == KIND_REVERSAL:
+            notice = self._notice_of.get(str(entry.meta.get(META_REVERSES_VOUCHER) or ""))
+        else:
+            notice = entry.meta.get(META_NOTICE) if kind == KIND_DEPOSIT else None
+        if not notice:
             return
         paid = -sum(
             (number_of(p) for p in entry.postings if p.account == chart.DEPOSIT_INCOME), ZERO
         )
         if paid:
             self.notice_paid[str(notice)] += paid
+        if paid > 0:
             self.notice_last[str(notice)] = entry
+            if entry.meta.get(META_VOUCHER):
+                self._notice_of[str(entry.meta[META_VOUCHER])] = str(notice)
 
     def open_items(self) -> list[Item]:
         """The items still holding money, oldest first."""

@@ -48,8 +48,10 @@ from xtaccounts.core.vocabulary import (
     META_HOUSEHOLDS,
     META_KIND,
     META_NOTICE,
+    META_REVERSES_VOUCHER,
     META_SERIAL,
     META_SUSPENSE_REASON,
+    META_VOUCHER,
     ZERO,
 )
 from xtaccounts.registry import Registry, load_registry
@@ -339,6 +341,8 @@ class _DepositIndex:
 
     - `serials`: (bank account, serial) of every transaction with a serial; a serial is the
       bank's, so the same serial on another account is another line;
+    - `paid`: the deposit that paid each notice, unless a 红字冲销 reversed it (the notice
+      is owed again);
     - `keys`: every deposit by (account, date, amount, notice, payer);
     - `typed`: the deposits without a serial by the same key (lines typed in by hand), each
       still free to be recognised in a statement imported later; one statement line (with a
@@ -366,6 +370,8 @@ class _DepositIndex:
         if serial:
             for bank in banks:
                 self.serials.setdefault((bank.account, str(serial)), entry)
+        if entry.meta.get(META_KIND) == KIND_REVERSAL:
+            self._unpay(str(entry.meta.get(META_REVERSES_VOUCHER) or ""))
         if entry.meta.get(META_KIND) != KIND_DEPOSIT:
             return
         notice = entry.meta.get(META_NOTICE)
@@ -379,6 +385,12 @@ class _DepositIndex:
             self.keys.setdefault(key, entry)
             if not serial:
                 self.typed[key].append(entry)
+
+    def _unpay(self, voucher: str) -> None:
+        """The notice whose paying deposit `voucher` names is no longer paid."""
+        for notice, earlier in list(self.paid.items()):
+            if voucher and earlier.meta.get(META_VOUCHER) == voucher:
+                del self.paid[notice]
 
     def duplicate(self, receipt: Receipt) -> str:
         """Why the receipt is already in the books, or "" when it is not.
