@@ -33,22 +33,15 @@ def voucher_of_claim(main: Path) -> str:
     return text.split('voucher: "', 1)[1].split('"', 1)[0]
 
 
+def claim_400(main: Path, day: str, household: str) -> None:
+    """400.00 of the item claimed to `household` on `day`."""
+    claim = ("claim", "book", ITEM, "--date", day, "--amount", "400.00", "--to", household)
+    run(main, *claim, "--reason", "业主认领")
+
+
 def test_a_wrong_claim_is_reversed_and_claimed_right(demo_copy: Path) -> None:
     main = demo_copy
-    run(
-        main,
-        "claim",
-        "book",
-        ITEM,
-        "--date",
-        "2026-01-10",
-        "--amount",
-        "400.00",
-        "--to",
-        "C0001-B01-U1-101",
-        "--reason",
-        "业主认领",
-    )
+    claim_400(main, "2026-01-10", "C0001-B01-U1-101")
     assert open_amount(main) == "600.00"
     claim = voucher_of_claim(main)
     cited = xt(main, "reverse", RECEIPT, "--date", "2026-01-11", "--reason", "误记")
@@ -57,20 +50,7 @@ def test_a_wrong_claim_is_reversed_and_claimed_right(demo_copy: Path) -> None:
     assert open_amount(main) == "1000.00"
     again = xt(main, "reverse", claim, "--date", "2026-01-12", "--reason", "再冲一次")
     assert again.returncode == 1 and "只冲销一次" in again.stderr
-    run(
-        main,
-        "claim",
-        "book",
-        ITEM,
-        "--date",
-        "2026-01-12",
-        "--amount",
-        "400.00",
-        "--to",
-        "C0001-B01-U1-102",
-        "--reason",
-        "业主认领",
-    )
+    claim_400(main, "2026-01-12", "C0001-B01-U1-102")
     assert open_amount(main) == "600.00"
     audit = xt(main, "audit", "--as-of", "2026-01-31", "--format", "json")
     report = json.loads(audit.stdout)
