@@ -97,9 +97,24 @@ def _counter_names(entry: data.Transaction, account: str, names: StatutoryNames)
     return "、".join(found)
 
 
+AccountPostings = dict[str, list[tuple[data.Transaction, Decimal]]]
+
+
+def account_postings(entries: Sequence[data.Directive], end: dt.date) -> AccountPostings:
+    """Every account's postings up to `end` as (transaction, amount), in the books' order: one
+    pass over the books for all the journals (a pass per account costs accounts × entries)."""
+    by_account: AccountPostings = defaultdict(list)
+    for entry in _transactions(entries):
+        if entry.date > end:
+            break
+        for posting in entry.postings:
+            by_account[posting.account].append((entry, number_of(posting)))
+    return by_account
+
+
 def account_journal(
     account: str,
-    entries: Sequence[data.Directive],
+    postings_to_end: Sequence[tuple[data.Transaction, Decimal]],
     start: dt.date,
     end: dt.date,
     names: StatutoryNames,
@@ -107,29 +122,23 @@ def account_journal(
     *,
     daily: bool,
 ) -> Journal:
-    """The journal of one ledger account over `start`..`end`: 期初, each posting with its running
-    balance, 本日合计 after each day with postings (`daily`), 本月合计 and 本年累计 at each month's
-    end within the period."""
+    """The journal of one ledger account over `start`..`end` from its postings up to `end`
+    (`account_postings`): 期初, each posting with its running balance, 本日合计 after each day
+    with postings (`daily`), 本月合计 and 本年累计 at each month's end within the period."""
     code = names.code(account)
     journal = Journal(account, code, names.name(code), names.detail(account))
     balance = ZERO
     year_debit = year_credit = ZERO
     postings: list[tuple[data.Transaction, Decimal]] = []
-    for entry in _transactions(entries):
-        if entry.date > end:
-            break
-        for posting in entry.postings:
-            if posting.account != account:
-                continue
-            amount = number_of(posting)
-            if entry.date < start:
-                balance += amount
-                if entry.date.year == start.year:
-                    debit, credit = sides(entry, amount)
-                    year_debit += debit
-                    year_credit += credit
-            else:
-                postings.append((entry, amount))
+    for entry, amount in postings_to_end:
+        if entry.date < start:
+            balance += amount
+            if entry.date.year == start.year:
+                debit, credit = sides(entry, amount)
+                year_debit += debit
+                year_credit += credit
+        else:
+            postings.append((entry, amount))
     journal.lines.append(
         Line(start, "", _opening_label(start), "", ZERO, ZERO, balance, _opening_label(start))
     )
@@ -182,18 +191,6 @@ def account_journal(
     return journal
 
 
-def accounts_in(entries: Sequence[data.Directive], end: dt.date, prefix: str = "") -> list[str]:
-    """The accounts with postings up to `end` (under `prefix`), sorted."""
-    found: set[str] = set()
-    for entry in _transactions(entries):
-        if entry.date > end:
-            break
-        for posting in entry.postings:
-            if posting.account.startswith(prefix):
-                found.add(posting.account)
-    return sorted(found)
-
-
 def bank_journals(
     registry: Registry,
     entries: Sequence[data.Directive],
@@ -204,8 +201,9 @@ def bank_journals(
     """银行存款日记账 of every bank account with a balance or a posting in the period."""
     names = StatutoryNames(registry)
     journals = []
-    for account in accounts_in(entries, end, chart.BANK + ":"):
-        journal = account_journal(account, entries, start, end, names, clean, daily=True)
+    postings = account_postings(entries, end)
+    for account in sorted(a for a in postings if a.startswith(chart.BANK + ":")):
+        journal = account_journal(account, postings[account], start, end, names, clean, daily=True)
         if len(journal.lines) > 1 and any(
             line.balance or line.debit or line.credit for line in journal.lines
         ):
@@ -223,8 +221,9 @@ def detail_ledgers(
     """明细账: every ledger account with a balance or a posting in the period, by code."""
     names = StatutoryNames(registry)
     journals = []
-    for account in accounts_in(entries, end):
-        journal = account_journal(account, entries, start, end, names, clean, daily=False)
+    postings = account_postings(entries, end)
+    for account in sorted(postings):
+        journal = account_journal(account, postings[account], start, end, names, clean, daily=False)
         if any(line.balance or line.debit or line.credit for line in journal.lines):
             journals.append(journal)
     journals.sort(key=lambda j: (j.code or "9999", j.account))
