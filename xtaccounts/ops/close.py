@@ -85,6 +85,7 @@ from xtaccounts.core.vocabulary import (
     META_UNIT,
     ZERO,
 )
+from xtaccounts.ops.household_interest import household_interest_file, year_carry_text
 from xtaccounts.registry import Registry, load_registry
 
 __all__ = [
@@ -638,5 +639,13 @@ def close_period(main: Path, period: str, *, dry_run: bool = False) -> CloseRepo
             if year_book_file(carry.year) in carry.changed:
                 session.put_standalone(year_book_file(carry.year), carry.book_text)
             files += carry.changed
+            interest = year_carry_text(registry, books.entries, layout.root, end)
+            interest_rel = household_interest_file(end.year)
+            interest_path = layout.root / interest_rel
+            if interest is not None and (
+                not interest_path.exists() or interest_path.read_text("utf-8") != interest
+            ):
+                session.put_standalone(interest_rel, interest)
+                files.append(interest_rel)
         result = session.commit(dry_run=dry_run) if files else None
     return CloseReport(period, end, plan, carry, result, dry_run, files)
