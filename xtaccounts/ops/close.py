@@ -33,7 +33,10 @@ Closing a year (``--period 2024``) closes through 12-31 and also writes the book
   outside accounts.beancount (so the year book opens every account it uses);
 - ``years/2025.beancount``: the year's top-level file, with main.beancount's option and plugin
   lines, including ``../accounts.beancount``, ``2025-opening.beancount`` and
-  ``../txns/2025/*.beancount``.
+  ``../txns/2025/*.beancount``;
+- ``years/2024-household-interest.csv``: each household's base interest through 2024-12-31, with
+  the digest of what it was derived from, so that the export's 分户账 starts from it
+  (docs/household-interest.md); a side file no ``.beancount`` file includes.
 
 To work on one year alone (a fraction of the load time of the full books)::
 
