@@ -10,6 +10,7 @@ balance's size. Every book starts from the balance at the end of the day before 
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -277,6 +278,48 @@ def trial_balance(
     ]
 
 
+def _monthly_trial_balances(
+    names: StatutoryNames,
+    entries: Sequence[data.Directive],
+    months: Sequence[tuple[dt.date, dt.date]],
+) -> list[dict[str, TrialLine]]:
+    """`trial_balance` of each of consecutive `months`, in one pass over the books: each
+    month's opening is the balance before the first month plus the months before it."""
+    if not months:
+        return []
+    starts = [m_start for m_start, _ in months]
+    last = months[-1][1]
+    before: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    debit: list[dict[str, Decimal]] = [defaultdict(lambda: ZERO) for _ in months]
+    credit: list[dict[str, Decimal]] = [defaultdict(lambda: ZERO) for _ in months]
+    first_seen: dict[str, int] = {}  # code -> the first month whose trial balance lists it
+    for entry in _transactions(entries):
+        if entry.date > last:
+            break
+        index = bisect_right(starts, entry.date) - 1
+        for posting in entry.postings:
+            code = names.code(posting.account) or posting.account
+            amount = number_of(posting)
+            first_seen.setdefault(code, max(index, 0))
+            if index < 0:
+                before[code] += amount
+            else:
+                d, c = sides(entry, amount)
+                debit[index][code] += d
+                credit[index][code] += c
+    result: list[dict[str, TrialLine]] = []
+    opening = dict(before)
+    for index, _ in enumerate(months):
+        lines = {}
+        for code in sorted(c for c, seen in first_seen.items() if seen <= index):
+            o = opening.get(code, ZERO)
+            d, c = debit[index][code], credit[index][code]
+            lines[code] = TrialLine(code, names.name(code), o, d, c, o + d - c)
+            opening[code] = o + d - c
+        result.append(lines)
+    return result
+
+
 @dataclass(frozen=True)
 class GeneralLine:
     code: str
@@ -304,10 +347,7 @@ def general_ledger(
     before = trial_balance(registry, entries, year_start, start - ONE_DAY)
     ytd = {t.code: (t.debit, t.credit) for t in before} if start > year_start else {}
     rows = {t.code: t for t in trial_balance(registry, entries, start, end)}
-    monthly = [
-        {t.code: t for t in trial_balance(registry, entries, m_start, m_end)}
-        for m_start, m_end in months
-    ]
+    monthly = _monthly_trial_balances(names, entries, months)
     for code, whole in rows.items():
         name = names.name(code)
         lines.append(
