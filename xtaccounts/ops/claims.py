@@ -48,9 +48,7 @@ from xtaccounts.core.outside_text import TextRefused, admit_text, shown_inert
 from xtaccounts.core.vocabulary import (
     KIND_CLAIM,
     KIND_DEPOSIT,
-    KIND_REVERSAL,
     META_CLAIM,
-    META_KIND,
     META_NOTICE,
     META_REVERSES_VOUCHER,
     META_SERIAL,
@@ -60,6 +58,7 @@ from xtaccounts.core.vocabulary import (
     ZERO,
 )
 from xtaccounts.ops import owner_deposits as deposits
+from xtaccounts.ops.notice_payments import NoticePayments
 from xtaccounts.registry import Registry, load_registry
 
 __all__ = [
@@ -167,10 +166,8 @@ class ClaimIndex:
     )
     unknown: list[tuple[data.Transaction, str, Decimal]] = field(default_factory=list)
     unlinked: list[tuple[data.Transaction, Decimal]] = field(default_factory=list)
-    notice_paid: dict[str, Decimal] = field(default_factory=lambda: defaultdict(lambda: ZERO))
-    notice_last: dict[str, data.Transaction] = field(default_factory=dict)
+    notices: NoticePayments = field(default_factory=NoticePayments)
     _reversed: dict[str, str] = field(default_factory=dict)  # an item's voucher -> its id
-    _notice_of: dict[str, str] = field(default_factory=dict)  # a notice deposit's voucher
 
     @classmethod
     def of(cls, entries: Iterable[data.Directive], as_of: dt.date | None = None) -> ClaimIndex:
@@ -183,7 +180,7 @@ class ClaimIndex:
                 continue
             if not index._add_items(entry):
                 later.append(entry)
-            index._add_notice(entry)
+            index.notices.add(entry)
         for entry in later:  # claims after every item: a claim may be written before its item
             index._add_claims(entry)
         return index
@@ -192,7 +189,7 @@ class ClaimIndex:
         """One new entry (the import's lines, one after the other)."""
         if not self._add_items(entry):
             self._add_claims(entry)
-        self._add_notice(entry)
+        self.notices.add(entry)
 
     def _add_items(self, entry: data.Transaction) -> bool:
         """Record the item the entry books, if any; False when it has claims to record."""
@@ -233,25 +230,6 @@ class ClaimIndex:
                 continue
             item.claimed += amount
             self.claims[key].append((entry, amount))
-
-    def _add_notice(self, entry: data.Transaction) -> None:
-        """What a deposit pays on its notice; a 红字冲销 of one takes it back."""
-        kind = entry.meta.get(META_KIND)
-        if kind == KIND_REVERSAL:
-            notice = self._notice_of.get(str(entry.meta.get(META_REVERSES_VOUCHER) or ""))
-        else:
-            notice = entry.meta.get(META_NOTICE) if kind == KIND_DEPOSIT else None
-        if not notice:
-            return
-        paid = -sum(
-            (number_of(p) for p in entry.postings if p.account == chart.DEPOSIT_INCOME), ZERO
-        )
-        if paid:
-            self.notice_paid[str(notice)] += paid
-        if paid > 0:
-            self.notice_last[str(notice)] = entry
-            if entry.meta.get(META_VOUCHER):
-                self._notice_of[str(entry.meta[META_VOUCHER])] = str(notice)
 
     def open_items(self) -> list[Item]:
         """The items still holding money, oldest first."""
@@ -481,18 +459,17 @@ def _build(
                 column = 1 if isinstance(exc, ClaimDateError) else 2
                 problems.append(_problem(claim.request, column, str(exc)))
     for notice, claims in by_notice.items():
-        paid = index.notice_paid.get(notice, ZERO)
+        paid = index.notices.paid(notice)
         owed = notice_due(registry, notice) - paid
         total = sum((c.amount for c in claims), ZERO)
         last = max(claims, key=lambda c: c.request.date)
         if owed <= 0:
-            earlier = index.notice_last[notice]
             problems.append(
                 _problem(
                     last.request,
                     3,
                     _("缴款通知书 {notice} 已于 {date} 缴清，不能再认领到该通知书").format(
-                        notice=notice, date=earlier.date
+                        notice=notice, date=index.notices.last_paid(notice)
                     ),
                 )
             )
@@ -544,7 +521,7 @@ def notice_entry(
         receipt.payer if receipt else parts[0][0].payer or None,
         receipt.memo if receipt else None,
     )
-    built = deposits._deposit_entry(registry, deposits._DepositIndex(), whole, relpath)
+    built = deposits._deposit_entry(registry, deposits.DepositIndex(), whole, relpath)
     if built.flag != "*":  # a notice paid in part by hand: its households are not all owed
         raise ClaimError(
             _(
@@ -653,7 +630,7 @@ def top_up_entry(
     notice = receipt.notice_no
     if fallback.flag != "!" or not notice or notice not in registry.notices:
         return fallback
-    paid = index.notice_paid.get(notice, ZERO)
+    paid = index.notices.paid(notice)
     owed = notice_due(registry, notice) - paid
     waiting = index.waiting_for(notice)
     if owed <= 0 or paid or not waiting:

@@ -1,0 +1,101 @@
+"""What the books paid on each payment notice (缴款通知书): one index for receipts and claims.
+
+A deposit (``kind: deposit``) with a `notice` and postings on 交存收入 pays that notice what it
+credits there; a 红字冲销 (``kind: reversal``) of it takes that back, and the notice is owed
+again. `deposit receive` asks which deposit paid a notice (to send a second payment to
+待查明), a claim and the import's top-up how much a notice was paid in all.
+
+The index is a `Fold` of the write snapshot: it holds text, dates and amounts, and gives the
+same answers whatever the order its entries came in (a reversal names its deposit's voucher).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from beancount.core import data
+
+from xtaccounts.books.write_snapshot import Fold, register_fold
+from xtaccounts.core import chart
+from xtaccounts.core.entries import number_of
+from xtaccounts.core.vocabulary import (
+    KIND_DEPOSIT,
+    KIND_REVERSAL,
+    META_KIND,
+    META_NOTICE,
+    META_REVERSES_VOUCHER,
+    META_SERIAL,
+    META_VOUCHER,
+    ZERO,
+)
+
+__all__ = ["NoticePayments", "Payment"]
+
+
+@dataclass(frozen=True)
+class Payment:
+    """A deposit on a notice: its date, serial and voucher, and what it credits 交存收入."""
+
+    date: dt.date
+    serial: str
+    voucher: str
+    amount: Decimal
+
+
+@register_fold
+@dataclass
+class NoticePayments(Fold):
+    """The deposits on each notice, and what the reversals of deposits took back (by the
+    voucher they reverse)."""
+
+    payments: dict[str, list[Payment]] = field(default_factory=dict)
+    reversals: dict[str, Decimal] = field(default_factory=dict)
+
+    def add(self, entry: data.Directive) -> None:
+        if not isinstance(entry, data.Transaction):
+            return
+        kind = entry.meta.get(META_KIND)
+        if kind == KIND_REVERSAL:
+            voucher = str(entry.meta.get(META_REVERSES_VOUCHER) or "")
+            if voucher:
+                self.reversals[voucher] = self.reversals.get(voucher, ZERO) + _credited(entry)
+            return
+        notice = entry.meta.get(META_NOTICE)
+        if kind != KIND_DEPOSIT or not notice:
+            return
+        if not any(p.account == chart.DEPOSIT_INCOME for p in entry.postings):
+            return
+        serial = entry.meta.get(META_SERIAL)
+        self.payments.setdefault(str(notice), []).append(
+            Payment(
+                entry.date,
+                str(serial) if serial else "",
+                str(entry.meta.get(META_VOUCHER) or ""),
+                _credited(entry),
+            )
+        )
+
+    def paid_by(self, notice: str) -> Payment | None:
+        """The first deposit that paid the notice and was not reversed (None: it is owed)."""
+        standing = [p for p in self.payments.get(notice, ()) if p.voucher not in self.reversals]
+        return min(standing, key=lambda p: (p.date, p.serial, p.voucher), default=None)
+
+    def paid(self, notice: str) -> Decimal:
+        """What the notice was paid in all, less what reversals took back."""
+        total = ZERO
+        for payment in self.payments.get(notice, ()):
+            total += payment.amount
+            if payment.amount > 0 and payment.voucher:
+                total += self.reversals.get(payment.voucher, ZERO)
+        return total
+
+    def last_paid(self, notice: str) -> dt.date | None:
+        """The day of the last deposit that paid the notice something."""
+        return max((p.date for p in self.payments.get(notice, ()) if p.amount > 0), default=None)
+
+
+def _credited(entry: data.Transaction) -> Decimal:
+    """What an entry credits 交存收入 (a reversal: negative)."""
+    return -sum((number_of(p) for p in entry.postings if p.account == chart.DEPOSIT_INCOME), ZERO)
