@@ -1,0 +1,220 @@
+"""The commands' indexes kept in the write snapshot (issue 23, docs/writes.md).
+
+Over a series of real writes on a copy of the demo books (receipts matched, duplicated, short,
+typed by hand and then imported, in a closed period, with a serial of a closed year; a
+reversal; claims to a household, to a notice, to an account, refunded, in a closed period), two
+copies get the same commands: one with the write snapshot, one without it (every command loads
+the books, as before). They give the same results, the same words and the same bytes on disk;
+after each write the indexes the snapshot keeps equal those rebuilt from the books; and the
+receipts and claims the snapshot can answer load no books at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import copy_books
+from xtaccounts.books import writer
+from xtaccounts.books.fast_check import snapshot_matches
+from xtaccounts.books.load import load_books
+from xtaccounts.books.write_snapshot import load_snapshot
+from xtaccounts.core.errors import XtError
+from xtaccounts.ops import claims
+from xtaccounts.ops import owner_deposits as deposits
+from xtaccounts.ops.notice_payments import NoticePayments
+from xtaccounts.ops.reversal import book_reversal
+
+ICBC = "1904021109200088821"
+NOTICES = """\
+N2026-T001,C0002-B03-U1-101,1000.00,2026-01-05
+N2026-T002,C0002-B03-U1-102,2000.00,2026-01-05
+N2026-T003,C0002-B03-U1-201,3000.00,2026-01-05
+N2026-T004,C0002-B03-U1-202,400.00,2026-01-05
+"""
+OLD_SERIAL = "ICBC20250201000032"  # a statement line of 2025, a closed year
+OLD_ITEM = "ICBC20240520000078"  # a receipt of 2024 still in 待查明
+FOLDS = (deposits.DepositIndex, claims.SuspenseItems, NoticePayments)
+
+
+def _receipt(day: str, amount: str, notice: str | None = None, serial: str | None = None,
+             payer: str | None = None) -> deposits.Receipt:  # fmt: skip
+    return deposits.Receipt(ICBC, dt.date.fromisoformat(day), Decimal(amount), notice, serial,
+                            payer)  # fmt: skip
+
+
+def _claim(item: str, day: str, amount: str, target: str) -> claims.ClaimRequest:
+    return claims.ClaimRequest(item, dt.date.fromisoformat(day), Decimal(amount), target, "测试")
+
+
+def _receive(*receipts: deposits.Receipt) -> Callable[[Path], object]:
+    def run(main: Path) -> object:
+        report = deposits.book_deposits(main, list(receipts))
+        return [(line.status, line.reason) for line in report.lines]
+
+    return run
+
+
+def _claims(*requests: claims.ClaimRequest) -> Callable[[Path], object]:
+    def run(main: Path) -> object:
+        return [(t.narration, t.postings) for t in claims.book_claims(main, list(requests)).entries]
+
+    return run
+
+
+def _reverse(serial: str, day: str) -> Callable[[Path], object]:
+    """Reverse the deposit with `serial` (its voucher read from the books)."""
+
+    def run(main: Path) -> object:
+        entries = load_books(main).entries
+        voucher = next(
+            e.meta["voucher"] for e in entries if getattr(e, "meta", {}).get("serial") == serial
+        )
+        booked = book_reversal(main, voucher, dt.date.fromisoformat(day), "测试冲销")
+        return booked.plan.voucher
+
+    return run
+
+
+# (what it is, the command, the loads of the books it takes with the snapshot: 0, the snapshot
+# answers all; 1, the command reads the books for what the snapshot does not hold (a closed
+# year's serial, a refund's bank account, a closed period's closes); 2, the writer's full check
+# loads the books before and after the change (a write into a closed period, or the first to a
+# new file); None: not counted)
+STEPS: list[tuple[str, Callable[[Path], object], int | None]] = [
+    ("a notice paid", _receive(_receipt("2026-02-01", "1000.00", "N2026-T001", "T-S1", "张三")),
+     None),  # the first write: no snapshot yet
+    ("paid again", _receive(_receipt("2026-02-02", "1000.00", "N2026-T001", "T-S2")), 0),
+    ("serial again", _receive(_receipt("2026-02-02", "1000.00", "N2026-T001", "T-S1")), 0),
+    ("short", _receive(_receipt("2026-02-03", "1999.00", "N2026-T002", "T-S3", "王五")), 0),
+    ("typed", _receive(_receipt("2026-02-03", "3000.00", "N2026-T003", None, "李四")), 0),
+    ("typed, then its line",
+     _receive(_receipt("2026-02-03", "3000.00", "N2026-T003", "T-S4", "李四")), 0),
+    ("typed twice", _receive(_receipt("2026-02-03", "3000.00", "N2026-T003", None, "李四")), 0),
+    ("closed period", _receive(_receipt("2025-06-01", "5.00", None, "T-S5")), 2),
+    ("serial of a closed year", _receive(_receipt("2026-02-04", "5.00", None, OLD_SERIAL)), 1),
+    ("one notice twice in a batch",
+     _receive(_receipt("2026-02-05", "400.00", "N2026-T004", "T-S6"),
+              _receipt("2026-02-05", "400.00", "N2026-T004", "T-S7")), 0),
+    ("reversal", _reverse("T-S1", "2026-02-06"), None),
+    ("owed again", _receive(_receipt("2026-02-07", "1000.00", "N2026-T001", "T-S8")), 0),
+    ("claim short of the notice", _claims(_claim("T-S3", "2026-02-08", "1999.00", "N2026-T002")),
+     0),
+    ("claim to a household", _claims(_claim("T-S3", "2026-02-08", "1000.00",
+                                            "C0002-B03-U1-102")), 2),
+    ("claim of a paid notice", _claims(_claim("T-S2", "2026-02-08", "1000.00", "N2026-T004")),
+     0),
+    ("claim to an account", _claims(_claim("T-S2", "2026-02-09", "1000.00", "其他收入")), 0),
+    ("claim of a closed year's item",
+     _claims(_claim(OLD_ITEM, "2026-02-09", "1000.00", "其他收入")), 0),
+    ("claim over", _claims(_claim("T-S2", "2026-02-09", "0.01", "其他收入")), 0),
+    ("claim refunded", _claims(_claim("T-S7", "2026-02-10", "400.00", "退回")), 1),
+    ("claim in a closed period",
+     _claims(_claim("ICBC20240508000032", "2025-12-30", "1.00", "其他收入")), 1),
+]  # fmt: skip
+
+
+def _outcome(step: Callable[[Path], object], main: Path) -> tuple[str, Any]:
+    try:
+        return "done", step(main)
+    except XtError as exc:
+        return "refused", str(exc).replace(str(main.parent) + "/", "")
+
+
+def _files(main: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(main.parent).as_posix(): p.read_bytes()
+        for p in sorted(main.parent.rglob("*.beancount"))
+    }
+
+
+@pytest.mark.slow
+def test_indexes_from_the_snapshot_give_what_the_books_give(
+    demo_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XT_CACHE_DIR", str(tmp_path / "cache"))
+    with (demo_copy.parent / "registry" / "payment_notices.csv").open("a", encoding="utf-8") as f:
+        f.write(NOTICES)
+    fast = copy_books(demo_copy, tmp_path / "fast")
+    full = copy_books(demo_copy, tmp_path / "full")
+    loads: list[Path] = []
+    real_load = writer.load_books
+
+    def counted(main: Path, *args: Any, **kwargs: Any) -> Any:
+        loads.append(main)
+        return real_load(main, *args, **kwargs)
+
+    monkeypatch.setattr(writer, "load_books", counted)
+    results: dict[str, tuple[str, Any]] = {}
+    for name, step, answered in STEPS:
+        loads.clear()
+        results[name] = got = _outcome(step, fast)
+        if answered is not None:
+            assert len(loads) == answered, name
+        with monkeypatch.context() as no_snapshot:
+            no_snapshot.setattr(writer, "load_snapshot", lambda main: None)
+            # (its own cache: the snapshot it keeps would otherwise serve the other copy)
+            no_snapshot.setenv("XT_CACHE_DIR", str(tmp_path / "cache-full"))
+            assert _outcome(step, full) == got, name
+        assert _files(fast) == _files(full), name
+        snapshot = load_snapshot(fast)
+        assert snapshot is not None and snapshot_matches(snapshot, fast.parent), name
+        entries = load_books(fast).entries
+        for kind in FOLDS:
+            assert snapshot.fold(kind) == kind.of(entries).kept(), (name, kind)
+    # The steps did what their names say.
+    assert results["a notice paid"] == ("done", [(deposits.BOOKED, "")])
+    assert "已于 2026-02-01 缴清，流水号 T-S1" in results["paid again"][1][0][1]
+    assert results["serial again"][1][0][0] == deposits.SKIPPED
+    assert "少 1.00" in results["short"][1][0][1]
+    assert "手工入账" in results["typed, then its line"][1][0][1]
+    assert results["typed twice"][1][0][0] == deposits.SKIPPED
+    assert results["closed period"][0] == "refused"
+    assert (
+        "流水号 ICBC20250201000032 已于 2025-02-01" in results["serial of a closed year"][1][0][1]
+    )
+    assert [s for s, _ in results["one notice twice in a batch"][1]] == [
+        deposits.BOOKED,
+        deposits.SUSPENSE,
+    ]
+    assert results["owed again"] == ("done", [(deposits.BOOKED, "")])
+    assert "尚欠 2000.00" in results["claim short of the notice"][1]
+    assert results["claim to a household"][0] == "done"
+    assert "已于 2026-02-05 缴清" in results["claim of a paid notice"][1]
+    assert results["claim to an account"][0] == "done"
+    assert results["claim of a closed year's item"][0] == "done"
+    assert "尚余 0.00" in results["claim over"][1]
+    assert results["claim refunded"][0] == "done"
+    assert "已结账" in results["claim in a closed period"][1]
+
+
+def test_a_snapshot_without_the_index_gets_it_from_the_books(
+    demo_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A snapshot kept by a process that did not know the index: the command builds it from
+    the books once, and the writer keeps it from then on."""
+    monkeypatch.setenv("XT_CACHE_DIR", str(tmp_path / "cache"))
+    deposits.book_deposits(demo_copy, [_receipt("2026-02-01", "5.00", None, "T-A")])
+    snapshot = load_snapshot(demo_copy)
+    assert snapshot is not None
+    snapshot.folds.clear()
+    from xtaccounts.books.write_snapshot import save_snapshot
+
+    save_snapshot(snapshot)
+    loads: list[Path] = []
+    real_load = writer.load_books
+    monkeypatch.setattr(
+        writer, "load_books", lambda *a, **k: loads.append(a[0]) or real_load(*a, **k)
+    )
+    deposits.book_deposits(demo_copy, [_receipt("2026-02-02", "5.00", None, "T-B")])
+    assert len(loads) == 1  # the command's, to build the index; the write itself was fast
+    kept = load_snapshot(demo_copy)
+    assert kept is not None and kept.fold(deposits.DepositIndex) is not None
+    loads.clear()
+    report = deposits.book_deposits(demo_copy, [_receipt("2026-02-03", "5.00", None, "T-B")])
+    assert loads == [] and report.lines[0].status == deposits.SKIPPED
