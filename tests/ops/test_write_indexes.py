@@ -27,7 +27,6 @@ from xtaccounts.books.write_snapshot import load_snapshot
 from xtaccounts.core.errors import XtError
 from xtaccounts.ops import claims
 from xtaccounts.ops import owner_deposits as deposits
-from xtaccounts.ops.notice_payments import NoticePayments
 from xtaccounts.ops.reversal import book_reversal
 
 ICBC = "1904021109200088821"
@@ -39,7 +38,7 @@ N2026-T004,C0002-B03-U1-202,400.00,2026-01-05
 """
 OLD_SERIAL = "ICBC20250201000032"  # a statement line of 2025, a closed year
 OLD_ITEM = "ICBC20240520000078"  # a receipt of 2024 still in 待查明
-FOLDS = (deposits.DepositIndex, claims.SuspenseItems, NoticePayments)
+FOLDS = (deposits.DepositIndex, claims.SuspenseItems)  # with their NoticePayments
 
 
 def _receipt(day: str, amount: str, notice: str | None = None, serial: str | None = None,
@@ -98,6 +97,8 @@ STEPS: list[tuple[str, Callable[[Path], object], int | None]] = [
     ("typed twice", _receive(_receipt("2026-02-03", "3000.00", "N2026-T003", None, "李四")), 0),
     ("closed period", _receive(_receipt("2025-06-01", "5.00", None, "T-S5")), 2),
     ("serial of a closed year", _receive(_receipt("2026-02-04", "5.00", None, OLD_SERIAL)), 1),
+    ("a notice paid in a closed year",
+     _receive(_receipt("2026-02-04", "449859.60", "N2024-0001", "T-S9")), 1),
     ("one notice twice in a batch",
      _receive(_receipt("2026-02-05", "400.00", "N2026-T004", "T-S6"),
               _receipt("2026-02-05", "400.00", "N2026-T004", "T-S7")), 0),
@@ -114,6 +115,8 @@ STEPS: list[tuple[str, Callable[[Path], object], int | None]] = [
      _claims(_claim(OLD_ITEM, "2026-02-09", "1000.00", "其他收入")), 0),
     ("claim over", _claims(_claim("T-S2", "2026-02-09", "0.01", "其他收入")), 0),
     ("claim refunded", _claims(_claim("T-S7", "2026-02-10", "400.00", "退回")), 1),
+    ("claim to a notice paid in a closed year",
+     _claims(_claim("ICBC20240508000032", "2026-02-10", "100.00", "N2024-0001")), 1),
     ("claim in a closed period",
      _claims(_claim("ICBC20240508000032", "2025-12-30", "1.00", "其他收入")), 1),
 ]  # fmt: skip
@@ -171,6 +174,7 @@ def test_indexes_from_the_snapshot_give_what_the_books_give(
     assert (
         "流水号 ICBC20250201000032 已于 2025-02-01" in results["serial of a closed year"][1][0][1]
     )
+    assert "N2024-0001 已于 2024-" in results["a notice paid in a closed year"][1][0][1]
     assert [s for s, _ in results["one notice twice in a batch"][1]] == [
         deposits.BOOKED,
         deposits.SUSPENSE,
@@ -183,6 +187,7 @@ def test_indexes_from_the_snapshot_give_what_the_books_give(
     assert results["claim of a closed year's item"][0] == "done"
     assert "尚余 0.00" in results["claim over"][1]
     assert results["claim refunded"][0] == "done"
+    assert "N2024-0001 已于 2024-" in results["claim to a notice paid in a closed year"][1]
     assert "已结账" in results["claim in a closed period"][1]
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar, Self
@@ -220,6 +220,12 @@ class ClaimIndex(Fold):
         if not self._add_items(entry):
             self._add_claims(entry)
         self._add_other(entry)
+
+    def kept(self) -> ClaimIndex:
+        """Without the notices paid before the last close (`NoticePayments.kept_after`)."""
+        if self.last_close is None:
+            return self
+        return replace(self, notices=self.notices.kept_after(self.last_close))
 
     def _add_other(self, entry: data.Transaction) -> None:
         self.notices.add(entry)
@@ -764,7 +770,9 @@ def book_claims(
     layout = require_ledger(main)
     registry = load_registry(layout.registry)
     with LedgerWriter(layout.main) as session:
-        index = session.index(SuspenseItems)
+        index: ClaimIndex = session.index(SuspenseItems)
+        if not all(index.notices.answers(request.target.strip()) for request in requests):
+            index = ClaimIndex.of(session.books().entries)  # a notice paid before the close
         txns = plan_from(
             registry, index, requests, layout.main.parent, lambda: session.books().entries
         )

@@ -5,19 +5,22 @@ credits there; a 红字冲销 (``kind: reversal``) of it takes that back, and th
 again. `deposit receive` asks which deposit paid a notice (to send a second payment to
 待查明), a claim and the import's top-up how much a notice was paid in all.
 
-The index is a `Fold` of the write snapshot: it holds text, dates and amounts, and gives the
-same answers whatever the order its entries came in (a reversal names its deposit's voucher).
+The index is part of folds of the write snapshot (`DepositIndex`, `SuspenseItems`): it holds
+text, dates and amounts, and gives the same answers whatever the order its entries came in (a
+reversal names its deposit's voucher).
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 from beancount.core import data
 
-from xtaccounts.books.write_snapshot import Fold, register_fold
+from xtaccounts.books.write_snapshot import DigestSet, Fold
 from xtaccounts.core import chart
 from xtaccounts.core.entries import number_of
 from xtaccounts.core.vocabulary import (
@@ -34,8 +37,7 @@ from xtaccounts.core.vocabulary import (
 __all__ = ["NoticePayments", "Payment"]
 
 
-@dataclass(frozen=True)
-class Payment:
+class Payment(NamedTuple):
     """A deposit on a notice: its date, serial and voucher, and what it credits 交存收入."""
 
     date: dt.date
@@ -44,14 +46,30 @@ class Payment:
     amount: Decimal
 
 
-@register_fold
 @dataclass
 class NoticePayments(Fold):
     """The deposits on each notice, and what the reversals of deposits took back (by the
-    voucher they reverse)."""
+    voucher they reverse). Kept in the snapshot as part of the folds that read it."""
 
     payments: dict[str, list[Payment]] = field(default_factory=dict)
     reversals: dict[str, Decimal] = field(default_factory=dict)
+    old: DigestSet = field(default_factory=DigestSet)  # notices paid on or before a close
+
+    def answers(self, notice: str) -> bool:
+        """Whether the index holds all the books' payments of `notice` (not those of a notice
+        paid on or before the close `kept_after` was given: ask the books)."""
+        return notice not in self.old
+
+    def kept_after(self, day: dt.date) -> NoticePayments:
+        """The index without the notices paid on or before `day` (kept as digests)."""
+        old = [n for n, paid in self.payments.items() if paid[0].date <= day]
+        if not old:
+            return self
+        return NoticePayments(
+            {n: paid for n, paid in self.payments.items() if paid[0].date > day},
+            dict(self.reversals),
+            self.old.with_keys(old),
+        )
 
     def add(self, entry: data.Directive) -> None:
         if not isinstance(entry, data.Transaction):
@@ -63,24 +81,24 @@ class NoticePayments(Fold):
                 self.reversals[voucher] = self.reversals.get(voucher, ZERO) + _credited(entry)
             return
         notice = entry.meta.get(META_NOTICE)
-        if kind != KIND_DEPOSIT or not notice:
-            return
+        if kind != KIND_DEPOSIT or not notice or str(notice) in self.old:
+            return  # (a notice paid before the close: asked of the books, see `answers`)
         if not any(p.account == chart.DEPOSIT_INCOME for p in entry.postings):
             return
         serial = entry.meta.get(META_SERIAL)
-        self.payments.setdefault(str(notice), []).append(
-            Payment(
-                entry.date,
-                str(serial) if serial else "",
-                str(entry.meta.get(META_VOUCHER) or ""),
-                _credited(entry),
-            )
+        payment = Payment(
+            entry.date,
+            str(serial) if serial else "",
+            str(entry.meta.get(META_VOUCHER) or ""),
+            _credited(entry),
         )
+        # In order, whatever the order they came in: a fold fed entries equals one rebuilt.
+        bisect.insort(self.payments.setdefault(str(notice), []), payment)
 
     def paid_by(self, notice: str) -> Payment | None:
         """The first deposit that paid the notice and was not reversed (None: it is owed)."""
         standing = [p for p in self.payments.get(notice, ()) if p.voucher not in self.reversals]
-        return min(standing, key=lambda p: (p.date, p.serial, p.voucher), default=None)
+        return standing[0] if standing else None
 
     def paid(self, notice: str) -> Decimal:
         """What the notice was paid in all, less what reversals took back."""

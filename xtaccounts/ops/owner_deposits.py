@@ -12,11 +12,8 @@ follows docs/metadata.md: amounts as two-decimal strings, dates as ISO strings.
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import functools
-import hashlib
-from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -32,7 +29,7 @@ from xtaccounts.books.positions import (
     parse_households,
     read_positions,
 )
-from xtaccounts.books.write_snapshot import Fold, register_fold
+from xtaccounts.books.write_snapshot import DigestSet, Fold, register_fold
 from xtaccounts.books.writer import CommitResult, LedgerWriter, WriteSession
 from xtaccounts.core import chart
 from xtaccounts.core.calendar import LAST_DAY
@@ -340,12 +337,6 @@ def _bank_postings(entry: data.Transaction) -> list[data.Posting]:
     return [p for p in entry.postings if p.account.startswith(chart.BANK + ":")]
 
 
-def _serial_digest(bank_account: str, serial: str) -> int:
-    """A serial of a bank account as 8 bytes (the index keeps those of closed periods so)."""
-    text = f"{bank_account}\0{serial}".encode()
-    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big")
-
-
 @register_fold
 @dataclass
 class DepositIndex(Fold):
@@ -359,11 +350,12 @@ class DepositIndex(Fold):
       still free to be recognised in a statement imported later; one statement line (with a
       serial) takes one of them.
 
-    The write snapshot keeps it bounded by the books' last close (`kept`): the keys of the days
-    after it, its serials and the older serials as digests. Such an index `answers` a receipt
-    dated after the close whose serial is not among the older ones; for any other, the caller
-    builds the whole index from the books (a receipt in a closed period is refused or skipped
-    as before, with the same words).
+    The write snapshot keeps it bounded by the books' last close (`kept`): the keys and serials
+    of the days after it, the older serials as digests, and the notices paid after it (those
+    paid before, as digests). Such an index `answers` a receipt dated after the close whose
+    serial and notice are not among the older ones; for any other, the caller builds the whole
+    index from the books (a receipt in a closed period is refused or skipped as before, with
+    the same words; a second payment of a notice paid years ago is found as before).
     """
 
     notices: NoticePayments = field(default_factory=NoticePayments)
@@ -371,7 +363,7 @@ class DepositIndex(Fold):
     keys: set[_DepositKey] = field(default_factory=set)
     typed: dict[_DepositKey, int] = field(default_factory=dict)
     closed_through: dt.date | None = None  # the last close's day: what is kept is after it
-    old_serials: array[int] = field(default_factory=lambda: array("Q"))  # sorted digests
+    old_serials: DigestSet = field(default_factory=DigestSet)  # "account serial" of before
     _last_close: dt.date | None = None
 
     def add(self, entry: data.Directive) -> None:
@@ -386,6 +378,8 @@ class DepositIndex(Fold):
         if serial:
             for bank in banks:
                 line = (bank.account, str(serial))
+                if self.old_serials and _serial_key(*line) in self.old_serials:
+                    continue  # booked before the close: asked of the books, see `answers`
                 earlier = self.serials.get(line)
                 if earlier is None or entry.date < earlier:
                     self.serials[line] = entry.date
@@ -407,15 +401,15 @@ class DepositIndex(Fold):
         day = self._last_close
         if day is None or day == self.closed_through:
             return self
-        old = [k for k, when in self.serials.items() if when <= day]
-        digests = sorted({*self.old_serials, *(_serial_digest(*k) for k in old)})
+        old = [_serial_key(*k) for k, when in self.serials.items() if when <= day]
         return replace(
             self,
+            notices=self.notices.kept_after(day),
             serials={k: when for k, when in self.serials.items() if when > day},
             keys={k for k in self.keys if k[1] > day},
             typed={k: n for k, n in self.typed.items() if k[1] > day},
             closed_through=day,
-            old_serials=array("Q", digests),
+            old_serials=self.old_serials.with_keys(old),
         )
 
     def answers(self, receipt: Receipt) -> bool:
@@ -423,13 +417,11 @@ class DepositIndex(Fold):
         day = self.closed_through
         if day is None:
             return True
-        if receipt.date <= day:
+        if receipt.date <= day or not self.notices.answers(receipt.notice_no or ""):
             return False
-        if not receipt.serial:
-            return True
-        digest = _serial_digest(receipt.bank_account, receipt.serial)
-        at = bisect.bisect_left(self.old_serials, digest)
-        return at == len(self.old_serials) or self.old_serials[at] != digest
+        return not receipt.serial or (
+            _serial_key(receipt.bank_account, receipt.serial) not in self.old_serials
+        )
 
     def duplicate(self, receipt: Receipt) -> str:
         """Why the receipt is already in the books, or "" when it is not.
@@ -468,6 +460,10 @@ class DepositIndex(Fold):
 
 
 _DepositIndex = DepositIndex  # the import's name for it
+
+
+def _serial_key(bank_account: str, serial: str) -> str:
+    return f"{bank_account} {serial}"
 
 
 def _notice_problem(
