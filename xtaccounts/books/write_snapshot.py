@@ -37,6 +37,7 @@ from beancount.core import data
 
 from xtaccounts.books.load import LoadedBooks, ParseCache
 from xtaccounts.books.voucher_numbers import highest_numbers
+from xtaccounts.core.gc_pause import gc_paused
 from xtaccounts.core.vocabulary import (
     CURRENCY,
     KIND_CLOSE,
@@ -306,8 +307,9 @@ def build_snapshot(
         elif isinstance(entry, data.Transaction):
             _settlement(snapshot, entry)
     snapshot.add(e for e in books.entries if isinstance(e, data.Transaction | data.Balance))
-    for kind in {**_FOLDS, **{kind.key(): kind for kind in folds}}.values():
-        snapshot.keep(kind.of(books.entries))
+    with gc_paused():  # (the folds allocate much; the books' entries need no collecting)
+        for kind in {**_FOLDS, **{kind.key(): kind for kind in folds}}.values():
+            snapshot.keep(kind.of(books.entries))
     return snapshot
 
 

@@ -74,6 +74,7 @@ from xtaccounts.books.write_snapshot import (
     save_snapshot,
 )
 from xtaccounts.core.errors import XtError
+from xtaccounts.core.gc_pause import gc_paused
 from xtaccounts.core.i18n import _
 
 __all__ = [
@@ -266,9 +267,11 @@ class WriteSession:
         fold = snapshot.fold(kind) if snapshot is not None else None
         if fold is not None:
             return fold
-        fold = kind.of(self.books().entries)
-        if snapshot is not None:  # kept from now on (a copy: the caller may change its own)
-            snapshot.keep(fold)
+        entries = self.books().entries
+        with gc_paused():
+            fold = kind.of(entries)
+            if snapshot is not None:  # kept from now on (a copy: the caller may change its own)
+                snapshot.keep(fold)
         return fold
 
     def _matching_snapshot(self) -> WriteSnapshot | None:

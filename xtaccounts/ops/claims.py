@@ -81,6 +81,7 @@ __all__ = [
 ]
 
 FILE_KIND = "claims"  # txns/YYYY/claims.beancount
+_TARGET_ROOTS = ("Income:", "Expenses:")  # the accounts a claim may name
 REFUND_WORDS = ("退回", "refund")
 FEE_WORDS = ("手续费", "fee")
 NAMED_ACCOUNTS = {
@@ -174,8 +175,8 @@ class ClaimIndex(Fold):
 
     `unknown` holds the claims citing no item of the books, `unlinked` the postings on
     待查明款项 that neither come from the bank nor cite an item (a reclassification by hand);
-    the audit reports both. `opened`: the accounts the books open; `last_close`: the day of
-    their last close of a period.
+    the audit reports both. `opened`: the income and expense accounts the books open (what a
+    claim may name, `parse_target`); `last_close`: the day of their last close of a period.
     """
 
     KEEPS_ENTRIES: ClassVar[bool] = True
@@ -198,7 +199,7 @@ class ClaimIndex(Fold):
         index = cls()
         later: list[data.Transaction] = []
         for entry in entries:
-            if isinstance(entry, data.Open):
+            if isinstance(entry, data.Open) and entry.account.startswith(_TARGET_ROOTS):
                 index.opened.add(entry.account)
             if not isinstance(entry, data.Transaction):
                 continue
@@ -213,7 +214,7 @@ class ClaimIndex(Fold):
 
     def add(self, entry: data.Directive) -> None:
         """One new entry (the import's lines, one after the other; a fast write's entries)."""
-        if isinstance(entry, data.Open):
+        if isinstance(entry, data.Open) and entry.account.startswith(_TARGET_ROOTS):
             self.opened.add(entry.account)
         if not isinstance(entry, data.Transaction):
             return
@@ -370,7 +371,7 @@ def parse_target(registry: Registry, opened: Iterable[str], text: str) -> Target
         return Target("household", value)
     if value in registry.units:
         return Target("unit", value)
-    if value.startswith(("Income:", "Expenses:")) and value in set(opened):
+    if value.startswith(_TARGET_ROOTS) and value in set(opened):
         return Target("account", value)
     raise ClaimError(
         _(

@@ -78,19 +78,21 @@ class NoticePayments(Fold):
         if kind == KIND_REVERSAL:
             voucher = str(entry.meta.get(META_REVERSES_VOUCHER) or "")
             if voucher:
-                self.reversals[voucher] = self.reversals.get(voucher, ZERO) + _credited(entry)
+                taken = _credited(entry) or ZERO
+                self.reversals[voucher] = self.reversals.get(voucher, ZERO) + taken
             return
         notice = entry.meta.get(META_NOTICE)
-        if kind != KIND_DEPOSIT or not notice or str(notice) in self.old:
-            return  # (a notice paid before the close: asked of the books, see `answers`)
-        if not any(p.account == chart.DEPOSIT_INCOME for p in entry.postings):
+        if kind != KIND_DEPOSIT or not notice:
             return
+        credited = _credited(entry)
+        if credited is None or (self.old and str(notice) in self.old):
+            return  # no 交存收入; or a notice paid before the close: see `answers`
         serial = entry.meta.get(META_SERIAL)
         payment = Payment(
             entry.date,
             str(serial) if serial else "",
             str(entry.meta.get(META_VOUCHER) or ""),
-            _credited(entry),
+            credited,
         )
         # In order, whatever the order they came in: a fold fed entries equals one rebuilt.
         bisect.insort(self.payments.setdefault(str(notice), []), payment)
@@ -114,6 +116,10 @@ class NoticePayments(Fold):
         return max((p.date for p in self.payments.get(notice, ()) if p.amount > 0), default=None)
 
 
-def _credited(entry: data.Transaction) -> Decimal:
-    """What an entry credits 交存收入 (a reversal: negative)."""
-    return -sum((number_of(p) for p in entry.postings if p.account == chart.DEPOSIT_INCOME), ZERO)
+def _credited(entry: data.Transaction) -> Decimal | None:
+    """What an entry credits 交存收入 (a reversal: negative); None: no posting on it."""
+    credited: Decimal | None = None
+    for posting in entry.postings:
+        if posting.account == chart.DEPOSIT_INCOME:
+            credited = (credited or ZERO) - number_of(posting)
+    return credited
