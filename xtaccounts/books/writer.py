@@ -39,7 +39,7 @@ from beancount.parser import parser, printer
 
 from xtaccounts.books.change_note import CHANGE_WRITER, current_note, render_message
 from xtaccounts.books.closed_periods import closed_write, closes_in
-from xtaccounts.books.fast_check import FastChange, fast_accept, plain_units
+from xtaccounts.books.fast_check import FastChange, fast_accept, plain_units, snapshot_matches
 from xtaccounts.books.history import History, HistoryError
 from xtaccounts.books.load import (
     BeancountError,
@@ -398,14 +398,27 @@ class WriteSession:
 
     def _fast_change(self) -> tuple[WriteSnapshot, FastChange] | None:
         """The staged change, if the books' write snapshot alone shows it adds no error
-        (`fast_check`); None: the full load decides."""
-        if self._standalone or self._checks:
+        (`fast_check`); None: the full load decides.
+
+        The snapshot is the one kept on disk when it still describes the books; otherwise it
+        is built from the books as this session loads them (the load the full check needs
+        first anyway, often already made by the command): either way the books are not
+        loaded a second time with the change when the snapshot accepts it."""
+        if self._checks or any(path in self._staged for path in self._standalone):
             return None
         snapshot = load_snapshot(self.main)
-        if snapshot is None:
+        if snapshot is None or not snapshot_matches(snapshot, self.ledger_dir):
+            snapshot = build_snapshot(self.books(), self._parsed)
+            if snapshot is None:
+                return None
+        # A file the books read is never written whole on the snapshot's word.
+        if any(self._rel(path) in snapshot.files for path in self._standalone):
             return None
         change = fast_accept(snapshot, self.ledger_dir, self.main, self._staged)
         return None if change is None else (snapshot, change)
+
+    def _rel(self, path: Path) -> str:
+        return path.relative_to(self.ledger_dir).as_posix()
 
     def _commit_fast(
         self, snapshot: WriteSnapshot, change: FastChange, *, dry_run: bool
@@ -422,7 +435,8 @@ class WriteSession:
         if not dry_run:
             snapshot.add(change.entries)
             for path, content in zip(result.files, self._written, strict=True):
-                snapshot.took(path.relative_to(self.ledger_dir).as_posix(), path, content)
+                if path in change.texts:  # standalone files are not the books' files
+                    snapshot.took(self._rel(path), path, content)
             save_snapshot(snapshot)
         return result
 
