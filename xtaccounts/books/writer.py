@@ -433,14 +433,28 @@ class WriteSession:
 
     def _fast_change(self) -> tuple[WriteSnapshot, FastChange] | None:
         """The staged change, if the books' write snapshot alone shows it adds no error
-        (`fast_check`); None: the full load decides."""
-        if self._standalone or self._checks:
+        (`fast_check`); None: the full load decides.
+
+        The snapshot is the one kept on disk when it still describes the books; otherwise it
+        is built from the books as this session loads them (the load the full check needs
+        first anyway, often already made by the command): either way the books are not
+        loaded a second time with the change when the snapshot accepts it."""
+        if self._checks or any(path in self._staged for path in self._standalone):
             return None
         snapshot = self._matching_snapshot()
         if snapshot is None:
+            folds = self._fold_kinds.values()
+            snapshot = build_snapshot(self.books(), self._parsed, folds=folds)
+            if snapshot is None:
+                return None
+        # A file the books read is never written whole on the snapshot's word.
+        if any(self._rel(path) in snapshot.files for path in self._standalone):
             return None
         change = fast_accept(snapshot, self.ledger_dir, self.main, self._staged)
         return None if change is None else (snapshot, change)
+
+    def _rel(self, path: Path) -> str:
+        return path.relative_to(self.ledger_dir).as_posix()
 
     def _commit_fast(
         self, snapshot: WriteSnapshot, change: FastChange, *, dry_run: bool
@@ -457,7 +471,8 @@ class WriteSession:
         if not dry_run:
             snapshot.add(change.entries)
             for path, content in zip(result.files, self._written, strict=True):
-                snapshot.took(path.relative_to(self.ledger_dir).as_posix(), path, content)
+                if path in change.texts:  # standalone files are not the books' files
+                    snapshot.took(self._rel(path), path, content)
             save_snapshot(snapshot)
         return result
 
