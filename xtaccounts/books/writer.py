@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path, PurePath
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import filelock
 from beancount.core import data
@@ -67,12 +67,14 @@ from xtaccounts.books.redo_journal import fsync_dir as _fsync_dir
 from xtaccounts.books.redo_journal import inside as _inside
 from xtaccounts.books.voucher_numbers import highest_numbers, number_text
 from xtaccounts.books.write_snapshot import (
+    Fold,
     WriteSnapshot,
     build_snapshot,
     load_snapshot,
     save_snapshot,
 )
 from xtaccounts.core.errors import XtError
+from xtaccounts.core.gc_pause import gc_paused
 from xtaccounts.core.i18n import _
 
 __all__ = [
@@ -98,6 +100,7 @@ _LINK = re.compile(r"\^[A-Za-z0-9\-_/.]+")
 _CUSTOM_ID = re.compile(r'^custom\s+"[^"]*"\s+"([^"]+)"')
 
 Check = Callable[[list[Directive], dict[str, Any]], list[BeancountError]]
+F = TypeVar("F", bound=Fold)
 
 # The parses of the ledger files, shared by every write session of this process.
 _PARSED = ParseCache()
@@ -238,6 +241,10 @@ class WriteSession:
         self._entries_staged = 0
         self._entry_counts: dict[Path, int] = {}
         self._written: list[bytes] = []  # the last commit's file contents, in its files' order
+        # The write snapshot, once read, if it matches the books.
+        self._snapshot: WriteSnapshot | None = None
+        self._snapshot_read = False
+        self._fold_kinds: dict[str, type[Fold]] = {}  # the folds asked for (`index`)
         self._closed = False
 
     # -- reading --------------------------------------------------------------------------
@@ -248,6 +255,33 @@ class WriteSession:
         if self._books is None:
             self._books = load_books(self.main, parsed=self._parsed)
         return self._books
+
+    def index(self, kind: type[F]) -> F:
+        """The fold `kind` of the books as they are now (`write_snapshot.Fold`): the write
+        snapshot's when the snapshot matches the books, which are then not loaded; else built
+        from them. The caller's own copy: what it adds to it is not kept (the commit feeds the
+        snapshot's fold the entries it writes, or builds it again with the books)."""
+        self._ensure_open()
+        self._fold_kinds[kind.key()] = kind
+        snapshot = self._matching_snapshot()
+        fold = snapshot.fold(kind) if snapshot is not None else None
+        if fold is not None:
+            return fold
+        entries = self.books().entries
+        with gc_paused():
+            fold = kind.of(entries)
+            if snapshot is not None:  # kept from now on (a copy: the caller may change its own)
+                snapshot.keep(fold)
+        return fold
+
+    def _matching_snapshot(self) -> WriteSnapshot | None:
+        """The books' write snapshot if it matches them (read once per change)."""
+        if not self._snapshot_read:
+            snapshot = load_snapshot(self.main)
+            if snapshot is not None and snapshot_matches(snapshot, self.ledger_dir):
+                self._snapshot = snapshot
+            self._snapshot_read = True
+        return self._snapshot
 
     # -- staging --------------------------------------------------------------------------
 
@@ -353,7 +387,7 @@ class WriteSession:
         result = self._write(appended, olds, dry_run)
         if not dry_run:
             written = dict(zip(result.files, self._written, strict=True))
-            snapshot = build_snapshot(after, self._parsed, written)
+            snapshot = build_snapshot(after, self._parsed, written, self._fold_kinds.values())
             if snapshot is not None:
                 save_snapshot(snapshot)
         return result
@@ -394,6 +428,7 @@ class WriteSession:
         self._standalone.clear()
         self._books = None
         self._check_errors = None
+        self._snapshot, self._snapshot_read = None, False
         return result
 
     def _fast_change(self) -> tuple[WriteSnapshot, FastChange] | None:
@@ -406,9 +441,10 @@ class WriteSession:
         loaded a second time with the change when the snapshot accepts it."""
         if self._checks or any(path in self._staged for path in self._standalone):
             return None
-        snapshot = load_snapshot(self.main)
-        if snapshot is None or not snapshot_matches(snapshot, self.ledger_dir):
-            snapshot = build_snapshot(self.books(), self._parsed)
+        snapshot = self._matching_snapshot()
+        if snapshot is None:
+            folds = self._fold_kinds.values()
+            snapshot = build_snapshot(self.books(), self._parsed, folds=folds)
             if snapshot is None:
                 return None
         # A file the books read is never written whole on the snapshot's word.
