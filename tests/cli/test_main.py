@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.helpers import DEMO_LEDGER, snapshot
+from xtaccounts.cli import main as cli_main
 from xtaccounts.cli.main import cli
 
 XT = [sys.executable, "-m", "xtaccounts"]
@@ -32,7 +33,9 @@ def run(
 
 def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     found = [prefix]
-    for name, command in group.commands.items():
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
         if isinstance(command, click.Group):
             found += _commands(command, (*prefix, name))
         else:
@@ -45,9 +48,11 @@ def test_every_command_has_help(path: tuple[str, ...]) -> None:
     result = CliRunner().invoke(cli, [*path, "--help"])
     assert result.exit_code == 0, result.output
     assert "用法：" in result.output
-    command = cli
+    command: click.Command | None = cli
     for name in path:
-        command = command.commands[name]  # type: ignore[attr-defined]
+        assert isinstance(command, click.Group)
+        command = command.get_command(click.Context(command), name)
+    assert command is not None
     assert command.help, f"{' '.join(path)} has no docstring"
 
 
@@ -173,3 +178,31 @@ def test_the_committed_demo_ledger_is_a_fresh_build(demo_books: Path) -> None:
     assert snapshot(repo_ledger) == snapshot(demo_books.parent), (
         "ledger/ is stale: run `xtaccounts demo build --out ledger --force` and commit it"
     )
+
+
+def test_the_root_group_knows_every_command_of_the_command_modules() -> None:
+    """`COMMAND_MODULES` (the lazy group's map) names each module's commands, and every module."""
+    import importlib
+
+    from xtaccounts.cli.main import COMMAND_MODULES
+
+    modules = {p.stem for p in (Path(cli_main.__file__).parent).glob("*_cmd.py")}
+    assert set(COMMAND_MODULES.values()) == modules
+    for module in modules:
+        found = importlib.import_module(f"xtaccounts.cli.{module}").COMMANDS
+        assert {c.name for c in found} == {n for n, m in COMMAND_MODULES.items() if m == module}
+
+
+def test_a_command_imports_its_own_module_only() -> None:
+    """`deposit receive` does not import Fava, the export, the audit or the other commands."""
+    code = (
+        "import sys\n"
+        "from xtaccounts.cli.main import cli\n"
+        "cli.main(['deposit', 'receive', '--help'], standalone_mode=False)\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('fava', 'xtaccounts.export',"
+        " 'xtaccounts.audit', 'xtaccounts.cli.')) and not m.endswith(('deposit_cmd',"
+        " 'time_deposit_cmd', 'main', 'language', 'output', 'params', 'progress'))))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -170,7 +170,7 @@ def test_a_top_up_settles_the_notice_with_what_waits_in_suspense(books: InlineBo
 
     def top_up(amount: str):
         receipt = deposits.Receipt(BANK, dt.date(2026, 1, 9), D(amount), "N2026-0001", "S4")
-        fallback = deposits._deposit_entry(registry, deposits._DepositIndex(), receipt, "x")
+        fallback = deposits._deposit_entry(registry, deposits.DepositIndex(), receipt, "x")
         assert fallback.flag == "!"  # alone, it is short
         return top_up_entry(registry, index, receipt, fallback)
 
@@ -280,6 +280,6 @@ def test_a_reversed_deposit_on_a_notice_no_longer_pays_it(inline_ledger: InlineL
         households: "C0001-B01-U1-101=500.00 C0001-B01-U1-102=600.00"
     """
     before = inline_ledger(ITEMS + paid, files=NOTICES)
-    assert ClaimIndex.of(before.entries).notice_paid["N2026-0001"] == D("1100.00")
+    assert ClaimIndex.of(before.entries).notices.paid("N2026-0001") == D("1100.00")
     after = inline_ledger(ITEMS + paid + reversed_, files=NOTICES)
-    assert ClaimIndex.of(after.entries).notice_paid["N2026-0001"] == D("0.00")
+    assert ClaimIndex.of(after.entries).notices.paid("N2026-0001") == D("0.00")

@@ -10,24 +10,34 @@ while every file it was built from still has the digest it records (`fast_check`
 
 A snapshot is built only from books without errors, without `pad` directives, with the fund's
 own plugins only and no include globs or pushed tags: the fast path is for plain books.
+
+A snapshot also carries the commands' indexes of the books (`Fold`: the serials and paid
+notices a receipt is checked against, the open suspense items a claim takes from): each built
+from all the entries when the snapshot is, then fed every entry a fast write adds, so that a
+command finds it without loading the books (`WriteSession.index`). Each is kept pickled on its
+own, so that a command decodes only the one it reads and always gets its own copy.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import hashlib
 import os
 import pickle
 import re
+from array import array
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import ClassVar, Self, TypeVar
 
 from beancount.core import data
 
 from xtaccounts.books.load import LoadedBooks, ParseCache
 from xtaccounts.books.voucher_numbers import highest_numbers
+from xtaccounts.core.gc_pause import gc_paused
 from xtaccounts.core.vocabulary import (
     CURRENCY,
     KIND_CLOSE,
@@ -41,14 +51,17 @@ from xtaccounts.registry.load import _cache_root
 
 __all__ = [
     "FAST_PLUGINS",
+    "DigestSet",
+    "Fold",
     "WriteSnapshot",
     "build_snapshot",
     "load_snapshot",
+    "register_fold",
     "save_snapshot",
     "stat_signature",
 ]
 
-_FORMAT = 1
+_FORMAT = 2  # 2: the folds
 KEEP = 8  # snapshots kept in the cache directory (the books of as many directories)
 _MAGIC = b"xtaccounts write snapshot\n"
 # The plugins whose rules `fast_check` knows to be local for the entries it accepts.
@@ -57,6 +70,83 @@ FAST_PLUGINS = frozenset({"xtaccounts.plugins.fund_rules", "xtaccounts.plugins.i
 _NOT_PLAIN = re.compile(rb'^[ \t]*(push|pop)(tag|meta)\b|^[ \t]*include[ \t]+"[^"\n]*[*?[]', re.M)
 
 Signature = tuple[int, int, int, int]
+
+
+class Fold:
+    """An index of the books a command reads before it writes, kept in the write snapshot.
+
+    `of` builds it from all the books' entries (in the books' order), `add` takes one more entry
+    (a transaction or balance assertion a fast write appended). Both must give what `of` gives
+    on the books with the entry: tests show it for each fold. A fold holds plain data (text,
+    dates, Decimals: no Beancount entries) and is pickled; one that cannot vouch for an added
+    entry sets `stale`, and is then built again from the books the next time it is asked for.
+    Its `KEY` (module, name and `VERSION`) names it in the snapshot.
+    """
+
+    VERSION: ClassVar[int] = 1
+    stale: bool = False
+
+    @classmethod
+    def key(cls) -> str:
+        return f"{cls.__module__}.{cls.__qualname__}:{cls.VERSION}"
+
+    @classmethod
+    def of(cls, entries: Iterable[data.Directive]) -> Self:
+        """The fold of all the books' entries."""
+        fold = cls()
+        for entry in entries:
+            fold.add(entry)
+        return fold
+
+    def add(self, entry: data.Directive) -> None:
+        """Take one more entry."""
+        raise NotImplementedError
+
+    def kept(self) -> Fold:
+        """What the snapshot keeps of the fold (itself, or less: what a write after the last
+        close can need; the fold's own queries say when they need the whole of it)."""
+        return self
+
+
+_F = TypeVar("_F", bound=Fold)
+
+
+class DigestSet:
+    """Keys a fold no longer keeps whole (those of closed periods) as sorted 8-byte digests: a
+    query on one of them is answered from the books. Compact, and quick to unpickle."""
+
+    def __init__(self, digests: Iterable[int] = ()) -> None:
+        self._digests = array("Q", sorted(set(digests)))
+
+    @staticmethod
+    def digest(key: str) -> int:
+        return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
+
+    def __contains__(self, key: object) -> bool:
+        digest = self.digest(str(key))
+        at = bisect.bisect_left(self._digests, digest)
+        return at < len(self._digests) and self._digests[at] == digest
+
+    def __len__(self) -> int:
+        return len(self._digests)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DigestSet) and self._digests == other._digests
+
+    def with_keys(self, keys: Iterable[str]) -> DigestSet:
+        """This set and `keys`."""
+        return DigestSet([*self._digests, *(self.digest(key) for key in keys)])
+
+
+# The folds every full check builds into the snapshot it keeps: those registered by the
+# modules of this process (`register_fold`), and those a session was asked for.
+_FOLDS: dict[str, type[Fold]] = {}
+
+
+def register_fold(kind: type[_F]) -> type[_F]:
+    """Have every snapshot built in this process carry `kind` (a class decorator)."""
+    _FOLDS[kind.key()] = kind
+    return kind
 
 
 def stat_signature(path: str | Path) -> Signature:
@@ -80,6 +170,7 @@ class WriteSnapshot:
     vouchers: dict[tuple[int, int], int] = field(default_factory=dict)
     last_close: dt.date | None = None  # the last close, reopen or reclose of a period
     settled: dict[str, dt.date] = field(default_factory=dict)  # account -> last 积数 window end
+    folds: dict[str, bytes] = field(default_factory=dict)  # Fold.key() -> the pickled fold
 
     def add(self, entries: Iterable[data.Directive]) -> None:
         """Take accepted entries (transactions and balance assertions) into the state."""
@@ -92,6 +183,38 @@ class WriteSnapshot:
                 self._assert(entry.account, entry.date)
         for month, number in highest_numbers(entries).items():
             self.vouchers[month] = max(number, self.vouchers.get(month, 0))
+        for key in list(self.folds):
+            fold = self._fold(key)
+            if fold is None:
+                continue
+            for entry in entries:
+                fold.add(entry)
+            self.keep(fold)
+
+    def fold(self, kind: type[_F]) -> _F | None:
+        """A copy of the fold `kind` the snapshot keeps (None: it keeps none, or a stale one)."""
+        fold = self._fold(kind.key())
+        return fold if isinstance(fold, kind) else None
+
+    def keep(self, fold: Fold) -> None:
+        """Keep `fold` (as it is now) with the snapshot; a stale one is dropped."""
+        if fold.stale:
+            self.folds.pop(fold.key(), None)
+        else:
+            self.folds[fold.key()] = pickle.dumps(fold.kept(), protocol=5)
+
+    def _fold(self, key: str) -> Fold | None:
+        raw = self.folds.get(key)
+        if raw is None:
+            return None
+        try:
+            fold = pickle.loads(raw)
+        except Exception:  # a fold whose class changed is no fold
+            fold = None
+        if not isinstance(fold, Fold) or fold.stale:
+            self.folds.pop(key, None)
+            return None
+        return fold
 
     def holds(self, rel: str, content: bytes) -> bool:
         """Whether the file `rel` (relative to the ledger dir) has `content` by the snapshot."""
@@ -138,8 +261,10 @@ def build_snapshot(
     books: LoadedBooks,
     parsed: ParseCache,
     written: Mapping[Path, bytes] | None = None,
+    folds: Iterable[type[Fold]] = (),
 ) -> WriteSnapshot | None:
-    """The snapshot of books just loaded (None: they are not plain books, see the module).
+    """The snapshot of books just loaded (None: they are not plain books, see the module), with
+    the registered folds and `folds` built from their entries.
 
     A file's digest is taken only if it is unchanged since it was parsed for `books` (its stat
     signature is the one `parsed` recorded) or was just written with the content in `written`.
@@ -182,6 +307,9 @@ def build_snapshot(
         elif isinstance(entry, data.Transaction):
             _settlement(snapshot, entry)
     snapshot.add(e for e in books.entries if isinstance(e, data.Transaction | data.Balance))
+    with gc_paused():  # (the folds allocate much; the books' entries need no collecting)
+        for kind in {**_FOLDS, **{kind.key(): kind for kind in folds}}.values():
+            snapshot.keep(kind.of(books.entries))
     return snapshot
 
 

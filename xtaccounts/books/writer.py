@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path, PurePath
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import filelock
 from beancount.core import data
@@ -39,7 +39,7 @@ from beancount.parser import parser, printer
 
 from xtaccounts.books.change_note import CHANGE_WRITER, current_note, render_message
 from xtaccounts.books.closed_periods import closed_write, closes_in
-from xtaccounts.books.fast_check import FastChange, fast_accept, plain_units
+from xtaccounts.books.fast_check import FastChange, fast_accept, plain_units, snapshot_matches
 from xtaccounts.books.history import History, HistoryError
 from xtaccounts.books.load import (
     BeancountError,
@@ -67,12 +67,14 @@ from xtaccounts.books.redo_journal import fsync_dir as _fsync_dir
 from xtaccounts.books.redo_journal import inside as _inside
 from xtaccounts.books.voucher_numbers import highest_numbers, number_text
 from xtaccounts.books.write_snapshot import (
+    Fold,
     WriteSnapshot,
     build_snapshot,
     load_snapshot,
     save_snapshot,
 )
 from xtaccounts.core.errors import XtError
+from xtaccounts.core.gc_pause import gc_paused
 from xtaccounts.core.i18n import _
 
 __all__ = [
@@ -98,6 +100,7 @@ _LINK = re.compile(r"\^[A-Za-z0-9\-_/.]+")
 _CUSTOM_ID = re.compile(r'^custom\s+"[^"]*"\s+"([^"]+)"')
 
 Check = Callable[[list[Directive], dict[str, Any]], list[BeancountError]]
+F = TypeVar("F", bound=Fold)
 
 # The parses of the ledger files, shared by every write session of this process.
 _PARSED = ParseCache()
@@ -238,6 +241,10 @@ class WriteSession:
         self._entries_staged = 0
         self._entry_counts: dict[Path, int] = {}
         self._written: list[bytes] = []  # the last commit's file contents, in its files' order
+        # The write snapshot, once read, if it matches the books.
+        self._snapshot: WriteSnapshot | None = None
+        self._snapshot_read = False
+        self._fold_kinds: dict[str, type[Fold]] = {}  # the folds asked for (`index`)
         self._closed = False
 
     # -- reading --------------------------------------------------------------------------
@@ -248,6 +255,33 @@ class WriteSession:
         if self._books is None:
             self._books = load_books(self.main, parsed=self._parsed)
         return self._books
+
+    def index(self, kind: type[F]) -> F:
+        """The fold `kind` of the books as they are now (`write_snapshot.Fold`): the write
+        snapshot's when the snapshot matches the books, which are then not loaded; else built
+        from them. The caller's own copy: what it adds to it is not kept (the commit feeds the
+        snapshot's fold the entries it writes, or builds it again with the books)."""
+        self._ensure_open()
+        self._fold_kinds[kind.key()] = kind
+        snapshot = self._matching_snapshot()
+        fold = snapshot.fold(kind) if snapshot is not None else None
+        if fold is not None:
+            return fold
+        entries = self.books().entries
+        with gc_paused():
+            fold = kind.of(entries)
+            if snapshot is not None:  # kept from now on (a copy: the caller may change its own)
+                snapshot.keep(fold)
+        return fold
+
+    def _matching_snapshot(self) -> WriteSnapshot | None:
+        """The books' write snapshot if it matches them (read once per change)."""
+        if not self._snapshot_read:
+            snapshot = load_snapshot(self.main)
+            if snapshot is not None and snapshot_matches(snapshot, self.ledger_dir):
+                self._snapshot = snapshot
+            self._snapshot_read = True
+        return self._snapshot
 
     # -- staging --------------------------------------------------------------------------
 
@@ -353,7 +387,7 @@ class WriteSession:
         result = self._write(appended, olds, dry_run)
         if not dry_run:
             written = dict(zip(result.files, self._written, strict=True))
-            snapshot = build_snapshot(after, self._parsed, written)
+            snapshot = build_snapshot(after, self._parsed, written, self._fold_kinds.values())
             if snapshot is not None:
                 save_snapshot(snapshot)
         return result
@@ -394,18 +428,33 @@ class WriteSession:
         self._standalone.clear()
         self._books = None
         self._check_errors = None
+        self._snapshot, self._snapshot_read = None, False
         return result
 
     def _fast_change(self) -> tuple[WriteSnapshot, FastChange] | None:
         """The staged change, if the books' write snapshot alone shows it adds no error
-        (`fast_check`); None: the full load decides."""
-        if self._standalone or self._checks:
+        (`fast_check`); None: the full load decides.
+
+        The snapshot is the one kept on disk when it still describes the books; otherwise it
+        is built from the books as this session loads them (the load the full check needs
+        first anyway, often already made by the command): either way the books are not
+        loaded a second time with the change when the snapshot accepts it."""
+        if self._checks or any(path in self._staged for path in self._standalone):
             return None
-        snapshot = load_snapshot(self.main)
+        snapshot = self._matching_snapshot()
         if snapshot is None:
+            folds = self._fold_kinds.values()
+            snapshot = build_snapshot(self.books(), self._parsed, folds=folds)
+            if snapshot is None:
+                return None
+        # A file the books read is never written whole on the snapshot's word.
+        if any(self._rel(path) in snapshot.files for path in self._standalone):
             return None
         change = fast_accept(snapshot, self.ledger_dir, self.main, self._staged)
         return None if change is None else (snapshot, change)
+
+    def _rel(self, path: Path) -> str:
+        return path.relative_to(self.ledger_dir).as_posix()
 
     def _commit_fast(
         self, snapshot: WriteSnapshot, change: FastChange, *, dry_run: bool
@@ -422,7 +471,8 @@ class WriteSession:
         if not dry_run:
             snapshot.add(change.entries)
             for path, content in zip(result.files, self._written, strict=True):
-                snapshot.took(path.relative_to(self.ledger_dir).as_posix(), path, content)
+                if path in change.texts:  # standalone files are not the books' files
+                    snapshot.took(self._rel(path), path, content)
             save_snapshot(snapshot)
         return result
 

@@ -179,9 +179,14 @@ def source_text(text: str | None) -> str | None:
     return FOREIGN_HELP.get(text, text)
 
 
-def walk(command: click.Command, path: str = "xtaccounts") -> Iterator[tuple[str, Any]]:
+def walk(
+    command: click.Command, path: str = "xtaccounts", *, loaded_only: bool = False
+) -> Iterator[tuple[str, Any]]:
     """(command path, object) for `command`, its parameters and, for a group, every command
-    below it."""
+    below it (a lazy group's imported first, unless `loaded_only`)."""
+    load_all = getattr(command, "load_all", None)
+    if load_all is not None and not loaded_only:
+        load_all()
     yield path, command
     for param in command.params:
         yield path, param
@@ -190,7 +195,7 @@ def walk(command: click.Command, path: str = "xtaccounts") -> Iterator[tuple[str
         yield path, made
     if isinstance(command, click.Group):
         for name, sub in sorted(command.commands.items()):
-            yield from walk(sub, f"{path} {name}")
+            yield from walk(sub, f"{path} {name}", loaded_only=loaded_only)
 
 
 _HELP_ATTRIBUTES = ("help", "short_help", "epilog")
@@ -215,9 +220,10 @@ def path_type_name(kind: click.Path) -> str:
     return click_gettext("path")
 
 
-def localise(root: click.Command) -> None:
-    """Set every help text under `root` to its source text in the language of this run."""
-    for _path, item in walk(root):
+def localise(root: click.Command, path: str = "xtaccounts") -> None:
+    """Set every help text under `root` to its source text in the language of this run (of the
+    commands of a lazy group, those imported so far: each is localised when it is imported)."""
+    for _path, item in walk(root, path, loaded_only=True):
         if isinstance(getattr(item, "type", None), click.Path):
             item.type.name = path_type_name(item.type)
         sources = _SOURCES.setdefault(id(item), {})

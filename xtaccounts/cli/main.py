@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import importlib
 import os
 import sys
 import traceback
@@ -117,7 +118,69 @@ class LibraryErrorGroup(click.Group):
             ) from exc
 
 
-@click.group(cls=LibraryErrorGroup, context_settings={"help_option_names": ["-h", "--help"]})
+# Each command's module under xtaccounts.cli, imported only when the command is resolved (it
+# runs, or its help is shown): `deposit receive` imports neither Fava nor the export nor the
+# audit. In the order of `xtaccounts --help`'s list (click sorts it by name).
+COMMAND_MODULES = {
+    "init": "ledger_cmd",
+    "demo": "ledger_cmd",
+    "registry": "registry_cmd",
+    "accounts": "accounts_cmd",
+    "deposit": "deposit_cmd",
+    "claim": "claim_cmd",
+    "time-deposit": "time_deposit_cmd",
+    "interest": "interest_cmd",
+    "allocate": "allocate_cmd",
+    "pool": "pool_cmd",
+    "close": "close_cmd",
+    "reverse": "correct_cmd",
+    "reopen": "correct_cmd",
+    "pools": "reports_cmd",
+    "units": "reports_cmd",
+    "households": "reports_cmd",
+    "import": "import_cmd",
+    "application": "insurance_cmd",
+    "premium": "insurance_cmd",
+    "policies": "insurance_cmd",
+    "coverage": "insurance_cmd",
+    "export": "export_cmd",
+    "audit": "audit_cmd",
+    "seal": "audit_cmd",
+    "history": "history_cmd",
+    "backup": "history_cmd",
+    "restore": "history_cmd",
+    "serve": "serve_cmd",
+    "vouchers": "vouchers_cmd",
+    "reconcile": "reconcile_cmd",
+}
+
+
+class CommandGroup(LibraryErrorGroup):
+    """The root group: its commands are imported when resolved (click's lazy group), each
+    module's `COMMANDS` added at once and their help put in the language of the run."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *COMMAND_MODULES})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
+            self._load(COMMAND_MODULES[cmd_name])
+        return self.commands.get(cmd_name)
+
+    def load_all(self) -> None:
+        """Import every command (for what lists them all: the help catalogue, the tests)."""
+        for module in dict.fromkeys(COMMAND_MODULES.values()):
+            self._load(module)
+
+    def _load(self, name: str) -> None:
+        module = importlib.import_module(f"xtaccounts.cli.{name}")
+        for command in module.COMMANDS:
+            if command.name not in self.commands:
+                self.add_command(command)
+                localise(command, f"xtaccounts {command.name}")
+
+
+@click.group(cls=CommandGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--ledger",
     "ledger",
@@ -187,56 +250,4 @@ def warn_outside_changes(main: Path) -> None:
         click.echo(describe(changes, History(main.parent).head()), err=True)
 
 
-def _register() -> None:
-    from xtaccounts.cli import (
-        accounts_cmd,
-        allocate_cmd,
-        audit_cmd,
-        claim_cmd,
-        close_cmd,
-        correct_cmd,
-        deposit_cmd,
-        export_cmd,
-        history_cmd,
-        import_cmd,
-        insurance_cmd,
-        interest_cmd,
-        ledger_cmd,
-        pool_cmd,
-        reconcile_cmd,
-        registry_cmd,
-        reports_cmd,
-        serve_cmd,
-        time_deposit_cmd,
-        vouchers_cmd,
-    )
-
-    modules = (
-        ledger_cmd,
-        registry_cmd,
-        accounts_cmd,
-        deposit_cmd,
-        claim_cmd,
-        time_deposit_cmd,
-        interest_cmd,
-        allocate_cmd,
-        pool_cmd,
-        close_cmd,
-        correct_cmd,
-        reports_cmd,
-        import_cmd,
-        insurance_cmd,
-        export_cmd,
-        audit_cmd,
-        history_cmd,
-        serve_cmd,
-        vouchers_cmd,
-        reconcile_cmd,
-    )
-    for module in modules:
-        for command in module.COMMANDS:
-            cli.add_command(command)
-
-
-_register()
 localise(cli)

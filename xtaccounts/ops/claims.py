@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
+from typing import Any, ClassVar, Self
 
 from beancount.core import data
 
@@ -38,6 +39,7 @@ from xtaccounts.books.links import (
     item_id,
     suspense_postings,
 )
+from xtaccounts.books.write_snapshot import Fold, register_fold
 from xtaccounts.books.writer import CommitResult, LedgerWriter
 from xtaccounts.core import chart
 from xtaccounts.core.entries import entry_meta, number_of, posting
@@ -47,8 +49,8 @@ from xtaccounts.core.money import format_money
 from xtaccounts.core.outside_text import TextRefused, admit_text, shown_inert
 from xtaccounts.core.vocabulary import (
     KIND_CLAIM,
+    KIND_CLOSE,
     KIND_DEPOSIT,
-    KIND_REVERSAL,
     META_CLAIM,
     META_KIND,
     META_NOTICE,
@@ -60,6 +62,7 @@ from xtaccounts.core.vocabulary import (
     ZERO,
 )
 from xtaccounts.ops import owner_deposits as deposits
+from xtaccounts.ops.notice_payments import NoticePayments
 from xtaccounts.registry import Registry, load_registry
 
 __all__ = [
@@ -78,6 +81,7 @@ __all__ = [
 ]
 
 FILE_KIND = "claims"  # txns/YYYY/claims.beancount
+_TARGET_ROOTS = ("Income:", "Expenses:")  # the accounts a claim may name
 REFUND_WORDS = ("退回", "refund")
 FEE_WORDS = ("手续费", "fee")
 NAMED_ACCOUNTS = {
@@ -119,19 +123,32 @@ class ClaimRefused(ClaimError):
 # --- what the books hold ----------------------------------------------------------------------
 
 
+# What an item's entry is read for (`Item.meta`): kept of it when the entry is not.
+_ITEM_META = (
+    "payer",
+    "counterparty",
+    META_NOTICE,
+    META_SERIAL,
+    META_SUSPENSE_REASON,
+    META_STATEMENT,
+    "row",
+)
+
+
 @dataclass
 class Item:
-    """A 待查明款项 item: what the bank moved (+ received, - paid) and what claims took."""
+    """A 待查明款项 item: what the bank moved (+ received, - paid) and what claims took.
+
+    `entry`: the transaction that booked it (None in the write snapshot's `SuspenseItems`,
+    which keeps only the metadata `meta` reads)."""
 
     id: str
-    entry: data.Transaction
+    date: dt.date
     bank_account: str
     amount: Decimal
     claimed: Decimal = ZERO
-
-    @property
-    def date(self) -> dt.date:
-        return self.entry.date
+    entry: data.Transaction | None = None
+    fields: Mapping[str, object] = field(default_factory=dict)
 
     @property
     def open(self) -> Decimal:
@@ -148,18 +165,21 @@ class Item:
         return self.meta("payer") or self.meta("counterparty")
 
     def meta(self, key: str) -> str:
-        value = self.entry.meta.get(key)
+        value = self.fields.get(key)
         return "" if value is None else str(value)
 
 
 @dataclass
-class ClaimIndex:
+class ClaimIndex(Fold):
     """The items of the books, the claims citing them, and what each notice was paid.
 
     `unknown` holds the claims citing no item of the books, `unlinked` the postings on
     待查明款项 that neither come from the bank nor cite an item (a reclassification by hand);
-    the audit reports both.
+    the audit reports both. `opened`: the income and expense accounts the books open (what a
+    claim may name, `parse_target`); `last_close`: the day of their last close of a period.
     """
+
+    KEEPS_ENTRIES: ClassVar[bool] = True
 
     items: dict[str, Item] = field(default_factory=dict)
     claims: dict[str, list[tuple[data.Transaction, Decimal]]] = field(
@@ -167,32 +187,51 @@ class ClaimIndex:
     )
     unknown: list[tuple[data.Transaction, str, Decimal]] = field(default_factory=list)
     unlinked: list[tuple[data.Transaction, Decimal]] = field(default_factory=list)
-    notice_paid: dict[str, Decimal] = field(default_factory=lambda: defaultdict(lambda: ZERO))
-    notice_last: dict[str, data.Transaction] = field(default_factory=dict)
+    notices: NoticePayments = field(default_factory=NoticePayments)
+    opened: set[str] = field(default_factory=set)
+    last_close: dt.date | None = None
     _reversed: dict[str, str] = field(default_factory=dict)  # an item's voucher -> its id
-    _notice_of: dict[str, str] = field(default_factory=dict)  # a notice deposit's voucher
+    # The ids an unknown or hand-written claim names (only counted when entries are not kept).
+    _cited: set[str] = field(default_factory=set)
 
     @classmethod
-    def of(cls, entries: Iterable[data.Directive], as_of: dt.date | None = None) -> ClaimIndex:
+    def of(cls, entries: Iterable[data.Directive], as_of: dt.date | None = None) -> Self:
         index = cls()
         later: list[data.Transaction] = []
         for entry in entries:
+            if isinstance(entry, data.Open) and entry.account.startswith(_TARGET_ROOTS):
+                index.opened.add(entry.account)
             if not isinstance(entry, data.Transaction):
                 continue
             if as_of is not None and entry.date > as_of:
                 continue
             if not index._add_items(entry):
                 later.append(entry)
-            index._add_notice(entry)
+            index._add_other(entry)
         for entry in later:  # claims after every item: a claim may be written before its item
             index._add_claims(entry)
         return index
 
-    def add(self, entry: data.Transaction) -> None:
-        """One new entry (the import's lines, one after the other)."""
+    def add(self, entry: data.Directive) -> None:
+        """One new entry (the import's lines, one after the other; a fast write's entries)."""
+        if isinstance(entry, data.Open) and entry.account.startswith(_TARGET_ROOTS):
+            self.opened.add(entry.account)
+        if not isinstance(entry, data.Transaction):
+            return
         if not self._add_items(entry):
             self._add_claims(entry)
-        self._add_notice(entry)
+        self._add_other(entry)
+
+    def kept(self) -> ClaimIndex:
+        """Without the notices paid before the last close (`NoticePayments.kept_after`)."""
+        if self.last_close is None:
+            return self
+        return replace(self, notices=self.notices.kept_after(self.last_close))
+
+    def _add_other(self, entry: data.Transaction) -> None:
+        self.notices.add(entry)
+        if entry.meta.get(META_KIND) == KIND_CLOSE:
+            self.last_close = max(entry.date, self.last_close or entry.date)
 
     def _add_items(self, entry: data.Transaction) -> bool:
         """Record the item the entry books, if any; False when it has claims to record."""
@@ -209,7 +248,15 @@ class ClaimIndex:
             amount = -sum((number_of(p) for p in items), ZERO)
             known = self.items.get(key)
             if known is None:
-                self.items[key] = Item(key, entry, bank.account, amount)
+                if key in self._cited:  # cited before it was booked: only `of` matches them
+                    self.stale = True
+                if self.KEEPS_ENTRIES:
+                    self.items[key] = Item(
+                        key, entry.date, bank.account, amount, ZERO, entry, entry.meta
+                    )
+                else:
+                    fields = {k: entry.meta[k] for k in _ITEM_META if entry.meta.get(k) is not None}
+                    self.items[key] = Item(key, entry.date, bank.account, amount, fields=fields)
             else:
                 known.amount += amount
         return len(items) == len(postings)
@@ -222,36 +269,33 @@ class ClaimIndex:
             amount = number_of(p)
             key = claimed_item(p)
             if key is None:  # written by hand: a claim when the entry links exactly one item
+                self._cite(links)
                 cited = [link for link in links if link in self.items]
                 if len(cited) != 1:
-                    self.unlinked.append((entry, amount))
+                    self._keep(self.unlinked, (entry, amount))
                     continue
                 key = cited[0]
             item = self.items.get(key)
             if item is None:
-                self.unknown.append((entry, key, amount))
+                self._cite({key})
+                self._keep(self.unknown, (entry, key, amount))
                 continue
             item.claimed += amount
-            self.claims[key].append((entry, amount))
+            self._keep(self.claims[key], (entry, amount))
 
-    def _add_notice(self, entry: data.Transaction) -> None:
-        """What a deposit pays on its notice; a 红字冲销 of one takes it back."""
-        kind = entry.meta.get(META_KIND)
-        if kind == KIND_REVERSAL:
-            notice = self._notice_of.get(str(entry.meta.get(META_REVERSES_VOUCHER) or ""))
-        else:
-            notice = entry.meta.get(META_NOTICE) if kind == KIND_DEPOSIT else None
-        if not notice:
-            return
-        paid = -sum(
-            (number_of(p) for p in entry.postings if p.account == chart.DEPOSIT_INCOME), ZERO
-        )
-        if paid:
-            self.notice_paid[str(notice)] += paid
-        if paid > 0:
-            self.notice_last[str(notice)] = entry
-            if entry.meta.get(META_VOUCHER):
-                self._notice_of[str(entry.meta[META_VOUCHER])] = str(notice)
+    def _item(self, key: str, entry: data.Transaction, bank: str, amount: Decimal) -> Item:
+        if self.KEEPS_ENTRIES:
+            return Item(key, entry.date, bank, amount, ZERO, entry, entry.meta)
+        fields = {k: entry.meta[k] for k in _ITEM_META if entry.meta.get(k) is not None}
+        return Item(key, entry.date, bank, amount, fields=fields)
+
+    def _cite(self, ids: Iterable[str]) -> None:
+        if not self.KEEPS_ENTRIES:
+            self._cited.update(ids)
+
+    def _keep(self, into: list[Any], what: Any) -> None:
+        if self.KEEPS_ENTRIES:
+            into.append(what)
 
     def open_items(self) -> list[Item]:
         """The items still holding money, oldest first."""
@@ -287,6 +331,17 @@ class ClaimIndex:
         )
 
 
+@register_fold
+class SuspenseItems(ClaimIndex):
+    """The `ClaimIndex` the write snapshot keeps for `claim book`: the items with the metadata
+    they are read for, what claims took from each and what each notice was paid, without the
+    entries (the audit's `claims`, `unknown` and `unlinked` are left empty). A claim citing an
+    id the books do not have yet makes it `stale` when an item of that id is added: only `of`
+    matches a claim written before its item."""
+
+    KEEPS_ENTRIES = False
+
+
 def notice_due(registry: Registry, notice: str) -> Decimal:
     """What a registry payment notice asks in all."""
     return sum((line.amount for line in registry.notices.get(notice, ())), ZERO)
@@ -316,7 +371,7 @@ def parse_target(registry: Registry, opened: Iterable[str], text: str) -> Target
         return Target("household", value)
     if value in registry.units:
         return Target("unit", value)
-    if value.startswith(("Income:", "Expenses:")) and value in set(opened):
+    if value.startswith(_TARGET_ROOTS) and value in set(opened):
         return Target("account", value)
     raise ClaimError(
         _(
@@ -367,9 +422,20 @@ def plan_claims(
     leave them; ClaimRefused lists every problem. Requests paying the same notice are booked as
     one deposit that must make up what the notice still asks.
     """
-    index = ClaimIndex.of(entries)
-    opened = {e.account for e in entries if isinstance(e, data.Open)}
-    closes = closes_in(entries)
+    return plan_from(registry, ClaimIndex.of(entries), requests, ledger_dir, lambda: entries)
+
+
+def plan_from(
+    registry: Registry,
+    index: ClaimIndex,
+    requests: Sequence[ClaimRequest],
+    ledger_dir: Path,
+    books: Callable[[], Sequence[data.Directive]],
+) -> list[data.Transaction]:
+    """`plan_claims` from the books' `index` (a `SuspenseItems` of the write snapshot will do);
+    `books()`, their entries, is called only for what the index does not hold: a refund's bank
+    account, and the closes when a claim is dated on or before the last one."""
+    opened = index.opened
     problems: list[ClaimProblem] = []
     checked: list[_Checked] = []
     taken: dict[str, Decimal] = defaultdict(lambda: ZERO)
@@ -437,9 +503,12 @@ def plan_claims(
             checked.append(_Checked(request, item, target, amount, reason))
     txns: list[data.Transaction] = []
     if not problems:
-        txns = _build(registry, entries, index, checked, problems)
+        txns = _build(registry, books, index, checked, problems)
+    closed = index.last_close
     for txn in txns:
-        line = closed_write(closes, [txn], ledger_dir)
+        if closed is None or txn.date > closed:  # after every close: not in a closed period
+            continue
+        line = closed_write(closes_in(books()), [txn], ledger_dir)
         if line:
             request = next(c.request for c in checked if c.request.date == txn.date)
             problems.append(_problem(request, 1, line))
@@ -464,7 +533,7 @@ def _narration(item: Item, what: str) -> str:
 
 def _build(
     registry: Registry,
-    entries: Sequence[data.Directive],
+    books: Callable[[], Sequence[data.Directive]],
     index: ClaimIndex,
     checked: Sequence[_Checked],
     problems: list[ClaimProblem],
@@ -476,23 +545,22 @@ def _build(
             by_notice[claim.target.value].append(claim)
         else:
             try:
-                txns.append(_single(registry, entries, claim))
+                txns.append(_single(registry, books, claim))
             except XtError as exc:
                 column = 1 if isinstance(exc, ClaimDateError) else 2
                 problems.append(_problem(claim.request, column, str(exc)))
     for notice, claims in by_notice.items():
-        paid = index.notice_paid.get(notice, ZERO)
+        paid = index.notices.paid(notice)
         owed = notice_due(registry, notice) - paid
         total = sum((c.amount for c in claims), ZERO)
         last = max(claims, key=lambda c: c.request.date)
         if owed <= 0:
-            earlier = index.notice_last[notice]
             problems.append(
                 _problem(
                     last.request,
                     3,
                     _("缴款通知书 {notice} 已于 {date} 缴清，不能再认领到该通知书").format(
-                        notice=notice, date=earlier.date
+                        notice=notice, date=index.notices.last_paid(notice)
                     ),
                 )
             )
@@ -544,7 +612,7 @@ def notice_entry(
         receipt.payer if receipt else parts[0][0].payer or None,
         receipt.memo if receipt else None,
     )
-    built = deposits._deposit_entry(registry, deposits._DepositIndex(), whole, relpath)
+    built = deposits._deposit_entry(registry, deposits.DepositIndex(), whole, relpath)
     if built.flag != "*":  # a notice paid in part by hand: its households are not all owed
         raise ClaimError(
             _(
@@ -568,7 +636,7 @@ def notice_entry(
 
 
 def _single(
-    registry: Registry, entries: Sequence[data.Directive], claim: _Checked
+    registry: Registry, books: Callable[[], Sequence[data.Directive]], claim: _Checked
 ) -> data.Transaction:
     item, target, amount = claim.item, claim.target, claim.amount
     day = claim.request.date
@@ -588,6 +656,7 @@ def _single(
         what = _("交存 维修资金 单元 {unit}").format(unit=target.value)
     elif target.kind == "refund":
         kind = KIND_CLAIM
+        entries = books()
         asserted = max(
             (
                 e.date
@@ -653,7 +722,7 @@ def top_up_entry(
     notice = receipt.notice_no
     if fallback.flag != "!" or not notice or notice not in registry.notices:
         return fallback
-    paid = index.notice_paid.get(notice, ZERO)
+    paid = index.notices.paid(notice)
     owed = notice_due(registry, notice) - paid
     waiting = index.waiting_for(notice)
     if owed <= 0 or paid or not waiting:
@@ -702,7 +771,12 @@ def book_claims(
     layout = require_ledger(main)
     registry = load_registry(layout.registry)
     with LedgerWriter(layout.main) as session:
-        txns = plan_claims(registry, session.books().entries, requests, layout.main.parent)
+        index: ClaimIndex = session.index(SuspenseItems)
+        if not all(index.notices.answers(request.target.strip()) for request in requests):
+            index = ClaimIndex.of(session.books().entries)  # a notice paid before the close
+        txns = plan_from(
+            registry, index, requests, layout.main.parent, lambda: session.books().entries
+        )
         deposits.stage(session, txns, FILE_KIND)
         result = session.commit(dry_run=dry_run)
     return ClaimsBooked(tuple(txns), result)

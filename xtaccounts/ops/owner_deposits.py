@@ -29,6 +29,7 @@ from xtaccounts.books.positions import (
     parse_households,
     read_positions,
 )
+from xtaccounts.books.write_snapshot import DigestSet, Fold, register_fold
 from xtaccounts.books.writer import CommitResult, LedgerWriter, WriteSession
 from xtaccounts.core import chart
 from xtaccounts.core.calendar import LAST_DAY
@@ -40,6 +41,7 @@ from xtaccounts.core.outside_text import TextRefused, admit_text
 from xtaccounts.core.privacy import mask_name
 from xtaccounts.core.vocabulary import (
     CURRENCY,
+    KIND_CLOSE,
     KIND_DEPOSIT,
     KIND_OPENING,
     KIND_REFUND,
@@ -48,12 +50,11 @@ from xtaccounts.core.vocabulary import (
     META_HOUSEHOLDS,
     META_KIND,
     META_NOTICE,
-    META_REVERSES_VOUCHER,
     META_SERIAL,
     META_SUSPENSE_REASON,
-    META_VOUCHER,
     ZERO,
 )
+from xtaccounts.ops.notice_payments import NoticePayments
 from xtaccounts.registry import Registry, load_registry
 from xtaccounts.registry.models import BankAccount, PaymentNotice
 
@@ -64,6 +65,7 @@ __all__ = [
     "SUSPENSE",
     "Booked",
     "DepositError",
+    "DepositIndex",
     "DepositLine",
     "DepositReport",
     "OpeningExists",
@@ -335,62 +337,91 @@ def _bank_postings(entry: data.Transaction) -> list[data.Posting]:
     return [p for p in entry.postings if p.account.startswith(chart.BANK + ":")]
 
 
+@register_fold
 @dataclass
-class _DepositIndex:
+class DepositIndex(Fold):
     """What earlier deposits tell about a new receipt: paid notices, serials, receipt keys.
 
-    - `serials`: (bank account, serial) of every transaction with a serial; a serial is the
-      bank's, so the same serial on another account is another line;
-    - `paid`: the deposit that paid each notice, unless a 红字冲销 reversed it (the notice
-      is owed again);
+    - `notices`: what each notice was paid, and by which deposit (`NoticePayments`);
+    - `serials`: (bank account, serial) of every transaction with a serial, with the day of the
+      first; a serial is the bank's, so the same serial on another account is another line;
     - `keys`: every deposit by (account, date, amount, notice, payer);
-    - `typed`: the deposits without a serial by the same key (lines typed in by hand), each
+    - `typed`: how many deposits without a serial have each key (lines typed in by hand), each
       still free to be recognised in a statement imported later; one statement line (with a
       serial) takes one of them.
+
+    The write snapshot keeps it bounded by the books' last close (`kept`): the keys and serials
+    of the days after it, the older serials as digests, and the notices paid after it (those
+    paid before, as digests). Such an index `answers` a receipt dated after the close whose
+    serial and notice are not among the older ones; for any other, the caller builds the whole
+    index from the books (a receipt in a closed period is refused or skipped as before, with
+    the same words; a second payment of a notice paid years ago is found as before).
     """
 
-    paid: dict[str, data.Transaction] = field(default_factory=dict)
-    serials: dict[tuple[str, str], data.Transaction] = field(default_factory=dict)
-    keys: dict[_DepositKey, data.Transaction] = field(default_factory=dict)
-    typed: dict[_DepositKey, list[data.Transaction]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
+    notices: NoticePayments = field(default_factory=NoticePayments)
+    serials: dict[tuple[str, str], dt.date] = field(default_factory=dict)
+    keys: set[_DepositKey] = field(default_factory=set)
+    typed: dict[_DepositKey, int] = field(default_factory=dict)
+    closed_through: dt.date | None = None  # the last close's day: what is kept is after it
+    old_serials: DigestSet = field(default_factory=DigestSet)  # "account serial" of before
+    _last_close: dt.date | None = None
 
-    @classmethod
-    def of(cls, entries: Iterable[data.Directive]) -> _DepositIndex:
-        index = cls()
-        for entry in entries:
-            if isinstance(entry, data.Transaction):
-                index.add(entry)
-        return index
-
-    def add(self, entry: data.Transaction) -> None:
+    def add(self, entry: data.Directive) -> None:
+        if not isinstance(entry, data.Transaction):
+            return
+        self.notices.add(entry)
+        kind = entry.meta.get(META_KIND)
+        if kind == KIND_CLOSE:
+            self._last_close = max(entry.date, self._last_close or entry.date)
         serial = entry.meta.get(META_SERIAL)
         banks = _bank_postings(entry)
         if serial:
             for bank in banks:
-                self.serials.setdefault((bank.account, str(serial)), entry)
-        if entry.meta.get(META_KIND) == KIND_REVERSAL:
-            self._unpay(str(entry.meta.get(META_REVERSES_VOUCHER) or ""))
-        if entry.meta.get(META_KIND) != KIND_DEPOSIT:
+                line = (bank.account, str(serial))
+                if self.old_serials and _serial_key(*line) in self.old_serials:
+                    continue  # booked before the close: asked of the books, see `answers`
+                earlier = self.serials.get(line)
+                if earlier is None or entry.date < earlier:
+                    self.serials[line] = entry.date
+        if kind != KIND_DEPOSIT or not banks:
             return
-        notice = entry.meta.get(META_NOTICE)
-        if notice and any(p.account == chart.DEPOSIT_INCOME for p in entry.postings):
-            self.paid.setdefault(str(notice), entry)
-        if banks:
-            bank = banks[0]
-            key = _deposit_key(
-                bank.account, entry.date, number_of(bank), notice, entry.meta.get("payer")
-            )
-            self.keys.setdefault(key, entry)
-            if not serial:
-                self.typed[key].append(entry)
+        key = _deposit_key(
+            banks[0].account,
+            entry.date,
+            number_of(banks[0]),
+            entry.meta.get(META_NOTICE),
+            entry.meta.get("payer"),
+        )
+        self.keys.add(key)
+        if not serial:
+            self.typed[key] = self.typed.get(key, 0) + 1
 
-    def _unpay(self, voucher: str) -> None:
-        """The notice whose paying deposit `voucher` names is no longer paid."""
-        for notice, earlier in list(self.paid.items()):
-            if voucher and earlier.meta.get(META_VOUCHER) == voucher:
-                del self.paid[notice]
+    def kept(self) -> DepositIndex:
+        """The index without what only a receipt in a closed period can need (see the class)."""
+        day = self._last_close
+        if day is None or day == self.closed_through:
+            return self
+        old = [_serial_key(*k) for k, when in self.serials.items() if when <= day]
+        return replace(
+            self,
+            notices=self.notices.kept_after(day),
+            serials={k: when for k, when in self.serials.items() if when > day},
+            keys={k for k in self.keys if k[1] > day},
+            typed={k: n for k, n in self.typed.items() if k[1] > day},
+            closed_through=day,
+            old_serials=self.old_serials.with_keys(old),
+        )
+
+    def answers(self, receipt: Receipt) -> bool:
+        """Whether the index holds all the books say about the receipt (see the class)."""
+        day = self.closed_through
+        if day is None:
+            return True
+        if receipt.date <= day or not self.notices.answers(receipt.notice_no or ""):
+            return False
+        return not receipt.serial or (
+            _serial_key(receipt.bank_account, receipt.serial) not in self.old_serials
+        )
 
     def duplicate(self, receipt: Receipt) -> str:
         """Why the receipt is already in the books, or "" when it is not.
@@ -407,21 +438,20 @@ class _DepositIndex:
             earlier = self.serials.get((receipt.bank_account, receipt.serial))
             if earlier is not None:
                 return (
-                    f"流水号 {receipt.serial} 已于 {earlier.date} 在本账户入账，不重复记账 "
-                    f"(serial already booked on this account on {earlier.date})"
+                    f"流水号 {receipt.serial} 已于 {earlier} 在本账户入账，不重复记账 "
+                    f"(serial already booked on this account on {earlier})"
                 )
-            typed = self.typed.get(key)
+            typed = self.typed.get(key, 0)
             if typed:
-                earlier = typed.pop(0)
+                self.typed[key] = typed - 1
                 return (
                     f"同账户、同日、同金额 {format_money(receipt.amount)}、同通知书、同付款人的来款"
-                    f"已于 {earlier.date} 手工入账（无流水号），流水号 {receipt.serial} 即该笔，"
+                    f"已于 {receipt.date} 手工入账（无流水号），流水号 {receipt.serial} 即该笔，"
                     "不重复记账 (already booked without a serial: same account, date, amount, "
                     "notice and payer)"
                 )
             return ""
-        earlier = self.keys.get(key)
-        if earlier is not None:
+        if key in self.keys:
             return (
                 f"同账户、同日、同金额 {format_money(receipt.amount)}、同通知书、同付款人的来款"
                 "已入账 (already booked: same account, date, amount, notice and payer; no serial)"
@@ -429,8 +459,15 @@ class _DepositIndex:
         return ""
 
 
+_DepositIndex = DepositIndex  # the import's name for it
+
+
+def _serial_key(bank_account: str, serial: str) -> str:
+    return f"{bank_account} {serial}"
+
+
 def _notice_problem(
-    registry: Registry, index: _DepositIndex, receipt: Receipt
+    registry: Registry, index: DepositIndex, receipt: Receipt
 ) -> tuple[list[PaymentNotice], str]:
     """The notice's lines when the receipt matches it exactly, else the suspense reason."""
     received = format_money(receipt.amount)
@@ -442,9 +479,9 @@ def _notice_problem(
         return [], (
             f"缴款通知书 {notice_no} 不存在，实收 {received} (unknown payment notice {notice_no})"
         )
-    earlier = index.paid.get(notice_no)
+    earlier = index.notices.paid_by(notice_no)
     if earlier is not None:
-        serial = earlier.meta.get(META_SERIAL)
+        serial = earlier.serial
         via = f"，流水号 {serial}" if serial else ""
         return [], (
             f"缴款通知书 {notice_no} 已于 {earlier.date} 缴清{via}，本笔实收 {received} 为重复缴款 "
@@ -462,7 +499,7 @@ def _notice_problem(
 
 
 def _deposit_entry(
-    registry: Registry, index: _DepositIndex, receipt: Receipt, relpath: str
+    registry: Registry, index: DepositIndex, receipt: Receipt, relpath: str
 ) -> data.Transaction:
     lines, reason = _notice_problem(registry, index, receipt)
     bank_posting = posting(receipt.bank_account, receipt.amount)
@@ -527,7 +564,7 @@ def deposit_entry(
     """
     receipt = _normalise(registry, receipt)
     relpath = LedgerLayout.txns_file(receipt.date.year, FILE_KIND)
-    return _deposit_entry(registry, _DepositIndex.of(entries), receipt, relpath)
+    return _deposit_entry(registry, DepositIndex.of(entries), receipt, relpath)
 
 
 def book_deposits(
@@ -546,7 +583,9 @@ def book_deposits(
     registry = load_registry(layout.registry)
     normalised = [_normalise(registry, receipt) for receipt in receipts]
     with LedgerWriter(layout.main) as session:
-        index = _DepositIndex.of(session.books().entries)
+        index = session.index(DepositIndex)
+        if not all(index.answers(receipt) for receipt in normalised):
+            index = DepositIndex.of(session.books().entries)
         lines: list[DepositLine] = []
         for receipt in normalised:
             duplicate = index.duplicate(receipt)
