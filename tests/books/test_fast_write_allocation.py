@@ -187,7 +187,7 @@ def test_a_booked_allocation_takes_the_fast_path(
     assert report.booked and report.plan is not None and report.plan.pool_totals
     assert taken == [fast_main]
     with monkeypatch.context() as full_only:
-        full_only.setattr(writer, "load_snapshot", lambda main: None)
+        full_only.setattr(writer.WriteSession, "_fast_change", lambda self: None)
         assert allocate(full_main, through=dt.date(2026, 6, 30)).booked
     assert taken == [fast_main]
     assert _files(fast_main) == _files(full_main)
