@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from xtaccounts.core.balance_days import Movement, balance_days
+from xtaccounts.core.household_history import HouseholdHistory
 from xtaccounts.core.shares import NoReceivers, share_by_weight, share_fen
-from xtaccounts.export.fastshare import HouseholdHistory
 
 
 def reference(total_fen: int, receivers: list[str], weights: list[int]) -> list[int]:

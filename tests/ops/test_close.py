@@ -200,6 +200,7 @@ def test_year_close_writes_a_year_book_that_loads_alone(books: Path) -> None:
         "txns/2025/carried.beancount",
         "years/2025-opening.beancount",
         "years/2025.beancount",
+        "years/2024-household-interest.csv",
     ]
     root = books.parent
     assert 'include "txns/2025/carried.beancount"' in books.read_text("utf-8")

@@ -14,8 +14,15 @@ A change is accepted when:
   pushed tags or metadata, no includes);
 - every transaction is plain: CNY postings with their numbers, no cost or price, adding up to
   exactly zero; none of the kinds or metadata the plugins read across entries (interest
-  receipts and their 积数, allocations, closes, carries, premiums, rate agreements, policies,
-  applications), and no posting to a pool's account or to premiums;
+  receipts and their 积数, closes, carries, premiums, rate agreements, policies, applications),
+  and no posting to a pool's account or to premiums;
+- except an allocation (or the legacy transfer): it may post to pools' accounts, and records
+  the receipts it covers, if each of its pool postings is a credit. The plugins read such an
+  entry only through the pools' balances (an allocation that only adds to every pool cannot
+  make one negative on any day, and the books the snapshot describes have no negative pool)
+  and its receipts' lists, which no rule checks at load; the unit funds it credits have no
+  rule across entries, and it touches no bank account (积数), income or expense (closed
+  periods) or premium (insurance records);
 - every account it names is open on its date, never closed, and takes CNY;
 - every entry is dated after the last close of a period, and a posting after its account's last
   settled 积数 window, and on or after the last balance assertion of its account and of every
@@ -72,11 +79,12 @@ from xtaccounts.core.vocabulary import (
 
 __all__ = ["FastChange", "fast_accept", "plain_units", "snapshot_matches"]
 
+# Allocations and the legacy transfer: accepted when they only add to pools (`_transaction_fits`).
+_ALLOCATION_KINDS = frozenset({KIND_ALLOCATION, KIND_LEGACY})
+_ALLOCATION_META = frozenset({META_BASE_RECEIPTS, META_SPREAD_RECEIPTS})
 _CROSS_KINDS = frozenset(
     {
         KIND_INTEREST,
-        KIND_ALLOCATION,
-        KIND_LEGACY,
         KIND_CLOSE,
         KIND_CARRY,
         KIND_PREMIUM,
@@ -204,7 +212,10 @@ def _account_usable(snapshot: WriteSnapshot, account: str, day: dt.date) -> bool
 
 
 def _transaction_fits(snapshot: WriteSnapshot, entry: data.Transaction) -> bool:
-    if entry.meta.get(META_KIND) in _CROSS_KINDS or _CROSS_META & entry.meta.keys():
+    kind = entry.meta.get(META_KIND)
+    allocation = kind in _ALLOCATION_KINDS
+    cross_meta = _CROSS_META - _ALLOCATION_META if allocation else _CROSS_META
+    if kind in _CROSS_KINDS or cross_meta & entry.meta.keys():
         return False
     total = Decimal(0)
     for posting in entry.postings:
@@ -212,9 +223,10 @@ def _transaction_fits(snapshot: WriteSnapshot, entry: data.Transaction) -> bool:
         if units is None or units.currency != CURRENCY or _CROSS_META & (posting.meta or {}).keys():
             return False
         account = posting.account
+        to_pool = account == chart.POOL or account.startswith(chart.POOL + ":")
         if (
-            account == chart.POOL
-            or account.startswith((chart.POOL + ":", chart.PREMIUM_EXPENSE))
+            (to_pool and not (allocation and units.number is not None and units.number < 0))
+            or account.startswith(chart.PREMIUM_EXPENSE)
             or not _account_usable(snapshot, account, entry.date)
         ):
             return False

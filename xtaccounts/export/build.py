@@ -45,6 +45,7 @@ from xtaccounts.export.period import Period, export_period
 from xtaccounts.export.statutory_statements import Check, build_statements
 from xtaccounts.export.table import Table
 from xtaccounts.export.xlsx import write_workbook
+from xtaccounts.ops.household_interest import latest_carry
 from xtaccounts.reading.ledger import open_ledger
 from xtaccounts.reports.bank_reconciliation import StatementReader, reconcile
 from xtaccounts.reports.housing_types import public_housing_funds
@@ -112,7 +113,8 @@ def build_tables(
         advance()
         allocations, allocation_checks = allocation_detail(registry, positions, entries, period)
         advance()
-        disclosure = owners_disclosure(registry, positions, entries, period, ledger)
+        carry = latest_carry(Path(main).parent, period.end)
+        disclosure = owners_disclosure(registry, positions, entries, period, ledger, carry)
         advance()
         books_tables, books_checks = account_book_tables(registry, entries, period, clean)
         advance()

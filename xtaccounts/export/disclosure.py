@@ -6,201 +6,31 @@ The 分户账 is derived as `xtaccounts households` derives it
 openings and deposits from the ``households:`` metadata, refunds from ``household:``, and each
 unit's share of every base-interest receipt shared among its households by their balance-days
 over that receipt's window (largest remainder). Unlike the per-unit report, every household is
-built in the same single pass over the books, and each unit's share of a receipt is computed once.
+built in the same single pass over the books, and each unit's share of a receipt is computed once
+(`ops.household_interest`); the base interest of the closed years comes from the year close's
+carry when it ties to the books (docs/household-interest.md).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from beancount.core import data
 
-from xtaccounts.books.positions import (
-    InterestReceipt,
-    Positions,
-    credited_households,
-    ids_of,
-)
-from xtaccounts.core import chart
-from xtaccounts.core.entries import number_of
-from xtaccounts.core.errors import XtError
+from xtaccounts.books.positions import Positions
 from xtaccounts.core.privacy import mask_name
-from xtaccounts.core.shares import from_fen, share_by_weight, share_fen, to_fen
-from xtaccounts.core.vocabulary import (
-    KIND_ALLOCATION,
-    KIND_OPENING,
-    META_BASE_RECEIPTS,
-    META_HOUSEHOLD,
-    META_HOUSEHOLDS,
-    META_KIND,
-    META_UNIT,
-    ZERO,
-)
+from xtaccounts.core.shares import from_fen
+from xtaccounts.core.vocabulary import ZERO
 from xtaccounts.export.detail import PoolLedger, pool_names
-from xtaccounts.export.fastshare import HouseholdHistory
 from xtaccounts.export.period import Period
 from xtaccounts.export.statutory_statements import Check
 from xtaccounts.export.table import INT, MONEY, NUMBER, TEXT, Column, Table
-from xtaccounts.ops.allocation_weights import FundWeights
+from xtaccounts.ops.household_interest import InterestCarry, derive_households
 from xtaccounts.registry import Registry
 from xtaccounts.registry.navigation import place_name
-
-
-@dataclass
-class _Account:
-    """One household's 分户账 in fen, split at the period's start."""
-
-    unit: str
-    before: int = 0  # balance at the end of the day before the period
-    deposits: int = 0
-    used: int = 0
-    interest: int = 0
-    history: HouseholdHistory = field(default_factory=HouseholdHistory)
-
-    @property
-    def closing(self) -> int:
-        return self.before + self.deposits - self.used + self.interest
-
-
-def _fen_amounts(amounts: dict[str, Decimal], where: str) -> dict[str, int]:
-    try:
-        return {household: to_fen(amount) for household, amount in amounts.items()}
-    except ValueError as exc:
-        raise XtError(f"{where}: {exc}") from exc
-
-
-def _credit_base_interest(
-    accounts: dict[str, _Account],
-    households: list[str],
-    unit: str,
-    day: dt.date,
-    receipts: list[InterestReceipt],
-    shares_of: Callable[[InterestReceipt], dict[str, int]],
-    window_weights: dict[tuple[str, dt.date, dt.date], tuple[list[int], int]],
-    first_day: int,
-) -> None:
-    """One allocation's base interest for one unit, receipt by receipt, shared among the unit's
-    households by their 积数 over each receipt's window (as `household_ledger` shares it).
-
-    The credits of the allocation's day are summed and booked once per household; a window that
-    ends on that day sees the credits of the receipts before it, as `household_ledger`'s do."""
-    unit_accounts = [accounts[h] for h in households]
-    ordinal = day.toordinal()
-    pending = [0] * len(households)
-
-    def flush() -> None:
-        nonlocal pending
-        for household_account, credited in zip(unit_accounts, pending, strict=True):
-            if credited:
-                household_account.history.add(ordinal, credited)
-                if ordinal >= first_day:
-                    household_account.interest += credited
-                else:
-                    household_account.before += credited
-        pending = [0] * len(households)
-
-    for receipt in receipts:
-        amount = shares_of(receipt).get(unit, 0)
-        if not amount:
-            continue
-        key = (unit, receipt.window_start, receipt.window_end)
-        same_day = receipt.window_end >= day
-        if same_day or key not in window_weights:
-            if same_day:
-                flush()
-            first, last = receipt.window_start.toordinal(), receipt.window_end.toordinal()
-            weights = [a.history.balance_days(first, last) for a in unit_accounts]
-            window_weights[key] = (weights, sum(w for w in weights if w > 0))
-        weights, total = window_weights[key]
-        if not total:
-            raise XtError(
-                f"receipt {receipt.id}: base interest for {unit} but no household of it had a "
-                f"balance over {receipt.window_start}..{receipt.window_end}"
-            )
-        fen = share_fen(amount, households, weights, total)
-        pending = [a + b for a, b in zip(pending, fen, strict=True)]
-    flush()
-
-
-def _household_accounts(
-    registry: Registry,
-    positions: Positions,
-    entries: Sequence[data.Directive],
-    period: Period,
-) -> dict[str, _Account]:
-    accounts = {h.id: _Account(h.unit) for h in registry.households.values()}
-    members: dict[str, list[str]] = defaultdict(list)
-    for household_id in sorted(accounts):
-        members[accounts[household_id].unit].append(household_id)
-    unit_of_fund = positions.unit_of_account
-    receipts: dict[str, InterestReceipt] = {r.id: r for r in positions.receipts}
-    weights = FundWeights(registry, positions.unit_history())
-    unit_shares: dict[str, dict[str, int]] = {}
-    first_day = period.start.toordinal()
-
-    def shares_of(receipt: InterestReceipt) -> dict[str, int]:
-        if receipt.id not in unit_shares:
-            unit_weights = weights.of_units(receipt.window_start, receipt.window_end)
-            unit_shares[receipt.id] = {
-                s.receiver: to_fen(s.amount) for s in share_by_weight(receipt.base, unit_weights)
-            }
-        return unit_shares[receipt.id]
-
-    def credit(what: str, day: dt.date, unit: str, amounts: dict[str, int]) -> None:
-        ordinal = day.toordinal()
-        in_period = ordinal >= first_day
-        for household, fen in amounts.items():
-            account = accounts.get(household)
-            if account is None or account.unit != unit:
-                raise XtError(f"{day}: household {household} is not in unit {unit}")
-            signed = -fen if what == "used" else fen
-            account.history.add(ordinal, signed)
-            if not in_period:
-                account.before += signed
-            elif what == "deposits":
-                account.deposits += fen
-            elif what == "used":
-                account.used += fen
-            else:
-                account.interest += fen
-
-    for entry in entries:
-        if not isinstance(entry, data.Transaction):
-            continue
-        if entry.date > period.end:
-            break
-        kind = entry.meta.get(META_KIND)
-        window_weights: dict[tuple[str, dt.date, dt.date], tuple[list[int], int]] = {}
-        for posting in entry.postings:
-            meta = posting.meta or {}
-            account = posting.account
-            where = f"{entry.meta.get('filename')}:{entry.meta.get('lineno')}"
-            if kind == KIND_OPENING and account in unit_of_fund:
-                unit = unit_of_fund[account]
-                amounts = _fen_amounts(credited_households(posting), where)
-                credit("deposits", entry.date, unit, amounts)
-            elif account == chart.DEPOSIT_INCOME and META_HOUSEHOLDS in meta and META_UNIT in meta:
-                amounts = _fen_amounts(credited_households(posting), where)
-                credit("deposits", entry.date, str(meta[META_UNIT]), amounts)
-            elif account == chart.REFUND and META_HOUSEHOLD in meta and META_UNIT in meta:
-                amounts = _fen_amounts({str(meta[META_HOUSEHOLD]): number_of(posting)}, where)
-                credit("used", entry.date, str(meta[META_UNIT]), amounts)
-            elif kind == KIND_ALLOCATION and account in unit_of_fund:
-                _credit_base_interest(
-                    accounts,
-                    members[unit_of_fund[account]],
-                    unit_of_fund[account],
-                    entry.date,
-                    [receipts[r] for r in ids_of(entry.meta.get(META_BASE_RECEIPTS))],
-                    shares_of,
-                    window_weights,
-                    first_day,
-                )
-    return accounts
 
 
 @dataclass
@@ -216,9 +46,13 @@ def owners_disclosure(
     entries: Sequence[data.Directive],
     period: Period,
     ledger: PoolLedger,
+    carry: InterestCarry | None = None,
 ) -> Disclosure:
-    """The art. 30 disclosure per pool and per household over the period."""
-    accounts = _household_accounts(registry, positions, entries, period)
+    """The art. 30 disclosure per pool and per household over the period (the households'
+    base interest from `carry`, the year close's, when it ties to the books)."""
+    accounts = derive_households(
+        registry, positions, entries, period.start, period.end, carry=carry
+    ).accounts
     unit_names: dict[str, str] = {}
     unit_totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
     pool_sums: dict[str, list] = defaultdict(lambda: [0, ZERO, ZERO, ZERO, ZERO, ZERO, ZERO])

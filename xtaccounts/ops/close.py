@@ -33,7 +33,10 @@ Closing a year (``--period 2024``) closes through 12-31 and also writes the book
   outside accounts.beancount (so the year book opens every account it uses);
 - ``years/2025.beancount``: the year's top-level file, with main.beancount's option and plugin
   lines, including ``../accounts.beancount``, ``2025-opening.beancount`` and
-  ``../txns/2025/*.beancount``.
+  ``../txns/2025/*.beancount``;
+- ``years/2024-household-interest.csv``: each household's base interest through 2024-12-31, with
+  the digest of what it was derived from, so that the export's 分户账 starts from it
+  (docs/household-interest.md); a side file no ``.beancount`` file includes.
 
 To work on one year alone (a fraction of the load time of the full books)::
 
@@ -85,6 +88,7 @@ from xtaccounts.core.vocabulary import (
     META_UNIT,
     ZERO,
 )
+from xtaccounts.ops.household_interest import household_interest_file, year_carry_text
 from xtaccounts.registry import Registry, load_registry
 
 __all__ = [
@@ -638,5 +642,13 @@ def close_period(main: Path, period: str, *, dry_run: bool = False) -> CloseRepo
             if year_book_file(carry.year) in carry.changed:
                 session.put_standalone(year_book_file(carry.year), carry.book_text)
             files += carry.changed
+            interest = year_carry_text(registry, books.entries, layout.root, end)
+            interest_rel = household_interest_file(end.year)
+            interest_path = layout.root / interest_rel
+            if interest is not None and (
+                not interest_path.exists() or interest_path.read_text("utf-8") != interest
+            ):
+                session.put_standalone(interest_rel, interest)
+                files.append(interest_rel)
         result = session.commit(dry_run=dry_run) if files else None
     return CloseReport(period, end, plan, carry, result, dry_run, files)

@@ -10,6 +10,7 @@ balance's size. Every book starts from the balance at the end of the day before 
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -97,9 +98,24 @@ def _counter_names(entry: data.Transaction, account: str, names: StatutoryNames)
     return "、".join(found)
 
 
+AccountPostings = dict[str, list[tuple[data.Transaction, Decimal]]]
+
+
+def account_postings(entries: Sequence[data.Directive], end: dt.date) -> AccountPostings:
+    """Every account's postings up to `end` as (transaction, amount), in the books' order: one
+    pass over the books for all the journals (a pass per account costs accounts × entries)."""
+    by_account: AccountPostings = defaultdict(list)
+    for entry in _transactions(entries):
+        if entry.date > end:
+            break
+        for posting in entry.postings:
+            by_account[posting.account].append((entry, number_of(posting)))
+    return by_account
+
+
 def account_journal(
     account: str,
-    entries: Sequence[data.Directive],
+    postings_to_end: Sequence[tuple[data.Transaction, Decimal]],
     start: dt.date,
     end: dt.date,
     names: StatutoryNames,
@@ -107,29 +123,23 @@ def account_journal(
     *,
     daily: bool,
 ) -> Journal:
-    """The journal of one ledger account over `start`..`end`: 期初, each posting with its running
-    balance, 本日合计 after each day with postings (`daily`), 本月合计 and 本年累计 at each month's
-    end within the period."""
+    """The journal of one ledger account over `start`..`end` from its postings up to `end`
+    (`account_postings`): 期初, each posting with its running balance, 本日合计 after each day
+    with postings (`daily`), 本月合计 and 本年累计 at each month's end within the period."""
     code = names.code(account)
     journal = Journal(account, code, names.name(code), names.detail(account))
     balance = ZERO
     year_debit = year_credit = ZERO
     postings: list[tuple[data.Transaction, Decimal]] = []
-    for entry in _transactions(entries):
-        if entry.date > end:
-            break
-        for posting in entry.postings:
-            if posting.account != account:
-                continue
-            amount = number_of(posting)
-            if entry.date < start:
-                balance += amount
-                if entry.date.year == start.year:
-                    debit, credit = sides(entry, amount)
-                    year_debit += debit
-                    year_credit += credit
-            else:
-                postings.append((entry, amount))
+    for entry, amount in postings_to_end:
+        if entry.date < start:
+            balance += amount
+            if entry.date.year == start.year:
+                debit, credit = sides(entry, amount)
+                year_debit += debit
+                year_credit += credit
+        else:
+            postings.append((entry, amount))
     journal.lines.append(
         Line(start, "", _opening_label(start), "", ZERO, ZERO, balance, _opening_label(start))
     )
@@ -182,18 +192,6 @@ def account_journal(
     return journal
 
 
-def accounts_in(entries: Sequence[data.Directive], end: dt.date, prefix: str = "") -> list[str]:
-    """The accounts with postings up to `end` (under `prefix`), sorted."""
-    found: set[str] = set()
-    for entry in _transactions(entries):
-        if entry.date > end:
-            break
-        for posting in entry.postings:
-            if posting.account.startswith(prefix):
-                found.add(posting.account)
-    return sorted(found)
-
-
 def bank_journals(
     registry: Registry,
     entries: Sequence[data.Directive],
@@ -204,8 +202,9 @@ def bank_journals(
     """银行存款日记账 of every bank account with a balance or a posting in the period."""
     names = StatutoryNames(registry)
     journals = []
-    for account in accounts_in(entries, end, chart.BANK + ":"):
-        journal = account_journal(account, entries, start, end, names, clean, daily=True)
+    postings = account_postings(entries, end)
+    for account in sorted(a for a in postings if a.startswith(chart.BANK + ":")):
+        journal = account_journal(account, postings[account], start, end, names, clean, daily=True)
         if len(journal.lines) > 1 and any(
             line.balance or line.debit or line.credit for line in journal.lines
         ):
@@ -223,8 +222,9 @@ def detail_ledgers(
     """明细账: every ledger account with a balance or a posting in the period, by code."""
     names = StatutoryNames(registry)
     journals = []
-    for account in accounts_in(entries, end):
-        journal = account_journal(account, entries, start, end, names, clean, daily=False)
+    postings = account_postings(entries, end)
+    for account in sorted(postings):
+        journal = account_journal(account, postings[account], start, end, names, clean, daily=False)
         if any(line.balance or line.debit or line.credit for line in journal.lines):
             journals.append(journal)
     journals.sort(key=lambda j: (j.code or "9999", j.account))
@@ -278,6 +278,48 @@ def trial_balance(
     ]
 
 
+def _monthly_trial_balances(
+    names: StatutoryNames,
+    entries: Sequence[data.Directive],
+    months: Sequence[tuple[dt.date, dt.date]],
+) -> list[dict[str, TrialLine]]:
+    """`trial_balance` of each of consecutive `months`, in one pass over the books: each
+    month's opening is the balance before the first month plus the months before it."""
+    if not months:
+        return []
+    starts = [m_start for m_start, _ in months]
+    last = months[-1][1]
+    before: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    debit: list[dict[str, Decimal]] = [defaultdict(lambda: ZERO) for _ in months]
+    credit: list[dict[str, Decimal]] = [defaultdict(lambda: ZERO) for _ in months]
+    first_seen: dict[str, int] = {}  # code -> the first month whose trial balance lists it
+    for entry in _transactions(entries):
+        if entry.date > last:
+            break
+        index = bisect_right(starts, entry.date) - 1
+        for posting in entry.postings:
+            code = names.code(posting.account) or posting.account
+            amount = number_of(posting)
+            first_seen.setdefault(code, max(index, 0))
+            if index < 0:
+                before[code] += amount
+            else:
+                d, c = sides(entry, amount)
+                debit[index][code] += d
+                credit[index][code] += c
+    result: list[dict[str, TrialLine]] = []
+    opening = dict(before)
+    for index, _ in enumerate(months):
+        lines = {}
+        for code in sorted(c for c, seen in first_seen.items() if seen <= index):
+            o = opening.get(code, ZERO)
+            d, c = debit[index][code], credit[index][code]
+            lines[code] = TrialLine(code, names.name(code), o, d, c, o + d - c)
+            opening[code] = o + d - c
+        result.append(lines)
+    return result
+
+
 @dataclass(frozen=True)
 class GeneralLine:
     code: str
@@ -305,10 +347,7 @@ def general_ledger(
     before = trial_balance(registry, entries, year_start, start - ONE_DAY)
     ytd = {t.code: (t.debit, t.credit) for t in before} if start > year_start else {}
     rows = {t.code: t for t in trial_balance(registry, entries, start, end)}
-    monthly = [
-        {t.code: t for t in trial_balance(registry, entries, m_start, m_end)}
-        for m_start, m_end in months
-    ]
+    monthly = _monthly_trial_balances(names, entries, months)
     for code, whole in rows.items():
         name = names.name(code)
         lines.append(
