@@ -146,3 +146,16 @@ def test_the_cache_keeps_the_latest_snapshots_only(
         commit(copy, receipt("2026-01-03"))
     assert len(list((tmp_path / "cache").glob("write-snapshot-*"))) == 2
     assert load_snapshot(copy) is not None
+
+
+def test_a_new_file_is_included_on_the_fast_path(books: Path, full_loads: list[Path]) -> None:
+    commit(books, receipt("2026-01-03"))
+    commit(books, receipt("2026-02-01"), relpath="txns/2026/other.beancount")
+    commit(books, receipt("2026-02-02"), relpath="txns/2026/other.beancount")
+    assert len(full_loads) == 1  # the new file and the next write to it: no load
+    main_text = books.read_text(encoding="utf-8")
+    assert main_text.endswith('include "txns.beancount"\ninclude "txns/2026/other.beancount"\n')
+    assert load_snapshot(books) is not None  # kept under the top-level file's new content
+    loaded = load_books(books)
+    assert not loaded.errors
+    assert sum(1 for e in loaded.entries if type(e).__name__ == "Transaction") == 4

@@ -137,12 +137,16 @@ def fast_accept(
     ledger_dir: Path,
     main: Path,
     staged: Mapping[Path, list[str]],
+    new: frozenset[Path] = frozenset(),
 ) -> FastChange | None:
-    """The change, voucher-numbered, if the snapshot alone shows it adds no error; else None."""
+    """The change, voucher-numbered, if the snapshot alone shows it adds no error; else None.
+
+    `new`: staged files that do not exist yet (the writer includes them from the top-level
+    file): their entries are checked as any appended entries are."""
     rels = {}
     for path in staged:
         rel = os.path.relpath(path, ledger_dir)
-        if path == main or rel not in snapshot.files:
+        if path == main or (rel not in snapshot.files and path not in new):
             return None
         rels[path] = rel
     if not snapshot_matches(snapshot, ledger_dir):

@@ -358,9 +358,7 @@ class WriteSession:
             if path.exists() and str(path) not in included:
                 raise XtError(f"{path} exists but is not included by {self.main}")
         if new_files:
-            includes = "".join(
-                f'include "{path.relative_to(self.ledger_dir).as_posix()}"\n' for path in new_files
-            )
+            includes = self._include_lines(new_files)
             main_text = appended.get(self.main, "")
             if main_text and not main_text.endswith("\n"):
                 main_text += "\n"
@@ -450,8 +448,17 @@ class WriteSession:
         # A file the books read is never written whole on the snapshot's word.
         if any(self._rel(path) in snapshot.files for path in self._standalone):
             return None
-        change = fast_accept(snapshot, self.ledger_dir, self.main, self._staged)
-        return None if change is None else (snapshot, change)
+        new = frozenset(path for path in self._staged if not path.exists())
+        change = fast_accept(snapshot, self.ledger_dir, self.main, self._staged, new)
+        if change is None:
+            return None
+        if new:  # the top-level file includes the new files, as after a full check
+            change.texts[self.main] = self._include_lines(new)
+        return snapshot, change
+
+    def _include_lines(self, new_files: Iterable[Path]) -> str:
+        """The top-level file's lines that include new files, in the order of their paths."""
+        return "".join(f'include "{self._rel(path)}"\n' for path in sorted(new_files))
 
     def _rel(self, path: Path) -> str:
         return path.relative_to(self.ledger_dir).as_posix()
@@ -461,9 +468,13 @@ class WriteSession:
     ) -> CommitResult:
         """Write a change `fast_check` accepted, and take it into the snapshot."""
         self._staged = {path: [text] for path, text in change.texts.items()}
-        olds: dict[Path, bytes | None] = {path: path.read_bytes() for path in change.texts}
+        olds: dict[Path, bytes | None] = {
+            path: path.read_bytes() if path.exists() else None for path in change.texts
+        }
         if not all(
-            snapshot.holds(path.relative_to(self.ledger_dir).as_posix(), old or b"")
+            snapshot.holds(self._rel(path), old)
+            if old is not None
+            else self._rel(path) not in snapshot.files
             for path, old in olds.items()
         ):
             raise XtError(_("账簿文件在校验这次修改期间被改动，未写入任何内容；请重试"))
@@ -473,6 +484,8 @@ class WriteSession:
             for path, content in zip(result.files, self._written, strict=True):
                 if path in change.texts:  # standalone files are not the books' files
                     snapshot.took(self._rel(path), path, content)
+            if self.main in change.texts:  # new files included: the snapshot's new name
+                snapshot.main_digest = snapshot.files[self._rel(self.main)][1]
             save_snapshot(snapshot)
         return result
 
