@@ -164,6 +164,7 @@ def _entries_fit(snapshot: WriteSnapshot, entries: list[data.Directive]) -> bool
     """The rules of the module's docstring, on entries in the order the books will have them."""
     pending: dict[str, Decimal] = {}  # appended postings so far, per account
     asserted: set[tuple[str, dt.date]] = set()
+    subtrees = _Subtrees(snapshot)
     for entry in entries:
         if snapshot.last_close is not None and entry.date <= snapshot.last_close:
             return False
@@ -176,7 +177,7 @@ def _entries_fit(snapshot: WriteSnapshot, entries: list[data.Directive]) -> bool
                     number or Decimal(0)
                 )
         elif isinstance(entry, data.Balance):
-            if not _balance_fits(snapshot, entry, pending, asserted):
+            if not _balance_fits(snapshot, entry, pending, asserted, subtrees):
                 return False
         else:
             return False
@@ -235,12 +236,13 @@ def _balance_fits(
     entry: data.Balance,
     pending: dict[str, Decimal],
     asserted: set[tuple[str, dt.date]],
+    subtrees: _Subtrees,
 ) -> bool:
     account = entry.account
     amount = entry.amount
     if amount.currency != CURRENCY or not _account_usable(snapshot, account, entry.date):
         return False
-    last_posting = snapshot.subtree_last_posting(account)
+    balance, last_posting = subtrees.of(account)
     last_balance = snapshot.last_balance.get(account)
     if (last_posting is not None and entry.date <= last_posting) or (
         last_balance is not None and entry.date <= last_balance
@@ -250,10 +252,27 @@ def _balance_fits(
         return False
     asserted.add((account, entry.date))
     prefix = account + ":"
-    expected = snapshot.subtree_balance(account) + sum(
+    expected = balance + sum(
         (n for a, n in pending.items() if a == account or a.startswith(prefix)), Decimal(0)
     )
     return amount.number == expected
+
+
+class _Subtrees:
+    """The snapshot's balance and last posting of each account's subtree, each summed once per
+    change (an import asserts one account's balance every day of its statement)."""
+
+    def __init__(self, snapshot: WriteSnapshot) -> None:
+        self._snapshot = snapshot
+        self._known: dict[str, tuple[Decimal, dt.date | None]] = {}
+
+    def of(self, account: str) -> tuple[Decimal, dt.date | None]:
+        known = self._known.get(account)
+        if known is None:
+            snapshot = self._snapshot
+            known = (snapshot.subtree_balance(account), snapshot.subtree_last_posting(account))
+            self._known[account] = known
+        return known
 
 
 def _plugins_quiet(snapshot: WriteSnapshot, entries: list[data.Directive], main: Path) -> bool:
