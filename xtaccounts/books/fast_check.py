@@ -169,7 +169,7 @@ def _entries_fit(snapshot: WriteSnapshot, entries: list[data.Directive]) -> bool
         if snapshot.last_close is not None and entry.date <= snapshot.last_close:
             return False
         if isinstance(entry, data.Transaction):
-            if not _transaction_fits(snapshot, entry):
+            if not _transaction_fits(snapshot, entry, subtrees):
                 return False
             for posting in entry.postings:
                 number = posting.units.number if posting.units is not None else None
@@ -204,7 +204,9 @@ def _account_usable(snapshot: WriteSnapshot, account: str, day: dt.date) -> bool
     return not opened[1] or CURRENCY in opened[1]
 
 
-def _transaction_fits(snapshot: WriteSnapshot, entry: data.Transaction) -> bool:
+def _transaction_fits(
+    snapshot: WriteSnapshot, entry: data.Transaction, subtrees: _Subtrees
+) -> bool:
     if entry.meta.get(META_KIND) in _CROSS_KINDS or _CROSS_META & entry.meta.keys():
         return False
     total = Decimal(0)
@@ -222,11 +224,9 @@ def _transaction_fits(snapshot: WriteSnapshot, entry: data.Transaction) -> bool:
         settled = snapshot.settled.get(account)
         if settled is not None and entry.date <= settled:
             return False
-        parts = account.split(":")
-        for depth in range(1, len(parts) + 1):
-            last = snapshot.last_balance.get(":".join(parts[:depth]))
-            if last is not None and entry.date < last:
-                return False
+        last = subtrees.last_assertion_above(account)
+        if last is not None and entry.date < last:
+            return False
         total += units.number or Decimal(0)  # a number, by plain_units
     return bool(entry.postings) and total == 0
 
@@ -259,12 +259,25 @@ def _balance_fits(
 
 
 class _Subtrees:
-    """The snapshot's balance and last posting of each account's subtree, each summed once per
-    change (an import asserts one account's balance every day of its statement)."""
+    """The snapshot's balance and last posting of each account's subtree, and the last
+    assertion above each account, each found once per change (an import posts to one account
+    and asserts its balance every day of its statement)."""
 
     def __init__(self, snapshot: WriteSnapshot) -> None:
         self._snapshot = snapshot
         self._known: dict[str, tuple[Decimal, dt.date | None]] = {}
+        self._above: dict[str, dt.date | None] = {}
+
+    def last_assertion_above(self, account: str) -> dt.date | None:
+        """The last balance assertion of the account or of any account above it."""
+        if account not in self._above:
+            parts = account.split(":")
+            days = (
+                self._snapshot.last_balance.get(":".join(parts[:depth]))
+                for depth in range(1, len(parts) + 1)
+            )
+            self._above[account] = max((d for d in days if d is not None), default=None)
+        return self._above[account]
 
     def of(self, account: str) -> tuple[Decimal, dt.date | None]:
         known = self._known.get(account)
