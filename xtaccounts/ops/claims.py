@@ -724,8 +724,10 @@ def top_up_entry(
         return fallback
     paid = index.notices.paid(notice)
     owed = notice_due(registry, notice) - paid
+    if owed <= 0 or paid:
+        return fallback
     waiting = index.waiting_for(notice)
-    if owed <= 0 or paid or not waiting:
+    if not waiting:
         return fallback
     held = sum((i.open for i in waiting), ZERO)
     relpath = str(fallback.meta.get("filename") or _relpath(receipt.date))
