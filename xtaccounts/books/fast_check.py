@@ -176,11 +176,12 @@ def _entries_fit(snapshot: WriteSnapshot, entries: list[data.Directive]) -> bool
     """The rules of the module's docstring, on entries in the order the books will have them."""
     pending: dict[str, Decimal] = {}  # appended postings so far, per account
     asserted: set[tuple[str, dt.date]] = set()
+    subtrees = _Subtrees(snapshot)
     for entry in entries:
         if snapshot.last_close is not None and entry.date <= snapshot.last_close:
             return False
         if isinstance(entry, data.Transaction):
-            if not _transaction_fits(snapshot, entry):
+            if not _transaction_fits(snapshot, entry, subtrees):
                 return False
             for posting in entry.postings:
                 number = posting.units.number if posting.units is not None else None
@@ -188,7 +189,7 @@ def _entries_fit(snapshot: WriteSnapshot, entries: list[data.Directive]) -> bool
                     number or Decimal(0)
                 )
         elif isinstance(entry, data.Balance):
-            if not _balance_fits(snapshot, entry, pending, asserted):
+            if not _balance_fits(snapshot, entry, pending, asserted, subtrees):
                 return False
         else:
             return False
@@ -215,7 +216,9 @@ def _account_usable(snapshot: WriteSnapshot, account: str, day: dt.date) -> bool
     return not opened[1] or CURRENCY in opened[1]
 
 
-def _transaction_fits(snapshot: WriteSnapshot, entry: data.Transaction) -> bool:
+def _transaction_fits(
+    snapshot: WriteSnapshot, entry: data.Transaction, subtrees: _Subtrees
+) -> bool:
     kind = entry.meta.get(META_KIND)
     allocation = kind in _ALLOCATION_KINDS
     cross_meta = _CROSS_META - _ALLOCATION_META if allocation else _CROSS_META
@@ -237,11 +240,9 @@ def _transaction_fits(snapshot: WriteSnapshot, entry: data.Transaction) -> bool:
         settled = snapshot.settled.get(account)
         if settled is not None and entry.date <= settled:
             return False
-        parts = account.split(":")
-        for depth in range(1, len(parts) + 1):
-            last = snapshot.last_balance.get(":".join(parts[:depth]))
-            if last is not None and entry.date < last:
-                return False
+        last = subtrees.last_assertion_above(account)
+        if last is not None and entry.date < last:
+            return False
         total += units.number or Decimal(0)  # a number, by plain_units
     return bool(entry.postings) and total == 0
 
@@ -251,12 +252,13 @@ def _balance_fits(
     entry: data.Balance,
     pending: dict[str, Decimal],
     asserted: set[tuple[str, dt.date]],
+    subtrees: _Subtrees,
 ) -> bool:
     account = entry.account
     amount = entry.amount
     if amount.currency != CURRENCY or not _account_usable(snapshot, account, entry.date):
         return False
-    last_posting = snapshot.subtree_last_posting(account)
+    balance, last_posting = subtrees.of(account)
     last_balance = snapshot.last_balance.get(account)
     if (last_posting is not None and entry.date <= last_posting) or (
         last_balance is not None and entry.date <= last_balance
@@ -266,10 +268,40 @@ def _balance_fits(
         return False
     asserted.add((account, entry.date))
     prefix = account + ":"
-    expected = snapshot.subtree_balance(account) + sum(
+    expected = balance + sum(
         (n for a, n in pending.items() if a == account or a.startswith(prefix)), Decimal(0)
     )
     return amount.number == expected
+
+
+class _Subtrees:
+    """The snapshot's balance and last posting of each account's subtree, and the last
+    assertion above each account, each found once per change (an import posts to one account
+    and asserts its balance every day of its statement)."""
+
+    def __init__(self, snapshot: WriteSnapshot) -> None:
+        self._snapshot = snapshot
+        self._known: dict[str, tuple[Decimal, dt.date | None]] = {}
+        self._above: dict[str, dt.date | None] = {}
+
+    def last_assertion_above(self, account: str) -> dt.date | None:
+        """The last balance assertion of the account or of any account above it."""
+        if account not in self._above:
+            parts = account.split(":")
+            days = (
+                self._snapshot.last_balance.get(":".join(parts[:depth]))
+                for depth in range(1, len(parts) + 1)
+            )
+            self._above[account] = max((d for d in days if d is not None), default=None)
+        return self._above[account]
+
+    def of(self, account: str) -> tuple[Decimal, dt.date | None]:
+        known = self._known.get(account)
+        if known is None:
+            snapshot = self._snapshot
+            known = (snapshot.subtree_balance(account), snapshot.subtree_last_posting(account))
+            self._known[account] = known
+        return known
 
 
 def _plugins_quiet(snapshot: WriteSnapshot, entries: list[data.Directive], main: Path) -> bool:

@@ -22,7 +22,7 @@ import os
 import re
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import accumulate
@@ -31,7 +31,7 @@ from pathlib import Path
 from beancount.core import data
 
 from xtaccounts.books.layout import ACCOUNTS_FILE, LedgerLayout, require_ledger
-from xtaccounts.books.writer import LedgerWriter
+from xtaccounts.books.writer import LedgerWriter, WriteSession
 from xtaccounts.core.bank_statement import (
     Progress,
     Statement,
@@ -43,13 +43,18 @@ from xtaccounts.core.errors import XtError
 from xtaccounts.core.i18n import _
 from xtaccounts.core.money import format_money
 from xtaccounts.core.progress import Advance, step, track
+from xtaccounts.ops.bank_lines import BankLines, NeedsBooks
+from xtaccounts.ops.claims import SuspenseItems
 from xtaccounts.ops.classify import (
     ImportPlan,
+    StatementBooks,
     bank_file,
     classify,
+    classify_against,
     gc_paused,
     statement_bank_account,
 )
+from xtaccounts.ops.owner_deposits import DepositIndex
 from xtaccounts.registry import Registry, cached_registry
 from xtaccounts.registry.models import BankAccount
 
@@ -178,13 +183,35 @@ def check_balances(plan: ImportPlan, entries: Sequence[data.Directive]) -> None:
     """Refuse (StatementError on the row, field 余额) a statement whose closing balance of a day
     differs from the books' balance of its account with the new entries: earlier lines are
     missing from the books, or were booked otherwise."""
+    _check_moves(plan, _moves(plan.bank.account, entries))
+
+
+def check_balances_against(plan: ImportPlan, lines: BankLines) -> None:
+    """`check_balances` against the books' `BankLines`: their balance of the account and its
+    last posting; NeedsBooks when a closing is dated before that posting."""
     account = plan.bank.account
-    moves: list[tuple[dt.date, Decimal]] = []
-    for entry in [*entries, *plan.entries]:
-        if isinstance(entry, data.Transaction):
-            for posting in entry.postings:
-                if posting.account == account:
-                    moves.append((entry.date, number_of(posting)))
+    last = lines.last_posting.get(account)
+    if last is None:
+        _check_moves(plan, [])
+        return
+    if any(closing.date < last for closing in plan.closings):
+        raise NeedsBooks
+    _check_moves(plan, [(last, lines.balances[account])])
+
+
+def _moves(account: str, entries: Iterable[data.Directive]) -> list[tuple[dt.date, Decimal]]:
+    """The (day, amount) of each posting to `account`."""
+    return [
+        (entry.date, number_of(posting))
+        for entry in entries
+        if isinstance(entry, data.Transaction)
+        for posting in entry.postings
+        if posting.account == account
+    ]
+
+
+def _check_moves(plan: ImportPlan, before: list[tuple[dt.date, Decimal]]) -> None:
+    moves = [*before, *_moves(plan.bank.account, plan.entries)]
     moves.sort(key=lambda move: move[0])
     days = [day for day, _amount in moves]
     totals = list(accumulate((amount for _day, amount in moves), initial=Decimal(0)))
@@ -240,11 +267,8 @@ def _import_one(
     del data
     archived = ""
     with LedgerWriter(layout.main) as session:
-        entries = session.books().entries
-        plan = classify(registry, entries, statement)
-        check_balances(plan, entries)
+        plan = _classified(session, registry, statement)
         staged = stage_plan(plan)
-        del entries  # the writer lets the books go before it loads them with the change
         for relpath, directives in staged.items():
             session.append_entries(relpath, directives)
         if archive and not dry_run:
@@ -268,6 +292,31 @@ def _import_one(
         dry_run=dry_run,
         plan=plan,
     )
+
+
+def _classified(session: WriteSession, registry: Registry, statement: Statement) -> ImportPlan:
+    """The statement classified and its balances checked against the books' indexes (the write
+    snapshot's when it describes the books: the books are not loaded), or against the books
+    when a line needs what the indexes do not hold."""
+    try:
+        indexes = StatementBooks(
+            session.index(BankLines),
+            session.index(DepositIndex),
+            session.index(SuspenseItems),
+            _not_at_hand,
+        )
+        plan = classify_against(registry, indexes, statement)
+        check_balances_against(plan, indexes.lines)
+        return plan
+    except NeedsBooks:
+        entries = session.books().entries
+        plan = classify(registry, entries, statement)
+        check_balances(plan, entries)
+        return plan
+
+
+def _not_at_hand() -> Sequence[data.Directive]:
+    raise NeedsBooks
 
 
 def lines_read(advance: Advance, then: Progress | None) -> Progress:

@@ -180,6 +180,7 @@ class ClaimIndex(Fold):
     """
 
     KEEPS_ENTRIES: ClassVar[bool] = True
+    VERSION: ClassVar[int] = 2  # 2: the items by notice
 
     items: dict[str, Item] = field(default_factory=dict)
     claims: dict[str, list[tuple[data.Transaction, Decimal]]] = field(
@@ -193,6 +194,9 @@ class ClaimIndex(Fold):
     _reversed: dict[str, str] = field(default_factory=dict)  # an item's voucher -> its id
     # The ids an unknown or hand-written claim names (only counted when entries are not kept).
     _cited: set[str] = field(default_factory=set)
+    # The ids of the items of each notice, so that a receipt finds those waiting for its
+    # notice without going through every item (an import sends thousands to suspense).
+    _by_notice: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, entries: Iterable[data.Directive], as_of: dt.date | None = None) -> Self:
@@ -250,13 +254,10 @@ class ClaimIndex(Fold):
             if known is None:
                 if key in self._cited:  # cited before it was booked: only `of` matches them
                     self.stale = True
-                if self.KEEPS_ENTRIES:
-                    self.items[key] = Item(
-                        key, entry.date, bank.account, amount, ZERO, entry, entry.meta
-                    )
-                else:
-                    fields = {k: entry.meta[k] for k in _ITEM_META if entry.meta.get(k) is not None}
-                    self.items[key] = Item(key, entry.date, bank.account, amount, fields=fields)
+                item = self.items[key] = self._item(key, entry, bank.account, amount)
+                notice = item.meta(META_NOTICE)
+                if notice:
+                    self._by_notice.setdefault(notice, []).append(key)
             else:
                 known.amount += amount
         return len(items) == len(postings)
@@ -303,11 +304,10 @@ class ClaimIndex(Fold):
 
     def waiting_for(self, notice: str) -> list[Item]:
         """The open receipts booked to suspense against `notice` (a short or long payment)."""
-        return [
-            i
-            for i in self.open_items()
-            if i.is_receipt and i.open > 0 and i.meta(META_NOTICE) == notice
-        ]
+        items = (self.items[key] for key in self._by_notice.get(notice, ()))
+        return sorted(
+            (i for i in items if i.is_receipt and i.open > 0), key=lambda i: (i.date, i.id)
+        )
 
     def find(self, text: str) -> Item:
         """The item `text` names: its id, its serial, or the unique end of its id."""
@@ -724,8 +724,10 @@ def top_up_entry(
         return fallback
     paid = index.notices.paid(notice)
     owed = notice_due(registry, notice) - paid
+    if owed <= 0 or paid:
+        return fallback
     waiting = index.waiting_for(notice)
-    if owed <= 0 or paid or not waiting:
+    if not waiting:
         return fallback
     held = sum((i.open for i in waiting), ZERO)
     relpath = str(fallback.meta.get("filename") or _relpath(receipt.date))

@@ -46,8 +46,8 @@ import datetime as dt
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -56,8 +56,7 @@ from beancount.core import data
 from xtaccounts.core import chart
 from xtaccounts.core.bank_statement import Statement, StatementError, StatementLine
 from xtaccounts.core.calendar import ONE_DAY
-from xtaccounts.core.dates import meta_day
-from xtaccounts.core.entries import fen_exact_balance, number_of
+from xtaccounts.core.entries import fen_exact_balance
 from xtaccounts.core.errors import XtError
 from xtaccounts.core.gc_pause import gc_paused
 from xtaccounts.core.money import format_money
@@ -65,26 +64,19 @@ from xtaccounts.core.outside_text import TextRefused, admit_text
 from xtaccounts.core.privacy import mask_account
 from xtaccounts.core.vocabulary import (
     CURRENCY,
-    KIND_CLAIM,
     KIND_DEPOSIT,
     KIND_INTEREST,
     KIND_PREMIUM_PAYMENT,
-    KIND_REFUND,
     KIND_SUSPENSE,
-    KIND_TD_PLACE,
-    META_CERTIFICATE,
-    META_DEMAND_ACCOUNT,
     META_EXPECTED,
     META_KIND,
-    META_MATURITY,
-    META_PRINCIPAL,
     META_SERIAL,
     META_STATEMENT,
     META_SUSPENSE_REASON,
-    META_VALUE_DATE,
 )
 from xtaccounts.ops import claims, demand_interest, time_deposits
 from xtaccounts.ops import owner_deposits as deposits
+from xtaccounts.ops.bank_lines import BankLines, NeedsBooks, OpenCertificate
 from xtaccounts.registry import Registry
 from xtaccounts.registry.models import AccountKind, BankAccount
 
@@ -94,9 +86,12 @@ __all__ = [
     "SUSPENSE",
     "Closing",
     "ImportPlan",
+    "NeedsBooks",
     "PlannedLine",
+    "StatementBooks",
     "bank_file",
     "classify",
+    "classify_against",
     "gc_paused",
     "serial_keys",
     "settlement_is_far",
@@ -114,7 +109,6 @@ _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
 _NO_SPACE = re.compile(r"\s")
 _LINK_BAD = re.compile(r"[^A-Za-z0-9_/.-]")
 _SETTLEMENT_MONTHS = (3, 6, 9, 12)
-_HAND_BOOKED_KINDS = (KIND_TD_PLACE, KIND_REFUND, KIND_INTEREST, KIND_DEPOSIT, KIND_CLAIM)
 
 # A settlement credit further than both of these from the interest due goes to suspense.
 FAR_SHARE = Decimal("0.10")
@@ -307,109 +301,44 @@ def _shapes(notices: Iterable[str]) -> set[str]:
 # --- what the books hold --------------------------------------------------------------------
 
 
-@dataclass
-class _OpenCertificate:
-    certificate: str
-    account: str
-    demand_account: str
-    principal: Decimal
-    value_date: dt.date
-    maturity: dt.date
-
-
-@dataclass
-class _Index:
-    """Serials, hand-booked movements, assertions and open certificates of the books."""
-
-    serials: set[tuple[str, str]] = field(default_factory=set)
-    hand_booked: dict[tuple[str, dt.date, Decimal], list[data.Transaction]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
-    assertions: set[tuple[str, dt.date]] = field(default_factory=set)
-    certificates: dict[str, _OpenCertificate] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, entries: Iterable[data.Directive], bank_account: str) -> _Index:
-        index = cls()
-        closed: set[str] = set()
-        for entry in entries:
-            if isinstance(entry, data.Transaction):
-                index.add(entry, bank_account)
-            elif isinstance(entry, data.Balance):
-                if entry.account == bank_account:
-                    index.assertions.add((entry.account, entry.date))
-            elif isinstance(entry, data.Open):
-                meta = entry.meta or {}
-                if (
-                    meta.get(META_CERTIFICATE)
-                    and str(meta.get(META_DEMAND_ACCOUNT)) == bank_account
-                ):
-                    try:
-                        index.certificates[entry.account] = _OpenCertificate(
-                            str(meta[META_CERTIFICATE]),
-                            entry.account,
-                            bank_account,
-                            Decimal(str(meta[META_PRINCIPAL])),
-                            meta_day(meta[META_VALUE_DATE]),
-                            meta_day(meta[META_MATURITY]),
-                        )
-                    except (KeyError, ValueError, ArithmeticError):
-                        continue  # a garbled certificate: time_deposits reports it when used
-            elif isinstance(entry, data.Close):
-                closed.add(entry.account)
-        for account in closed:
-            index.certificates.pop(account, None)
-        return index
-
-    def add(self, entry: data.Transaction, bank_account: str) -> None:
-        postings = [p for p in entry.postings if p.account == bank_account]
-        if not postings:
-            return
-        serial = entry.meta.get(META_SERIAL)
-        if serial:
-            self.serials.add((bank_account, str(serial)))
-        elif entry.meta.get(META_KIND) in _HAND_BOOKED_KINDS:
-            amount = sum((number_of(p) for p in postings), Decimal(0))
-            self.hand_booked[(bank_account, entry.date, amount)].append(entry)
-
-
 # --- classification -------------------------------------------------------------------------
 
 
 class _Classifier:
     def __init__(
-        self, registry: Registry, entries: Sequence[data.Directive], statement: Statement
+        self,
+        registry: Registry,
+        statement: Statement,
+        books: StatementBooks,
     ) -> None:
         self.registry = registry
-        self.entries = entries
         self.statement = statement
         self.name = _admit(statement, 0, "文件名", Path(statement.path).name) or ""
         self.bank = statement_bank_account(registry, statement)
         self.account = self.bank.account
-        self.index = _Index.of(entries, self.account)
-        self.deposits = deposits._DepositIndex.of(entries)
-        self.claims = claims.ClaimIndex.of(entries)  # suspense items waiting for a notice
+        self.books = books
+        self.lines = books.lines
+        self.deposits = books.deposits
+        self.claims = books.claims  # suspense items waiting for a notice
+        self.hand_booked = {
+            key: list(kinds)
+            for key, kinds in self.lines.hand_booked.items()
+            if key[0] == self.account
+        }
+        self.certificates = {c.account: c for c in self.lines.open_certificates(self.account)}
+        self.new_serials: set[str] = set()
         self.notices = {n.upper(): n for n in registry.notices}
         self.notice_shapes = _shapes(self.notices)
         self.link_prefix = self.bank.account_no
         self.books_start = registry.pilot.books_start
         self.files: dict[int, str] = {}  # year -> the bank file of that year
-        # What the time-deposit functions read: the books' opens and closes (and new closes).
-        self.certificate_entries = [e for e in entries if isinstance(e, data.Open | data.Close)]
+        # What the time-deposit functions read, asked of the books when a line needs it: their
+        # opens and closes (and new closes).
+        self._certificate_entries: list[data.Directive] | None = None
+        self.new_closes: list[data.Close] = []
         # What a settlement reads: opens, this account's movements, the interest receipts; the
         # new lines' movements are summed per day (`daily`).
-        self.settlement_base = [
-            e
-            for e in entries
-            if isinstance(e, data.Open)
-            or (
-                isinstance(e, data.Transaction)
-                and (
-                    e.meta.get(META_KIND) == KIND_INTEREST
-                    or any(p.account == self.account for p in e.postings)
-                )
-            )
-        ]
+        self._settlement_base: list[data.Directive] | None = None
         self.new_interest: list[data.Transaction] = []
         self.daily: dict[dt.date, Decimal] = defaultdict(Decimal)
         self.insurers = {
@@ -520,12 +449,14 @@ class _Classifier:
 
     def classify(self) -> ImportPlan:
         lines = tuple(self.statement.lines)
+        serials = serial_keys(lines, str(self.statement.path))
+        self._check_bounds(lines, serials)
         planned: list[PlannedLine] = []
-        for line, serial in zip(lines, serial_keys(lines, str(self.statement.path)), strict=True):
+        for line, serial in zip(lines, serials, strict=True):
             result = self._line(line, serial)
             for entry in result.entries:
                 if isinstance(entry, data.Transaction):
-                    self.index.add(entry, self.account)
+                    self.new_serials.add(str(entry.meta.get(META_SERIAL, "")))
                     self.claims.add(entry)
                     kind = entry.meta.get(META_KIND)
                     if kind == KIND_DEPOSIT:
@@ -535,13 +466,28 @@ class _Classifier:
                     else:
                         self.daily[entry.date] += line.amount
                 elif isinstance(entry, data.Close):
-                    self.index.certificates.pop(entry.account, None)
-                    self.certificate_entries.append(entry)
+                    self.certificates.pop(entry.account, None)
+                    self.new_closes.append(entry)
             planned.append(result)
         closings = tuple(c for c in _closings(lines) if c.date >= self.books_start)
         return ImportPlan(
             self.statement, self.bank, tuple(planned), self._assertions(closings), closings
         )
+
+    def _check_bounds(self, lines: Sequence[StatementLine], serials: Sequence[str]) -> None:
+        """NeedsBooks when the indexes, bounded by the last close, may not hold what the books
+        say of these lines: a line dated on or before it, a serial booked before it."""
+        through = max(
+            (d for d in (self.lines.closed_through, self.deposits.closed_through) if d),
+            default=None,
+        )
+        if through is None:
+            return
+        if any(line.date <= through for line in lines):
+            raise NeedsBooks
+        old = self.deposits.old_serials
+        if old and any(deposits.serial_key(self.account, serial) in old for serial in serials):
+            raise NeedsBooks
 
     def _line(self, line: StatementLine, serial: str) -> PlannedLine:
         amount = line.amount
@@ -616,12 +562,11 @@ class _Classifier:
         return self.insurers.get(_NO_SPACE.sub("", line.counterparty_account))
 
     def _duplicate(self, line: StatementLine, serial: str) -> str:
-        if (self.account, serial) in self.index.serials:
+        if (self.account, serial) in self.deposits.serials or serial in self.new_serials:
             return f"流水号 {serial} 已在本账户入账，不重复记账 (already booked: same serial)"
-        hand = self.index.hand_booked.get((self.account, line.date, line.amount))
+        hand = self.hand_booked.get((self.account, line.date, line.amount))
         if hand:
-            earlier = hand.pop(0)
-            kind = earlier.meta.get(META_KIND)
+            kind = hand.pop(0)
             return (
                 f"同账户、同日、同金额 {format_money(line.amount)} 的 {kind} "
                 "已手工入账（无流水号），即本行，不重复记账 "
@@ -645,6 +590,8 @@ class _Classifier:
         receipt = deposits.Receipt(
             self.account, line.date, line.amount, notice, serial, payer, memo
         )
+        if not (self.deposits.answers(receipt) and self.claims.notices.answers(notice)):
+            raise NeedsBooks  # a notice paid before the last close: its payments are not kept
         entry = deposits._deposit_entry(
             self.registry, self.deposits, receipt, self._file(line.date.year)
         )
@@ -703,9 +650,31 @@ class _Classifier:
             )
             for day, amount in sorted(self.daily.items())
         ]
-        return [*self.settlement_base, *self.new_interest, *daily]
+        if self._settlement_base is None:
+            self._settlement_base = [
+                e
+                for e in self.books.entries()
+                if isinstance(e, data.Open)
+                or (
+                    isinstance(e, data.Transaction)
+                    and (
+                        e.meta.get(META_KIND) == KIND_INTEREST
+                        or any(p.account == self.account for p in e.postings)
+                    )
+                )
+            ]
+        return [*self._settlement_base, *self.new_interest, *daily]
 
-    def _repaid_candidates(self, line: StatementLine, memo: str) -> list[_OpenCertificate]:
+    def _certificate_books(self) -> list[data.Directive]:
+        """The books' opens and closes and the new closes, as the time-deposit functions read
+        them."""
+        if self._certificate_entries is None:
+            self._certificate_entries = [
+                e for e in self.books.entries() if isinstance(e, data.Open | data.Close)
+            ]
+        return [*self._certificate_entries, *self.new_closes]
+
+    def _repaid_candidates(self, line: StatementLine, memo: str) -> list[OpenCertificate]:
         """The open certificates of this demand account that the credit may repay: maturing
         that day (or, the memo saying 提前支取, running that day), principal ≤ amount < twice
         the principal."""
@@ -713,13 +682,13 @@ class _Classifier:
         amount = line.amount
         return [
             c
-            for c in self.index.certificates.values()
+            for c in self.certificates.values()
             if c.principal <= amount < 2 * c.principal
             and ((c.value_date <= line.date < c.maturity) if early else (c.maturity == line.date))
         ]
 
-    def _named_certificate(self, tokens: set[str]) -> _OpenCertificate | None:
-        for cert in self.index.certificates.values():
+    def _named_certificate(self, tokens: set[str]) -> OpenCertificate | None:
+        for cert in self.certificates.values():
             if cert.certificate.upper() in tokens:
                 return cert
         return None
@@ -729,7 +698,7 @@ class _Classifier:
         line: StatementLine,
         serial: str,
         memo: str,
-        cert: _OpenCertificate | None,
+        cert: OpenCertificate | None,
     ) -> PlannedLine:
         early = _has(memo, EARLY_WORDS)
         amount = line.amount
@@ -748,7 +717,7 @@ class _Classifier:
                 )
             cert = candidates[0]
         received = amount - cert.principal
-        entries = self.certificate_entries
+        entries = self._certificate_books()
         try:
             if early or line.date < cert.maturity:
                 txn, close = time_deposits.withdrawal_entries(
@@ -805,7 +774,7 @@ class _Classifier:
         result = []
         for closing in closings:
             when = closing.date + ONE_DAY
-            if (self.account, when) in self.index.assertions:
+            if (self.account, when) in self.lines.assertions:
                 continue
             meta = {
                 "filename": self._file(when.year),
@@ -843,6 +812,29 @@ def _admit(
         raise StatementError(str(statement.path), row, column, exc.reason) from exc
 
 
+@dataclass
+class StatementBooks:
+    """What a statement is classified against: the books' indexes (`BankLines`, the deposits'
+    serials and paid notices, the suspense items) and `entries()`, the books themselves, asked
+    for only by a line the indexes do not answer (a settlement's 积数, a certificate's
+    repayment); it raises `NeedsBooks` when the books are not at hand."""
+
+    lines: BankLines
+    deposits: deposits.DepositIndex
+    claims: claims.ClaimIndex
+    entries: Callable[[], Sequence[data.Directive]]
+
+    @classmethod
+    def of(cls, entries: Sequence[data.Directive]) -> StatementBooks:
+        """The indexes of the books' `entries`, built whole."""
+        return cls(
+            BankLines.of(entries),
+            deposits.DepositIndex.of(entries),
+            claims.ClaimIndex.of(entries),
+            lambda: entries,
+        )
+
+
 def classify(
     registry: Registry, entries: Sequence[data.Directive], statement: Statement
 ) -> ImportPlan:
@@ -852,4 +844,11 @@ def classify(
     bank account, or (币种) when its currency is not CNY.
     """
     with gc_paused():
-        return _Classifier(registry, entries, statement).classify()
+        return classify_against(registry, StatementBooks.of(entries), statement)
+
+
+def classify_against(registry: Registry, books: StatementBooks, statement: Statement) -> ImportPlan:
+    """`classify` against the books' indexes (the write snapshot's will do); NeedsBooks when a
+    line needs what they do not hold: the caller classifies against the books then."""
+    with gc_paused():
+        return _Classifier(registry, statement, books).classify()

@@ -378,7 +378,7 @@ class DepositIndex(Fold):
         if serial:
             for bank in banks:
                 line = (bank.account, str(serial))
-                if self.old_serials and _serial_key(*line) in self.old_serials:
+                if self.old_serials and serial_key(*line) in self.old_serials:
                     continue  # booked before the close: asked of the books, see `answers`
                 earlier = self.serials.get(line)
                 if earlier is None or entry.date < earlier:
@@ -401,7 +401,7 @@ class DepositIndex(Fold):
         day = self._last_close
         if day is None or day == self.closed_through:
             return self
-        old = [_serial_key(*k) for k, when in self.serials.items() if when <= day]
+        old = [serial_key(*k) for k, when in self.serials.items() if when <= day]
         return replace(
             self,
             notices=self.notices.kept_after(day),
@@ -420,7 +420,7 @@ class DepositIndex(Fold):
         if receipt.date <= day or not self.notices.answers(receipt.notice_no or ""):
             return False
         return not receipt.serial or (
-            _serial_key(receipt.bank_account, receipt.serial) not in self.old_serials
+            serial_key(receipt.bank_account, receipt.serial) not in self.old_serials
         )
 
     def duplicate(self, receipt: Receipt) -> str:
@@ -462,7 +462,8 @@ class DepositIndex(Fold):
 _DepositIndex = DepositIndex  # the import's name for it
 
 
-def _serial_key(bank_account: str, serial: str) -> str:
+def serial_key(bank_account: str, serial: str) -> str:
+    """How a (bank account, serial) booked before the last close is kept (`old_serials`)."""
     return f"{bank_account} {serial}"
 
 
