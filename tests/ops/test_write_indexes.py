@@ -106,8 +106,9 @@ STEPS: list[tuple[str, Callable[[Path], object], int | None]] = [
     ("owed again", _receive(_receipt("2026-02-07", "1000.00", "N2026-T001", "T-S8")), 0),
     ("claim short of the notice", _claims(_claim("T-S3", "2026-02-08", "1999.00", "N2026-T002")),
      0),
+    # (the year's first claim starts a new file: checked on the fast path too, no load)
     ("claim to a household", _claims(_claim("T-S3", "2026-02-08", "1000.00",
-                                            "C0002-B03-U1-102")), 2),
+                                            "C0002-B03-U1-102")), 0),
     ("claim of a paid notice", _claims(_claim("T-S2", "2026-02-08", "1000.00", "N2026-T004")),
      0),
     ("claim to an account", _claims(_claim("T-S2", "2026-02-09", "1000.00", "其他收入")), 0),
