@@ -22,7 +22,7 @@ import tempfile
 import time
 import tomllib
 import unicodedata
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -38,6 +38,7 @@ from xtaccounts.core.gc_pause import gc_paused
 from xtaccounts.core.i18n import _
 from xtaccounts.core.input_files import read_input_file, toml_error_line
 from xtaccounts.registry import models
+from xtaccounts.registry.lazy_table import LazyTable
 from xtaccounts.registry.models import (
     BankAccount,
     Building,
@@ -140,14 +141,15 @@ class Registry:
     directory: Path
     pilot: PilotConfig
     communities: dict[str, Community] = field(default_factory=dict)
-    buildings: dict[str, Building] = field(default_factory=dict)
-    units: dict[str, Unit] = field(default_factory=dict)
-    households: dict[str, Household] = field(default_factory=dict)
-    elevators: dict[str, Elevator] = field(default_factory=dict)
+    # The big tables: dicts when validated, `LazyTable`s when restored from the cache.
+    buildings: Mapping[str, Building] = field(default_factory=dict)
+    units: Mapping[str, Unit] = field(default_factory=dict)
+    households: Mapping[str, Household] = field(default_factory=dict)
+    elevators: Mapping[str, Elevator] = field(default_factory=dict)
     bank_accounts: dict[str, BankAccount] = field(default_factory=dict)
     rate_agreements: dict[str, RateAgreement] = field(default_factory=dict)
     entrustments: list[Entrustment] = field(default_factory=list)
-    notices: dict[str, list[PaymentNotice]] = field(default_factory=dict)
+    notices: Mapping[str, list[PaymentNotice]] = field(default_factory=dict)
     insurers: dict[str, Insurer] = field(default_factory=dict)
     tenders: dict[str, Tender] = field(default_factory=dict)
 
@@ -521,9 +523,12 @@ def _validate_registry(directory: Path, files: dict[str, bytes | None]) -> Regis
 
 CACHE_DIR_ENV = "XT_CACHE_DIR"
 CACHE_KEEP = 4
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: the big tables' rows pickled one by one (LAZY_TABLES)
 _MAGIC = b"xtaccounts registry cache\n"
 REGISTRY_FILES: tuple[str, ...] = (*(t.file for t in TABLES), PILOT_FILE, INSURERS_FILE)
+# The Registry attributes cached row by row and restored as `LazyTable`s: a write reads a few
+# of their rows, and unpickling all of them took most of a city-scale write.
+LAZY_TABLES: tuple[str, ...] = ("buildings", "units", "households", "elevators", "notices")
 # The code whose checks a cached registry has passed: editing any of it invalidates the cache.
 _CODE_FILES = (
     "registry/load.py",
@@ -649,8 +654,26 @@ def _pickler(out: io.BytesIO) -> pickle.Pickler:
     return pickler
 
 
+def _encoded_rows(rows: Mapping[str, Any]) -> dict[str, bytes]:
+    """Each row of a table pickled on its own (as `_pickler` writes it), in the table's order."""
+    out = io.BytesIO()
+    pickler = _pickler(out)
+    encoded: dict[str, bytes] = {}
+    for key, row in rows.items():
+        out.seek(0)
+        out.truncate()
+        pickler.clear_memo()
+        pickler.dump(row)
+        encoded[key] = out.getvalue()
+    return encoded
+
+
 def _read_cache(directory: Path, digest: bytes) -> Registry | None:
-    """The cached registry if the cache file is readable and made from exactly these bytes."""
+    """The cached registry if the cache file is readable and made from exactly these bytes.
+
+    The cache holds the registry without its LAZY_TABLES and, beside it, each of their rows
+    pickled alone: they come back as `LazyTable`s that unpickle a row when it is first read.
+    """
     try:
         blob = _cache_path(digest).read_bytes()
     except OSError:
@@ -660,10 +683,16 @@ def _read_cache(directory: Path, digest: bytes) -> Registry | None:
         return None
     try:
         with gc_paused():
-            registry = pickle.loads(blob[head + len(digest) :])
+            rest, tables = pickle.loads(blob[head + len(digest) :])
+        if not isinstance(rest, Registry) or not isinstance(tables, dict):
+            return None
+        if set(tables) != set(LAZY_TABLES):
+            return None
+        return dataclasses.replace(
+            rest, **cast("dict[str, Any]", {name: LazyTable(tables[name]) for name in LAZY_TABLES})
+        )
     except Exception:  # a damaged cache is only a slower load
         return None
-    return registry if isinstance(registry, Registry) else None
 
 
 def _write_cache(directory: Path, digest: bytes, registry: Registry) -> None:
@@ -672,7 +701,13 @@ def _write_cache(directory: Path, digest: bytes, registry: Registry) -> None:
     buffer.write(_MAGIC + digest)
     try:
         with gc_paused():
-            _pickler(buffer).dump(dataclasses.replace(registry, directory=Path(".")))
+            tables = {name: _encoded_rows(getattr(registry, name)) for name in LAZY_TABLES}
+            rest = dataclasses.replace(
+                registry,
+                directory=Path("."),
+                **cast("dict[str, Any]", {name: {} for name in LAZY_TABLES}),
+            )
+            _pickler(buffer).dump((rest, tables))
     except (pickle.PicklingError, TypeError, AttributeError):
         return
     tmp = None
