@@ -7,6 +7,7 @@ import dataclasses
 import os
 import pickle
 import shutil
+from array import array
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 
 from xtaccounts.registry import RegistryInvalid, load_registry
 from xtaccounts.registry import load as registry_load
-from xtaccounts.registry.lazy_table import LazyTable
+from xtaccounts.registry.lazy_table import EncodedRows, LazyTable
 from xtaccounts.registry.load import (
     LAZY_TABLES,
     REGISTRY_FILES,
@@ -250,7 +251,7 @@ def test_a_reader_shares_the_registry_without_reading_its_files(
 def _decoded_keys(table: object) -> list[str]:
     """The ids of the rows a restored table has unpickled so far."""
     assert isinstance(table, LazyTable)
-    return [key for key, row in table._rows.items() if not isinstance(row, bytes)]
+    return [key for key, row in table._rows.items() if type(row) is not int]
 
 
 def test_the_cached_registry_restores_its_big_tables_row_by_row(demo_registry_dir: Path) -> None:
@@ -307,3 +308,13 @@ def test_a_cache_of_the_earlier_format_is_not_read(demo_registry_dir: Path) -> N
     path.write_bytes(registry_load._MAGIC + digest + old)
     assert _cached(demo_registry_dir) is None
     assert _from_disk(demo_registry_dir) == load_registry(demo_registry_dir, cache=False)
+
+
+def test_a_table_whose_offsets_disagree_is_refused() -> None:
+    one_row = EncodedRows(["a"], pickle.dumps(1), array("Q", [99]).tobytes())
+    with pytest.raises(ValueError, match="damaged"):
+        LazyTable(one_row)
+    twice = EncodedRows(["a", "a"], b"xy", array("Q", [1, 2]).tobytes())
+    with pytest.raises(ValueError, match="damaged"):
+        LazyTable(twice)
+    assert len(LazyTable(EncodedRows([], b"", b""))) == 0

@@ -1,38 +1,75 @@
 """A big registry table restored from the cache one row at a time, when the row is asked for.
 
 A write touches a handful of the city's 300,000 households and 60,000 payment notices, yet
-unpickling every row took seconds. The cache keeps each row of the big tables pickled on its
-own; a `LazyTable` holds those bytes, unpickles a row the first time it is looked up and keeps
-it. Iterating its keys, `len` and `in` decode nothing; `values()`, `items()` and equality decode
-every row. It reads like the dict validation makes: same keys, same order, same rows.
+unpickling every row took seconds. The cache keeps the big tables as `EncodedRows`: the ids, and
+each row pickled on its own, end to end in one bytes object. A `LazyTable` unpickles a row the
+first time it is looked up and keeps it. Iterating its keys, `len` and `in` decode nothing;
+`values()`, `items()` and equality decode every row. It reads like the dict validation makes:
+same keys, same order, same rows.
 """
 
 from __future__ import annotations
 
+import io
 import pickle
+import sys
+from array import array
 from collections.abc import ItemsView, Iterator, Mapping, ValuesView
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from xtaccounts.core.gc_pause import gc_paused
 
 V = TypeVar("V")
 
 
+class EncodedRows(NamedTuple):
+    """A table as the cache keeps it: row `i` is `blob[ends[i - 1]:ends[i]]` (from 0 for i = 0)."""
+
+    keys: list[str]
+    blob: bytes
+    ends: bytes  # little-endian unsigned 64-bit offsets, one per row
+
+
+def encode_rows(rows: Mapping[str, Any], pickler: pickle.Pickler, out: io.BytesIO) -> EncodedRows:
+    """Each row pickled alone by `pickler` (writing to the empty `out`), in the table's order."""
+    ends = array("Q")
+    for row in rows.values():
+        pickler.clear_memo()
+        pickler.dump(row)
+        ends.append(out.tell())
+    if sys.byteorder == "big":
+        ends.byteswap()
+    return EncodedRows(list(rows), out.getvalue(), ends.tobytes())
+
+
 class LazyTable(Mapping[str, V]):
     """Read-only rows by id; each row is unpickled from its own bytes on first access."""
 
-    __slots__ = ("_pending", "_rows")
+    __slots__ = ("_blob", "_ends", "_pending", "_rows")
 
-    def __init__(self, encoded: dict[str, bytes]) -> None:
-        """A table of the rows `encoded` holds pickled (the dict is taken over, not copied)."""
-        # id -> the row's pickled bytes until it is first read, the row itself after.
-        self._rows: dict[str, Any] = encoded
-        self._pending = len(encoded)
+    def __init__(self, encoded: EncodedRows) -> None:
+        ends = array("Q", encoded.ends)
+        if sys.byteorder == "big":
+            ends.byteswap()
+        keys = encoded.keys
+        if len(ends) != len(keys) or (keys and ends[-1] != len(encoded.blob)):
+            raise ValueError("a damaged table: its rows and their offsets disagree")
+        # id -> the row's index until the row is first read, the row itself after.
+        self._rows: dict[str, Any] = dict(zip(keys, range(len(keys)), strict=True))
+        if len(self._rows) != len(keys):
+            raise ValueError("a damaged table: an id twice")
+        self._blob = memoryview(encoded.blob)
+        self._ends = ends
+        self._pending = len(keys)
+
+    def _decode(self, index: int) -> Any:
+        start = self._ends[index - 1] if index else 0
+        return pickle.loads(self._blob[start : self._ends[index]])
 
     def __getitem__(self, key: str) -> V:
         row = self._rows[key]
-        if type(row) is bytes:  # rows are models or lists of them, never bytes
-            row = pickle.loads(row)
+        if type(row) is int:  # rows are models or lists of them, never ints
+            row = self._decode(row)
             self._rows[key] = row  # the key is kept in place: the order stays as it was
             self._pending -= 1
         return row
@@ -49,12 +86,13 @@ class LazyTable(Mapping[str, V]):
     def decoded(self) -> dict[str, V]:
         """Every row decoded, in order (the table's own dict: do not change it)."""
         if self._pending:
-            rows = self._rows
+            rows, decode = self._rows, self._decode
             with gc_paused():
                 for key, row in rows.items():
-                    if type(row) is bytes:
-                        rows[key] = pickle.loads(row)
+                    if type(row) is int:
+                        rows[key] = decode(row)
             self._pending = 0
+            self._blob = memoryview(b"")  # every row is decoded: their bytes can go
         return self._rows
 
     def values(self) -> ValuesView[V]:

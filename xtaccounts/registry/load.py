@@ -38,7 +38,7 @@ from xtaccounts.core.gc_pause import gc_paused
 from xtaccounts.core.i18n import _
 from xtaccounts.core.input_files import read_input_file, toml_error_line
 from xtaccounts.registry import models
-from xtaccounts.registry.lazy_table import LazyTable
+from xtaccounts.registry.lazy_table import EncodedRows, LazyTable, encode_rows
 from xtaccounts.registry.models import (
     BankAccount,
     Building,
@@ -532,6 +532,7 @@ LAZY_TABLES: tuple[str, ...] = ("buildings", "units", "households", "elevators",
 # The code whose checks a cached registry has passed: editing any of it invalidates the cache.
 _CODE_FILES = (
     "registry/load.py",
+    "registry/lazy_table.py",
     "registry/models.py",
     "core/money.py",
     "core/privacy.py",
@@ -654,20 +655,6 @@ def _pickler(out: io.BytesIO) -> pickle.Pickler:
     return pickler
 
 
-def _encoded_rows(rows: Mapping[str, Any]) -> dict[str, bytes]:
-    """Each row of a table pickled on its own (as `_pickler` writes it), in the table's order."""
-    out = io.BytesIO()
-    pickler = _pickler(out)
-    encoded: dict[str, bytes] = {}
-    for key, row in rows.items():
-        out.seek(0)
-        out.truncate()
-        pickler.clear_memo()
-        pickler.dump(row)
-        encoded[key] = out.getvalue()
-    return encoded
-
-
 def _read_cache(directory: Path, digest: bytes) -> Registry | None:
     """The cached registry if the cache file is readable and made from exactly these bytes.
 
@@ -683,10 +670,12 @@ def _read_cache(directory: Path, digest: bytes) -> Registry | None:
         return None
     try:
         with gc_paused():
-            rest, tables = pickle.loads(blob[head + len(digest) :])
+            rest, tables = pickle.loads(memoryview(blob)[head + len(digest) :])
         if not isinstance(rest, Registry) or not isinstance(tables, dict):
             return None
-        if set(tables) != set(LAZY_TABLES):
+        if set(tables) != set(LAZY_TABLES) or not all(
+            isinstance(rows, EncodedRows) for rows in tables.values()
+        ):
             return None
         return dataclasses.replace(
             rest, **cast("dict[str, Any]", {name: LazyTable(tables[name]) for name in LAZY_TABLES})
@@ -701,7 +690,10 @@ def _write_cache(directory: Path, digest: bytes, registry: Registry) -> None:
     buffer.write(_MAGIC + digest)
     try:
         with gc_paused():
-            tables = {name: _encoded_rows(getattr(registry, name)) for name in LAZY_TABLES}
+            tables = {}
+            for name in LAZY_TABLES:
+                rows = io.BytesIO()
+                tables[name] = encode_rows(getattr(registry, name), _pickler(rows), rows)
             rest = dataclasses.replace(
                 registry,
                 directory=Path("."),
