@@ -8,6 +8,7 @@ import os
 import pickle
 import shutil
 from array import array
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
@@ -318,3 +319,21 @@ def test_a_table_whose_offsets_disagree_is_refused() -> None:
     with pytest.raises(ValueError, match="damaged"):
         LazyTable(twice)
     assert len(LazyTable(EncodedRows([], b"", b""))) == 0
+
+
+def test_threads_reading_one_restored_table_see_the_same_rows(demo_registry_dir: Path) -> None:
+    load_registry(demo_registry_dir)
+    restored = _from_disk(demo_registry_dir)
+    fresh = load_registry(demo_registry_dir, cache=False)
+    ids = list(fresh.households)
+
+    def read(start: int) -> list[object]:
+        lookups = [restored.households[h] for h in ids[start:] + ids[:start]]
+        return [*lookups, *restored.households.values()]
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(read, range(8)))
+    for start, got in enumerate(results):
+        assert got[: len(ids)] == [fresh.households[h] for h in ids[start:] + ids[:start]]
+        assert got[len(ids) :] == list(fresh.households.values())
+    assert restored.households == fresh.households

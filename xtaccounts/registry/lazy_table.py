@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import pickle
 import sys
+import threading
 from array import array
 from collections.abc import ItemsView, Iterator, Mapping, ValuesView
 from typing import Any, NamedTuple, TypeVar
@@ -45,7 +46,7 @@ def encode_rows(rows: Mapping[str, Any], pickler: pickle.Pickler, out: io.BytesI
 class LazyTable(Mapping[str, V]):
     """Read-only rows by id; each row is unpickled from its own bytes on first access."""
 
-    __slots__ = ("_blob", "_ends", "_pending", "_rows")
+    __slots__ = ("_blob", "_complete", "_ends", "_lock", "_rows")
 
     def __init__(self, encoded: EncodedRows) -> None:
         ends = array("Q", encoded.ends)
@@ -60,7 +61,8 @@ class LazyTable(Mapping[str, V]):
             raise ValueError("a damaged table: an id twice")
         self._blob = memoryview(encoded.blob)
         self._ends = ends
-        self._pending = len(keys)
+        self._complete = not keys
+        self._lock = threading.Lock()  # a reader's threads (Fava) share the table
 
     def _decode(self, index: int) -> Any:
         start = self._ends[index - 1] if index else 0
@@ -69,9 +71,11 @@ class LazyTable(Mapping[str, V]):
     def __getitem__(self, key: str) -> V:
         row = self._rows[key]
         if type(row) is int:  # rows are models or lists of them, never ints
-            row = self._decode(row)
-            self._rows[key] = row  # the key is kept in place: the order stays as it was
-            self._pending -= 1
+            with self._lock:
+                row = self._rows[key]
+                if type(row) is int:
+                    row = self._decode(row)
+                    self._rows[key] = row  # the key stays in place: the order is unchanged
         return row
 
     def __iter__(self) -> Iterator[str]:
@@ -85,14 +89,14 @@ class LazyTable(Mapping[str, V]):
 
     def decoded(self) -> dict[str, V]:
         """Every row decoded, in order (the table's own dict: do not change it)."""
-        if self._pending:
+        if not self._complete:
             rows, decode = self._rows, self._decode
-            with gc_paused():
+            with self._lock, gc_paused():
                 for key, row in rows.items():
                     if type(row) is int:
                         rows[key] = decode(row)
-            self._pending = 0
-            self._blob = memoryview(b"")  # every row is decoded: their bytes can go
+                self._complete = True
+                self._blob = memoryview(b"")  # every row is decoded: their bytes can go
         return self._rows
 
     def values(self) -> ValuesView[V]:
@@ -113,4 +117,4 @@ class LazyTable(Mapping[str, V]):
         return dict, (self.decoded(),)
 
     def __repr__(self) -> str:
-        return f"LazyTable({len(self._rows)} rows, {len(self._rows) - self._pending} decoded)"
+        return f"LazyTable({len(self._rows)} rows{', all decoded' if self._complete else ''})"
