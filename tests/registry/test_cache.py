@@ -24,6 +24,7 @@ from xtaccounts.registry.load import (
     cache_file,
     cached_registry,
 )
+from xtaccounts.registry.models import Unit
 
 
 @pytest.fixture(autouse=True)
@@ -285,6 +286,11 @@ def test_the_cached_registry_restores_its_big_tables_row_by_row(demo_registry_di
         assert list(table.items()) == list(validated.items()), name
         assert list(table.values()) == list(validated.values()), name
         assert table == validated and validated == table, name
+        for key, row in validated.items():
+            rows = row if isinstance(row, list) else [row]
+            again = table[key] if isinstance(row, list) else [table[key]]
+            assert [r.model_fields_set for r in again] == [r.model_fields_set for r in rows]
+            assert [type(r) for r in again] == [type(r) for r in rows]
     assert restored == fresh
 
 
@@ -312,13 +318,13 @@ def test_a_cache_of_the_earlier_format_is_not_read(demo_registry_dir: Path) -> N
 
 
 def test_a_table_whose_offsets_disagree_is_refused() -> None:
-    one_row = EncodedRows(["a"], pickle.dumps(1), array("Q", [99]).tobytes())
+    one_row = EncodedRows(Unit, ["a"], pickle.dumps(1), array("Q", [99]).tobytes())
     with pytest.raises(ValueError, match="damaged"):
         LazyTable(one_row)
-    twice = EncodedRows(["a", "a"], b"xy", array("Q", [1, 2]).tobytes())
+    twice = EncodedRows(Unit, ["a", "a"], b"xy", array("Q", [1, 2]).tobytes())
     with pytest.raises(ValueError, match="damaged"):
         LazyTable(twice)
-    assert len(LazyTable(EncodedRows([], b"", b""))) == 0
+    assert len(LazyTable(EncodedRows(Unit, [], b"", b""))) == 0
 
 
 def test_threads_reading_one_restored_table_see_the_same_rows(demo_registry_dir: Path) -> None:

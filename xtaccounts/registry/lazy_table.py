@@ -15,38 +15,74 @@ import pickle
 import sys
 import threading
 from array import array
-from collections.abc import ItemsView, Iterator, Mapping, ValuesView
+from collections.abc import ItemsView, Iterable, Iterator, Mapping, ValuesView
 from typing import Any, NamedTuple, TypeVar
+
+from pydantic import BaseModel
 
 from xtaccounts.core.gc_pause import gc_paused
 
 V = TypeVar("V")
 
 
-class EncodedRows(NamedTuple):
-    """A table as the cache keeps it: row `i` is `blob[ends[i - 1]:ends[i]]` (from 0 for i = 0)."""
+def restore_model(
+    cls: type[BaseModel], values: dict[str, Any], fields_set: Iterable[str], extra: Any
+) -> BaseModel:
+    """A model from its state, as pydantic's own unpickling restores it (no validation)."""
+    model = cls.__new__(cls)
+    model.__setstate__(
+        {
+            "__dict__": values,
+            "__pydantic_fields_set__": set(fields_set),
+            "__pydantic_extra__": extra,
+            "__pydantic_private__": None,
+        }
+    )
+    return model
 
+
+class EncodedRows(NamedTuple):
+    """A table as the cache keeps it: row `i` is `blob[ends[i - 1]:ends[i]]` (from 0 for i = 0),
+    the pickled state of a `model` (or a list of them): its field values in `model_fields`
+    order, its fields set (None: all) and its extra fields. Rows name no class: unpickling a
+    class reference cost more than the rest of a row."""
+
+    model: type[BaseModel]
     keys: list[str]
     blob: bytes
     ends: bytes  # little-endian unsigned 64-bit offsets, one per row
 
 
-def encode_rows(rows: Mapping[str, Any], pickler: pickle.Pickler, out: io.BytesIO) -> EncodedRows:
-    """Each row pickled alone by `pickler` (writing to the empty `out`), in the table's order."""
+def _state(model: BaseModel, names: tuple[str, ...]) -> tuple[Any, ...]:
+    if tuple(model.__dict__) != names:
+        raise TypeError(f"{type(model).__name__}: fields not in model_fields order")
+    fields_set = model.__pydantic_fields_set__
+    kept = None if fields_set == set(names) else tuple(sorted(fields_set))
+    return tuple(model.__dict__.values()), kept, model.__pydantic_extra__
+
+
+def encode_rows(rows: Mapping[str, Any], model: type[BaseModel]) -> EncodedRows:
+    """Each row (a `model` or a list of them) pickled alone, in the table's order."""
+    names = tuple(model.model_fields)
+    out = io.BytesIO()
+    pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
     ends = array("Q")
     for row in rows.values():
         pickler.clear_memo()
-        pickler.dump(row)
+        if isinstance(row, list):
+            pickler.dump([_state(item, names) for item in row])
+        else:
+            pickler.dump(_state(row, names))
         ends.append(out.tell())
     if sys.byteorder == "big":
         ends.byteswap()
-    return EncodedRows(list(rows), out.getvalue(), ends.tobytes())
+    return EncodedRows(model, list(rows), out.getvalue(), ends.tobytes())
 
 
 class LazyTable(Mapping[str, V]):
     """Read-only rows by id; each row is unpickled from its own bytes on first access."""
 
-    __slots__ = ("_blob", "_complete", "_ends", "_lock", "_rows")
+    __slots__ = ("_blob", "_complete", "_ends", "_lock", "_model", "_names", "_rows")
 
     def __init__(self, encoded: EncodedRows) -> None:
         ends = array("Q", encoded.ends)
@@ -60,13 +96,27 @@ class LazyTable(Mapping[str, V]):
         if len(self._rows) != len(keys):
             raise ValueError("a damaged table: an id twice")
         self._blob = memoryview(encoded.blob)
+        self._model = encoded.model
+        self._names = tuple(encoded.model.model_fields)
         self._ends = ends
         self._complete = not keys
         self._lock = threading.Lock()  # a reader's threads (Fava) share the table
 
     def _decode(self, index: int) -> Any:
         start = self._ends[index - 1] if index else 0
-        return pickle.loads(self._blob[start : self._ends[index]])
+        state = pickle.loads(self._blob[start : self._ends[index]])
+        if type(state) is list:
+            return [self._restore(*item) for item in state]
+        return self._restore(*state)
+
+    def _restore(self, values: tuple[Any, ...], fields_set: Any, extra: Any) -> Any:
+        names = self._names
+        return restore_model(
+            self._model,
+            dict(zip(names, values, strict=True)),
+            names if fields_set is None else fields_set,
+            extra,
+        )
 
     def __getitem__(self, key: str) -> V:
         row = self._rows[key]

@@ -38,7 +38,7 @@ from xtaccounts.core.gc_pause import gc_paused
 from xtaccounts.core.i18n import _
 from xtaccounts.core.input_files import read_input_file, toml_error_line
 from xtaccounts.registry import models
-from xtaccounts.registry.lazy_table import EncodedRows, LazyTable, encode_rows
+from xtaccounts.registry.lazy_table import EncodedRows, LazyTable, encode_rows, restore_model
 from xtaccounts.registry.models import (
     BankAccount,
     Building,
@@ -528,7 +528,13 @@ _MAGIC = b"xtaccounts registry cache\n"
 REGISTRY_FILES: tuple[str, ...] = (*(t.file for t in TABLES), PILOT_FILE, INSURERS_FILE)
 # The Registry attributes cached row by row and restored as `LazyTable`s: a write reads a few
 # of their rows, and unpickling all of them took most of a city-scale write.
-LAZY_TABLES: tuple[str, ...] = ("buildings", "units", "households", "elevators", "notices")
+LAZY_TABLES: dict[str, type[BaseModel]] = {  # attribute -> the model of its rows
+    "buildings": Building,
+    "units": Unit,
+    "households": Household,
+    "elevators": Elevator,
+    "notices": PaymentNotice,  # each row a list of notice lines
+}
 # The code whose checks a cached registry has passed: editing any of it invalidates the cache.
 _CODE_FILES = (
     "registry/load.py",
@@ -622,24 +628,9 @@ def registry_digest(files: dict[str, bytes | None]) -> bytes:
     return h.digest()
 
 
-def _restore_model(
-    cls: type[BaseModel], values: dict[str, Any], fields_set: tuple[str, ...], extra: Any
-) -> BaseModel:
-    model = cls.__new__(cls)
-    model.__setstate__(  # pydantic's own unpickling of a model's state
-        {
-            "__dict__": values,
-            "__pydantic_fields_set__": set(fields_set),
-            "__pydantic_extra__": extra,
-            "__pydantic_private__": None,
-        }
-    )
-    return model
-
-
 def _reduce_model(model: BaseModel) -> tuple[Any, ...]:
     fields_set = tuple(sorted(model.__pydantic_fields_set__))
-    return _restore_model, (type(model), model.__dict__, fields_set, model.__pydantic_extra__)
+    return restore_model, (type(model), model.__dict__, fields_set, model.__pydantic_extra__)
 
 
 def _pickler(out: io.BytesIO) -> pickle.Pickler:
@@ -674,7 +665,8 @@ def _read_cache(directory: Path, digest: bytes) -> Registry | None:
         if not isinstance(rest, Registry) or not isinstance(tables, dict):
             return None
         if set(tables) != set(LAZY_TABLES) or not all(
-            isinstance(rows, EncodedRows) for rows in tables.values()
+            isinstance(rows, EncodedRows) and rows.model is LAZY_TABLES[name]
+            for name, rows in tables.items()
         ):
             return None
         return dataclasses.replace(
@@ -690,10 +682,10 @@ def _write_cache(directory: Path, digest: bytes, registry: Registry) -> None:
     buffer.write(_MAGIC + digest)
     try:
         with gc_paused():
-            tables = {}
-            for name in LAZY_TABLES:
-                rows = io.BytesIO()
-                tables[name] = encode_rows(getattr(registry, name), _pickler(rows), rows)
+            tables = {
+                name: encode_rows(getattr(registry, name), model)
+                for name, model in LAZY_TABLES.items()
+            }
             rest = dataclasses.replace(
                 registry,
                 directory=Path("."),
