@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import os
+import pickle
 import shutil
+from array import array
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,7 +16,15 @@ import pytest
 
 from xtaccounts.registry import RegistryInvalid, load_registry
 from xtaccounts.registry import load as registry_load
-from xtaccounts.registry.load import REGISTRY_FILES, Registry, cache_file, cached_registry
+from xtaccounts.registry.lazy_table import EncodedRows, LazyTable
+from xtaccounts.registry.load import (
+    LAZY_TABLES,
+    REGISTRY_FILES,
+    Registry,
+    cache_file,
+    cached_registry,
+)
+from xtaccounts.registry.models import Unit
 
 
 @pytest.fixture(autouse=True)
@@ -236,3 +248,98 @@ def test_a_reader_shares_the_registry_without_reading_its_files(
     # An emptied memo means reading the files again (the memo is the one cache).
     registry_load._MEMO.clear()
     assert cached_registry(demo_registry_dir) == changed
+
+
+def _decoded_keys(table: object) -> list[str]:
+    """The ids of the rows a restored table has unpickled so far."""
+    assert isinstance(table, LazyTable)
+    return [key for key, row in table._rows.items() if type(row) is not int]
+
+
+def test_the_cached_registry_restores_its_big_tables_row_by_row(demo_registry_dir: Path) -> None:
+    fresh = load_registry(demo_registry_dir, cache=False)
+    load_registry(demo_registry_dir)  # writes the cache
+    restored = _from_disk(demo_registry_dir)
+    for name in LAZY_TABLES:
+        table = getattr(restored, name)
+        assert isinstance(table, LazyTable), name
+        assert isinstance(getattr(fresh, name), dict), name
+        assert _decoded_keys(table) == [], name
+        # Keys, length and membership in the validated order, and still nothing decoded.
+        assert list(table) == list(getattr(fresh, name)), name
+        assert len(table) == len(getattr(fresh, name)), name
+        assert all(key in table for key in getattr(fresh, name)), name
+        assert "no such row" not in table and table.get("no such row") is None, name
+        assert _decoded_keys(table) == [], name
+    # A lookup decodes that row only.
+    household = list(fresh.households)[3]
+    assert restored.households[household] == fresh.households[household]
+    assert restored.households.get(household) is restored.households[household]  # memoised
+    assert _decoded_keys(restored.households) == [household]
+    notice = list(fresh.notices)[-1]
+    assert restored.notices[notice] == fresh.notices[notice]
+    assert _decoded_keys(restored.notices) == [notice]
+    assert _decoded_keys(restored.units) == []
+    # Every row, in the same order, equal to the validated one.
+    for name in LAZY_TABLES:
+        table, validated = getattr(restored, name), getattr(fresh, name)
+        assert list(table.items()) == list(validated.items()), name
+        assert list(table.values()) == list(validated.values()), name
+        assert table == validated and validated == table, name
+        for key, row in validated.items():
+            rows = row if isinstance(row, list) else [row]
+            again = table[key] if isinstance(row, list) else [table[key]]
+            assert [r.model_fields_set for r in again] == [r.model_fields_set for r in rows]
+            assert [type(r) for r in again] == [type(r) for r in rows]
+    assert restored == fresh
+
+
+def test_a_restored_table_copies_and_pickles_as_a_plain_dict(demo_registry_dir: Path) -> None:
+    load_registry(demo_registry_dir)
+    restored = _from_disk(demo_registry_dir)
+    fresh = load_registry(demo_registry_dir, cache=False)
+    copied = copy.deepcopy(restored.households)
+    assert type(copied) is dict and copied == fresh.households
+    assert pickle.loads(pickle.dumps(restored)) == restored
+    assert dict(restored.units) == fresh.units
+    with pytest.raises(TypeError):
+        restored.households["x"] = fresh.households["C0001-B01-U1-101"]  # type: ignore[index]
+
+
+def test_a_cache_of_the_earlier_format_is_not_read(demo_registry_dir: Path) -> None:
+    """A cache file written whole (format 1) under the same digest is not taken for format 2."""
+    registry = load_registry(demo_registry_dir)
+    path = cache_file(demo_registry_dir)
+    digest = registry_load.registry_digest(registry_load._read_files(demo_registry_dir))
+    old = pickle.dumps(dataclasses.replace(registry, directory=Path(".")))
+    path.write_bytes(registry_load._MAGIC + digest + old)
+    assert _cached(demo_registry_dir) is None
+    assert _from_disk(demo_registry_dir) == load_registry(demo_registry_dir, cache=False)
+
+
+def test_a_table_whose_offsets_disagree_is_refused() -> None:
+    one_row = EncodedRows(Unit, ["a"], pickle.dumps(1), array("Q", [99]).tobytes())
+    with pytest.raises(ValueError, match="damaged"):
+        LazyTable(one_row)
+    twice = EncodedRows(Unit, ["a", "a"], b"xy", array("Q", [1, 2]).tobytes())
+    with pytest.raises(ValueError, match="damaged"):
+        LazyTable(twice)
+    assert len(LazyTable(EncodedRows(Unit, [], b"", b""))) == 0
+
+
+def test_threads_reading_one_restored_table_see_the_same_rows(demo_registry_dir: Path) -> None:
+    load_registry(demo_registry_dir)
+    restored = _from_disk(demo_registry_dir)
+    fresh = load_registry(demo_registry_dir, cache=False)
+    ids = list(fresh.households)
+
+    def read(start: int) -> list[object]:
+        lookups = [restored.households[h] for h in ids[start:] + ids[:start]]
+        return [*lookups, *restored.households.values()]
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(read, range(8)))
+    for start, got in enumerate(results):
+        assert got[: len(ids)] == [fresh.households[h] for h in ids[start:] + ids[:start]]
+        assert got[len(ids) :] == list(fresh.households.values())
+    assert restored.households == fresh.households

@@ -22,7 +22,7 @@ import tempfile
 import time
 import tomllib
 import unicodedata
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -38,6 +38,7 @@ from xtaccounts.core.gc_pause import gc_paused
 from xtaccounts.core.i18n import _
 from xtaccounts.core.input_files import read_input_file, toml_error_line
 from xtaccounts.registry import models
+from xtaccounts.registry.lazy_table import EncodedRows, LazyTable, encode_rows, restore_model
 from xtaccounts.registry.models import (
     BankAccount,
     Building,
@@ -140,14 +141,15 @@ class Registry:
     directory: Path
     pilot: PilotConfig
     communities: dict[str, Community] = field(default_factory=dict)
-    buildings: dict[str, Building] = field(default_factory=dict)
-    units: dict[str, Unit] = field(default_factory=dict)
-    households: dict[str, Household] = field(default_factory=dict)
-    elevators: dict[str, Elevator] = field(default_factory=dict)
+    # The big tables: dicts when validated, `LazyTable`s when restored from the cache.
+    buildings: Mapping[str, Building] = field(default_factory=dict)
+    units: Mapping[str, Unit] = field(default_factory=dict)
+    households: Mapping[str, Household] = field(default_factory=dict)
+    elevators: Mapping[str, Elevator] = field(default_factory=dict)
     bank_accounts: dict[str, BankAccount] = field(default_factory=dict)
     rate_agreements: dict[str, RateAgreement] = field(default_factory=dict)
     entrustments: list[Entrustment] = field(default_factory=list)
-    notices: dict[str, list[PaymentNotice]] = field(default_factory=dict)
+    notices: Mapping[str, list[PaymentNotice]] = field(default_factory=dict)
     insurers: dict[str, Insurer] = field(default_factory=dict)
     tenders: dict[str, Tender] = field(default_factory=dict)
 
@@ -521,12 +523,22 @@ def _validate_registry(directory: Path, files: dict[str, bytes | None]) -> Regis
 
 CACHE_DIR_ENV = "XT_CACHE_DIR"
 CACHE_KEEP = 4
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: the big tables' rows pickled one by one (LAZY_TABLES)
 _MAGIC = b"xtaccounts registry cache\n"
 REGISTRY_FILES: tuple[str, ...] = (*(t.file for t in TABLES), PILOT_FILE, INSURERS_FILE)
+# The Registry attributes cached row by row and restored as `LazyTable`s: a write reads a few
+# of their rows, and unpickling all of them took most of a city-scale write.
+LAZY_TABLES: dict[str, type[BaseModel]] = {  # attribute -> the model of its rows
+    "buildings": Building,
+    "units": Unit,
+    "households": Household,
+    "elevators": Elevator,
+    "notices": PaymentNotice,  # each row a list of notice lines
+}
 # The code whose checks a cached registry has passed: editing any of it invalidates the cache.
 _CODE_FILES = (
     "registry/load.py",
+    "registry/lazy_table.py",
     "registry/models.py",
     "core/money.py",
     "core/privacy.py",
@@ -616,24 +628,9 @@ def registry_digest(files: dict[str, bytes | None]) -> bytes:
     return h.digest()
 
 
-def _restore_model(
-    cls: type[BaseModel], values: dict[str, Any], fields_set: tuple[str, ...], extra: Any
-) -> BaseModel:
-    model = cls.__new__(cls)
-    model.__setstate__(  # pydantic's own unpickling of a model's state
-        {
-            "__dict__": values,
-            "__pydantic_fields_set__": set(fields_set),
-            "__pydantic_extra__": extra,
-            "__pydantic_private__": None,
-        }
-    )
-    return model
-
-
 def _reduce_model(model: BaseModel) -> tuple[Any, ...]:
     fields_set = tuple(sorted(model.__pydantic_fields_set__))
-    return _restore_model, (type(model), model.__dict__, fields_set, model.__pydantic_extra__)
+    return restore_model, (type(model), model.__dict__, fields_set, model.__pydantic_extra__)
 
 
 def _pickler(out: io.BytesIO) -> pickle.Pickler:
@@ -650,7 +647,11 @@ def _pickler(out: io.BytesIO) -> pickle.Pickler:
 
 
 def _read_cache(directory: Path, digest: bytes) -> Registry | None:
-    """The cached registry if the cache file is readable and made from exactly these bytes."""
+    """The cached registry if the cache file is readable and made from exactly these bytes.
+
+    The cache holds the registry without its LAZY_TABLES and, beside it, each of their rows
+    pickled alone: they come back as `LazyTable`s that unpickle a row when it is first read.
+    """
     try:
         blob = _cache_path(digest).read_bytes()
     except OSError:
@@ -660,10 +661,19 @@ def _read_cache(directory: Path, digest: bytes) -> Registry | None:
         return None
     try:
         with gc_paused():
-            registry = pickle.loads(blob[head + len(digest) :])
+            rest, tables = pickle.loads(memoryview(blob)[head + len(digest) :])
+        if not isinstance(rest, Registry) or not isinstance(tables, dict):
+            return None
+        if set(tables) != set(LAZY_TABLES) or not all(
+            isinstance(rows, EncodedRows) and rows.model is LAZY_TABLES[name]
+            for name, rows in tables.items()
+        ):
+            return None
+        return dataclasses.replace(
+            rest, **cast("dict[str, Any]", {name: LazyTable(tables[name]) for name in LAZY_TABLES})
+        )
     except Exception:  # a damaged cache is only a slower load
         return None
-    return registry if isinstance(registry, Registry) else None
 
 
 def _write_cache(directory: Path, digest: bytes, registry: Registry) -> None:
@@ -672,7 +682,16 @@ def _write_cache(directory: Path, digest: bytes, registry: Registry) -> None:
     buffer.write(_MAGIC + digest)
     try:
         with gc_paused():
-            _pickler(buffer).dump(dataclasses.replace(registry, directory=Path(".")))
+            tables = {
+                name: encode_rows(getattr(registry, name), model)
+                for name, model in LAZY_TABLES.items()
+            }
+            rest = dataclasses.replace(
+                registry,
+                directory=Path("."),
+                **cast("dict[str, Any]", {name: {} for name in LAZY_TABLES}),
+            )
+            _pickler(buffer).dump((rest, tables))
     except (pickle.PicklingError, TypeError, AttributeError):
         return
     tmp = None

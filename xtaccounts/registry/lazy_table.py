@@ -1,0 +1,170 @@
+"""A big registry table restored from the cache one row at a time, when the row is asked for.
+
+A write touches a handful of the city's 300,000 households and 60,000 payment notices, yet
+unpickling every row took seconds. The cache keeps the big tables as `EncodedRows`: the ids, and
+each row pickled on its own, end to end in one bytes object. A `LazyTable` unpickles a row the
+first time it is looked up and keeps it. Iterating its keys, `len` and `in` decode nothing;
+`values()`, `items()` and equality decode every row. It reads like the dict validation makes:
+same keys, same order, same rows.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+import sys
+import threading
+from array import array
+from collections.abc import ItemsView, Iterable, Iterator, Mapping, ValuesView
+from typing import Any, NamedTuple, TypeVar
+
+from pydantic import BaseModel
+
+from xtaccounts.core.gc_pause import gc_paused
+
+V = TypeVar("V")
+
+
+def restore_model(
+    cls: type[BaseModel], values: dict[str, Any], fields_set: Iterable[str], extra: Any
+) -> BaseModel:
+    """A model from its state, as pydantic's own unpickling restores it (no validation)."""
+    model = cls.__new__(cls)
+    model.__setstate__(
+        {
+            "__dict__": values,
+            "__pydantic_fields_set__": set(fields_set),
+            "__pydantic_extra__": extra,
+            "__pydantic_private__": None,
+        }
+    )
+    return model
+
+
+class EncodedRows(NamedTuple):
+    """A table as the cache keeps it: row `i` is `blob[ends[i - 1]:ends[i]]` (from 0 for i = 0),
+    the pickled state of a `model` (or a list of them): its field values in `model_fields`
+    order, its fields set (None: all) and its extra fields. Rows name no class: unpickling a
+    class reference cost more than the rest of a row."""
+
+    model: type[BaseModel]
+    keys: list[str]
+    blob: bytes
+    ends: bytes  # little-endian unsigned 64-bit offsets, one per row
+
+
+def _state(model: BaseModel, names: tuple[str, ...]) -> tuple[Any, ...]:
+    if tuple(model.__dict__) != names:
+        raise TypeError(f"{type(model).__name__}: fields not in model_fields order")
+    fields_set = model.__pydantic_fields_set__
+    kept = None if fields_set == set(names) else tuple(sorted(fields_set))
+    return tuple(model.__dict__.values()), kept, model.__pydantic_extra__
+
+
+def encode_rows(rows: Mapping[str, Any], model: type[BaseModel]) -> EncodedRows:
+    """Each row (a `model` or a list of them) pickled alone, in the table's order."""
+    names = tuple(model.model_fields)
+    out = io.BytesIO()
+    pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
+    ends = array("Q")
+    for row in rows.values():
+        pickler.clear_memo()
+        if isinstance(row, list):
+            pickler.dump([_state(item, names) for item in row])
+        else:
+            pickler.dump(_state(row, names))
+        ends.append(out.tell())
+    if sys.byteorder == "big":
+        ends.byteswap()
+    return EncodedRows(model, list(rows), out.getvalue(), ends.tobytes())
+
+
+class LazyTable(Mapping[str, V]):
+    """Read-only rows by id; each row is unpickled from its own bytes on first access."""
+
+    __slots__ = ("_blob", "_complete", "_ends", "_lock", "_model", "_names", "_rows")
+
+    def __init__(self, encoded: EncodedRows) -> None:
+        ends = array("Q", encoded.ends)
+        if sys.byteorder == "big":
+            ends.byteswap()
+        keys = encoded.keys
+        if len(ends) != len(keys) or (keys and ends[-1] != len(encoded.blob)):
+            raise ValueError("a damaged table: its rows and their offsets disagree")
+        # id -> the row's index until the row is first read, the row itself after.
+        self._rows: dict[str, Any] = dict(zip(keys, range(len(keys)), strict=True))
+        if len(self._rows) != len(keys):
+            raise ValueError("a damaged table: an id twice")
+        self._blob = memoryview(encoded.blob)
+        self._model = encoded.model
+        self._names = tuple(encoded.model.model_fields)
+        self._ends = ends
+        self._complete = not keys
+        self._lock = threading.Lock()  # a reader's threads (Fava) share the table
+
+    def _decode(self, index: int) -> Any:
+        start = self._ends[index - 1] if index else 0
+        state = pickle.loads(self._blob[start : self._ends[index]])
+        if type(state) is list:
+            return [self._restore(*item) for item in state]
+        return self._restore(*state)
+
+    def _restore(self, values: tuple[Any, ...], fields_set: Any, extra: Any) -> Any:
+        names = self._names
+        return restore_model(
+            self._model,
+            dict(zip(names, values, strict=True)),
+            names if fields_set is None else fields_set,
+            extra,
+        )
+
+    def __getitem__(self, key: str) -> V:
+        row = self._rows[key]
+        if type(row) is int:  # rows are models or lists of them, never ints
+            with self._lock:
+                row = self._rows[key]
+                if type(row) is int:
+                    row = self._decode(row)
+                    self._rows[key] = row  # the key stays in place: the order is unchanged
+        return row
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._rows
+
+    def decoded(self) -> dict[str, V]:
+        """Every row decoded, in order (the table's own dict: do not change it)."""
+        if not self._complete:
+            rows, decode = self._rows, self._decode
+            with self._lock, gc_paused():
+                for key, row in rows.items():
+                    if type(row) is int:
+                        rows[key] = decode(row)
+                self._complete = True
+                self._blob = memoryview(b"")  # every row is decoded: their bytes can go
+        return self._rows
+
+    def values(self) -> ValuesView[V]:
+        return self.decoded().values()
+
+    def items(self) -> ItemsView[str, V]:
+        return self.decoded().items()
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LazyTable):
+            other = other.decoded()
+        return self.decoded() == other if isinstance(other, Mapping) else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled or copied, a table is the plain dict of its rows."""
+        return dict, (self.decoded(),)
+
+    def __repr__(self) -> str:
+        return f"LazyTable({len(self._rows)} rows{', all decoded' if self._complete else ''})"
