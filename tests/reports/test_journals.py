@@ -100,3 +100,45 @@ def test_the_demo_journals_match_their_golden_files(year_books: Path) -> None:
     trial = (year_books / "23-trial-balance.csv").read_text("utf-8-sig").splitlines()
     total = trial[-1].split(",")
     assert total[0] == "合计" and total[2] == total[3] and total[4] == total[5]
+
+
+class _Names:
+    """Statutory names by the account's first part (the test's own chart)."""
+
+    def code(self, account: str) -> str:
+        return {"Assets": "1002", "Equity": "3001"}.get(account.split(":")[0], "")
+
+    def name(self, code: str) -> str:
+        return {"1002": "银行存款", "3001": "维修资金"}.get(code, "")
+
+
+def _counter_names_by_hand(entry: object, account: str, names: _Names) -> str:
+    found: list[str] = []
+    for posting in entry.postings:  # type: ignore[attr-defined]
+        if posting.account == account:
+            continue
+        code = names.code(posting.account)
+        name = f"{code} {names.name(code)}".strip() if code else posting.account
+        if name not in found:
+            found.append(name)
+    return "、".join(found)
+
+
+def test_counter_names_are_those_of_the_other_postings_in_their_order() -> None:
+    from beancount.core import data
+    from beancount.core.amount import Amount
+
+    from xtaccounts.reports.journals import CounterNames
+
+    accounts = ["Equity:Fund:U1", "Assets:Bank", "Equity:Fund:U2", "Income:Other",
+                "Equity:Fund:U1", *(f"Equity:Fund:U{n}" for n in range(3, 13))]  # fmt: skip
+    postings = [
+        data.Posting(a, Amount(Decimal(1), "CNY"), None, None, None, None) for a in accounts
+    ]
+    entry = data.Transaction({}, dt.date(2025, 1, 1), "*", None, "", frozenset(), frozenset(),
+                             postings)  # fmt: skip
+    counters = CounterNames(_Names())  # type: ignore[arg-type]
+    for account in {*accounts, "Assets:Other"}:
+        expected = _counter_names_by_hand(entry, account, _Names())
+        assert counters(entry, account) == expected, account
+        assert counters(entry, account) == expected, account  # from the kept table

@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from beancount.core import data
 
@@ -86,16 +87,42 @@ def _transactions(entries: Sequence[data.Directive]) -> Iterator[data.Transactio
             yield entry
 
 
-def _counter_names(entry: data.Transaction, account: str, names: StatutoryNames) -> str:
-    found: list[str] = []
-    for posting in entry.postings:
-        if posting.account == account:
-            continue
-        code = names.code(posting.account)
-        name = f"{code} {names.name(code)}".strip() if code else posting.account
-        if name not in found:
-            found.append(name)
-    return "、".join(found)
+class CounterNames:
+    """The 对方科目 of a transaction's line in one account's journal: the statutory names of
+    its other postings, each once, in the order of the postings. Worked out once per
+    transaction (an allocation has thousands of postings, each a line of its own journal)."""
+
+    def __init__(self, names: StatutoryNames) -> None:
+        self._names = names
+        # id(entry) -> (entry, {name: (first index, its account, first index of another
+        # account)}); the entry is kept so that its id is not reused while cached.
+        self._tables: dict[int, tuple[data.Transaction, dict[str, list[Any]]]] = {}
+
+    def __call__(self, entry: data.Transaction, account: str) -> str:
+        table = self._table(entry)
+        placed = []
+        for name, (first, first_account, other) in table.items():
+            at = first if first_account != account else other
+            if at is not None:
+                placed.append((at, name))
+        return "、".join(name for _at, name in sorted(placed))
+
+    def _table(self, entry: data.Transaction) -> dict[str, list[Any]]:
+        kept = self._tables.get(id(entry))
+        if kept is not None and kept[0] is entry:
+            return kept[1]
+        table: dict[str, list[Any]] = {}
+        for index, posting in enumerate(entry.postings):
+            code = self._names.code(posting.account)
+            name = f"{code} {self._names.name(code)}".strip() if code else posting.account
+            found = table.get(name)
+            if found is None:
+                table[name] = [index, posting.account, None]
+            elif found[2] is None and posting.account != found[1]:
+                found[2] = index
+        if len(entry.postings) > 8:  # small transactions cost less to read again than to keep
+            self._tables[id(entry)] = (entry, table)
+        return table
 
 
 AccountPostings = dict[str, list[tuple[data.Transaction, Decimal]]]
@@ -122,10 +149,13 @@ def account_journal(
     clean: TextCleaner,
     *,
     daily: bool,
+    counters: CounterNames | None = None,
 ) -> Journal:
     """The journal of one ledger account over `start`..`end` from its postings up to `end`
     (`account_postings`): 期初, each posting with its running balance, 本日合计 after each day
-    with postings (`daily`), 本月合计 and 本年累计 at each month's end within the period."""
+    with postings (`daily`), 本月合计 and 本年累计 at each month's end within the period.
+    `counters`: the 对方科目 names shared by the journals of one report."""
+    counters = counters if counters is not None else CounterNames(names)
     code = names.code(account)
     journal = Journal(account, code, names.name(code), names.detail(account))
     balance = ZERO
@@ -158,7 +188,7 @@ def account_journal(
                     day,
                     str(entry.meta.get(META_VOUCHER) or ""),
                     clean(entry.narration),
-                    _counter_names(entry, account, names),
+                    counters(entry, account),
                     debit,
                     credit,
                     balance,
@@ -203,8 +233,11 @@ def bank_journals(
     names = StatutoryNames(registry)
     journals = []
     postings = account_postings(entries, end)
+    counters = CounterNames(names)
     for account in sorted(a for a in postings if a.startswith(chart.BANK + ":")):
-        journal = account_journal(account, postings[account], start, end, names, clean, daily=True)
+        journal = account_journal(
+            account, postings[account], start, end, names, clean, daily=True, counters=counters
+        )
         if len(journal.lines) > 1 and any(
             line.balance or line.debit or line.credit for line in journal.lines
         ):
@@ -223,8 +256,11 @@ def detail_ledgers(
     names = StatutoryNames(registry)
     journals = []
     postings = account_postings(entries, end)
+    counters = CounterNames(names)
     for account in sorted(postings):
-        journal = account_journal(account, postings[account], start, end, names, clean, daily=False)
+        journal = account_journal(
+            account, postings[account], start, end, names, clean, daily=False, counters=counters
+        )
         if any(line.balance or line.debit or line.credit for line in journal.lines):
             journals.append(journal)
     journals.sort(key=lambda j: (j.code or "9999", j.account))
