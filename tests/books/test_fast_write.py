@@ -159,3 +159,26 @@ def test_a_new_file_is_included_on_the_fast_path(books: Path, full_loads: list[P
     loaded = load_books(books)
     assert not loaded.errors
     assert sum(1 for e in loaded.entries if type(e).__name__ == "Transaction") == 4
+
+
+def test_the_snapshot_keeps_its_state_through_the_disk(books: Path) -> None:
+    """The per-account state is kept in columns on disk: it comes back as it was, order too."""
+    import pickle
+
+    from xtaccounts.books.write_snapshot import save_snapshot
+
+    commit(books, receipt("2026-01-03") + "\n2026-01-05 balance Assets:Bank  15.00 CNY\n")
+    kept = load_snapshot(books)
+    assert kept is not None
+    kept.closed["Income:Deposits"] = kept.opens["Income:Deposits"][0]
+    kept.settled["1904021109200088821"] = kept.last_balance["Assets:Bank"]
+    again = pickle.loads(pickle.dumps(kept))
+    assert again == kept
+    for name in ("opens", "balances", "last_posting", "last_balance", "closed", "settled"):
+        assert list(getattr(again, name).items()) == list(getattr(kept, name).items()), name
+    assert {a: str(n) for a, n in again.balances.items()} == {
+        "Assets:Bank": "15.00",
+        "Liabilities:Suspense": "-15.00",
+    }
+    save_snapshot(again)
+    assert load_snapshot(books) == again

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import copy_books, snapshot
-from xtaccounts.books import writer
+from xtaccounts.books import write_snapshot, writer
 from xtaccounts.books.fast_check import snapshot_matches
 from xtaccounts.books.load import load_books
 from xtaccounts.books.write_snapshot import load_snapshot
@@ -131,9 +131,13 @@ def _outcome(step: Callable[[Path], object], main: Path) -> tuple[str, Any]:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("tail_limit", [write_snapshot.TAIL_LIMIT, 3], ids=["tail", "folded-in"])
 def test_indexes_from_the_snapshot_give_what_the_books_give(
-    demo_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    demo_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tail_limit: int
 ) -> None:
+    """The folds' tail (entries written since they were pickled) kept beside them, and folded
+    in every few entries: the same indexes either way."""
+    monkeypatch.setattr(write_snapshot, "TAIL_LIMIT", tail_limit)
     monkeypatch.setenv("XT_CACHE_DIR", str(tmp_path / "cache"))
     with (demo_copy.parent / "registry" / "payment_notices.csv").open("a", encoding="utf-8") as f:
         f.write(NOTICES)

@@ -15,7 +15,14 @@ A snapshot also carries the commands' indexes of the books (`Fold`: the serials 
 notices a receipt is checked against, the open suspense items a claim takes from): each built
 from all the entries when the snapshot is, then fed every entry a fast write adds, so that a
 command finds it without loading the books (`WriteSession.index`). Each is kept pickled on its
-own, so that a command decodes only the one it reads and always gets its own copy.
+own, so that a command decodes only the one it reads and always gets its own copy; the entries
+written since it was pickled are kept beside it (`fold_tail`) and fed to it when it is read, so
+that a write decodes and encodes no fold it does not read (the tail is folded in every
+`TAIL_LIMIT` entries).
+
+On disk the per-account state is kept in columns (the accounts' names once, days as ordinals,
+balances as one text): a city's tens of thousands of accounts then load and save in a few
+milliseconds rather than a large part of a write.
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import ClassVar, Self, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 from beancount.core import data
 
@@ -61,7 +68,8 @@ __all__ = [
     "stat_signature",
 ]
 
-_FORMAT = 2  # 2: the folds
+_FORMAT = 3  # 2: the folds; 3: the folds' tail, the per-account state in columns
+TAIL_LIMIT = 256  # entries written since the folds were pickled, before they are folded in
 KEEP = 8  # snapshots kept in the cache directory (the books of as many directories)
 _MAGIC = b"xtaccounts write snapshot\n"
 # The plugins whose rules `fast_check` knows to be local for the entries it accepts.
@@ -170,7 +178,9 @@ class WriteSnapshot:
     vouchers: dict[tuple[int, int], int] = field(default_factory=dict)
     last_close: dt.date | None = None  # the last close, reopen or reclose of a period
     settled: dict[str, dt.date] = field(default_factory=dict)  # account -> last 积数 window end
-    folds: dict[str, bytes] = field(default_factory=dict)  # Fold.key() -> the pickled fold
+    # Fold.key() -> the pickled fold, and how many entries of `fold_tail` it has taken
+    folds: dict[str, tuple[bytes, int]] = field(default_factory=dict)
+    fold_tail: list[data.Directive] = field(default_factory=list)  # written since pickled
 
     def add(self, entries: Iterable[data.Directive]) -> None:
         """Take accepted entries (transactions and balance assertions) into the state."""
@@ -183,13 +193,19 @@ class WriteSnapshot:
                 self._assert(entry.account, entry.date)
         for month, number in highest_numbers(entries).items():
             self.vouchers[month] = max(number, self.vouchers.get(month, 0))
-        for key in list(self.folds):
-            fold = self._fold(key)
-            if fold is None:
-                continue
-            for entry in entries:
-                fold.add(entry)
-            self.keep(fold)
+        if self.folds:
+            self.fold_tail.extend(entries)
+        if len(self.fold_tail) > TAIL_LIMIT:
+            self._fold_in()
+
+    def _fold_in(self) -> None:
+        """Feed every fold its tail and pickle it again; the tail is then empty."""
+        with gc_paused():
+            folds = [fold for key in list(self.folds) if (fold := self._fold(key)) is not None]
+            self.fold_tail = []
+            self.folds = {}
+            for fold in folds:
+                self.keep(fold)
 
     def fold(self, kind: type[_F]) -> _F | None:
         """A copy of the fold `kind` the snapshot keeps (None: it keeps none, or a stale one)."""
@@ -201,20 +217,73 @@ class WriteSnapshot:
         if fold.stale:
             self.folds.pop(fold.key(), None)
         else:
-            self.folds[fold.key()] = pickle.dumps(fold.kept(), protocol=5)
+            kept = pickle.dumps(fold.kept(), protocol=5)
+            self.folds[fold.key()] = (kept, len(self.fold_tail))
 
     def _fold(self, key: str) -> Fold | None:
+        """The fold `key` decoded, fed the tail it has not taken (None: none, or stale)."""
         raw = self.folds.get(key)
         if raw is None:
             return None
+        pickled, taken = raw
         try:
-            fold = pickle.loads(raw)
+            fold = pickle.loads(pickled)
         except Exception:  # a fold whose class changed is no fold
             fold = None
+        if isinstance(fold, Fold):
+            for entry in self.fold_tail[taken:]:
+                fold.add(entry)
         if not isinstance(fold, Fold) or fold.stale:
             self.folds.pop(key, None)
             return None
         return fold
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The state with the per-account dicts in columns (see the module's docstring)."""
+        state = dict(self.__dict__)
+        accounts: dict[str, int] = {}
+        for name in _ACCOUNT_DICTS:
+            for account in state[name]:
+                accounts.setdefault(account, len(accounts))
+        state["accounts"] = list(accounts)
+        opens = state.pop("opens")
+        currencies = {c: i for i, c in enumerate(dict.fromkeys(v[1] for v in opens.values()))}
+        state["opens"] = (
+            _rows(accounts, opens),
+            array("i", (v[0].toordinal() for v in opens.values())),
+            list(currencies),
+            array("I", (currencies[v[1]] for v in opens.values())),
+        )
+        balances = state.pop("balances")
+        state["balances"] = (_rows(accounts, balances), "\n".join(map(str, balances.values())))
+        for name in _DAY_DICTS:
+            days = state.pop(name)
+            state[name] = (
+                _rows(accounts, days),
+                array("i", (d.toordinal() for d in days.values())),
+            )
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        accounts: list[str] = state.pop("accounts")
+        rows: array[int]
+        ordinals: array[int]
+        rows, ordinals, currencies, which = state.pop("opens")
+        day = dt.date.fromordinal
+        state["opens"] = {
+            accounts[r]: (day(o), currencies[c])
+            for r, o, c in zip(rows, ordinals, which, strict=True)
+        }
+        rows, numbers = state.pop("balances")
+        state["balances"] = (
+            dict(zip((accounts[r] for r in rows), map(Decimal, numbers.split("\n")), strict=True))
+            if rows
+            else {}
+        )
+        for name in _DAY_DICTS:
+            rows, ordinals = state.pop(name)
+            state[name] = {accounts[r]: day(o) for r, o in zip(rows, ordinals, strict=True)}
+        self.__dict__.update(state)
 
     def holds(self, rel: str, content: bytes) -> bool:
         """Whether the file `rel` (relative to the ledger dir) has `content` by the snapshot."""
@@ -251,6 +320,16 @@ class WriteSnapshot:
         last = self.last_balance.get(account)
         if last is None or day > last:
             self.last_balance[account] = day
+
+
+# The per-account dicts kept in columns: all of them, and those of days.
+_DAY_DICTS = ("closed", "last_posting", "last_balance", "settled")
+_ACCOUNT_DICTS = ("opens", "balances", *_DAY_DICTS)
+
+
+def _rows(accounts: dict[str, int], values: dict[str, object]) -> array[int]:
+    """The rows (in `accounts`) of the keys of `values`, in its order."""
+    return array("I", (accounts[account] for account in values))
 
 
 def _digest(content: bytes) -> str:

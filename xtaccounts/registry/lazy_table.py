@@ -3,9 +3,11 @@
 A write touches a handful of the city's 300,000 households and 60,000 payment notices, yet
 unpickling every row took seconds. The cache keeps the big tables as `EncodedRows`: the ids, and
 each row pickled on its own, end to end in one bytes object. A `LazyTable` unpickles a row the
-first time it is looked up and keeps it. Iterating its keys, `len` and `in` decode nothing;
+first time it is looked up and keeps it. Iterating its keys, `len` and `in` decode no row;
 `values()`, `items()` and equality decode every row. It reads like the dict validation makes:
-same keys, same order, same rows.
+same keys, same order, same rows. Its ids may come pickled too (the cache file's): they are
+then decoded the first time the table is read at all, so that a command pays only for the
+tables it reads.
 """
 
 from __future__ import annotations
@@ -48,9 +50,9 @@ class EncodedRows(NamedTuple):
     class reference cost more than the rest of a row."""
 
     model: type[BaseModel]
-    keys: list[str]
-    blob: bytes
-    ends: bytes  # little-endian unsigned 64-bit offsets, one per row
+    keys: list[str] | bytes | memoryview  # the ids, or the pickled list of them
+    blob: bytes | memoryview
+    ends: bytes | memoryview  # little-endian unsigned 64-bit offsets, one per row
 
 
 def _state(model: BaseModel, names: tuple[str, ...]) -> tuple[Any, ...]:
@@ -82,25 +84,45 @@ def encode_rows(rows: Mapping[str, Any], model: type[BaseModel]) -> EncodedRows:
 class LazyTable(Mapping[str, V]):
     """Read-only rows by id; each row is unpickled from its own bytes on first access."""
 
-    __slots__ = ("_blob", "_complete", "_ends", "_lock", "_model", "_names", "_rows")
+    __slots__ = ("_blob", "_complete", "_ends", "_keys", "_lock", "_model", "_names", "_rows")
 
     def __init__(self, encoded: EncodedRows) -> None:
-        ends = array("Q", encoded.ends)
+        ends = array("Q")
+        ends.frombytes(encoded.ends)  # (array("Q", view) would take each byte for a number)
         if sys.byteorder == "big":
             ends.byteswap()
-        keys = encoded.keys
-        if len(ends) != len(keys) or (keys and ends[-1] != len(encoded.blob)):
+        if ends and ends[-1] != len(encoded.blob):
             raise ValueError("a damaged table: its rows and their offsets disagree")
-        # id -> the row's index until the row is first read, the row itself after.
-        self._rows: dict[str, Any] = dict(zip(keys, range(len(keys)), strict=True))
-        if len(self._rows) != len(keys):
-            raise ValueError("a damaged table: an id twice")
         self._blob = memoryview(encoded.blob)
         self._model = encoded.model
         self._names = tuple(encoded.model.model_fields)
         self._ends = ends
-        self._complete = not keys
+        self._complete = not ends
         self._lock = threading.Lock()  # a reader's threads (Fava) share the table
+        # id -> the row's index until the row is first read, the row itself after; None until
+        # the pickled ids (`_keys`) are first needed.
+        self._rows: dict[str, Any] | None = None
+        self._keys = encoded.keys
+        if isinstance(encoded.keys, list):
+            self._index()
+
+    def _index(self) -> dict[str, Any]:
+        """The rows by id (the ids decoded and checked the first time)."""
+        rows = self._rows
+        if rows is None:
+            with self._lock:
+                rows = self._rows
+                if rows is None:
+                    keys = self._keys
+                    if not isinstance(keys, list):
+                        keys = pickle.loads(keys)
+                    if len(self._ends) != len(keys):
+                        raise ValueError("a damaged table: its rows and their offsets disagree")
+                    rows = dict(zip(keys, range(len(keys)), strict=True))
+                    if len(rows) != len(keys):
+                        raise ValueError("a damaged table: an id twice")
+                    self._rows, self._keys = rows, []
+        return rows
 
     def _decode(self, index: int) -> Any:
         start = self._ends[index - 1] if index else 0
@@ -119,35 +141,37 @@ class LazyTable(Mapping[str, V]):
         )
 
     def __getitem__(self, key: str) -> V:
-        row = self._rows[key]
+        rows = self._index()
+        row = rows[key]
         if type(row) is int:  # rows are models or lists of them, never ints
             with self._lock:
-                row = self._rows[key]
+                row = rows[key]
                 if type(row) is int:
                     row = self._decode(row)
-                    self._rows[key] = row  # the key stays in place: the order is unchanged
+                    rows[key] = row  # the key stays in place: the order is unchanged
         return row
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._rows)
+        return iter(self._index())
 
     def __len__(self) -> int:
-        return len(self._rows)
+        return len(self._ends)
 
     def __contains__(self, key: object) -> bool:
-        return key in self._rows
+        return key in self._index()
 
     def decoded(self) -> dict[str, V]:
         """Every row decoded, in order (the table's own dict: do not change it)."""
+        rows = self._index()
         if not self._complete:
-            rows, decode = self._rows, self._decode
+            decode = self._decode
             with self._lock, gc_paused():
                 for key, row in rows.items():
                     if type(row) is int:
                         rows[key] = decode(row)
                 self._complete = True
                 self._blob = memoryview(b"")  # every row is decoded: their bytes can go
-        return self._rows
+        return rows
 
     def values(self) -> ValuesView[V]:
         return self.decoded().values()
@@ -167,4 +191,4 @@ class LazyTable(Mapping[str, V]):
         return dict, (self.decoded(),)
 
     def __repr__(self) -> str:
-        return f"LazyTable({len(self._rows)} rows{', all decoded' if self._complete else ''})"
+        return f"LazyTable({len(self)} rows{', all decoded' if self._complete else ''})"

@@ -14,6 +14,7 @@ import csv
 import dataclasses
 import hashlib
 import io
+import mmap
 import os
 import pickle
 import re
@@ -523,7 +524,7 @@ def _validate_registry(directory: Path, files: dict[str, bytes | None]) -> Regis
 
 CACHE_DIR_ENV = "XT_CACHE_DIR"
 CACHE_KEEP = 4
-CACHE_FORMAT = 2  # 2: the big tables' rows pickled one by one (LAZY_TABLES)
+CACHE_FORMAT = 3  # 2: the big tables' rows pickled one by one (LAZY_TABLES); 3: in segments
 _MAGIC = b"xtaccounts registry cache\n"
 REGISTRY_FILES: tuple[str, ...] = (*(t.file for t in TABLES), PILOT_FILE, INSURERS_FILE)
 # The Registry attributes cached row by row and restored as `LazyTable`s: a write reads a few
@@ -649,29 +650,42 @@ def _pickler(out: io.BytesIO) -> pickle.Pickler:
 def _read_cache(directory: Path, digest: bytes) -> Registry | None:
     """The cached registry if the cache file is readable and made from exactly these bytes.
 
-    The cache holds the registry without its LAZY_TABLES and, beside it, each of their rows
-    pickled alone: they come back as `LazyTable`s that unpickle a row when it is first read.
+    The file holds the registry without its LAZY_TABLES, then each of those tables as three
+    segments (its ids pickled, its rows pickled one by one, the rows' end offsets). The file is
+    mapped, not read: the tables come back as `LazyTable`s over the mapping, which decode a
+    table's ids when it is first read and a row when it is first looked up.
     """
     try:
-        blob = _cache_path(digest).read_bytes()
-    except OSError:
+        with _cache_path(digest).open("rb") as handle:
+            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):  # (an empty file cannot be mapped)
         return None
+    view = memoryview(mapped)
     head = len(_MAGIC)
-    if blob[:head] != _MAGIC or blob[head : head + len(digest)] != digest:
+    if view[:head] != _MAGIC or view[head : head + len(digest)] != digest:
         return None
     try:
+        start = head + len(digest) + 8
+        size = int.from_bytes(view[start - 8 : start], "little")
         with gc_paused():
-            rest, tables = pickle.loads(memoryview(blob)[head + len(digest) :])
-        if not isinstance(rest, Registry) or not isinstance(tables, dict):
+            rest, spans = pickle.loads(view[start : start + size])
+        if not isinstance(rest, Registry) or not isinstance(spans, dict):
             return None
-        if set(tables) != set(LAZY_TABLES) or not all(
-            isinstance(rows, EncodedRows) and rows.model is LAZY_TABLES[name]
-            for name, rows in tables.items()
-        ):
+        if set(spans) != set(LAZY_TABLES):
             return None
-        return dataclasses.replace(
-            rest, **cast("dict[str, Any]", {name: LazyTable(tables[name]) for name in LAZY_TABLES})
-        )
+        base = start + size
+
+        def segment(span: tuple[int, int]) -> memoryview:
+            offset, length = span
+            if offset < 0 or length < 0 or base + offset + length > len(view):
+                raise ValueError("a segment beyond the end of the cache file")
+            return view[base + offset : base + offset + length]
+
+        tables: dict[str, LazyTable[Any]] = {
+            name: LazyTable(EncodedRows(model, *(segment(span) for span in spans[name])))
+            for name, model in LAZY_TABLES.items()
+        }
+        return dataclasses.replace(rest, **cast("dict[str, Any]", tables))
     except Exception:  # a damaged cache is only a slower load
         return None
 
@@ -680,20 +694,33 @@ def _write_cache(directory: Path, digest: bytes, registry: Registry) -> None:
     """Write the cache atomically; a directory we cannot write to only means no cache."""
     buffer = io.BytesIO()
     buffer.write(_MAGIC + digest)
+    segments: list[bytes] = []
+    spans: dict[str, tuple[tuple[int, int], ...]] = {}
+    offset = 0
     try:
         with gc_paused():
-            tables = {
-                name: encode_rows(getattr(registry, name), model)
-                for name, model in LAZY_TABLES.items()
-            }
+            for name, model in LAZY_TABLES.items():
+                encoded = encode_rows(getattr(registry, name), model)
+                keys = pickle.dumps(encoded.keys, protocol=pickle.HIGHEST_PROTOCOL)
+                parts = (keys, bytes(encoded.blob), bytes(encoded.ends))
+                spans[name] = tuple(
+                    (offset + sum(map(len, parts[:i])), len(parts[i])) for i in range(3)
+                )
+                segments.extend(parts)
+                offset += sum(map(len, parts))
             rest = dataclasses.replace(
                 registry,
                 directory=Path("."),
                 **cast("dict[str, Any]", {name: {} for name in LAZY_TABLES}),
             )
-            _pickler(buffer).dump((rest, tables))
+            header = io.BytesIO()
+            _pickler(header).dump((rest, spans))
     except (pickle.PicklingError, TypeError, AttributeError):
         return
+    buffer.write(len(header.getbuffer()).to_bytes(8, "little"))
+    buffer.write(header.getbuffer())
+    for part in segments:
+        buffer.write(part)
     tmp = None
     try:
         target = _cache_path(digest)
