@@ -211,7 +211,11 @@ Day = Annotated[dt.date, BeforeValidator(_strict_day)]
 class Row(BaseModel):
     """A registry row: frozen, no unknown fields, blank cells are None."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+    # The validators are built when a model first validates: a registry restored from the
+    # cache validates nothing, and a command that reads it does not pay for building them.
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", str_strip_whitespace=True, defer_build=True
+    )
 
     @model_validator(mode="before")
     @classmethod
