@@ -29,6 +29,16 @@ KIND_CARRY = "carry"  # the year books' opening transaction (years/<Y>-opening.b
 KIND_SUSPENSE = "suspense"  # a statement line no rule recognises: Dr/Cr 待查明款项
 KIND_PREMIUM = "premium"  # an insurance premium bought or renewed
 KIND_PREMIUM_REFUND = "premium-refund"  # the unearned premium of a cancelled policy
+
+# The insurance records (custom directives, `xtaccounts.insurance.directives`).
+APPLICATION = "xt-application"
+INSPECTION = "xt-inspection"
+NOTICE = "xt-notice"
+OBJECTION = "xt-objection"
+VOTE = "xt-vote"
+POLICY = "xt-policy"
+CANCELLATION = "xt-cancellation"
+INSURANCE_TYPES = (APPLICATION, INSPECTION, NOTICE, OBJECTION, VOTE, POLICY, CANCELLATION)
 KIND_PREMIUM_PAYMENT = "premium-payment"  # premiums paid to an insurer: Dr its clearing account
 KIND_REVERSAL = "reversal"  # 红字冲销 of the transaction whose link `reverses:` names
 

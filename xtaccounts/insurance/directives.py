@@ -48,24 +48,23 @@ from xtaccounts.core.dates import meta_day
 from xtaccounts.core.i18n import _
 from xtaccounts.core.money import format_money
 from xtaccounts.core.vocabulary import (
+    APPLICATION,
+    CANCELLATION,
     CURRENCY,
+    INSPECTION,
     KIND_PREMIUM,
     KIND_PREMIUM_REFUND,
     META_APPLICATION,
     META_KIND,
     META_POLICY,
+    NOTICE,
+    OBJECTION,
+    POLICY,
+    VOTE,
     ZERO,
 )
+from xtaccounts.core.vocabulary import INSURANCE_TYPES as TYPES
 from xtaccounts.registry.models import VOTE_MAJORITY, VOTE_QUORUM, PilotConfig
-
-APPLICATION = "xt-application"
-INSPECTION = "xt-inspection"
-NOTICE = "xt-notice"
-OBJECTION = "xt-objection"
-VOTE = "xt-vote"
-POLICY = "xt-policy"
-CANCELLATION = "xt-cancellation"
-TYPES = (APPLICATION, INSPECTION, NOTICE, OBJECTION, VOTE, POLICY, CANCELLATION)
 
 FILE_KIND = "insurance"
 
