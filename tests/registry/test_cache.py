@@ -347,3 +347,35 @@ def test_threads_reading_one_restored_table_see_the_same_rows(demo_registry_dir:
         assert got[: len(ids)] == [fresh.households[h] for h in ids[start:] + ids[:start]]
         assert got[len(ids) :] == list(fresh.households.values())
     assert restored.households == fresh.households
+
+
+def test_unchanged_files_are_not_read_again(
+    demo_registry_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The digest of files whose stat signatures are unchanged is taken from the cache
+    directory; a file changed since (even to the same size) is read again."""
+    first = load_registry(demo_registry_dir)
+    real_read = registry_load._read_files
+    reads: list[Path] = []
+
+    def counted(directory: Path) -> dict[str, bytes | None]:
+        reads.append(directory)
+        return real_read(directory)
+
+    monkeypatch.setattr(registry_load, "_read_files", counted)
+    assert _from_disk(demo_registry_dir) == first
+    assert reads == []
+    household = "C0001-B01-U1-101"
+    old = first.households[household].area_m2
+    size = (demo_registry_dir / "households.csv").stat().st_size
+    new = "1" * (len(str(old)) - 3) + ".11"  # as many characters: the file keeps its size
+    _set_area(demo_registry_dir, household, new)
+    assert (demo_registry_dir / "households.csv").stat().st_size == size
+    changed = _from_disk(demo_registry_dir)
+    assert reads == [demo_registry_dir]
+    assert changed.households[household].area_m2 == Decimal(new) != old
+    # A damaged digest file is no digest: the files are read.
+    (registry_load._digests_path()).write_bytes(b"not a pickle")
+    reads.clear()
+    assert _from_disk(demo_registry_dir) == changed
+    assert reads == [demo_registry_dir]

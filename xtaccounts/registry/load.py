@@ -757,17 +757,28 @@ def load_registry(directory: Path, *, cache: bool = True) -> Registry:
 
 def _load_memoised(directory: Path) -> tuple[bytes, Registry]:
     """`load_registry` with the cache, and the digest of the bytes it was validated from."""
-    files = _read_files(directory)
-    digest = registry_digest(files)
+    files: dict[str, bytes | None] | None = None
+    signature = _stat_signature(directory)  # taken before the files are read
+    digest = _known_digest(directory, signature)
+    if digest is None:
+        files = _read_files(directory)
+        digest = registry_digest(files)
     registry = _MEMO.get(digest)
     if registry is None:
         registry = _read_cache(directory, digest)
         if registry is None:
+            if files is None:
+                signature = _stat_signature(directory)
+                files = _read_files(directory)
+                digest = registry_digest(files)
             started = time.perf_counter()
             with gc_paused():
                 registry = _validate_registry(directory, files)
             if time.perf_counter() - started >= CACHE_THRESHOLD_SECONDS:
                 _write_cache(directory, digest, registry)
+                _keep_digest(directory, signature, digest)
+        elif files is not None:
+            _keep_digest(directory, signature, digest)
         if len(_MEMO) >= _MEMO_SIZE:
             _MEMO.pop(next(iter(_MEMO)))
         registry.directory = directory
@@ -775,6 +786,73 @@ def _load_memoised(directory: Path) -> tuple[bytes, Registry]:
     if registry.directory != directory:
         registry = dataclasses.replace(registry, directory=directory)
     return digest, registry
+
+
+# --- the digest of files not read again -------------------------------------------------------
+# A city's registry is tens of MB: reading and hashing it took a tenth of a write. Beside the
+# caches, `registry-digests.pickle` keeps, for the last few registry directories, every file's
+# stat signature (inode, size, mtime, ctime) with the digest of their bytes; while all of them
+# are unchanged the digest is taken as it is (the write snapshot trusts files the same way).
+_DIGESTS_KEPT = 16
+
+
+_Signature = tuple[tuple[int, int, int, int] | None, ...]
+
+
+def _stat_signature(directory: Path) -> _Signature | None:
+    signature: list[tuple[int, int, int, int] | None] = []
+    for name in REGISTRY_FILES:
+        try:
+            st = os.stat(directory / name)
+        except FileNotFoundError:
+            signature.append(None)
+            continue
+        except OSError:
+            return None
+        signature.append((st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+    return tuple(signature)
+
+
+def _digests_path() -> Path:
+    return _cache_root() / "registry-digests.pickle"
+
+
+def _read_digests() -> dict[str, tuple[Any, bytes, bytes]]:
+    try:
+        kept = pickle.loads(_digests_path().read_bytes())
+    except Exception:  # no file, or a damaged one: no digest is known
+        return {}
+    return kept if isinstance(kept, dict) else {}
+
+
+def _known_digest(directory: Path, signature: _Signature | None) -> bytes | None:
+    """The digest of the registry's files if they are as they were when it was last taken."""
+    kept = _read_digests().get(str(directory.resolve()))
+    if signature is None or kept is None or kept[0] != signature or kept[1] != _code_digest():
+        return None
+    return kept[2]
+
+
+def _keep_digest(directory: Path, signature: _Signature | None, digest: bytes) -> None:
+    """Remember the digest of the registry's files with their stat signature taken before they
+    were read (a file changed since has another signature: it is read again next time)."""
+    if signature is None:
+        return
+    kept = _read_digests()
+    key = str(directory.resolve())
+    kept.pop(key, None)
+    kept[key] = (signature, _code_digest(), digest)
+    while len(kept) > _DIGESTS_KEPT:
+        kept.pop(next(iter(kept)))
+    path = _digests_path()
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        tmp.write_bytes(pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
 
 
 def registry_signature(directory: Path) -> tuple:
