@@ -28,6 +28,7 @@ from xtaccounts.core.errors import XtError
 from xtaccounts.ops import claims
 from xtaccounts.ops import owner_deposits as deposits
 from xtaccounts.ops.reversal import book_reversal
+from xtaccounts.ops.voucher_index import VoucherIndex
 
 ICBC = "1904021109200088821"
 NOTICES = """\
@@ -38,7 +39,7 @@ N2026-T004,C0002-B03-U1-202,400.00,2026-01-05
 """
 OLD_SERIAL = "ICBC20250201000032"  # a statement line of 2025, a closed year
 OLD_ITEM = "ICBC20240520000078"  # a receipt of 2024 still in 待查明
-FOLDS = (deposits.DepositIndex, claims.SuspenseItems)  # with their NoticePayments
+FOLDS = (deposits.DepositIndex, claims.SuspenseItems, VoucherIndex)  # with NoticePayments
 
 
 def _receipt(day: str, amount: str, notice: str | None = None, serial: str | None = None,

@@ -163,13 +163,39 @@ def fast_accept(
         if errors:
             return None
         texts[path] = text
-        entries.extend(parsed)
+        entries.extend(_named(parsed, os.path.abspath(path)))
     entries.sort(key=data.entry_sortkey)
     if not _entries_fit(snapshot, entries):
         return None
     if not _plugins_quiet(snapshot, entries, main):
         return None
     return FastChange(texts, entries)
+
+
+def _named(entries: list[data.Directive], filename: str) -> list[data.Directive]:
+    """Parsed entries named by the file they are appended to (their lines still counted from
+    the appended text's first: `placed` moves them once the text is written)."""
+    return [_located(entry, filename, 0) for entry in entries]
+
+
+def placed(entries: list[data.Directive], bases: Mapping[str, int]) -> list[data.Directive]:
+    """Entries appended to files (`_named`) with the lines they have in them: `bases` gives, by
+    file, how many lines came before the appended text."""
+    return [_located(e, e.meta["filename"], bases.get(e.meta["filename"], 0)) for e in entries]
+
+
+def _located(entry: data.Directive, filename: str, shift: int) -> data.Directive:
+    def moved(meta: data.Meta) -> data.Meta:
+        meta = dict(meta)
+        meta["filename"] = filename
+        if isinstance(meta.get("lineno"), int):
+            meta["lineno"] += shift
+        return meta
+
+    if isinstance(entry, data.Transaction):
+        postings = [p._replace(meta=moved(p.meta)) if p.meta else p for p in entry.postings]
+        return entry._replace(meta=moved(entry.meta), postings=postings)
+    return entry._replace(meta=moved(entry.meta))
 
 
 def _entries_fit(snapshot: WriteSnapshot, entries: list[data.Directive]) -> bool:

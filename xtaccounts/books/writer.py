@@ -39,7 +39,14 @@ from beancount.parser import parser, printer
 
 from xtaccounts.books.change_note import CHANGE_WRITER, current_note, render_message
 from xtaccounts.books.closed_periods import closed_write, closes_in
-from xtaccounts.books.fast_check import FastChange, fast_accept, plain_units, snapshot_matches
+from xtaccounts.books.entries_at import Location, read_entries_at
+from xtaccounts.books.fast_check import (
+    FastChange,
+    fast_accept,
+    placed,
+    plain_units,
+    snapshot_matches,
+)
 from xtaccounts.books.history import History, HistoryError
 from xtaccounts.books.load import (
     BeancountError,
@@ -274,6 +281,16 @@ class WriteSession:
                 snapshot.keep(fold)
         return fold
 
+    def entries_at(self, locations: Iterable[Location]) -> list[Directive] | None:
+        """The entries at `locations` (an index's: file and line) read back from the books'
+        files alone (`books.entries_at`) while the write snapshot matches the books; None: ask
+        `books()`."""
+        self._ensure_open()
+        snapshot = self._matching_snapshot()
+        if snapshot is None:
+            return None
+        return read_entries_at(self.ledger_dir, locations, list(snapshot.files))
+
     def _matching_snapshot(self) -> WriteSnapshot | None:
         """The books' write snapshot if it matches them (read once per change)."""
         if not self._snapshot_read:
@@ -480,7 +497,12 @@ class WriteSession:
             raise XtError(_("账簿文件在校验这次修改期间被改动，未写入任何内容；请重试"))
         result = self._write(dict(change.texts), olds, dry_run)
         if not dry_run:
-            snapshot.add(change.entries)
+            bases = {  # the lines before each appended text, in the file as written
+                os.path.abspath(path): content.count(b"\n") - change.texts[path].count("\n")
+                for path, content in zip(result.files, self._written, strict=True)
+                if path in change.texts
+            }
+            snapshot.add(placed(change.entries, bases))
             for path, content in zip(result.files, self._written, strict=True):
                 if path in change.texts:  # standalone files are not the books' files
                     snapshot.took(self._rel(path), path, content)

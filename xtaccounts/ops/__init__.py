@@ -5,4 +5,9 @@ imported with the package, so that every write of any command keeps all of them 
 snapshot it leaves: the next command finds its index there instead of loading the books.
 """
 
-from xtaccounts.ops import bank_lines, claims, owner_deposits  # noqa: F401  (register the folds)
+from xtaccounts.ops import (  # noqa: F401  (register the folds)
+    bank_lines,
+    claims,
+    owner_deposits,
+    voucher_index,
+)

@@ -40,7 +40,7 @@ from xtaccounts.books.layout import LedgerLayout, require_ledger
 from xtaccounts.books.links import cited_items
 from xtaccounts.books.positions import format_households, parse_households
 from xtaccounts.books.voucher_numbers import parse_voucher, voucher_of
-from xtaccounts.books.writer import CommitResult, LedgerWriter, WriteRefused
+from xtaccounts.books.writer import CommitResult, LedgerWriter, WriteRefused, WriteSession
 from xtaccounts.core import chart
 from xtaccounts.core.entries import number_of, posting
 from xtaccounts.core.errors import XtError
@@ -79,6 +79,7 @@ from xtaccounts.ops.owner_deposits import (
     refund_entry,
     resolve_bank_account,
 )
+from xtaccounts.ops.voucher_index import VoucherIndex
 from xtaccounts.registry import Registry, load_registry
 
 __all__ = [
@@ -533,6 +534,34 @@ def plan_reversal(
 # --- writing ------------------------------------------------------------------------------
 
 
+def _entries_to_plan_on(session: WriteSession, voucher: str, *, rebooks: object) -> list:
+    """What `plan_reversal` reads of the books: the original, the transactions that carry its
+    links or reverse it, and the closes and reopenings, located by the write snapshot's index
+    (`ops.voucher_index`) and read alone; the books themselves when the index cannot say (no
+    snapshot, something before the last close, an entry the load would change) or when a
+    refund is rebooked (the household's balance is the books')."""
+    text = str(voucher or "").strip()
+    if parse_voucher(text) is None:
+        return []  # the form is refused whatever the books hold
+    index = session.index(VoucherIndex)
+    if index.absent(text):
+        return []  # no such voucher: refused whatever else the books hold
+    where = index.original(text)
+    first = session.entries_at([where]) if where is not None else None
+    original = first[0] if first else None
+    if (
+        where is None
+        or not isinstance(original, data.Transaction)
+        or original.meta.get(META_VOUCHER) != text
+    ):
+        return session.books().entries
+    around = index.around(text, frozenset(original.links or ()))
+    if around is None or (rebooks and original.meta.get(META_KIND) == KIND_REFUND):
+        return session.books().entries
+    related = session.entries_at([where, *around])
+    return related if related is not None else session.books().entries
+
+
 @dataclass(frozen=True)
 class ReversalBooked:
     """A reversal booked (or, for a dry run, that would be) and what the commit changed."""
@@ -555,7 +584,7 @@ def book_reversal(
     layout = require_ledger(main)
     registry = load_registry(layout.registry)
     with LedgerWriter(layout.main) as session:
-        entries = session.books().entries
+        entries = _entries_to_plan_on(session, voucher, rebooks=household or amount)
         plan = plan_reversal(
             registry, entries, voucher, day, reason, household=household, amount=amount
         )

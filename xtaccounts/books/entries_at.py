@@ -1,0 +1,102 @@
+"""Entries read back from the books' files by where they are, without loading the books.
+
+A command that needs a few entries of history (a reversal: the original and what refers to
+it) finds where they are in an index of the write snapshot (`ops.voucher_index`) and reads
+just those: each entry's lines (its first line and the indented lines under it) parsed alone.
+That gives the entry the books' load gives (the same file and line in its meta) when the books
+are plain (no pushed tags or metadata: the write snapshot is only kept for such books) and the
+load changes nothing in it: every posting has its amount and no cost or price (Beancount's
+booking fills in or converts nothing), and the plugins add nothing (the fund's own plugins
+return the entries as they are). Anything else is not read back (None): the books are loaded.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from beancount.core import data
+from beancount.core.number import MISSING
+from beancount.parser import parser
+
+__all__ = ["Location", "read_entries_at"]
+
+Location = tuple[str, int]  # an entry's `filename` and `lineno`, as the books' load gives them
+
+
+def read_entries_at(
+    ledger_dir: Path, locations: Iterable[Location], files_in_order: Sequence[str]
+) -> list[data.Directive] | None:
+    """The entries at `locations` (each once), in the books' order; None if one of them cannot
+    be read back alone (see the module) or lies outside `ledger_dir`.
+
+    `files_in_order`: the books' files (relative to `ledger_dir`) in the order they are
+    included, which orders entries of the same day, kind and line in different files as the
+    load does. The caller vouches that the files are those the locations were taken from (the
+    write snapshot matches the books)."""
+    root = os.path.realpath(ledger_dir)
+    order = {rel: n for n, rel in enumerate(files_in_order)}
+    by_file: dict[str, set[int]] = {}
+    for filename, lineno in locations:
+        by_file.setdefault(filename, set()).add(lineno)
+    found: list[tuple[tuple[object, ...], data.Directive]] = []
+    for filename, linenos in by_file.items():
+        real = os.path.realpath(filename)
+        if os.path.commonpath([root, real]) != root:
+            return None
+        rank = order.get(os.path.relpath(real, root))
+        if rank is None:
+            return None
+        try:
+            lines = Path(real).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            return None
+        for lineno in sorted(linenos):
+            entry = _entry_at(lines, filename, lineno)
+            if entry is None:
+                return None
+            found.append(((*data.entry_sortkey(entry), rank), entry))
+    found.sort(key=lambda pair: pair[0])
+    return [entry for _key, entry in found]
+
+
+def _entry_at(lines: list[str], filename: str, lineno: int) -> data.Directive | None:
+    """The entry whose first line is `lineno` (counted from 1), as the load gives it."""
+    if not 0 < lineno <= len(lines) or lines[lineno - 1][:1] in ("", " ", "\t", ";"):
+        return None
+    end = lineno
+    while end < len(lines) and lines[end][:1] in (" ", "\t") and lines[end].strip():
+        end += 1
+    entries, errors, _options = parser.parse_string("\n".join(lines[lineno - 1 : end]) + "\n")
+    if errors or len(entries) != 1:
+        return None
+    (entry,) = entries
+    shift = lineno - 1
+    if isinstance(entry, data.Transaction):
+        postings = []
+        for posting in entry.postings:
+            units = posting.units
+            if (
+                units is None
+                or units is MISSING
+                or units.number is MISSING
+                or units.number is None
+                or posting.cost is not None
+                or posting.price is not None
+            ):
+                return None
+            postings.append(posting._replace(meta=_moved(posting.meta, filename, shift)))
+        entry = entry._replace(postings=postings)
+    return entry._replace(meta=_moved(entry.meta, filename, shift) or {})
+
+
+def _moved(meta: data.Meta | None, filename: str, shift: int) -> data.Meta | None:
+    """`meta` with the file and line the entry has in the books."""
+    if meta is None:
+        return None
+    moved = dict(meta)
+    moved["filename"] = filename
+    if isinstance(moved.get("lineno"), int):
+        moved["lineno"] += shift
+    return moved
