@@ -34,7 +34,7 @@ import os
 import pickle
 import re
 from array import array
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -65,6 +65,7 @@ __all__ = [
     "load_snapshot",
     "register_fold",
     "save_snapshot",
+    "shared",
     "stat_signature",
 ]
 
@@ -117,6 +118,15 @@ class Fold:
 
 
 _F = TypeVar("_F", bound=Fold)
+_H = TypeVar("_H", bound=Hashable)
+_SHARED: dict[Hashable, Hashable] = {}
+
+
+def shared(value: _H) -> _H:
+    """One object for all equal values (an account's name, a day) a fold keeps: pickle writes
+    an object once however often it is referred to, so a fold of thousands of receipts on a few
+    accounts and days is smaller and decodes faster."""
+    return _SHARED.setdefault(value, value)  # type: ignore[return-value]
 
 
 class DigestSet:

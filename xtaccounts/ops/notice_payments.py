@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 from beancount.core import data
 
-from xtaccounts.books.write_snapshot import DigestSet, Fold
+from xtaccounts.books.write_snapshot import DigestSet, Fold, shared
 from xtaccounts.core import chart
 from xtaccounts.core.entries import number_of
 from xtaccounts.core.vocabulary import (
@@ -89,7 +89,7 @@ class NoticePayments(Fold):
             return  # no 交存收入; or a notice paid before the close: see `answers`
         serial = entry.meta.get(META_SERIAL)
         payment = Payment(
-            entry.date,
+            shared(entry.date),
             str(serial) if serial else "",
             str(entry.meta.get(META_VOUCHER) or ""),
             credited,

@@ -29,7 +29,7 @@ from xtaccounts.books.positions import (
     parse_households,
     read_positions,
 )
-from xtaccounts.books.write_snapshot import DigestSet, Fold, register_fold
+from xtaccounts.books.write_snapshot import DigestSet, Fold, register_fold, shared
 from xtaccounts.books.writer import CommitResult, LedgerWriter, WriteSession
 from xtaccounts.core import chart
 from xtaccounts.core.calendar import LAST_DAY
@@ -321,7 +321,13 @@ def _deposit_key(
 ) -> _DepositKey:
     """What identifies a receipt without a serial: account, date, amount, notice and payer
     (admitted on both sides, so books written before masking compare too)."""
-    return bank_account, day, amount, str(notice or ""), _payer_key(str(payer or ""))
+    return (
+        shared(bank_account),
+        shared(day),
+        amount,
+        str(notice or ""),
+        shared(_payer_key(str(payer or ""))),
+    )
 
 
 @functools.lru_cache(maxsize=65536)
@@ -377,12 +383,12 @@ class DepositIndex(Fold):
         banks = _bank_postings(entry)
         if serial:
             for bank in banks:
-                line = (bank.account, str(serial))
+                line = (shared(bank.account), str(serial))
                 if self.old_serials and serial_key(*line) in self.old_serials:
                     continue  # booked before the close: asked of the books, see `answers`
                 earlier = self.serials.get(line)
                 if earlier is None or entry.date < earlier:
-                    self.serials[line] = entry.date
+                    self.serials[line] = shared(entry.date)
         if kind != KIND_DEPOSIT or not banks:
             return
         key = _deposit_key(
