@@ -20,7 +20,6 @@ own, so that a command decodes only the one it reads and always gets its own cop
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import hashlib
 import os
@@ -117,15 +116,26 @@ class DigestSet:
 
     def __init__(self, digests: Iterable[int] = ()) -> None:
         self._digests = array("Q", sorted(set(digests)))
+        self._members: frozenset[int] | None = None
 
     @staticmethod
     def digest(key: str) -> int:
         return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
 
     def __contains__(self, key: object) -> bool:
-        digest = self.digest(str(key))
-        at = bisect.bisect_left(self._digests, digest)
-        return at < len(self._digests) and self._digests[at] == digest
+        # The array is what is pickled; a set of it, made at the first query, is what is asked
+        # (an import asks several times a line).
+        members = self._members
+        if members is None:
+            members = self._members = frozenset(self._digests)
+        return self.digest(str(key)) in members
+
+    def __getstate__(self) -> dict[str, object]:
+        return {"_digests": self._digests}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._members = None
 
     def __len__(self) -> int:
         return len(self._digests)
