@@ -47,7 +47,7 @@ from xtaccounts.books.load import (
     Directive,
     LoadedBooks,
     ParseCache,
-    appended_content,
+    appended_text,
     error_key,
     format_error,
     load_books,
@@ -399,12 +399,8 @@ class WriteSession:
         self, appended: dict[Path, str], olds: dict[Path, bytes | None], dry_run: bool
     ) -> CommitResult:
         """Write a decided change (the appends and the standalone files) all-or-nothing."""
-        contents = {
-            path: appended_content(olds[path] or b"", text) for path, text in appended.items()
-        }
-        texts = {
-            path: contents[path][len(olds[path] or b"") :].decode("utf-8") for path in appended
-        }
+        texts = {path: appended_text(olds[path] or b"", text) for path, text in appended.items()}
+        contents = {path: (olds[path] or b"") + texts[path].encode("utf-8") for path in appended}
         for path, content in self._standalone.items():
             olds[path] = path.read_bytes() if path.exists() else None
             contents[path] = content
