@@ -117,6 +117,7 @@ class DigestSet:
     def __init__(self, digests: Iterable[int] = ()) -> None:
         self._digests = array("Q", sorted(set(digests)))
         self._members: frozenset[int] | None = None
+        self._last: tuple[str, bool] | None = None  # the last key asked, and the answer
 
     @staticmethod
     def digest(key: str) -> int:
@@ -124,11 +125,17 @@ class DigestSet:
 
     def __contains__(self, key: object) -> bool:
         # The array is what is pickled; a set of it, made at the first query, is what is asked
-        # (an import asks several times a line).
+        # (an import asks several times a line, often the same key twice running).
+        text = str(key)
+        last = self._last
+        if last is not None and last[0] == text:
+            return last[1]
         members = self._members
         if members is None:
             members = self._members = frozenset(self._digests)
-        return self.digest(str(key)) in members
+        found = self.digest(text) in members
+        self._last = (text, found)
+        return found
 
     def __getstate__(self) -> dict[str, object]:
         return {"_digests": self._digests}
@@ -136,6 +143,7 @@ class DigestSet:
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
         self._members = None
+        self._last = None
 
     def __len__(self) -> int:
         return len(self._digests)
