@@ -11,7 +11,8 @@ A change is accepted when:
   describes), the change only appends to included files other than the top-level file, and the
   writer has no checks of its own;
 - the appended text parses without error into transactions and balance assertions only (no
-  pushed tags or metadata, no includes);
+  pushed tags or metadata, no includes); text the writer formatted from entries is read back
+  from them instead (`built_text.as_parsed`: the entries the parser would give);
 - every transaction is plain: CNY postings with their numbers, no cost or price, adding up to
   exactly zero; none of the kinds or metadata the plugins read across entries (interest
   receipts and their 积数, closes, carries, premiums, rate agreements, policies, applications),

@@ -484,11 +484,14 @@ class WriteSession:
         ):
             raise XtError(_("账簿文件在校验这次修改期间被改动，未写入任何内容；请重试"))
         result = self._write(dict(change.texts), olds, dry_run)
+        del olds
         if not dry_run:
-            snapshot.add(change.entries)
             for path, content in zip(result.files, self._written, strict=True):
                 if path in change.texts:  # standalone files are not the books' files
                     snapshot.took(self._rel(path), path, content)
+            # The files' contents are not needed again: let them go before the indexes are fed.
+            self._written = []
+            snapshot.add(change.entries)
             if self.main in change.texts:  # new files included: the snapshot's new name
                 snapshot.main_digest = snapshot.files[self._rel(self.main)][1]
             save_snapshot(snapshot)
