@@ -117,6 +117,12 @@ def test_entries_read_back_as_the_parser_reads_their_text() -> None:
         {"meta": {"at": dt.datetime(2026, 1, 1, 9, 30)}},
         {"postings": [posting(BANK, D("1E+2")), posting(SUSPENSE, D("-100"))]},
         {"postings": [posting(BANK, D("-0.00")), posting(SUSPENSE, D("0.00"))]},
+        {
+            "postings": [
+                data.Posting(BANK, data.Amount(D("1.00"), "c ny"), None, None, None, None),
+                data.Posting(SUSPENSE, data.Amount(D("-1.00"), "c ny"), None, None, None, None),
+            ]
+        },
     ],
 )
 def test_an_entry_it_cannot_vouch_for_is_parsed(odd: dict[str, Any]) -> None:

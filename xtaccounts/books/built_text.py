@@ -34,6 +34,7 @@ PARSED_FILE = "<string>"  # the filename parser.parse_string gives its entries
 _KEY = re.compile(r"[a-z][a-zA-Z0-9\-_]*")
 _NAME = re.compile(r"[A-Za-z0-9\-_/.]+")  # a tag or link
 _META_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_CURRENCY = re.compile(r"[A-Z][A-Z0-9'._-]{0,22}[A-Z0-9]")
 _FLAGS = ("*", "!")
 
 Printed = list[tuple[str, Any]]  # metadata as printed: key, value
@@ -67,8 +68,11 @@ def _number(value: object, currency: str) -> bool:
 
 @functools.lru_cache(maxsize=1 << 16)
 def _reads_back(text: str, currency: str) -> bool:
-    """Whether the formatter writes the number `text` (a Decimal's own) as `text`."""
-    return bool(FORMAT_NUMBER(Decimal(text), currency) == text)
+    """Whether the formatter writes the number `text` (a Decimal's own) as `text`, followed by
+    a currency the parser reads as it is."""
+    return (
+        _CURRENCY.fullmatch(currency) is not None and FORMAT_NUMBER(Decimal(text), currency) == text
+    )
 
 
 @functools.lru_cache(maxsize=1 << 10)
