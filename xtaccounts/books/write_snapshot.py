@@ -141,7 +141,7 @@ class DigestSet:
         return {"_digests": self._digests}
 
     def __setstate__(self, state: dict[str, object]) -> None:
-        self.__dict__.update(state)
+        self._digests = state["_digests"]  # type: ignore[assignment]
         self._members = None
         self._last = None
 
