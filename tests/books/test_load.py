@@ -12,6 +12,7 @@ from xtaccounts.books.load import (
     LoadedBooks,
     _glob_matches,
     appended_content,
+    appended_text,
     error_key,
     format_error,
     load_books,
@@ -149,6 +150,15 @@ def test_appended_content() -> None:
     assert appended_content(b"x", "a\n") == b"x\na\n"
     assert appended_content(b"x", "") == b"x"
     assert appended_content(b"", "\u6e58\n") == "\u6e58\n".encode()
+
+
+def test_appended_text_is_what_appended_content_adds() -> None:
+    for old in (b"", b"x", b"x\n"):
+        for text in ("", "a", "a\n", "\u6e58\n"):
+            added = appended_content(old, text)[len(old) :].decode()
+            assert appended_text(old, text) == added
+    text = "a\n"
+    assert appended_text(b"x\n", text) is text  # not copied
 
 
 def test_staged_directive() -> None:

@@ -11,7 +11,8 @@ A change is accepted when:
   describes), the change only appends to included files other than the top-level file, and the
   writer has no checks of its own;
 - the appended text parses without error into transactions and balance assertions only (no
-  pushed tags or metadata, no includes);
+  pushed tags or metadata, no includes); text the writer formatted from entries is read back
+  from them instead (`built_text.as_parsed`: the entries the parser would give);
 - every transaction is plain: CNY postings with their numbers, no cost or price, adding up to
   exactly zero; none of the kinds or metadata the plugins read across entries (interest
   receipts and their 积数, closes, carries, premiums, rate agreements, policies, applications),
@@ -51,6 +52,7 @@ from beancount.core import data
 from beancount.core.amount import Amount
 from beancount.parser import parser
 
+from xtaccounts.books.built_text import BuiltChunk, as_parsed
 from xtaccounts.books.voucher_numbers import number_text
 from xtaccounts.books.write_snapshot import (
     FAST_PLUGINS,
@@ -138,11 +140,14 @@ def fast_accept(
     main: Path,
     staged: Mapping[Path, list[str]],
     new: frozenset[Path] = frozenset(),
+    built: Mapping[Path, list[BuiltChunk | None]] | None = None,
 ) -> FastChange | None:
     """The change, voucher-numbered, if the snapshot alone shows it adds no error; else None.
 
     `new`: staged files that do not exist yet (the writer includes them from the top-level
-    file): their entries are checked as any appended entries are."""
+    file): their entries are checked as any appended entries are. `built`: beside each chunk
+    of `staged`, the entries the writer formatted it from (or None): a file whose chunks all
+    have them is read back from them (`built_text.as_parsed`) instead of parsed."""
     rels = {}
     for path in staged:
         rel = os.path.relpath(path, ledger_dir)
@@ -155,13 +160,21 @@ def fast_accept(
     texts: dict[Path, str] = {}
     entries: list[data.Directive] = []
     for path, chunks in staged.items():
-        numbered = [number_text(chunk, highest) for chunk in chunks]
-        text = "".join(numbered)
+        made = (built or {}).get(path)
+        read = None
+        if made is not None and len(made) == len(chunks) and None not in made:
+            read = as_parsed(chunks, [m for m in made if m is not None], highest)
+        if read is not None:
+            text, parsed = read
+        else:
+            text = "".join(number_text(chunk, highest) for chunk in chunks)
+            parsed = None
         if _NOT_PLAIN.search(text):
             return None
-        parsed, errors, _ = parser.parse_string(text)
-        if errors:
-            return None
+        if parsed is None:
+            parsed, errors, _ = parser.parse_string(text)
+            if errors:
+                return None
         texts[path] = text
         entries.extend(_named(parsed, os.path.abspath(path)))
     entries.sort(key=data.entry_sortkey)

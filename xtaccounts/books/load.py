@@ -38,6 +38,7 @@ __all__ = [
     "LoadedBooks",
     "ParseCache",
     "appended_content",
+    "appended_text",
     "error_key",
     "format_error",
     "load_books",
@@ -63,12 +64,17 @@ def appended_content(old: bytes, text: str) -> bytes:
     A newline separates `old` from `text` if `old` lacks a final one, and `text` gets a final
     newline if it lacks one. The writer writes exactly these bytes.
     """
+    return old + appended_text(old, text).encode("utf-8")
+
+
+def appended_text(old: bytes, text: str) -> str:
+    """What `appended_content` adds to `old`, as text (`text` itself when it adds nothing to
+    it: a 100,000-line import's text is not copied again)."""
     if not text:
-        return old
-    if not text.endswith("\n"):
-        text += "\n"
-    separator = b"\n" if old and not old.endswith(b"\n") else b""
-    return old + separator + text.encode("utf-8")
+        return ""
+    separator = "\n" if old and not old.endswith(b"\n") else ""
+    end = "" if text.endswith("\n") else "\n"
+    return separator + text + end if separator or end else text
 
 
 def staged_directive(text: str) -> str | None:

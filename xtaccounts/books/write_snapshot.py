@@ -27,7 +27,6 @@ milliseconds rather than a large part of a write.
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import hashlib
 import os
@@ -135,15 +134,34 @@ class DigestSet:
 
     def __init__(self, digests: Iterable[int] = ()) -> None:
         self._digests = array("Q", sorted(set(digests)))
+        self._members: frozenset[int] | None = None
+        self._last: tuple[str, bool] | None = None  # the last key asked, and the answer
 
     @staticmethod
     def digest(key: str) -> int:
         return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
 
     def __contains__(self, key: object) -> bool:
-        digest = self.digest(str(key))
-        at = bisect.bisect_left(self._digests, digest)
-        return at < len(self._digests) and self._digests[at] == digest
+        # The array is what is pickled; a set of it, made at the first query, is what is asked
+        # (an import asks several times a line, often the same key twice running).
+        text = str(key)
+        last = self._last
+        if last is not None and last[0] == text:
+            return last[1]
+        members = self._members
+        if members is None:
+            members = self._members = frozenset(self._digests)
+        found = self.digest(text) in members
+        self._last = (text, found)
+        return found
+
+    def __getstate__(self) -> dict[str, object]:
+        return {"_digests": self._digests}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self._digests = state["_digests"]  # type: ignore[assignment]
+        self._members = None
+        self._last = None
 
     def __len__(self) -> int:
         return len(self._digests)

@@ -37,6 +37,7 @@ import filelock
 from beancount.core import data
 from beancount.parser import parser, printer
 
+from xtaccounts.books.built_text import FORMAT_NUMBER, BuiltChunk
 from xtaccounts.books.change_note import CHANGE_WRITER, current_note, render_message
 from xtaccounts.books.closed_periods import closed_write, closes_in
 from xtaccounts.books.entries_at import Location, read_entries_at
@@ -53,7 +54,7 @@ from xtaccounts.books.load import (
     Directive,
     LoadedBooks,
     ParseCache,
-    appended_content,
+    appended_text,
     error_key,
     format_error,
     load_books,
@@ -244,6 +245,8 @@ class WriteSession:
         self._parsed = _PARSED
         self._check_errors: list[BeancountError] | None = None
         self._staged: dict[Path, list[str]] = {}
+        # Beside each staged chunk, the entries it was formatted from (`append_entries`), or None.
+        self._built: dict[Path, list[BuiltChunk | None]] = {}
         self._standalone: dict[Path, bytes] = {}
         self._entries_staged = 0
         self._entry_counts: dict[Path, int] = {}
@@ -320,6 +323,7 @@ class WriteSession:
         if not text.endswith("\n"):
             text += "\n"
         self._staged.setdefault(target, []).append(text)
+        self._built.setdefault(target, []).append(None)
         self._entries_staged += self._count_entries(text) if entries is None else entries
 
     def append_entries(self, relpath: str | Path, entries: Sequence[Directive]) -> None:
@@ -328,10 +332,11 @@ class WriteSession:
         if not entries:
             return
         target = self._target(relpath)
-        text = "\n".join(format_entry(entry) for entry in entries)
-        if self._needs_blank_line(target):
-            text = "\n" + text
+        texts = [format_entry(entry) for entry in entries]
+        blank = self._needs_blank_line(target)
+        text = ("\n" if blank else "") + "\n".join(texts)
         self.append(relpath, text, entries=len(entries))
+        self._built[target][-1] = BuiltChunk(blank, tuple(entries), tuple(map(len, texts)))
 
     def put_standalone(self, relpath: str | Path, content: str | bytes) -> None:
         """Stage the whole content of a file that the main ledger does not include.
@@ -411,12 +416,8 @@ class WriteSession:
         self, appended: dict[Path, str], olds: dict[Path, bytes | None], dry_run: bool
     ) -> CommitResult:
         """Write a decided change (the appends and the standalone files) all-or-nothing."""
-        contents = {
-            path: appended_content(olds[path] or b"", text) for path, text in appended.items()
-        }
-        texts = {
-            path: contents[path][len(olds[path] or b"") :].decode("utf-8") for path in appended
-        }
+        texts = {path: appended_text(olds[path] or b"", text) for path, text in appended.items()}
+        contents = {path: (olds[path] or b"") + texts[path].encode("utf-8") for path in appended}
         for path, content in self._standalone.items():
             olds[path] = path.read_bytes() if path.exists() else None
             contents[path] = content
@@ -439,6 +440,7 @@ class WriteSession:
         self._apply(files, contents, self._history_record(files, appended))
         self._written = [contents[path] for path in files]
         self._staged.clear()
+        self._built.clear()
         self._entries_staged = 0
         self._standalone.clear()
         self._books = None
@@ -466,7 +468,9 @@ class WriteSession:
         if any(self._rel(path) in snapshot.files for path in self._standalone):
             return None
         new = frozenset(path for path in self._staged if not path.exists())
-        change = fast_accept(snapshot, self.ledger_dir, self.main, self._staged, new)
+        change = fast_accept(
+            snapshot, self.ledger_dir, self.main, self._staged, new, built=self._built
+        )
         if change is None:
             return None
         if new:  # the top-level file includes the new files, as after a full check
@@ -485,6 +489,7 @@ class WriteSession:
     ) -> CommitResult:
         """Write a change `fast_check` accepted, and take it into the snapshot."""
         self._staged = {path: [text] for path, text in change.texts.items()}
+        self._built.clear()
         olds: dict[Path, bytes | None] = {
             path: path.read_bytes() if path.exists() else None for path in change.texts
         }
@@ -496,16 +501,19 @@ class WriteSession:
         ):
             raise XtError(_("账簿文件在校验这次修改期间被改动，未写入任何内容；请重试"))
         result = self._write(dict(change.texts), olds, dry_run)
+        del olds
         if not dry_run:
             bases = {  # the lines before each appended text, in the file as written
                 os.path.abspath(path): content.count(b"\n") - change.texts[path].count("\n")
                 for path, content in zip(result.files, self._written, strict=True)
                 if path in change.texts
             }
-            snapshot.add(placed(change.entries, bases))
             for path, content in zip(result.files, self._written, strict=True):
                 if path in change.texts:  # standalone files are not the books' files
                     snapshot.took(self._rel(path), path, content)
+            # The files' contents are not needed again: let them go before the indexes are fed.
+            self._written = []
+            snapshot.add(placed(change.entries, bases))
             if self.main in change.texts:  # new files included: the snapshot's new name
                 snapshot.main_digest = snapshot.files[self._rel(self.main)][1]
             save_snapshot(snapshot)
@@ -519,6 +527,7 @@ class WriteSession:
         highest = highest_numbers(entries)
         for path, chunks in self._staged.items():
             self._staged[path] = [number_text(chunk, highest) for chunk in chunks]
+        self._built.clear()
 
     def _ensure_open(self) -> None:
         """Refuse use of a session after its writer has been exited."""
@@ -528,6 +537,7 @@ class WriteSession:
     def _close(self) -> None:
         """Drop anything staged and refuse further use."""
         self._staged.clear()
+        self._built.clear()
         self._entries_staged = 0
         self._standalone.clear()
         self._closed = True
@@ -755,7 +765,7 @@ def _has_include(text: str) -> bool:
 # --- formatting entries ---------------------------------------------------------------------
 
 _PRINTER = printer.EntryPrinter()
-_FORMAT_NUMBER = _PRINTER.dformat.format
+_FORMAT_NUMBER = FORMAT_NUMBER
 
 
 def format_entry(entry: Directive) -> str:

@@ -26,6 +26,7 @@ masked (they are not personal data, and the books match them).
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -97,6 +98,13 @@ def admit_text(
     at = _refused_at(text)
     if at is not None:
         raise TextRefused(field, at + 1 + bom, text[at])
+    return _admitted(text, tuple(names) if mask else (), mask)
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _admitted(text: str, names: tuple[str | None, ...], mask: bool) -> str:
+    """`admit_text` of a text with no refused character: worked out once per distinct text
+    and names (a statement repeats its payers, a memo often repeats the payer's name)."""
     text = " ".join(text.split())
     if mask:
         text = mask_free_text(text, names)

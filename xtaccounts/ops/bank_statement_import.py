@@ -365,7 +365,7 @@ def import_statements(
     for raw in track(paths, _("导入对账单")):
         path = Path(raw)
         try:
-            with gc_paused():
+            with gc_paused(keep=True):
                 report = _import_one(
                     layout,
                     registry,

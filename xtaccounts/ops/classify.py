@@ -287,15 +287,31 @@ def _settlement_day(day: dt.date) -> dt.date | None:
     return None
 
 
+_ASCII_SHAPE = str.maketrans(
+    dict.fromkeys("0123456789", "9")
+    | dict.fromkeys("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", "A")
+)
+
+
 def _shape(token: str) -> str:
     """A token's shape: ``N2024-0001`` → ``A9999-9999``."""
+    if token.isascii():  # the same as below, for the registry's tens of thousands of notices
+        return token.translate(_ASCII_SHAPE)
     return re.sub(r"[A-Za-z]", "A", re.sub(r"\d", "9", token))
 
 
 def _shapes(notices: Iterable[str]) -> set[str]:
     """The shapes of the registry's notice numbers that hold both letters and digits (a bare
     number in a memo is no notice)."""
-    return {_shape(n) for n in notices if re.search(r"[A-Za-z]", n) and re.search(r"\d", n)}
+    shapes = set()
+    for notice in notices:
+        if notice.isascii():
+            shape = notice.translate(_ASCII_SHAPE)
+            if "A" in shape and "9" in shape:
+                shapes.add(shape)
+        elif re.search(r"[A-Za-z]", notice) and re.search(r"\d", notice):
+            shapes.add(_shape(notice))
+    return shapes
 
 
 # --- what the books hold --------------------------------------------------------------------
