@@ -311,7 +311,8 @@ class WriteSnapshot:
         for name in _DAY_DICTS:
             rows, ordinals = state.pop(name)
             state[name] = {accounts[r]: day(o) for r, o in zip(rows, ordinals, strict=True)}
-        self.__dict__.update(state)
+        for name, value in state.items():
+            setattr(self, name, value)
 
     def holds(self, rel: str, content: bytes) -> bool:
         """Whether the file `rel` (relative to the ledger dir) has `content` by the snapshot."""
