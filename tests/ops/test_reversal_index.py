@@ -74,6 +74,16 @@ def test_every_entry_reads_back_as_the_load_gives_it(month: Path) -> None:
     read = read_entries_at(month.parent, locations, list(kept.files))
     assert read is not None
     assert [_without_internals(e) for e in read] == [_without_internals(e) for e in entries]
+    # Headings only: the same entries without their postings (a location asked whole too is
+    # read whole).
+    headings = read_entries_at(month.parent, locations[:1], list(kept.files), locations)
+    assert headings is not None
+    assert [_without_internals(e) for e in headings] == [
+        _without_internals(
+            e if n == 0 or not isinstance(e, data.Transaction) else e._replace(postings=[])
+        )
+        for n, e in enumerate(entries)
+    ]
     # Outside the books, or a line that starts no entry: not read back.
     assert read_entries_at(month.parent, [("/etc/hostname", 1)], list(kept.files)) is None
     first = entries[-1]

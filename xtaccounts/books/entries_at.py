@@ -13,6 +13,7 @@ return the entries as they are). Anything else is not read back (None): the book
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -23,13 +24,23 @@ from beancount.parser import parser
 __all__ = ["Location", "read_entries_at"]
 
 Location = tuple[str, int]  # an entry's `filename` and `lineno`, as the books' load gives them
+_INDENTED = re.compile(r"[ \t]+\S")  # a line of the entry above it
+_OWN_META = re.compile(r"[ \t]+[a-z][A-Za-z0-9_-]*:")  # the entry's own metadata (before postings)
 
 
 def read_entries_at(
-    ledger_dir: Path, locations: Iterable[Location], files_in_order: Sequence[str]
+    ledger_dir: Path,
+    locations: Iterable[Location],
+    files_in_order: Sequence[str],
+    headings: Iterable[Location] = (),
 ) -> list[data.Directive] | None:
     """The entries at `locations` (each once), in the books' order; None if one of them cannot
     be read back alone (see the module) or lies outside `ledger_dir`.
+
+    `headings`: more entries of which only the heading is wanted (a transaction's first line
+    and its own metadata: date, flag, payee, narration, tags, links, metadata; no postings):
+    a year's close has tens of thousands of postings that a caller reading its day and period
+    does not need parsed. A location in both is read whole.
 
     `files_in_order`: the books' files (relative to `ledger_dir`) in the order they are
     included, which orders entries of the same day, kind and line in different files as the
@@ -37,9 +48,11 @@ def read_entries_at(
     write snapshot matches the books)."""
     root = os.path.realpath(ledger_dir)
     order = {rel: n for n, rel in enumerate(files_in_order)}
-    by_file: dict[str, set[int]] = {}
+    by_file: dict[str, dict[int, bool]] = {}  # file -> line -> whole (else: the heading)
+    for filename, lineno in headings:
+        by_file.setdefault(filename, {})[lineno] = False
     for filename, lineno in locations:
-        by_file.setdefault(filename, set()).add(lineno)
+        by_file.setdefault(filename, {})[lineno] = True
     found: list[tuple[tuple[object, ...], data.Directive]] = []
     for filename, linenos in by_file.items():
         real = os.path.realpath(filename)
@@ -52,8 +65,8 @@ def read_entries_at(
             lines = Path(real).read_text(encoding="utf-8").splitlines()
         except (OSError, UnicodeDecodeError):
             return None
-        for lineno in sorted(linenos):
-            entry = _entry_at(lines, filename, lineno)
+        for lineno, whole in sorted(linenos.items()):
+            entry = _entry_at(lines, filename, lineno, whole)
             if entry is None:
                 return None
             found.append(((*data.entry_sortkey(entry), rank), entry))
@@ -61,12 +74,16 @@ def read_entries_at(
     return [entry for _key, entry in found]
 
 
-def _entry_at(lines: list[str], filename: str, lineno: int) -> data.Directive | None:
-    """The entry whose first line is `lineno` (counted from 1), as the load gives it."""
+def _entry_at(
+    lines: list[str], filename: str, lineno: int, whole: bool = True
+) -> data.Directive | None:
+    """The entry whose first line is `lineno` (counted from 1), as the load gives it (or only
+    its heading: see `read_entries_at`)."""
     if not 0 < lineno <= len(lines) or lines[lineno - 1][:1] in ("", " ", "\t", ";"):
         return None
     end = lineno
-    while end < len(lines) and lines[end][:1] in (" ", "\t") and lines[end].strip():
+    more = _INDENTED if whole else _OWN_META
+    while end < len(lines) and more.match(lines[end]):
         end += 1
     entries, errors, _options = parser.parse_string("\n".join(lines[lineno - 1 : end]) + "\n")
     if errors or len(entries) != 1:

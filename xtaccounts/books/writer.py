@@ -284,15 +284,17 @@ class WriteSession:
                 snapshot.keep(fold)
         return fold
 
-    def entries_at(self, locations: Iterable[Location]) -> list[Directive] | None:
-        """The entries at `locations` (an index's: file and line) read back from the books'
-        files alone (`books.entries_at`) while the write snapshot matches the books; None: ask
-        `books()`."""
+    def entries_at(
+        self, locations: Iterable[Location], headings: Iterable[Location] = ()
+    ) -> list[Directive] | None:
+        """The entries at `locations` (an index's: file and line), and the headings of those at
+        `headings`, read back from the books' files alone (`books.entries_at`) while the write
+        snapshot matches the books; None: ask `books()`."""
         self._ensure_open()
         snapshot = self._matching_snapshot()
         if snapshot is None:
             return None
-        return read_entries_at(self.ledger_dir, locations, list(snapshot.files))
+        return read_entries_at(self.ledger_dir, locations, list(snapshot.files), headings)
 
     def _matching_snapshot(self) -> WriteSnapshot | None:
         """The books' write snapshot if it matches them (read once per change)."""

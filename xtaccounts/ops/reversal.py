@@ -536,10 +536,10 @@ def plan_reversal(
 
 def _entries_to_plan_on(session: WriteSession, voucher: str, *, rebooks: object) -> list:
     """What `plan_reversal` reads of the books: the original, the transactions that carry its
-    links or reverse it, and the closes and reopenings, located by the write snapshot's index
-    (`ops.voucher_index`) and read alone; the books themselves when the index cannot say (no
-    snapshot, something before the last close, an entry the load would change) or when a
-    refund is rebooked (the household's balance is the books')."""
+    links or reverse it, and the closes and reopenings (their headings), located by the write
+    snapshot's index (`ops.voucher_index`) and read alone; the books themselves when the index
+    cannot say (no snapshot, something before the last close, an entry the load would change)
+    or when a refund is rebooked (the household's balance is the books')."""
     text = str(voucher or "").strip()
     if parse_voucher(text) is None:
         return []  # the form is refused whatever the books hold
@@ -558,7 +558,10 @@ def _entries_to_plan_on(session: WriteSession, voucher: str, *, rebooks: object)
     around = index.around(text, frozenset(original.links or ()))
     if around is None or (rebooks and original.meta.get(META_KIND) == KIND_REFUND):
         return session.books().entries
-    related = session.entries_at([where, *around])
+    referring, marks = around
+    # Of the closes and reopenings only their day, period and links are read (`closes_in`,
+    # the links' checks): their headings, not a year close's tens of thousands of postings.
+    related = session.entries_at([where, *referring], marks)
     return related if related is not None else session.books().entries
 
 

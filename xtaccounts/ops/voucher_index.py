@@ -116,17 +116,20 @@ class VoucherIndex(Fold):
         """Whether no transaction of the books carries `voucher`."""
         return voucher not in self.vouchers and not (self.old and f"v {voucher}" in self.old)
 
-    def around(self, voucher: str, links: frozenset[str] | set[str]) -> list[Location] | None:
-        """Where the transactions are that carry one of `links` or name it reversed, that
-        reverse `voucher`, and the closes and reopenings (None: some lie before the close)."""
+    def around(
+        self, voucher: str, links: frozenset[str] | set[str]
+    ) -> tuple[list[Location], list[Location]] | None:
+        """Where the transactions are that carry one of `links` or name it reversed or that
+        reverse `voucher`; and where the closes and reopenings are (their headings are what a
+        reversal reads of them). None: some lie before the close."""
         if self.old and (
             f"r {voucher}" in self.old or any(f"l {link}" in self.old for link in links)
         ):
             return None
-        places = [*self.marks, *self.reversed_by.get(voucher, [])]
+        places = list(self.reversed_by.get(voucher, []))
         for link in links:
             places.extend(self.links.get(link, []))
-        return [place[:2] for place in places]
+        return [place[:2] for place in places], [place[:2] for place in self.marks]
 
 
 def _place(entry: data.Directive) -> _Place:
