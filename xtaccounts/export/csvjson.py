@@ -6,41 +6,45 @@ import csv
 import datetime as dt
 import json
 from decimal import ROUND_HALF_UP, Decimal
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
 from xtaccounts.core.vocabulary import FEN
 from xtaccounts.export.safety import clean_control, csv_text
 from xtaccounts.export.table import MONEY, Column, Table
-
-
-def _csv_cell(value: Any, is_money: bool) -> str:
-    kind = value.__class__
-    if kind is Decimal:
-        return str(value.quantize(FEN, ROUND_HALF_UP)) if is_money else str(value)
-    if kind is str:
-        return csv_text(value)
-    if value is None:
-        return ""
-    if kind is int:
-        return str(value)
-    if kind is dt.date:
-        return value.isoformat()
-    raise TypeError(f"{value!r} is neither text, date, int nor Decimal")
+from xtaccounts.export.text_memo import Memo
 
 
 def write_csv(path: Path, table: Table) -> None:
-    """Header row, rows, totals row; UTF-8 with BOM and CRLF as Excel expects."""
+    """Header row, rows, totals row; UTF-8 with BOM and CRLF as Excel expects. Each distinct
+    text is made safe once (`Memo`)."""
     money = [c.kind == MONEY for c in table.columns]
+    texts = Memo(csv_text)
+
+    def cell(value: Any, is_money: bool) -> str:
+        kind = value.__class__
+        if kind is str:
+            return texts[value]
+        if kind is Decimal:
+            return str(value.quantize(FEN, ROUND_HALF_UP)) if is_money else str(value)
+        if value is None:
+            return ""
+        if kind is int:
+            return str(value)
+        if kind is dt.date:
+            return value.isoformat()
+        raise TypeError(f"{value!r} is neither text, date, int nor Decimal")
+
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\r\n")
         writer.writerow([csv_text(c.title) for c in table.columns])
         writer.writerows(
-            [_csv_cell(v, m) for v, m in zip(row, money, strict=True)] for row in table.rows
+            [cell(v, m) for v, m in zip(row, money, strict=True)] for row in table.rows
         )
         totals = table.totals()
         if totals is not None:
-            writer.writerow([_csv_cell(v, m) for v, m in zip(totals, money, strict=True)])
+            writer.writerow([cell(v, m) for v, m in zip(totals, money, strict=True)])
 
 
 def json_value(value: Any, column: Column | None = None) -> Any:
@@ -89,21 +93,31 @@ def write_json(path: Path, table: Table, header: dict[str, Any]) -> None:
         ),
     }
 
-    def cell(value: Any, is_money: bool) -> Any:
-        kind = value.__class__
-        if kind is Decimal:
-            return str(value.quantize(FEN, ROUND_HALF_UP)) if is_money else str(value)
-        if kind is str:
-            return clean_control(value)
-        if value is None or kind is int:
-            return value
-        return json_value(value)
-
+    # Each row is written as the C encoder writes the dict of its cells (`{"key": value, …}`
+    # with these separators), from each key's text and each value's, a text encoded once.
+    prefixes = [encode_basestring(k) + ": " for k in keys]
+    texts = Memo(lambda text: encode_basestring(clean_control(text)))
     dumps = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+
+    def cell(value: Any, is_money: bool) -> str:
+        kind = value.__class__
+        if kind is str:
+            return texts[value]
+        if kind is Decimal:
+            return f'"{value.quantize(FEN, ROUND_HALF_UP) if is_money else value}"'
+        if value is None:
+            return "null"
+        if kind is int:
+            return str(value)
+        return dumps(json_value(value))
+
     with path.open("w", encoding="utf-8") as handle:
         text = dumps(head)
         handle.write(text[:-1] + ', "rows": [')
-        for index, row in enumerate(table.rows):
-            handle.write("\n " if not index else ",\n ")
-            handle.write(dumps({k: cell(v, m) for k, v, m in zip(keys, row, money, strict=True)}))
+        separator = "\n "
+        for row in table.rows:
+            handle.write(separator)
+            separator = ",\n "
+            cells = [p + cell(v, m) for p, v, m in zip(prefixes, row, money, strict=True)]
+            handle.write("{" + ", ".join(cells) + "}")
         handle.write("\n]}\n")
