@@ -77,6 +77,17 @@ class Journal:
         return {line.date: line.balance for line in self.lines}
 
 
+def period_months(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """(first day, last day) of each month of `start`..`end`, cut to the period."""
+    months: list[tuple[dt.date, dt.date]] = []
+    first = start
+    while first <= end:
+        following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        months.append((first, min(end, following - ONE_DAY)))
+        first = following
+    return months
+
+
 def _opening_label(start: dt.date) -> str:
     return "上年结转" if (start.month, start.day) == (1, 1) else "期初余额"
 
@@ -176,49 +187,48 @@ def account_journal(
     by_day: dict[dt.date, list[tuple[data.Transaction, Decimal]]] = defaultdict(list)
     for entry, amount in postings:
         by_day[entry.date].append((entry, amount))
-    month = (start.year, start.month)
+    # Only the days with postings and the months' ends are visited (a pass over every day of
+    # the period cost more than the rest for the thousands of accounts with a few postings).
+    days = iter(by_day)  # in date order, as the books are
+    day: dt.date | None = next(days, None)
     month_debit = month_credit = ZERO
-    day = start
-    while day <= end:
-        for entry, amount in by_day.get(day, ()):
-            debit, credit = sides(entry, amount)
-            balance += amount
-            journal.lines.append(
-                Line(
-                    day,
-                    str(entry.meta.get(META_VOUCHER) or ""),
-                    clean(entry.narration),
-                    counters(entry, account),
-                    debit,
-                    credit,
-                    balance,
+    for _, month_end in period_months(start, end):
+        while day is not None and day <= month_end:
+            debit_total = credit_total = ZERO
+            for entry, amount in by_day[day]:
+                debit, credit = sides(entry, amount)
+                debit_total += debit
+                credit_total += credit
+                balance += amount
+                journal.lines.append(
+                    Line(
+                        day,
+                        str(entry.meta.get(META_VOUCHER) or ""),
+                        clean(entry.narration),
+                        counters(entry, account),
+                        debit,
+                        credit,
+                        balance,
+                    )
                 )
-            )
-        todays = by_day.get(day, ())
-        if todays:
-            debit = sum((sides(e, a)[0] for e, a in todays), ZERO)
-            credit = sum((sides(e, a)[1] for e, a in todays), ZERO)
-            month_debit += debit
-            month_credit += credit
-            year_debit += debit
-            year_credit += credit
+            month_debit += debit_total
+            month_credit += credit_total
+            year_debit += debit_total
+            year_credit += credit_total
             if daily:
                 journal.lines.append(
-                    Line(day, "", DAY_TOTAL, "", debit, credit, balance, DAY_TOTAL)
+                    Line(day, "", DAY_TOTAL, "", debit_total, credit_total, balance, DAY_TOTAL)
                 )
-        tomorrow = day + ONE_DAY
-        if tomorrow > end or (tomorrow.year, tomorrow.month) != month:
-            journal.lines.append(
-                Line(day, "", MONTH_TOTAL, "", month_debit, month_credit, balance, MONTH_TOTAL)
-            )
-            journal.lines.append(
-                Line(day, "", YEAR_TOTAL, "", year_debit, year_credit, balance, YEAR_TOTAL)
-            )
-            month = (tomorrow.year, tomorrow.month)
-            month_debit = month_credit = ZERO
-            if tomorrow.year != day.year:
-                year_debit = year_credit = ZERO
-        day = tomorrow
+            day = next(days, None)
+        journal.lines.append(
+            Line(month_end, "", MONTH_TOTAL, "", month_debit, month_credit, balance, MONTH_TOTAL)
+        )
+        journal.lines.append(
+            Line(month_end, "", YEAR_TOTAL, "", year_debit, year_credit, balance, YEAR_TOTAL)
+        )
+        month_debit = month_credit = ZERO
+        if (month_end.month, month_end.day) == (12, 31):
+            year_debit = year_credit = ZERO
     return journal
 
 
@@ -372,12 +382,7 @@ def general_ledger(
 ) -> list[GeneralLine]:
     """总账: per statutory code, 期初 then each month's 本月合计 and 本年累计 with the balance."""
     names = StatutoryNames(registry)
-    months: list[tuple[dt.date, dt.date]] = []
-    first = start
-    while first <= end:
-        following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-        months.append((first, min(end, following - ONE_DAY)))
-        first = following
+    months = period_months(start, end)
     lines: list[GeneralLine] = []
     year_start = dt.date(start.year, 1, 1)
     before = trial_balance(registry, entries, year_start, start - ONE_DAY)
