@@ -9,7 +9,7 @@ balance in the books, and (when the export is handed a statement reader) every m
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from beancount.core import data
 
@@ -22,12 +22,15 @@ from xtaccounts.export.table import DATE, MONEY, TEXT, Column, Table
 from xtaccounts.registry import Registry
 from xtaccounts.reports.bank_reconciliation import NO_STATEMENT, UNBALANCED, Reconciliation
 from xtaccounts.reports.journals import (
+    CounterNames,
     Journal,
+    account_postings,
     bank_journals,
-    detail_ledgers,
+    each_detail_ledger,
     general_ledger,
     trial_balance,
 )
+from xtaccounts.reports.vouchers import StatutoryNames
 
 JOURNAL_COLUMNS = (
     Column("date", "日期", DATE, 11),
@@ -94,7 +97,7 @@ def bank_journal_tables(journals: Sequence[Journal]) -> list[Table]:
     return tables
 
 
-def detail_ledger_table(journals: Sequence[Journal]) -> Table:
+def detail_ledger_table(journals: Iterable[Journal]) -> Table:
     columns = (
         Column("code", "科目编码", TEXT, 8, align="center"),
         Column("code_name", "总账科目", TEXT, 16),
@@ -242,8 +245,12 @@ def account_book_tables(
     clean: TextCleaner,
 ) -> tuple[list[Table], list[Check]]:
     """The 账簿 tables of the export and their checks."""
-    journals = bank_journals(registry, entries, period.start, period.end, clean)
-    details = detail_ledgers(registry, entries, period.start, period.end, clean)
+    postings = account_postings(entries, period.end)  # one pass for all the journals
+    counters = CounterNames(StatutoryNames(registry))
+    journals = bank_journals(
+        registry, entries, period.start, period.end, clean, postings=postings, counters=counters
+    )
+    details = each_detail_ledger(registry, postings, period.start, period.end, clean, counters)
     trial, trial_checks = trial_balance_table(registry, entries, period)
     tables = [
         *bank_journal_tables(journals),

@@ -44,7 +44,7 @@ def sides(entry: data.Transaction, amount: Decimal) -> tuple[Decimal, Decimal]:
     return (amount, ZERO) if amount > 0 else (ZERO, -amount)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Line:
     """One line of a journal: a posting, or a 合计 / 期初 line (no voucher)."""
 
@@ -238,12 +238,16 @@ def bank_journals(
     start: dt.date,
     end: dt.date,
     clean: TextCleaner,
+    *,
+    postings: AccountPostings | None = None,
+    counters: CounterNames | None = None,
 ) -> list[Journal]:
-    """银行存款日记账 of every bank account with a balance or a posting in the period."""
+    """银行存款日记账 of every bank account with a balance or a posting in the period
+    (`postings`, `counters`: the `account_postings` and 对方科目 shared with the 明细账)."""
     names = StatutoryNames(registry)
     journals = []
-    postings = account_postings(entries, end)
-    counters = CounterNames(names)
+    postings = postings if postings is not None else account_postings(entries, end)
+    counters = counters if counters is not None else CounterNames(names)
     for account in sorted(a for a in postings if a.startswith(chart.BANK + ":")):
         journal = account_journal(
             account, postings[account], start, end, names, clean, daily=True, counters=counters
@@ -255,6 +259,27 @@ def bank_journals(
     return journals
 
 
+def each_detail_ledger(
+    registry: Registry,
+    postings: AccountPostings,
+    start: dt.date,
+    end: dt.date,
+    clean: TextCleaner,
+    counters: CounterNames | None = None,
+) -> Iterator[Journal]:
+    """明细账 one account at a time, by code: every ledger account of `postings`
+    (`account_postings`) with a balance or a posting in the period. A city's thousands of
+    journals need not all be held at once."""
+    names = StatutoryNames(registry)
+    counters = counters if counters is not None else CounterNames(names)
+    for account in sorted(postings, key=lambda a: (names.code(a) or "9999", a)):
+        journal = account_journal(
+            account, postings[account], start, end, names, clean, daily=False, counters=counters
+        )
+        if any(line.balance or line.debit or line.credit for line in journal.lines):
+            yield journal
+
+
 def detail_ledgers(
     registry: Registry,
     entries: Sequence[data.Directive],
@@ -263,18 +288,8 @@ def detail_ledgers(
     clean: TextCleaner,
 ) -> list[Journal]:
     """明细账: every ledger account with a balance or a posting in the period, by code."""
-    names = StatutoryNames(registry)
-    journals = []
     postings = account_postings(entries, end)
-    counters = CounterNames(names)
-    for account in sorted(postings):
-        journal = account_journal(
-            account, postings[account], start, end, names, clean, daily=False, counters=counters
-        )
-        if any(line.balance or line.debit or line.credit for line in journal.lines):
-            journals.append(journal)
-    journals.sort(key=lambda j: (j.code or "9999", j.account))
-    return journals
+    return list(each_detail_ledger(registry, postings, start, end, clean))
 
 
 @dataclass(frozen=True)
