@@ -114,9 +114,15 @@ def build_tables(
         advance()
         allocations, allocation_checks = allocation_detail(registry, positions, entries, period)
         advance()
-        carry = latest_carry(Path(main).parent, period.end)
-        disclosure = owners_disclosure(registry, positions, entries, period, ledger, carry)
-        del carry  # each household's credits: not needed past the 分户账
+        # The carry is handed over, not kept here: the 分户账 frees it once derived.
+        disclosure = owners_disclosure(
+            registry,
+            positions,
+            entries,
+            period,
+            ledger,
+            latest_carry(Path(main).parent, period.end),
+        )
         advance()
         books_tables, books_checks = account_book_tables(registry, entries, period, clean)
         advance()

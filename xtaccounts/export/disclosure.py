@@ -53,22 +53,28 @@ def owners_disclosure(
     accounts = derive_households(
         registry, positions, entries, period.start, period.end, carry=carry
     ).accounts
+    del carry  # each household's credits of the closed years: freed before the rows are made
     unit_names: dict[str, str] = {}
     unit_totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
     pool_sums: dict[str, list] = defaultdict(lambda: [0, ZERO, ZERO, ZERO, ZERO, ZERO, ZERO])
     household_rows = []
+    nil = from_fen(0)  # one object for the many households that moved nothing
     for household_id in sorted(accounts):
-        account = accounts[household_id]
+        # Each account (with its history of balances) is freed as its row is made.
+        account = accounts.pop(household_id)
         household = registry.households[household_id]
         unit = account.unit
         if unit not in unit_names:
             unit_names[unit] = place_name(registry, unit)
         before, deposits, used, interest, closing = (
-            from_fen(account.before),
-            from_fen(account.deposits),
-            from_fen(account.used),
-            from_fen(account.interest),
-            from_fen(account.closing),
+            from_fen(fen) if fen else nil
+            for fen in (
+                account.before,
+                account.deposits,
+                account.used,
+                account.interest,
+                account.closing,
+            )
         )
         unit_totals[unit] += closing
         sums = pool_sums[registry.pool_of_unit(unit)]

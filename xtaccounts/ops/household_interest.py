@@ -79,7 +79,7 @@ def household_interest_file(year: int) -> str:
     return f"years/{year:04d}{CARRY_SUFFIX}"
 
 
-@dataclass
+@dataclass(slots=True)
 class HouseholdAccount:
     """One household's 分户账 in fen, split at the period's start."""
 
