@@ -159,19 +159,6 @@ def _shown_width(text: str) -> int:
     return len(text) if text.isascii() else _display_width(text)
 
 
-def _lines(row: Sequence[Any], wrapped: Sequence[tuple[int, int]], widths: Memo[int]) -> int:
-    """How many lines the row's longest wrapped text needs (1 if it fits); `widths`: the
-    texts' widths measured so far."""
-    lines = 1
-    for i, width in wrapped:
-        value = row[i]
-        if value.__class__ is str and len(value) * 2 > width:
-            shown = widths[value]
-            if shown > width:
-                lines = max(lines, -(-shown // width))
-    return lines
-
-
 def column_letter(index: int) -> str:
     """1 -> A, 27 -> AA."""
     letters = ""
@@ -301,7 +288,8 @@ class _Sheet:
         plain = [body(c.kind, c.align, False) for c in table.columns]
         strong = [body(c.kind, c.align, True) for c in table.columns]
         quoted = (body(TEXT, "", False, True), body(TEXT, "", True, True))
-        wrapped = [(i, c.width + 2) for i, c in enumerate(table.columns) if c.kind == TEXT]
+        # A text column wraps at its width: the row is as tall as its longest text needs.
+        wraps = [c.width + 2 if c.kind == TEXT else 0 for c in table.columns]
         number = self.header_row
         rows: Sequence[Sequence[Any]] = table.rows[self.first : self.end]
         totals = table.totals() if self.with_totals else None
@@ -324,9 +312,15 @@ class _Sheet:
             styles = strong if bold else plain
             row_formulas = formulas.get(index)
             cells = []
+            lines = 1
             for i, value in enumerate(row):
                 kind = value.__class__
                 if kind is str:
+                    wrap = wraps[i]
+                    if wrap and len(value) * 2 > wrap:  # else it fits, however wide its text
+                        shown = widths[value]
+                        if shown > wrap:
+                            lines = max(lines, -(-shown // wrap))
                     style = quoted[bold] if value.startswith(FORMULA_TRIGGERS) else styles[i]
                     cells.append(
                         f'{starts[i]}{at}" s="{style}" t="inlineStr"><is><t xml:space="preserve">'
@@ -350,7 +344,6 @@ class _Sheet:
                     cells.append(f'{starts[i]}{at}" s="{styles[i]}"><v>{serial}</v></c>')
                 else:
                     raise TypeError(f"{table.stem}: {value!r} is neither text, date nor Decimal")
-            lines = _lines(row, wrapped, widths)
             yield self._row(number, cells, LINE_HEIGHT * lines + 2 if lines > 1 else None)
         if self.end == len(table.rows):
             number += 1  # a blank line, then the footer lines across the table's width
