@@ -400,8 +400,14 @@ def general_ledger(
     months = period_months(start, end)
     lines: list[GeneralLine] = []
     year_start = dt.date(start.year, 1, 1)
-    before = trial_balance(registry, entries, year_start, start - ONE_DAY)
-    ytd = {t.code: (t.debit, t.credit) for t in before} if start > year_start else {}
+    ytd = (
+        {
+            t.code: (t.debit, t.credit)
+            for t in trial_balance(registry, entries, year_start, start - ONE_DAY)
+        }
+        if start > year_start
+        else {}  # a year's books count 本年累计 from their own start: no pass for it
+    )
     rows = {t.code: t for t in trial_balance(registry, entries, start, end)}
     monthly = _monthly_trial_balances(names, entries, months)
     for code, whole in rows.items():
