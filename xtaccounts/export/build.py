@@ -141,7 +141,7 @@ def build_tables(
             allocations,
             disclosure.pools,
             disclosure.households,
-            *coverage_tables(registry, entries, period, clean),
+            *coverage_tables(registry, books.insurance.state, period, clean),
             *books_tables,
         ]
         advance()
