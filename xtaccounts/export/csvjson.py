@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
 from decimal import ROUND_HALF_UP, Decimal
 from json.encoder import encode_basestring
@@ -14,6 +15,8 @@ from xtaccounts.core.vocabulary import FEN
 from xtaccounts.export.safety import clean_control, csv_text
 from xtaccounts.export.table import MONEY, Column, Table
 from xtaccounts.export.text_memo import Memo
+
+CHUNK = 4096  # rows converted and written at once
 
 
 def write_csv(path: Path, table: Table) -> None:
@@ -37,14 +40,24 @@ def write_csv(path: Path, table: Table) -> None:
         raise TypeError(f"{value!r} is neither text, date, int nor Decimal")
 
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\r\n")
+        buffer = io.StringIO()  # written a chunk of rows at a time
+        writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow([csv_text(c.title) for c in table.columns])
-        writer.writerows(
-            [cell(v, m) for v, m in zip(row, money, strict=True)] for row in table.rows
-        )
+        rows = table.rows
+        for first in range(0, len(rows), CHUNK):
+            writer.writerows(
+                [
+                    [cell(v, m) for v, m in zip(row, money, strict=True)]
+                    for row in rows[first : first + CHUNK]
+                ]
+            )
+            handle.write(buffer.getvalue())
+            buffer.seek(0)
+            buffer.truncate()
         totals = table.totals()
         if totals is not None:
             writer.writerow([cell(v, m) for v, m in zip(totals, money, strict=True)])
+        handle.write(buffer.getvalue())
 
 
 def json_value(value: Any, column: Column | None = None) -> Any:
@@ -114,10 +127,17 @@ def write_json(path: Path, table: Table, header: dict[str, Any]) -> None:
     with path.open("w", encoding="utf-8") as handle:
         text = dumps(head)
         handle.write(text[:-1] + ', "rows": [')
-        separator = "\n "
-        for row in table.rows:
-            handle.write(separator)
-            separator = ",\n "
-            cells = [p + cell(v, m) for p, v, m in zip(prefixes, row, money, strict=True)]
-            handle.write("{" + ", ".join(cells) + "}")
+        rows = table.rows
+        for first in range(0, len(rows), CHUNK):  # written a chunk of rows at a time
+            text = ",\n ".join(
+                [
+                    "{"
+                    + ", ".join(
+                        [p + cell(v, m) for p, v, m in zip(prefixes, row, money, strict=True)]
+                    )
+                    + "}"
+                    for row in rows[first : first + CHUNK]
+                ]
+            )
+            handle.write(("\n " if not first else ",\n ") + text)
         handle.write("\n]}\n")
