@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from json.encoder import encode_basestring
 from pathlib import Path
@@ -25,19 +26,23 @@ def write_csv(path: Path, table: Table) -> None:
     money = [c.kind == MONEY for c in table.columns]
     texts = Memo(csv_text)
 
-    def cell(value: Any, is_money: bool) -> str:
-        kind = value.__class__
-        if kind is str:
-            return texts[value]
-        if kind is Decimal:
-            return str(value.quantize(FEN, ROUND_HALF_UP)) if is_money else str(value)
-        if value is None:
-            return ""
-        if kind is int:
-            return str(value)
-        if kind is dt.date:
-            return value.isoformat()
-        raise TypeError(f"{value!r} is neither text, date, int nor Decimal")
+    def cells(row: Sequence[Any]) -> list[str]:
+        found = []
+        for value, is_money in zip(row, money, strict=True):
+            kind = value.__class__
+            if kind is str:
+                found.append(texts[value])
+            elif kind is Decimal:
+                found.append(str(value.quantize(FEN, ROUND_HALF_UP)) if is_money else str(value))
+            elif value is None:
+                found.append("")
+            elif kind is int:
+                found.append(str(value))
+            elif kind is dt.date:
+                found.append(value.isoformat())
+            else:
+                raise TypeError(f"{value!r} is neither text, date, int nor Decimal")
+        return found
 
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         buffer = io.StringIO()  # written a chunk of rows at a time
@@ -45,18 +50,13 @@ def write_csv(path: Path, table: Table) -> None:
         writer.writerow([csv_text(c.title) for c in table.columns])
         rows = table.rows
         for first in range(0, len(rows), CHUNK):
-            writer.writerows(
-                [
-                    [cell(v, m) for v, m in zip(row, money, strict=True)]
-                    for row in rows[first : first + CHUNK]
-                ]
-            )
+            writer.writerows([cells(row) for row in rows[first : first + CHUNK]])
             handle.write(buffer.getvalue())
             buffer.seek(0)
             buffer.truncate()
         totals = table.totals()
         if totals is not None:
-            writer.writerow([cell(v, m) for v, m in zip(totals, money, strict=True)])
+            writer.writerow(cells(totals))
         handle.write(buffer.getvalue())
 
 
@@ -112,32 +112,28 @@ def write_json(path: Path, table: Table, header: dict[str, Any]) -> None:
     texts = Memo(lambda text: encode_basestring(clean_control(text)))
     dumps = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
 
-    def cell(value: Any, is_money: bool) -> str:
-        kind = value.__class__
-        if kind is str:
-            return texts[value]
-        if kind is Decimal:
-            return f'"{value.quantize(FEN, ROUND_HALF_UP) if is_money else value}"'
-        if value is None:
-            return "null"
-        if kind is int:
-            return str(value)
-        return dumps(json_value(value))
+    def row_text(row: Sequence[Any]) -> str:
+        cells = []
+        for prefix, value, is_money in zip(prefixes, row, money, strict=True):
+            kind = value.__class__
+            if kind is str:
+                cells.append(prefix + texts[value])
+            elif kind is Decimal:
+                text = str(value.quantize(FEN, ROUND_HALF_UP)) if is_money else str(value)
+                cells.append(f'{prefix}"{text}"')
+            elif value is None:
+                cells.append(prefix + "null")
+            elif kind is int:
+                cells.append(prefix + str(value))
+            else:
+                cells.append(prefix + dumps(json_value(value)))
+        return "{" + ", ".join(cells) + "}"
 
     with path.open("w", encoding="utf-8") as handle:
         text = dumps(head)
         handle.write(text[:-1] + ', "rows": [')
         rows = table.rows
         for first in range(0, len(rows), CHUNK):  # written a chunk of rows at a time
-            text = ",\n ".join(
-                [
-                    "{"
-                    + ", ".join(
-                        [p + cell(v, m) for p, v, m in zip(prefixes, row, money, strict=True)]
-                    )
-                    + "}"
-                    for row in rows[first : first + CHUNK]
-                ]
-            )
+            text = ",\n ".join([row_text(row) for row in rows[first : first + CHUNK]])
             handle.write(("\n " if not first else ",\n ") + text)
         handle.write("\n]}\n")
