@@ -24,6 +24,7 @@ from xtaccounts.reports.bank_reconciliation import NO_STATEMENT, UNBALANCED, Rec
 from xtaccounts.reports.journals import (
     CounterNames,
     Journal,
+    TrialLine,
     account_postings,
     bank_journals,
     each_detail_ledger,
@@ -122,11 +123,15 @@ def detail_ledger_table(journals: Iterable[Journal]) -> Table:
 
 
 def general_ledger_table(
-    registry: Registry, entries: Sequence[data.Directive], period: Period
+    registry: Registry,
+    entries: Sequence[data.Directive],
+    period: Period,
+    whole: Sequence[TrialLine] | None = None,
 ) -> Table:
+    """总账 (`whole`: the period's 科目余额表, when it is made already)."""
     rows: list[tuple] = []
     strong: set[int] = set()
-    for line in general_ledger(registry, entries, period.start, period.end):
+    for line in general_ledger(registry, entries, period.start, period.end, whole):
         if line.summary not in ("本月合计",):
             strong.add(len(rows))
         rows.append(
@@ -163,10 +168,15 @@ def general_ledger_table(
 
 
 def trial_balance_table(
-    registry: Registry, entries: Sequence[data.Directive], period: Period
+    registry: Registry,
+    entries: Sequence[data.Directive],
+    period: Period,
+    lines: Sequence[TrialLine] | None = None,
 ) -> tuple[Table, list[Check]]:
-    """科目余额表 with its totals row, and the check that 借 equal 贷 in each pair of columns."""
-    lines = trial_balance(registry, entries, period.start, period.end)
+    """科目余额表 with its totals row, and the check that 借 equal 贷 in each pair of columns
+    (`lines`: the `trial_balance` of the period, when it is made already)."""
+    if lines is None:
+        lines = trial_balance(registry, entries, period.start, period.end)
     rows = [
         (
             t.code,
@@ -251,10 +261,11 @@ def account_book_tables(
         registry, entries, period.start, period.end, clean, postings=postings, counters=counters
     )
     details = each_detail_ledger(registry, postings, period.start, period.end, clean, counters)
-    trial, trial_checks = trial_balance_table(registry, entries, period)
+    lines = trial_balance(registry, entries, period.start, period.end)  # for both tables
+    trial, trial_checks = trial_balance_table(registry, entries, period, lines)
     tables = [
         *bank_journal_tables(journals),
-        general_ledger_table(registry, entries, period),
+        general_ledger_table(registry, entries, period, lines),
         detail_ledger_table(details),
         trial,
     ]

@@ -393,9 +393,14 @@ class GeneralLine:
 
 
 def general_ledger(
-    registry: Registry, entries: Sequence[data.Directive], start: dt.date, end: dt.date
+    registry: Registry,
+    entries: Sequence[data.Directive],
+    start: dt.date,
+    end: dt.date,
+    whole: Sequence[TrialLine] | None = None,
 ) -> list[GeneralLine]:
-    """总账: per statutory code, 期初 then each month's 本月合计 and 本年累计 with the balance."""
+    """总账: per statutory code, 期初 then each month's 本月合计 and 本年累计 with the balance
+    (`whole`: the `trial_balance` of `start`..`end`, when it is made already)."""
     names = StatutoryNames(registry)
     months = period_months(start, end)
     lines: list[GeneralLine] = []
@@ -408,12 +413,14 @@ def general_ledger(
         if start > year_start
         else {}  # a year's books count 本年累计 from their own start: no pass for it
     )
-    rows = {t.code: t for t in trial_balance(registry, entries, start, end)}
+    if whole is None:
+        whole = trial_balance(registry, entries, start, end)
+    rows = {t.code: t for t in whole}
     monthly = _monthly_trial_balances(names, entries, months)
-    for code, whole in rows.items():
+    for code, period_line in rows.items():
         name = names.name(code)
         lines.append(
-            GeneralLine(code, name, start, _opening_label(start), ZERO, ZERO, whole.opening)
+            GeneralLine(code, name, start, _opening_label(start), ZERO, ZERO, period_line.opening)
         )
         year_debit, year_credit = ytd.get(code, (ZERO, ZERO))
         for (_, m_end), figures in zip(months, monthly, strict=True):
