@@ -12,9 +12,20 @@ from pathlib import Path
 import pytest
 from beanquery.query import run_query
 
+from tests.helpers import InlineLoader
+from xtaccounts.books.layout import LedgerLayout
+from xtaccounts.core import chart
 from xtaccounts.export import export_books
+from xtaccounts.export.account_books import detail_ledger_table
 from xtaccounts.reading.ledger import open_ledger
-from xtaccounts.reports.journals import bank_journals, trial_balance
+from xtaccounts.registry import load_registry
+from xtaccounts.reports.journals import (
+    account_postings,
+    bank_journals,
+    detail_ledgers,
+    each_detail_ledger,
+    trial_balance,
+)
 
 GOLDEN = Path(__file__).parent / "golden"
 GOLDEN_FILES = (
@@ -142,3 +153,81 @@ def test_counter_names_are_those_of_the_other_postings_in_their_order() -> None:
         expected = _counter_names_by_hand(entry, account, _Names())
         assert counters(entry, account) == expected, account
         assert counters(entry, account) == expected, account  # from the kept table
+
+
+BANK = "Assets:Bank-银行存款:ICBC-工商银行:Demand-活期8821"
+
+
+def _receipt(day: str, serial: str, amount: str) -> str:
+    return f"""
+    {day} ! "湘潭某公司" "待查明来款 {serial}"
+      kind: "suspense"
+      serial: "{serial}"
+      {BANK}  {amount} CNY
+      {chart.SUSPENSE}  -{amount} CNY
+    """
+
+
+def test_a_journal_has_lines_for_days_with_postings_and_every_months_end(
+    inline_ledger: InlineLoader,
+) -> None:
+    """January has two postings on one day and one on another, February none, March one:
+    期初 from December, each day's 本日合计, and 本月合计 and 本年累计 at each month's end
+    (February's too, with nothing in it)."""
+    books = inline_ledger(
+        _receipt("2025-12-20", "S0", "50.00")
+        + _receipt("2026-01-05", "S1", "100.00")
+        + _receipt("2026-01-05", "S2", "20.00")
+        + _receipt("2026-01-09", "S3", "3.00")
+        + _receipt("2026-03-02", "S4", "7.00")
+    )
+    assert books.errors == []
+    registry = load_registry(LedgerLayout(books.main).registry)
+    start, end = dt.date(2026, 1, 1), dt.date(2026, 3, 31)
+    (journal,) = bank_journals(registry, books.entries, start, end, str)
+    d = dt.date
+
+    def money(text: str) -> Decimal:
+        return Decimal(text)
+
+    expected = [
+        (d(2026, 1, 1), "上年结转", "0", "0", "50.00"),
+        (d(2026, 1, 5), "待查明来款 S1", "100.00", "0", "150.00"),
+        (d(2026, 1, 5), "待查明来款 S2", "20.00", "0", "170.00"),
+        (d(2026, 1, 5), "本日合计", "120.00", "0", "170.00"),
+        (d(2026, 1, 9), "待查明来款 S3", "3.00", "0", "173.00"),
+        (d(2026, 1, 9), "本日合计", "3.00", "0", "173.00"),
+        (d(2026, 1, 31), "本月合计", "123.00", "0", "173.00"),
+        (d(2026, 1, 31), "本年累计", "123.00", "0", "173.00"),
+        (d(2026, 2, 28), "本月合计", "0", "0", "173.00"),
+        (d(2026, 2, 28), "本年累计", "123.00", "0", "173.00"),
+        (d(2026, 3, 2), "待查明来款 S4", "7.00", "0", "180.00"),
+        (d(2026, 3, 2), "本日合计", "7.00", "0", "180.00"),
+        (d(2026, 3, 31), "本月合计", "7.00", "0", "180.00"),
+        (d(2026, 3, 31), "本年累计", "130.00", "0", "180.00"),
+    ]
+    assert [(x.date, x.summary, x.debit, x.credit, x.balance) for x in journal.lines] == [
+        (day, summary, money(debit), money(credit), money(balance))
+        for day, summary, debit, credit, balance in expected
+    ]
+
+
+def test_the_detail_ledger_streamed_account_by_account_equals_the_whole(
+    inline_ledger: InlineLoader,
+) -> None:
+    """The export turns the 明细账 into rows one account at a time (`each_detail_ledger`):
+    the rows written are the rows of the journals built all at once, in the same order."""
+    books = inline_ledger(
+        _receipt("2025-12-20", "S0", "50.00")
+        + _receipt("2026-01-05", "S1", "100.00")
+        + _receipt("2026-02-09", "S3", "3.00")
+    )
+    assert books.errors == []
+    registry = load_registry(LedgerLayout(books.main).registry)
+    start, end = dt.date(2026, 1, 1), dt.date(2026, 12, 31)
+    whole = detail_ledgers(registry, books.entries, start, end, str)
+    streamed = each_detail_ledger(registry, account_postings(books.entries, end), start, end, str)
+    table = detail_ledger_table(streamed)
+    assert table.rows == detail_ledger_table(whole).rows
+    assert [j.account for j in whole] == [BANK, chart.SUSPENSE]  # by statutory code
+    assert len(table.rows) == sum(len(j.lines) for j in whole) > 2 * 12

@@ -9,7 +9,7 @@ balance in the books, and (when the export is handed a statement reader) every m
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from beancount.core import data
 
@@ -22,12 +22,16 @@ from xtaccounts.export.table import DATE, MONEY, TEXT, Column, Table
 from xtaccounts.registry import Registry
 from xtaccounts.reports.bank_reconciliation import NO_STATEMENT, UNBALANCED, Reconciliation
 from xtaccounts.reports.journals import (
+    CounterNames,
     Journal,
+    TrialLine,
+    account_postings,
     bank_journals,
-    detail_ledgers,
+    each_detail_ledger,
     general_ledger,
     trial_balance,
 )
+from xtaccounts.reports.vouchers import StatutoryNames
 
 JOURNAL_COLUMNS = (
     Column("date", "日期", DATE, 11),
@@ -94,7 +98,7 @@ def bank_journal_tables(journals: Sequence[Journal]) -> list[Table]:
     return tables
 
 
-def detail_ledger_table(journals: Sequence[Journal]) -> Table:
+def detail_ledger_table(journals: Iterable[Journal]) -> Table:
     columns = (
         Column("code", "科目编码", TEXT, 8, align="center"),
         Column("code_name", "总账科目", TEXT, 16),
@@ -119,11 +123,15 @@ def detail_ledger_table(journals: Sequence[Journal]) -> Table:
 
 
 def general_ledger_table(
-    registry: Registry, entries: Sequence[data.Directive], period: Period
+    registry: Registry,
+    entries: Sequence[data.Directive],
+    period: Period,
+    whole: Sequence[TrialLine] | None = None,
 ) -> Table:
+    """总账 (`whole`: the period's 科目余额表, when it is made already)."""
     rows: list[tuple] = []
     strong: set[int] = set()
-    for line in general_ledger(registry, entries, period.start, period.end):
+    for line in general_ledger(registry, entries, period.start, period.end, whole):
         if line.summary not in ("本月合计",):
             strong.add(len(rows))
         rows.append(
@@ -160,10 +168,15 @@ def general_ledger_table(
 
 
 def trial_balance_table(
-    registry: Registry, entries: Sequence[data.Directive], period: Period
+    registry: Registry,
+    entries: Sequence[data.Directive],
+    period: Period,
+    lines: Sequence[TrialLine] | None = None,
 ) -> tuple[Table, list[Check]]:
-    """科目余额表 with its totals row, and the check that 借 equal 贷 in each pair of columns."""
-    lines = trial_balance(registry, entries, period.start, period.end)
+    """科目余额表 with its totals row, and the check that 借 equal 贷 in each pair of columns
+    (`lines`: the `trial_balance` of the period, when it is made already)."""
+    if lines is None:
+        lines = trial_balance(registry, entries, period.start, period.end)
     rows = [
         (
             t.code,
@@ -242,12 +255,17 @@ def account_book_tables(
     clean: TextCleaner,
 ) -> tuple[list[Table], list[Check]]:
     """The 账簿 tables of the export and their checks."""
-    journals = bank_journals(registry, entries, period.start, period.end, clean)
-    details = detail_ledgers(registry, entries, period.start, period.end, clean)
-    trial, trial_checks = trial_balance_table(registry, entries, period)
+    postings = account_postings(entries, period.end)  # one pass for all the journals
+    counters = CounterNames(StatutoryNames(registry))
+    journals = bank_journals(
+        registry, entries, period.start, period.end, clean, postings=postings, counters=counters
+    )
+    details = each_detail_ledger(registry, postings, period.start, period.end, clean, counters)
+    lines = trial_balance(registry, entries, period.start, period.end)  # for both tables
+    trial, trial_checks = trial_balance_table(registry, entries, period, lines)
     tables = [
         *bank_journal_tables(journals),
-        general_ledger_table(registry, entries, period),
+        general_ledger_table(registry, entries, period, lines),
         detail_ledger_table(details),
         trial,
     ]

@@ -20,6 +20,7 @@ from xtaccounts.core import chart
 from xtaccounts.core.atomic_directory import check_target, write_directory
 from xtaccounts.core.errors import XtError
 from xtaccounts.core.file_digest import sha256_of
+from xtaccounts.core.gc_pause import gc_paused
 from xtaccounts.core.i18n import _
 from xtaccounts.core.progress import Advance, step
 from xtaccounts.export.account_books import account_book_tables, reconciliation_table
@@ -113,8 +114,15 @@ def build_tables(
         advance()
         allocations, allocation_checks = allocation_detail(registry, positions, entries, period)
         advance()
-        carry = latest_carry(Path(main).parent, period.end)
-        disclosure = owners_disclosure(registry, positions, entries, period, ledger, carry)
+        # The carry is handed over, not kept here: the 分户账 frees it once derived.
+        disclosure = owners_disclosure(
+            registry,
+            positions,
+            entries,
+            period,
+            ledger,
+            latest_carry(Path(main).parent, period.end),
+        )
         advance()
         books_tables, books_checks = account_book_tables(registry, entries, period, clean)
         advance()
@@ -133,7 +141,7 @@ def build_tables(
             allocations,
             disclosure.pools,
             disclosure.households,
-            *coverage_tables(registry, entries, period, clean),
+            *coverage_tables(registry, books.insurance.state, period, clean),
             *books_tables,
         ]
         advance()
@@ -213,7 +221,10 @@ def export_books(
     started = time.perf_counter()
     out = outside_books(out, main, option="--out")
     check_target(out, replace=replace, replaceable=earlier_export_problem)
-    tables, checks, context = build_tables(main, period_text, issued, read_statement)
+    # The books, the tables and their text make millions of objects and no cycles: the cycle
+    # collector's full passes over them cost seconds and would free nothing.
+    with gc_paused():
+        tables, checks, context = build_tables(main, period_text, issued, read_statement)
     history = History.of(Path(main).parent)
     history_head = history.head() if history is not None else None
     unrecorded = [u.path for u in outside_changes(Path(main).parent) or []]
@@ -297,7 +308,8 @@ def export_books(
         )
         return files
 
-    files = write_directory(out, fill, replace=replace, replaceable=earlier_export_problem)
+    with gc_paused():
+        files = write_directory(out, fill, replace=replace, replaceable=earlier_export_problem)
     seconds["total"] = time.perf_counter() - started
     return ExportResult(
         Path(out), period, files, checks, context["books_errors"], seconds, history_head

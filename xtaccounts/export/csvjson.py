@@ -4,43 +4,60 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
 from xtaccounts.core.vocabulary import FEN
 from xtaccounts.export.safety import clean_control, csv_text
 from xtaccounts.export.table import MONEY, Column, Table
+from xtaccounts.export.text_memo import Memo
 
-
-def _csv_cell(value: Any, is_money: bool) -> str:
-    kind = value.__class__
-    if kind is Decimal:
-        return str(value.quantize(FEN, ROUND_HALF_UP)) if is_money else str(value)
-    if kind is str:
-        return csv_text(value)
-    if value is None:
-        return ""
-    if kind is int:
-        return str(value)
-    if kind is dt.date:
-        return value.isoformat()
-    raise TypeError(f"{value!r} is neither text, date, int nor Decimal")
+CHUNK = 4096  # rows converted and written at once
 
 
 def write_csv(path: Path, table: Table) -> None:
-    """Header row, rows, totals row; UTF-8 with BOM and CRLF as Excel expects."""
+    """Header row, rows, totals row; UTF-8 with BOM and CRLF as Excel expects. Each distinct
+    text is made safe once (`Memo`)."""
     money = [c.kind == MONEY for c in table.columns]
+    texts = Memo(csv_text)
+
+    def cells(row: Sequence[Any]) -> list[str]:
+        found = []
+        for value, is_money in zip(row, money, strict=True):
+            kind = value.__class__
+            if kind is str:
+                found.append(texts[value])
+            elif kind is Decimal:
+                found.append(str(value.quantize(FEN, ROUND_HALF_UP)) if is_money else str(value))
+            elif value is None:
+                found.append("")
+            elif kind is int:
+                found.append(str(value))
+            elif kind is dt.date:
+                found.append(value.isoformat())
+            else:
+                raise TypeError(f"{value!r} is neither text, date, int nor Decimal")
+        return found
+
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\r\n")
+        buffer = io.StringIO()  # written a chunk of rows at a time
+        writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow([csv_text(c.title) for c in table.columns])
-        writer.writerows(
-            [_csv_cell(v, m) for v, m in zip(row, money, strict=True)] for row in table.rows
-        )
+        rows = table.rows
+        for first in range(0, len(rows), CHUNK):
+            writer.writerows([cells(row) for row in rows[first : first + CHUNK]])
+            handle.write(buffer.getvalue())
+            buffer.seek(0)
+            buffer.truncate()
         totals = table.totals()
         if totals is not None:
-            writer.writerow([_csv_cell(v, m) for v, m in zip(totals, money, strict=True)])
+            writer.writerow(cells(totals))
+        handle.write(buffer.getvalue())
 
 
 def json_value(value: Any, column: Column | None = None) -> Any:
@@ -89,21 +106,34 @@ def write_json(path: Path, table: Table, header: dict[str, Any]) -> None:
         ),
     }
 
-    def cell(value: Any, is_money: bool) -> Any:
-        kind = value.__class__
-        if kind is Decimal:
-            return str(value.quantize(FEN, ROUND_HALF_UP)) if is_money else str(value)
-        if kind is str:
-            return clean_control(value)
-        if value is None or kind is int:
-            return value
-        return json_value(value)
-
+    # Each row is written as the C encoder writes the dict of its cells (`{"key": value, …}`
+    # with these separators), from each key's text and each value's, a text encoded once.
+    prefixes = [encode_basestring(k) + ": " for k in keys]
+    texts = Memo(lambda text: encode_basestring(clean_control(text)))
     dumps = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+
+    def row_text(row: Sequence[Any]) -> str:
+        cells = []
+        for prefix, value, is_money in zip(prefixes, row, money, strict=True):
+            kind = value.__class__
+            if kind is str:
+                cells.append(prefix + texts[value])
+            elif kind is Decimal:
+                text = str(value.quantize(FEN, ROUND_HALF_UP)) if is_money else str(value)
+                cells.append(f'{prefix}"{text}"')
+            elif value is None:
+                cells.append(prefix + "null")
+            elif kind is int:
+                cells.append(prefix + str(value))
+            else:
+                cells.append(prefix + dumps(json_value(value)))
+        return "{" + ", ".join(cells) + "}"
+
     with path.open("w", encoding="utf-8") as handle:
         text = dumps(head)
         handle.write(text[:-1] + ', "rows": [')
-        for index, row in enumerate(table.rows):
-            handle.write("\n " if not index else ",\n ")
-            handle.write(dumps({k: cell(v, m) for k, v, m in zip(keys, row, money, strict=True)}))
+        rows = table.rows
+        for first in range(0, len(rows), CHUNK):  # written a chunk of rows at a time
+            text = ",\n ".join([row_text(row) for row in rows[first : first + CHUNK]])
+            handle.write(("\n " if not first else ",\n ") + text)
         handle.write("\n]}\n")

@@ -3,6 +3,7 @@ coverage. Each table is built in one linear pass over the books' entries or rece
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -39,7 +40,8 @@ from xtaccounts.core.vocabulary import (
 from xtaccounts.export.period import Period
 from xtaccounts.export.statutory_statements import Check
 from xtaccounts.export.table import DATE, INT, MONEY, NUMBER, RATE, TEXT, Column, Table
-from xtaccounts.insurance.coverage import coverage
+from xtaccounts.insurance.checks import InsuranceState
+from xtaccounts.insurance.coverage import coverage_of
 from xtaccounts.ops.allocation_weights import FundWeights
 from xtaccounts.registry import Registry
 from xtaccounts.registry.navigation import place_name
@@ -449,10 +451,15 @@ STATUS_NAMES = {"insured": "已投保", "uninsured": "符合条件未投保", "i
 
 
 def coverage_tables(
-    registry: Registry, entries: Sequence[data.Directive], period: Period, clean: TextCleaner
+    registry: Registry,
+    state_on: Callable[[dt.date], InsuranceState],
+    period: Period,
+    clean: TextCleaner,
 ) -> list[Table]:
-    """The coverage KPI on the period's end: the elevators behind it and the targets."""
-    result = coverage(registry, entries, period.end)
+    """The coverage KPI on the period's end: the elevators behind it and the targets
+    (`state_on`: the books up to a day, e.g. `Ledger.insurance.state`, sharing the positions
+    already read)."""
+    result = coverage_of(registry, state_on, period.end)
     rows = [
         (
             e.elevator,

@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 
 from beancount.core import data
 
@@ -53,30 +52,29 @@ def owners_disclosure(
     accounts = derive_households(
         registry, positions, entries, period.start, period.end, carry=carry
     ).accounts
+    del carry  # each household's credits of the closed years: freed before the rows are made
     unit_names: dict[str, str] = {}
-    unit_totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    pool_sums: dict[str, list] = defaultdict(lambda: [0, ZERO, ZERO, ZERO, ZERO, ZERO, ZERO])
+    unit_pools: dict[str, str] = {}
+    # Summed in fen: households, then opening, deposits, use, interest and closing.
+    unit_totals: dict[str, int] = defaultdict(int)
+    pool_sums: dict[str, list[int]] = defaultdict(lambda: [0] * 6)
     household_rows = []
+    nil = from_fen(0)  # one object for the many households that moved nothing
     for household_id in sorted(accounts):
-        account = accounts[household_id]
+        # Each account (with its history of balances) is freed as its row is made.
+        account = accounts.pop(household_id)
         household = registry.households[household_id]
         unit = account.unit
         if unit not in unit_names:
             unit_names[unit] = place_name(registry, unit)
-        before, deposits, used, interest, closing = (
-            from_fen(account.before),
-            from_fen(account.deposits),
-            from_fen(account.used),
-            from_fen(account.interest),
-            from_fen(account.closing),
-        )
-        unit_totals[unit] += closing
-        sums = pool_sums[registry.pool_of_unit(unit)]
+            unit_pools[unit] = registry.pool_of_unit(unit)
+        fens = (account.before, account.deposits, account.used, account.interest, account.closing)
+        before, deposits, used, interest, closing = (from_fen(f) if f else nil for f in fens)
+        unit_totals[unit] += fens[-1]
+        sums = pool_sums[unit_pools[unit]]
         sums[0] += 1
-        for i, value in enumerate(
-            (household.area_m2, before, deposits, used, interest, closing), start=1
-        ):
-            sums[i] += value
+        for i, fen in enumerate(fens, start=1):
+            sums[i] += fen
         household_rows.append(
             (
                 household_id,
@@ -95,7 +93,7 @@ def owners_disclosure(
     untied = [
         unit
         for unit in sorted(registry.units)
-        if unit_totals.get(unit, ZERO) != unit_history.balance_at(unit, period.end)
+        if from_fen(unit_totals.get(unit, 0)) != unit_history.balance_at(unit, period.end)
     ]
     households = Table(
         stem="15-disclosure-households",
@@ -123,9 +121,8 @@ def owners_disclosure(
     ledger_rows = {row[0]: row for row in ledger.table.rows}
     pool_rows = []
     for pool in sorted(set(pool_sums) | set(ledger_rows)):
-        count, _area, before, deposits, used, interest, closing = pool_sums.get(
-            pool, [0, ZERO, ZERO, ZERO, ZERO, ZERO, ZERO]
-        )
+        count, *pool_fens = pool_sums.get(pool, [0] * 6)
+        before, deposits, used, interest, closing = (from_fen(f) for f in pool_fens)
         lr = ledger_rows.get(pool)
         pool_open, spread, legacy, premiums, refunds, other, pool_close = (
             lr[2:9] if lr else (ZERO,) * 7

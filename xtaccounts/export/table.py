@@ -63,6 +63,11 @@ class Table:
     in_yuan: bool = True  # amounts in 元 (the sheet says 单位：元)
     footer: list[str] = field(default_factory=list)
     formulas: dict[tuple[int, int], tuple[tuple[int, int, int], ...]] = field(default_factory=dict)
+    # The totals row once summed, for the rows list it was summed from (its id and length):
+    # every writer and the manifest ask for it, a city's 分户账 has 75,000 rows.
+    _totals: tuple[int, int, tuple[Any, ...] | None] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         if len(self.sheet) > 31:
@@ -86,9 +91,16 @@ class Table:
         ]
 
     def totals(self) -> tuple[Any, ...] | None:
-        """The totals row (合计), or None for a table without one."""
+        """The totals row (合计), or None for a table without one (summed once: the rows are
+        not changed in place once written)."""
         if not self.with_totals:
             return None
+        key = (id(self.rows), len(self.rows))
+        if self._totals is None or self._totals[:2] != key:
+            self._totals = (*key, self._summed())
+        return self._totals[2]
+
+    def _summed(self) -> tuple[Any, ...]:
         sums: dict[int, Any] = {
             i: 0 if self.columns[i].kind == INT else ZERO for i in self.summed_columns
         }

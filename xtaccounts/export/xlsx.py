@@ -30,6 +30,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from xtaccounts.export.safety import FORMULA_TRIGGERS, clean_control
 from xtaccounts.export.table import DATE, INT, MONEY, NUMBER, RATE, TEXT, Table
+from xtaccounts.export.text_memo import Memo
 
 FONT_NAME = "宋体"  # SimSun on Windows; LibreOffice falls back to a CJK font (Noto CJK)
 A4, A3 = 9, 8
@@ -154,16 +155,8 @@ def _display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def _lines(row: Sequence[Any], wrapped: Sequence[tuple[int, int]]) -> int:
-    """How many lines the row's longest wrapped text needs (1 if it fits)."""
-    lines = 1
-    for i, width in wrapped:
-        value = row[i]
-        if value.__class__ is str and len(value) * 2 > width:
-            shown = len(value) if value.isascii() else _display_width(value)
-            if shown > width:
-                lines = max(lines, -(-shown // width))
-    return lines
+def _shown_width(text: str) -> int:
+    return len(text) if text.isascii() else _display_width(text)
 
 
 def column_letter(index: int) -> str:
@@ -295,7 +288,8 @@ class _Sheet:
         plain = [body(c.kind, c.align, False) for c in table.columns]
         strong = [body(c.kind, c.align, True) for c in table.columns]
         quoted = (body(TEXT, "", False, True), body(TEXT, "", True, True))
-        wrapped = [(i, c.width + 2) for i, c in enumerate(table.columns) if c.kind == TEXT]
+        # A text column wraps at its width: the row is as tall as its longest text needs.
+        wraps = [c.width + 2 if c.kind == TEXT else 0 for c in table.columns]
         number = self.header_row
         rows: Sequence[Sequence[Any]] = table.rows[self.first : self.end]
         totals = table.totals() if self.with_totals else None
@@ -304,28 +298,45 @@ class _Sheet:
             rows = [*rows, totals]
             strong_rows.add(len(rows) - 1)
         starts = [f'<c r="{letter}' for letter in letters]
-        formulas = self._formulas(len(rows) - (totals is not None), totals is not None)
+        texts = Memo(_text)  # each distinct text escaped once, its width measured once
+        widths = Memo(_shown_width)
+        formulas: dict[int, dict[int, str]] = {}  # row -> column -> formula
+        for (at_row, at_column), text in self._formulas(
+            len(rows) - (totals is not None), totals is not None
+        ).items():
+            formulas.setdefault(at_row, {})[at_column] = text
         for index, row in enumerate(rows):
             number += 1
             at = str(number)
             bold = index in strong_rows
             styles = strong if bold else plain
+            row_formulas = formulas.get(index)
             cells = []
+            lines = 1
             for i, value in enumerate(row):
                 kind = value.__class__
-                formula = formulas.get((index, i))
-                if formula is not None and (kind is Decimal or kind is int):
-                    # How the total is made, its value cached (a reader without a calculation
-                    # engine shows the value; a clerk sees the formula).
+                if kind is str:
+                    wrap = wraps[i]
+                    if wrap and len(value) * 2 > wrap:  # else it fits, however wide its text
+                        shown = widths[value]
+                        if shown > wrap:
+                            lines = max(lines, -(-shown // wrap))
+                    style = quoted[bold] if value.startswith(FORMULA_TRIGGERS) else styles[i]
                     cells.append(
-                        f'{starts[i]}{at}" s="{styles[i]}"><f>{formula}</f><v>{value}</v></c>'
+                        f'{starts[i]}{at}" s="{style}" t="inlineStr"><is><t xml:space="preserve">'
+                        f"{texts[value]}</t></is></c>"
                     )
                 elif kind is Decimal or kind is int:
-                    # The exact decimal text; the format shows two decimals.
-                    cells.append(f'{starts[i]}{at}" s="{styles[i]}"><v>{value}</v></c>')
-                elif kind is str:
-                    style = quoted[bold] if value.startswith(FORMULA_TRIGGERS) else styles[i]
-                    cells.append(_str_cell(f"{letters[i]}{at}", style, value))
+                    formula = row_formulas.get(i) if row_formulas else None
+                    if formula is not None:
+                        # How the total is made, its value cached (a reader without a
+                        # calculation engine shows the value; a clerk sees the formula).
+                        cells.append(
+                            f'{starts[i]}{at}" s="{styles[i]}"><f>{formula}</f><v>{value}</v></c>'
+                        )
+                    else:
+                        # The exact decimal text; the format shows two decimals.
+                        cells.append(f'{starts[i]}{at}" s="{styles[i]}"><v>{value}</v></c>')
                 elif value is None:
                     cells.append(f'{starts[i]}{at}" s="{styles[i]}"/>')
                 elif kind is dt.date:
@@ -333,7 +344,6 @@ class _Sheet:
                     cells.append(f'{starts[i]}{at}" s="{styles[i]}"><v>{serial}</v></c>')
                 else:
                     raise TypeError(f"{table.stem}: {value!r} is neither text, date nor Decimal")
-            lines = _lines(row, wrapped)
             yield self._row(number, cells, LINE_HEIGHT * lines + 2 if lines > 1 else None)
         if self.end == len(table.rows):
             number += 1  # a blank line, then the footer lines across the table's width

@@ -25,7 +25,7 @@ import hashlib
 import os
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -79,7 +79,7 @@ def household_interest_file(year: int) -> str:
     return f"years/{year:04d}{CARRY_SUFFIX}"
 
 
-@dataclass
+@dataclass(slots=True)
 class HouseholdAccount:
     """One household's 分户账 in fen, split at the period's start."""
 
@@ -172,16 +172,22 @@ class _Pass:
 
     # -- crediting ------------------------------------------------------------------------
 
-    def credit_interest(self, household: str, ordinal: int, fen: int) -> None:
-        account = self.accounts[household]
-        account.history.add(ordinal, fen)
-        if ordinal >= self.first_day:
-            account.interest += fen
-        else:
-            account.before += fen
-        if ordinal <= self.record:
-            day = self.credited[ordinal]
-            day[household] = day.get(household, 0) + fen
+    def credit_interest(self, ordinal: int, credits: Iterable[tuple[str, int]]) -> None:
+        """Base interest credited on `ordinal`, (household, fen) each (a carried day credits
+        tens of thousands at once)."""
+        accounts = self.accounts
+        in_period = ordinal >= self.first_day
+        record = ordinal <= self.record
+        for household, fen in credits:
+            account = accounts[household]
+            account.history.add(ordinal, fen)
+            if in_period:
+                account.interest += fen
+            else:
+                account.before += fen
+            if record:
+                day = self.credited[ordinal]
+                day[household] = day.get(household, 0) + fen
 
     def credit(self, what: str, day: dt.date, unit: str, amounts: dict[str, int]) -> None:
         ordinal = day.toordinal()
@@ -210,9 +216,9 @@ class _Pass:
         while self.replayed < len(days) and days[self.replayed] < ordinal:
             index = self.replayed
             assert carry is not None
-            for household, fens in carry.credits.items():
-                if fens[index]:
-                    self.credit_interest(household, days[index], fens[index])
+            self.credit_interest(
+                days[index], [(h, fens[index]) for h, fens in carry.credits.items() if fens[index]]
+            )
             self.replayed += 1
 
     def shares_of(self, receipt: InterestReceipt) -> dict[str, int]:
@@ -242,9 +248,9 @@ class _Pass:
 
         def flush() -> None:
             nonlocal pending
-            for household, credited in zip(households, pending, strict=True):
-                if credited:
-                    self.credit_interest(household, ordinal, credited)
+            self.credit_interest(
+                ordinal, [(h, fen) for h, fen in zip(households, pending, strict=True) if fen]
+            )
             pending = [0] * len(households)
 
         for receipt in receipts:

@@ -145,7 +145,7 @@ def _month_ends(start: dt.date, end: dt.date) -> list[dt.date]:
 
 def reconcile_account(
     account: str,
-    entries: Sequence[data.Directive],
+    postings: Sequence[tuple[data.Transaction, Decimal]],
     statements: Sequence[ArchivedStatement],
     read: StatementReader,
     root: Path,
@@ -153,19 +153,17 @@ def reconcile_account(
     end: dt.date,
     clean: TextCleaner = str,
 ) -> list[Reconciliation]:
-    """The 调节表 of `account` for every month of `start`..`end`."""
+    """The 调节表 of `account` for every month of `start`..`end` (`postings`: the account's,
+    through `end`, as (transaction, amount) in the books' order)."""
     lines = _bank_lines(statements, read, root)
+    held: dict[dt.date, bool] = {}
 
     def covered(day: dt.date) -> bool:
-        return any(s.holds(day) for s in statements)
+        found = held.get(day)
+        if found is None:
+            found = held[day] = any(s.holds(day) for s in statements)
+        return found
 
-    postings: list[tuple[data.Transaction, Decimal]] = [
-        (entry, number_of(posting))
-        for entry in entries
-        if isinstance(entry, data.Transaction) and entry.date <= end
-        for posting in entry.postings
-        if posting.account == account
-    ]
     results = []
     for month_end in _month_ends(start, end):
         book_balance = sum((a for e, a in postings if e.date <= month_end), ZERO)
@@ -222,11 +220,26 @@ def reconcile(
     by_account: dict[str, list[ArchivedStatement]] = defaultdict(list)
     for statement in found:
         by_account[statement.account].append(statement)
+    # Each account's postings through `end`, from one pass over the books.
+    postings: dict[str, list[tuple[data.Transaction, Decimal]]] = {a: [] for a in by_account}
+    for entry in entries:
+        if isinstance(entry, data.Transaction) and entry.date <= end:
+            for posting in entry.postings:
+                own = postings.get(posting.account)
+                if own is not None:
+                    own.append((entry, number_of(posting)))
     results: list[Reconciliation] = []
     for account in sorted(by_account):
         results.extend(
             reconcile_account(
-                account, entries, by_account[account], read, layout.root, start, end, clean
+                account,
+                postings[account],
+                by_account[account],
+                read,
+                layout.root,
+                start,
+                end,
+                clean,
             )
         )
     return results

@@ -44,7 +44,7 @@ def sides(entry: data.Transaction, amount: Decimal) -> tuple[Decimal, Decimal]:
     return (amount, ZERO) if amount > 0 else (ZERO, -amount)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Line:
     """One line of a journal: a posting, or a 合计 / 期初 line (no voucher)."""
 
@@ -75,6 +75,17 @@ class Journal:
     def day_balances(self) -> dict[dt.date, Decimal]:
         """The balance at the end of each day the journal has lines for."""
         return {line.date: line.balance for line in self.lines}
+
+
+def period_months(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """(first day, last day) of each month of `start`..`end`, cut to the period."""
+    months: list[tuple[dt.date, dt.date]] = []
+    first = start
+    while first <= end:
+        following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        months.append((first, min(end, following - ONE_DAY)))
+        first = following
+    return months
 
 
 def _opening_label(start: dt.date) -> str:
@@ -176,49 +187,48 @@ def account_journal(
     by_day: dict[dt.date, list[tuple[data.Transaction, Decimal]]] = defaultdict(list)
     for entry, amount in postings:
         by_day[entry.date].append((entry, amount))
-    month = (start.year, start.month)
+    # Only the days with postings and the months' ends are visited (a pass over every day of
+    # the period cost more than the rest for the thousands of accounts with a few postings).
+    days = iter(by_day)  # in date order, as the books are
+    day: dt.date | None = next(days, None)
     month_debit = month_credit = ZERO
-    day = start
-    while day <= end:
-        for entry, amount in by_day.get(day, ()):
-            debit, credit = sides(entry, amount)
-            balance += amount
-            journal.lines.append(
-                Line(
-                    day,
-                    str(entry.meta.get(META_VOUCHER) or ""),
-                    clean(entry.narration),
-                    counters(entry, account),
-                    debit,
-                    credit,
-                    balance,
+    for _, month_end in period_months(start, end):
+        while day is not None and day <= month_end:
+            debit_total = credit_total = ZERO
+            for entry, amount in by_day[day]:
+                debit, credit = sides(entry, amount)
+                debit_total += debit
+                credit_total += credit
+                balance += amount
+                journal.lines.append(
+                    Line(
+                        day,
+                        str(entry.meta.get(META_VOUCHER) or ""),
+                        clean(entry.narration),
+                        counters(entry, account),
+                        debit,
+                        credit,
+                        balance,
+                    )
                 )
-            )
-        todays = by_day.get(day, ())
-        if todays:
-            debit = sum((sides(e, a)[0] for e, a in todays), ZERO)
-            credit = sum((sides(e, a)[1] for e, a in todays), ZERO)
-            month_debit += debit
-            month_credit += credit
-            year_debit += debit
-            year_credit += credit
+            month_debit += debit_total
+            month_credit += credit_total
+            year_debit += debit_total
+            year_credit += credit_total
             if daily:
                 journal.lines.append(
-                    Line(day, "", DAY_TOTAL, "", debit, credit, balance, DAY_TOTAL)
+                    Line(day, "", DAY_TOTAL, "", debit_total, credit_total, balance, DAY_TOTAL)
                 )
-        tomorrow = day + ONE_DAY
-        if tomorrow > end or (tomorrow.year, tomorrow.month) != month:
-            journal.lines.append(
-                Line(day, "", MONTH_TOTAL, "", month_debit, month_credit, balance, MONTH_TOTAL)
-            )
-            journal.lines.append(
-                Line(day, "", YEAR_TOTAL, "", year_debit, year_credit, balance, YEAR_TOTAL)
-            )
-            month = (tomorrow.year, tomorrow.month)
-            month_debit = month_credit = ZERO
-            if tomorrow.year != day.year:
-                year_debit = year_credit = ZERO
-        day = tomorrow
+            day = next(days, None)
+        journal.lines.append(
+            Line(month_end, "", MONTH_TOTAL, "", month_debit, month_credit, balance, MONTH_TOTAL)
+        )
+        journal.lines.append(
+            Line(month_end, "", YEAR_TOTAL, "", year_debit, year_credit, balance, YEAR_TOTAL)
+        )
+        month_debit = month_credit = ZERO
+        if (month_end.month, month_end.day) == (12, 31):
+            year_debit = year_credit = ZERO
     return journal
 
 
@@ -228,12 +238,16 @@ def bank_journals(
     start: dt.date,
     end: dt.date,
     clean: TextCleaner,
+    *,
+    postings: AccountPostings | None = None,
+    counters: CounterNames | None = None,
 ) -> list[Journal]:
-    """银行存款日记账 of every bank account with a balance or a posting in the period."""
+    """银行存款日记账 of every bank account with a balance or a posting in the period
+    (`postings`, `counters`: the `account_postings` and 对方科目 shared with the 明细账)."""
     names = StatutoryNames(registry)
     journals = []
-    postings = account_postings(entries, end)
-    counters = CounterNames(names)
+    postings = postings if postings is not None else account_postings(entries, end)
+    counters = counters if counters is not None else CounterNames(names)
     for account in sorted(a for a in postings if a.startswith(chart.BANK + ":")):
         journal = account_journal(
             account, postings[account], start, end, names, clean, daily=True, counters=counters
@@ -245,6 +259,27 @@ def bank_journals(
     return journals
 
 
+def each_detail_ledger(
+    registry: Registry,
+    postings: AccountPostings,
+    start: dt.date,
+    end: dt.date,
+    clean: TextCleaner,
+    counters: CounterNames | None = None,
+) -> Iterator[Journal]:
+    """明细账 one account at a time, by code: every ledger account of `postings`
+    (`account_postings`) with a balance or a posting in the period. A city's thousands of
+    journals need not all be held at once."""
+    names = StatutoryNames(registry)
+    counters = counters if counters is not None else CounterNames(names)
+    for account in sorted(postings, key=lambda a: (names.code(a) or "9999", a)):
+        journal = account_journal(
+            account, postings[account], start, end, names, clean, daily=False, counters=counters
+        )
+        if any(line.balance or line.debit or line.credit for line in journal.lines):
+            yield journal
+
+
 def detail_ledgers(
     registry: Registry,
     entries: Sequence[data.Directive],
@@ -253,18 +288,8 @@ def detail_ledgers(
     clean: TextCleaner,
 ) -> list[Journal]:
     """明细账: every ledger account with a balance or a posting in the period, by code."""
-    names = StatutoryNames(registry)
-    journals = []
     postings = account_postings(entries, end)
-    counters = CounterNames(names)
-    for account in sorted(postings):
-        journal = account_journal(
-            account, postings[account], start, end, names, clean, daily=False, counters=counters
-        )
-        if any(line.balance or line.debit or line.credit for line in journal.lines):
-            journals.append(journal)
-    journals.sort(key=lambda j: (j.code or "9999", j.account))
-    return journals
+    return list(each_detail_ledger(registry, postings, start, end, clean))
 
 
 @dataclass(frozen=True)
@@ -368,26 +393,34 @@ class GeneralLine:
 
 
 def general_ledger(
-    registry: Registry, entries: Sequence[data.Directive], start: dt.date, end: dt.date
+    registry: Registry,
+    entries: Sequence[data.Directive],
+    start: dt.date,
+    end: dt.date,
+    whole: Sequence[TrialLine] | None = None,
 ) -> list[GeneralLine]:
-    """总账: per statutory code, 期初 then each month's 本月合计 and 本年累计 with the balance."""
+    """总账: per statutory code, 期初 then each month's 本月合计 and 本年累计 with the balance
+    (`whole`: the `trial_balance` of `start`..`end`, when it is made already)."""
     names = StatutoryNames(registry)
-    months: list[tuple[dt.date, dt.date]] = []
-    first = start
-    while first <= end:
-        following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-        months.append((first, min(end, following - ONE_DAY)))
-        first = following
+    months = period_months(start, end)
     lines: list[GeneralLine] = []
     year_start = dt.date(start.year, 1, 1)
-    before = trial_balance(registry, entries, year_start, start - ONE_DAY)
-    ytd = {t.code: (t.debit, t.credit) for t in before} if start > year_start else {}
-    rows = {t.code: t for t in trial_balance(registry, entries, start, end)}
+    ytd = (
+        {
+            t.code: (t.debit, t.credit)
+            for t in trial_balance(registry, entries, year_start, start - ONE_DAY)
+        }
+        if start > year_start
+        else {}  # a year's books count 本年累计 from their own start: no pass for it
+    )
+    if whole is None:
+        whole = trial_balance(registry, entries, start, end)
+    rows = {t.code: t for t in whole}
     monthly = _monthly_trial_balances(names, entries, months)
-    for code, whole in rows.items():
+    for code, period_line in rows.items():
         name = names.name(code)
         lines.append(
-            GeneralLine(code, name, start, _opening_label(start), ZERO, ZERO, whole.opening)
+            GeneralLine(code, name, start, _opening_label(start), ZERO, ZERO, period_line.opening)
         )
         year_debit, year_credit = ytd.get(code, (ZERO, ZERO))
         for (_, m_end), figures in zip(months, monthly, strict=True):
