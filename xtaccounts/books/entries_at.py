@@ -18,10 +18,11 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from beancount.core import data
-from beancount.core.number import MISSING
 from beancount.parser import parser
 
-__all__ = ["Location", "read_entries_at"]
+from xtaccounts.core.entries import plain_units
+
+__all__ = ["Location", "located", "read_entries_at"]
 
 Location = tuple[str, int]  # an entry's `filename` and `lineno`, as the books' load gives them
 _INDENTED = re.compile(r"[ \t]+\S")  # a line of the entry above it
@@ -89,31 +90,22 @@ def _entry_at(
     if errors or len(entries) != 1:
         return None
     (entry,) = entries
-    shift = lineno - 1
-    if isinstance(entry, data.Transaction):
-        postings = []
-        for posting in entry.postings:
-            units = posting.units
-            if (
-                units is None
-                or units is MISSING
-                or units.number is MISSING
-                or units.number is None
-                or posting.cost is not None
-                or posting.price is not None
-            ):
-                return None
-            postings.append(posting._replace(meta=_moved(posting.meta, filename, shift)))
-        entry = entry._replace(postings=postings)
-    return entry._replace(meta=_moved(entry.meta, filename, shift) or {})
-
-
-def _moved(meta: data.Meta | None, filename: str, shift: int) -> data.Meta | None:
-    """`meta` with the file and line the entry has in the books."""
-    if meta is None:
+    if isinstance(entry, data.Transaction) and not all(map(plain_units, entry.postings)):
         return None
-    moved = dict(meta)
-    moved["filename"] = filename
-    if isinstance(moved.get("lineno"), int):
-        moved["lineno"] += shift
-    return moved
+    return located(entry, filename, lineno - 1)
+
+
+def located(entry: data.Directive, filename: str, shift: int) -> data.Directive:
+    """`entry` (and its postings) named by `filename`, its lines moved down by `shift`."""
+
+    def moved(meta: data.Meta) -> data.Meta:
+        meta = dict(meta)
+        meta["filename"] = filename
+        if isinstance(meta.get("lineno"), int):
+            meta["lineno"] += shift
+        return meta
+
+    if isinstance(entry, data.Transaction):
+        postings = [p._replace(meta=moved(p.meta)) if p.meta else p for p in entry.postings]
+        return entry._replace(meta=moved(entry.meta), postings=postings)
+    return entry._replace(meta=moved(entry.meta))

@@ -49,10 +49,10 @@ from pathlib import Path
 from typing import Any
 
 from beancount.core import data
-from beancount.core.amount import Amount
 from beancount.parser import parser
 
 from xtaccounts.books.built_text import BuiltChunk, as_parsed
+from xtaccounts.books.entries_at import located
 from xtaccounts.books.voucher_numbers import number_text
 from xtaccounts.books.write_snapshot import (
     FAST_PLUGINS,
@@ -60,6 +60,7 @@ from xtaccounts.books.write_snapshot import (
     stat_signature,
 )
 from xtaccounts.core import chart
+from xtaccounts.core.entries import plain_units
 from xtaccounts.core.vocabulary import (
     CURRENCY,
     KIND_ALLOCATION,
@@ -79,7 +80,7 @@ from xtaccounts.core.vocabulary import (
     META_SPREAD_RECEIPTS,
 )
 
-__all__ = ["FastChange", "fast_accept", "plain_units", "snapshot_matches"]
+__all__ = ["FastChange", "fast_accept", "placed", "snapshot_matches"]
 
 # Allocations and the legacy transfer: accepted when they only add to pools (`_transaction_fits`).
 _ALLOCATION_KINDS = frozenset({KIND_ALLOCATION, KIND_LEGACY})
@@ -188,27 +189,13 @@ def fast_accept(
 def _named(entries: list[data.Directive], filename: str) -> list[data.Directive]:
     """Parsed entries named by the file they are appended to (their lines still counted from
     the appended text's first: `placed` moves them once the text is written)."""
-    return [_located(entry, filename, 0) for entry in entries]
+    return [located(entry, filename, 0) for entry in entries]
 
 
 def placed(entries: list[data.Directive], bases: Mapping[str, int]) -> list[data.Directive]:
     """Entries appended to files (`_named`) with the lines they have in them: `bases` gives, by
     file, how many lines came before the appended text."""
-    return [_located(e, e.meta["filename"], bases.get(e.meta["filename"], 0)) for e in entries]
-
-
-def _located(entry: data.Directive, filename: str, shift: int) -> data.Directive:
-    def moved(meta: data.Meta) -> data.Meta:
-        meta = dict(meta)
-        meta["filename"] = filename
-        if isinstance(meta.get("lineno"), int):
-            meta["lineno"] += shift
-        return meta
-
-    if isinstance(entry, data.Transaction):
-        postings = [p._replace(meta=moved(p.meta)) if p.meta else p for p in entry.postings]
-        return entry._replace(meta=moved(entry.meta), postings=postings)
-    return entry._replace(meta=moved(entry.meta))
+    return [located(e, e.meta["filename"], bases.get(e.meta["filename"], 0)) for e in entries]
 
 
 def _entries_fit(snapshot: WriteSnapshot, entries: list[data.Directive]) -> bool:
@@ -233,19 +220,6 @@ def _entries_fit(snapshot: WriteSnapshot, entries: list[data.Directive]) -> bool
         else:
             return False
     return True
-
-
-def plain_units(posting: data.Posting) -> Amount | None:
-    """A posting's units if they are a plain amount: a number, no cost, no price."""
-    units = posting.units
-    if (
-        posting.cost is not None
-        or posting.price is not None
-        or not isinstance(units, Amount)
-        or not isinstance(units.number, Decimal)
-    ):
-        return None
-    return units
 
 
 def _account_usable(snapshot: WriteSnapshot, account: str, day: dt.date) -> bool:

@@ -41,13 +41,7 @@ from xtaccounts.books.built_text import FORMAT_NUMBER, BuiltChunk
 from xtaccounts.books.change_note import CHANGE_WRITER, current_note, render_message
 from xtaccounts.books.closed_periods import closed_write, closes_in
 from xtaccounts.books.entries_at import Location, read_entries_at
-from xtaccounts.books.fast_check import (
-    FastChange,
-    fast_accept,
-    placed,
-    plain_units,
-    snapshot_matches,
-)
+from xtaccounts.books.fast_check import FastChange, fast_accept, placed, snapshot_matches
 from xtaccounts.books.history import History, HistoryError
 from xtaccounts.books.load import (
     BeancountError,
@@ -81,6 +75,7 @@ from xtaccounts.books.write_snapshot import (
     load_snapshot,
     save_snapshot,
 )
+from xtaccounts.core.entries import plain_units
 from xtaccounts.core.errors import XtError
 from xtaccounts.core.gc_pause import gc_paused
 from xtaccounts.core.i18n import _
@@ -505,14 +500,12 @@ class WriteSession:
         result = self._write(dict(change.texts), olds, dry_run)
         del olds
         if not dry_run:
-            bases = {  # the lines before each appended text, in the file as written
-                os.path.abspath(path): content.count(b"\n") - change.texts[path].count("\n")
-                for path, content in zip(result.files, self._written, strict=True)
-                if path in change.texts
-            }
+            bases: dict[str, int] = {}  # the lines before each appended text, as written
             for path, content in zip(result.files, self._written, strict=True):
-                if path in change.texts:  # standalone files are not the books' files
+                text = change.texts.get(path)
+                if text is not None:  # standalone files are not the books' files
                     snapshot.took(self._rel(path), path, content)
+                    bases[os.path.abspath(path)] = content.count(b"\n") - text.count("\n")
             # The files' contents are not needed again: let them go before the indexes are fed.
             self._written = []
             snapshot.add(placed(change.entries, bases))

@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 from beancount.core import data
+from beancount.core.amount import Amount
 
 from xtaccounts.core.money import MoneyError, exact_decimal
 from xtaccounts.core.vocabulary import CURRENCY, FEN, ZERO
@@ -59,3 +60,16 @@ def number_of(p: data.Posting) -> Decimal:
     number = units_of(p).number
     assert number is not None, p
     return number
+
+
+def plain_units(posting: data.Posting) -> Amount | None:
+    """A posting's units if they are a plain amount: a number, no cost, no price."""
+    units = posting.units
+    if (
+        posting.cost is not None
+        or posting.price is not None
+        or not isinstance(units, Amount)
+        or not isinstance(units.number, Decimal)
+    ):
+        return None
+    return units

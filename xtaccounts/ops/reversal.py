@@ -547,13 +547,11 @@ def _entries_to_plan_on(session: WriteSession, voucher: str, *, rebooks: object)
     if index.absent(text):
         return []  # no such voucher: refused whatever else the books hold
     where = index.original(text)
-    first = session.entries_at([where]) if where is not None else None
+    if where is None:
+        return session.books().entries
+    first = session.entries_at([where])
     original = first[0] if first else None
-    if (
-        where is None
-        or not isinstance(original, data.Transaction)
-        or original.meta.get(META_VOUCHER) != text
-    ):
+    if not isinstance(original, data.Transaction) or original.meta.get(META_VOUCHER) != text:
         return session.books().entries
     around = index.around(text, frozenset(original.links or ()))
     if around is None or (rebooks and original.meta.get(META_KIND) == KIND_REFUND):
