@@ -27,6 +27,7 @@ from xtaccounts.books.write_snapshot import load_snapshot
 from xtaccounts.core.errors import XtError
 from xtaccounts.ops import claims
 from xtaccounts.ops import owner_deposits as deposits
+from xtaccounts.ops.premium_index import PremiumIndex
 from xtaccounts.ops.reversal import book_reversal
 from xtaccounts.ops.voucher_index import VoucherIndex
 
@@ -39,7 +40,7 @@ N2026-T004,C0002-B03-U1-202,400.00,2026-01-05
 """
 OLD_SERIAL = "ICBC20250201000032"  # a statement line of 2025, a closed year
 OLD_ITEM = "ICBC20240520000078"  # a receipt of 2024 still in 待查明
-FOLDS = (deposits.DepositIndex, claims.SuspenseItems, VoucherIndex)  # with NoticePayments
+FOLDS = (deposits.DepositIndex, claims.SuspenseItems, VoucherIndex, PremiumIndex)  # +NoticePayments
 
 
 def _receipt(day: str, amount: str, notice: str | None = None, serial: str | None = None,

@@ -34,11 +34,17 @@ A change is accepted when:
 - the fund's plugins, run on the appended entries alone, report nothing (their per-entry rules:
   whole fen, unit and household metadata; their rules across entries cannot be touched by such
   entries, see above).
+
+Insurance records (`xt-…` records, premiums and their refunds) are the exception to the rule
+on kinds and metadata: a change of records alone is accepted when, beside the other rules, every
+plugin of the books vouches for them (`__fast_records__`: the plugin's own rules shown to hold
+on the books with them, from the snapshot's folds; docs/writes.md).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import importlib
 import os
@@ -63,6 +69,7 @@ from xtaccounts.core import chart
 from xtaccounts.core.entries import plain_units
 from xtaccounts.core.vocabulary import (
     CURRENCY,
+    INSURANCE_TYPES,
     KIND_ALLOCATION,
     KIND_CARRY,
     KIND_CLOSE,
@@ -80,8 +87,9 @@ from xtaccounts.core.vocabulary import (
     META_SPREAD_RECEIPTS,
 )
 
-__all__ = ["FastChange", "fast_accept", "placed", "snapshot_matches"]
+__all__ = ["FastChange", "fast_accept", "is_record", "placed", "snapshot_matches"]
 
+_RECORD_KINDS = frozenset({KIND_PREMIUM, KIND_PREMIUM_REFUND})
 # Allocations and the legacy transfer: accepted when they only add to pools (`_transaction_fits`).
 _ALLOCATION_KINDS = frozenset({KIND_ALLOCATION, KIND_LEGACY})
 _ALLOCATION_META = frozenset({META_BASE_RECEIPTS, META_SPREAD_RECEIPTS})
@@ -179,11 +187,21 @@ def fast_accept(
         texts[path] = text
         entries.extend(_named(parsed, os.path.abspath(path)))
     entries.sort(key=data.entry_sortkey)
-    if not _entries_fit(snapshot, entries):
+    records = [entry for entry in entries if is_record(entry)]
+    if records and len(records) != len(entries):
+        return None  # records come alone (each plugin vouches for them, below)
+    if not _entries_fit(snapshot, entries, records=bool(records)):
         return None
-    if not _plugins_quiet(snapshot, entries, main):
+    if not (_plugins_vouch if records else _plugins_quiet)(snapshot, entries, main):
         return None
     return FastChange(texts, entries)
+
+
+def is_record(entry: data.Directive) -> bool:
+    """An insurance record: an `xt-…` record of the pilot, a premium or its refund."""
+    if isinstance(entry, data.Custom):
+        return entry.type in INSURANCE_TYPES
+    return isinstance(entry, data.Transaction) and entry.meta.get(META_KIND) in _RECORD_KINDS
 
 
 def _named(entries: list[data.Directive], filename: str) -> list[data.Directive]:
@@ -198,8 +216,11 @@ def placed(entries: list[data.Directive], bases: Mapping[str, int]) -> list[data
     return [located(e, e.meta["filename"], bases.get(e.meta["filename"], 0)) for e in entries]
 
 
-def _entries_fit(snapshot: WriteSnapshot, entries: list[data.Directive]) -> bool:
-    """The rules of the module's docstring, on entries in the order the books will have them."""
+def _entries_fit(
+    snapshot: WriteSnapshot, entries: list[data.Directive], *, records: bool = False
+) -> bool:
+    """The rules of the module's docstring, on entries in the order the books will have them
+    (`records`: insurance records, whose kinds and metadata the plugins vouch for)."""
     pending: dict[str, Decimal] = {}  # appended postings so far, per account
     asserted: set[tuple[str, dt.date]] = set()
     subtrees = _Subtrees(snapshot)
@@ -207,7 +228,7 @@ def _entries_fit(snapshot: WriteSnapshot, entries: list[data.Directive]) -> bool
         if snapshot.last_close is not None and entry.date <= snapshot.last_close:
             return False
         if isinstance(entry, data.Transaction):
-            if not _transaction_fits(snapshot, entry, subtrees):
+            if not _transaction_fits(snapshot, entry, subtrees, record=records):
                 return False
             for posting in entry.postings:
                 number = posting.units.number if posting.units is not None else None
@@ -217,7 +238,7 @@ def _entries_fit(snapshot: WriteSnapshot, entries: list[data.Directive]) -> bool
         elif isinstance(entry, data.Balance):
             if not _balance_fits(snapshot, entry, pending, asserted, subtrees):
                 return False
-        else:
+        elif not (records and isinstance(entry, data.Custom)):
             return False
     return True
 
@@ -230,23 +251,25 @@ def _account_usable(snapshot: WriteSnapshot, account: str, day: dt.date) -> bool
 
 
 def _transaction_fits(
-    snapshot: WriteSnapshot, entry: data.Transaction, subtrees: _Subtrees
+    snapshot: WriteSnapshot, entry: data.Transaction, subtrees: _Subtrees, *, record: bool = False
 ) -> bool:
     kind = entry.meta.get(META_KIND)
     allocation = kind in _ALLOCATION_KINDS
     cross_meta = _CROSS_META - _ALLOCATION_META if allocation else _CROSS_META
-    if kind in _CROSS_KINDS or cross_meta & entry.meta.keys():
+    if not record and (kind in _CROSS_KINDS or cross_meta & entry.meta.keys()):
         return False
     total = Decimal(0)
     for posting in entry.postings:
         units = plain_units(posting)
-        if units is None or units.currency != CURRENCY or _CROSS_META & (posting.meta or {}).keys():
+        if units is None or units.currency != CURRENCY:
+            return False
+        if not record and _CROSS_META & (posting.meta or {}).keys():
             return False
         account = posting.account
         to_pool = account == chart.POOL or account.startswith(chart.POOL + ":")
         if (
             (to_pool and not (allocation and units.number is not None and units.number < 0))
-            or account.startswith(chart.PREMIUM_EXPENSE)
+            or (account.startswith(chart.PREMIUM_EXPENSE) and not record)
             or not _account_usable(snapshot, account, entry.date)
         ):
             return False
@@ -315,6 +338,22 @@ class _Subtrees:
             known = (snapshot.subtree_balance(account), snapshot.subtree_last_posting(account))
             self._known[account] = known
         return known
+
+
+def _plugins_vouch(snapshot: WriteSnapshot, entries: list[data.Directive], main: Path) -> bool:
+    """Every plugin of the books vouches for the appended insurance records: its
+    `__fast_records__` function, given the snapshot's folds (`FoldOf`: a fold by its kind, to
+    read), shows that its rules would report nothing on the books with them (a plugin without
+    one vouches for nothing)."""
+    options_map: dict[str, Any] = {"filename": str(main)}
+    folds = functools.cache(snapshot.fold)  # each fold decoded once, only read by the plugins
+    for name, config in snapshot.plugins:
+        if name not in FAST_PLUGINS:
+            return False
+        vouch = getattr(importlib.import_module(name), "__fast_records__", None)
+        if vouch is None or not vouch(list(entries), options_map, config, folds):
+            return False
+    return True
 
 
 def _plugins_quiet(snapshot: WriteSnapshot, entries: list[data.Directive], main: Path) -> bool:

@@ -37,7 +37,7 @@ from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, ClassVar, Self, TypeVar
+from typing import Any, ClassVar, Protocol, Self, TypeVar
 
 from beancount.core import data
 
@@ -59,6 +59,7 @@ __all__ = [
     "FAST_PLUGINS",
     "DigestSet",
     "Fold",
+    "FoldOf",
     "WriteSnapshot",
     "build_snapshot",
     "load_snapshot",
@@ -86,7 +87,8 @@ class Fold:
     `of` builds it from all the books' entries (in the books' order), `add` takes one more entry
     (a transaction or balance assertion a fast write appended). Both must give what `of` gives
     on the books with the entry: tests show it for each fold. A fold holds plain data (text,
-    dates, Decimals: no Beancount entries) and is pickled; one that cannot vouch for an added
+    dates, Decimals; Beancount entries only where a check needs them as entries and they are
+    few: the insurance records) and is pickled; one that cannot vouch for an added
     entry sets `stale`, and is then built again from the books the next time it is asked for.
     Its `KEY` (module, name and `VERSION`) names it in the snapshot.
     """
@@ -117,6 +119,14 @@ class Fold:
 
 
 _F = TypeVar("_F", bound=Fold)
+
+
+class FoldOf(Protocol):
+    """The write snapshot's fold of a kind, to read (None: the snapshot keeps none)."""
+
+    def __call__(self, kind: type[_F], /) -> _F | None: ...
+
+
 _H = TypeVar("_H", bound=Hashable)
 _SHARED: dict[Hashable, Hashable] = {}
 

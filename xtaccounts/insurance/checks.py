@@ -46,6 +46,7 @@ from xtaccounts.insurance.rules import (
     window_reason,
     yuan,
 )
+from xtaccounts.ops.premium_index import PremiumIndex
 from xtaccounts.registry import Registry
 
 
@@ -397,6 +398,41 @@ class InsuranceState:
             reasons=reasons,
             renews=policy.id,
         )
+
+
+class BooksNeeded(Exception):
+    """An `IndexedInsuranceState` cannot answer from the index: plan on the books instead."""
+
+
+class IndexedInsuranceState(InsuranceState):
+    """`InsuranceState` answered from the write snapshot's `PremiumIndex` instead of the books:
+    the same records, closed periods and balances; a pool's or unit's balance on a day before
+    its last movement is not in the index (`BooksNeeded`)."""
+
+    def __init__(self, registry: Registry, index: PremiumIndex) -> None:
+        super().__init__(registry, (), book=read_insurance(index.records, registry.pilot))
+        self._index = index
+
+    @property
+    def positions(self) -> Positions:
+        raise BooksNeeded
+
+    @cached_property
+    def closed_through(self) -> dt.date | None:
+        ends = [closing_day(p)[0] for p in self._index.closed_periods]
+        return max(ends, default=None)
+
+    def pool_available(self, pool: str, day: dt.date) -> Decimal:
+        return _known(self._index.pool(pool, day))
+
+    def unit_fund(self, unit: str, day: dt.date) -> Decimal:
+        return _known(self._index.unit_fund(unit, day))
+
+
+def _known(balance: Decimal | None) -> Decimal:
+    if balance is None:
+        raise BooksNeeded
+    return balance + ZERO
 
 
 # -- the books read once, asked about many days ----------------------------------------------

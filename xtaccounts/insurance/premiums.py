@@ -16,14 +16,16 @@ later) to the cover end, both included, and the policy days are its whole cover 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import TypeVar
 
 from beancount.core import data
 
 from xtaccounts.books.layout import require_ledger
-from xtaccounts.books.writer import CommitResult, LedgerWriter
+from xtaccounts.books.writer import CommitResult, LedgerWriter, WriteSession
 from xtaccounts.core import chart
 from xtaccounts.core.calendar import ONE_DAY, days_between, refuse_after_last_day
 from xtaccounts.core.i18n import _
@@ -31,7 +33,12 @@ from xtaccounts.core.money import quantize
 from xtaccounts.core.outside_text import admit_text
 from xtaccounts.core.vocabulary import KIND_PREMIUM, KIND_PREMIUM_REFUND, ZERO
 from xtaccounts.insurance.applications import stage_records
-from xtaccounts.insurance.checks import InsuranceState, Plan
+from xtaccounts.insurance.checks import (
+    BooksNeeded,
+    IndexedInsuranceState,
+    InsuranceState,
+    Plan,
+)
 from xtaccounts.insurance.directives import (
     CANCELLATION,
     POLICY,
@@ -42,7 +49,10 @@ from xtaccounts.insurance.directives import (
     premium_transaction,
 )
 from xtaccounts.insurance.rules import InsuranceRefused, Reason, stated_reason
+from xtaccounts.ops.premium_index import PremiumIndex
 from xtaccounts.registry import Registry, load_registry
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -104,6 +114,18 @@ def _policy_entries(registry: Registry, plan: Plan, policy_no: str | None) -> li
     return [policy, txn]
 
 
+def planned(
+    session: WriteSession, registry: Registry, plan_on: Callable[[InsuranceState], _T]
+) -> _T:
+    """`plan_on` the write snapshot's premium index (the books are not loaded), or on the books
+    when the index cannot answer (`BooksNeeded`: a balance on a day before its last movement):
+    the same plan either way."""
+    try:
+        return plan_on(IndexedInsuranceState(registry, session.index(PremiumIndex)))
+    except BooksNeeded:
+        return plan_on(InsuranceState(registry, session.books().entries))
+
+
 def _book_plan(
     main: Path,
     what: str,
@@ -115,8 +137,7 @@ def _book_plan(
     layout = require_ledger(main)
     registry = load_registry(layout.registry)
     with LedgerWriter(layout.main) as session:
-        state = InsuranceState(registry, session.books().entries)
-        plan: Plan = make_plan(state)
+        plan: Plan = planned(session, registry, make_plan)
         if plan.reasons:
             raise InsuranceRefused(f"{what} on {plan.day}", plan.reasons)
         entries = _policy_entries(registry, plan, policy_no)
@@ -187,6 +208,89 @@ def refund_for(policy: Policy, day: dt.date) -> tuple[dict[str, Decimal], int, i
     return refunds, unexpired, policy_days
 
 
+def _cancellation(
+    registry: Registry, state: InsuranceState, policy_id: str, day: dt.date, reason: str
+) -> tuple[Policy, Decimal, dict[str, Decimal], list[data.Directive]]:
+    """What cancelling `policy_id` on `day` books: (policy, pool before, refunds, entries);
+    `InsuranceRefused` with every reason against it."""
+    policy = state.policy(policy_id)
+    reasons: list[Reason] = []
+    earlier = state.book.cancellations.get(policy_id)
+    if earlier is not None:
+        reasons.append(
+            Reason(
+                "cancelled",
+                _("保单 {policy} 已于 {date} 退保").format(policy=policy_id, date=earlier.date),
+            )
+        )
+    if day < policy.bought:
+        reasons.append(
+            Reason("date", _("{day} 早于保单购买日 {bought}").format(day=day, bought=policy.bought))
+        )
+    if day >= policy.cover_end:
+        reasons.append(
+            Reason(
+                "date",
+                _("保单 {policy} 保障期 {start} 至 {end}：{day} 已无可退保的期间").format(
+                    policy=policy_id, start=policy.cover_start, end=policy.cover_end, day=day
+                ),
+            )
+        )
+    text = stated_reason(
+        reason,
+        field=_("退保原因（--reason）"),
+        missing=_("退保须写明原因"),
+        reasons=reasons,
+    )
+    refunds, unexpired, policy_days = refund_for(policy, day)
+    total = sum(refunds.values(), ZERO)
+    if total:
+        found = state.closed_reason(day)
+        if found:
+            reasons.append(found)
+    if reasons:
+        raise InsuranceRefused(f"premium cancel {policy_id} on {day}", reasons)
+    pool_before = state.pool_available(policy.pool, day)
+    entries: list[data.Directive] = [
+        custom(
+            CANCELLATION,
+            day,
+            policy_id,
+            application=policy.application,
+            reason=text,
+            refund=total,
+            refunds=format_amounts(refunds),
+            unexpired_days=str(unexpired),
+            policy_days=str(policy_days),
+            cover_end=policy.cover_end,
+        )
+    ]
+    if total:
+        insurer = registry.insurers[policy.insurer]
+        entries.append(
+            premium_transaction(
+                day=day,
+                kind=KIND_PREMIUM_REFUND,
+                narration=(
+                    f"电梯维修保险退保退费 {policy.application} 保单 {policy_id} "
+                    f"未到期 {unexpired}/{policy_days} 天"
+                ),
+                payee=insurer.name,
+                application=policy.application,
+                policy=policy_id,
+                pool=policy.pool,
+                amounts={code: -amount for code, amount in refunds.items()},
+                clearing=chart.premium_clearing_account(registry, policy.insurer),
+                extra_meta={
+                    "unexpired_days": str(unexpired),
+                    "policy_days": str(policy_days),
+                    "reason": text,
+                },
+            )
+        )
+    return policy, pool_before, refunds, entries
+
+
 def cancel_policy(
     main: Path,
     policy_id: str,
@@ -201,84 +305,12 @@ def cancel_policy(
     layout = require_ledger(main)
     registry = load_registry(layout.registry)
     with LedgerWriter(layout.main) as session:
-        state = InsuranceState(registry, session.books().entries)
-        policy = state.policy(policy_id)
-        reasons: list[Reason] = []
-        earlier = state.book.cancellations.get(policy_id)
-        if earlier is not None:
-            reasons.append(
-                Reason(
-                    "cancelled",
-                    _("保单 {policy} 已于 {date} 退保").format(policy=policy_id, date=earlier.date),
-                )
-            )
-        if day < policy.bought:
-            reasons.append(
-                Reason(
-                    "date", _("{day} 早于保单购买日 {bought}").format(day=day, bought=policy.bought)
-                )
-            )
-        if day >= policy.cover_end:
-            reasons.append(
-                Reason(
-                    "date",
-                    _("保单 {policy} 保障期 {start} 至 {end}：{day} 已无可退保的期间").format(
-                        policy=policy_id, start=policy.cover_start, end=policy.cover_end, day=day
-                    ),
-                )
-            )
-        text = stated_reason(
-            reason,
-            field=_("退保原因（--reason）"),
-            missing=_("退保须写明原因"),
-            reasons=reasons,
+        policy, pool_before, refunds, entries = planned(
+            session,
+            registry,
+            lambda state: _cancellation(registry, state, policy_id, day, reason),
         )
-        refunds, unexpired, policy_days = refund_for(policy, day)
         total = sum(refunds.values(), ZERO)
-        if total:
-            found = state.closed_reason(day)
-            if found:
-                reasons.append(found)
-        if reasons:
-            raise InsuranceRefused(f"premium cancel {policy_id} on {day}", reasons)
-        pool_before = state.pool_available(policy.pool, day)
-        entries: list[data.Directive] = [
-            custom(
-                CANCELLATION,
-                day,
-                policy_id,
-                application=policy.application,
-                reason=text,
-                refund=total,
-                refunds=format_amounts(refunds),
-                unexpired_days=str(unexpired),
-                policy_days=str(policy_days),
-                cover_end=policy.cover_end,
-            )
-        ]
-        if total:
-            insurer = registry.insurers[policy.insurer]
-            entries.append(
-                premium_transaction(
-                    day=day,
-                    kind=KIND_PREMIUM_REFUND,
-                    narration=(
-                        f"电梯维修保险退保退费 {policy.application} 保单 {policy_id} "
-                        f"未到期 {unexpired}/{policy_days} 天"
-                    ),
-                    payee=insurer.name,
-                    application=policy.application,
-                    policy=policy_id,
-                    pool=policy.pool,
-                    amounts={code: -amount for code, amount in refunds.items()},
-                    clearing=chart.premium_clearing_account(registry, policy.insurer),
-                    extra_meta={
-                        "unexpired_days": str(unexpired),
-                        "policy_days": str(policy_days),
-                        "reason": text,
-                    },
-                )
-            )
         stage_records(session, entries)
         result = session.commit(dry_run=dry_run)
     return PremiumBooked(

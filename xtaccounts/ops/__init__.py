@@ -9,5 +9,6 @@ from xtaccounts.ops import (  # noqa: F401  (register the folds)
     bank_lines,
     claims,
     owner_deposits,
+    premium_index,
     voucher_index,
 )

@@ -22,12 +22,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from beancount.core import data
 
 from xtaccounts.books.closed_periods import reopened_periods
-from xtaccounts.books.positions import Positions, read_positions
+from xtaccounts.books.positions import (
+    POOL_FLOW_ACCOUNTS,
+    UNIT_FLOW_ACCOUNTS,
+    Positions,
+    read_positions,
+)
 from xtaccounts.core import chart
 from xtaccounts.core.entries import number_of, units_of
 from xtaccounts.core.errors import XtError
@@ -46,9 +51,13 @@ from xtaccounts.core.vocabulary import (
     META_POOL,
     META_UNIT,
 )
+from xtaccounts.ops.premium_index import PremiumIndex
 from xtaccounts.ops.time_deposits import MANUAL_AGREEMENT
 from xtaccounts.plugins.books_registry import registry_dir
 from xtaccounts.registry import cached_registry
+
+if TYPE_CHECKING:
+    from xtaccounts.books.write_snapshot import FoldOf
 
 __plugins__ = ("fund_rules",)
 
@@ -315,3 +324,51 @@ def _rate(value: object) -> Decimal | None:
         return Decimal(str(value))
     except ArithmeticError:
         return None
+
+
+def fast_records(
+    entries: list[data.Directive],
+    options_map: dict[str, Any],
+    config: str | None,
+    folds: FoldOf,
+) -> bool:
+    """For the writer's fast path (`books.fast_check`): whether these insurance records,
+    appended to the books the write snapshot describes, leave every rule of this plugin
+    unbroken: each posting's own rules, and no pool negative, from the pools' balances and
+    last movements in the write snapshot's `PremiumIndex` (a premium dated on or after its pool's
+    last movement lowers its balance on that day and every later one, by as much). They touch
+    no unit's fund (a premium never does), no bank account (积数), no interest receipt, and
+    are dated after the last close (`fast_check`)."""
+    index = folds(PremiumIndex)
+    if index is None:
+        return False
+    pools: dict[str, Decimal] = {}
+    for entry in entries:
+        if not isinstance(entry, data.Transaction):
+            continue
+        if _posting_errors(entry):
+            return False
+        for posting in entry.postings:
+            account = posting.account
+            if (
+                account in UNIT_FLOW_ACCOUNTS
+                or account in index.unit_of_account
+                or account in index.pool_of_account
+            ):
+                return False
+            if account not in POOL_FLOW_ACCOUNTS:
+                continue
+            pool = str((posting.meta or {})[META_POOL])  # named: `_posting_errors`
+            balance = pools.get(pool)
+            if balance is None:
+                balance = index.pool(pool, entry.date)
+                if balance is None:
+                    return False
+            balance -= number_of(posting)
+            if balance < 0:
+                return False
+            pools[pool] = balance
+    return True
+
+
+__fast_records__ = fast_records

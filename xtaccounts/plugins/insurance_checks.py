@@ -523,9 +523,15 @@ def _ledger_dirs(
 
 
 def check_insurance(
-    entries: list[data.Directive], options_map: dict[str, Any], config: str | None = None
+    entries: list[data.Directive],
+    options_map: dict[str, Any],
+    config: str | None = None,
+    *,
+    carried: bool | None = None,
 ) -> list[InsuranceRuleError]:
-    """Every broken rule of the books' insurance records (see `insurance_rules`)."""
+    """Every broken rule of the books' insurance records (see `insurance_rules`). `carried`:
+    whether the books start from carried balances (a year's own books), if not told by
+    `entries` (the records alone, `fast_records`)."""
     where = data.new_metadata("<insurance_rules>", 0)
     directory = registry_dir(options_map, config)
     if directory is None:
@@ -543,9 +549,11 @@ def check_insurance(
             InsuranceRuleError(where, f"insurance records not checked: {directory}: {first}", None)
         ]
     book = read_insurance(entries, registry.pilot)
-    partial = any(
-        isinstance(e, data.Transaction) and e.meta.get(META_KIND) == KIND_CARRY for e in entries
-    )
+    partial = carried
+    if partial is None:
+        partial = any(
+            isinstance(e, data.Transaction) and e.meta.get(META_KIND) == KIND_CARRY for e in entries
+        )
     checker = _Checker(registry, book, partial, _ledger_dirs(options_map, config, directory))
     for entry, message in book.problems:
         checker.error(entry, message)

@@ -40,7 +40,7 @@ in `xtaccounts.plugins.insurance_checks`, imported only when there are records t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from beancount.core import data
 
@@ -51,6 +51,9 @@ from xtaccounts.core.vocabulary import (
     KIND_PREMIUM_REFUND,
     META_KIND,
 )
+
+if TYPE_CHECKING:
+    from xtaccounts.books.write_snapshot import FoldOf
 
 __plugins__ = ("insurance_rules",)
 
@@ -76,3 +79,27 @@ def insurance_rules(
     from xtaccounts.plugins.insurance_checks import check_insurance
 
     return entries, check_insurance(entries, options_map, config)
+
+
+def fast_records(
+    entries: list[data.Directive],
+    options_map: dict[str, Any],
+    config: str | None,
+    folds: FoldOf,
+) -> bool:
+    """For the writer's fast path (`books.fast_check`): whether these insurance records,
+    appended to the books the write snapshot describes, leave every rule of this plugin
+    unbroken: the rules run on every record of the books (the write snapshot's `PremiumIndex`) and
+    these, which is all they read of the books (a close's premium postings name no
+    application; books with any other premium posting have an error and no snapshot)."""
+    from xtaccounts.ops.premium_index import PremiumIndex
+    from xtaccounts.plugins.insurance_checks import check_insurance
+
+    index = folds(PremiumIndex)
+    if index is None:
+        return False
+    records = sorted([*index.records, *entries], key=data.entry_sortkey)
+    return not check_insurance(records, options_map, config, carried=index.carried)
+
+
+__fast_records__ = fast_records

@@ -2,69 +2,95 @@
 an elevator, the community of a unit or building, and how a place_name is named.
 
 Pure functions over a `Registry`; the members of every pool are indexed once per registry
-object (a small cache keyed by the object, dropped with it).
+object (a small cache keyed by the object, dropped with it), each kind of member when first
+asked for.
 """
 
 from __future__ import annotations
 
 import weakref
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Callable
 from decimal import Decimal
 
 from xtaccounts.core.i18n import _
 from xtaccounts.registry.load import Registry
 
-
-@dataclass(frozen=True)
-class _PoolIndex:
-    units: dict[str, list[str]]
-    households: dict[str, dict[str, Decimal]]
-    elevators: dict[str, list[str]]
+_INDEXES: dict[tuple[int, str], tuple[weakref.ref, dict]] = {}
 
 
-_INDEXES: dict[int, tuple[weakref.ref, _PoolIndex]] = {}
-
-
-def _index(registry: Registry) -> _PoolIndex:
-    """Units, households and elevators of every pool, built once per registry object."""
-    cached = _INDEXES.get(id(registry))
+def _cached(registry: Registry, part: str, build: Callable[[Registry], dict]) -> dict:
+    """One part of the pools' index, built once per registry object (the households' part
+    decodes every household: only the commands that ask for a pool's households pay for it)."""
+    cached = _INDEXES.get((id(registry), part))
     if cached is not None and cached[0]() is registry:
         return cached[1]
-    units: dict[str, list[str]] = defaultdict(list)
-    for unit in sorted(registry.units):
-        units[registry.pool_of_unit(unit)].append(unit)
-    pool_of = {u: p for p, us in units.items() for u in us}
-    households: dict[str, dict[str, Decimal]] = defaultdict(dict)
-    for household in sorted(registry.households.values(), key=lambda h: h.id):
-        if household.unit in pool_of:
-            households[pool_of[household.unit]][household.id] = household.area_m2
-    elevators: dict[str, list[str]] = defaultdict(list)
-    for code in sorted(registry.elevators):
-        unit = registry.elevators[code].unit
-        if unit in pool_of:
-            elevators[pool_of[unit]].append(code)
-    index = _PoolIndex(dict(units), dict(households), dict(elevators))
-    _INDEXES[id(registry)] = (weakref.ref(registry), index)
+    index = build(registry)
+    _INDEXES[(id(registry), part)] = (weakref.ref(registry), index)
     return index
 
 
+def _units(registry: Registry) -> dict[str, list[str]]:
+    """The units of every pool."""
+
+    def build(registry: Registry) -> dict[str, list[str]]:
+        units: dict[str, list[str]] = defaultdict(list)
+        for unit in sorted(registry.units):
+            units[registry.pool_of_unit(unit)].append(unit)
+        return dict(units)
+
+    return _cached(registry, "units", build)
+
+
+def _pool_of_unit(registry: Registry) -> dict[str, str]:
+    return _cached(registry, "pool_of", lambda r: {u: p for p, us in _units(r).items() for u in us})
+
+
+def _households(registry: Registry) -> dict[str, dict[str, Decimal]]:
+    """Household id -> exclusive area of every pool's households."""
+
+    def build(registry: Registry) -> dict[str, dict[str, Decimal]]:
+        pool_of = _pool_of_unit(registry)
+        households: dict[str, dict[str, Decimal]] = defaultdict(dict)
+        for household in sorted(registry.households.values(), key=lambda h: h.id):
+            if household.unit in pool_of:
+                households[pool_of[household.unit]][household.id] = household.area_m2
+        return dict(households)
+
+    return _cached(registry, "households", build)
+
+
+def _elevators(registry: Registry) -> dict[str, list[str]]:
+    """The elevators of every pool."""
+
+    def build(registry: Registry) -> dict[str, list[str]]:
+        pool_of = _pool_of_unit(registry)
+        elevators: dict[str, list[str]] = defaultdict(list)
+        for code in sorted(registry.elevators):
+            unit = registry.elevators[code].unit
+            if unit in pool_of:
+                elevators[pool_of[unit]].append(code)
+        return dict(elevators)
+
+    return _cached(registry, "elevators", build)
+
+
 def is_pool(registry: Registry, pool: str) -> bool:
-    return pool in _index(registry).units
+    return pool in _units(registry)
 
 
 def pool_units(registry: Registry, pool: str) -> list[str]:
-    return list(_index(registry).units.get(pool, ()))
+    return list(_units(registry).get(pool, ()))
 
 
 def pool_households(registry: Registry, pool: str) -> dict[str, Decimal]:
     """Household id -> exclusive area (m²) of every household of a pool."""
-    return dict(_index(registry).households.get(pool, {}))
+    return dict(_households(registry).get(pool, {}))
 
 
 def pool_elevators(registry: Registry, pool: str) -> list[str]:
     """The codes of a pool's elevators, in order."""
-    return list(_index(registry).elevators.get(pool, ()))
+    return list(_elevators(registry).get(pool, ()))
 
 
 def pool_of_elevator(registry: Registry, code: str) -> str:

@@ -1,0 +1,195 @@
+"""The writer's fast path on insurance records (issue 23): a premium, renewal or cancellation is
+planned on the write snapshot's `PremiumIndex` and its records are checked against it, each
+plugin vouching for them (`__fast_records__`), with the full load's verdicts.
+
+The small books (tests/helpers/small_books.py) with an application of EC and ED (building
+pool C0001-B02, 10,000.00) whose notice has ended. Two copies get the same stream of record
+changes — the purchase the command would book, then that purchase broken in each way the
+rules see (a pool overdrawn, a premium unlike its policy, an unknown application, bought
+before the notice ended, bought twice, mixed with a plain entry, a refund unlike its
+cancellation) — one copy through the writer as it is, the other with the snapshot turned off:
+the same verdicts, the same errors, the same bytes. Then the commands themselves: on books the
+writer has a snapshot of, `premium buy`, `renew` and `cancel` load no books, and write what the
+full load would have written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.books.test_fast_write_equivalence import (
+    ICBC,
+    Change,
+    _files,
+    _txn,
+    compare_streams,
+    two_copies,
+)
+from tests.helpers import EC, ED, file_app, households, seed_pools
+from tests.helpers.base_books import copy_books
+from xtaccounts.books import writer
+from xtaccounts.books.load import load_books
+from xtaccounts.books.writer import format_entry
+from xtaccounts.core import chart
+from xtaccounts.insurance import buy_premium, cancel_policy, post_notice, renew_policy
+from xtaccounts.insurance.checks import BooksNeeded, IndexedInsuranceState, InsuranceState
+from xtaccounts.ops.premium_index import PremiumIndex
+from xtaccounts.registry import load_registry
+
+D = dt.date.fromisoformat
+APP = "APP-2025-001"
+POOL = "C0001-B02"
+RECORDS = "txns/2025/insurance.beancount"
+BOUGHT = D("2025-03-08")
+
+
+@pytest.fixture
+def noticed(small_books: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The small books with APP-2025-001 (EC, ED; two years from 2025-03-08) noticed on
+    2025-03-01: it may be bought from 2025-03-08."""
+    monkeypatch.setenv("XT_CACHE_DIR", str(tmp_path / "cache-setup"))
+    file_app(small_books, APP, [EC, ED], households("C0001-B02-U1", "101", "102", "201"),
+             "2025-02-20", "2025-03-08", "2027-03-07")  # fmt: skip
+    post_notice(small_books, APP, D("2025-03-01"))
+    return small_books
+
+
+def _text(entries: tuple) -> str:
+    return "\n".join(format_entry(entry) for entry in entries)
+
+
+def _numbers_times_100(text: str) -> str:
+    return re.sub(r"\b(\d+)\.(\d\d)\b", r"\g<1>00.\2", text)
+
+
+def _stream(purchase: str, cancellation: str) -> list[tuple[str, str]]:
+    """(kind, text) of the changes, in order: the refused ones, then the valid purchase."""
+    policy_premium = re.search(r'premium: "([\d.]+)"', purchase)
+    assert policy_premium
+    unlike = purchase.replace(
+        f'premium: "{policy_premium[1]}"', f'premium: "{policy_premium[1][:-1]}1"', 1
+    )
+    plain = _txn(D("2025-03-09"), [(ICBC, "10.00", ""), (chart.SUSPENSE, "-10.00", "")],
+                 kind="suspense")  # fmt: skip
+    return [
+        ("overdrawn", _numbers_times_100(purchase)),
+        ("premium unlike its policy", unlike),
+        ("unknown application", purchase.replace(APP, "APP-2025-099")),
+        ("before the notice ended", purchase.replace(f"{BOUGHT} ", "2025-03-05 ")),
+        ("with a plain entry", _numbers_times_100(purchase) + "\n" + plain),
+        ("purchase", purchase),
+        ("bought twice", purchase),
+        ("refund unlike its cancellation", _refund_times_10(cancellation)),
+        ("cancellation", cancellation),
+        ("cancelled twice", cancellation),
+    ]
+
+
+def _refund_times_10(text: str) -> str:
+    return re.sub(r'refund: "([\d.]+)"', lambda m: f'refund: "{Decimal(m[1]) * 10}"', text, count=1)
+
+
+def test_record_changes_get_the_full_loads_verdicts(
+    noticed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast_main, full_main, books = two_copies(noticed, tmp_path, monkeypatch)
+    purchase = _text(buy_premium(fast_main, APP, BOUGHT, dry_run=True).entries)
+    bought = copy_books(noticed, tmp_path / "bought")  # where the cancellation is planned
+    buy_premium(bought, APP, BOUGHT)
+    cancelled = cancel_policy(bought, f"{APP}-P1", D("2025-04-01"), "业主撤回", dry_run=True)
+    order = _stream(purchase, _text(cancelled.entries))
+    position = iter(order)
+
+    def make() -> tuple[str, Change, list]:
+        kind, text = next(position)
+        return kind, {RECORDS: text}, []
+
+    verdicts, taken = compare_streams(fast_main, full_main, books, make, len(order), monkeypatch)
+    assert {k for k, v in verdicts.items() if v == {"accepted"}} == {
+        "purchase",
+        "cancellation",
+    }
+    assert {k for k, v in verdicts.items() if v == {"refused"}} == {
+        "overdrawn",
+        "premium unlike its policy",
+        "unknown application",
+        "before the notice ended",
+        "bought twice",
+        "with a plain entry",
+        "refund unlike its cancellation",
+        "cancelled twice",
+    }
+    # The records alone went the fast way; the change mixed with a plain entry to the full load.
+    assert {"purchase", "cancellation"} <= set(taken)
+    assert "with a plain entry" not in taken
+
+
+class _Loads:
+    """How often the books were loaded (by a command or by the writer)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        real = writer.load_books
+
+        def counted(*args: object, **kwargs: object) -> object:
+            self.count += 1
+            return real(*args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(writer, "load_books", counted)
+
+
+def test_premium_commands_load_no_books_and_write_what_the_full_load_would(
+    noticed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast_main, full_main, _ = two_copies(noticed, tmp_path, monkeypatch)
+    seed_pools(fast_main, {POOL: "3000.00"}, "2025-03-02")  # the write that keeps a snapshot
+    loads = _Loads(monkeypatch)
+
+    def both(call: Callable[[Path], object]) -> tuple[object, object]:
+        before = loads.count
+        fast = call(fast_main)
+        assert loads.count == before, "a premium on a snapshot loads no books"
+        with monkeypatch.context() as full_only:
+            full_only.setattr(writer.WriteSession, "_matching_snapshot", lambda self: None)
+            full_only.setattr(writer.WriteSession, "_fast_change", lambda self: None)
+            full = call(full_main)
+        return fast, full
+
+    seed_pools(full_main, {POOL: "3000.00"}, "2025-03-02")
+    fast, full = both(lambda main: buy_premium(main, APP, BOUGHT, policy_no="X-1"))
+    assert fast.entries == full.entries and fast.pool_after == full.pool_after  # type: ignore[attr-defined]
+    fast, full = both(lambda main: renew_policy(main, f"{APP}-P1", D("2025-12-01")))
+    assert fast.total == full.total  # type: ignore[attr-defined]
+    fast, full = both(lambda main: cancel_policy(main, f"{APP}-P2", D("2025-12-10"), "业主撤回"))
+    assert fast.amounts == full.amounts  # type: ignore[attr-defined]
+    assert _files(fast_main) == _files(full_main)
+    assert not load_books(fast_main).errors
+
+
+def test_the_index_plans_as_the_books_do(noticed: Path, tmp_path: Path) -> None:
+    """On every day around the notice and the purchase: the same plan, or the books asked."""
+    seed_pools(noticed, {POOL: "300.00"}, "2025-03-20")
+    buy_premium(noticed, APP, BOUGHT)
+    registry = load_registry(noticed.parent / "registry")
+    entries = load_books(noticed).entries
+    index = PremiumIndex.of(entries)
+    books_state = InsuranceState(registry, entries)
+    indexed = IndexedInsuranceState(registry, index)
+    answered = 0
+    for offset in range(0, 400, 7):
+        day = D("2025-03-01") + dt.timedelta(days=offset)
+        expected = books_state.renewal_plan(f"{APP}-P1", day)
+        try:
+            got = indexed.renewal_plan(f"{APP}-P1", day)
+        except BooksNeeded:
+            assert day < D("2025-03-20")
+            continue
+        answered += 1
+        assert got == expected, day
+    assert answered > 40
