@@ -26,6 +26,7 @@ import unicodedata
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -153,6 +154,16 @@ class Registry:
     notices: Mapping[str, list[PaymentNotice]] = field(default_factory=dict)
     insurers: dict[str, Insurer] = field(default_factory=dict)
     tenders: dict[str, Tender] = field(default_factory=dict)
+    # The households' ids by unit, pickled: a pool's households are found without decoding
+    # every household of the city (`households_of_unit`); empty: read from `households`.
+    household_ids: bytes = b""
+
+    @cached_property
+    def households_of_unit(self) -> dict[str, list[str]]:
+        """The ids of each unit's households, in the table's order."""
+        if self.household_ids:
+            return pickle.loads(self.household_ids)
+        return _ids_by_unit(self.households.values())
 
     def pool_level(self, building: Building) -> PoolLevel:
         return building.pool_level or self.pilot.pool_default
@@ -503,6 +514,7 @@ def _validate_registry(directory: Path, files: dict[str, bytes | None]) -> Regis
 
     if issues or pilot is None:
         raise RegistryInvalid(issues)
+    household_ids = pickle.dumps(_ids_by_unit(households.values()), pickle.HIGHEST_PROTOCOL)
     return Registry(
         directory=directory,
         pilot=pilot,
@@ -517,14 +529,22 @@ def _validate_registry(directory: Path, files: dict[str, bytes | None]) -> Regis
         notices=notices,
         insurers=insurers,
         tenders=tenders,
+        household_ids=household_ids,
     )
+
+
+def _ids_by_unit(households: Iterable[Household]) -> dict[str, list[str]]:
+    by_unit: dict[str, list[str]] = {}
+    for household in households:
+        by_unit.setdefault(household.unit, []).append(household.id)
+    return by_unit
 
 
 # --- the cache -------------------------------------------------------------------------------
 
 CACHE_DIR_ENV = "XT_CACHE_DIR"
 CACHE_KEEP = 4
-CACHE_FORMAT = 3  # 2: the big tables' rows pickled one by one (LAZY_TABLES); 3: in segments
+CACHE_FORMAT = 4  # 2: rows pickled one by one (LAZY_TABLES); 3: in segments; 4: household ids
 _MAGIC = b"xtaccounts registry cache\n"
 REGISTRY_FILES: tuple[str, ...] = (*(t.file for t in TABLES), PILOT_FILE, INSURERS_FILE)
 # The Registry attributes cached row by row and restored as `LazyTable`s: a write reads a few

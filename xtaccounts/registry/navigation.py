@@ -3,7 +3,7 @@ an elevator, the community of a unit or building, and how a place_name is named.
 
 Pure functions over a `Registry`; the members of every pool are indexed once per registry
 object (a small cache keyed by the object, dropped with it), each kind of member when first
-asked for.
+asked for; a pool's households are read from its units' (`Registry.households_of_unit`).
 """
 
 from __future__ import annotations
@@ -46,20 +46,6 @@ def _pool_of_unit(registry: Registry) -> dict[str, str]:
     return _cached(registry, "pool_of", lambda r: {u: p for p, us in _units(r).items() for u in us})
 
 
-def _households(registry: Registry) -> dict[str, dict[str, Decimal]]:
-    """Household id -> exclusive area of every pool's households."""
-
-    def build(registry: Registry) -> dict[str, dict[str, Decimal]]:
-        pool_of = _pool_of_unit(registry)
-        households: dict[str, dict[str, Decimal]] = defaultdict(dict)
-        for household in sorted(registry.households.values(), key=lambda h: h.id):
-            if household.unit in pool_of:
-                households[pool_of[household.unit]][household.id] = household.area_m2
-        return dict(households)
-
-    return _cached(registry, "households", build)
-
-
 def _elevators(registry: Registry) -> dict[str, list[str]]:
     """The elevators of every pool."""
 
@@ -84,8 +70,11 @@ def pool_units(registry: Registry, pool: str) -> list[str]:
 
 
 def pool_households(registry: Registry, pool: str) -> dict[str, Decimal]:
-    """Household id -> exclusive area (m²) of every household of a pool."""
-    return dict(_households(registry).get(pool, {}))
+    """Household id -> exclusive area (m²) of every household of a pool, by id (only the
+    pool's households are read: `Registry.households_of_unit`)."""
+    by_unit = registry.households_of_unit
+    ids = sorted(h for unit in _units(registry).get(pool, ()) for h in by_unit.get(unit, ()))
+    return {h: registry.households[h].area_m2 for h in ids}
 
 
 def pool_elevators(registry: Registry, pool: str) -> list[str]:
