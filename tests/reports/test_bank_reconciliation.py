@@ -104,3 +104,37 @@ def test_a_balance_nothing_explains_is_flagged(demo_books: Path) -> None:
     june = _june(demo_books, off_by_one)
     assert june.status == UNBALANCED and june.items == 0
     assert june.adjusted_bank == june.adjusted_books + Decimal("1.00")
+
+
+def test_a_newest_first_statement_gives_the_days_last_balance(demo_books: Path) -> None:
+    """A bank listing newest first (CCB's 交易明细) numbers the day's later lines lower: the
+    reader hands them over oldest first, and the bank's balance at the month's end is the
+    balance after the day's last line in time, not after its highest row."""
+
+    def newest_first_with_two_fees(statement: Statement) -> Statement:
+        last = statement.lines[-1]
+        assert last.balance is not None
+        fees = []
+        balance = last.balance
+        for n, when in enumerate(("15:00:00", "16:00:00"), start=1):
+            balance -= FEE
+            fees.append(
+                last._replace(
+                    date=dt.date(2025, 6, 30),
+                    time=when,
+                    amount=-FEE,
+                    balance=balance,
+                    serial=f"FEE2025063{n}",
+                    memo="账户管理费",
+                    counterparty=None,
+                )
+            )
+        lines = [*statement.lines, *fees]  # oldest first, as the reader gives them
+        count = len(lines)
+        renumbered = tuple(line._replace(row=count - i) for i, line in enumerate(lines))
+        return dataclasses.replace(statement, lines=renumbered)
+
+    june = _june(demo_books, newest_first_with_two_fees)
+    assert june.bank_balance == june.book_balance - 2 * FEE
+    assert june.status == BALANCED
+    assert sorted(i.reference for i in june.bank_out) == ["FEE20250631", "FEE20250632"]

@@ -8,7 +8,8 @@ matched to entries booked by command carry no serial). Only days an archived sta
 are compared, so a gap between statements is not read as 未达账项.
 
 For the month's last day: the bank's balance (the statement covering that day: its balance after
-the last line up to then, or before its first line after), the books' balance, and the 未达账项:
+its last line in time up to then, or before its first line after), the books' balance, and the
+未达账项:
 
 - 银行已收、企业未收 and 银行已付、企业未付: statement lines not booked;
 - 企业已收、银行未收 and 企业已付、银行未付: postings the statements do not hold.
@@ -105,7 +106,8 @@ class _BankLine:
 def _bank_lines(
     statements: Sequence[ArchivedStatement], read: StatementReader, root: Path
 ) -> list[_BankLine]:
-    """Every line of the account's archived statements, once (overlapping files share lines)."""
+    """Every line of the account's archived statements, once (overlapping files share lines),
+    oldest first."""
     seen: set[str] = set()
     lines: list[_BankLine] = []
     for archived in statements:
@@ -115,7 +117,9 @@ def _bank_lines(
             if key not in seen:
                 seen.add(key)
                 lines.append(_BankLine(key, line, archived))
-    lines.sort(key=lambda b: (b.line.date, b.line.row))
+    # By day, each statement's lines kept in the reader's order, oldest first (a bank listing
+    # newest first numbers a day's later lines lower: its rows say nothing of their order).
+    lines.sort(key=lambda b: b.line.date)
     return lines
 
 
