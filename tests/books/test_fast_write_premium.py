@@ -37,7 +37,15 @@ from xtaccounts.books import writer
 from xtaccounts.books.load import load_books
 from xtaccounts.books.writer import format_entry
 from xtaccounts.core import chart
-from xtaccounts.insurance import buy_premium, cancel_policy, post_notice, renew_policy
+from xtaccounts.insurance import (
+    Choice,
+    buy_premium,
+    cancel_policy,
+    post_notice,
+    record_objection,
+    record_vote,
+    renew_policy,
+)
 from xtaccounts.insurance.checks import BooksNeeded, IndexedInsuranceState, InsuranceState
 from xtaccounts.ops.premium_index import PremiumIndex
 from xtaccounts.registry import load_registry
@@ -193,3 +201,51 @@ def test_the_index_plans_as_the_books_do(noticed: Path, tmp_path: Path) -> None:
         answered += 1
         assert got == expected, day
     assert answered > 40
+
+
+def _without_document(text: str) -> str:
+    """A vote's record without its document (the day's document is another vote's)."""
+    return re.sub(r'\n +document: "[^"]*"', "", text)
+
+
+@pytest.fixture
+def voted(noticed: Path, tmp_path: Path) -> tuple[Path, str]:
+    """The noticed books with a written objection (2025-03-02), a passed owners' vote
+    (2025-03-05) and the purchase (2025-03-08); and the text of a failed vote on 2025-03-05,
+    planned before the passed one was recorded."""
+    record_objection(noticed, APP, D("2025-03-02"), "C0001-B02-U1-101", "太贵")
+    before = copy_books(noticed, tmp_path / "before-the-vote")
+    voters = ["C0001-B02-U1-101", "C0001-B02-U1-102", "C0001-B02-U1-201", "C0001-B02-U2-101"]
+    against = dict.fromkeys(voters[:2], Choice.AGAINST) | dict.fromkeys(voters[2:], Choice.FOR)
+    failed = record_vote(before, APP, D("2025-03-05"), against, dry_run=True)
+    assert not failed.detail["tally"].passed
+    passing = dict.fromkeys(voters, Choice.FOR)
+    assert record_vote(noticed, APP, D("2025-03-05"), passing).detail["tally"].passed
+    buy_premium(noticed, APP, BOUGHT)
+    return noticed, _without_document(_text(failed.entries))
+
+
+def test_a_vote_appended_on_another_votes_day_is_ordered_as_the_full_load_orders_it(
+    voted: tuple[Path, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two votes of one day are ordered by their lines: the one appended comes after the one in
+    the books, so a failed vote on the day of the passed one leaves the policy bought without
+    a passed vote (the full load's verdict), whatever line it has in the text appended."""
+    books_main, failed = voted
+    fast_main, full_main, books = two_copies(books_main, tmp_path, monkeypatch)
+    seed_pools(fast_main, {POOL: "1.00"}, "2025-03-09")  # the write that keeps a snapshot
+    seed_pools(full_main, {POOL: "1.00"}, "2025-03-09")
+    order = [
+        ("a failed vote on the passed vote's day", failed),
+        ("a failed vote after the purchase", failed.replace("2025-03-05 ", "2025-03-09 ", 1)),
+    ]
+    position = iter(order)
+
+    def make() -> tuple[str, Change, list]:
+        kind, text = next(position)
+        return kind, {RECORDS: text}, []
+
+    verdicts, taken = compare_streams(fast_main, full_main, books, make, len(order), monkeypatch)
+    assert verdicts["a failed vote on the passed vote's day"] == {"refused"}
+    assert verdicts["a failed vote after the purchase"] == {"accepted"}
+    assert "a failed vote after the purchase" in taken

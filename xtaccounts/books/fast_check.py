@@ -192,9 +192,40 @@ def fast_accept(
         return None  # records come alone (each plugin vouches for them, below)
     if not _entries_fit(snapshot, entries, records=bool(records)):
         return None
-    if not (_plugins_vouch if records else _plugins_quiet)(snapshot, entries, main):
+    if records:
+        # The plugins see the records with the lines they will have in their files: records of
+        # one day are read in the order of their lines (two votes of a day: the later decides).
+        bases = _lines_before(snapshot, ledger_dir, rels, new)
+        if bases is None:
+            return None
+        vouched = sorted(placed(entries, bases), key=data.entry_sortkey)
+        if not _plugins_vouch(snapshot, vouched, main):
+            return None
+    elif not _plugins_quiet(snapshot, entries, main):
         return None
     return FastChange(texts, entries)
+
+
+def _lines_before(
+    snapshot: WriteSnapshot, ledger_dir: Path, rels: Mapping[Path, str], new: frozenset[Path]
+) -> dict[str, int] | None:
+    """By file appended to, how many lines come before the appended text once it is written
+    (`load.appended_text`: a newline ends a last line that has none); None: a file is not
+    the one the snapshot describes."""
+    bases: dict[str, int] = {}
+    for path, rel in rels.items():
+        if path in new:
+            bases[os.path.abspath(path)] = 0
+            continue
+        try:
+            content = Path(ledger_dir, rel).read_bytes()
+        except OSError:
+            return None
+        if not snapshot.holds(rel, content):
+            return None
+        ended = not content or content.endswith(b"\n")
+        bases[os.path.abspath(path)] = content.count(b"\n") + (0 if ended else 1)
+    return bases
 
 
 def is_record(entry: data.Directive) -> bool:
