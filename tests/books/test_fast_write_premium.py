@@ -35,6 +35,7 @@ from tests.helpers import EC, ED, file_app, households, seed_pools
 from tests.helpers.base_books import copy_books
 from xtaccounts.books import writer
 from xtaccounts.books.load import load_books
+from xtaccounts.books.write_snapshot import load_snapshot
 from xtaccounts.books.writer import format_entry
 from xtaccounts.core import chart
 from xtaccounts.insurance import (
@@ -47,6 +48,7 @@ from xtaccounts.insurance import (
     renew_policy,
 )
 from xtaccounts.insurance.checks import BooksNeeded, IndexedInsuranceState, InsuranceState
+from xtaccounts.insurance.directives import OBJECTION, custom
 from xtaccounts.ops.premium_index import PremiumIndex
 from xtaccounts.registry import load_registry
 
@@ -249,3 +251,79 @@ def test_a_vote_appended_on_another_votes_day_is_ordered_as_the_full_load_orders
     assert verdicts["a failed vote on the passed vote's day"] == {"refused"}
     assert verdicts["a failed vote after the purchase"] == {"accepted"}
     assert "a failed vote after the purchase" in taken
+
+
+def _append(main: Path, relpath: str, text: str) -> None:
+    with writer.LedgerWriter(main) as session:
+        session.append(relpath, text)
+        session.commit()
+
+
+def test_renewals_cancellations_and_late_records_get_the_full_loads_verdicts(
+    noticed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A purchase dated before its pool's last movement (the full load decides), an objection
+    dated in the notice after the purchase (the policy then wants a passed vote), a renewal, a
+    cancellation without a refund and one in the next year's new file: the full load's
+    verdicts, and the fast path writes the renewal and the cancellations."""
+    seed_pools(noticed, {POOL: "3000.00"}, "2025-03-20")  # the pool's last movement
+    fast_main, full_main, books = two_copies(noticed, tmp_path, monkeypatch)
+    plan = copy_books(noticed, tmp_path / "plan")  # where each change is planned, then made
+    purchase = _text(buy_premium(plan, APP, BOUGHT, dry_run=True).entries)
+    buy_premium(plan, APP, BOUGHT)
+    objection = _text((custom(OBJECTION, D("2025-03-05"), APP, household="C0001-B02-U1-101",
+                              reason="太贵"),))  # fmt: skip
+    renewal = _text(renew_policy(plan, f"{APP}-P1", D("2025-12-01"), dry_run=True).entries)
+    renew_policy(plan, f"{APP}-P1", D("2025-12-01"))
+    cancelled = cancel_policy(plan, f"{APP}-P2", D("2025-12-10"), "业主撤回", dry_run=True)
+    no_refund = re.sub(r'refund: "[\d.]+"', 'refund: "0.00"', _text(cancelled.entries[:1]))
+    _append(plan, RECORDS, no_refund)
+    next_year = _text(cancel_policy(plan, f"{APP}-P1", D("2026-01-10"), "业主撤回",
+                                    dry_run=True).entries)  # fmt: skip
+    order = [
+        ("before the pool's last movement", RECORDS, purchase),
+        ("an objection after the purchase", RECORDS, objection),
+        ("renewal", RECORDS, renewal),
+        ("cancellation without a refund", RECORDS, no_refund),
+        ("in the next year's new file", "txns/2026/insurance.beancount", next_year),
+    ]
+    position = iter(order)
+
+    def make() -> tuple[str, Change, list]:
+        kind, relpath, text = next(position)
+        return kind, {relpath: text}, []
+
+    verdicts, taken = compare_streams(fast_main, full_main, books, make, len(order), monkeypatch)
+    assert verdicts == {
+        "before the pool's last movement": {"accepted"},
+        "an objection after the purchase": {"refused"},
+        "renewal": {"accepted"},
+        "cancellation without a refund": {"accepted"},
+        "in the next year's new file": {"accepted"},
+    }
+    assert "before the pool's last movement" not in taken
+    assert {"renewal", "cancellation without a refund", "in the next year's new file"} <= set(taken)
+
+
+def test_the_index_fed_by_fast_writes_equals_the_one_rebuilt(
+    noticed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A purchase, a renewal and a cancellation written on the snapshot's word: the premium
+    index they feed is the one the books give (the same records, balances and last days)."""
+    seed_pools(noticed, {POOL: "3000.00"}, "2025-03-02")  # the write that keeps a snapshot
+    fast: list[str] = []
+    real_fast = writer.WriteSession._commit_fast
+
+    def counted(self: writer.WriteSession, *args: object, **kwargs: object) -> object:
+        fast.append("fast")
+        return real_fast(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(writer.WriteSession, "_commit_fast", counted)
+    buy_premium(noticed, APP, BOUGHT, policy_no="X-1")
+    renew_policy(noticed, f"{APP}-P1", D("2025-12-01"))
+    cancel_policy(noticed, f"{APP}-P2", D("2025-12-10"), "业主撤回")
+    assert len(fast) == 3
+    kept = load_snapshot(noticed)
+    fed = kept.fold(PremiumIndex) if kept is not None else None
+    assert fed is not None and len(fed.records) > 6
+    assert fed == PremiumIndex.of(load_books(noticed).entries)
