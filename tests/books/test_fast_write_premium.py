@@ -10,7 +10,10 @@ before the notice ended, bought twice, mixed with a plain entry, a refund unlike
 cancellation) — one copy through the writer as it is, the other with the snapshot turned off:
 the same verdicts, the same errors, the same bytes. Then the commands themselves: on books the
 writer has a snapshot of, `premium buy`, `renew` and `cancel` load no books, and write what the
-full load would have written.
+full load would have written, and the premium index their fast writes feed is the rebuilt one.
+Then renewals, cancellations and records dated before a purchase, and the records the rules read
+in the order of their lines: a failed vote appended on the day of a passed one comes after it,
+as in the full load.
 """
 
 from __future__ import annotations
