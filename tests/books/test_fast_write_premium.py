@@ -19,6 +19,7 @@ as in the full load.
 from __future__ import annotations
 
 import datetime as dt
+import random
 import re
 from collections.abc import Callable
 from decimal import Decimal
@@ -330,3 +331,100 @@ def test_the_index_fed_by_fast_writes_equals_the_one_rebuilt(
     fed = kept.fold(PremiumIndex) if kept is not None else None
     assert fed is not None and len(fed.records) > 6
     assert fed == PremiumIndex.of(load_books(noticed).entries)
+
+
+def _records_stream(
+    noticed: Path, tmp_path: Path, rng: random.Random
+) -> Callable[[], tuple[str, Change, list]]:
+    """Generated record changes on the noticed books with a written objection (2025-03-02):
+    votes passed and failed (alone, two on one day, in another file), objections, the
+    purchase (as planned after a passed vote, and moved to other days, and after a vote),
+    cancellations (planned, and with no refund), and plain moves of the pool (taking from it
+    or giving to it, on days before and after the records)."""
+    voters = ["C0001-B02-U1-101", "C0001-B02-U1-102", "C0001-B02-U1-201", "C0001-B02-U2-101"]
+    against = dict.fromkeys(voters[:2], Choice.AGAINST) | dict.fromkeys(voters[2:], Choice.FOR)
+    votes = {
+        outcome: _without_document(
+            _text(record_vote(noticed, APP, D("2025-03-05"), choices, dry_run=True).entries)
+        )
+        for outcome, choices in (("failed", against), ("passed", dict.fromkeys(voters, Choice.FOR)))
+    }
+    bought = copy_books(noticed, tmp_path / "bought")
+    record_vote(bought, APP, D("2025-03-05"), dict.fromkeys(voters, Choice.FOR))
+    purchase = _text(buy_premium(bought, APP, BOUGHT, dry_run=True).entries)
+    buy_premium(bought, APP, BOUGHT)
+    cancellations = [
+        _text(cancel_policy(bought, f"{APP}-P1", D(day), "撤回", dry_run=True).entries)
+        for day in ("2025-03-08", "2025-04-01", "2025-06-30")
+    ]
+    pool = "Equity:Undistributed-待分配累计收益:Pool-统筹账户:C0001-金泉小区:B02-2栋"
+
+    def moved(text: str, day: dt.date) -> str:
+        return re.sub(r"^2025-\d\d-\d\d ", f"{day} ", text, flags=re.MULTILINE)
+
+    def day(low: str, high: str) -> dt.date:
+        return D(low) + dt.timedelta(days=rng.randrange((D(high) - D(low)).days + 1))
+
+    def make() -> tuple[str, Change, list]:
+        kind = rng.choice(RECORD_KINDS)
+        relpath = RECORDS
+        if kind == "purchase":
+            text = purchase
+        elif kind == "purchase moved":
+            text = moved(purchase, day("2025-03-01", "2025-04-30"))
+        elif kind == "vote":
+            text = moved(votes[rng.choice(["failed", "passed"])], day("2025-03-02", "2025-03-12"))
+        elif kind == "vote in another file":
+            relpath = SEED_FILE
+            text = moved(votes[rng.choice(["failed", "passed"])], day("2025-03-02", "2025-03-12"))
+        elif kind == "two votes of a day":
+            when = day("2025-03-02", "2025-03-08")
+            first, second = rng.sample(list(votes.values()), 2)
+            text = moved(first, when) + "\n" + moved(second, when)
+        elif kind == "a vote and the purchase":
+            vote = moved(votes[rng.choice(["failed", "passed"])], day("2025-03-02", "2025-03-08"))
+            text = vote + "\n" + purchase
+        elif kind == "objection":
+            household = rng.choice([*voters, "C0001-B01-U1-101"])
+            objection = custom(OBJECTION, day("2025-03-01", "2025-03-09"), APP,
+                               household=household, reason="太贵")  # fmt: skip
+            text = _text((objection,))
+        elif kind == "cancellation":
+            text = rng.choice(cancellations)
+        elif kind == "cancellation without a refund":
+            record = rng.choice(cancellations).split("\n\n")[0]
+            text = re.sub(r'refund: "[\d.]+"', 'refund: "0.00"', record) + "\n"
+        else:  # the pool moved (a plain change: the full check's)
+            amount = Decimal(rng.choice(["7000.00", "-500.00", "-9000.00"]))
+            relpath = SEED_FILE
+            when = day("2025-03-02", "2025-05-30")
+            text = (f'{when} * "统筹账户"\n  kind: "test-seed"\n'
+                    f"  {chart.UNDISTRIBUTED}  {amount} CNY\n"
+                    f"  {pool}  {-amount} CNY\n")  # fmt: skip
+        return kind, {relpath: text}, []
+
+    return make
+
+
+SEED_FILE = "txns/2025/seed.beancount"
+RECORD_KINDS = [
+    "purchase", "purchase", "purchase moved", "vote", "vote", "vote in another file",
+    "two votes of a day", "a vote and the purchase", "objection", "cancellation",
+    "cancellation without a refund", "pool moved",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", [1, 4])
+def test_generated_record_changes_get_the_full_loads_verdicts(
+    noticed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """Forty generated record changes (`_records_stream`) to the two copies: the same verdicts,
+    errors and bytes, and the records the fast path takes of each kind it can take."""
+    seed_pools(noticed, {POOL: "3000.00"}, "2025-03-02")
+    record_objection(noticed, APP, D("2025-03-02"), "C0001-B02-U1-101", "太贵")
+    make = _records_stream(noticed, tmp_path, random.Random(seed))
+    fast_main, full_main, books = two_copies(noticed, tmp_path, monkeypatch)
+    verdicts, taken = compare_streams(fast_main, full_main, books, make, 40, monkeypatch)
+    assert {"accepted", "refused"} <= {v for kind in verdicts.values() for v in kind}
+    assert {"vote", "two votes of a day", "objection"} <= set(taken)
+    assert "pool moved" not in taken
