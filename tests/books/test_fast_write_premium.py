@@ -428,3 +428,41 @@ def test_generated_record_changes_get_the_full_loads_verdicts(
     assert {"accepted", "refused"} <= {v for kind in verdicts.values() for v in kind}
     assert {"vote", "two votes of a day", "objection"} <= set(taken)
     assert "pool moved" not in taken
+
+
+def test_records_on_a_snapshot_kept_before_a_registry_edit_get_the_full_loads_verdicts(
+    noticed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The registry is read by the rules but is none of the files the snapshot describes: after
+    an edit that leaves the books with an error (the tender ended before the purchase), a
+    record change is decided by the full check (an error it had already is not a new one), and
+    the snapshot never vouches for it."""
+    seed_pools(noticed, {POOL: "3000.00"}, "2025-03-02")
+    buy_premium(noticed, APP, BOUGHT)
+    plan = copy_books(noticed, tmp_path / "plan")
+    cancellation = _text(
+        cancel_policy(plan, f"{APP}-P1", D("2025-04-01"), "业主撤回", dry_run=True).entries
+    )
+    fast_main, full_main, books = two_copies(noticed, tmp_path, monkeypatch)
+    seed_pools(fast_main, {POOL: "1.00"}, "2025-03-20")  # the write that keeps a snapshot
+    seed_pools(full_main, {POOL: "1.00"}, "2025-03-20")
+    for main in (fast_main, full_main):
+        insurers = main.parent / "registry" / "insurers.toml"
+        text = insurers.read_text("utf-8").replace(
+            "period_end = 2025-12-31", "period_end = 2025-03-01"
+        )
+        insurers.write_text(text, "utf-8")
+    assert load_books(fast_main).errors  # the policy bought without a tender covering its day
+    order = [
+        ("cancellation unlike its policy", _refund_times_10(cancellation)),
+        ("cancellation", cancellation),
+    ]
+    position = iter(order)
+
+    def make() -> tuple[str, Change, list]:
+        kind, text = next(position)
+        return kind, {RECORDS: text}, []
+
+    verdicts, taken = compare_streams(fast_main, full_main, books, make, len(order), monkeypatch)
+    assert verdicts == {"cancellation unlike its policy": {"refused"}, "cancellation": {"accepted"}}
+    assert not taken
