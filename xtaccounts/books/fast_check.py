@@ -38,7 +38,8 @@ A change is accepted when:
 Insurance records (`xt-…` records, premiums and their refunds) are the exception to the rule
 on kinds and metadata: a change of records alone is accepted when, beside the other rules, every
 plugin of the books vouches for them (`__fast_records__`: the plugin's own rules shown to hold
-on the books with them, from the snapshot's folds; docs/writes.md).
+on the books with them, from the snapshot's folds; docs/writes.md), shown the records with the
+lines they will have in their files (the rules read the records of one day in that order).
 """
 
 from __future__ import annotations
