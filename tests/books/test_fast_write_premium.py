@@ -172,6 +172,8 @@ def test_premium_commands_load_no_books_and_write_what_the_full_load_would(
         with monkeypatch.context() as full_only:
             full_only.setattr(writer.WriteSession, "_matching_snapshot", lambda self: None)
             full_only.setattr(writer.WriteSession, "_fast_change", lambda self: None)
+            # (its own cache: the snapshot its full check keeps would serve the fast copy next)
+            full_only.setenv("XT_CACHE_DIR", str(tmp_path / "cache-full"))
             full = call(full_main)
         return fast, full
 
