@@ -10,12 +10,16 @@ before the notice ended, bought twice, mixed with a plain entry, a refund unlike
 cancellation) — one copy through the writer as it is, the other with the snapshot turned off:
 the same verdicts, the same errors, the same bytes. Then the commands themselves: on books the
 writer has a snapshot of, `premium buy`, `renew` and `cancel` load no books, and write what the
-full load would have written.
+full load would have written, and the premium index their fast writes feed is the rebuilt one.
+Then renewals, cancellations and records dated before a purchase, and the records the rules read
+in the order of their lines: a failed vote appended on the day of a passed one comes after it,
+as in the full load.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import random
 import re
 from collections.abc import Callable
 from decimal import Decimal
@@ -35,10 +39,20 @@ from tests.helpers import EC, ED, file_app, households, seed_pools
 from tests.helpers.base_books import copy_books
 from xtaccounts.books import writer
 from xtaccounts.books.load import load_books
+from xtaccounts.books.write_snapshot import load_snapshot
 from xtaccounts.books.writer import format_entry
 from xtaccounts.core import chart
-from xtaccounts.insurance import buy_premium, cancel_policy, post_notice, renew_policy
+from xtaccounts.insurance import (
+    Choice,
+    buy_premium,
+    cancel_policy,
+    post_notice,
+    record_objection,
+    record_vote,
+    renew_policy,
+)
 from xtaccounts.insurance.checks import BooksNeeded, IndexedInsuranceState, InsuranceState
+from xtaccounts.insurance.directives import OBJECTION, custom
 from xtaccounts.ops.premium_index import PremiumIndex
 from xtaccounts.registry import load_registry
 
@@ -158,6 +172,8 @@ def test_premium_commands_load_no_books_and_write_what_the_full_load_would(
         with monkeypatch.context() as full_only:
             full_only.setattr(writer.WriteSession, "_matching_snapshot", lambda self: None)
             full_only.setattr(writer.WriteSession, "_fast_change", lambda self: None)
+            # (its own cache: the snapshot its full check keeps would serve the fast copy next)
+            full_only.setenv("XT_CACHE_DIR", str(tmp_path / "cache-full"))
             full = call(full_main)
         return fast, full
 
@@ -193,3 +209,269 @@ def test_the_index_plans_as_the_books_do(noticed: Path, tmp_path: Path) -> None:
         answered += 1
         assert got == expected, day
     assert answered > 40
+
+
+def _without_document(text: str) -> str:
+    """A vote's record without its document (the day's document is another vote's)."""
+    return re.sub(r'\n +document: "[^"]*"', "", text)
+
+
+@pytest.fixture
+def voted(noticed: Path, tmp_path: Path) -> tuple[Path, str]:
+    """The noticed books with a written objection (2025-03-02), a passed owners' vote
+    (2025-03-05) and the purchase (2025-03-08); and the text of a failed vote on 2025-03-05,
+    planned before the passed one was recorded."""
+    record_objection(noticed, APP, D("2025-03-02"), "C0001-B02-U1-101", "太贵")
+    before = copy_books(noticed, tmp_path / "before-the-vote")
+    voters = ["C0001-B02-U1-101", "C0001-B02-U1-102", "C0001-B02-U1-201", "C0001-B02-U2-101"]
+    against = dict.fromkeys(voters[:2], Choice.AGAINST) | dict.fromkeys(voters[2:], Choice.FOR)
+    failed = record_vote(before, APP, D("2025-03-05"), against, dry_run=True)
+    assert not failed.detail["tally"].passed
+    passing = dict.fromkeys(voters, Choice.FOR)
+    assert record_vote(noticed, APP, D("2025-03-05"), passing).detail["tally"].passed
+    buy_premium(noticed, APP, BOUGHT)
+    return noticed, _without_document(_text(failed.entries))
+
+
+def test_a_vote_appended_on_another_votes_day_is_ordered_as_the_full_load_orders_it(
+    voted: tuple[Path, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two votes of one day are ordered by their lines: the one appended comes after the one in
+    the books, so a failed vote on the day of the passed one leaves the policy bought without
+    a passed vote (the full load's verdict), whatever line it has in the text appended."""
+    books_main, failed = voted
+    fast_main, full_main, books = two_copies(books_main, tmp_path, monkeypatch)
+    seed_pools(fast_main, {POOL: "1.00"}, "2025-03-09")  # the write that keeps a snapshot
+    seed_pools(full_main, {POOL: "1.00"}, "2025-03-09")
+    order = [
+        ("a failed vote on the passed vote's day", failed),
+        ("a failed vote after the purchase", failed.replace("2025-03-05 ", "2025-03-09 ", 1)),
+    ]
+    position = iter(order)
+
+    def make() -> tuple[str, Change, list]:
+        kind, text = next(position)
+        return kind, {RECORDS: text}, []
+
+    verdicts, taken = compare_streams(fast_main, full_main, books, make, len(order), monkeypatch)
+    assert verdicts["a failed vote on the passed vote's day"] == {"refused"}
+    assert verdicts["a failed vote after the purchase"] == {"accepted"}
+    assert "a failed vote after the purchase" in taken
+
+
+def _append(main: Path, relpath: str, text: str) -> None:
+    with writer.LedgerWriter(main) as session:
+        session.append(relpath, text)
+        session.commit()
+
+
+def test_renewals_cancellations_and_late_records_get_the_full_loads_verdicts(
+    noticed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A purchase dated before its pool's last movement (the full load decides), an objection
+    dated in the notice after the purchase (the policy then wants a passed vote), a renewal, a
+    cancellation without a refund and one in the next year's new file: the full load's
+    verdicts, and the fast path writes the renewal and the cancellations."""
+    seed_pools(noticed, {POOL: "3000.00"}, "2025-03-20")  # the pool's last movement
+    fast_main, full_main, books = two_copies(noticed, tmp_path, monkeypatch)
+    plan = copy_books(noticed, tmp_path / "plan")  # where each change is planned, then made
+    purchase = _text(buy_premium(plan, APP, BOUGHT, dry_run=True).entries)
+    buy_premium(plan, APP, BOUGHT)
+    objection = _text((custom(OBJECTION, D("2025-03-05"), APP, household="C0001-B02-U1-101",
+                              reason="太贵"),))  # fmt: skip
+    renewal = _text(renew_policy(plan, f"{APP}-P1", D("2025-12-01"), dry_run=True).entries)
+    renew_policy(plan, f"{APP}-P1", D("2025-12-01"))
+    cancelled = cancel_policy(plan, f"{APP}-P2", D("2025-12-10"), "业主撤回", dry_run=True)
+    no_refund = re.sub(r'refund: "[\d.]+"', 'refund: "0.00"', _text(cancelled.entries[:1]))
+    _append(plan, RECORDS, no_refund)
+    next_year = _text(cancel_policy(plan, f"{APP}-P1", D("2026-01-10"), "业主撤回",
+                                    dry_run=True).entries)  # fmt: skip
+    order = [
+        ("before the pool's last movement", RECORDS, purchase),
+        ("an objection after the purchase", RECORDS, objection),
+        ("renewal", RECORDS, renewal),
+        ("cancellation without a refund", RECORDS, no_refund),
+        ("in the next year's new file", "txns/2026/insurance.beancount", next_year),
+    ]
+    position = iter(order)
+
+    def make() -> tuple[str, Change, list]:
+        kind, relpath, text = next(position)
+        return kind, {relpath: text}, []
+
+    verdicts, taken = compare_streams(fast_main, full_main, books, make, len(order), monkeypatch)
+    assert verdicts == {
+        "before the pool's last movement": {"accepted"},
+        "an objection after the purchase": {"refused"},
+        "renewal": {"accepted"},
+        "cancellation without a refund": {"accepted"},
+        "in the next year's new file": {"accepted"},
+    }
+    assert "before the pool's last movement" not in taken
+    assert {"renewal", "cancellation without a refund", "in the next year's new file"} <= set(taken)
+    _index_is_the_books(fast_main)
+
+
+def _index_is_the_books(main: Path) -> None:
+    """The premium index the books' snapshot keeps is the one the books give."""
+    kept = load_snapshot(main)
+    fed = kept.fold(PremiumIndex) if kept is not None else None
+    assert fed is not None
+    assert fed == PremiumIndex.of(load_books(main).entries)
+
+
+def test_the_index_fed_by_fast_writes_equals_the_one_rebuilt(
+    noticed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A purchase, a renewal and a cancellation written on the snapshot's word: the premium
+    index they feed is the one the books give (the same records, balances and last days)."""
+    seed_pools(noticed, {POOL: "3000.00"}, "2025-03-02")  # the write that keeps a snapshot
+    fast: list[str] = []
+    real_fast = writer.WriteSession._commit_fast
+
+    def counted(self: writer.WriteSession, *args: object, **kwargs: object) -> object:
+        fast.append("fast")
+        return real_fast(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(writer.WriteSession, "_commit_fast", counted)
+    buy_premium(noticed, APP, BOUGHT, policy_no="X-1")
+    renew_policy(noticed, f"{APP}-P1", D("2025-12-01"))
+    cancel_policy(noticed, f"{APP}-P2", D("2025-12-10"), "业主撤回")
+    assert len(fast) == 3
+    _index_is_the_books(noticed)
+
+
+def _records_stream(
+    noticed: Path, tmp_path: Path, rng: random.Random
+) -> Callable[[], tuple[str, Change, list]]:
+    """Generated record changes on the noticed books with a written objection (2025-03-02):
+    votes passed and failed (alone, two on one day, in another file), objections, the
+    purchase (as planned after a passed vote, and moved to other days, and after a vote),
+    cancellations (planned, and with no refund), and plain moves of the pool (taking from it
+    or giving to it, on days before and after the records)."""
+    voters = ["C0001-B02-U1-101", "C0001-B02-U1-102", "C0001-B02-U1-201", "C0001-B02-U2-101"]
+    against = dict.fromkeys(voters[:2], Choice.AGAINST) | dict.fromkeys(voters[2:], Choice.FOR)
+    votes = {
+        outcome: _without_document(
+            _text(record_vote(noticed, APP, D("2025-03-05"), choices, dry_run=True).entries)
+        )
+        for outcome, choices in (("failed", against), ("passed", dict.fromkeys(voters, Choice.FOR)))
+    }
+    bought = copy_books(noticed, tmp_path / "bought")
+    record_vote(bought, APP, D("2025-03-05"), dict.fromkeys(voters, Choice.FOR))
+    purchase = _text(buy_premium(bought, APP, BOUGHT, dry_run=True).entries)
+    buy_premium(bought, APP, BOUGHT)
+    cancellations = [
+        _text(cancel_policy(bought, f"{APP}-P1", D(day), "撤回", dry_run=True).entries)
+        for day in ("2025-03-08", "2025-04-01", "2025-06-30")
+    ]
+    pool = "Equity:Undistributed-待分配累计收益:Pool-统筹账户:C0001-金泉小区:B02-2栋"
+
+    def moved(text: str, day: dt.date) -> str:
+        return re.sub(r"^2025-\d\d-\d\d ", f"{day} ", text, flags=re.MULTILINE)
+
+    def day(low: str, high: str) -> dt.date:
+        return D(low) + dt.timedelta(days=rng.randrange((D(high) - D(low)).days + 1))
+
+    def make() -> tuple[str, Change, list]:
+        kind = rng.choice(RECORD_KINDS)
+        relpath = RECORDS
+        if kind == "purchase":
+            text = purchase
+        elif kind == "purchase moved":
+            text = moved(purchase, day("2025-03-01", "2025-04-30"))
+        elif kind == "vote":
+            text = moved(votes[rng.choice(["failed", "passed"])], day("2025-03-02", "2025-03-12"))
+        elif kind == "vote in another file":
+            relpath = SEED_FILE
+            text = moved(votes[rng.choice(["failed", "passed"])], day("2025-03-02", "2025-03-12"))
+        elif kind == "two votes of a day":
+            when = day("2025-03-02", "2025-03-08")
+            first, second = rng.sample(list(votes.values()), 2)
+            text = moved(first, when) + "\n" + moved(second, when)
+        elif kind == "a vote and the purchase":
+            vote = moved(votes[rng.choice(["failed", "passed"])], day("2025-03-02", "2025-03-08"))
+            text = vote + "\n" + purchase
+        elif kind == "objection":
+            household = rng.choice([*voters, "C0001-B01-U1-101"])
+            objection = custom(OBJECTION, day("2025-03-01", "2025-03-09"), APP,
+                               household=household, reason="太贵")  # fmt: skip
+            text = _text((objection,))
+        elif kind == "cancellation":
+            text = rng.choice(cancellations)
+        elif kind == "cancellation without a refund":
+            record = rng.choice(cancellations).split("\n\n")[0]
+            text = re.sub(r'refund: "[\d.]+"', 'refund: "0.00"', record) + "\n"
+        else:  # the pool moved (a plain change: the full check's)
+            amount = Decimal(rng.choice(["7000.00", "-500.00", "-9000.00"]))
+            relpath = SEED_FILE
+            when = day("2025-03-02", "2025-05-30")
+            text = (f'{when} * "统筹账户"\n  kind: "test-seed"\n'
+                    f"  {chart.UNDISTRIBUTED}  {amount} CNY\n"
+                    f"  {pool}  {-amount} CNY\n")  # fmt: skip
+        return kind, {relpath: text}, []
+
+    return make
+
+
+SEED_FILE = "txns/2025/seed.beancount"
+RECORD_KINDS = [
+    "purchase", "purchase", "purchase moved", "vote", "vote", "vote in another file",
+    "two votes of a day", "a vote and the purchase", "objection", "cancellation",
+    "cancellation without a refund", "pool moved",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", [1, 4])
+def test_generated_record_changes_get_the_full_loads_verdicts(
+    noticed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """Forty generated record changes (`_records_stream`) to the two copies: the same verdicts,
+    errors and bytes, and the records the fast path takes of each kind it can take."""
+    seed_pools(noticed, {POOL: "3000.00"}, "2025-03-02")
+    record_objection(noticed, APP, D("2025-03-02"), "C0001-B02-U1-101", "太贵")
+    make = _records_stream(noticed, tmp_path, random.Random(seed))
+    fast_main, full_main, books = two_copies(noticed, tmp_path, monkeypatch)
+    verdicts, taken = compare_streams(fast_main, full_main, books, make, 40, monkeypatch)
+    assert {"accepted", "refused"} <= {v for kind in verdicts.values() for v in kind}
+    assert {"vote", "two votes of a day", "objection"} <= set(taken)
+    assert "pool moved" not in taken
+    _index_is_the_books(fast_main)
+
+
+def test_records_on_a_snapshot_kept_before_a_registry_edit_get_the_full_loads_verdicts(
+    noticed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The registry is read by the rules but is none of the files the snapshot describes: after
+    an edit that leaves the books with an error (the tender ended before the purchase), a
+    record change is decided by the full check (an error it had already is not a new one), and
+    the snapshot never vouches for it."""
+    seed_pools(noticed, {POOL: "3000.00"}, "2025-03-02")
+    buy_premium(noticed, APP, BOUGHT)
+    plan = copy_books(noticed, tmp_path / "plan")
+    cancellation = _text(
+        cancel_policy(plan, f"{APP}-P1", D("2025-04-01"), "业主撤回", dry_run=True).entries
+    )
+    fast_main, full_main, books = two_copies(noticed, tmp_path, monkeypatch)
+    seed_pools(fast_main, {POOL: "1.00"}, "2025-03-20")  # the write that keeps a snapshot
+    seed_pools(full_main, {POOL: "1.00"}, "2025-03-20")
+    for main in (fast_main, full_main):
+        insurers = main.parent / "registry" / "insurers.toml"
+        text = insurers.read_text("utf-8").replace(
+            "period_end = 2025-12-31", "period_end = 2025-03-01"
+        )
+        insurers.write_text(text, "utf-8")
+    assert load_books(fast_main).errors  # the policy bought without a tender covering its day
+    order = [
+        ("cancellation unlike its policy", _refund_times_10(cancellation)),
+        ("cancellation", cancellation),
+    ]
+    position = iter(order)
+
+    def make() -> tuple[str, Change, list]:
+        kind, text = next(position)
+        return kind, {RECORDS: text}, []
+
+    verdicts, taken = compare_streams(fast_main, full_main, books, make, len(order), monkeypatch)
+    assert verdicts == {"cancellation unlike its policy": {"refused"}, "cancellation": {"accepted"}}
+    assert not taken

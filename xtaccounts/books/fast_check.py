@@ -38,7 +38,8 @@ A change is accepted when:
 Insurance records (`xt-…` records, premiums and their refunds) are the exception to the rule
 on kinds and metadata: a change of records alone is accepted when, beside the other rules, every
 plugin of the books vouches for them (`__fast_records__`: the plugin's own rules shown to hold
-on the books with them, from the snapshot's folds; docs/writes.md).
+on the books with them, from the snapshot's folds; docs/writes.md), shown the records with the
+lines they will have in their files (the rules read the records of one day in that order).
 """
 
 from __future__ import annotations
@@ -192,9 +193,40 @@ def fast_accept(
         return None  # records come alone (each plugin vouches for them, below)
     if not _entries_fit(snapshot, entries, records=bool(records)):
         return None
-    if not (_plugins_vouch if records else _plugins_quiet)(snapshot, entries, main):
+    if records:
+        # The plugins see the records with the lines they will have in their files: records of
+        # one day are read in the order of their lines (two votes of a day: the later decides).
+        bases = _lines_before(snapshot, ledger_dir, rels, new)
+        if bases is None:
+            return None
+        vouched = sorted(placed(entries, bases), key=data.entry_sortkey)
+        if not _plugins_vouch(snapshot, vouched, main):
+            return None
+    elif not _plugins_quiet(snapshot, entries, main):
         return None
     return FastChange(texts, entries)
+
+
+def _lines_before(
+    snapshot: WriteSnapshot, ledger_dir: Path, rels: Mapping[Path, str], new: frozenset[Path]
+) -> dict[str, int] | None:
+    """By file appended to, how many lines come before the appended text once it is written
+    (`load.appended_text`: a newline ends a last line that has none); None: a file is not
+    the one the snapshot describes."""
+    bases: dict[str, int] = {}
+    for path, rel in rels.items():
+        if path in new:
+            bases[os.path.abspath(path)] = 0
+            continue
+        try:
+            content = Path(ledger_dir, rel).read_bytes()
+        except OSError:
+            return None
+        if not snapshot.holds(rel, content):
+            return None
+        ended = not content or content.endswith(b"\n")
+        bases[os.path.abspath(path)] = content.count(b"\n") + (0 if ended else 1)
+    return bases
 
 
 def is_record(entry: data.Directive) -> bool:

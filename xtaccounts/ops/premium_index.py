@@ -127,7 +127,11 @@ class PremiumIndex(Fold):
                 _move(self.pools, pool, day, number)
 
     def _record(self, entry: data.Directive) -> None:
-        # In the books' order, whatever the order they came in: a fed index equals a rebuilt one.
+        # In the books' order, whatever the order they came in: a fed index equals a rebuilt one
+        # (without what booking adds to a loaded entry's metadata: `__tolerances__`).
+        if any(key.startswith("__") for key in entry.meta):
+            meta = {k: v for k, v in entry.meta.items() if not k.startswith("__")}
+            entry = entry._replace(meta=meta)
         bisect.insort(self.records, entry, key=_record_key)
 
     def pool(self, pool: str, day: dt.date) -> Decimal | None:

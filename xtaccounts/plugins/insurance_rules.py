@@ -40,6 +40,7 @@ in `xtaccounts.plugins.insurance_checks`, imported only when there are records t
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from beancount.core import data
@@ -91,7 +92,9 @@ def fast_records(
     appended to the books the write snapshot describes, leave every rule of this plugin
     unbroken: the rules run on every record of the books (the write snapshot's `PremiumIndex`) and
     these, which is all they read of the books (a close's premium postings name no
-    application; books with any other premium posting have an error and no snapshot)."""
+    application; books with any other premium posting have an error and no snapshot). The
+    records come with the lines they will have (`fast_check`): records of one day are read in
+    the order of their lines, as the full load sorts them."""
     from xtaccounts.ops.premium_index import PremiumIndex
     from xtaccounts.plugins.insurance_checks import check_insurance
 
@@ -99,6 +102,9 @@ def fast_records(
     if index is None:
         return False
     records = sorted([*index.records, *entries], key=data.entry_sortkey)
+    keys = [data.entry_sortkey(record) for record in records]
+    if any(a == b for a, b in pairwise(keys)):
+        return False  # records of one day and line in two files: the files' order decides
     return not check_insurance(records, options_map, config, carried=index.carried)
 
 
