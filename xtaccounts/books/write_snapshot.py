@@ -76,6 +76,9 @@ _MAGIC = b"xtaccounts write snapshot\n"
 FAST_PLUGINS = frozenset({"xtaccounts.plugins.fund_rules", "xtaccounts.plugins.insurance_rules"})
 # Text that makes a file's parse depend on more than its own entries.
 _NOT_PLAIN = re.compile(rb'^[ \t]*(push|pop)(tag|meta)\b|^[ \t]*include[ \t]+"[^"\n]*[*?[]', re.M)
+# A word each match of `_NOT_PLAIN` holds: a file with none of them is plain without the pattern
+# being tried on it (a city's 100 MB of books are searched for words five times faster).
+_NOT_PLAIN_WORDS = (b"tag", b"meta", b"include")
 
 Signature = tuple[int, int, int, int]
 
@@ -395,7 +398,7 @@ def build_snapshot(
             content = Path(filename).read_bytes()
             if stat_signature(filename) != signature:
                 return None
-        if _NOT_PLAIN.search(content):
+        if any(word in content for word in _NOT_PLAIN_WORDS) and _NOT_PLAIN.search(content):
             return None
         rel = os.path.relpath(filename, ledger_dir)
         files[rel] = (signature, _digest(content))
