@@ -85,6 +85,33 @@ def test_load_reports_errors_like_beancount(main: Path) -> None:
     assert len(books.errors) == 2
 
 
+PADS = """\
+2024-01-01 open Equity:Opening CNY
+2024-01-01 open Assets:Cash CNY
+2024-01-01 open Assets:Spare CNY
+2024-01-01 pad Assets:Cash Equity:Opening
+2024-01-05 balance Assets:Cash  50.00 CNY
+2024-01-01 pad Assets:Spare Equity:Opening
+2024-01-06 pad Assets:Bank Equity:Opening
+2024-01-07 balance Assets:Bank  90.00 CNY
+"""
+
+
+@pytest.mark.parametrize("pads", [PADS, ""])
+def test_padding_is_beancounts_with_and_without_pad_directives(main: Path, pads: str) -> None:
+    """Beancount's padding (an entry inserted, an unused pad reported), or with no `pad`
+    directive nothing inserted and nothing reported: the same entries and errors either way."""
+    (main.parent / "main.beancount").write_text(MAIN + pads, encoding="utf-8")
+    books = load_books(main)
+    entries, errors, _ = loader.load_file(str(main))
+    assert books.entries == entries
+    assert sorted(map(error_key, books.errors)) == sorted(map(error_key, errors))
+    assert len(errors) == (1 if pads else 0)  # the unused pad of Assets:Spare
+    assert sum(e.flag == "P" for e in entries if isinstance(e, data.Transaction)) == (
+        2 if pads else 0
+    )
+
+
 def test_staged_entries_appear_with_future_line_numbers(main: Path) -> None:
     deposits = main.parent / "txns" / "deposits.beancount"
     books = load_books(main, {deposits: GOOD + UNBALANCED})

@@ -206,12 +206,13 @@ def _run_transformations(
     """`loader.run_transformations`, Beancount's balance assertions checked by
     `xtaccounts.core.balance_days.check_balance_assertions` (the same checks and errors, in linear
     time:
-    Beancount's own is quadratic in the accounts when many are asserted, as after a year close).
+    Beancount's own is quadratic in the accounts when many are asserted, as after a year close),
+    and its padding skipped for books without a `pad` directive (`books.padding`).
     """
     if options_map["plugin_processing_mode"] != "default":
         return loader.run_transformations(entries, errors, options_map, None)
     plugins = [
-        (_FAST_BALANCE if name == _BEANCOUNT_BALANCE else name, config)
+        (_IN_PLACE_OF.get(name, name), config)
         for name, config in (
             *loader.PLUGINS_PRE,
             *options_map["plugin"],
@@ -227,8 +228,11 @@ def _run_transformations(
         options_map["plugin"], options_map["plugin_processing_mode"] = saved
 
 
-_BEANCOUNT_BALANCE = "beancount.ops.balance"
-_FAST_BALANCE = "xtaccounts.core.balance_days"
+# Beancount's own steps, and what `load_books` runs in their place.
+_IN_PLACE_OF = {
+    "beancount.ops.balance": "xtaccounts.core.balance_days",
+    "beancount.ops.pad": "xtaccounts.books.padding",
+}
 
 
 def _parse_recursive(
