@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
+from typing import Any
 
 import pytest
 from beancount import loader
 from beancount.core import data
 
+from xtaccounts.books import load as load_module
 from xtaccounts.books.load import (
     LoadedBooks,
     _glob_matches,
@@ -110,6 +113,31 @@ def test_padding_is_beancounts_with_and_without_pad_directives(main: Path, pads:
     assert sum(e.flag == "P" for e in entries if isinstance(e, data.Transaction)) == (
         2 if pads else 0
     )
+
+
+def test_the_cycle_collector_runs_again_after_a_load(
+    main: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The load pauses it; it is on again after the load, and after a load that fails."""
+    paused: list[bool] = []
+    real = load_module.booking.book
+
+    def book(*args: Any) -> Any:
+        paused.append(not gc.isenabled())
+        return real(*args)
+
+    monkeypatch.setattr(load_module.booking, "book", book)
+    assert gc.isenabled()
+    load_books(main)
+    assert paused == [True] and gc.isenabled()
+
+    def broken(*args: Any) -> Any:
+        raise RuntimeError("booking failed")
+
+    monkeypatch.setattr(load_module.booking, "book", broken)
+    with pytest.raises(RuntimeError):
+        load_books(main)
+    assert gc.isenabled()
 
 
 def test_staged_entries_appear_with_future_line_numbers(main: Path) -> None:
