@@ -81,6 +81,7 @@ _NOT_PLAIN = re.compile(rb'^[ \t]*(push|pop)(tag|meta)\b|^[ \t]*include[ \t]+"[^
 _NOT_PLAIN_WORDS = (b"tag", b"meta", b"include")
 
 Signature = tuple[int, int, int, int]
+_ZERO = Decimal(0)
 
 
 class Fold:
@@ -216,10 +217,22 @@ class WriteSnapshot:
     def add(self, entries: Iterable[data.Directive]) -> None:
         """Take accepted entries (transactions and balance assertions) into the state."""
         entries = list(entries)
+        balances, last_posting = self.balances, self.last_posting
         for entry in entries:
             if isinstance(entry, data.Transaction):
+                # Each posting's CNY units and day, here rather than in a method: a city's books
+                # have hundreds of thousands of postings.
+                day = entry.date
                 for posting in entry.postings:
-                    self._post(posting, entry.date)
+                    account = posting.account
+                    units = posting.units
+                    if units is not None:
+                        amount = units.number
+                        if units.currency == CURRENCY and amount is not None:
+                            balances[account] = balances.get(account, _ZERO) + amount
+                    last = last_posting.get(account)
+                    if last is None or day > last:
+                        last_posting[account] = day
             elif isinstance(entry, data.Balance):
                 self._assert(entry.account, entry.date)
         for month, number in highest_numbers(entries).items():
@@ -338,15 +351,6 @@ class WriteSnapshot:
         prefix = account + ":"
         days = [d for a, d in self.last_posting.items() if a == account or a.startswith(prefix)]
         return max(days, default=None)
-
-    def _post(self, posting: data.Posting, day: dt.date) -> None:
-        account = posting.account
-        units = posting.units
-        if units is not None and units.currency == CURRENCY and units.number is not None:
-            self.balances[account] = self.balances.get(account, Decimal(0)) + units.number
-        last = self.last_posting.get(account)
-        if last is None or day > last:
-            self.last_posting[account] = day
 
     def _assert(self, account: str, day: dt.date) -> None:
         last = self.last_balance.get(account)
