@@ -128,6 +128,26 @@ def test_books_with_errors_keep_no_snapshot(books: Path, full_loads: list[Path])
     assert load_snapshot(books) is None
 
 
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ('pushtag #audit\n2026-01-02 * "tagged"\n  Assets:Bank  1.00 CNY\n'
+         "  Liabilities:Suspense  -1.00 CNY\npoptag #audit\n", False),
+        ('pushmeta source: "x"\n2026-01-02 * "with metadata"\n  Assets:Bank  1.00 CNY\n'
+         '  Liabilities:Suspense  -1.00 CNY\npopmeta source:\n', False),
+        ('2026-01-02 * "a stage of the metadata: tags, include"\n  Assets:Bank  1.00 CNY\n'
+         "  Liabilities:Suspense  -1.00 CNY\n", True),
+    ],
+)  # fmt: skip
+def test_pushed_tags_and_metadata_keep_no_snapshot(books: Path, text: str, kept: bool) -> None:
+    """A file whose parse depends on more than its own lines is not plain; its words alone, in
+    text, do not make it so."""
+    path = books.parent / "txns.beancount"
+    path.write_text(BOOKS["txns.beancount"] + text, "utf-8")
+    commit(books, receipt("2026-01-03"))
+    assert (load_snapshot(books) is not None) is kept
+
+
 def test_a_dry_run_on_the_fast_path_writes_nothing(books: Path, full_loads: list[Path]) -> None:
     commit(books, receipt("2026-01-03"))
     before = (books.parent / "txns.beancount").read_bytes()

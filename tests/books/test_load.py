@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
+from typing import Any
 
 import pytest
 from beancount import loader
 from beancount.core import data
 
+from xtaccounts.books import load as load_module
 from xtaccounts.books.load import (
     LoadedBooks,
     _glob_matches,
@@ -83,6 +86,58 @@ def test_load_reports_errors_like_beancount(main: Path) -> None:
     _, errors, _ = loader.load_file(str(main))
     assert sorted(map(error_key, books.errors)) == sorted(map(error_key, errors))
     assert len(books.errors) == 2
+
+
+PADS = """\
+2024-01-01 open Equity:Opening CNY
+2024-01-01 open Assets:Cash CNY
+2024-01-01 open Assets:Spare CNY
+2024-01-01 pad Assets:Cash Equity:Opening
+2024-01-05 balance Assets:Cash  50.00 CNY
+2024-01-01 pad Assets:Spare Equity:Opening
+2024-01-06 pad Assets:Bank Equity:Opening
+2024-01-07 balance Assets:Bank  90.00 CNY
+"""
+
+
+@pytest.mark.parametrize("pads", [PADS, ""])
+def test_padding_is_beancounts_with_and_without_pad_directives(main: Path, pads: str) -> None:
+    """Beancount's padding (an entry inserted, an unused pad reported), or with no `pad`
+    directive nothing inserted and nothing reported: the same entries and errors either way."""
+    (main.parent / "main.beancount").write_text(MAIN + pads, encoding="utf-8")
+    books = load_books(main)
+    entries, errors, _ = loader.load_file(str(main))
+    assert books.entries == entries
+    assert sorted(map(error_key, books.errors)) == sorted(map(error_key, errors))
+    assert len(errors) == (1 if pads else 0)  # the unused pad of Assets:Spare
+    assert sum(e.flag == "P" for e in entries if isinstance(e, data.Transaction)) == (
+        2 if pads else 0
+    )
+
+
+def test_the_cycle_collector_runs_again_after_a_load(
+    main: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The load pauses it; it is on again after the load, and after a load that fails."""
+    paused: list[bool] = []
+    real = load_module.booking.book
+
+    def book(*args: Any) -> Any:
+        paused.append(not gc.isenabled())
+        return real(*args)
+
+    monkeypatch.setattr(load_module.booking, "book", book)
+    assert gc.isenabled()
+    load_books(main)
+    assert paused == [True] and gc.isenabled()
+
+    def broken(*args: Any) -> Any:
+        raise RuntimeError("booking failed")
+
+    monkeypatch.setattr(load_module.booking, "book", broken)
+    with pytest.raises(RuntimeError):
+        load_books(main)
+    assert gc.isenabled()
 
 
 def test_staged_entries_appear_with_future_line_numbers(main: Path) -> None:

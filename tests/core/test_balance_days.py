@@ -65,6 +65,17 @@ def test_float_amount_refused() -> None:
         Movement(day(2024, 1, 1), 1.5)  # type: ignore[arg-type]
 
 
+def test_history_checks_amounts_that_are_not_finite_decimals() -> None:
+    """Decimals are taken as they are; anything else is checked (ints taken, floats, booleans
+    and infinities refused, naming the key and day)."""
+    first = day(2024, 1, 1)
+    history = BalanceHistory([("a", first, D("1.50")), ("a", first, 2)])  # type: ignore[list-item]
+    assert history.balance_at("a", first) == D("3.50")
+    for bad, error in ((1.5, TypeError), (True, TypeError), (D("Infinity"), ValueError)):
+        with pytest.raises(error, match="movement amount of 'a' on 2024-01-01"):
+            BalanceHistory([("a", first, bad)])  # type: ignore[list-item]
+
+
 def test_by_key_and_history_agree_on_the_quarter() -> None:
     opening = Movement(day(2024, 3, 20), D("1000000.00"))
     moves = {"pool-a": [opening, *QUARTER_MOVES], "pool-b": []}

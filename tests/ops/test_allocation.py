@@ -316,6 +316,17 @@ def test_shares_add_up_are_never_negative_and_follow_the_quota(
             continue
         assert sum(p.units.number for p in plan.entry.postings) == 0
         assert all(p.units.number != 0 for p in plan.entry.postings)
+        # The totals (summed in fen, column by column) are the shares' Decimals summed one by
+        # one, to the digit and exponent.
+        for part, totals in ((SPREAD, plan.pool_totals), (BASE, plan.unit_totals)):
+            summed: dict[str, Decimal] = defaultdict(lambda: D("0.00"))
+            for allocation in plan.receipts:
+                if allocation.part == part:
+                    for s in allocation.shares:
+                        summed[s.receiver] += s.amount
+            expected = {k: summed[k] for k in sorted(summed) if summed[k]}
+            assert list(totals.items()) == list(expected.items())
+            assert [str(v) for v in totals.values()] == [str(v) for v in expected.values()]
         for allocation in plan.receipts:
             by_part[allocation.part].add(allocation.receipt.id)
             shares = allocation.shares

@@ -178,6 +178,10 @@ def read_positions(entries: Sequence[data.Directive]) -> Positions:
                 pos.unit_of_account[entry.account] = str(entry.meta[META_UNIT])
             if META_POOL in entry.meta and entry.account.startswith(chart.POOL + ":"):
                 pos.pool_of_account[entry.account] = str(entry.meta[META_POOL])
+    # The tables bound once: this goes through every posting of the books.
+    account_movements, unit_movements = pos.account_movements, pos.unit_movements
+    pool_movements = pos.pool_movements
+    unit_of_account, pool_of_account = pos.unit_of_account, pos.pool_of_account
     for entry in entries:
         if not isinstance(entry, data.Transaction):
             continue
@@ -187,18 +191,21 @@ def read_positions(entries: Sequence[data.Directive]) -> Positions:
         for posting in entry.postings:
             amount = number_of(posting)
             account = posting.account
-            pos.account_movements[account].append((day, amount))
-            meta = posting.meta or {}
-            unit = pos.unit_of_account.get(account)
-            if unit is None and account in UNIT_FLOW_ACCOUNTS and META_UNIT in meta:
-                unit = str(meta[META_UNIT])
+            account_movements[account].append((day, amount))
+            unit = unit_of_account.get(account)
+            if unit is None and account in UNIT_FLOW_ACCOUNTS:
+                meta = posting.meta or {}
+                if META_UNIT in meta:
+                    unit = str(meta[META_UNIT])
             if unit is not None:
-                pos.unit_movements[unit].append((day, -amount))
-            pool = pos.pool_of_account.get(account)
-            if pool is None and account in POOL_FLOW_ACCOUNTS and META_POOL in meta:
-                pool = str(meta[META_POOL])
+                unit_movements[unit].append((day, -amount))
+            pool = pool_of_account.get(account)
+            if pool is None and account in POOL_FLOW_ACCOUNTS:
+                meta = posting.meta or {}
+                if META_POOL in meta:
+                    pool = str(meta[META_POOL])
             if pool is not None:
-                pos.pool_movements[pool].append((day, -amount))
+                pool_movements[pool].append((day, -amount))
         if kind == KIND_INTEREST:
             pos.receipts.append(_receipt(entry))
         elif kind in (KIND_ALLOCATION, KIND_LEGACY):

@@ -138,7 +138,8 @@ class BalanceHistory:
         per_key: dict[str, dict[int, Decimal]] = defaultdict(dict)
         with localcontext(EXACT):
             for key, day, amount in entries:
-                amount = exact_decimal(amount, f"movement amount of {key!r} on {day}")
+                if amount.__class__ is not Decimal or not amount.is_finite():
+                    amount = exact_decimal(amount, f"movement amount of {key!r} on {day}")
                 changes = per_key[key]
                 ordinal = day.toordinal()
                 changes[ordinal] = changes.get(ordinal, _ZERO) + amount

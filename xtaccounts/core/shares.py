@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Context, Decimal
 
 from xtaccounts.core.balance_days import BalanceHistory
@@ -21,6 +21,7 @@ from xtaccounts.core.money import exact_decimal
 __all__ = [
     "NoReceivers",
     "Share",
+    "Weighted",
     "allocate_by_balance_days",
     "from_fen",
     "integer_weights",
@@ -113,6 +114,57 @@ def share_fen(
     return fen
 
 
+@dataclass(frozen=True)
+class Weighted:
+    """The receivers of one set of weights that have a positive one, sorted by id, with their
+    weights and those weights as proportional integers (`integer_weights`): what sharing any
+    amount over the same weights needs, worked out once (an allocation shares tens of receipts
+    over the same window's weights)."""
+
+    receivers: tuple[str, ...]
+    weights: tuple[Decimal, ...]
+    given: int = field(compare=False)  # how many receivers were given, positive or not
+    integers: tuple[int, ...] = field(compare=False, repr=False)
+    total: int = field(compare=False, repr=False)  # the sum of `integers`
+
+    @classmethod
+    def of(cls, weights: Mapping[str, Decimal]) -> Weighted:
+        """The positive ones of `weights` (each checked to be an exact, finite Decimal)."""
+        positive: dict[str, Decimal] = {}
+        for receiver, weight in weights.items():
+            checked = (
+                weight
+                if weight.__class__ is Decimal and weight.is_finite()
+                else exact_decimal(weight, f"weight of {receiver!r}")
+            )
+            if checked > 0:
+                positive[receiver] = checked
+        receivers = tuple(sorted(positive))
+        values = tuple(positive[r] for r in receivers)
+        integers = tuple(integer_weights(values))
+        return cls(receivers, values, len(weights), integers, sum(integers))
+
+    def fen(self, amount: Decimal) -> list[int]:
+        """Each receiver's whole fen of `amount` (≥ 0, whole fen), in `receivers`' order, by
+        largest remainder. Raises NoReceivers if no weight is positive."""
+        total_fen = to_fen(amount)
+        if total_fen < 0:
+            raise ValueError(f"amount {amount} is negative; only amounts ≥ 0 can be allocated")
+        if not self.receivers:
+            raise NoReceivers(
+                f"no receiver has a positive weight (balance-days) to share {from_fen(total_fen)} "
+                f"among ({self.given} receiver(s) given, none with a positive balance)"
+            )
+        return share_fen(total_fen, self.receivers, self.integers, self.total)
+
+    def shares(self, fen: Sequence[int]) -> list[Share]:
+        """The shares of `fen` (what `fen` gave), one per receiver."""
+        return [
+            Share(r, w, from_fen(f))
+            for r, w, f in zip(self.receivers, self.weights, fen, strict=True)
+        ]
+
+
 def share_by_weight(amount: Decimal, weights: Mapping[str, Decimal]) -> list[Share]:
     """Share `amount` (≥ 0, whole fen) among receivers in proportion to their positive weights.
 
@@ -123,24 +175,8 @@ def share_by_weight(amount: Decimal, weights: Mapping[str, Decimal]) -> list[Sha
     total_fen = to_fen(amount)
     if total_fen < 0:
         raise ValueError(f"amount {amount} is negative; only amounts ≥ 0 can be allocated")
-    positive: dict[str, Decimal] = {}
-    for receiver, weight in weights.items():
-        checked = (
-            weight
-            if weight.__class__ is Decimal and weight.is_finite()
-            else exact_decimal(weight, f"weight of {receiver!r}")
-        )
-        if checked > 0:
-            positive[receiver] = checked
-    if not positive:
-        raise NoReceivers(
-            f"no receiver has a positive weight (balance-days) to share {from_fen(total_fen)} "
-            f"among ({len(weights)} receiver(s) given, none with a positive balance)"
-        )
-    receivers = sorted(positive)
-    values = [positive[r] for r in receivers]
-    fen = share_fen(total_fen, receivers, integer_weights(values))
-    return [Share(r, w, from_fen(f)) for r, w, f in zip(receivers, values, fen, strict=True)]
+    weighted = Weighted.of(weights)
+    return weighted.shares(weighted.fen(amount))
 
 
 def allocate_by_balance_days(

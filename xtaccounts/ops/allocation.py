@@ -37,9 +37,10 @@ from xtaccounts.books.writer import CommitResult, LedgerWriter
 from xtaccounts.core import chart
 from xtaccounts.core.entries import posting
 from xtaccounts.core.errors import XtError
+from xtaccounts.core.gc_pause import gc_paused
 from xtaccounts.core.i18n import _
 from xtaccounts.core.progress import track
-from xtaccounts.core.shares import NoReceivers, Share, share_by_weight
+from xtaccounts.core.shares import NoReceivers, Share, Weighted, from_fen
 from xtaccounts.core.vocabulary import KIND_ALLOCATION, KIND_LEGACY, META_KIND, ZERO
 from xtaccounts.ops.allocation_weights import BASE, SPREAD, FundWeights
 from xtaccounts.registry import Registry, load_registry
@@ -64,12 +65,20 @@ ALLOCATIONS_FILE_KIND = "allocations"
 
 @dataclass(frozen=True)
 class ReceiptAllocation:
-    """One part (spread or base) of one receipt, shared over the receipt's window."""
+    """One part (spread or base) of one receipt, shared over the receipt's window: each
+    receiver's whole fen (the shares as Decimals are made only when asked for: a city's
+    allocation shares tens of receipts among twelve thousand units, and books only the totals)."""
 
     receipt: InterestReceipt
     part: str  # SPREAD (receivers are pools) or BASE (receivers are units)
     amount: Decimal
-    shares: tuple[Share, ...]  # every receiver with positive balance-days, sorted by id
+    weighted: Weighted = field(repr=False)  # every receiver with positive balance-days, by id
+    fen: tuple[int, ...] = field(repr=False)  # each one's share, in fen
+
+    @property
+    def shares(self) -> tuple[Share, ...]:
+        """Every receiver with positive balance-days, sorted by id, with its share."""
+        return tuple(self.weighted.shares(self.fen))
 
 
 @dataclass(frozen=True)
@@ -160,8 +169,9 @@ class ReceiptShares:
 
     def of(self, receipt: InterestReceipt, part: str) -> dict[str, Decimal]:
         """Receiver -> share of one receipt's spread (pools) or base (units)."""
-        weights = self._weights.of(part, receipt.window_start, receipt.window_end)
-        return {s.receiver: s.amount for s in _share(receipt, part, weights).shares}
+        weighted = self._weights.weighted(part, receipt.window_start, receipt.window_end)
+        allocation = _share(receipt, part, weighted)
+        return {r: from_fen(f) for r, f in zip(weighted.receivers, allocation.fen, strict=True)}
 
 
 def _check_receipts(receipts: Sequence[InterestReceipt]) -> None:
@@ -180,10 +190,10 @@ def _check_receipts(receipts: Sequence[InterestReceipt]) -> None:
             )
 
 
-def _share(receipt: InterestReceipt, part: str, weights: dict[str, Decimal]) -> ReceiptAllocation:
+def _share(receipt: InterestReceipt, part: str, weighted: Weighted) -> ReceiptAllocation:
     amount = receipt.spread if part == SPREAD else receipt.base
     try:
-        shares = share_by_weight(amount, weights)
+        fen = weighted.fen(amount)
     except NoReceivers:
         who = "pool" if part == SPREAD else "unit"
         raise XtError(
@@ -191,16 +201,24 @@ def _share(receipt: InterestReceipt, part: str, weights: dict[str, Decimal]) -> 
             f"positive fund balance over its window {receipt.window_start}..{receipt.window_end};"
             f" its {part} of {amount} cannot be allocated"
         ) from None
-    return ReceiptAllocation(receipt, part, amount, tuple(shares))
+    return ReceiptAllocation(receipt, part, amount, weighted, tuple(fen))
 
 
 def _totals(allocations: Iterable[ReceiptAllocation], part: str) -> dict[str, Decimal]:
-    totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    """Each receiver's total of the allocations of `part` (non-zero ones, sorted by id): summed
+    in fen, those over the same receivers (the same window) column by column first."""
+    columns: dict[int, tuple[Weighted, list[tuple[int, ...]]]] = {}
     for allocation in allocations:
         if allocation.part == part:
-            for share in allocation.shares:
-                totals[share.receiver] += share.amount
-    return {receiver: totals[receiver] for receiver in sorted(totals) if totals[receiver]}
+            weighted = allocation.weighted
+            columns.setdefault(id(weighted), (weighted, []))[1].append(allocation.fen)
+    totals: dict[str, int] = defaultdict(int)
+    for weighted, fens in columns.values():
+        for receiver, fen in zip(
+            weighted.receivers, map(sum, zip(*fens, strict=True)), strict=True
+        ):
+            totals[receiver] += fen
+    return {receiver: from_fen(totals[receiver]) for receiver in sorted(totals) if totals[receiver]}
 
 
 def _build_plan(
@@ -219,13 +237,7 @@ def _build_plan(
     weights = _fund_weights(registry, positions)
     receipts = [(r, SPREAD) for r in spread] + [(r, BASE) for r in base]
     allocations = [
-        _share(
-            r,
-            part,
-            (weights.of_pools if part == SPREAD else weights.of_units)(
-                r.window_start, r.window_end
-            ),
-        )
+        _share(r, part, weights.weighted(part, r.window_start, r.window_end))
         for r, part in track(receipts, _("按积数分配利息"))
     ]
     allocations.sort(key=lambda a: (a.part != SPREAD, a.receipt.date, a.receipt.id))
@@ -372,15 +384,18 @@ def _book(main: Path, plan_fn: Planner, day_of: str, dry_run: bool) -> Allocatio
     layout = require_ledger(main)
     with LedgerWriter(layout.main) as session:
         entries = session.books().entries
-        positions = read_positions(entries)
-        registry = load_registry(layout.registry)
-        plan = plan_fn(registry, positions, entries)
-        if plan is None:
-            return AllocationReport(None, None, dry_run)
-        _refuse_closed_year(layout, positions, plan.date, day_of)
-        relpath = LedgerLayout.txns_file(plan.date.year, ALLOCATIONS_FILE_KIND)
-        session.append_entries(relpath, [plan.entry])
-        result = session.commit(dry_run=dry_run)
+        # What follows makes no garbage in cycles worth collecting, and the cycle collector's
+        # passes would each go through all the books' entries (a tenth of the work at city scale).
+        with gc_paused():
+            positions = read_positions(entries)
+            registry = load_registry(layout.registry)
+            plan = plan_fn(registry, positions, entries)
+            if plan is None:
+                return AllocationReport(None, None, dry_run)
+            _refuse_closed_year(layout, positions, plan.date, day_of)
+            relpath = LedgerLayout.txns_file(plan.date.year, ALLOCATIONS_FILE_KIND)
+            session.append_entries(relpath, [plan.entry])
+            result = session.commit(dry_run=dry_run)
     return AllocationReport(plan, result, dry_run, relpath)
 
 

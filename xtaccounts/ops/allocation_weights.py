@@ -8,6 +8,7 @@ from collections import defaultdict
 from decimal import Decimal, localcontext
 
 from xtaccounts.core.balance_days import EXACT, BalanceHistory
+from xtaccounts.core.shares import Weighted
 from xtaccounts.core.vocabulary import ZERO
 from xtaccounts.registry import Registry
 
@@ -26,6 +27,7 @@ class FundWeights:
         self.pool_of = {unit: registry.pool_of_unit(unit) for unit in self.units}
         self._units: dict[tuple[dt.date, dt.date], dict[str, Decimal]] = {}
         self._pools: dict[tuple[dt.date, dt.date], dict[str, Decimal]] = {}
+        self._weighted: dict[tuple[str, dt.date, dt.date], Weighted] = {}
 
     def unknown_units(self) -> list[str]:
         """Units the books move fund for that the registry does not know (sorted)."""
@@ -50,3 +52,10 @@ class FundWeights:
     def of(self, part: str, start: dt.date, end: dt.date) -> dict[str, Decimal]:
         """The receivers' weights for a receipt part: pools for the spread, units for the base."""
         return self.of_pools(start, end) if part == SPREAD else self.of_units(start, end)
+
+    def weighted(self, part: str, start: dt.date, end: dt.date) -> Weighted:
+        """`of`'s receivers with a positive weight, ready to share any amount (`Weighted`)."""
+        key = (part, start, end)
+        if key not in self._weighted:
+            self._weighted[key] = Weighted.of(self.of(part, start, end))
+        return self._weighted[key]

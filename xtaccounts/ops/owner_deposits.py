@@ -380,6 +380,8 @@ class DepositIndex(Fold):
         if kind == KIND_CLOSE:
             self._last_close = max(entry.date, self._last_close or entry.date)
         serial = entry.meta.get(META_SERIAL)
+        if not serial and kind != KIND_DEPOSIT:
+            return  # (a close or an allocation: its thousands of postings are not gone through)
         banks = _bank_postings(entry)
         if serial:
             for bank in banks:
