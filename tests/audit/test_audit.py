@@ -390,6 +390,18 @@ def test_deposit_household_not_on_its_notice(demo_copy: Path) -> None:
     assert failing_checks(report) == {"suspense", "seal"}
 
 
+def test_deposit_household_of_another_unit(demo_copy: Path) -> None:
+    """A household the registry places in another unit than the one the deposit is booked to
+    (found from the units' household ids; only that household's row is read, for its unit)."""
+    edit(demo_copy, ICBC_2024, '"C0001-B04-U1-101=3000.00"', '"C0001-B01-U1-101=3000.00"')
+    line = line_of(demo_copy, ICBC_2024, "C0001-B01-U1-101=3000.00") - 2  # its posting
+    report = run_audit(demo_copy)
+    (found,) = findings(report, "suspense", "household-unit")
+    assert "C0001-B01-U1-101 属于单元 C0001-B01-U1" in found.message
+    assert "记入单元 C0001-B04-U1" in found.message
+    assert at(found) == [(ICBC_2024, line)]
+
+
 # -- check 8: the seal ------------------------------------------------------------------------
 
 

@@ -121,6 +121,8 @@ def _deposits(ctx: AuditContext, result: CheckResult) -> None:
     registry = ctx.registry
     paid: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
     last: dict[str, data.Transaction] = {}
+    by_unit = registry.households_of_unit
+    unit_members: dict[str, frozenset[str]] = {}
     for entry in ctx.transactions:
         if entry.meta.get(META_KIND) != KIND_DEPOSIT or META_NOTICE not in entry.meta:
             continue
@@ -147,10 +149,15 @@ def _deposits(ctx: AuditContext, result: CheckResult) -> None:
                 result.add("households", str(exc), [ctx.where(entry, meta=meta)])
                 continue
             unit = str(meta.get(META_UNIT, ""))
+            members = unit_members.get(unit)
+            if members is None:
+                members = unit_members[unit] = frozenset(by_unit.get(unit, ()))
             for household, amount in households.items():
                 paid[notice_no][household] += amount
-                known = registry.households.get(household)
-                if known is not None and known.unit != unit:
+                # A known household of another unit (its row read only then: a city's
+                # households are not all decoded to find none).
+                if household not in members and household in registry.households:
+                    known = registry.households[household]
                     result.add(
                         "household-unit",
                         _(
