@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -51,10 +51,6 @@ _UNIT_FLOWS = frozenset(UNIT_FLOW_ACCOUNTS)
 _POOL_FLOWS = frozenset(POOL_FLOW_ACCOUNTS)
 
 
-def _record_key(entry: data.Directive) -> tuple:
-    return data.entry_sortkey(entry)
-
-
 @register_fold
 @dataclass
 class PremiumIndex(Fold):
@@ -72,7 +68,8 @@ class PremiumIndex(Fold):
     @classmethod
     def of(cls, entries: Iterable[data.Directive]) -> PremiumIndex:
         """The index of the books: the opens first (as `books.positions` reads them)."""
-        entries = list(entries)
+        if not isinstance(entries, Sequence):  # read twice: the opens, then the rest
+            entries = list(entries)
         fold = cls()
         for entry in entries:
             if type(entry) is data.Open:
@@ -132,7 +129,7 @@ class PremiumIndex(Fold):
         if any(key.startswith("__") for key in entry.meta):
             meta = {k: v for k, v in entry.meta.items() if not k.startswith("__")}
             entry = entry._replace(meta=meta)
-        bisect.insort(self.records, entry, key=_record_key)
+        bisect.insort(self.records, entry, key=data.entry_sortkey)
 
     def pool(self, pool: str, day: dt.date) -> Decimal | None:
         """The pool's balance at the end of `day` (None: something moved it later: ask the

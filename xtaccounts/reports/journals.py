@@ -76,6 +76,11 @@ class Journal:
         """The balance at the end of each day the journal has lines for."""
         return {line.date: line.balance for line in self.lines}
 
+    def shows_anything(self) -> bool:
+        """Whether any line has a balance or a movement (an account untouched and empty is
+        left out of the books' journals)."""
+        return any(line.balance or line.debit or line.credit for line in self.lines)
+
 
 def period_months(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
     """(first day, last day) of each month of `start`..`end`, cut to the period."""
@@ -252,9 +257,7 @@ def bank_journals(
         journal = account_journal(
             account, postings[account], start, end, names, clean, daily=True, counters=counters
         )
-        if len(journal.lines) > 1 and any(
-            line.balance or line.debit or line.credit for line in journal.lines
-        ):
+        if len(journal.lines) > 1 and journal.shows_anything():
             journals.append(journal)
     return journals
 
@@ -276,7 +279,7 @@ def each_detail_ledger(
         journal = account_journal(
             account, postings[account], start, end, names, clean, daily=False, counters=counters
         )
-        if any(line.balance or line.debit or line.credit for line in journal.lines):
+        if journal.shows_anything():
             yield journal
 
 
