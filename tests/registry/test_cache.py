@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from xtaccounts.registry import RegistryInvalid, load_registry
 from xtaccounts.registry import load as registry_load
@@ -308,6 +309,23 @@ def test_a_restored_table_copies_and_pickles_as_a_plain_dict(demo_registry_dir: 
     assert dict(restored.units) == fresh.units
     with pytest.raises(TypeError):
         restored.households["x"] = fresh.households["C0001-B01-U1-101"]  # type: ignore[index]
+
+
+def test_restored_rows_share_their_set_of_fields_and_stay_apart(demo_registry_dir: Path) -> None:
+    """The frozen rows of a restored table share one set of the fields set (a household's own
+    set was half its memory); a copy with changes gets its own, and the shared one is untouched."""
+    load_registry(demo_registry_dir)
+    restored = _from_disk(demo_registry_dir)
+    fresh = load_registry(demo_registry_dir, cache=False)
+    first, second = list(restored.households.values())[:2]
+    assert first.model_fields_set is second.model_fields_set
+    assert first.model_fields_set == fresh.households[first.id].model_fields_set
+    with pytest.raises(ValidationError):
+        first.door_no = "999"  # type: ignore[misc]
+    changed = first.model_copy(update={"door_no": "999"})
+    assert changed.door_no == "999" and changed.model_fields_set is not first.model_fields_set
+    assert second.model_fields_set == fresh.households[second.id].model_fields_set
+    assert restored.households == fresh.households
 
 
 def test_a_cache_of_the_earlier_format_is_not_read(demo_registry_dir: Path) -> None:

@@ -28,14 +28,19 @@ V = TypeVar("V")
 
 
 def restore_model(
-    cls: type[BaseModel], values: dict[str, Any], fields_set: Iterable[str], extra: Any
+    cls: type[BaseModel],
+    values: dict[str, Any],
+    fields_set: Iterable[str],
+    extra: Any,
+    shared: set[str] | None = None,
 ) -> BaseModel:
-    """A model from its state, as pydantic's own unpickling restores it (no validation)."""
+    """A model from its state, as pydantic's own unpickling restores it (no validation).
+    `shared`: the set of fields set, given by the caller for many frozen models to share."""
     model = cls.__new__(cls)
     model.__setstate__(
         {
             "__dict__": values,
-            "__pydantic_fields_set__": set(fields_set),
+            "__pydantic_fields_set__": set(fields_set) if shared is None else shared,
             "__pydantic_extra__": extra,
             "__pydantic_private__": None,
         }
@@ -84,7 +89,17 @@ def encode_rows(rows: Mapping[str, Any], model: type[BaseModel]) -> EncodedRows:
 class LazyTable(Mapping[str, V]):
     """Read-only rows by id; each row is unpickled from its own bytes on first access."""
 
-    __slots__ = ("_blob", "_complete", "_ends", "_keys", "_lock", "_model", "_names", "_rows")
+    __slots__ = (
+        "_blob",
+        "_complete",
+        "_ends",
+        "_fields_sets",
+        "_keys",
+        "_lock",
+        "_model",
+        "_names",
+        "_rows",
+    )
 
     def __init__(self, encoded: EncodedRows) -> None:
         ends = array("Q")
@@ -96,6 +111,12 @@ class LazyTable(Mapping[str, V]):
         self._blob = memoryview(encoded.blob)
         self._model = encoded.model
         self._names = tuple(encoded.model.model_fields)
+        # The rows' sets of fields set, one object for all rows with the same (a household's
+        # own set was half its memory). Only a frozen model may share it: pydantic adds to the
+        # set when a field is assigned, and copies it when the model is copied.
+        self._fields_sets: dict[Any, set[str]] | None = (
+            {} if encoded.model.model_config.get("frozen") else None
+        )
         self._ends = ends
         self._complete = not ends
         self._lock = threading.Lock()  # a reader's threads (Fava) share the table
@@ -133,11 +154,15 @@ class LazyTable(Mapping[str, V]):
 
     def _restore(self, values: tuple[Any, ...], fields_set: Any, extra: Any) -> Any:
         names = self._names
+        fields = names if fields_set is None else fields_set
+        sets = self._fields_sets
+        shared = None
+        if sets is not None:
+            shared = sets.get(fields_set)
+            if shared is None:
+                shared = sets[fields_set] = set(fields)
         return restore_model(
-            self._model,
-            dict(zip(names, values, strict=True)),
-            names if fields_set is None else fields_set,
-            extra,
+            self._model, dict(zip(names, values, strict=True)), fields, extra, shared
         )
 
     def __getitem__(self, key: str) -> V:
