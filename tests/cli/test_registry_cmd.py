@@ -10,6 +10,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from beancount import loader
 
 from tests.helpers import snapshot, xt
 
@@ -136,12 +137,26 @@ def test_dry_run_shows_the_change_and_writes_nothing(demo_copy: Path, tmp_path: 
     assert run.returncode == 0, run.stderr
     assert "未写入" in run.stdout and "N2026-0102" in run.stdout
     assert snapshot(demo_copy.parent) == before
-    run = xt(demo_copy, "registry", "pilot", "set", "notice_days", "10", "--source", SOURCE)
+    run = xt(
+        demo_copy, "registry", "pilot", "set", "inspection_max_months", "18", "--source", SOURCE
+    )
     assert run.returncode == 0, run.stderr
     assert snapshot(demo_copy.parent) != before
-    assert "notice_days = 10 # 7 → 依据" in (
+    assert "inspection_max_months = 18 # 12 → 依据" in (
         demo_copy.parent / "registry" / "pilot.toml"
     ).read_text("utf-8")
+
+
+def test_a_setting_the_books_break_under_is_refused_and_nothing_written(demo_copy: Path) -> None:
+    """The books' notices ran 7 days: with notice_days 10 every one of them would be an error
+    of the books, so the change is refused, naming them, and the registry stays as it was."""
+    before = snapshot(demo_copy.parent)
+    run = xt(demo_copy, "registry", "pilot", "set", "notice_days", "10", "--source", SOURCE)
+    assert run.returncode == 1
+    assert "写入被拒绝" in run.stderr and "notice of APP-2024-001" in run.stderr
+    assert snapshot(demo_copy.parent) == before
+    _entries, errors, _options = loader.load_file(str(demo_copy))
+    assert errors == []  # the books still load without an error
 
 
 @pytest.mark.slow

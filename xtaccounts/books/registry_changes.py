@@ -7,6 +7,14 @@ writer as whole files (temporary file, redo journal, atomic rename), so it canno
 with another writer and a killed run leaves the registry as it was or as it was meant to be.
 The history records it with the command, the operator and the reason: what changed and the
 document it rests on. `registry_history` lists those changes.
+
+The books' plugins check every entry against the registry (a notice's length against
+`notice_days`, a purchase against the tender, a pool's members), so a registry change could
+make the books report errors they did not report before. Such a change is refused like any
+write that adds an error: the books are loaded with the changed registry and compared
+(`WriteSession.check_against_registry`). Payment notices alone are the exception: no plugin reads
+them (a deposit names its notice in metadata the import checks, not the books), and issuing them
+is routine work that must not wait for a load of all the books.
 """
 
 from __future__ import annotations
@@ -18,11 +26,21 @@ from xtaccounts.books.change_note import current_note, recording_as
 from xtaccounts.books.history import History, RecordedChange
 from xtaccounts.books.layout import REGISTRY_DIR, require_ledger
 from xtaccounts.books.writer import CommitResult, LedgerWriter
-from xtaccounts.registry.changes import RegistryChange, read_registry_files
+from xtaccounts.registry.changes import (
+    NOTICES_FILE,
+    RegistryChange,
+    read_registry_files,
+    validate_change,
+)
 
-__all__ = ["MakeChange", "commit_registry_change", "registry_history"]
+__all__ = ["NOT_READ_BY_THE_BOOKS", "MakeChange", "commit_registry_change", "registry_history"]
 
 MakeChange = Callable[[Path, Mapping[str, bytes | None]], RegistryChange]
+
+# The registry files no plugin of the books reads: a change of these alone cannot change what
+# the books report (tests/plugins/test_registry_reads.py shows the plugins report the same
+# without them).
+NOT_READ_BY_THE_BOOKS = frozenset({NOTICES_FILE})
 
 
 def commit_registry_change(
@@ -33,9 +51,13 @@ def commit_registry_change(
     nothing is written."""
     layout = require_ledger(Path(main))
     with LedgerWriter(layout.main) as session:
-        change = make(layout.registry, read_registry_files(layout.registry))
+        files = read_registry_files(layout.registry)
+        change = make(layout.registry, files)
         for name, content in change.files.items():
             session.put_standalone(f"{REGISTRY_DIR}/{name}", content)
+        if set(change.files) - NOT_READ_BY_THE_BOOKS:
+            after = change.registry or validate_change(layout.registry, files, change.files)
+            session.check_against_registry(layout.registry, after)
         note = current_note()
         reason = f"{note.reason}；{change.summary}" if note.reason else change.summary
         with recording_as(note.command, *note.args, reason=reason, operator=note.operator):

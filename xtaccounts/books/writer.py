@@ -79,6 +79,8 @@ from xtaccounts.core.entries import plain_units
 from xtaccounts.core.errors import XtError
 from xtaccounts.core.gc_pause import gc_paused
 from xtaccounts.core.i18n import _
+from xtaccounts.registry import Registry
+from xtaccounts.registry.load import staged_registry
 
 __all__ = [
     "JOURNAL_NAME",
@@ -250,6 +252,8 @@ class WriteSession:
         self._snapshot: WriteSnapshot | None = None
         self._snapshot_read = False
         self._fold_kinds: dict[str, type[Fold]] = {}  # the folds asked for (`index`)
+        # A registry change's registry as it leaves it (`check_against_registry`).
+        self._registry: tuple[Path, Registry] | None = None
         self._closed = False
 
     # -- reading --------------------------------------------------------------------------
@@ -349,6 +353,15 @@ class WriteSession:
             content = (content if content.endswith("\n") else content + "\n").encode("utf-8")
         self._standalone[target] = content
 
+    def check_against_registry(self, directory: Path, registry: Registry) -> None:
+        """Check the change with the books' plugins reading `registry` for `directory`: the
+        registry as the staged registry files leave it. The books are loaded again with it
+        (never the fast path: the snapshot vouches for appended entries, not for a registry
+        that every entry is checked against), and the change is refused if they then report
+        an error they did not report before."""
+        self._ensure_open()
+        self._registry = (Path(directory), registry)
+
     # -- committing -----------------------------------------------------------------------
 
     def commit(self, *, dry_run: bool = False) -> CommitResult:
@@ -360,7 +373,7 @@ class WriteSession:
         self._ensure_open()
         if not self._staged and not self._standalone:
             return CommitResult(dry_run=dry_run)
-        fast = self._fast_change()
+        fast = self._fast_change() if self._registry is None else None
         if fast is not None:
             return self._commit_fast(*fast, dry_run=dry_run)
 
@@ -393,7 +406,10 @@ class WriteSession:
             ]
         before = LoadedBooks(before.path, [], before.errors, before.options)
         self._books = None
-        after = load_books(self.main, appended, parsed=self._parsed)
+        with contextlib.ExitStack() as stack:
+            if self._registry is not None:
+                stack.enter_context(staged_registry(*self._registry))
+            after = load_books(self.main, appended, parsed=self._parsed)
         new_errors = self._new_errors(before, after)
         if new_errors:
             raise WriteRefused(
@@ -440,6 +456,7 @@ class WriteSession:
         self._built.clear()
         self._entries_staged = 0
         self._standalone.clear()
+        self._registry = None
         self._books = None
         self._check_errors = None
         self._snapshot, self._snapshot_read = None, False

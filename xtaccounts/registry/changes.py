@@ -75,6 +75,8 @@ class RegistryChange:
     files: dict[str, bytes]
     summary: str
     details: list[str] = field(default_factory=list)
+    # The registry as the change leaves it, validated (the books are checked against it).
+    registry: Registry | None = None
 
 
 def read_registry_files(directory: Path) -> dict[str, bytes | None]:
@@ -236,7 +238,7 @@ def add_notices(directory: Path, files: Files, table: NoticeTable) -> RegistryCh
     changed = {
         NOTICES_FILE: (old if old.endswith((b"\n", b"\r")) else old + newline.encode()) + tail
     }
-    validate_change(directory, files, changed)
+    registry = validate_change(directory, files, changed)
     numbers = sorted({n.notice_no for _line, n in notices})
     total = sum((n.amount for _line, n in notices), Decimal("0.00"))
     summary = _(
@@ -249,7 +251,7 @@ def add_notices(directory: Path, files: Files, table: NoticeTable) -> RegistryCh
         total=total,
     )
     details = [f"{n.notice_no}  {n.household}  {n.amount:,.2f}  {n.issued}" for _line, n in notices]
-    return RegistryChange(changed, summary, details)
+    return RegistryChange(changed, summary, details, registry)
 
 
 # --- tender results --------------------------------------------------------------------------
@@ -365,7 +367,7 @@ def add_tender(
         text += "\n"
     text += "\n".join(lines) + "\n"
     changed = {INSURERS_FILE: text.encode("utf-8")}
-    validate_change(directory, files, changed)
+    registry = validate_change(directory, files, changed)
     summary = _(
         "登记招标结果 {id}：{insurer}，{period_start} 至 {period_end}（依据 {source}）"
     ).format(
@@ -381,7 +383,7 @@ def add_tender(
         )
         for b in tender.premium
     ]
-    return RegistryChange(changed, summary, details)
+    return RegistryChange(changed, summary, details, registry)
 
 
 def _toml(text: str) -> str:
@@ -456,9 +458,9 @@ def set_pilot(
     item.comment(f"{old if old is not None else '（默认）'} → 依据 {source}，{on} 起")
     table[key] = item
     changed = {PILOT_FILE: tomlkit.dumps(document).encode("utf-8")}
-    validate_change(directory, files, changed)
+    registry = validate_change(directory, files, changed)
     before = old if old is not None else _("（默认）")
     summary = _("试点设置 {setting}：{before} → {value}（依据 {source}，{on} 起）").format(
         setting=setting, before=before, value=value, source=source, on=on
     )
-    return RegistryChange(changed, summary)
+    return RegistryChange(changed, summary, registry=registry)

@@ -9,6 +9,7 @@ fast but never changes its result.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import copyreg
 import csv
 import dataclasses
@@ -886,13 +887,35 @@ def registry_signature(directory: Path) -> tuple:
         return ()
 
 
+# The registries a write stages (`staged_registry`), by the resolved directory they replace.
+_STAGED: contextvars.ContextVar[dict[str, Registry] | None] = contextvars.ContextVar(
+    "xtaccounts_staged_registry", default=None
+)
+
+
+@contextlib.contextmanager
+def staged_registry(directory: Path, registry: Registry) -> Iterator[None]:
+    """While the block runs (in this thread), `cached_registry(directory)` answers `registry`:
+    the registry as a change would leave it, for the books' plugins to check the books against
+    before its files are written. Nothing is cached of it."""
+    token = _STAGED.set({**(_STAGED.get() or {}), str(Path(directory).resolve()): registry})
+    try:
+        yield
+    finally:
+        _STAGED.reset(token)
+
+
 def cached_registry(directory: Path) -> Registry:
     """The registry of `directory` for a reader (the books' plugins, a report, the audit, Fava):
     `load_registry`'s, and while the directory's `registry_signature` is unchanged since, the
     very same registry again without reading the files. The one registry cache of the process:
-    the books' load (whose insurance plugin reads the registry) and the reader share it."""
+    the books' load (whose insurance plugin reads the registry) and the reader share it. Inside
+    `staged_registry`, the registry staged for the directory."""
     directory = Path(directory)
     key = str(directory.resolve())
+    staged = _STAGED.get()
+    if staged is not None and key in staged:
+        return staged[key]
     signature = registry_signature(directory)
     seen = _SEEN.get(key)
     if seen is not None and seen[0] == signature:
