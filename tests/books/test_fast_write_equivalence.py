@@ -215,9 +215,13 @@ def _commit(main: Path, change: Change) -> tuple[str, list[str], str]:
 
 
 def _files(main: Path) -> dict[str, bytes]:
+    """Every file of the books (the ledgers, the registry, the documents a record stages), not
+    the lock file or a history's repository."""
+    root = main.parent
     return {
-        p.relative_to(main.parent).as_posix(): p.read_bytes()
-        for p in sorted(main.parent.rglob("*.beancount"))
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not p.relative_to(root).parts[0].startswith(".")
     }
 
 
