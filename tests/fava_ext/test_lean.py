@@ -171,3 +171,34 @@ def test_the_pools_rows_read_when_shown_are_those_of_pool_balances(demo_books: P
             premiums = [priced[c] for c in codes if priced.get(c) is not None]
             assert row.premium == (sum(premiums, Decimal(0)) if premiums else None)
             assert [e.code for e in row.elevators] == codes
+
+
+class _Node:
+    """An object in a reference cycle (only the cycle collector frees it)."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_the_loaded_books_are_left_to_the_collector_until_the_next_load(demo_copy: Path) -> None:
+    import gc
+    import weakref
+
+    from tests.fava_ext.test_extension import EXT, _client
+
+    try:
+        cycle = _Node()
+        gone = weakref.ref(cycle)
+        client = _client(demo_copy)
+        fava = client.app_.config["LEDGERS"].ledgers[0]
+        assert fava.extensions.get_extension(EXT) is not None
+        frozen = gc.get_freeze_count()
+        assert frozen > 0  # the load's objects (and the cycle) are out of the collector's way
+        del cycle
+        gc.collect()
+        assert gone() is not None  # frozen: not collected
+        fava.load_file()  # a reload hands the previous load back to the collector first
+        assert gone() is None
+        assert gc.get_freeze_count() < frozen * 1.5
+    finally:
+        gc.unfreeze()

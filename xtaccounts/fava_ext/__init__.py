@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import os
 import threading
 from pathlib import Path
@@ -96,6 +97,18 @@ def money(value: Any) -> str:
     return "" if value is None else grouped_money(value)
 
 
+def freeze_loaded() -> None:
+    """Leave every object alive now (the books just loaded, what was read from them) out of
+    the cycle collector's passes (`gc.freeze`): they live until the next load, and a full
+    collection walks every tracked object, a second or more at ×1, in whichever request it
+    falls. On a reload the previous load's objects are handed back to the collector first and
+    collected (they may now be garbage in cycles), so nothing is kept frozen past its load."""
+    if gc.get_freeze_count():
+        gc.unfreeze()
+        gc.collect()
+    gc.freeze()
+
+
 class PilotExtension(FavaExtensionBase):
     """电梯维修保险试点: the pilot's pages."""
 
@@ -120,7 +133,8 @@ class PilotExtension(FavaExtensionBase):
         equal tolerances (`shared_meta`), add the source documents to Fava's view
         (`documents`), drop what was computed from the previous load
         and read, once, what every page and day needs (`PilotViews.prepare`); a registry that
-        cannot be read is reported by the pages instead."""
+        cannot be read is reported by the pages instead. Then what the load holds is left out
+        of the cycle collector's passes (`freeze_loaded`)."""
         apply_defaults(self.ledger)
         # One copy of the transactions' equal tolerances (what booking leaves in each one's
         # metadata, read by nothing after it): Fava keeps the books for the server's life.
@@ -132,6 +146,7 @@ class PilotExtension(FavaExtensionBase):
         if PREPARE_ON_LOAD:
             with contextlib.suppress(XtError):
                 self.views().prepare()
+        freeze_loaded()
 
     def _link_documents(self) -> None:
         """Fava's entries with the books' documents added and linked; Fava's module that names

@@ -54,7 +54,12 @@ from xtaccounts.insurance.status import STAGE_NAMES, policy_rows_of, statuses_of
 from xtaccounts.reading.day import ShownDay, shown_day
 from xtaccounts.reading.ledger import Ledger
 from xtaccounts.registry import Registry
-from xtaccounts.registry.navigation import elevator_place, place_name, pool_elevators
+from xtaccounts.registry.navigation import (
+    elevator_place,
+    index_pools,
+    place_name,
+    pool_elevators,
+)
 from xtaccounts.reports.balances import pool_available, pool_level_of
 from xtaccounts.reports.pool_ledger import PoolMovement, pool_ledger, pool_movements
 
@@ -785,10 +790,10 @@ class PilotViews:
     registry).
 
     What does not depend on the day asked for is read once per load (`prepare`, run when Fava
-    loads the books): the Ledger's positions and their balance histories, its insurance records
-    and the spreads. A day's `InsuranceState` is then the Ledger's as of that day (assembled from
-    them by date, no pass over the entries), and each page's rows are computed once per day
-    asked for and kept.
+    loads the books): the Ledger's positions and their balance histories, its insurance records,
+    the spreads and the registry's index of each pool's units and elevators. A day's
+    `InsuranceState` is then the Ledger's as of that day (assembled from them by date, no pass
+    over the entries), and each page's rows are computed once per day asked for and kept.
     """
 
     MEMO_SIZE = 8
@@ -830,6 +835,7 @@ class PilotViews:
             history.book  # noqa: B018
             self._spreads()
             self.pool_movements  # noqa: B018
+            index_pools(self.registry)  # each pool's units and elevators
 
     def shown(self, asked: dt.date | None) -> ShownDay:
         """The day a page shows (`xtaccounts.reading.day`): `asked`, else the books' last
