@@ -80,3 +80,61 @@ def test_positions_from_postings() -> None:
     assert pos.closed_periods == {"2023-02"}
     assert pos.balance("Assets:Bank-银行存款:X") == Decimal("103.00")
     assert pos.balance("Assets:Bank-银行存款:X", dt.date(2023, 3, 1)) == Decimal("100.00")
+
+
+def _eager(entries):
+    """The accounts' and units' movements as read_positions read them in its one pass."""
+    from collections import defaultdict
+
+    from beancount.core import data
+
+    from xtaccounts.books.positions import UNIT_FLOW_ACCOUNTS
+    from xtaccounts.core.entries import number_of
+
+    pos = read_positions(entries)
+    accounts: dict = defaultdict(list)
+    units: dict = defaultdict(list)
+    for entry in entries:
+        if not isinstance(entry, data.Transaction):
+            continue
+        for posting in entry.postings:
+            amount = number_of(posting)
+            accounts[posting.account].append((entry.date, amount))
+            unit = pos.unit_of_account.get(posting.account)
+            if unit is None and posting.account in UNIT_FLOW_ACCOUNTS:
+                unit = (posting.meta or {}).get("unit")
+            if unit is not None:
+                units[str(unit)].append((entry.date, -amount))
+    return accounts, units
+
+
+def test_movements_read_when_asked_are_those_of_one_pass(demo_books) -> None:
+    """The accounts' and units' movements, read lazily, and the unit history, read straight
+    from the books, are what one pass over the books gave."""
+    from xtaccounts.books.load import load_books
+
+    entries = load_books(demo_books).entries
+    accounts, units = _eager(entries)
+    straight = read_positions(entries)
+    assert straight._unit_movements is None and straight._account_movements is None
+    history = straight.unit_history()
+    assert straight._unit_movements is None  # the history did not keep the movements
+    read = read_positions(entries)
+    assert dict(read.account_movements) == dict(accounts)
+    assert list(read.account_movements) == list(accounts)
+    assert dict(read.unit_movements) == dict(units) and list(read.unit_movements) == list(units)
+    from_movements = read.unit_history()
+    days = [dt.date(2023, 1, 1), dt.date(2024, 6, 30), dt.date(2025, 12, 31)]
+    assert history.keys() == from_movements.keys() == sorted(units)
+    for unit in units:
+        for day in days:
+            assert history.balance_at(unit, day) == from_movements.balance_at(unit, day)
+            assert history.balance_days(unit, days[0], day) == from_movements.balance_days(
+                unit, days[0], day
+            )
+    # Entries appended to the list afterwards are not read into the positions.
+    from beancount.core import data
+
+    late = read_positions(entries)
+    entries.append(next(e for e in entries if isinstance(e, data.Transaction)))
+    assert dict(late.account_movements) == dict(accounts)

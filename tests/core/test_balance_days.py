@@ -136,3 +136,41 @@ def test_history_matches_day_by_day_sum(
     assert history.balance_at(key, end) == sum(
         (a for k, o, a in triples if k == key and o <= last), D(0)
     )
+
+
+def test_the_accumulated_balance_days_are_worked_out_when_first_asked() -> None:
+    """A history read for balances only holds no 积数; once asked, they are those of the
+    running sum over the movement days, in every key, to the exact digit."""
+    import random
+
+    rng = random.Random(7)
+    start = datetime.date(2021, 1, 1)
+    moves = [
+        (
+            f"K{rng.randrange(20)}",
+            start + datetime.timedelta(days=rng.randrange(1500)),
+            Decimal(rng.randrange(-500_000, 900_000)) / 100,
+        )
+        for _ in range(3000)
+    ]
+    history = BalanceHistory(moves)
+    keys = history.keys()
+    for key in keys:
+        history.balance_at(key, datetime.date(2023, 6, 30))
+    assert all(series._accumulated is None for series in history._series.values())
+    for key in keys:
+        series = history._series[key]
+        running, balance, previous = [], Decimal(0), series.days[0]
+        total = Decimal(0)
+        for day, after in zip(series.days, series.balances, strict=True):
+            total += balance * (day - previous)
+            running.append(total)
+            balance, previous = after, day
+        assert series.accumulated == tuple(running)
+        assert [str(a) for a in series.accumulated] == [str(r) for r in running]
+        end = datetime.date(2024, 12, 31)
+        expected = sum(
+            (history.balance_at(key, start + datetime.timedelta(days=n)) for n in range(1461)),
+            Decimal(0),
+        )
+        assert history.balance_days(key, start, end) == expected

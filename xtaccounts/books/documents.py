@@ -91,11 +91,12 @@ def statement_sources(
     for statement in archived:
         by_account[statement.account].append(statement)
     groups: dict[tuple[str, str], list[data.Directive]] = defaultdict(list)
+    statement_accounts = set(by_account)
     for entry in entries:
         name = entry.meta.get(META_STATEMENT) if entry.meta else None
         if not name:
             continue
-        account = _statement_account(entry, set(by_account))
+        account = _statement_account(entry, statement_accounts)
         if account is not None:
             groups[account, str(name)].append(entry)
     sources: dict[int, ArchivedStatement] = {}

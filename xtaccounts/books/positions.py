@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -103,19 +103,20 @@ def ids_of(value: object) -> list[str]:
     return [part.strip() for part in str(value).split(",") if part.strip()]
 
 
+Moves = dict[str, list[tuple[dt.date, Decimal]]]
+
+
 @dataclass
 class Positions:
-    """Movements of every unit fund, pool and bank account, and the interest receipts."""
+    """Movements of every unit fund, pool and bank account, and the interest receipts.
 
-    unit_movements: dict[str, list[tuple[dt.date, Decimal]]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
-    pool_movements: dict[str, list[tuple[dt.date, Decimal]]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
-    account_movements: dict[str, list[tuple[dt.date, Decimal]]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
+    The movements of every account (`account_movements`) and of every unit (`unit_movements`)
+    are read from the books when first asked for (most readers want neither: at ×1 they are
+    48 MiB of tuples), and the unit history straight from the books unless the unit movements
+    were read already. `read_positions` keeps the books' entries as they were (a tuple) for it.
+    """
+
+    pool_movements: Moves = field(default_factory=lambda: defaultdict(list))
     receipts: list[InterestReceipt] = field(default_factory=list)
     spread_allocated: dict[str, str] = field(default_factory=dict)  # receipt id -> entry kind
     base_allocated: dict[str, str] = field(default_factory=dict)
@@ -124,18 +125,59 @@ class Positions:
     open_meta: dict[str, dict] = field(default_factory=dict)
     closed_periods: set[str] = field(default_factory=set)
     last_date: dt.date | None = None
+    # The transactions the lazy movements are read from (none: they start empty).
+    _transactions: tuple[data.Transaction, ...] = field(default=(), repr=False, compare=False)
+    _unit_movements: Moves | None = field(default=None, init=False, repr=False, compare=False)
+    _account_movements: Moves | None = field(default=None, init=False, repr=False, compare=False)
     # The unit and pool histories, built on first use: positions are read whole, then only read.
     _histories: dict[str, BalanceHistory] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 
+    @property
+    def unit_movements(self) -> Moves:
+        """(day, amount) of every movement of each unit's fund, in the books' order."""
+        if self._unit_movements is None:
+            moves: Moves = defaultdict(list)
+            for unit, day, amount in self._unit_moves():
+                moves[unit].append((day, amount))
+            self._unit_movements = moves
+        return self._unit_movements
+
+    @property
+    def account_movements(self) -> Moves:
+        """(day, amount) of every posting of each account, in the books' order."""
+        if self._account_movements is None:
+            moves: Moves = defaultdict(list)
+            for entry in self._transactions:
+                day = entry.date
+                for posting in entry.postings:
+                    moves[posting.account].append((day, number_of(posting)))
+            self._account_movements = moves
+        return self._account_movements
+
+    def _unit_moves(self) -> Iterator[tuple[str, dt.date, Decimal]]:
+        """(unit, day, amount) of every movement of a unit's fund: its `Equity:Fund-维修资金:…`
+        account, and 交存收入 and 返还支出 postings tagged ``unit:``; signs turned."""
+        unit_of_account = self.unit_of_account
+        for entry in self._transactions:
+            day = entry.date
+            for posting in entry.postings:
+                unit = _owner(posting, unit_of_account, UNIT_FLOW_ACCOUNTS, META_UNIT)
+                if unit is not None:
+                    yield unit, day, -number_of(posting)
+
     def unit_history(self) -> BalanceHistory:
         if "unit" not in self._histories:
-            self._histories["unit"] = BalanceHistory(
-                (unit, day, amount)
-                for unit, moves in self.unit_movements.items()
-                for day, amount in moves
-            )
+            if self._unit_movements is not None:
+                moves: Iterable[tuple[str, dt.date, Decimal]] = (
+                    (unit, day, amount)
+                    for unit, unit_moves in self._unit_movements.items()
+                    for day, amount in unit_moves
+                )
+            else:  # straight from the books: the movements are not kept
+                moves = self._unit_moves()
+            self._histories["unit"] = BalanceHistory(moves)
         return self._histories["unit"]
 
     def pool_history(self) -> BalanceHistory:
@@ -168,9 +210,24 @@ class Positions:
         )
 
 
+def _owner(
+    posting: data.Posting, of_account: Mapping[str, str], flows: tuple[str, ...], key: str
+) -> str | None:
+    """The unit (or pool) a posting moves: its account's, or on a flow account the one its
+    metadata names under `key`."""
+    account = posting.account
+    owner = of_account.get(account)
+    if owner is None and account in flows:
+        meta = posting.meta or {}
+        if key in meta:
+            owner = str(meta[key])
+    return owner
+
+
 def read_positions(entries: Sequence[data.Directive]) -> Positions:
-    """One pass over the books."""
-    pos = Positions()
+    """One pass over the books (the accounts' and units' movements are read when asked for)."""
+    transactions = tuple(e for e in entries if isinstance(e, data.Transaction))
+    pos = Positions(_transactions=transactions)
     for entry in entries:
         if isinstance(entry, data.Open):
             pos.open_meta[entry.account] = dict(entry.meta)
@@ -179,33 +236,15 @@ def read_positions(entries: Sequence[data.Directive]) -> Positions:
             if META_POOL in entry.meta and entry.account.startswith(chart.POOL + ":"):
                 pos.pool_of_account[entry.account] = str(entry.meta[META_POOL])
     # The tables bound once: this goes through every posting of the books.
-    account_movements, unit_movements = pos.account_movements, pos.unit_movements
-    pool_movements = pos.pool_movements
-    unit_of_account, pool_of_account = pos.unit_of_account, pos.pool_of_account
-    for entry in entries:
-        if not isinstance(entry, data.Transaction):
-            continue
+    pool_movements, pool_of_account = pos.pool_movements, pos.pool_of_account
+    for entry in transactions:
         day = entry.date
         pos.last_date = day if pos.last_date is None or day > pos.last_date else pos.last_date
         kind = entry.meta.get(META_KIND)
         for posting in entry.postings:
-            amount = number_of(posting)
-            account = posting.account
-            account_movements[account].append((day, amount))
-            unit = unit_of_account.get(account)
-            if unit is None and account in UNIT_FLOW_ACCOUNTS:
-                meta = posting.meta or {}
-                if META_UNIT in meta:
-                    unit = str(meta[META_UNIT])
-            if unit is not None:
-                unit_movements[unit].append((day, -amount))
-            pool = pool_of_account.get(account)
-            if pool is None and account in POOL_FLOW_ACCOUNTS:
-                meta = posting.meta or {}
-                if META_POOL in meta:
-                    pool = str(meta[META_POOL])
+            pool = _owner(posting, pool_of_account, POOL_FLOW_ACCOUNTS, META_POOL)
             if pool is not None:
-                pool_movements[pool].append((day, -amount))
+                pool_movements[pool].append((day, -number_of(posting)))
         if kind == KIND_INTEREST:
             pos.receipts.append(_receipt(entry))
         elif kind in (KIND_ALLOCATION, KIND_LEGACY):

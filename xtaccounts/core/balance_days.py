@@ -101,14 +101,48 @@ def balances_days_by_key(
     return {key: balance_days(moves, start, end) for key, moves in movements_by_key.items()}
 
 
-@dataclass(frozen=True)
 class _Series:
     """One key's history: distinct movement days (ordinals), the end-of-day balance from each of
-    those days on, and the 积数 accumulated from the first day up to (excluding) each day."""
+    those days on, and the 积数 accumulated from the first day up to (excluding) each day. The
+    accumulated 积数 are worked out on the first 积数 asked of the key: a reader of balances
+    only (Fava's pages, `pools`) does not hold a second Decimal per movement day."""
 
-    days: tuple[int, ...]
-    balances: tuple[Decimal, ...]
-    accumulated: tuple[Decimal, ...]
+    __slots__ = ("_accumulated", "balances", "days")
+
+    def __init__(
+        self,
+        days: tuple[int, ...],
+        balances: tuple[Decimal, ...],
+        accumulated: tuple[Decimal, ...] | None = None,
+    ) -> None:
+        self.days = days
+        self.balances = balances
+        self._accumulated = accumulated
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, _Series):
+            return NotImplemented
+        return (self.days, self.balances, self.accumulated) == (
+            other.days,
+            other.balances,
+            other.accumulated,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @property
+    def accumulated(self) -> tuple[Decimal, ...]:
+        accumulated = self._accumulated
+        if accumulated is None:
+            days, balances = self.days, self.balances
+            totals = [_ZERO]
+            total = _ZERO
+            with localcontext(EXACT):
+                for index in range(1, len(days)):
+                    total += balances[index - 1] * (days[index] - days[index - 1])
+                    totals.append(total)
+            accumulated = self._accumulated = tuple(totals)
+        return accumulated
 
     def balance_at(self, ordinal: int) -> Decimal:
         index = bisect_right(self.days, ordinal)
@@ -151,16 +185,11 @@ class BalanceHistory:
     def _build(changes: dict[int, Decimal]) -> _Series:
         days = sorted(changes)
         balances: list[Decimal] = []
-        accumulated: list[Decimal] = []
-        balance = total = _ZERO
-        previous = days[0]
+        balance = _ZERO
         for day in days:
-            total += balance * (day - previous)
             balance += changes[day]
             balances.append(balance)
-            accumulated.append(total)
-            previous = day
-        return _Series(tuple(days), tuple(balances), tuple(accumulated))
+        return _Series(tuple(days), tuple(balances))
 
     @classmethod
     def from_movements(cls, movements_by_key: Mapping[str, Iterable[Movement]]) -> BalanceHistory:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import os
 import threading
 from pathlib import Path
@@ -34,6 +35,7 @@ from xtaccounts.books.history import HISTORY_DIR
 from xtaccounts.books.layout import LedgerLayout
 from xtaccounts.books.load import LoadedBooks
 from xtaccounts.books.redo_journal import settle_for_reading
+from xtaccounts.books.shared_meta import share_tolerances
 from xtaccounts.core.calendar import LAST_DAY
 from xtaccounts.core.dates import DateInputError, parse_date
 from xtaccounts.core.errors import XtError
@@ -42,7 +44,7 @@ from xtaccounts.core.vocabulary import ZERO
 from xtaccounts.export.period import export_period
 from xtaccounts.fava_ext.books_view import book_page
 from xtaccounts.fava_ext.chart import balance_svg, coverage_svg, monthly_bars_svg
-from xtaccounts.fava_ext.documents import link_documents
+from xtaccounts.fava_ext.documents import Documents, link_documents
 from xtaccounts.fava_ext.fava_setup import add_sidebar_links, apply_defaults, sidebar_links
 from xtaccounts.fava_ext.income_view import WITHOUT_CLOSES
 from xtaccounts.fava_ext.views import COVERAGE_LABELS, STEPS, PilotViews
@@ -95,6 +97,18 @@ def money(value: Any) -> str:
     return "" if value is None else grouped_money(value)
 
 
+def freeze_loaded() -> None:
+    """Leave every object alive now (the books just loaded, what was read from them) out of
+    the cycle collector's passes (`gc.freeze`): they live until the next load, and a full
+    collection walks every tracked object, a second or more at ×1, in whichever request it
+    falls. On a reload the previous load's objects are handed back to the collector first and
+    collected (they may now be garbage in cycles), so nothing is kept frozen past its load."""
+    if gc.get_freeze_count():
+        gc.unfreeze()
+        gc.collect()
+    gc.freeze()
+
+
 class PilotExtension(FavaExtensionBase):
     """电梯维修保险试点: the pilot's pages."""
 
@@ -106,7 +120,7 @@ class PilotExtension(FavaExtensionBase):
         self._lock = threading.Lock()
         self._views: PilotViews | None = None
         self._stamp: tuple | None = None
-        self._documents: dict[int, list[tuple[str, str]]] = {}
+        self._documents: Documents = {}
 
     # -- the cache ---------------------------------------------------------------------------
 
@@ -115,11 +129,16 @@ class PilotExtension(FavaExtensionBase):
         return LedgerLayout(Path(self.ledger.beancount_file_path))
 
     def after_load_file(self) -> None:
-        """The books were (re)loaded: set Fava's options (`fava_setup`), add the source
-        documents to Fava's view (`documents`), drop what was computed from the previous load
+        """The books were (re)loaded: set Fava's options (`fava_setup`), share the entries'
+        equal tolerances (`shared_meta`), add the source documents to Fava's view
+        (`documents`), drop what was computed from the previous load
         and read, once, what every page and day needs (`PilotViews.prepare`); a registry that
-        cannot be read is reported by the pages instead."""
+        cannot be read is reported by the pages instead. Then what the load holds is left out
+        of the cycle collector's passes (`freeze_loaded`)."""
         apply_defaults(self.ledger)
+        # One copy of the transactions' equal tolerances (what booking leaves in each one's
+        # metadata, read by nothing after it): Fava keeps the books for the server's life.
+        share_tolerances(cast("list[data.Directive]", self.ledger.all_entries))
         self._link_documents()
         with self._lock:
             self._views = None
@@ -127,6 +146,7 @@ class PilotExtension(FavaExtensionBase):
         if PREPARE_ON_LOAD:
             with contextlib.suppress(XtError):
                 self.views().prepare()
+        freeze_loaded()
 
     def _link_documents(self) -> None:
         """Fava's entries with the books' documents added and linked; Fava's module that names

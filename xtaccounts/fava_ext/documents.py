@@ -19,6 +19,13 @@ reads):
 
 `LinkedBooks.documents` keeps, by ``id(entry)`` of the entries handed to Fava, each entry's
 documents as (what it is, absolute path), for the pilot's pages to link.
+
+The links are written into the entries' own metadata (the entries are Fava's, read again from
+the files on each load): copying every linked entry with a new metadata dict would hold a second
+copy of a quarter of the books while Fava's view is rebuilt. An entry whose metadata dict is
+shared with another entry (a plugin may build several from one) is copied instead, so nothing
+but the linked entry gets the link. The entries of the same statement share one tuple of their
+documents.
 """
 
 from __future__ import annotations
@@ -53,12 +60,15 @@ LABELS = {
 STATEMENT_LABEL = "银行对账单"
 
 
+Documents = dict[int, tuple[tuple[str, str], ...]]
+
+
 @dataclass
 class LinkedBooks:
     """Fava's entries with the documents added, and each entry's documents."""
 
     entries: list[data.Directive]
-    documents: dict[int, list[tuple[str, str]]] = field(default_factory=dict)
+    documents: Documents = field(default_factory=dict)
 
 
 def _relative(path: Path, entry: data.Directive) -> str | None:
@@ -87,8 +97,21 @@ def _pool_accounts(entries: Sequence[data.Directive]) -> dict[str, str]:
     return accounts
 
 
+def _shared_metadata(entries: Sequence[data.Directive], linked: dict[int, int]) -> set[int]:
+    """The ids of the entries to link (`linked`: id of an entry's metadata -> id of the entry)
+    whose metadata dict another entry holds too."""
+    shared = set()
+    for entry in entries:
+        owner = linked.get(id(entry.meta))
+        if owner is not None and owner != id(entry):
+            shared.add(owner)
+    return shared
+
+
 def link_documents(layout: LedgerLayout, entries: Sequence[data.Directive]) -> LinkedBooks:
-    """Fava's entries with the documents added and linked (see the module's docstring)."""
+    """Fava's entries with the documents added and linked (see the module's docstring): the
+    linked entries' metadata is changed in place, and the list returned holds the same entries
+    (except those whose metadata dict was shared, copied) and the documents added."""
     accounts = {e.account for e in entries if isinstance(e, data.Open)}
     known = {e.filename for e in entries if isinstance(e, data.Document)}
     added: list[data.Directive] = []
@@ -96,27 +119,31 @@ def link_documents(layout: LedgerLayout, entries: Sequence[data.Directive]) -> L
         found, _ = find_documents(str(layout.documents.resolve()), str(layout.main), accounts)
         added += [d for d in found if d.filename not in known]
 
-    replaced: dict[int, data.Directive] = {}
-    documents: dict[int, list[tuple[str, str]]] = {}
-
-    def link(entry: data.Directive, key: str, value: str, label: str, path: Path) -> None:
-        current = replaced.get(id(entry), entry)
-        replaced[id(entry)] = current._replace(meta={**current.meta, key: value})
-        documents.setdefault(id(entry), []).append((label, str(path)))
-
+    # What each entry gets: (metadata key, value, label, path), in order.
+    links: dict[int, list[tuple[str, str, str, str]]] = {}
+    by_id: dict[int, data.Directive] = {}
+    # One path string and one link per statement (thousands of entries share a statement).
+    statement_link: dict[Path, tuple[str, str, str]] = {}
     sources = statement_sources(entries, archived_statements(layout, accounts))
-    by_id = {id(e): e for e in entries}
-    for entry_id, statement in sources.items():
-        entry = by_id[entry_id]
-        key = "document" if "document" not in entry.meta else "document-statement"
-        link(entry, key, statement.path.name, STATEMENT_LABEL, statement.path)
+    if sources:
+        for entry in entries:
+            statement = sources.get(id(entry))
+            if statement is None:
+                continue
+            key = "document" if "document" not in entry.meta else "document-statement"
+            name, label, path = statement_link.setdefault(
+                statement.path, (statement.path.name, STATEMENT_LABEL, str(statement.path))
+            )
+            by_id[id(entry)] = entry
+            links[id(entry)] = [(key, name, label, path)]
 
     pools = _pool_accounts(entries)
     for record in record_documents(layout, entries):
         label, key = LABELS[record.entry.type, record.key]
         value = _relative(record.path, record.entry)
         if value is not None:
-            link(record.entry, key, value, label, record.path)
+            by_id[id(record.entry)] = record.entry
+            links.setdefault(id(record.entry), []).append((key, value, label, str(record.path)))
         pool_account = pools.get(str(record.entry.values[0].value)) if record.entry.values else None
         if str(record.path) not in known and pool_account is not None:
             known.add(str(record.path))
@@ -131,9 +158,24 @@ def link_documents(layout: LedgerLayout, entries: Sequence[data.Directive]) -> L
                 )
             )
 
-    if not added and not replaced:
+    if not added and not links:
         return LinkedBooks(list(entries))
-    linked = [replaced.get(id(e), e) for e in entries]
+    shared = _shared_metadata(entries, {id(e.meta): i for i, e in by_id.items()})
+    replaced: dict[int, data.Directive] = {}
+    documents: Documents = {}
+    # Entries of one statement get the same tuple of documents.
+    interned: dict[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]] = {}
+    for entry_id, entry_links in links.items():
+        entry = by_id[entry_id]
+        meta = {key: value for key, value, _, _ in entry_links}
+        if entry_id in shared:
+            entry = entry._replace(meta={**entry.meta, **meta})
+            replaced[entry_id] = entry
+        else:
+            entry.meta.update(meta)
+        found_documents = tuple((label, path) for _, _, label, path in entry_links)
+        documents[id(entry)] = interned.setdefault(found_documents, found_documents)
+    linked = [replaced.get(id(e), e) for e in entries] if replaced else list(entries)
     for document in added:  # a few: each put in its place by a binary search
         bisect.insort(linked, document, key=data.entry_sortkey)
-    return LinkedBooks(linked, {id(replaced[key]): value for key, value in documents.items()})
+    return LinkedBooks(linked, documents)

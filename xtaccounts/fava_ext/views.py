@@ -54,8 +54,13 @@ from xtaccounts.insurance.status import STAGE_NAMES, policy_rows_of, statuses_of
 from xtaccounts.reading.day import ShownDay, shown_day
 from xtaccounts.reading.ledger import Ledger
 from xtaccounts.registry import Registry
-from xtaccounts.registry.navigation import community_of, elevator_place, place_name, pool_elevators
-from xtaccounts.reports.balances import PoolBalance, pool_balances
+from xtaccounts.registry.navigation import (
+    elevator_place,
+    index_pools,
+    place_name,
+    pool_elevators,
+)
+from xtaccounts.reports.balances import pool_available, pool_level_of
 from xtaccounts.reports.pool_ledger import PoolMovement, pool_ledger, pool_movements
 
 T = TypeVar("T")
@@ -116,23 +121,59 @@ class ElevatorEligibility:
 
 
 @dataclass(frozen=True)
-class PoolRow:
-    pool: str
+class PoolDetails:
+    """What a pools page row shows beyond its balance: computed only for the rows shown."""
+
     name: str
     level: str
+    account: str
+    premium: Decimal | None
+    years: Decimal | None
+    # The §3.4 checks of the pool's elevators.
+    check_elevators: Callable[[], list[ElevatorEligibility]] = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class PoolRow:
+    """One pool on the pools page. What every row needs (the filters, the count and the total:
+    district, community, balance) is read for every pool; the rest (`details`: its name,
+    account, a year's premium and the years it pays for, its elevators' checks) when the row is
+    shown, since a page shows 100 rows of thousands."""
+
+    pool: str
     district: str
     community: str
     community_name: str
-    account: str
     balance: Decimal
-    premium: Decimal | None
-    years: Decimal | None
-    # The §3.4 checks of the pool's elevators, run when the row is shown (a page shows 100).
-    check_elevators: Callable[[], list[ElevatorEligibility]] = field(compare=False, repr=False)
+    describe: Callable[[], PoolDetails] = field(compare=False, repr=False)
+
+    @cached_property
+    def details(self) -> PoolDetails:
+        return self.describe()
+
+    @property
+    def name(self) -> str:
+        return self.details.name
+
+    @property
+    def level(self) -> str:
+        return self.details.level
+
+    @property
+    def account(self) -> str:
+        return self.details.account
+
+    @property
+    def premium(self) -> Decimal | None:
+        return self.details.premium
+
+    @property
+    def years(self) -> Decimal | None:
+        return self.details.years
 
     @cached_property
     def elevators(self) -> list[ElevatorEligibility]:
-        return self.check_elevators()
+        return self.details.check_elevators()
 
 
 @dataclass(frozen=True)
@@ -168,12 +209,60 @@ def _default_insurer(registry: Registry, day: dt.date) -> str:
     return sorted(registry.insurers)[0] if registry.insurers else ""
 
 
+@dataclass(frozen=True)
+class _PoolsOnDay:
+    """What the rows of one day share: the registry, the books up to the day, who insures
+    each pool and each elevator."""
+
+    registry: Registry
+    state: InsuranceState
+    day: dt.date
+    insurer_of_pool: dict[str, str]
+    insured_by: dict[str, str]
+    default: str
+
+    def details(self, pool: str, available: Decimal) -> PoolDetails:
+        """A pool's row as shown: its name, level and account (`pool_balances`' own), a
+        year's premium of its elevators on the day, by the insurer's tender covering the day,
+        else by its latest (what a year would cost after the tender; None: the tender refuses
+        it), and the years its balance pays for."""
+        registry = self.registry
+        insurer = self.insurer_of_pool.get(pool, self.default)
+        codes = pool_elevators(registry, pool)
+        priced_by = quote(registry, insurer, codes, self.day, self.day, or_latest=True).premiums
+        premiums = [(code, priced_by.get(code)) for code in codes]
+        priced = any(premium is not None for _, premium in premiums)
+        total = sum((premium for _, premium in premiums if premium is not None), ZERO)
+        years = None
+        if priced and total > 0:
+            years = (available / total).quantize(Decimal("0.1"), rounding=ROUND_DOWN)
+        return PoolDetails(
+            name=place_name(registry, pool),
+            level="楼栋" if pool_level_of(registry, pool) == "building" else "单元",
+            account=chart.pool_account(registry, pool),
+            premium=total if priced else None,
+            years=years,
+            check_elevators=partial(
+                _pool_elevators,
+                registry,
+                self.state,
+                pool,
+                available,
+                insurer,
+                premiums,
+                self.insured_by,
+                self.day,
+            ),
+        )
+
+
 def pools_view(
     registry: Registry, state: InsuranceState, positions: Positions, day: dt.date
 ) -> PoolsView:
-    """Every pool on `day`: balance, a year's premium of its elevators, years it pays for, and
-    each elevator's eligibility (§3.4, as `coverage` checks it) with the reasons; `state` is the
-    books up to `day`."""
+    """Every pool on `day`: balance (`pool_available`, the `pools --as-of` figure), a year's
+    premium of its elevators, years it pays for, and each elevator's eligibility (§3.4, as
+    `coverage` checks it) with the reasons; `state` is the books up to `day`. Only the balance,
+    district and community are read for every pool; the rest when a row is shown."""
     book = state.book
     insurer_of_pool: dict[str, str] = {}
     for app in sorted(book.applications.values(), key=lambda a: (a.filed, a.id)):
@@ -184,35 +273,18 @@ def pools_view(
             for code in s.policy.elevators:
                 insured_by[code] = s.policy.id
     default = _default_insurer(registry, day)
+    on_day = _PoolsOnDay(registry, state, day, insurer_of_pool, insured_by, default)
     rows = []
-    for balance in pool_balances(registry, positions, day):
-        insurer = insurer_of_pool.get(balance.pool, default)
-        community = registry.communities[community_of(registry, balance.pool)]
-        codes = pool_elevators(registry, balance.pool)
-        # A year's premium of each on `day`, by the insurer's tender covering the day, else by
-        # its latest (what a year would cost after the tender); None: the tender refuses it.
-        priced_by = quote(registry, insurer, codes, day, day, or_latest=True).premiums
-        premiums = [(code, priced_by.get(code)) for code in codes]
-        priced = any(premium is not None for _, premium in premiums)
-        total = sum((premium for _, premium in premiums if premium is not None), ZERO)
-        years = None
-        if priced and total > 0:
-            years = (balance.available / total).quantize(Decimal("0.1"), rounding=ROUND_DOWN)
+    for balance in pool_available(registry, positions, day):
+        community = registry.communities[balance.community]
         rows.append(
             PoolRow(
                 pool=balance.pool,
-                name=balance.name,
-                level="楼栋" if balance.level == "building" else "单元",
-                district=balance.district,
+                district=community.district,
                 community=community.id,
                 community_name=community.name,
-                account=balance.account,
                 balance=balance.available,
-                premium=total if priced else None,
-                years=years,
-                check_elevators=partial(
-                    _pool_elevators, registry, state, balance, insurer, premiums, insured_by, day
-                ),
+                describe=partial(on_day.details, balance.pool, balance.available),
             )
         )
     return PoolsView(day, rows, default)
@@ -221,7 +293,8 @@ def pools_view(
 def _pool_elevators(
     registry: Registry,
     state: InsuranceState,
-    balance: PoolBalance,
+    pool: str,
+    available: Decimal,
     insurer: str,
     premiums: list[tuple[str, Decimal | None]],
     insured_by: dict[str, str],
@@ -242,12 +315,12 @@ def _pool_elevators(
         # The pool's condition for this elevator alone, at the premium shown for it.
         reasons = state.eligibility(
             [code],
-            balance.pool,
+            pool,
             insurer,
             day,
             day,
             stated={code: premium or ZERO},
-            available=balance.available,
+            available=available,
         ).reasons
         elevators.append(
             ElevatorEligibility(
@@ -717,10 +790,10 @@ class PilotViews:
     registry).
 
     What does not depend on the day asked for is read once per load (`prepare`, run when Fava
-    loads the books): the Ledger's positions and their balance histories, its insurance records
-    and the spreads. A day's `InsuranceState` is then the Ledger's as of that day (assembled from
-    them by date, no pass over the entries), and each page's rows are computed once per day
-    asked for and kept.
+    loads the books): the Ledger's positions and their balance histories, its insurance records,
+    the spreads and the registry's index of each pool's units and elevators. A day's
+    `InsuranceState` is then the Ledger's as of that day (assembled from them by date, no pass
+    over the entries), and each page's rows are computed once per day asked for and kept.
     """
 
     MEMO_SIZE = 8
@@ -762,6 +835,7 @@ class PilotViews:
             history.book  # noqa: B018
             self._spreads()
             self.pool_movements  # noqa: B018
+            index_pools(self.registry)  # each pool's units and elevators
 
     def shown(self, asked: dt.date | None) -> ShownDay:
         """The day a page shows (`xtaccounts.reading.day`): `asked`, else the books' last

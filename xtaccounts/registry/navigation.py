@@ -61,6 +61,12 @@ def _elevators(registry: Registry) -> dict[str, list[str]]:
     return _cached(registry, "elevators", build)
 
 
+def index_pools(registry: Registry) -> None:
+    """Build the pools' index of units and elevators now (a reader about to ask for many pools,
+    as Fava's pages do, reads every elevator once, not on its first page)."""
+    _elevators(registry)
+
+
 def is_pool(registry: Registry, pool: str) -> bool:
     return pool in _units(registry)
 

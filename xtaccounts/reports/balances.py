@@ -98,6 +98,40 @@ def pool_balances(registry: Registry, positions: Positions, as_of: dt.date) -> l
     return rows
 
 
+@dataclass(frozen=True)
+class PoolAvailable:
+    """A pool's available balance (`PoolBalance.available`) and its community."""
+
+    pool: str
+    community: str
+    available: Decimal
+
+
+def _pool_building(registry: Registry, pool_id: str) -> str:
+    """The building of a pool: its own id for a building pool, its unit's for a unit pool."""
+    return registry.units[pool_id].building if pool_id in registry.units else pool_id
+
+
+def pool_level_of(registry: Registry, pool_id: str) -> str:
+    """`PoolBalance.level` of a pool: "building" or "unit"."""
+    return registry.pool_level(registry.buildings[_pool_building(registry, pool_id)]).value
+
+
+def pool_available(registry: Registry, positions: Positions, as_of: dt.date) -> list[PoolAvailable]:
+    """Every pool's available balance at the end of `as_of`, as `pool_balances` gives it, in
+    its order, without what it adds up from the pool's units (their fund, households and
+    elevators)."""
+    pools = positions.pool_history()
+    return [
+        PoolAvailable(
+            pool=pool_id,
+            community=registry.buildings[_pool_building(registry, pool_id)].community,
+            available=pools.balance_at(pool_id, as_of) + ZERO,
+        )
+        for pool_id in chart.pool_ids(registry)
+    ]
+
+
 def unit_balances(registry: Registry, positions: Positions, as_of: dt.date) -> list[UnitBalance]:
     """Every unit's fund at the end of `as_of`."""
     units = positions.unit_history()
