@@ -149,8 +149,8 @@ def _plain(entry: data.Directive) -> tuple[Printed, list[Printed]] | None:
     return None
 
 
-def _meta(lineno: int, printed: Printed) -> dict[str, Any]:
-    meta: dict[str, Any] = {"filename": PARSED_FILE, "lineno": lineno}
+def _meta(lineno: int, printed: Printed, filename: str = PARSED_FILE) -> dict[str, Any]:
+    meta: dict[str, Any] = {"filename": filename, "lineno": lineno}
     meta.update(printed)
     return meta
 
@@ -159,10 +159,13 @@ def as_parsed(
     chunks: Sequence[str],
     built: Sequence[BuiltChunk],
     highest: dict[Month, int],
+    filename: str = PARSED_FILE,
 ) -> tuple[str, list[data.Directive]] | None:
     """The chunks of one file voucher-numbered (`voucher_numbers.number_text`) and the entries
     `parser.parse_string` gives for that text, without parsing it; `highest` is updated with
-    the numbers given. None, and `highest` untouched, when an entry is not `plain`."""
+    the numbers given. None, and `highest` untouched, when an entry is not `plain`.
+    `filename`: the name their metadata give (the parser's own by default; the file the text
+    is appended to spares the caller renaming them)."""
     reads = [_plain(entry) for chunk in built for entry in chunk.entries]
     if None in reads:
         return None
@@ -187,7 +190,7 @@ def as_parsed(
             if index:  # the blank line between two entries
                 out.append("\n")
                 line += 1
-            own, entry = _numbered(own, entry, next(read), line, given)
+            own, entry = _numbered(own, entry, next(read), line, given, filename)
             out.append(own)
             entries.append(entry)
             line += own.count("\n")
@@ -202,13 +205,14 @@ def _numbered(
     read: tuple[Printed, list[Printed]] | None,
     line: int,
     highest: dict[Month, int],
+    filename: str = PARSED_FILE,
 ) -> tuple[str, data.Directive]:
     """One entry's text with its voucher number (as `number_text` gives it) and the entry as
     the parser reads that text at `line` (`read`: what `_plain` found printed of it)."""
     assert read is not None
     printed, posting_meta = read
     if isinstance(entry, data.Balance):
-        return text, entry._replace(meta=_meta(line, printed))
+        return text, entry._replace(meta=_meta(line, printed, filename))
     assert isinstance(entry, data.Transaction)
     voucher = [value for key, value in printed if key == META_VOUCHER]
     month = (entry.date.year, entry.date.month)
@@ -226,6 +230,6 @@ def _numbered(
     at = line + 1 + len(printed)
     postings = []
     for posting, own in zip(entry.postings, posting_meta, strict=True):
-        postings.append(posting._replace(meta=_meta(at, own)))
+        postings.append(posting._replace(meta=_meta(at, own, filename)))
         at += 1 + len(own)
-    return text, entry._replace(meta=_meta(line, printed), postings=postings)
+    return text, entry._replace(meta=_meta(line, printed, filename), postings=postings)

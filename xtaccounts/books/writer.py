@@ -41,7 +41,7 @@ from xtaccounts.books.built_text import FORMAT_NUMBER, BuiltChunk
 from xtaccounts.books.change_note import CHANGE_WRITER, current_note, render_message
 from xtaccounts.books.closed_periods import closed_write, closes_in
 from xtaccounts.books.entries_at import Location, read_entries_at
-from xtaccounts.books.fast_check import FastChange, fast_accept, placed, snapshot_matches
+from xtaccounts.books.fast_check import FastChange, fast_accept, place, snapshot_matches
 from xtaccounts.books.history import History, HistoryError
 from xtaccounts.books.load import (
     BeancountError,
@@ -508,7 +508,7 @@ class WriteSession:
                     bases[os.path.abspath(path)] = content.count(b"\n") - text.count("\n")
             # The files' contents are not needed again: let them go before the indexes are fed.
             self._written = []
-            snapshot.add(placed(change.entries, bases))
+            snapshot.add(place(change, bases))
             if self.main in change.texts:  # new files included: the snapshot's new name
                 snapshot.main_digest = snapshot.files[self._rel(self.main)][1]
             save_snapshot(snapshot)
@@ -754,7 +754,7 @@ def _entries_named(
 
 def _has_include(text: str) -> bool:
     """Whether a text holds an `include` line (the writer adds those itself)."""
-    return _INCLUDE_LINE.search(text) is not None
+    return "include" in text and _INCLUDE_LINE.search(text) is not None
 
 
 # --- formatting entries ---------------------------------------------------------------------
