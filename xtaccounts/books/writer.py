@@ -23,6 +23,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import pickle
 import re
 import stat
 from collections import Counter
@@ -250,6 +251,9 @@ class WriteSession:
         self._snapshot: WriteSnapshot | None = None
         self._snapshot_read = False
         self._fold_kinds: dict[str, type[Fold]] = {}  # the folds asked for (`index`)
+        # Those built from `_books` (no snapshot matched), pickled as the snapshot keeps them:
+        # the snapshot then built from the same books takes them instead of building them again.
+        self._folds_built: tuple[LoadedBooks, dict[str, bytes]] | None = None
         self._closed = False
 
     # -- reading --------------------------------------------------------------------------
@@ -272,11 +276,15 @@ class WriteSession:
         fold = snapshot.fold(kind) if snapshot is not None else None
         if fold is not None:
             return fold
-        entries = self.books().entries
+        books = self.books()
         with gc_paused():
-            fold = kind.of(entries)
+            fold = kind.of(books.entries)
             if snapshot is not None:  # kept from now on (a copy: the caller may change its own)
                 snapshot.keep(fold)
+            else:  # for the snapshot built from these books (a copy, as above)
+                if self._folds_built is None or self._folds_built[0] is not books:
+                    self._folds_built = (books, {})
+                self._folds_built[1][kind.key()] = pickle.dumps(fold.kept(), protocol=5)
         return fold
 
     def entries_at(
@@ -457,8 +465,12 @@ class WriteSession:
             return None
         snapshot = self._matching_snapshot()
         if snapshot is None:
+            books = self.books()
+            built = self._folds_built
+            pickled = built[1] if built is not None and built[0] is books else None
+            self._folds_built = None
             folds = self._fold_kinds.values()
-            snapshot = build_snapshot(self.books(), self._parsed, folds=folds)
+            snapshot = build_snapshot(books, self._parsed, folds=folds, pickled=pickled)
             if snapshot is None:
                 return None
         # A file the books read is never written whole on the snapshot's word.
