@@ -2,8 +2,8 @@
 
 `WriteSession.append_entries` formats directives itself (`writer.format_entry`). When every one
 of them is of the shapes that formatter writes and Beancount's parser reads back unchanged
-(`plain`), the fast path takes the entries as the parse of the voucher-numbered text would give
-them (`as_parsed`): the same fields, metadata (``filename: "<string>"``, the line numbers, the
+(`plain_read`), the fast path takes the entries as the parse of the voucher-numbered text would
+give them (`as_parsed`): the same fields, metadata (``filename: "<string>"``, the line numbers, the
 voucher number added first), postings and order. Anything else is parsed as before.
 `tests/books/test_built_text.py` shows both give equal entries and the same text.
 """
@@ -25,7 +25,7 @@ from beancount.parser import printer
 from xtaccounts.books.voucher_numbers import Month, parse_voucher, voucher_number
 from xtaccounts.core.vocabulary import META_VOUCHER
 
-__all__ = ["FORMAT_NUMBER", "BuiltChunk", "as_parsed"]
+__all__ = ["FORMAT_NUMBER", "BuiltChunk", "Printed", "Read", "as_parsed", "plain_read"]
 
 # How the formatter (and Beancount's printer) writes a number.
 FORMAT_NUMBER = printer.EntryPrinter().dformat.format
@@ -40,14 +40,19 @@ _FLAGS = ("*", "!")
 Printed = list[tuple[str, Any]]  # metadata as printed: key, value
 
 
+Read = tuple[Printed, list[Printed]]  # `plain_read`: the metadata printed of an entry and postings
+
+
 @dataclass(frozen=True)
 class BuiltChunk:
     """A staged chunk of text made by `append_entries`: whether it starts with a blank line,
-    its entries and the length of each one's text (joined by one newline)."""
+    its entries and the length of each one's text (joined by one newline); and `reads`, each
+    entry's `plain_read` when the writer took it already (None: worked out when needed)."""
 
     blank: bool
     entries: tuple[data.Directive, ...]
     lengths: tuple[int, ...]
+    reads: tuple[Read | None, ...] | None = None
 
 
 def _string(value: object) -> bool:
@@ -104,7 +109,7 @@ def _printed_meta(meta: dict[str, Any] | None) -> Printed | None:
     return printed
 
 
-def _plain(entry: data.Directive) -> tuple[Printed, list[Printed]] | None:
+def plain_read(entry: data.Directive) -> Read | None:
     """If the formatter writes `entry` itself and the parser reads it back unchanged: the
     metadata printed of it and of each of its postings; else None."""
     if isinstance(entry, data.Transaction):
@@ -166,7 +171,11 @@ def as_parsed(
     the numbers given. None, and `highest` untouched, when an entry is not `plain`.
     `filename`: the name their metadata give (the parser's own by default; the file the text
     is appended to spares the caller renaming them)."""
-    reads = [_plain(entry) for chunk in built for entry in chunk.entries]
+    reads = [
+        read
+        for chunk in built
+        for read in (chunk.reads if chunk.reads is not None else map(plain_read, chunk.entries))
+    ]
     if None in reads:
         return None
     if any(
@@ -202,13 +211,13 @@ def as_parsed(
 def _numbered(
     text: str,
     entry: data.Directive,
-    read: tuple[Printed, list[Printed]] | None,
+    read: Read | None,
     line: int,
     highest: dict[Month, int],
     filename: str = PARSED_FILE,
 ) -> tuple[str, data.Directive]:
     """One entry's text with its voucher number (as `number_text` gives it) and the entry as
-    the parser reads that text at `line` (`read`: what `_plain` found printed of it)."""
+    the parser reads that text at `line` (`read`: what `plain_read` found printed of it)."""
     assert read is not None
     printed, posting_meta = read
     if isinstance(entry, data.Balance):

@@ -38,7 +38,7 @@ import filelock
 from beancount.core import data
 from beancount.parser import parser, printer
 
-from xtaccounts.books.built_text import FORMAT_NUMBER, BuiltChunk
+from xtaccounts.books.built_text import FORMAT_NUMBER, BuiltChunk, Printed, Read, plain_read
 from xtaccounts.books.change_note import CHANGE_WRITER, current_note, render_message
 from xtaccounts.books.closed_periods import closed_write, closes_in
 from xtaccounts.books.entries_at import Location, read_entries_at
@@ -337,11 +337,15 @@ class WriteSession:
         if not entries:
             return
         target = self._target(relpath)
-        texts = [format_entry(entry) for entry in entries]
+        # Whether each entry reads back as it is (`plain_read`), worked out once: its text is
+        # then written from the metadata it found, and the fast path reads the entry back
+        # from them (`built_text.as_parsed`) without going through the entry again.
+        reads = tuple(map(plain_read, entries))
+        texts = [format_entry(entry, read) for entry, read in zip(entries, reads, strict=True)]
         blank = self._needs_blank_line(target)
         text = ("\n" if blank else "") + "\n".join(texts)
         self.append(relpath, text, entries=len(entries))
-        self._built[target][-1] = BuiltChunk(blank, tuple(entries), tuple(map(len, texts)))
+        self._built[target][-1] = BuiltChunk(blank, tuple(entries), tuple(map(len, texts)), reads)
 
     def put_standalone(self, relpath: str | Path, content: str | bytes) -> None:
         """Stage the whole content of a file that the main ledger does not include.
@@ -775,13 +779,14 @@ _PRINTER = printer.EntryPrinter()
 _FORMAT_NUMBER = FORMAT_NUMBER
 
 
-def format_entry(entry: Directive) -> str:
+def format_entry(entry: Directive, read: Read | None = None) -> str:
     """`beancount.parser.printer.format_entry(entry)`, the same text, faster for the shapes the
     commands write most (transactions with plain amounts and text, number or date metadata;
-    balance assertions); anything else is left to the printer itself."""
+    balance assertions); anything else is left to the printer itself. `read`: the entry's
+    `built_text.plain_read`, when known (its metadata are then printed from it)."""
     text: str | None = None
     if isinstance(entry, data.Transaction):
-        text = _transaction_text(entry)
+        text = _transaction_text(entry, read)
     elif isinstance(entry, data.Balance):
         text = _balance_text(entry)
     return _PRINTER(entry) if text is None else text
@@ -810,7 +815,21 @@ def _meta_text(meta: dict[str, Any] | None, prefix: str) -> str | None:
     return "".join(lines)
 
 
-def _transaction_text(entry: data.Transaction) -> str | None:
+def _printed_text(printed: Printed, prefix: str) -> str:
+    """`_meta_text` of metadata `plain_read` found printable as they are (text without quotes
+    or backslashes, booleans, dates, numbers)."""
+    lines = []
+    for key, value in printed:
+        if isinstance(value, str):
+            lines.append(f'{prefix}{key}: "{_escape(value)}"\n')
+        elif isinstance(value, bool):
+            lines.append(f"{prefix}{key}: {'TRUE' if value else 'FALSE'}\n")
+        else:
+            lines.append(f"{prefix}{key}: {value}\n")
+    return "".join(lines)
+
+
+def _transaction_text(entry: data.Transaction, read: Read | None = None) -> str | None:
     strings = []
     if entry.payee:
         strings.append(f'"{_escape(entry.payee)}"')
@@ -820,15 +839,19 @@ def _transaction_text(entry: data.Transaction) -> str | None:
         strings.append('""')
     strings.extend(f"#{tag}" for tag in sorted(entry.tags or ()))
     strings.extend(f"^{link}" for link in sorted(entry.links or ()))
-    meta = _meta_text(entry.meta, "  ")
+    meta = _meta_text(entry.meta, "  ") if read is None else _printed_text(read[0], "  ")
     if meta is None:
         return None
     accounts, positions, metas = [], [], []
-    for posting in entry.postings:
+    for index, posting in enumerate(entry.postings):
         units = plain_units(posting)
         if units is None:
             return None
-        posting_meta = _meta_text(posting.meta, "    ")
+        posting_meta = (
+            _meta_text(posting.meta, "    ")
+            if read is None
+            else _printed_text(read[1][index], "    ")
+        )
         if posting_meta is None:
             return None
         flag = f"{printer.render_flag(posting.flag)} " if posting.flag else ""
