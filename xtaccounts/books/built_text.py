@@ -25,7 +25,15 @@ from beancount.parser import printer
 from xtaccounts.books.voucher_numbers import Month, parse_voucher, voucher_number
 from xtaccounts.core.vocabulary import META_VOUCHER
 
-__all__ = ["FORMAT_NUMBER", "BuiltChunk", "Printed", "Read", "as_parsed", "plain_read"]
+__all__ = [
+    "FORMAT_NUMBER",
+    "BuiltChunk",
+    "Printed",
+    "Read",
+    "as_parsed",
+    "plain_read",
+    "printed_of",
+]
 
 # How the formatter (and Beancount's printer) writes a number.
 FORMAT_NUMBER = printer.EntryPrinter().dformat.format
@@ -40,7 +48,8 @@ _FLAGS = ("*", "!")
 Printed = list[tuple[str, Any]]  # metadata as printed: key, value
 
 
-Read = tuple[Printed, list[Printed]]  # `plain_read`: the metadata printed of an entry and postings
+# `plain_read`: how many metadata are printed of an entry, and of each of its postings
+Read = tuple[int, tuple[int, ...]]
 
 
 @dataclass(frozen=True)
@@ -85,10 +94,19 @@ def _key(key: str) -> bool:
     return _KEY.fullmatch(key) is not None
 
 
-def _printed_meta(meta: dict[str, Any] | None) -> Printed | None:
-    """The metadata the formatter prints, in order, if each key and value reads back as it is;
-    None otherwise."""
-    printed = []
+def printed_of(meta: dict[str, Any] | None) -> Printed:
+    """The metadata the formatter prints, in order (all but the file, line and ``__`` keys)."""
+    return [
+        (key, value)
+        for key, value in (meta or {}).items()
+        if key != "filename" and key != "lineno" and not key.startswith("__")
+    ]
+
+
+def _printed_count(meta: dict[str, Any] | None) -> int | None:
+    """How many metadata the formatter prints (`printed_of`), if each key and value reads back
+    as it is; None otherwise."""
+    count = 0
     for key, value in (meta or {}).items():
         if key == "filename" or key == "lineno" or key.startswith("__"):
             continue
@@ -105,13 +123,15 @@ def _printed_meta(meta: dict[str, Any] | None) -> Printed | None:
                 return None
         elif not _string(value):
             return None
-        printed.append((key, value))
-    return printed
+        count += 1
+    return count
 
 
 def plain_read(entry: data.Directive) -> Read | None:
-    """If the formatter writes `entry` itself and the parser reads it back unchanged: the
-    metadata printed of it and of each of its postings; else None."""
+    """If the formatter writes `entry` itself and the parser reads it back unchanged: how many
+    metadata are printed of it and of each of its postings (`printed_of` gives them: counts
+    are what is kept, beside each of an import's entries from formatting to the fast path);
+    else None."""
     if isinstance(entry, data.Transaction):
         if (
             entry.flag not in _FLAGS
@@ -121,7 +141,7 @@ def plain_read(entry: data.Directive) -> Read | None:
             or not all(_NAME.fullmatch(name) for name in (*entry.tags, *entry.links))
         ):
             return None
-        printed = _printed_meta(entry.meta)
+        printed = _printed_count(entry.meta)
         if printed is None:
             return None
         postings = []
@@ -135,22 +155,22 @@ def plain_read(entry: data.Directive) -> Read | None:
                 or not _number(units.number, units.currency)
             ):
                 return None
-            own = _printed_meta(posting.meta)
+            own = _printed_count(posting.meta)
             if own is None:
                 return None
             postings.append(own)
-        return printed, postings
+        return printed, tuple(postings)
     if isinstance(entry, data.Balance):
         amount = entry.amount
         tolerance = entry.tolerance
-        printed = _printed_meta(entry.meta)
+        printed = _printed_count(entry.meta)
         if (
             entry.diff_amount is None
             and _number(amount.number, amount.currency)
             and (tolerance is None or _number(tolerance, amount.currency))
             and printed is not None
         ):
-            return printed, []
+            return printed, ()
     return None
 
 
@@ -219,7 +239,7 @@ def _numbered(
     """One entry's text with its voucher number (as `number_text` gives it) and the entry as
     the parser reads that text at `line` (`read`: what `plain_read` found printed of it)."""
     assert read is not None
-    printed, posting_meta = read
+    printed = printed_of(entry.meta)
     if isinstance(entry, data.Balance):
         return text, entry._replace(meta=_meta(line, printed, filename))
     assert isinstance(entry, data.Transaction)
@@ -239,10 +259,11 @@ def _numbered(
     at = line + 1 + len(printed)
     postings = []
     # (built field by field: `_replace` costs twice as much, on every posting of an import)
-    for posting, own in zip(entry.postings, posting_meta, strict=True):
-        account, units, cost, price, flag, _old = posting
-        postings.append(type(posting)(account, units, cost, price, flag, _meta(at, own, filename)))
-        at += 1 + len(own)
+    for posting, count in zip(entry.postings, read[1], strict=True):
+        account, units, cost, price, flag, old = posting
+        own = _meta(at, printed_of(old), filename)
+        postings.append(type(posting)(account, units, cost, price, flag, own))
+        at += 1 + count
     _old, date, flag, payee, narration, tags, links, _postings = entry
     meta = _meta(line, printed, filename)
     return text, type(entry)(meta, date, flag, payee, narration, tags, links, postings)

@@ -38,7 +38,7 @@ import filelock
 from beancount.core import data
 from beancount.parser import parser, printer
 
-from xtaccounts.books.built_text import FORMAT_NUMBER, BuiltChunk, Printed, Read, plain_read
+from xtaccounts.books.built_text import FORMAT_NUMBER, BuiltChunk, Read, plain_read, printed_of
 from xtaccounts.books.change_note import CHANGE_WRITER, current_note, render_message
 from xtaccounts.books.closed_periods import closed_write, closes_in
 from xtaccounts.books.entries_at import Location, read_entries_at
@@ -815,11 +815,11 @@ def _meta_text(meta: dict[str, Any] | None, prefix: str) -> str | None:
     return "".join(lines)
 
 
-def _printed_text(printed: Printed, prefix: str) -> str:
+def _printed_text(meta: dict[str, Any] | None, prefix: str) -> str:
     """`_meta_text` of metadata `plain_read` found printable as they are (text without quotes
     or backslashes, booleans, dates, numbers)."""
     lines = []
-    for key, value in printed:
+    for key, value in printed_of(meta):
         if isinstance(value, str):
             lines.append(f'{prefix}{key}: "{_escape(value)}"\n')
         elif isinstance(value, bool):
@@ -839,18 +839,18 @@ def _transaction_text(entry: data.Transaction, read: Read | None = None) -> str 
         strings.append('""')
     strings.extend(f"#{tag}" for tag in sorted(entry.tags or ()))
     strings.extend(f"^{link}" for link in sorted(entry.links or ()))
-    meta = _meta_text(entry.meta, "  ") if read is None else _printed_text(read[0], "  ")
+    meta = _meta_text(entry.meta, "  ") if read is None else _printed_text(entry.meta, "  ")
     if meta is None:
         return None
     accounts, positions, metas = [], [], []
-    for index, posting in enumerate(entry.postings):
+    for posting in entry.postings:
         units = plain_units(posting)
         if units is None:
             return None
         posting_meta = (
             _meta_text(posting.meta, "    ")
             if read is None
-            else _printed_text(read[1][index], "    ")
+            else _printed_text(posting.meta, "    ")
         )
         if posting_meta is None:
             return None
