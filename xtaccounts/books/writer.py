@@ -27,7 +27,7 @@ import pickle
 import re
 import stat
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path, PurePath
@@ -156,7 +156,29 @@ class CommitResult:
     files: list[Path] = field(default_factory=list)
     entries_added: int = 0
     dry_run: bool = False
-    text: dict[Path, str] = field(default_factory=dict)
+    text: Mapping[Path, str] = field(default_factory=dict)
+
+
+class _Texts(Mapping[Path, str]):
+    """The text of each file a commit writes: appended text as it is, a file written whole
+    decoded only when asked for (an import's archived statement is megabytes that no caller
+    reads as text)."""
+
+    def __init__(self, order: Sequence[Path], texts: Mapping[Path, str | bytes]) -> None:
+        self._texts = {path: texts[path] for path in order}
+
+    def __getitem__(self, path: Path) -> str:
+        text = self._texts[path]
+        return text.decode("utf-8", errors="replace") if isinstance(text, bytes) else text
+
+    def __iter__(self) -> Iterator[Path]:
+        return iter(self._texts)
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
 
 
 def _step(name: str) -> None:
@@ -425,19 +447,21 @@ class WriteSession:
         self, appended: dict[Path, str], olds: dict[Path, bytes | None], dry_run: bool
     ) -> CommitResult:
         """Write a decided change (the appends and the standalone files) all-or-nothing."""
-        texts = {path: appended_text(olds[path] or b"", text) for path, text in appended.items()}
-        contents = {path: (olds[path] or b"") + texts[path].encode("utf-8") for path in appended}
+        added = {path: appended_text(olds[path] or b"", text) for path, text in appended.items()}
+        contents = {path: (olds[path] or b"") + added[path].encode("utf-8") for path in appended}
+        texts: dict[Path, str | bytes] = dict(added)
+        del added
         for path, content in self._standalone.items():
             olds[path] = path.read_bytes() if path.exists() else None
             contents[path] = content
-            texts[path] = content.decode("utf-8", errors="replace")
+            texts[path] = content  # (decoded if a caller asks for its text)
         # Write other files first and the main file last: its include lines name new files.
         files = sorted(contents, key=lambda p: (p == self.main, str(p)))
         result = CommitResult(
             files=files,
             entries_added=self._entries_staged,
             dry_run=dry_run,
-            text={path: texts[path] for path in files},
+            text=_Texts(files, texts),
         )
         if dry_run:
             return result
@@ -516,19 +540,28 @@ class WriteSession:
         result = self._write(dict(change.texts), olds, dry_run)
         del olds
         if not dry_run:
-            bases: dict[str, int] = {}  # the lines before each appended text, as written
-            for path, content in zip(result.files, self._written, strict=True):
-                text = change.texts.get(path)
-                if text is not None:  # standalone files are not the books' files
-                    snapshot.took(self._rel(path), path, content)
-                    bases[os.path.abspath(path)] = content.count(b"\n") - text.count("\n")
-            # The files' contents are not needed again: let them go before the indexes are fed.
+            bases = self._took(snapshot, change, result.files)
+            # The files' contents are not needed again: let them go before the indexes are fed
+            # (a large import's year file).
             self._written = []
             snapshot.add(place(change, bases))
             if self.main in change.texts:  # new files included: the snapshot's new name
                 snapshot.main_digest = snapshot.files[self._rel(self.main)][1]
             save_snapshot(snapshot)
         return result
+
+    def _took(
+        self, snapshot: WriteSnapshot, change: FastChange, files: list[Path]
+    ) -> dict[str, int]:
+        """The written files' new digests into the snapshot; the lines before each appended
+        text, as written, by file (no content of them held once this returns)."""
+        bases: dict[str, int] = {}
+        for path, content in zip(files, self._written, strict=True):
+            text = change.texts.get(path)
+            if text is not None:  # standalone files are not the books' files
+                snapshot.took(self._rel(path), path, content)
+                bases[os.path.abspath(path)] = content.count(b"\n") - text.count("\n")
+        return bases
 
     # -- internals ------------------------------------------------------------------------
 
