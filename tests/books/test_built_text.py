@@ -16,7 +16,7 @@ from beancount.parser import parser
 from importers import read_statement_file
 from tests.helpers import ICBC_NO, build_base
 from xtaccounts.books import fast_check
-from xtaccounts.books.built_text import BuiltChunk, as_parsed
+from xtaccounts.books.built_text import PARSED_FILE, BuiltChunk, as_parsed
 from xtaccounts.books.load import load_books
 from xtaccounts.books.voucher_numbers import number_text
 from xtaccounts.books.writer import format_entry
@@ -144,14 +144,17 @@ def test_an_import_reads_its_entries_back_as_the_parser_would(
     calls: list[bool] = []
     real = fast_check.as_parsed
 
-    def checked(chunks: list[str], built: list[BuiltChunk], highest: dict) -> Any:
+    def checked(
+        chunks: list[str], built: list[BuiltChunk], highest: dict, filename: str = PARSED_FILE
+    ) -> Any:
         by_parse = dict(highest)
         text = "".join(number_text(chunk, by_parse) for chunk in chunks)
-        read = real(chunks, built, highest)
+        read = real(chunks, built, highest, filename)
         calls.append(read is not None)
         if read is not None:
             assert read[0] == text
-            assert read[1] == parser.parse_string(text)[0]
+            # (named by the file appended to, as the parse's entries are renamed)
+            assert read[1] == fast_check._named(parser.parse_string(text)[0], filename)
             assert highest == by_parse
         return read
 

@@ -579,3 +579,20 @@ def test_binary_standalone_files_are_written_as_they_are(main: Path) -> None:
         session.put_standalone("documents/notices/APP-1.pdf", pdf)
         session.commit()
     assert (main.parent / "documents/notices/APP-1.pdf").read_bytes() == pdf
+
+
+def test_a_file_written_whole_is_decoded_only_when_its_text_is_asked(main: Path) -> None:
+    """The commit's text of a file written whole is its content decoded (undecodable bytes
+    replaced), worked out when asked for: an import's archived statement is megabytes."""
+    pdf = b"%PDF-1.4\n\x00\xff binary"
+    with LedgerWriter(main) as session:
+        session.append(DEPOSITS_FILE, txn(3, "first"))
+        session.put_standalone("documents/notices/APP-1.pdf", pdf)
+        session.put_standalone("documents/notices/APP-1.html", "<p>通知</p>")
+        result = session.commit()
+    target = main.parent / "documents/notices/APP-1.pdf"
+    assert result.text[target] == pdf.decode("utf-8", errors="replace")
+    assert result.text[main.parent / "documents/notices/APP-1.html"] == "<p>通知</p>\n"
+    assert result.text[main.parent / DEPOSITS_FILE] == numbered(txn(3, "first"))
+    assert list(result.text) == result.files
+    assert result.text == {path: result.text[path] for path in result.files}

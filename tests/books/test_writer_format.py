@@ -6,6 +6,7 @@ from pathlib import Path
 
 from beancount.parser import parser, printer
 
+from xtaccounts.books.built_text import plain_read
 from xtaccounts.books.load import load_books
 from xtaccounts.books.writer import format_entry
 
@@ -50,8 +51,14 @@ ODD = """
 
 
 def _check(entries: list) -> int:
+    """Each entry printed the same, and the same again from its `plain_read` (as
+    `append_entries` prints it) when it has one."""
     for entry in entries:
-        assert format_entry(entry) == printer.format_entry(entry), entry
+        text = printer.format_entry(entry)
+        assert format_entry(entry) == text, entry
+        read = plain_read(entry)
+        if read is not None:
+            assert format_entry(entry, read) == text, entry
     return len(entries)
 
 

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from xtaccounts.registry import RegistryInvalid, load_registry
 from xtaccounts.registry import load as registry_load
-from xtaccounts.registry.lazy_table import EncodedRows, LazyTable
+from xtaccounts.registry.lazy_table import EncodedRows, LazyTable, values_of
 from xtaccounts.registry.load import (
     LAZY_TABLES,
     REGISTRY_FILES,
@@ -297,6 +297,31 @@ def test_the_cached_registry_restores_its_big_tables_row_by_row(demo_registry_di
             assert [r.model_fields_set for r in again] == [r.model_fields_set for r in rows]
             assert [type(r) for r in again] == [type(r) for r in rows]
     assert restored == fresh
+
+
+def test_a_rows_values_are_read_without_restoring_it(demo_registry_dir: Path) -> None:
+    """`values_of` reads a row's fields from its bytes: the same values as the validated row's,
+    and the row is not restored (nor kept); a row restored already is read as it is."""
+    fresh = load_registry(demo_registry_dir, cache=False)
+    load_registry(demo_registry_dir)
+    restored = _from_disk(demo_registry_dir)
+    names = ("household", "amount")
+    for notice, lines in fresh.notices.items():
+        want = [(line.household, line.amount) for line in lines]
+        assert values_of(restored.notices, notice, names) == want
+        assert values_of(fresh.notices, notice, names) == want
+    for household, row in fresh.households.items():
+        assert values_of(restored.households, household, ("unit", "id")) == (row.unit, row.id)
+    assert _decoded_keys(restored.notices) == [] and _decoded_keys(restored.households) == []
+    household = list(fresh.households)[2]
+    assert restored.households[household] == fresh.households[household]
+    assert values_of(restored.households, household, ("unit",)) == (
+        fresh.households[household].unit,
+    )
+    with pytest.raises(KeyError):
+        values_of(restored.notices, "no such notice", names)
+    with pytest.raises(KeyError):
+        values_of(fresh.notices, "no such notice", names)
 
 
 def test_a_restored_table_copies_and_pickles_as_a_plain_dict(demo_registry_dir: Path) -> None:

@@ -2,8 +2,8 @@
 
 `WriteSession.append_entries` formats directives itself (`writer.format_entry`). When every one
 of them is of the shapes that formatter writes and Beancount's parser reads back unchanged
-(`plain`), the fast path takes the entries as the parse of the voucher-numbered text would give
-them (`as_parsed`): the same fields, metadata (``filename: "<string>"``, the line numbers, the
+(`plain_read`), the fast path takes the entries as the parse of the voucher-numbered text would
+give them (`as_parsed`): the same fields, metadata (``filename: "<string>"``, the line numbers, the
 voucher number added first), postings and order. Anything else is parsed as before.
 `tests/books/test_built_text.py` shows both give equal entries and the same text.
 """
@@ -25,7 +25,15 @@ from beancount.parser import printer
 from xtaccounts.books.voucher_numbers import Month, parse_voucher, voucher_number
 from xtaccounts.core.vocabulary import META_VOUCHER
 
-__all__ = ["FORMAT_NUMBER", "BuiltChunk", "as_parsed"]
+__all__ = [
+    "FORMAT_NUMBER",
+    "BuiltChunk",
+    "Printed",
+    "Read",
+    "as_parsed",
+    "plain_read",
+    "printed_of",
+]
 
 # How the formatter (and Beancount's printer) writes a number.
 FORMAT_NUMBER = printer.EntryPrinter().dformat.format
@@ -40,14 +48,20 @@ _FLAGS = ("*", "!")
 Printed = list[tuple[str, Any]]  # metadata as printed: key, value
 
 
+# `plain_read`: how many metadata are printed of an entry, and of each of its postings
+Read = tuple[int, tuple[int, ...]]
+
+
 @dataclass(frozen=True)
 class BuiltChunk:
     """A staged chunk of text made by `append_entries`: whether it starts with a blank line,
-    its entries and the length of each one's text (joined by one newline)."""
+    its entries and the length of each one's text (joined by one newline); and `reads`, each
+    entry's `plain_read` when the writer took it already (None: worked out when needed)."""
 
     blank: bool
     entries: tuple[data.Directive, ...]
     lengths: tuple[int, ...]
+    reads: tuple[Read | None, ...] | None = None
 
 
 def _string(value: object) -> bool:
@@ -80,10 +94,19 @@ def _key(key: str) -> bool:
     return _KEY.fullmatch(key) is not None
 
 
-def _printed_meta(meta: dict[str, Any] | None) -> Printed | None:
-    """The metadata the formatter prints, in order, if each key and value reads back as it is;
-    None otherwise."""
-    printed = []
+def printed_of(meta: dict[str, Any] | None) -> Printed:
+    """The metadata the formatter prints, in order (all but the file, line and ``__`` keys)."""
+    return [
+        (key, value)
+        for key, value in (meta or {}).items()
+        if key != "filename" and key != "lineno" and not key.startswith("__")
+    ]
+
+
+def _printed_count(meta: dict[str, Any] | None) -> int | None:
+    """How many metadata the formatter prints (`printed_of`), if each key and value reads back
+    as it is; None otherwise."""
+    count = 0
     for key, value in (meta or {}).items():
         if key == "filename" or key == "lineno" or key.startswith("__"):
             continue
@@ -100,13 +123,15 @@ def _printed_meta(meta: dict[str, Any] | None) -> Printed | None:
                 return None
         elif not _string(value):
             return None
-        printed.append((key, value))
-    return printed
+        count += 1
+    return count
 
 
-def _plain(entry: data.Directive) -> tuple[Printed, list[Printed]] | None:
-    """If the formatter writes `entry` itself and the parser reads it back unchanged: the
-    metadata printed of it and of each of its postings; else None."""
+def plain_read(entry: data.Directive) -> Read | None:
+    """If the formatter writes `entry` itself and the parser reads it back unchanged: how many
+    metadata are printed of it and of each of its postings (`printed_of` gives them: counts
+    are what is kept, beside each of an import's entries from formatting to the fast path);
+    else None."""
     if isinstance(entry, data.Transaction):
         if (
             entry.flag not in _FLAGS
@@ -116,7 +141,7 @@ def _plain(entry: data.Directive) -> tuple[Printed, list[Printed]] | None:
             or not all(_NAME.fullmatch(name) for name in (*entry.tags, *entry.links))
         ):
             return None
-        printed = _printed_meta(entry.meta)
+        printed = _printed_count(entry.meta)
         if printed is None:
             return None
         postings = []
@@ -130,27 +155,27 @@ def _plain(entry: data.Directive) -> tuple[Printed, list[Printed]] | None:
                 or not _number(units.number, units.currency)
             ):
                 return None
-            own = _printed_meta(posting.meta)
+            own = _printed_count(posting.meta)
             if own is None:
                 return None
             postings.append(own)
-        return printed, postings
+        return printed, tuple(postings)
     if isinstance(entry, data.Balance):
         amount = entry.amount
         tolerance = entry.tolerance
-        printed = _printed_meta(entry.meta)
+        printed = _printed_count(entry.meta)
         if (
             entry.diff_amount is None
             and _number(amount.number, amount.currency)
             and (tolerance is None or _number(tolerance, amount.currency))
             and printed is not None
         ):
-            return printed, []
+            return printed, ()
     return None
 
 
-def _meta(lineno: int, printed: Printed) -> dict[str, Any]:
-    meta: dict[str, Any] = {"filename": PARSED_FILE, "lineno": lineno}
+def _meta(lineno: int, printed: Printed, filename: str = PARSED_FILE) -> dict[str, Any]:
+    meta: dict[str, Any] = {"filename": filename, "lineno": lineno}
     meta.update(printed)
     return meta
 
@@ -159,11 +184,18 @@ def as_parsed(
     chunks: Sequence[str],
     built: Sequence[BuiltChunk],
     highest: dict[Month, int],
+    filename: str = PARSED_FILE,
 ) -> tuple[str, list[data.Directive]] | None:
     """The chunks of one file voucher-numbered (`voucher_numbers.number_text`) and the entries
     `parser.parse_string` gives for that text, without parsing it; `highest` is updated with
-    the numbers given. None, and `highest` untouched, when an entry is not `plain`."""
-    reads = [_plain(entry) for chunk in built for entry in chunk.entries]
+    the numbers given. None, and `highest` untouched, when an entry is not `plain`.
+    `filename`: the name their metadata give (the parser's own by default; the file the text
+    is appended to spares the caller renaming them)."""
+    reads = [
+        read
+        for chunk in built
+        for read in (chunk.reads if chunk.reads is not None else map(plain_read, chunk.entries))
+    ]
     if None in reads:
         return None
     if any(
@@ -187,7 +219,7 @@ def as_parsed(
             if index:  # the blank line between two entries
                 out.append("\n")
                 line += 1
-            own, entry = _numbered(own, entry, next(read), line, given)
+            own, entry = _numbered(own, entry, next(read), line, given, filename)
             out.append(own)
             entries.append(entry)
             line += own.count("\n")
@@ -199,16 +231,17 @@ def as_parsed(
 def _numbered(
     text: str,
     entry: data.Directive,
-    read: tuple[Printed, list[Printed]] | None,
+    read: Read | None,
     line: int,
     highest: dict[Month, int],
+    filename: str = PARSED_FILE,
 ) -> tuple[str, data.Directive]:
     """One entry's text with its voucher number (as `number_text` gives it) and the entry as
-    the parser reads that text at `line` (`read`: what `_plain` found printed of it)."""
+    the parser reads that text at `line` (`read`: what `plain_read` found printed of it)."""
     assert read is not None
-    printed, posting_meta = read
+    printed = printed_of(entry.meta)
     if isinstance(entry, data.Balance):
-        return text, entry._replace(meta=_meta(line, printed))
+        return text, entry._replace(meta=_meta(line, printed, filename))
     assert isinstance(entry, data.Transaction)
     voucher = [value for key, value in printed if key == META_VOUCHER]
     month = (entry.date.year, entry.date.month)
@@ -225,7 +258,12 @@ def _numbered(
         printed = [(META_VOUCHER, number), *printed]
     at = line + 1 + len(printed)
     postings = []
-    for posting, own in zip(entry.postings, posting_meta, strict=True):
-        postings.append(posting._replace(meta=_meta(at, own)))
-        at += 1 + len(own)
-    return text, entry._replace(meta=_meta(line, printed), postings=postings)
+    # (built field by field: `_replace` costs twice as much, on every posting of an import)
+    for posting, count in zip(entry.postings, read[1], strict=True):
+        account, units, cost, price, flag, old = posting
+        own = _meta(at, printed_of(old), filename)
+        postings.append(type(posting)(account, units, cost, price, flag, own))
+        at += 1 + count
+    _old, date, flag, payee, narration, tags, links, _postings = entry
+    meta = _meta(line, printed, filename)
+    return text, type(entry)(meta, date, flag, payee, narration, tags, links, postings)

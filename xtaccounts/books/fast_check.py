@@ -88,7 +88,7 @@ from xtaccounts.core.vocabulary import (
     META_SPREAD_RECEIPTS,
 )
 
-__all__ = ["FastChange", "fast_accept", "is_record", "placed", "snapshot_matches"]
+__all__ = ["FastChange", "fast_accept", "is_record", "place", "placed", "snapshot_matches"]
 
 _RECORD_KINDS = frozenset({KIND_PREMIUM, KIND_PREMIUM_REFUND})
 # Allocations and the legacy transfer: accepted when they only add to pools (`_transaction_fits`).
@@ -115,6 +115,14 @@ _CROSS_META = frozenset(
     }
 )
 _NOT_PLAIN = re.compile(r"^[ \t]*(push|pop)(tag|meta)\b|^[ \t]*include\b", re.MULTILINE)
+
+
+def _not_plain(text: str) -> bool:
+    """Whether text pushes or pops tags or metadata or includes a file (the pattern is tried
+    only on text holding one of its words: an import's megabytes are searched fast)."""
+    return ("push" in text or "pop" in text or "include" in text) and _NOT_PLAIN.search(
+        text
+    ) is not None
 
 
 class FastChange:
@@ -171,22 +179,25 @@ def fast_accept(
     entries: list[data.Directive] = []
     for path, chunks in staged.items():
         made = (built or {}).get(path)
+        filename = os.path.abspath(path)
         read = None
         if made is not None and len(made) == len(chunks) and None not in made:
-            read = as_parsed(chunks, [m for m in made if m is not None], highest)
+            # (named by their file already: no copy of each entry to rename it)
+            read = as_parsed(chunks, [m for m in made if m is not None], highest, filename)
         if read is not None:
             text, parsed = read
         else:
             text = "".join(number_text(chunk, highest) for chunk in chunks)
             parsed = None
-        if _NOT_PLAIN.search(text):
+        if _not_plain(text):
             return None
         if parsed is None:
             parsed, errors, _ = parser.parse_string(text)
             if errors:
                 return None
+            parsed = _named(parsed, filename)
         texts[path] = text
-        entries.extend(_named(parsed, os.path.abspath(path)))
+        entries.extend(parsed)
     entries.sort(key=data.entry_sortkey)
     records = [entry for entry in entries if is_record(entry)]
     if records and len(records) != len(entries):
@@ -246,6 +257,27 @@ def placed(entries: list[data.Directive], bases: Mapping[str, int]) -> list[data
     """Entries appended to files (`_named`) with the lines they have in them: `bases` gives, by
     file, how many lines came before the appended text."""
     return [located(e, e.meta["filename"], bases.get(e.meta["filename"], 0)) for e in entries]
+
+
+def place(change: FastChange, bases: Mapping[str, int]) -> list[data.Directive]:
+    """`placed` of the change's own entries, moved in place: their metadata are the change's
+    own (made by `fast_accept`, shared with no other entry), so that the entries a large import
+    appends are not copied once more, each posting and all, only to count their lines."""
+    for entry in change.entries:
+        shift = bases.get(entry.meta["filename"], 0)
+        if not shift:
+            continue
+        _shift(entry.meta, shift)
+        if isinstance(entry, data.Transaction):
+            for posting in entry.postings:
+                if posting.meta:
+                    _shift(posting.meta, shift)
+    return change.entries
+
+
+def _shift(meta: data.Meta, shift: int) -> None:
+    if isinstance(meta.get("lineno"), int):
+        meta["lineno"] += shift
 
 
 def _entries_fit(

@@ -142,6 +142,10 @@ def shared(value: _H) -> _H:
     return _SHARED.setdefault(value, value)  # type: ignore[return-value]
 
 
+_blake2b = hashlib.blake2b
+_from_bytes = int.from_bytes
+
+
 class DigestSet:
     """Keys a fold no longer keeps whole (those of closed periods) as sorted 8-byte digests: a
     query on one of them is answered from the books. Compact, and quick to unpickle."""
@@ -158,14 +162,15 @@ class DigestSet:
     def __contains__(self, key: object) -> bool:
         # The array is what is pickled; a set of it, made at the first query, is what is asked
         # (an import asks several times a line, often the same key twice running).
-        text = str(key)
+        text = key if type(key) is str else str(key)
         last = self._last
         if last is not None and last[0] == text:
             return last[1]
         members = self._members
         if members is None:
             members = self._members = frozenset(self._digests)
-        found = self.digest(text) in members
+        # (`digest` written out: an import asks several keys a line, in several folds)
+        found = _from_bytes(_blake2b(text.encode(), digest_size=8).digest(), "big") in members
         self._last = (text, found)
         return found
 
@@ -226,6 +231,9 @@ class WriteSnapshot:
     # Fold.key() -> the pickled fold, and how many entries of `fold_tail` it has taken
     folds: dict[str, tuple[bytes, int]] = field(default_factory=dict)
     fold_tail: list[data.Directive] = field(default_factory=list)  # written since pickled
+    # Folds just built and not yet pickled (`keep(..., live=True)`): a snapshot built for a
+    # write that then folds its entries in feeds them these, and pickles each fold once.
+    _live: dict[str, Fold] = field(default_factory=dict, repr=False, compare=False)
 
     def add(self, entries: Iterable[data.Directive]) -> None:
         """Take accepted entries (transactions and balance assertions) into the state."""
@@ -250,35 +258,74 @@ class WriteSnapshot:
                 self._assert(entry.account, entry.date)
         for month, number in highest_numbers(entries).items():
             self.vouchers[month] = max(number, self.vouchers.get(month, 0))
+        if self._live and len(self.fold_tail) + len(entries) <= TAIL_LIMIT:
+            self._pickle_live()  # kept as before: pickled, the entries in their tail
+        live = self._live
         if self.folds:
             self.fold_tail.extend(entries)
-        if len(self.fold_tail) > TAIL_LIMIT:
+        if live:  # the tail is folded in now: the live folds take the entries themselves
+            with gc_paused():
+                for fold in live.values():
+                    for entry in entries:
+                        fold.add(entry)
+        if live or len(self.fold_tail) > TAIL_LIMIT:
             self._fold_in()
 
     def _fold_in(self) -> None:
-        """Feed every fold its tail and pickle it again; the tail is then empty."""
+        """Feed every fold its tail and pickle it again; the tail is then empty. One fold at a
+        time: only one is decoded at once (a city's folds take tens of MiB each)."""
         with gc_paused():
-            folds = [fold for key in list(self.folds) if (fold := self._fold(key)) is not None]
+            live, self._live = self._live, {}
+            keys = list(self.folds)
+            kept: dict[str, tuple[bytes, int]] = {}
+            for key in keys:
+                fold = self._fold(key)
+                if fold is not None:
+                    kept[fold.key()] = (pickle.dumps(fold.kept(), protocol=5), 0)
+                del fold
+            for fold in live.values():
+                if not fold.stale:
+                    kept[fold.key()] = (pickle.dumps(fold.kept(), protocol=5), 0)
             self.fold_tail = []
-            self.folds = {}
-            for fold in folds:
-                self.keep(fold)
+            self.folds = kept
+
+    def _pickle_live(self) -> None:
+        """Pickle the live folds as `keep` would have (their entries so far taken)."""
+        live, self._live = self._live, {}
+        for key, fold in live.items():
+            if not fold.stale:
+                self.folds[key] = (pickle.dumps(fold, protocol=5), len(self.fold_tail))
 
     def fold(self, kind: type[_F]) -> _F | None:
         """A copy of the fold `kind` the snapshot keeps (None: it keeps none, or a stale one)."""
         fold = self._fold(kind.key())
         return fold if isinstance(fold, kind) else None
 
-    def keep(self, fold: Fold) -> None:
-        """Keep `fold` (as it is now) with the snapshot; a stale one is dropped."""
+    def keep(self, fold: Fold, *, live: bool = False) -> None:
+        """Keep `fold` (as it is now) with the snapshot; a stale one is dropped. `live`: the
+        fold is the snapshot's own (no caller holds it), kept unpickled until the snapshot is
+        saved or its entries folded in (`add`), or the fold is read."""
         if fold.stale:
             self.folds.pop(fold.key(), None)
+            self._live.pop(fold.key(), None)
+        elif live:
+            self.folds.pop(fold.key(), None)
+            self._live[fold.key()] = fold.kept()
         else:
+            self._live.pop(fold.key(), None)
             kept = pickle.dumps(fold.kept(), protocol=5)
             self.folds[fold.key()] = (kept, len(self.fold_tail))
 
+    def keep_pickled(self, key: str, pickled: bytes) -> None:
+        """Keep a fold pickled as `keep` pickles it (`pickle.dumps(fold.kept())`) of the books
+        the snapshot is built from, before any entry was added."""
+        self._live.pop(key, None)
+        self.folds[key] = (pickled, len(self.fold_tail))
+
     def _fold(self, key: str) -> Fold | None:
         """The fold `key` decoded, fed the tail it has not taken (None: none, or stale)."""
+        if self._live:
+            self._pickle_live()  # (a caller's copy is a decoded one)
         raw = self.folds.get(key)
         if raw is None:
             return None
@@ -297,7 +344,10 @@ class WriteSnapshot:
 
     def __getstate__(self) -> dict[str, Any]:
         """The state with the per-account dicts in columns (see the module's docstring)."""
+        if self._live:
+            self._pickle_live()
         state = dict(self.__dict__)
+        state.pop("_live", None)
         accounts: dict[str, int] = {}
         for name in _ACCOUNT_DICTS:
             for account in state[name]:
@@ -342,6 +392,7 @@ class WriteSnapshot:
             state[name] = {accounts[r]: day(o) for r, o in zip(rows, ordinals, strict=True)}
         for name, value in state.items():
             setattr(self, name, value)
+        self._live = {}
 
     def holds(self, rel: str, content: bytes) -> bool:
         """Whether the file `rel` (relative to the ledger dir) has `content` by the snapshot."""
@@ -390,9 +441,11 @@ def build_snapshot(
     parsed: ParseCache,
     written: Mapping[Path, bytes] | None = None,
     folds: Iterable[type[Fold]] = (),
+    pickled: Mapping[str, bytes] | None = None,
 ) -> WriteSnapshot | None:
     """The snapshot of books just loaded (None: they are not plain books, see the module), with
-    the registered folds and `folds` built from their entries.
+    the registered folds and `folds` built from their entries (`pickled`: folds of these very
+    books built already, as `WriteSnapshot.keep` pickles them, by their key).
 
     A file's digest is taken only if it is unchanged since it was parsed for `books` (its stat
     signature is the one `parsed` recorded) or was just written with the content in `written`.
@@ -436,8 +489,12 @@ def build_snapshot(
             _settlement(snapshot, entry)
     snapshot.add(e for e in books.entries if isinstance(e, data.Transaction | data.Balance))
     with gc_paused():  # (the folds allocate much; the books' entries need no collecting)
-        for kind in {**_FOLDS, **{kind.key(): kind for kind in folds}}.values():
-            snapshot.keep(kind.of(books.entries))
+        for key, kind in {**_FOLDS, **{kind.key(): kind for kind in folds}}.items():
+            made = (pickled or {}).get(key)
+            if made is not None:
+                snapshot.keep_pickled(key, made)
+            else:
+                snapshot.keep(kind.of(books.entries), live=True)
     return snapshot
 
 

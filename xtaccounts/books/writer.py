@@ -23,10 +23,11 @@ import contextlib
 import datetime as dt
 import json
 import os
+import pickle
 import re
 import stat
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path, PurePath
@@ -37,11 +38,11 @@ import filelock
 from beancount.core import data
 from beancount.parser import parser, printer
 
-from xtaccounts.books.built_text import FORMAT_NUMBER, BuiltChunk
+from xtaccounts.books.built_text import FORMAT_NUMBER, BuiltChunk, Read, plain_read, printed_of
 from xtaccounts.books.change_note import CHANGE_WRITER, current_note, render_message
 from xtaccounts.books.closed_periods import closed_write, closes_in
 from xtaccounts.books.entries_at import Location, read_entries_at
-from xtaccounts.books.fast_check import FastChange, fast_accept, placed, snapshot_matches
+from xtaccounts.books.fast_check import FastChange, fast_accept, place, snapshot_matches
 from xtaccounts.books.history import History, HistoryError
 from xtaccounts.books.load import (
     BeancountError,
@@ -157,7 +158,29 @@ class CommitResult:
     files: list[Path] = field(default_factory=list)
     entries_added: int = 0
     dry_run: bool = False
-    text: dict[Path, str] = field(default_factory=dict)
+    text: Mapping[Path, str] = field(default_factory=dict)
+
+
+class _Texts(Mapping[Path, str]):
+    """The text of each file a commit writes: appended text as it is, a file written whole
+    decoded only when asked for (an import's archived statement is megabytes that no caller
+    reads as text)."""
+
+    def __init__(self, order: Sequence[Path], texts: Mapping[Path, str | bytes]) -> None:
+        self._texts = {path: texts[path] for path in order}
+
+    def __getitem__(self, path: Path) -> str:
+        text = self._texts[path]
+        return text.decode("utf-8", errors="replace") if isinstance(text, bytes) else text
+
+    def __iter__(self) -> Iterator[Path]:
+        return iter(self._texts)
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
 
 
 def _step(name: str) -> None:
@@ -252,6 +275,9 @@ class WriteSession:
         self._snapshot: WriteSnapshot | None = None
         self._snapshot_read = False
         self._fold_kinds: dict[str, type[Fold]] = {}  # the folds asked for (`index`)
+        # Those built from `_books` (no snapshot matched), pickled as the snapshot keeps them:
+        # the snapshot then built from the same books takes them instead of building them again.
+        self._folds_built: tuple[LoadedBooks, dict[str, bytes]] | None = None
         # A registry change's registry as it leaves it (`check_against_registry`).
         self._registry: tuple[Path, Registry] | None = None
         self._closed = False
@@ -276,11 +302,15 @@ class WriteSession:
         fold = snapshot.fold(kind) if snapshot is not None else None
         if fold is not None:
             return fold
-        entries = self.books().entries
+        books = self.books()
         with gc_paused():
-            fold = kind.of(entries)
+            fold = kind.of(books.entries)
             if snapshot is not None:  # kept from now on (a copy: the caller may change its own)
                 snapshot.keep(fold)
+            else:  # for the snapshot built from these books (a copy, as above)
+                if self._folds_built is None or self._folds_built[0] is not books:
+                    self._folds_built = (books, {})
+                self._folds_built[1][kind.key()] = pickle.dumps(fold.kept(), protocol=5)
         return fold
 
     def entries_at(
@@ -333,11 +363,15 @@ class WriteSession:
         if not entries:
             return
         target = self._target(relpath)
-        texts = [format_entry(entry) for entry in entries]
+        # Whether each entry reads back as it is (`plain_read`), worked out once: its text is
+        # then written from the metadata it found, and the fast path reads the entry back
+        # from them (`built_text.as_parsed`) without going through the entry again.
+        reads = tuple(map(plain_read, entries))
+        texts = [format_entry(entry, read) for entry, read in zip(entries, reads, strict=True)]
         blank = self._needs_blank_line(target)
         text = ("\n" if blank else "") + "\n".join(texts)
         self.append(relpath, text, entries=len(entries))
-        self._built[target][-1] = BuiltChunk(blank, tuple(entries), tuple(map(len, texts)))
+        self._built[target][-1] = BuiltChunk(blank, tuple(entries), tuple(map(len, texts)), reads)
 
     def put_standalone(self, relpath: str | Path, content: str | bytes) -> None:
         """Stage the whole content of a file that the main ledger does not include.
@@ -429,19 +463,21 @@ class WriteSession:
         self, appended: dict[Path, str], olds: dict[Path, bytes | None], dry_run: bool
     ) -> CommitResult:
         """Write a decided change (the appends and the standalone files) all-or-nothing."""
-        texts = {path: appended_text(olds[path] or b"", text) for path, text in appended.items()}
-        contents = {path: (olds[path] or b"") + texts[path].encode("utf-8") for path in appended}
+        added = {path: appended_text(olds[path] or b"", text) for path, text in appended.items()}
+        contents = {path: (olds[path] or b"") + added[path].encode("utf-8") for path in appended}
+        texts: dict[Path, str | bytes] = dict(added)
+        del added
         for path, content in self._standalone.items():
             olds[path] = path.read_bytes() if path.exists() else None
             contents[path] = content
-            texts[path] = content.decode("utf-8", errors="replace")
+            texts[path] = content  # (decoded if a caller asks for its text)
         # Write other files first and the main file last: its include lines name new files.
         files = sorted(contents, key=lambda p: (p == self.main, str(p)))
         result = CommitResult(
             files=files,
             entries_added=self._entries_staged,
             dry_run=dry_run,
-            text={path: texts[path] for path in files},
+            text=_Texts(files, texts),
         )
         if dry_run:
             return result
@@ -474,8 +510,12 @@ class WriteSession:
             return None
         snapshot = self._matching_snapshot()
         if snapshot is None:
+            books = self.books()
+            built = self._folds_built
+            pickled = built[1] if built is not None and built[0] is books else None
+            self._folds_built = None
             folds = self._fold_kinds.values()
-            snapshot = build_snapshot(self.books(), self._parsed, folds=folds)
+            snapshot = build_snapshot(books, self._parsed, folds=folds, pickled=pickled)
             if snapshot is None:
                 return None
         # A file the books read is never written whole on the snapshot's word.
@@ -517,19 +557,28 @@ class WriteSession:
         result = self._write(dict(change.texts), olds, dry_run)
         del olds
         if not dry_run:
-            bases: dict[str, int] = {}  # the lines before each appended text, as written
-            for path, content in zip(result.files, self._written, strict=True):
-                text = change.texts.get(path)
-                if text is not None:  # standalone files are not the books' files
-                    snapshot.took(self._rel(path), path, content)
-                    bases[os.path.abspath(path)] = content.count(b"\n") - text.count("\n")
-            # The files' contents are not needed again: let them go before the indexes are fed.
+            bases = self._took(snapshot, change, result.files)
+            # The files' contents are not needed again: let them go before the indexes are fed
+            # (a large import's year file).
             self._written = []
-            snapshot.add(placed(change.entries, bases))
+            snapshot.add(place(change, bases))
             if self.main in change.texts:  # new files included: the snapshot's new name
                 snapshot.main_digest = snapshot.files[self._rel(self.main)][1]
             save_snapshot(snapshot)
         return result
+
+    def _took(
+        self, snapshot: WriteSnapshot, change: FastChange, files: list[Path]
+    ) -> dict[str, int]:
+        """The written files' new digests into the snapshot; the lines before each appended
+        text, as written, by file (no content of them held once this returns)."""
+        bases: dict[str, int] = {}
+        for path, content in zip(files, self._written, strict=True):
+            text = change.texts.get(path)
+            if text is not None:  # standalone files are not the books' files
+                snapshot.took(self._rel(path), path, content)
+                bases[os.path.abspath(path)] = content.count(b"\n") - text.count("\n")
+        return bases
 
     # -- internals ------------------------------------------------------------------------
 
@@ -771,7 +820,7 @@ def _entries_named(
 
 def _has_include(text: str) -> bool:
     """Whether a text holds an `include` line (the writer adds those itself)."""
-    return _INCLUDE_LINE.search(text) is not None
+    return "include" in text and _INCLUDE_LINE.search(text) is not None
 
 
 # --- formatting entries ---------------------------------------------------------------------
@@ -780,13 +829,14 @@ _PRINTER = printer.EntryPrinter()
 _FORMAT_NUMBER = FORMAT_NUMBER
 
 
-def format_entry(entry: Directive) -> str:
+def format_entry(entry: Directive, read: Read | None = None) -> str:
     """`beancount.parser.printer.format_entry(entry)`, the same text, faster for the shapes the
     commands write most (transactions with plain amounts and text, number or date metadata;
-    balance assertions); anything else is left to the printer itself."""
+    balance assertions); anything else is left to the printer itself. `read`: the entry's
+    `built_text.plain_read`, when known (its metadata are then printed from it)."""
     text: str | None = None
     if isinstance(entry, data.Transaction):
-        text = _transaction_text(entry)
+        text = _transaction_text(entry, read)
     elif isinstance(entry, data.Balance):
         text = _balance_text(entry)
     return _PRINTER(entry) if text is None else text
@@ -815,7 +865,21 @@ def _meta_text(meta: dict[str, Any] | None, prefix: str) -> str | None:
     return "".join(lines)
 
 
-def _transaction_text(entry: data.Transaction) -> str | None:
+def _printed_text(meta: dict[str, Any] | None, prefix: str) -> str:
+    """`_meta_text` of metadata `plain_read` found printable as they are (text without quotes
+    or backslashes, booleans, dates, numbers)."""
+    lines = []
+    for key, value in printed_of(meta):
+        if isinstance(value, str):
+            lines.append(f'{prefix}{key}: "{_escape(value)}"\n')
+        elif isinstance(value, bool):
+            lines.append(f"{prefix}{key}: {'TRUE' if value else 'FALSE'}\n")
+        else:
+            lines.append(f"{prefix}{key}: {value}\n")
+    return "".join(lines)
+
+
+def _transaction_text(entry: data.Transaction, read: Read | None = None) -> str | None:
     strings = []
     if entry.payee:
         strings.append(f'"{_escape(entry.payee)}"')
@@ -825,7 +889,7 @@ def _transaction_text(entry: data.Transaction) -> str | None:
         strings.append('""')
     strings.extend(f"#{tag}" for tag in sorted(entry.tags or ()))
     strings.extend(f"^{link}" for link in sorted(entry.links or ()))
-    meta = _meta_text(entry.meta, "  ")
+    meta = _meta_text(entry.meta, "  ") if read is None else _printed_text(entry.meta, "  ")
     if meta is None:
         return None
     accounts, positions, metas = [], [], []
@@ -833,7 +897,11 @@ def _transaction_text(entry: data.Transaction) -> str | None:
         units = plain_units(posting)
         if units is None:
             return None
-        posting_meta = _meta_text(posting.meta, "    ")
+        posting_meta = (
+            _meta_text(posting.meta, "    ")
+            if read is None
+            else _printed_text(posting.meta, "    ")
+        )
         if posting_meta is None:
             return None
         flag = f"{printer.render_flag(posting.flag)} " if posting.flag else ""

@@ -241,11 +241,16 @@ def stage_plan(plan: ImportPlan) -> dict[str, list[data.Directive]]:
             key = (entry.date, 0, index)
         keyed.append((key, entry))
     by_file: dict[str, list[data.Directive]] = defaultdict(list)
+    files: dict[int, str] = {}  # the bank file of each year (named once, not once a line)
     for _key, entry in sorted(keyed, key=lambda pair: pair[0]):
         if isinstance(entry, data.Open | data.Close):
             by_file[ACCOUNTS_FILE].append(entry)
         else:
-            by_file[bank_file(plan.bank, entry.date.year)].append(entry)
+            year = entry.date.year
+            relpath = files.get(year)
+            if relpath is None:
+                relpath = files[year] = bank_file(plan.bank, year)
+            by_file[relpath].append(entry)
     return dict(by_file)
 
 

@@ -165,6 +165,25 @@ class LazyTable(Mapping[str, V]):
             self._model, dict(zip(names, values, strict=True)), fields, extra, shared
         )
 
+    def values_of(self, key: str, names: tuple[str, ...]) -> Any:
+        """The values of the fields `names` of the row `key` (a tuple; for a row that is a list
+        of models, a list of them), read from its bytes without restoring a model or keeping
+        one: a row a command reads once for a field or two (a notice's households and amounts,
+        a household's unit) costs neither the model's restoring nor its memory. KeyError when
+        there is no such row."""
+        rows = self._index()
+        row = rows[key]
+        if type(row) is not int:  # restored already
+            if type(row) is list:
+                return [tuple(getattr(item, name) for name in names) for item in row]
+            return tuple(getattr(row, name) for name in names)
+        at = [self._names.index(name) for name in names]
+        start = self._ends[row - 1] if row else 0
+        state = pickle.loads(self._blob[start : self._ends[row]])
+        if type(state) is list:
+            return [tuple(item[0][i] for i in at) for item in state]
+        return tuple(state[0][i] for i in at)
+
     def __getitem__(self, key: str) -> V:
         rows = self._index()
         row = rows[key]
@@ -217,3 +236,14 @@ class LazyTable(Mapping[str, V]):
 
     def __repr__(self) -> str:
         return f"LazyTable({len(self)} rows{', all decoded' if self._complete else ''})"
+
+
+def values_of(table: Mapping[str, Any], key: str, names: tuple[str, ...]) -> Any:
+    """`LazyTable.values_of` of any table of models (or lists of them): a lazy table's values
+    are read without restoring the row; KeyError when there is no such row."""
+    if isinstance(table, LazyTable):
+        return table.values_of(key, names)
+    row = table[key]
+    if isinstance(row, list):
+        return [tuple(getattr(item, name) for name in names) for item in row]
+    return tuple(getattr(row, name) for name in names)
