@@ -19,12 +19,10 @@ with openpyxl and LibreOffice.
 from __future__ import annotations
 
 import datetime as dt
-import queue
 import re
-import threading
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -495,79 +493,21 @@ def write_workbook(
     names = [s.name for s in sheets]
     if len(set(names)) != len(names):
         raise ValueError(f"sheet names repeat: {names}")
-    with (
-        zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=3) as zf,
-        _MemberWriter(zf) as members,
-    ):
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=3) as zf:
         for name, text in _package_parts(sheets).items():
-            members.write(name, [text.encode("utf-8")])
+            zf.writestr(name, text)
         for i, sheet in enumerate(sheets, start=1):
-            members.write(f"xl/worksheets/sheet{i}.xml", _chunks(sheet))
+            with zf.open(f"xl/worksheets/sheet{i}.xml", "w", force_zip64=True) as raw:
+                buffer: list[str] = [sheet.head()]
+                size = 0
+                for row in sheet.body():
+                    buffer.append(row)
+                    size += len(row)
+                    if size > 1 << 18:
+                        raw.write("".join(buffer).encode("utf-8"))
+                        buffer, size = [], 0
+                buffer.append(sheet.tail())
+                raw.write("".join(buffer).encode("utf-8"))
         # Last: the body formats are added as the sheets use them.
-        members.write("xl/styles.xml", [styles.xml().encode("utf-8")])
+        zf.writestr("xl/styles.xml", styles.xml())
     return names
-
-
-def _chunks(sheet: _Sheet) -> Iterator[bytes]:
-    """A sheet's XML in pieces of about 256 KiB, UTF-8."""
-    buffer: list[str] = [sheet.head()]
-    size = 0
-    for row in sheet.body():
-        buffer.append(row)
-        size += len(row)
-        if size > 1 << 18:
-            yield "".join(buffer).encode("utf-8")
-            buffer, size = [], 0
-    buffer.append(sheet.tail())
-    yield "".join(buffer).encode("utf-8")
-
-
-class _MemberWriter:
-    """Writes a zip's members from a thread of its own: deflating a piece lets go of the
-    interpreter, so the sheets' next XML is made while the last piece is compressed (a third
-    of a city's workbook time was the compression)."""
-
-    def __init__(self, archive: zipfile.ZipFile) -> None:
-        self._archive = archive
-        self._pieces: queue.Queue[tuple[str, bytes] | None] = queue.Queue(maxsize=8)
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="xlsx-deflate", daemon=True)
-
-    def __enter__(self) -> _MemberWriter:
-        self._thread.start()
-        return self
-
-    def __exit__(self, kind: object, error: object, traceback: object) -> None:
-        self._pieces.put(None)
-        self._thread.join()
-        if self._error is not None and error is None:
-            raise self._error
-
-    def write(self, name: str, pieces: Iterable[bytes]) -> None:
-        """The member `name`, made of `pieces` in order (a member with no pieces is empty)."""
-        self._put((name, b""))
-        for piece in pieces:
-            self._put(("", piece))
-
-    def _put(self, item: tuple[str, bytes]) -> None:
-        if self._error is not None:
-            raise self._error
-        self._pieces.put(item)
-
-    def _run(self) -> None:
-        member = None
-        try:
-            while (item := self._pieces.get()) is not None:
-                name, piece = item
-                if name:
-                    if member is not None:
-                        member.close()
-                    member = self._archive.open(name, "w", force_zip64=True)
-                elif member is not None:
-                    member.write(piece)
-            if member is not None:
-                member.close()
-        except BaseException as exc:  # handed to the writing thread
-            self._error = exc
-            while self._pieces.get() is not None:  # the writer is not left blocked
-                pass
