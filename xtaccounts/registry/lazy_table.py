@@ -145,9 +145,13 @@ class LazyTable(Mapping[str, V]):
                     self._rows, self._keys = rows, []
         return rows
 
-    def _decode(self, index: int) -> Any:
+    def _state(self, index: int) -> Any:
+        """The pickled state of row `index` (`EncodedRows`), unpickled."""
         start = self._ends[index - 1] if index else 0
-        state = pickle.loads(self._blob[start : self._ends[index]])
+        return pickle.loads(self._blob[start : self._ends[index]])
+
+    def _decode(self, index: int) -> Any:
+        state = self._state(index)
         if type(state) is list:
             return [self._restore(*item) for item in state]
         return self._restore(*state)
@@ -178,8 +182,7 @@ class LazyTable(Mapping[str, V]):
                 return [tuple(getattr(item, name) for name in names) for item in row]
             return tuple(getattr(row, name) for name in names)
         at = [self._names.index(name) for name in names]
-        start = self._ends[row - 1] if row else 0
-        state = pickle.loads(self._blob[start : self._ends[row]])
+        state = self._state(row)
         if type(state) is list:
             return [tuple(item[0][i] for i in at) for item in state]
         return tuple(state[0][i] for i in at)
