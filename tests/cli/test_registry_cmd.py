@@ -4,6 +4,7 @@ nothing written, a tender result, a pilot setting that needs its source, and the
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
@@ -13,6 +14,9 @@ import pytest
 from beancount import loader
 
 from tests.helpers import snapshot, xt
+from xtaccounts.registry import load as registry_load
+from xtaccounts.registry import load_registry
+from xtaccounts.registry.load import cache_file
 
 SOURCE = "湘潭市住房和城乡建设局〔2026〕3号"
 TENDER = (
@@ -212,3 +216,36 @@ def test_the_pilot_extended_by_its_notice_lets_a_2026_purchase_through(demo_copy
     checks = {c["name"]: c for c in found["checks"]}
     assert checks["history"]["errors"] == 0
     assert checks["history"]["counts"]["registry_changes"] == 3  # the books' start, and ours
+
+
+def _notice(main: Path, number: str, household: str, *extra: str) -> None:
+    run = xt(main, *("registry", "notice", "add", "--notice-no", number, "--household"),
+             household, *("--amount", "10", "--date", "2026-01-09"), *extra)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+
+
+def test_a_cached_registry_stays_cached_across_notices_added(
+    demo_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`notice add` validated the registry as it leaves it: a registry that was cached (slow to
+    validate) is cached for its new bytes too, so the next command (the import of the notices'
+    payments) does not validate it again; one that was not cached stays so."""
+    directory = demo_copy.parent / "registry"
+    cache = tmp_path / "cache"
+    monkeypatch.setenv(registry_load.CACHE_DIR_ENV, str(cache))
+    monkeypatch.setattr(registry_load, "CACHE_THRESHOLD_SECONDS", 0.0)
+    registry_load._MEMO.clear()
+    _notice(demo_copy, "N2026-0201", "C0001-B02-U2-101")
+    assert not cache_file(directory).exists()  # the demo's registry is quick: never cached
+    load_registry(directory)  # as the first command reading a slow registry caches it
+    assert cache_file(directory).exists()
+    _notice(demo_copy, "N2026-0202", "C0001-B02-U2-102")
+    files = registry_load._read_files(directory)
+    assert b"N2026-0202" in (files["payment_notices.csv"] or b"")
+    cached = registry_load._read_cache(directory, registry_load.registry_digest(files))
+    assert cached is not None and "N2026-0202" in cached.notices
+    assert dataclasses.replace(cached, directory=directory) == load_registry(directory, cache=False)
+    # A dry run writes neither the registry nor a cache.
+    kept = sorted(p.name for p in cache.iterdir())
+    _notice(demo_copy, "N2026-0203", "C0001-B02-U2-201", "--dry-run")
+    assert sorted(p.name for p in cache.iterdir()) == kept

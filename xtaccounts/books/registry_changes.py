@@ -32,6 +32,7 @@ from xtaccounts.registry.changes import (
     read_registry_files,
     validate_change,
 )
+from xtaccounts.registry.load import keep_changed_registry
 
 __all__ = ["NOT_READ_BY_THE_BOOKS", "MakeChange", "commit_registry_change", "registry_history"]
 
@@ -62,6 +63,11 @@ def commit_registry_change(
         reason = f"{note.reason}；{change.summary}" if note.reason else change.summary
         with recording_as(note.command, *note.args, reason=reason, operator=note.operator):
             result = session.commit(dry_run=dry_run)
+        if not dry_run and result.files and change.registry is not None:
+            # The registry was validated as the change leaves it: cached for the next command.
+            keep_changed_registry(
+                layout.registry, files, {**files, **change.files}, change.registry
+            )
     return change, result
 
 

@@ -760,6 +760,32 @@ def _write_cache(directory: Path, digest: bytes, registry: Registry) -> None:
                 os.unlink(tmp)
 
 
+def keep_changed_registry(
+    directory: Path,
+    before: Mapping[str, bytes | None],
+    after: Mapping[str, bytes | None],
+    registry: Registry,
+) -> bool:
+    """After a change written to the registry in `directory` (its files were `before` and are
+    now `after`, `registry` validated from `after`): cache `registry` for the files as they now
+    are, if the registry before the change was cached (it was slow to validate) and the files
+    on disk are `after`. The next command then reads the cache instead of validating the
+    registry again (`notice add`, then `import`). True if the cache was written."""
+    directory = Path(directory)
+    if not _cache_path(registry_digest(dict(before))).exists():
+        return False
+    signature = _stat_signature(directory)  # taken before the files are read
+    files = _read_files(directory)
+    if files != dict(after):  # changed since (not by the change): validate it when read
+        return False
+    digest = registry_digest(files)
+    _write_cache(directory, digest, registry)
+    if not _cache_path(digest).exists():
+        return False
+    _keep_digest(directory, signature, digest)
+    return True
+
+
 def load_registry(directory: Path, *, cache: bool = True) -> Registry:
     """Load and cross-check the whole registry; raise RegistryInvalid listing every problem.
 
