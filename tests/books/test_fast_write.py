@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import write_files
+from tests.helpers import snapshot, write_files
 from xtaccounts.books import writer
 from xtaccounts.books.load import load_books
 from xtaccounts.books.write_snapshot import load_snapshot
@@ -202,3 +202,38 @@ def test_the_snapshot_keeps_its_state_through_the_disk(books: Path) -> None:
     }
     save_snapshot(again)
     assert load_snapshot(books) == again
+
+
+def test_a_settled_session_lets_the_books_go_and_writes_what_it_would_have(
+    books: Path, full_loads: list[Path], tmp_path: Path
+) -> None:
+    """`settle`: with no snapshot on disk, the one built from the books the session loaded is
+    kept and the books and their parses let go; the change is then decided on it, and written
+    as without settling. A change it does not vouch for loads the books again and is refused
+    with the full load's errors."""
+    other = tmp_path / "other"
+    shutil.copytree(books.parent, other)
+    for main, settle in ((books, True), (other / "main.beancount", False)):
+        with LedgerWriter(main) as session:
+            session.books()
+            if settle:
+                session.settle()
+                assert session._books is None and session._snapshot is not None
+                assert session._parsed.signature_of(str(main)) is None  # the parses let go
+            session.append("txns.beancount", receipt("2026-01-03"))
+            session.commit()
+    assert len(full_loads) == 2  # one load each: neither loaded the books with the change
+    assert snapshot(books.parent) == snapshot(other)
+    with LedgerWriter(books) as session:
+        session.books()
+        session.settle()  # a snapshot on disk matches: nothing to do, the books are kept
+        assert session._books is not None
+    for path in Path(tmp_path / "cache").glob("write-snapshot-*"):
+        path.unlink()
+    full_loads.clear()
+    with pytest.raises(WriteRefused, match="Balance failed"), LedgerWriter(books) as session:
+        session.books()
+        session.settle()
+        session.append("txns.beancount", "2026-01-05 balance Assets:Bank  99.00 CNY\n")
+        session.commit()
+    assert len(full_loads) == 3  # the first load; after settling, before and after the change

@@ -18,7 +18,8 @@ from tests.helpers import ICBC_NO, build_base, snapshot
 from xtaccounts.books import writer
 from xtaccounts.books.load import load_books
 from xtaccounts.demo.bank_statements import BankLine, StatementFile, icbc_flag_text
-from xtaccounts.ops.bank_statement_import import import_statements
+from xtaccounts.ops import bank_statement_import
+from xtaccounts.ops.bank_statement_import import SETTLE_LINES, import_statements
 from xtaccounts.ops.demand_interest import expected_settlement
 from xtaccounts.registry import load_registry
 
@@ -99,9 +100,14 @@ def _twice(
     return got, len(loads)
 
 
+@pytest.mark.parametrize("settle_lines", [SETTLE_LINES, 0], ids=["large", "every"])
 def test_an_import_against_the_snapshot_loads_no_books_and_writes_the_same_bytes(
-    base_books: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    base_books: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settle_lines: int
 ) -> None:
+    """(`every`: each statement settles the session as a long one does: the copy without a
+    snapshot lets its books go once the indexes are built, and loads them again for the
+    settlement's 积数; the results are the same.)"""
+    monkeypatch.setattr(bank_statement_import, "SETTLE_LINES", settle_lines)
     monkeypatch.setenv("XT_CACHE_DIR", str(tmp_path / "cache"))
     fast = _copy(base_books, tmp_path / "fast")
     full = _copy(base_books, tmp_path / "full")

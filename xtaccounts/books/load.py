@@ -203,6 +203,11 @@ class ParseCache:
         cached = self._files.get(filename)
         return cached[0] if cached is not None else None
 
+    def release(self) -> None:
+        """Let every kept parse go (the next load parses the files again)."""
+        self._files.clear()
+        self._entries = 0
+
     def _forget(self, filename: str) -> None:
         cached = self._files.pop(filename, None)
         if cached is not None:

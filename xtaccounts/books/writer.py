@@ -325,6 +325,29 @@ class WriteSession:
             return None
         return read_entries_at(self.ledger_dir, locations, list(snapshot.files), headings)
 
+    def settle(self) -> None:
+        """Before a large change is staged: keep the write snapshot of the books as this session
+        loaded them (when none on disk matched them) and let the books and their parses go, so
+        that they and the change are not in memory together. The change is then checked against
+        that snapshot; the books are loaded again only if something asks for them (`books()`,
+        or a change the snapshot does not accept)."""
+        self._ensure_open()
+        if self._checks or self._books is None or self._matching_snapshot() is not None:
+            return
+        books = self._books
+        built = self._folds_built
+        pickled = built[1] if built is not None and built[0] is books else None
+        snapshot = build_snapshot(
+            books, self._parsed, folds=self._fold_kinds.values(), pickled=pickled
+        )
+        if snapshot is None:
+            return
+        self._snapshot = snapshot
+        self._folds_built = None
+        self._books = None
+        del books
+        self._parsed.release()
+
     def _matching_snapshot(self) -> WriteSnapshot | None:
         """The books' write snapshot if it matches them (read once per change)."""
         if not self._snapshot_read:

@@ -72,6 +72,10 @@ __all__ = [
 ]
 
 ARCHIVE_NAME = "{date:%Y-%m-%d}.{name}"  # beangulp.archive.FILENAME
+# A statement this long is classified with the books let go once their indexes are built
+# (`WriteSession.settle`): its plan and text would otherwise sit in memory beside the books.
+# A line that needs the books themselves (a settlement's 积数) then has them loaded again.
+SETTLE_LINES = 10_000
 _EXT = re.compile(r"\.[A-Za-z0-9]{1,8}")
 
 
@@ -310,6 +314,8 @@ def _classified(session: WriteSession, registry: Registry, statement: Statement)
             session.index(SuspenseItems),
             _not_at_hand,
         )
+        if len(statement.lines) >= SETTLE_LINES:
+            session.settle()
         plan = classify_against(registry, indexes, statement)
         check_balances_against(plan, indexes.lines)
         return plan
