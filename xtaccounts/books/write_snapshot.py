@@ -276,10 +276,12 @@ class WriteSnapshot:
         time: only one is decoded at once (a city's folds take tens of MiB each)."""
         with gc_paused():
             live, self._live = self._live, {}
-            keys = list(self.folds)
             kept: dict[str, tuple[bytes, int]] = {}
-            for key in keys:
+            # Each fold's old pickle let go as soon as its new one is made: the old and the
+            # new pickles of all the folds are never in memory together.
+            for key in list(self.folds):
                 fold = self._fold(key)
+                self.folds.pop(key, None)
                 if fold is not None:
                     kept[fold.key()] = (pickle.dumps(fold.kept(), protocol=5), 0)
                 del fold
@@ -542,7 +544,7 @@ def load_snapshot(main: Path) -> WriteSnapshot | None:
     if not raw.startswith(_MAGIC):
         return None
     try:
-        version, snapshot = pickle.loads(raw[len(_MAGIC) :])
+        version, snapshot = pickle.loads(memoryview(raw)[len(_MAGIC) :])  # (no copy)
     except Exception:  # a damaged cache is no cache
         return None
     if version != _FORMAT or not isinstance(snapshot, WriteSnapshot):
@@ -557,7 +559,9 @@ def save_snapshot(snapshot: WriteSnapshot) -> None:
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(_MAGIC + pickle.dumps((_FORMAT, snapshot), protocol=5))
+        with tmp.open("wb") as out:  # (pickled into the file: no copy of tens of MB in memory)
+            out.write(_MAGIC)
+            pickle.dump((_FORMAT, snapshot), out, protocol=5)
         os.replace(tmp, path)
         kept = sorted(
             path.parent.glob("write-snapshot-*.pickle"),
