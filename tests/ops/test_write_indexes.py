@@ -282,6 +282,38 @@ def test_notice_payments_give_the_same_answers_whatever_the_order() -> None:
     assert kept == rebuilt.kept_after(dt.date(2026, 1, 4))  # (asked of the books in any case)
 
 
+def test_notice_payments_are_pickled_in_columns_and_come_back_equal() -> None:
+    """The payments are kept in columns (`NoticePayments.__getstate__`): pickled and read back
+    they are equal, dates and all, whatever the texts; a text that holds the columns' separator
+    keeps the index as objects."""
+    import pickle
+
+    from xtaccounts.ops.notice_payments import NoticePayments
+
+    entries = _entries(
+        _deposit("2026-01-02", "V1", "N1", "S1")
+        + _reversal("2026-01-03", "V1")
+        + _deposit("2026-01-04", "V2", "N1", "S2", "-0.00")
+        + _deposit("2026-01-05", "V3", "N2", "S3", "60.10")
+        + _deposit("2026-01-05", "V4", "N3", "S\x1f4", "7.5")
+    )
+    for index in (
+        NoticePayments(),
+        NoticePayments.of(entries[:4]),
+        NoticePayments.of(entries).kept_after(dt.date(2026, 1, 2)),
+        NoticePayments.of(entries),
+    ):
+        state = index.__getstate__()
+        odd = any("\x1f" in p.serial for paid in index.payments.values() for p in paid)
+        assert ("columns" in state) != odd
+        again = pickle.loads(pickle.dumps(index, protocol=5))
+        assert again == index and again.reversals == index.reversals
+        for notice, paid in index.payments.items():
+            for mine, theirs in zip(again.payments[notice], paid, strict=True):
+                assert [str(x) for x in mine] == [str(x) for x in theirs]
+        assert pickle.loads(pickle.dumps(again)) == index
+
+
 def test_the_deposit_index_answers_only_what_it_keeps() -> None:
     close = """\
 2025-12-31 * "结转"

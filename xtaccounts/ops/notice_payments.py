@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+from array import array
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from beancount.core import data
 
@@ -36,6 +38,20 @@ from xtaccounts.core.vocabulary import (
 
 __all__ = ["NoticePayments", "Payment"]
 
+_SEPARATOR = "\x1f"  # the unit separator (an index with a text holding it is kept as objects)
+
+
+def _joined(texts: Iterable[str]) -> str | None:
+    """The texts joined by the separator (None: one of them holds it)."""
+    texts = list(texts)
+    joined = _SEPARATOR.join(texts)
+    return joined if joined.count(_SEPARATOR) == max(len(texts) - 1, 0) else None
+
+
+def _split(joined: str, count: int) -> list[str]:
+    """The `count` texts `joined` by the separator (none: an empty text is no text)."""
+    return joined.split(_SEPARATOR) if count else []
+
 
 class Payment(NamedTuple):
     """A deposit on a notice: its date, serial and voucher, and what it credits 交存收入."""
@@ -54,6 +70,54 @@ class NoticePayments(Fold):
     payments: dict[str, list[Payment]] = field(default_factory=dict)
     reversals: dict[str, Decimal] = field(default_factory=dict)
     old: DigestSet = field(default_factory=DigestSet)  # notices paid on or before a close
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The payments in columns (texts joined, dates as ordinals): a city's index holds a
+        hundred thousand notices, and pickling them as objects took seven times the memory of
+        the pickle (its memo of every object) each time a write kept its snapshot."""
+        state = dict(self.__dict__)
+        payments: dict[str, list[Payment]] = state.pop("payments")
+        rows = [payment for paid in payments.values() for payment in paid]
+        texts = (
+            _joined(payments),
+            _joined(p.serial for p in rows),
+            _joined(p.voucher for p in rows),
+        )
+        if any(text is None for text in texts):
+            state["payments"] = payments  # (a text holding the separator: kept as objects)
+            return state
+        state["columns"] = (
+            *texts,
+            array("I", map(len, payments.values())),
+            array("i", (p.date.toordinal() for p in rows)),
+            _SEPARATOR.join(map(str, (p.amount for p in rows))),
+        )
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        columns = state.pop("columns", None)
+        if columns is not None:
+            notices, serials, vouchers, counts, ordinals, amounts = columns
+            days: dict[int, dt.date] = {}
+            for ordinal in set(ordinals):
+                days[ordinal] = shared(dt.date.fromordinal(ordinal))
+            rows = len(ordinals)
+            made = list(
+                map(
+                    Payment,
+                    map(days.__getitem__, ordinals),
+                    _split(serials, rows),
+                    _split(vouchers, rows),
+                    map(Decimal, _split(amounts, rows)),
+                )
+            )
+            payments: dict[str, list[Payment]] = {}
+            at = 0
+            for notice, count in zip(_split(notices, len(counts)), counts, strict=True):
+                payments[notice] = made[at : at + count]
+                at += count
+            state["payments"] = payments
+        self.__dict__.update(state)
 
     def answers(self, notice: str) -> bool:
         """Whether the index holds all the books' payments of `notice` (not those of a notice
