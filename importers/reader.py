@@ -43,6 +43,7 @@ from xtaccounts.core.bank_statement import (
 )
 from xtaccounts.core.dates import FLOOR, horizon
 from xtaccounts.core.errors import XtError
+from xtaccounts.core.gc_pause import gc_paused
 from xtaccounts.core.money import PLACEHOLDERS, MoneyError, to_exact_money
 from xtaccounts.core.vocabulary import FEN, ZERO
 
@@ -1056,100 +1057,103 @@ def read_statement(
     `data` is the file's content when the caller has read it already (`importers.sniff.
     read_file`: a regular file within the size limit), so that what is read is what is archived.
     """
-    path = Path(path)
-    name = str(path)
-    if profiles is None:
-        profiles = shipped_layouts()
-    try:
-        if data is None:
-            data = read_file(path)
-        sniffed = sniff_bytes(data[:SAMPLE_BYTES], data)
-        sheets = read_table(data, sniffed)
-        del data  # the sheets are read: the bytes may go (the caller may still hold them)
-    except ReadError as exc:
-        raise StatementError(name, exc.row, exc.field, exc.message) from None
-    except OSError as exc:
-        raise StatementError(name, 0, "", f"cannot read the file: {exc.strerror or exc}") from None
+    with gc_paused(keep=True):  # a statement's rows and lines make no cycles
+        path = Path(path)
+        name = str(path)
+        if profiles is None:
+            profiles = shipped_layouts()
+        try:
+            if data is None:
+                data = read_file(path)
+            sniffed = sniff_bytes(data[:SAMPLE_BYTES], data)
+            sheets = read_table(data, sniffed)
+            del data  # the sheets are read: the bytes may go (the caller may still hold them)
+        except ReadError as exc:
+            raise StatementError(name, exc.row, exc.field, exc.message) from None
+        except OSError as exc:
+            raise StatementError(
+                name, 0, "", f"cannot read the file: {exc.strerror or exc}"
+            ) from None
 
-    first: tuple[Sheet, Header] | None = None
-    for sheet in sheets:
-        header = find_header(sheet.rows, profiles)
-        if header is not None:
-            first = (sheet, header)
-            break
-    if first is None:
-        miss = near_miss(sheets, profiles)
-        raise StatementError(
-            name,
-            miss.row if miss else 0,
-            "",
-            f"不是已知格式的对账单：前 {HEADER_SEARCH_ROWS} 行中没有任何格式的表头"
-            + (f"；{miss.explain()}" if miss else "（也没有像表头的行）")
-            + f" (not a statement: no header row of a known bank layout; layouts: "
-            f"{', '.join(p.id for p in profiles)})",
+        first: tuple[Sheet, Header] | None = None
+        for sheet in sheets:
+            header = find_header(sheet.rows, profiles)
+            if header is not None:
+                first = (sheet, header)
+                break
+        if first is None:
+            miss = near_miss(sheets, profiles)
+            raise StatementError(
+                name,
+                miss.row if miss else 0,
+                "",
+                f"不是已知格式的对账单：前 {HEADER_SEARCH_ROWS} 行中没有任何格式的表头"
+                + (f"；{miss.explain()}" if miss else "（也没有像表头的行）")
+                + f" (not a statement: no header row of a known bank layout; layouts: "
+                f"{', '.join(p.id for p in profiles)})",
+            )
+        sheet, header = first
+        profile = header.profile
+        if header.columns.missing:
+            wanted = {
+                "date": profile.date,
+                "debit": profile.debit,
+                "credit": profile.credit,
+                "amount": profile.amount,
+                "direction": profile.direction,
+            }
+            missing = header.columns.missing[0]
+            raise StatementError(
+                name,
+                sheet.row_number(header.index),
+                "/".join(wanted[missing]),
+                f"the header of the {profile.id} layout has no such column "
+                f"(the {_FIELD_WORDS[missing]} column is required)",
+            )
+        preamble = read_preamble(sheet, header)
+        parsed = _Parsed([], [], [], None)
+        if preamble.account_no:
+            parsed.accounts.append((preamble.account_no, preamble.account_row, name))
+
+        label = name
+        try:
+            done = 0
+            started = False
+            for other in sheets:
+                if other is sheet:
+                    started = True
+                    label = name if other is sheets[0] else f"{name}[{other.name}]"
+                    done = _SheetReader(header, label, progress).read(other, parsed, done)
+                elif started:
+                    more = find_header(other.rows, (profile,))
+                    if more is None or more.columns.missing:
+                        continue
+                    label = f"{name}[{other.name}]"
+                    done = _SheetReader(more, label, progress).read(other, parsed, done)
+        except _Fail as fail:
+            raise StatementError(label, fail.row, fail.field, fail.message) from None
+
+        account_no = _account(name, parsed)
+        lines = parsed.lines
+        try:
+            order = chronological(lines)
+        except _Fail as fail:
+            field = header.columns.label("balance")
+            index = next(i for i, line in enumerate(lines) if line.row == fail.row)
+            raise StatementError(parsed.sources[index], fail.row, field, fail.message) from None
+        if progress is not None:
+            progress(done)
+        return Statement(
+            path=path,
+            bank=profile.bank,
+            profile=profile.id,
+            account_no=account_no,
+            account_name=preamble.account_name,
+            currency=preamble.currency or parsed.currency,
+            period_start=preamble.period_start,
+            period_end=preamble.period_end,
+            lines=tuple(lines[i] for i in order),
         )
-    sheet, header = first
-    profile = header.profile
-    if header.columns.missing:
-        wanted = {
-            "date": profile.date,
-            "debit": profile.debit,
-            "credit": profile.credit,
-            "amount": profile.amount,
-            "direction": profile.direction,
-        }
-        missing = header.columns.missing[0]
-        raise StatementError(
-            name,
-            sheet.row_number(header.index),
-            "/".join(wanted[missing]),
-            f"the header of the {profile.id} layout has no such column "
-            f"(the {_FIELD_WORDS[missing]} column is required)",
-        )
-    preamble = read_preamble(sheet, header)
-    parsed = _Parsed([], [], [], None)
-    if preamble.account_no:
-        parsed.accounts.append((preamble.account_no, preamble.account_row, name))
-
-    label = name
-    try:
-        done = 0
-        started = False
-        for other in sheets:
-            if other is sheet:
-                started = True
-                label = name if other is sheets[0] else f"{name}[{other.name}]"
-                done = _SheetReader(header, label, progress).read(other, parsed, done)
-            elif started:
-                more = find_header(other.rows, (profile,))
-                if more is None or more.columns.missing:
-                    continue
-                label = f"{name}[{other.name}]"
-                done = _SheetReader(more, label, progress).read(other, parsed, done)
-    except _Fail as fail:
-        raise StatementError(label, fail.row, fail.field, fail.message) from None
-
-    account_no = _account(name, parsed)
-    lines = parsed.lines
-    try:
-        order = chronological(lines)
-    except _Fail as fail:
-        field = header.columns.label("balance")
-        index = next(i for i, line in enumerate(lines) if line.row == fail.row)
-        raise StatementError(parsed.sources[index], fail.row, field, fail.message) from None
-    if progress is not None:
-        progress(done)
-    return Statement(
-        path=path,
-        bank=profile.bank,
-        profile=profile.id,
-        account_no=account_no,
-        account_name=preamble.account_name,
-        currency=preamble.currency or parsed.currency,
-        period_start=preamble.period_start,
-        period_end=preamble.period_end,
-        lines=tuple(lines[i] for i in order),
-    )
 
 
 _FIELD_WORDS = {

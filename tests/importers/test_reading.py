@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import gc
 import json
 import os
 import random
@@ -574,6 +575,27 @@ def test_progress_every_5000_rows(tmp_path: Path) -> None:
     statement = read_statement(path, progress=calls.append)
     assert len(statement.lines) == 12_000
     assert calls[:2] == [5000, 10000] and calls[-1] >= 12_000
+
+
+def test_the_cycle_collector_rests_while_a_statement_is_read(tmp_path: Path) -> None:
+    """Its passes over the rows and lines being made cost a fifth of a large read; it is back
+    on afterwards, after a refused file too, and stays off for a caller that turned it off."""
+    path = tmp_path / "icbc-6k.csv"
+    ms.write_large_icbc_csv(path, 6000)
+    enabled: list[bool] = []
+    read_statement(path, progress=lambda _: enabled.append(gc.isenabled()))
+    assert enabled == [False, False] and gc.isenabled()
+    broken = tmp_path / "broken.csv"
+    broken.write_bytes(path.read_bytes().replace(b",2020-01-01 ", b",2O20-01-01 ", 1))
+    with pytest.raises(StatementError):
+        read_statement(broken)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        read_statement(path)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 @pytest.mark.slow
