@@ -756,3 +756,16 @@ def test_a_bad_byte_in_a_later_chunk_names_its_line(monkeypatch: pytest.MonkeyPa
     with pytest.raises(ReadError) as caught:
         list(table.decode_lines(data, "utf-8"))
     assert caught.value.row == 201
+
+
+@pytest.mark.parametrize(
+    "other", ["\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
+)
+def test_no_line_is_cut_at_a_break_csv_does_not_know(other: str) -> None:
+    from importers import table
+
+    text = f"行1,备注{other}续\r\n行2,2\n"
+    assert list(table.decode_lines(text.encode("utf-8"), "utf-8")) == [
+        f"行1,备注{other}续\r\n",
+        "行2,2\n",
+    ]
