@@ -542,6 +542,19 @@ class _SheetReader:
         progress = self.progress
         countdown = PROGRESS_EVERY - done % PROGRESS_EVERY
         pad = [""] * width
+        # The columns the loop reads: a row that holds them all is read as it is, unpadded.
+        read_columns = [i_date, i_bal, i_serial, *memo_columns]
+        read_columns += [i_time] if separate_time else []
+        if rule == "split":
+            read_columns += [i_debit, i_credit]
+        else:
+            read_columns += [i_amount] if rule == "signed" else [i_amount, i_dir]
+        read_columns += [*payer, *payee] if has_parties else [i_cp, i_cpa, i_cpb]
+        read_columns += [i_account] if has_account else []
+        read_columns += [i_currency] if has_currency else []
+        reach = max(read_columns)  # rows up to this long are padded
+        new_line = StatementLine._make
+        parties: dict[str, str | None] = {}  # a counterparty's text → its value (they repeat)
 
         simple = _SIMPLE_AMOUNT.fullmatch
 
@@ -563,7 +576,7 @@ class _SheetReader:
                 if progress is not None:
                     progress(done + index - self.header.index)
             row = rows[index]
-            if len(row) < width:
+            if len(row) <= reach:
                 row = row + pad[len(row) :]
             number = index + 1 if numbers is None else numbers[index]
             text = row[i_date]
@@ -646,7 +659,12 @@ class _SheetReader:
             text = row[i_bal]
             balance = money(text, "balance", number) if text else None
             serial_text = row[i_serial]
-            serial = _identity(serial_text, number, serial_label) if serial_text else None
+            if not serial_text:
+                serial = None
+            elif type(serial_text) is str and serial_text[0] not in _DASH_START:
+                serial = " ".join(serial_text.split())  # `_identity`'s common case
+            else:
+                serial = _identity(serial_text, number, serial_label)
             if serial_part is not None and serial is not None:
                 found = serial_part.fullmatch(serial)
                 if found is not None:
@@ -690,18 +708,30 @@ class _SheetReader:
             if has_currency and parsed.currency is None:
                 parsed.currency = currency_code(row[i_currency])
 
+            # each text as `_text_or_none` gives it, read once: names, accounts, banks repeat
+            counterparty = parties.get(name, _UNSEEN) if name else None
+            if counterparty is _UNSEEN:
+                counterparty = parties[name] = _text_or_none(name)
+            counterparty_account = parties.get(account, _UNSEEN) if account else None
+            if counterparty_account is _UNSEEN:
+                counterparty_account = parties[account] = _text_or_none(account)
+            counterparty_bank = parties.get(bank, _UNSEEN) if bank else None
+            if counterparty_bank is _UNSEEN:
+                counterparty_bank = parties[bank] = _text_or_none(bank)
             lines.append(
-                StatementLine(
-                    number,
-                    date,
-                    clock,
-                    amount,
-                    balance,
-                    serial,
-                    memo,
-                    _text_or_none(name) if name else None,
-                    _text_or_none(account) if account else None,
-                    _text_or_none(bank) if bank else None,
+                new_line(
+                    (
+                        number,
+                        date,
+                        clock,
+                        amount,
+                        balance,
+                        serial,
+                        memo,
+                        counterparty,
+                        counterparty_account,
+                        counterparty_bank,
+                    )
                 )
             )
             sources.append(label)
@@ -735,6 +765,9 @@ def _identity(text: str, number: int, field: str) -> str | None:
     if isinstance(text, NumberCell) and text.lost_digits():
         raise _Fail(number, field, _lost(text))
     return " ".join(text.split())
+
+
+_UNSEEN = object()  # a text not read before
 
 
 def _text_or_none(text: str) -> str | None:

@@ -769,3 +769,14 @@ def test_no_line_is_cut_at_a_break_csv_does_not_know(other: str) -> None:
         f"行1,备注{other}续\r\n",
         "行2,2\n",
     ]
+
+
+def test_rows_without_their_trailing_empty_cells_read_the_same(tmp_path: Path) -> None:
+    """Exports drop a row's trailing empty cells: the columns past its end read as empty."""
+    sample = SAMPLES / "icbc-historydetail.csv"
+    lines = sample.read_bytes().decode("gb18030").splitlines()
+    cut = [line.rstrip(",") for line in lines]
+    assert cut != lines
+    path = tmp_path / "cut.csv"
+    path.write_bytes("\r\n".join(cut).encode("gb18030"))
+    assert read_statement(path).lines == read_statement(sample).lines
