@@ -10,9 +10,10 @@ running balance runs, and a balance that cannot run is an error naming the row.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
-import itertools
+import operator
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -879,16 +880,15 @@ def chronological(lines: list[StatementLine]) -> list[int]:
     order = list(range(len(lines)))
     if len(lines) > 1 and lines[0].date > lines[-1].date:
         order.reverse()  # newest first
-    if any(lines[a].date > lines[b].date for a, b in itertools.pairwise(order)):
+    dates = [lines[i].date for i in order]
+    if any(map(operator.gt, dates, dates[1:])):
         order.sort(key=lambda i: lines[i].date)
+        dates = [lines[i].date for i in order]
     result: list[int] = []
     balance: Decimal | None = None
     start = 0
     while start < len(order):
-        end = start
-        day_date = lines[order[start]].date
-        while end < len(order) and lines[order[end]].date == day_date:
-            end += 1
+        end = bisect.bisect_right(dates, dates[start], start)  # the dates run oldest first
         day = order[start:end]
         if all(lines[i].balance is not None for i in day):
             ordered = _order_day(lines, day, balance)
@@ -897,16 +897,17 @@ def chronological(lines: list[StatementLine]) -> list[int]:
                 assert broken is not None
                 raise _balance_fail(lines, day, broken, balance, len(day) > 1)
             day = ordered
+            balance = lines[day[-1]].balance  # every line of the day gives it
         else:
             broken = _runs(lines, day, balance)
             if broken is not None:
                 raise _balance_fail(lines, day, broken, balance, False)
-        for i in day:
-            line = lines[i]
-            if line.balance is not None:
-                balance = line.balance
-            elif balance is not None:
-                balance += line.amount
+            for i in day:
+                line = lines[i]
+                if line.balance is not None:
+                    balance = line.balance
+                elif balance is not None:
+                    balance += line.amount
         result.extend(day)
         start = end
     return result
@@ -1185,7 +1186,7 @@ def read_statement(
             currency=preamble.currency or parsed.currency,
             period_start=preamble.period_start,
             period_end=preamble.period_end,
-            lines=tuple(lines[i] for i in order),
+            lines=tuple(map(lines.__getitem__, order)),
         )
 
 

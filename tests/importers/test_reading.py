@@ -184,6 +184,31 @@ def test_day_out_of_posting_order_is_reordered() -> None:
     assert [str(line.balance) for line in day] == ["372400.00", "252400.00", "252392.00"]
 
 
+def test_a_reordered_day_hands_its_last_balance_to_a_day_without_balances() -> None:
+    """Days out of order are sorted, a day out of posting order is reordered, and the next
+    day's lines without a balance run on from the reordered day's last line."""
+    from importers.reader import _Fail, chronological
+    from xtaccounts.core.bank_statement import StatementLine
+
+    def line(row: int, day: int, amount: str, balance: str | None) -> StatementLine:
+        value = Decimal(balance) if balance is not None else None
+        return StatementLine(row, dt.date(2026, 1, day), None, Decimal(amount), value, None, "",
+                             None, None, None)  # fmt: skip
+
+    lines = [
+        line(1, 2, "10.00", "115.00"),
+        line(2, 2, "5.00", "105.00"),
+        line(3, 1, "100.00", "100.00"),
+        line(4, 3, "-10.00", None),
+        line(5, 3, "1.00", "106.00"),
+    ]
+    assert chronological(lines) == [2, 1, 0, 3, 4]
+    lines[4] = line(5, 3, "1.00", "96.00")  # what running on from 105.00 would give
+    with pytest.raises(_Fail) as caught:
+        chronological(lines)
+    assert caught.value.row == 5
+
+
 def test_whole_file_of_one_day_newest_first(tmp_path: Path) -> None:
     text = (SAMPLES / "rcb-xiangtan.xls").read_bytes().decode("gb18030").splitlines()
     header = text.index(next(t for t in text if t.startswith("交易流水号")))
