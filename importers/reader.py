@@ -1091,24 +1091,22 @@ def read_statement(
     `data` is the file's content when the caller has read it already (`importers.sniff.
     read_file`: a regular file within the size limit), so that what is read is what is archived.
     """
-    with gc_paused(keep=True):  # a statement's rows and lines make no cycles
-        path = Path(path)
-        name = str(path)
-        if profiles is None:
-            profiles = shipped_layouts()
-        try:
-            if data is None:
-                data = read_file(path)
-            sniffed = sniff_bytes(data[:SAMPLE_BYTES], data)
-            sheets = read_table(data, sniffed)
-            del data  # the sheets are read: the bytes may go (the caller may still hold them)
-        except ReadError as exc:
-            raise StatementError(name, exc.row, exc.field, exc.message) from None
-        except OSError as exc:
-            raise StatementError(
-                name, 0, "", f"cannot read the file: {exc.strerror or exc}"
-            ) from None
+    path = Path(path)
+    name = str(path)
+    if profiles is None:
+        profiles = shipped_layouts()
+    try:
+        if data is None:
+            data = read_file(path)
+        sniffed = sniff_bytes(data[:SAMPLE_BYTES], data)
+        sheets = read_table(data, sniffed)
+        del data  # the sheets are read: the bytes may go (the caller may still hold them)
+    except ReadError as exc:
+        raise StatementError(name, exc.row, exc.field, exc.message) from None
+    except OSError as exc:
+        raise StatementError(name, 0, "", f"cannot read the file: {exc.strerror or exc}") from None
 
+    with gc_paused(keep=True):  # the lines being made make no cycles
         first: tuple[Sheet, Header] | None = None
         for sheet in sheets:
             header = find_header(sheet.rows, profiles)

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from importers.sniff import SAMPLE_BYTES, LimitError, ReadError, Sniffed, check_xlsx
+from xtaccounts.core.gc_pause import gc_paused
 
 # Cells read from one file, all sheets, each row one more: 100,000 lines of 13 columns are 1.4 M.
 MAX_CELLS = 4_000_000
@@ -469,7 +470,8 @@ def read_table(data: bytes, sniffed: Sniffed, *, max_rows: int | None = None) ->
             data = data[: data.rfind(b"\n") + 1] or data
         lines = decode_lines(data, sniffed.encoding)
         wrapped = b'="' in data  # ASCII: never inside a GB18030 or UTF-8 character
-        return [read_csv_text(lines, max_rows=max_rows, wrapped=wrapped, budget=budget)]
+        with gc_paused(keep=True):  # rows of text cells make no cycles
+            return [read_csv_text(lines, max_rows=max_rows, wrapped=wrapped, budget=budget)]
     if sniffed.kind == "xls":
         return read_xls(data, max_rows=max_rows, budget=budget)
     return read_xlsx(data, max_rows=max_rows, budget=budget)
