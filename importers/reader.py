@@ -10,9 +10,10 @@ running balance runs, and a balance that cannot run is an error naming the row.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
-import itertools
+import operator
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -43,6 +44,7 @@ from xtaccounts.core.bank_statement import (
 )
 from xtaccounts.core.dates import FLOOR, horizon
 from xtaccounts.core.errors import XtError
+from xtaccounts.core.gc_pause import gc_paused
 from xtaccounts.core.money import PLACEHOLDERS, MoneyError, to_exact_money
 from xtaccounts.core.vocabulary import FEN, ZERO
 
@@ -541,6 +543,19 @@ class _SheetReader:
         progress = self.progress
         countdown = PROGRESS_EVERY - done % PROGRESS_EVERY
         pad = [""] * width
+        # The columns the loop reads: a row that holds them all is read as it is, unpadded.
+        read_columns = [i_date, i_bal, i_serial, *memo_columns]
+        read_columns += [i_time] if separate_time else []
+        if rule == "split":
+            read_columns += [i_debit, i_credit]
+        else:
+            read_columns += [i_amount] if rule == "signed" else [i_amount, i_dir]
+        read_columns += [*payer, *payee] if has_parties else [i_cp, i_cpa, i_cpb]
+        read_columns += [i_account] if has_account else []
+        read_columns += [i_currency] if has_currency else []
+        reach = max(read_columns)  # rows up to this long are padded
+        new_line = StatementLine._make
+        parties: dict[str, str | None] = {}  # a counterparty's text → its value (they repeat)
 
         simple = _SIMPLE_AMOUNT.fullmatch
 
@@ -562,7 +577,7 @@ class _SheetReader:
                 if progress is not None:
                     progress(done + index - self.header.index)
             row = rows[index]
-            if len(row) < width:
+            if len(row) <= reach:
                 row = row + pad[len(row) :]
             number = index + 1 if numbers is None else numbers[index]
             text = row[i_date]
@@ -645,7 +660,12 @@ class _SheetReader:
             text = row[i_bal]
             balance = money(text, "balance", number) if text else None
             serial_text = row[i_serial]
-            serial = _identity(serial_text, number, serial_label) if serial_text else None
+            if not serial_text:
+                serial = None
+            elif type(serial_text) is str and serial_text[0] not in _DASH_START:
+                serial = " ".join(serial_text.split())  # `_identity`'s common case
+            else:
+                serial = _identity(serial_text, number, serial_label)
             if serial_part is not None and serial is not None:
                 found = serial_part.fullmatch(serial)
                 if found is not None:
@@ -689,18 +709,30 @@ class _SheetReader:
             if has_currency and parsed.currency is None:
                 parsed.currency = currency_code(row[i_currency])
 
+            # each text as `_text_or_none` gives it, read once: names, accounts, banks repeat
+            counterparty = parties.get(name, _UNSEEN) if name else None
+            if counterparty is _UNSEEN:
+                counterparty = parties[name] = _text_or_none(name)
+            counterparty_account = parties.get(account, _UNSEEN) if account else None
+            if counterparty_account is _UNSEEN:
+                counterparty_account = parties[account] = _text_or_none(account)
+            counterparty_bank = parties.get(bank, _UNSEEN) if bank else None
+            if counterparty_bank is _UNSEEN:
+                counterparty_bank = parties[bank] = _text_or_none(bank)
             lines.append(
-                StatementLine(
-                    number,
-                    date,
-                    clock,
-                    amount,
-                    balance,
-                    serial,
-                    memo,
-                    _text_or_none(name) if name else None,
-                    _text_or_none(account) if account else None,
-                    _text_or_none(bank) if bank else None,
+                new_line(
+                    (
+                        number,
+                        date,
+                        clock,
+                        amount,
+                        balance,
+                        serial,
+                        memo,
+                        counterparty,
+                        counterparty_account,
+                        counterparty_bank,
+                    )
                 )
             )
             sources.append(label)
@@ -734,6 +766,9 @@ def _identity(text: str, number: int, field: str) -> str | None:
     if isinstance(text, NumberCell) and text.lost_digits():
         raise _Fail(number, field, _lost(text))
     return " ".join(text.split())
+
+
+_UNSEEN = object()  # a text not read before
 
 
 def _text_or_none(text: str) -> str | None:
@@ -845,16 +880,15 @@ def chronological(lines: list[StatementLine]) -> list[int]:
     order = list(range(len(lines)))
     if len(lines) > 1 and lines[0].date > lines[-1].date:
         order.reverse()  # newest first
-    if any(lines[a].date > lines[b].date for a, b in itertools.pairwise(order)):
+    dates = [lines[i].date for i in order]
+    if any(map(operator.gt, dates, dates[1:])):
         order.sort(key=lambda i: lines[i].date)
+        dates = [lines[i].date for i in order]
     result: list[int] = []
     balance: Decimal | None = None
     start = 0
     while start < len(order):
-        end = start
-        day_date = lines[order[start]].date
-        while end < len(order) and lines[order[end]].date == day_date:
-            end += 1
+        end = bisect.bisect_right(dates, dates[start], start)  # the dates run oldest first
         day = order[start:end]
         if all(lines[i].balance is not None for i in day):
             ordered = _order_day(lines, day, balance)
@@ -863,16 +897,17 @@ def chronological(lines: list[StatementLine]) -> list[int]:
                 assert broken is not None
                 raise _balance_fail(lines, day, broken, balance, len(day) > 1)
             day = ordered
+            balance = lines[day[-1]].balance  # every line of the day gives it
         else:
             broken = _runs(lines, day, balance)
             if broken is not None:
                 raise _balance_fail(lines, day, broken, balance, False)
-        for i in day:
-            line = lines[i]
-            if line.balance is not None:
-                balance = line.balance
-            elif balance is not None:
-                balance += line.amount
+            for i in day:
+                line = lines[i]
+                if line.balance is not None:
+                    balance = line.balance
+                elif balance is not None:
+                    balance += line.amount
         result.extend(day)
         start = end
     return result
@@ -1071,85 +1106,86 @@ def read_statement(
     except OSError as exc:
         raise StatementError(name, 0, "", f"cannot read the file: {exc.strerror or exc}") from None
 
-    first: tuple[Sheet, Header] | None = None
-    for sheet in sheets:
-        header = find_header(sheet.rows, profiles)
-        if header is not None:
-            first = (sheet, header)
-            break
-    if first is None:
-        miss = near_miss(sheets, profiles)
-        raise StatementError(
-            name,
-            miss.row if miss else 0,
-            "",
-            f"不是已知格式的对账单：前 {HEADER_SEARCH_ROWS} 行中没有任何格式的表头"
-            + (f"；{miss.explain()}" if miss else "（也没有像表头的行）")
-            + f" (not a statement: no header row of a known bank layout; layouts: "
-            f"{', '.join(p.id for p in profiles)})",
-        )
-    sheet, header = first
-    profile = header.profile
-    if header.columns.missing:
-        wanted = {
-            "date": profile.date,
-            "debit": profile.debit,
-            "credit": profile.credit,
-            "amount": profile.amount,
-            "direction": profile.direction,
-        }
-        missing = header.columns.missing[0]
-        raise StatementError(
-            name,
-            sheet.row_number(header.index),
-            "/".join(wanted[missing]),
-            f"the header of the {profile.id} layout has no such column "
-            f"(the {_FIELD_WORDS[missing]} column is required)",
-        )
-    preamble = read_preamble(sheet, header)
-    parsed = _Parsed([], [], [], None)
-    if preamble.account_no:
-        parsed.accounts.append((preamble.account_no, preamble.account_row, name))
+    with gc_paused(keep=True):  # the lines being made make no cycles
+        first: tuple[Sheet, Header] | None = None
+        for sheet in sheets:
+            header = find_header(sheet.rows, profiles)
+            if header is not None:
+                first = (sheet, header)
+                break
+        if first is None:
+            miss = near_miss(sheets, profiles)
+            raise StatementError(
+                name,
+                miss.row if miss else 0,
+                "",
+                f"不是已知格式的对账单：前 {HEADER_SEARCH_ROWS} 行中没有任何格式的表头"
+                + (f"；{miss.explain()}" if miss else "（也没有像表头的行）")
+                + f" (not a statement: no header row of a known bank layout; layouts: "
+                f"{', '.join(p.id for p in profiles)})",
+            )
+        sheet, header = first
+        profile = header.profile
+        if header.columns.missing:
+            wanted = {
+                "date": profile.date,
+                "debit": profile.debit,
+                "credit": profile.credit,
+                "amount": profile.amount,
+                "direction": profile.direction,
+            }
+            missing = header.columns.missing[0]
+            raise StatementError(
+                name,
+                sheet.row_number(header.index),
+                "/".join(wanted[missing]),
+                f"the header of the {profile.id} layout has no such column "
+                f"(the {_FIELD_WORDS[missing]} column is required)",
+            )
+        preamble = read_preamble(sheet, header)
+        parsed = _Parsed([], [], [], None)
+        if preamble.account_no:
+            parsed.accounts.append((preamble.account_no, preamble.account_row, name))
 
-    label = name
-    try:
-        done = 0
-        started = False
-        for other in sheets:
-            if other is sheet:
-                started = True
-                label = name if other is sheets[0] else f"{name}[{other.name}]"
-                done = _SheetReader(header, label, progress).read(other, parsed, done)
-            elif started:
-                more = find_header(other.rows, (profile,))
-                if more is None or more.columns.missing:
-                    continue
-                label = f"{name}[{other.name}]"
-                done = _SheetReader(more, label, progress).read(other, parsed, done)
-    except _Fail as fail:
-        raise StatementError(label, fail.row, fail.field, fail.message) from None
+        label = name
+        try:
+            done = 0
+            started = False
+            for other in sheets:
+                if other is sheet:
+                    started = True
+                    label = name if other is sheets[0] else f"{name}[{other.name}]"
+                    done = _SheetReader(header, label, progress).read(other, parsed, done)
+                elif started:
+                    more = find_header(other.rows, (profile,))
+                    if more is None or more.columns.missing:
+                        continue
+                    label = f"{name}[{other.name}]"
+                    done = _SheetReader(more, label, progress).read(other, parsed, done)
+        except _Fail as fail:
+            raise StatementError(label, fail.row, fail.field, fail.message) from None
 
-    account_no = _account(name, parsed)
-    lines = parsed.lines
-    try:
-        order = chronological(lines)
-    except _Fail as fail:
-        field = header.columns.label("balance")
-        index = next(i for i, line in enumerate(lines) if line.row == fail.row)
-        raise StatementError(parsed.sources[index], fail.row, field, fail.message) from None
-    if progress is not None:
-        progress(done)
-    return Statement(
-        path=path,
-        bank=profile.bank,
-        profile=profile.id,
-        account_no=account_no,
-        account_name=preamble.account_name,
-        currency=preamble.currency or parsed.currency,
-        period_start=preamble.period_start,
-        period_end=preamble.period_end,
-        lines=tuple(lines[i] for i in order),
-    )
+        account_no = _account(name, parsed)
+        lines = parsed.lines
+        try:
+            order = chronological(lines)
+        except _Fail as fail:
+            field = header.columns.label("balance")
+            index = next(i for i, line in enumerate(lines) if line.row == fail.row)
+            raise StatementError(parsed.sources[index], fail.row, field, fail.message) from None
+        if progress is not None:
+            progress(done)
+        return Statement(
+            path=path,
+            bank=profile.bank,
+            profile=profile.id,
+            account_no=account_no,
+            account_name=preamble.account_name,
+            currency=preamble.currency or parsed.currency,
+            period_start=preamble.period_start,
+            period_end=preamble.period_end,
+            lines=tuple(map(lines.__getitem__, order)),
+        )
 
 
 _FIELD_WORDS = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import gc
 import json
 import os
 import random
@@ -181,6 +182,31 @@ def test_day_out_of_posting_order_is_reordered() -> None:
     day = [line for line in statement.lines if line.date == dt.date(2025, 2, 18)]
     assert [line.row for line in day] == [9, 8, 10]
     assert [str(line.balance) for line in day] == ["372400.00", "252400.00", "252392.00"]
+
+
+def test_a_reordered_day_hands_its_last_balance_to_a_day_without_balances() -> None:
+    """Days out of order are sorted, a day out of posting order is reordered, and the next
+    day's lines without a balance run on from the reordered day's last line."""
+    from importers.reader import _Fail, chronological
+    from xtaccounts.core.bank_statement import StatementLine
+
+    def line(row: int, day: int, amount: str, balance: str | None) -> StatementLine:
+        value = Decimal(balance) if balance is not None else None
+        return StatementLine(row, dt.date(2026, 1, day), None, Decimal(amount), value, None, "",
+                             None, None, None)  # fmt: skip
+
+    lines = [
+        line(1, 2, "10.00", "115.00"),
+        line(2, 2, "5.00", "105.00"),
+        line(3, 1, "100.00", "100.00"),
+        line(4, 3, "-10.00", None),
+        line(5, 3, "1.00", "106.00"),
+    ]
+    assert chronological(lines) == [2, 1, 0, 3, 4]
+    lines[4] = line(5, 3, "1.00", "96.00")  # what running on from 105.00 would give
+    with pytest.raises(_Fail) as caught:
+        chronological(lines)
+    assert caught.value.row == 5
 
 
 def test_whole_file_of_one_day_newest_first(tmp_path: Path) -> None:
@@ -576,6 +602,27 @@ def test_progress_every_5000_rows(tmp_path: Path) -> None:
     assert calls[:2] == [5000, 10000] and calls[-1] >= 12_000
 
 
+def test_the_cycle_collector_rests_while_a_statement_is_read(tmp_path: Path) -> None:
+    """Its passes over the rows and lines being made cost a fifth of a large read; it is back
+    on afterwards, after a refused file too, and stays off for a caller that turned it off."""
+    path = tmp_path / "icbc-6k.csv"
+    ms.write_large_icbc_csv(path, 6000)
+    enabled: list[bool] = []
+    read_statement(path, progress=lambda _: enabled.append(gc.isenabled()))
+    assert enabled == [False, False] and gc.isenabled()
+    broken = tmp_path / "broken.csv"
+    broken.write_bytes(path.read_bytes().replace(b",2020-01-01 ", b",2O20-01-01 ", 1))
+    with pytest.raises(StatementError):
+        read_statement(broken)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        read_statement(path)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 @pytest.mark.slow
 def test_hundred_thousand_line_csv_is_read_quickly(tmp_path: Path) -> None:
     path = tmp_path / "icbc-100k.csv"
@@ -734,3 +781,27 @@ def test_a_bad_byte_in_a_later_chunk_names_its_line(monkeypatch: pytest.MonkeyPa
     with pytest.raises(ReadError) as caught:
         list(table.decode_lines(data, "utf-8"))
     assert caught.value.row == 201
+
+
+@pytest.mark.parametrize(
+    "other", ["\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
+)
+def test_no_line_is_cut_at_a_break_csv_does_not_know(other: str) -> None:
+    from importers import table
+
+    text = f"行1,备注{other}续\r\n行2,2\n"
+    assert list(table.decode_lines(text.encode("utf-8"), "utf-8")) == [
+        f"行1,备注{other}续\r\n",
+        "行2,2\n",
+    ]
+
+
+def test_rows_without_their_trailing_empty_cells_read_the_same(tmp_path: Path) -> None:
+    """Exports drop a row's trailing empty cells: the columns past its end read as empty."""
+    sample = SAMPLES / "icbc-historydetail.csv"
+    lines = sample.read_bytes().decode("gb18030").splitlines()
+    cut = [line.rstrip(",") for line in lines]
+    assert cut != lines
+    path = tmp_path / "cut.csv"
+    path.write_bytes("\r\n".join(cut).encode("gb18030"))
+    assert read_statement(path).lines == read_statement(sample).lines
