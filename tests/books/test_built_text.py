@@ -100,6 +100,29 @@ def test_entries_read_back_as_the_parser_reads_their_text() -> None:
     assert by_entries == by_parse == {(2026, 3): 41, (2026, 4): 1}
 
 
+def test_the_writers_chunks_let_each_entry_go_once_read_back() -> None:
+    """`release`: the chunks' entries (the writer's lists) are let go as they are read back and
+    the chunks' texts give way to the numbered text, the result the same; chunks of tuples, or
+    a change not read back, are left as they are."""
+    entries = [
+        _txn({"kind": "deposit", "serial": f"S{n}"}, date=day(f"2026-03-{n:02d}"))
+        for n in range(1, 6)
+    ]
+    chunks = [_chunk(entries[:2], False), _chunk(entries[2:], True)]
+    texts = [text for text, _built in chunks]
+    kept = as_parsed(texts, [built for _text, built in chunks], {})
+    owned = [BuiltChunk(b.blank, list(b.entries), b.lengths) for _text, b in chunks]
+    assert kept is not None and len(texts) == 2
+    assert as_parsed(texts, owned, {}, release=True) == kept
+    assert [b.entries for b in owned] == [[], []]
+    assert texts == [kept[0]]  # the chunks' texts given up for the numbered one
+    assert all(len(b.entries) for _text, b in chunks)  # tuples: as they were
+    odd = [_txn({"kind": "deposit"}, narration='say "hi"')]
+    text, built = _chunk(odd, False)
+    mine = BuiltChunk(built.blank, list(built.entries), built.lengths)
+    assert as_parsed([text], [mine], {}, release=True) is None and mine.entries == odd
+
+
 @pytest.mark.parametrize(
     "odd",
     [
@@ -145,12 +168,19 @@ def test_an_import_reads_its_entries_back_as_the_parser_would(
     real = fast_check.as_parsed
 
     def checked(
-        chunks: list[str], built: list[BuiltChunk], highest: dict, filename: str = PARSED_FILE
+        chunks: list[str],
+        built: list[BuiltChunk],
+        highest: dict,
+        filename: str = PARSED_FILE,
+        *,
+        release: bool = False,
     ) -> Any:
         by_parse = dict(highest)
         text = "".join(number_text(chunk, by_parse) for chunk in chunks)
-        read = real(chunks, built, highest, filename)
+        read = real(chunks, built, highest, filename, release=release)
         calls.append(read is not None)
+        if read is not None and release:  # the writer's chunks, let go once read back
+            assert all(not chunk.entries for chunk in built)
         if read is not None:
             assert read[0] == text
             # (named by the file appended to, as the parse's entries are renamed)

@@ -59,7 +59,7 @@ class BuiltChunk:
     entry's `plain_read` when the writer took it already (None: worked out when needed)."""
 
     blank: bool
-    entries: tuple[data.Directive, ...]
+    entries: Sequence[data.Directive]  # (the writer's own chunks: a list `as_parsed` may empty)
     lengths: tuple[int, ...]
     reads: tuple[Read | None, ...] | None = None
 
@@ -185,12 +185,17 @@ def as_parsed(
     built: Sequence[BuiltChunk],
     highest: dict[Month, int],
     filename: str = PARSED_FILE,
+    *,
+    release: bool = False,
 ) -> tuple[str, list[data.Directive]] | None:
     """The chunks of one file voucher-numbered (`voucher_numbers.number_text`) and the entries
     `parser.parse_string` gives for that text, without parsing it; `highest` is updated with
     the numbers given. None, and `highest` untouched, when an entry is not `plain`.
     `filename`: the name their metadata give (the parser's own by default; the file the text
-    is appended to spares the caller renaming them)."""
+    is appended to spares the caller renaming them). `release`: the chunks and their entries
+    (lists) are the caller's to give up, so that a large change is not held twice: each entry
+    is let go from its chunk once read back, and each chunk's text once cut; `chunks` then
+    holds the numbered text alone (untouched when None is returned)."""
     reads = [
         read
         for chunk in built
@@ -209,6 +214,7 @@ def as_parsed(
     line = 1
     read = iter(reads)
     for text, chunk in zip(chunks, built, strict=True):
+        own_entries = chunk.entries if release and isinstance(chunk.entries, list) else None
         at = 0
         if chunk.blank:
             out.append("\n")
@@ -223,8 +229,19 @@ def as_parsed(
             out.append(own)
             entries.append(entry)
             line += own.count("\n")
+            if own_entries is not None:  # the original let go now (the one read back kept)
+                own_entries[index] = entry
+        if own_entries is not None:
+            own_entries.clear()
+    text = own = ""  # (the last chunk's text let go with the others, below)
     highest.update(given)
     entries.sort(key=data.entry_sortkey)  # as the parser hands them out
+    if release and isinstance(chunks, list):
+        chunks.clear()  # (the texts cut let go before the numbered one is joined)
+        numbered = "".join(out)
+        del out
+        chunks.append(numbered)
+        return numbered, entries
     return "".join(out), entries
 
 

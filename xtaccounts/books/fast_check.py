@@ -165,7 +165,8 @@ def fast_accept(
     `new`: staged files that do not exist yet (the writer includes them from the top-level
     file): their entries are checked as any appended entries are. `built`: beside each chunk
     of `staged`, the entries the writer formatted it from (or None): a file whose chunks all
-    have them is read back from them (`built_text.as_parsed`) instead of parsed."""
+    have them is read back from them (`built_text.as_parsed`) instead of parsed, each let go
+    from its chunk once read back (the chunks are the writer's, used once)."""
     rels = {}
     for path in staged:
         rel = os.path.relpath(path, ledger_dir)
@@ -183,7 +184,9 @@ def fast_accept(
         read = None
         if made is not None and len(made) == len(chunks) and None not in made:
             # (named by their file already: no copy of each entry to rename it)
-            read = as_parsed(chunks, [m for m in made if m is not None], highest, filename)
+            read = as_parsed(
+                chunks, [m for m in made if m is not None], highest, filename, release=True
+            )
         if read is not None:
             text, parsed = read
         else:

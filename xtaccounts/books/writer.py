@@ -394,7 +394,8 @@ class WriteSession:
         blank = self._needs_blank_line(target)
         text = ("\n" if blank else "") + "\n".join(texts)
         self.append(relpath, text, entries=len(entries))
-        self._built[target][-1] = BuiltChunk(blank, tuple(entries), tuple(map(len, texts)), reads)
+        # (a list of its own: the fast path lets each entry go once read back, `as_parsed`)
+        self._built[target][-1] = BuiltChunk(blank, list(entries), tuple(map(len, texts)), reads)
 
     def put_standalone(self, relpath: str | Path, content: str | bytes) -> None:
         """Stage the whole content of a file that the main ledger does not include.

@@ -96,6 +96,7 @@ class FileReport:
     files: tuple[str, ...] = ()  # ledger files appended to, relative to the ledger dir
     archived: str = ""  # the archived copy, relative to the ledger dir
     dry_run: bool = False
+    # The lines' decisions; their entries too in a dry run (once written, they are the books')
     plan: ImportPlan | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -277,9 +278,9 @@ def _import_one(
     archived = ""
     with LedgerWriter(layout.main) as session:
         plan = _classified(session, registry, statement)
-        staged = stage_plan(plan)
-        for relpath, directives in staged.items():
-            session.append_entries(relpath, directives)
+        files = _stage(session, plan)
+        if not dry_run:  # the entries are the writer's now: the report keeps the decisions
+            plan = plan.decided()
         if archive and not dry_run:
             # The original goes in the same commit as its lines: both or neither.
             archived, new = archive_target(layout, statement, bank, path, content)
@@ -296,11 +297,19 @@ def _import_one(
         skipped=len(plan.skipped),
         suspense=len(plan.suspense),
         assertions=len(plan.assertions),
-        files=tuple(sorted(staged)),
+        files=files,
         archived=archived,
         dry_run=dry_run,
         plan=plan,
     )
+
+
+def _stage(session: WriteSession, plan: ImportPlan) -> tuple[str, ...]:
+    """Stage the plan's entries (`stage_plan`); the ledger files appended to."""
+    staged = stage_plan(plan)
+    for relpath, directives in staged.items():
+        session.append_entries(relpath, directives)
+    return tuple(sorted(staged))
 
 
 def _classified(session: WriteSession, registry: Registry, statement: Statement) -> ImportPlan:

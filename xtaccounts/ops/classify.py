@@ -47,7 +47,7 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -155,6 +155,12 @@ class ImportPlan:
     def entries(self) -> list[data.Directive]:
         """Every directive to add: the lines' transactions (and closes) then the assertions."""
         return [e for line in self.lines for e in line.entries] + list(self.assertions)
+
+    def decided(self) -> ImportPlan:
+        """The plan as its report keeps it once its entries are staged: each line's decision
+        (status, rule, reason), its entries left to the writer (a large statement's entries
+        are not held twice, as the plan's and as the books' text read back)."""
+        return replace(self, lines=tuple(replace(line, entries=()) for line in self.lines))
 
     def _with(self, status: str) -> list[PlannedLine]:
         return [line for line in self.lines if line.status == status]
