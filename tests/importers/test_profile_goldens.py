@@ -185,13 +185,19 @@ def other_bank_samples() -> list[Path]:
 
 @pytest.mark.parametrize("sample", other_bank_samples(), ids=lambda p: p.name)
 def test_golden_sample_imports(sample_books: Path, sample: Path, tmp_path: Path) -> None:
+    """The entries a dry run plans (a written import's report keeps its lines' decisions, its
+    entries being the books' then), and the import itself: the same decisions, clean books."""
     shutil.copytree(sample_books.parent, tmp_path / "ledger")
     main = tmp_path / "ledger" / "main.beancount"
+    [dry] = import_statements(main, [sample], read=read_statement_file, dry_run=True).files
+    assert dry.ok, dry.error
+    assert dry.plan is not None
     [report] = import_statements(main, [sample], read=read_statement_file, archive=False).files
     assert report.ok, report.error
-    assert report.plan is not None
+    assert report.plan is not None and report.plan.entries == list(report.plan.assertions)
+    assert report.plan == dry.plan.decided()
     assert load_books(main).errors == []
-    check_golden(golden_of(sample), render(report.plan, "imported into the sample books"))
+    check_golden(golden_of(sample), render(dry.plan, "imported into the sample books"))
 
 
 def test_every_profile_and_sample_has_a_golden_import() -> None:

@@ -117,7 +117,8 @@ class NoticePayments(Fold):
                 payments[notice] = made[at : at + count]
                 at += count
             state["payments"] = payments
-        self.__dict__.update(state)
+        for name, value in state.items():
+            setattr(self, name, value)
 
     def answers(self, notice: str) -> bool:
         """Whether the index holds all the books' payments of `notice` (not those of a notice
