@@ -143,7 +143,10 @@ class _Pass:
         record: int,
         limits: Sequence[int],
     ) -> None:
-        self.accounts = {h.id: HouseholdAccount(h.unit) for h in registry.households.values()}
+        # Each household's unit from the ids kept by unit: no household is restored (a
+        # city's 300,000 models would stay in the registry's table, 200 MiB).
+        unit_of = {h: unit for unit, ids in registry.households_of_unit.items() for h in ids}
+        self.accounts = {h: HouseholdAccount(unit_of[h]) for h in registry.households}
         self.members: dict[str, list[str]] = defaultdict(list)
         for household_id in sorted(self.accounts):
             self.members[self.accounts[household_id].unit].append(household_id)
