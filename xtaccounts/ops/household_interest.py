@@ -24,6 +24,7 @@ import datetime as dt
 import hashlib
 import os
 import re
+from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -103,7 +104,10 @@ class InterestCarry:
     through: dt.date
     inputs: str
     days: tuple[dt.date, ...]
-    credits: dict[str, tuple[int, ...]]  # household -> fen on each of `days`
+    households: list[str]  # the households credited, in the file's order
+    # Per day of `days`, each household's fen (in the order of `households`): machine
+    # integers, a column a day, each let go once credited (a city's 300,000 households).
+    credits: list[array]
 
 
 @dataclass
@@ -158,6 +162,7 @@ class _Pass:
         self.carry_through = carry.through.toordinal() if carry else 0
         self.carried_days = [d.toordinal() for d in carry.days] if carry else []
         self.replayed = 0  # carried days credited so far
+        self.carried_totals: list[int] = []  # the fen credited on each carried day so far
         self.record = record
         self.credited: dict[int, dict[str, int]] = defaultdict(dict)
         self.base_by_day: dict[int, int] = defaultdict(int)  # fen the allocations credit units
@@ -219,10 +224,17 @@ class _Pass:
         while self.replayed < len(days) and days[self.replayed] < ordinal:
             index = self.replayed
             assert carry is not None
+            column = carry.credits[index]
+            self.carried_totals.append(sum(column))
             self.credit_interest(
-                days[index], [(h, fens[index]) for h, fens in carry.credits.items() if fens[index]]
+                days[index],
+                ((h, fen) for h, fen in zip(carry.households, column, strict=True) if fen),
             )
+            # The day's credits are consumed: only its total is kept, for the tie.
+            carry.credits[index] = array("q")
             self.replayed += 1
+            if self.replayed == len(days):
+                carry.households.clear()
 
     def shares_of(self, receipt: InterestReceipt) -> dict[str, int]:
         if receipt.id not in self.unit_shares:
@@ -371,11 +383,9 @@ class _Pass:
         carry = self.carry
         if carry is None or self.digests.get(self.carry_through) != carry.inputs:
             return False
-        columns = [0] * len(carry.days)
-        for fens in carry.credits.values():
-            for index, fen in enumerate(fens):
-                columns[index] += fen
-        carried = {day: total for day, total in zip(self.carried_days, columns, strict=True)}
+        if self.replayed != len(self.carried_days):
+            return False
+        carried = dict(zip(self.carried_days, self.carried_totals, strict=True))
         booked = {day: total for day, total in self.base_by_day.items() if total}
         return {day: total for day, total in carried.items() if total} == booked
 
@@ -392,7 +402,8 @@ def derive_households(
 ) -> HouseholdDerivation:
     """Every household's 分户账 over `start`..`end` (balances before `start`), from `carry`
     when it ties to the books (else from the first day); with `record`, the base interest
-    credited through that day and the digest of its inputs (for a carry)."""
+    credited through that day and the digest of its inputs (for a carry). The carry's
+    credits are consumed once credited (`carry.credits` is left empty)."""
     if carry is not None and carry.through > end:
         carry = None
     recorded = record.toordinal() if record is not None else 0
@@ -460,19 +471,24 @@ def read_carry(path: Path) -> InterestCarry | None:
         through = dt.date.fromisoformat(header["through"])
         columns = lines[index].split(",")
         days = tuple(dt.date.fromisoformat(day) for day in columns[1:])
-        credits: dict[str, tuple[int, ...]] = {}
+        households: list[str] = []
+        credits = [array("q") for _ in days]
+        seen: set[str] = set()
         for line in lines[index + 1 :]:
             if not line:
                 continue
             household, *fens = line.split(",")
-            if len(fens) != len(days):
+            if len(fens) != len(days) or household in seen:
                 return None
-            credits[household] = tuple(int(fen) for fen in fens)
-    except ValueError:
+            seen.add(household)
+            households.append(household)
+            for column, fen in zip(credits, fens, strict=True):
+                column.append(int(fen))
+    except (ValueError, OverflowError):
         return None
     if columns[0] != "household" or any(day > through for day in days):
         return None
-    return InterestCarry(through, header["inputs"], days, credits)
+    return InterestCarry(through, header["inputs"], days, households, credits)
 
 
 def latest_carry(ledger_dir: Path, end: dt.date) -> InterestCarry | None:
