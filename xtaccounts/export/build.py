@@ -112,9 +112,9 @@ def build_tables(
         advance()
         ledger = pool_ledger(registry, positions, entries, period)
         advance()
-        allocations, allocation_checks = allocation_detail(registry, positions, entries, period)
-        advance()
-        # The carry is handed over, not kept here: the 分户账 frees it once derived.
+        # The 分户账 first: its derivation holds every household's history of balances (the
+        # export's peak), so no other detail table is made yet; it consumes the carry's credits
+        # as it replays them.
         disclosure = owners_disclosure(
             registry,
             positions,
@@ -123,6 +123,8 @@ def build_tables(
             ledger,
             latest_carry(Path(main).parent, period.end),
         )
+        advance()
+        allocations, allocation_checks = allocation_detail(registry, positions, entries, period)
         advance()
         books_tables, books_checks = account_book_tables(registry, entries, period, clean)
         advance()

@@ -27,7 +27,7 @@ import re
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -57,6 +57,7 @@ from xtaccounts.core.vocabulary import (
 )
 from xtaccounts.ops.allocation_weights import FundWeights
 from xtaccounts.registry import Registry
+from xtaccounts.registry.lazy_table import values_of
 
 __all__ = [
     "HouseholdAccount",
@@ -71,6 +72,7 @@ __all__ = [
 ]
 
 CARRY_SUFFIX = "-household-interest.csv"
+_UNIT = ("unit",)  # a household's field read for its account
 _VERSION = b"xtaccounts household interest v1\n"
 _HEADER = re.compile(r"^# (through|inputs|body): (\S+)$")
 
@@ -81,15 +83,23 @@ def household_interest_file(year: int) -> str:
 
 
 @dataclass(slots=True)
-class HouseholdAccount:
-    """One household's 分户账 in fen, split at the period's start."""
+class HouseholdAccount(HouseholdHistory):
+    """One household's 分户账 in fen, split at the period's start. The account is its own
+    history of balances (`history`): one object a household, not two (a city holds 300,000
+    at once)."""
 
     unit: str
     before: int = 0  # balance at the end of the day before the period
     deposits: int = 0
     used: int = 0
     interest: int = 0
-    history: HouseholdHistory = field(default_factory=HouseholdHistory)
+
+    def __post_init__(self) -> None:
+        HouseholdHistory.__init__(self)
+
+    @property
+    def history(self) -> HouseholdHistory:
+        return self
 
     @property
     def closing(self) -> int:
@@ -147,10 +157,15 @@ class _Pass:
         record: int,
         limits: Sequence[int],
     ) -> None:
-        # Each household's unit from the ids kept by unit: no household is restored (a
-        # city's 300,000 models would stay in the registry's table, 200 MiB).
-        unit_of = {h: unit for unit, ids in registry.households_of_unit.items() for h in ids}
-        self.accounts = {h: HouseholdAccount(unit_of[h]) for h in registry.households}
+        # Each household's unit read without restoring its model (a city's 300,000 models
+        # would stay in the registry's table, 200 MiB), each unit's id kept once.
+        households = registry.households
+        units: dict[str, str] = {}
+        self.accounts = {
+            h: HouseholdAccount(units.setdefault(unit, unit))
+            for h in households
+            for unit in values_of(households, h, _UNIT)
+        }
         self.members: dict[str, list[str]] = defaultdict(list)
         for household_id in sorted(self.accounts):
             self.members[self.accounts[household_id].unit].append(household_id)
