@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import pickle
 import re
 from array import array
 from collections import defaultdict
@@ -157,15 +158,23 @@ class _Pass:
         record: int,
         limits: Sequence[int],
     ) -> None:
-        # Each household's unit read without restoring its model (a city's 300,000 models
-        # would stay in the registry's table, 200 MiB), each unit's id kept once.
+        # Each household's unit, from the registry's ids by unit read for this pass and let go
+        # (kept, they were 23 MiB for a city), or from its row: no household is restored (a
+        # city's 300,000 models would stay in the registry's table, 200 MiB).
         households = registry.households
-        units: dict[str, str] = {}
-        self.accounts = {
-            h: HouseholdAccount(units.setdefault(unit, unit))
-            for h in households
-            for unit in values_of(households, h, _UNIT)
-        }
+        if registry.household_ids:
+            by_unit: dict[str, list[str]] = pickle.loads(registry.household_ids)
+            unit_of = {h: unit for unit, ids in by_unit.items() for h in ids}
+            del by_unit
+            self.accounts = {h: HouseholdAccount(unit_of[h]) for h in households}
+            del unit_of
+        else:
+            units: dict[str, str] = {}
+            self.accounts = {
+                h: HouseholdAccount(units.setdefault(unit, unit))
+                for h in households
+                for unit in values_of(households, h, _UNIT)
+            }
         self.members: dict[str, list[str]] = defaultdict(list)
         for household_id in sorted(self.accounts):
             self.members[self.accounts[household_id].unit].append(household_id)
