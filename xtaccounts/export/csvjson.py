@@ -50,29 +50,22 @@ class CsvFile:
             return found
 
         self.cells = cells
-        self.pending: list[list[str]] = []
         self.handle = path.open("w", encoding="utf-8-sig", newline="")
         self.buffer = io.StringIO()  # written a chunk of rows at a time
         self.writer = csv.writer(self.buffer, lineterminator="\r\n")
         self.writer.writerow([csv_text(c.title) for c in table.columns])
 
-    def add(self, row: Sequence[Any]) -> None:
-        self.pending.append(self.cells(row))
-        if len(self.pending) == CHUNK:
-            self._flush()
-
-    def _flush(self) -> None:
-        self.writer.writerows(self.pending)
-        self.pending = []
+    def add_rows(self, rows: Sequence[Sequence[Any]]) -> None:
+        """Rows, converted and written at once."""
+        cells = self.cells
+        self.writer.writerows([cells(row) for row in rows])
         self.handle.write(self.buffer.getvalue())
         self.buffer.seek(0)
         self.buffer.truncate()
 
     def close(self, totals: Sequence[Any] | None) -> None:
-        """The last rows and the totals row (None: none), and the file closed."""
+        """The totals row (None: none), and the file closed."""
         with self.handle:
-            self.writer.writerows(self.pending)
-            self.pending = []
             if totals is not None:
                 self.writer.writerow(self.cells(totals))
             self.handle.write(self.buffer.getvalue())
@@ -83,13 +76,13 @@ def write_csv(path: Path, table: Table) -> None:
     out = CsvFile(path, table)
     try:
         if isinstance(table, StreamedTable):
-            for row, _bold in table.each_row():
-                out.add(row)
+            table.followers.append(out)  # handed the rows as they are made
+            for _made in table.each_row():
+                pass
         else:
             rows = table.rows
             for first in range(0, len(rows), CHUNK):
-                out.writer.writerows([out.cells(row) for row in rows[first : first + CHUNK]])
-                out._flush()
+                out.add_rows(rows[first : first + CHUNK])
     except BaseException:
         out.handle.close()
         raise
@@ -170,24 +163,20 @@ class JsonFile:
             return "{" + ", ".join(cells) + "}"
 
         self.row_text = row_text
-        self.pending: list[str] = []
         self.first = True
         self.handle = path.open("w", encoding="utf-8")
         self.handle.write(dumps(head)[:-1] + ', "rows": [')
 
-    def add(self, row: Sequence[Any]) -> None:
-        self.pending.append(self.row_text(row))
-        if len(self.pending) == CHUNK:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self.pending:
-            self.handle.write(("\n " if self.first else ",\n ") + ",\n ".join(self.pending))
-            self.pending, self.first = [], False
+    def add_rows(self, rows: Sequence[Sequence[Any]]) -> None:
+        """Rows, encoded and written at once."""
+        if rows:
+            text = self.row_text
+            joined = ",\n ".join([text(row) for row in rows])
+            self.handle.write(("\n " if self.first else ",\n ") + joined)
+            self.first = False
 
     def close(self) -> None:
         with self.handle:
-            self._flush()
             self.handle.write("\n]}\n")
 
 
@@ -196,13 +185,13 @@ def write_json(path: Path, table: Table, header: dict[str, Any]) -> None:
     out = JsonFile(path, table, header)
     try:
         if isinstance(table, StreamedTable):
-            for row, _bold in table.each_row():
-                out.add(row)
+            table.followers.append(out)  # handed the rows as they are made
+            for _made in table.each_row():
+                pass
         else:
-            rows, text = table.rows, out.row_text
+            rows = table.rows
             for first in range(0, len(rows), CHUNK):  # written a chunk of rows at a time
-                out.pending = [text(row) for row in rows[first : first + CHUNK]]
-                out._flush()
+                out.add_rows(rows[first : first + CHUNK])
     except BaseException:
         out.handle.close()
         raise

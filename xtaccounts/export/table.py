@@ -20,6 +20,7 @@ NUMERIC = (MONEY, NUMBER, RATE, INT)
 SUMMED = (MONEY, NUMBER)
 
 SHEET_NAME_FORBIDDEN = "[]:*?/\\"
+HANDED = 4096  # a streamed table's rows handed to its followers at once
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,8 @@ class StreamedTable(Table):
     count: int | None = None
     known_totals: tuple[Any, ...] | None = None
     row_count: int = 0
-    # Who is handed every row as it is made (the CSV and JSON written beside the workbook).
+    # Who is handed every row as it is made, a batch at a time (`add_rows`: the CSV and JSON
+    # written beside the workbook).
     followers: list[Any] = field(default_factory=list, repr=False, compare=False)
     _taken: bool = field(default=False, init=False, repr=False, compare=False)
 
@@ -170,13 +172,20 @@ class StreamedTable(Table):
         if self._taken:
             raise RuntimeError(f"{self.stem}: the rows of a streamed table are made once")
         self._taken = True
-        followers = [f.add for f in self.followers]
+        followers = [f.add_rows for f in self.followers]
         count = 0
+        batch: list[tuple[Any, ...]] = []  # the rows made since the followers were handed some
         for row, bold in self.made:
-            for add in followers:
-                add(row)
+            if followers:
+                batch.append(row)
+                if len(batch) == HANDED:
+                    for add_rows in followers:
+                        add_rows(batch)
+                    batch = []
             count += 1
             yield row, bold
+        for add_rows in followers:
+            add_rows(batch)
         self.made = ()  # what the rows were made from can go
         if self.count is not None and count != self.count:
             raise ValueError(f"{self.stem}: {count} rows made, {self.count} told")
