@@ -300,6 +300,41 @@ def test_household_disclosure_equals_the_households_command(
     assert pools[-1]["维修资金期末结存"] == rows[-1]["期末结存"]
 
 
+def test_streamed_tables_total_and_count_what_they_wrote(year_export: Path) -> None:
+    """The 分户账's totals row is summed before its rows are made (the JSON writes it first):
+    it is the sum of the rows written, in the CSV, the JSON and the workbook, and the
+    manifest counts the rows of both tables made as they are written (分户账, 明细账)."""
+    rows = csv_rows(year_export / "15-disclosure-households.csv")
+    body, totals = rows[:-1], rows[-1]
+    assert totals["户号"] == "合计" and len(body) == 400
+    for key in (
+        "建筑面积(㎡)",
+        "上期结存",
+        "本期交存",
+        "本期使用(返还)",
+        "本期增值收益",
+        "期末结存",
+    ):
+        assert Decimal(totals[key]) == sum(Decimal(r[key]) for r in body), key
+    document = json.loads((year_export / "15-disclosure-households.json").read_text("utf-8"))
+    assert document["totals"]["closing"] == totals["期末结存"]
+    assert len(document["rows"]) == len(body)
+    manifest = json.loads((year_export / "manifest.json").read_text("utf-8"))
+    entries = {f["path"]: f for f in manifest["files"]}
+    for stem in ("15-disclosure-households", "22-detail-ledger"):
+        written = len(csv_rows(year_export / f"{stem}.csv"))
+        counted = entries[f"{stem}.csv"]["control_totals"]["rows"]
+        assert counted == written - (stem == "15-disclosure-households"), stem
+        assert entries[f"{stem}.json"]["control_totals"]["rows"] == counted
+    closing = entries["15-disclosure-households.csv"]["control_totals"]["closing"]
+    assert closing == totals["期末结存"]
+    sheets = next(f for f in manifest["files"] if f["format"] == "xlsx")["sheets"]
+    assert sheets["分户账公示"] == entries["15-disclosure-households.csv"]["control_totals"]
+    book = load_workbook(next(year_export.glob("*.xlsx")), read_only=True)
+    sheet_rows = list(book["分户账公示"].iter_rows(values_only=True))
+    assert sheet_rows[-1][0] == "合计" and len([r for r in sheet_rows if r[0]]) > len(body)
+
+
 def test_household_disclosure_equals_the_household_ledger_of_every_unit(
     demo_books: Path, year_export: Path
 ) -> None:

@@ -9,7 +9,7 @@ balance in the books, and (when the export is handed a statement reader) every m
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from beancount.core import data
 
@@ -18,10 +18,12 @@ from xtaccounts.core.vocabulary import ZERO
 from xtaccounts.export.detail import TextCleaner
 from xtaccounts.export.period import Period
 from xtaccounts.export.statutory_statements import Check
-from xtaccounts.export.table import DATE, MONEY, TEXT, Column, Table
+from xtaccounts.export.table import DATE, MONEY, TEXT, Column, StreamedTable, Table
+from xtaccounts.export.xlsx import MAX_DATA_ROWS
 from xtaccounts.registry import Registry
 from xtaccounts.reports.bank_reconciliation import NO_STATEMENT, UNBALANCED, Reconciliation
 from xtaccounts.reports.journals import (
+    AccountPostings,
     CounterNames,
     Journal,
     TrialLine,
@@ -29,6 +31,7 @@ from xtaccounts.reports.journals import (
     bank_journals,
     each_detail_ledger,
     general_ledger,
+    period_months,
     trial_balance,
 )
 from xtaccounts.reports.vouchers import StatutoryNames
@@ -98,27 +101,69 @@ def bank_journal_tables(journals: Sequence[Journal]) -> list[Table]:
     return tables
 
 
+DETAIL_COLUMNS = (
+    Column("code", "科目编码", TEXT, 8, align="center"),
+    Column("code_name", "总账科目", TEXT, 16),
+    Column("detail", "明细科目", TEXT, 30),
+    *JOURNAL_COLUMNS,
+)
+
+
+def _detail_rows(journals: Iterable[Journal]) -> Iterator[tuple[tuple, bool]]:
+    """The 明细账's rows, each with whether it is bold (a 合计 or 期初 line)."""
+    for journal in journals:
+        head = (journal.code, journal.code_name, journal.detail)
+        lines, bold = _journal_rows(journal)
+        for i, line in enumerate(lines):
+            yield (*head, *line), i in bold
+
+
 def detail_ledger_table(journals: Iterable[Journal]) -> Table:
-    columns = (
-        Column("code", "科目编码", TEXT, 8, align="center"),
-        Column("code_name", "总账科目", TEXT, 16),
-        Column("detail", "明细科目", TEXT, 30),
-        *JOURNAL_COLUMNS,
-    )
     rows: list[tuple] = []
     strong: set[int] = set()
-    for journal in journals:
-        lines, bold = _journal_rows(journal)
-        strong.update(len(rows) + i for i in bold)
-        rows.extend((journal.code, journal.code_name, journal.detail, *line) for line in lines)
+    for row, bold in _detail_rows(journals):
+        if bold:
+            strong.add(len(rows))
+        rows.append(row)
     return Table(
         stem="22-detail-ledger",
         sheet="明细账",
         title="明细账",
-        columns=columns,
+        columns=DETAIL_COLUMNS,
         rows=rows,
         with_totals=False,
         strong=strong,
+    )
+
+
+def streamed_detail_ledger(
+    registry: Registry,
+    postings: AccountPostings,
+    period: Period,
+    clean: TextCleaner,
+    counters: CounterNames,
+) -> Table:
+    """明细账 made one account at a time as it is written, each account's postings let go once
+    its rows are made (a city's 明细账 has half a million rows); made whole when it might not
+    fit on one sheet."""
+    start, end = period.start, period.end
+    months = len(period_months(start, end))
+    # At most: each account's 期初, its postings of the period and two 合计 lines a month.
+    most = sum(
+        1 + 2 * months + sum(1 for entry, _ in found if start <= entry.date)
+        for found in postings.values()
+    )
+    details = each_detail_ledger(registry, postings, start, end, clean, counters)
+    if most > MAX_DATA_ROWS:
+        return detail_ledger_table(details)
+    return StreamedTable(
+        stem="22-detail-ledger",
+        sheet="明细账",
+        title="明细账",
+        columns=DETAIL_COLUMNS,
+        rows=[],
+        with_totals=False,
+        made=_detail_rows(details),
     )
 
 
@@ -260,13 +305,12 @@ def account_book_tables(
     journals = bank_journals(
         registry, entries, period.start, period.end, clean, postings=postings, counters=counters
     )
-    details = each_detail_ledger(registry, postings, period.start, period.end, clean, counters)
     lines = trial_balance(registry, entries, period.start, period.end)  # for both tables
     trial, trial_checks = trial_balance_table(registry, entries, period, lines)
     tables = [
         *bank_journal_tables(journals),
         general_ledger_table(registry, entries, period, lines),
-        detail_ledger_table(details),
+        streamed_detail_ledger(registry, postings, period, clean, counters),
         trial,
     ]
     return tables, [*journal_checks(journals, entries, period), *trial_checks]

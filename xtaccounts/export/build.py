@@ -24,7 +24,7 @@ from xtaccounts.core.gc_pause import gc_paused
 from xtaccounts.core.i18n import _
 from xtaccounts.core.progress import Advance, step
 from xtaccounts.export.account_books import account_book_tables, reconciliation_table
-from xtaccounts.export.csvjson import write_csv, write_json
+from xtaccounts.export.csvjson import CsvFile, JsonFile, write_csv, write_json
 from xtaccounts.export.detail import (
     allocation_detail,
     coverage_tables,
@@ -44,7 +44,7 @@ from xtaccounts.export.manifest import (
 )
 from xtaccounts.export.period import Period, export_period
 from xtaccounts.export.statutory_statements import Check, build_statements
-from xtaccounts.export.table import Table
+from xtaccounts.export.table import StreamedTable, Table
 from xtaccounts.export.xlsx import write_workbook
 from xtaccounts.ops.household_interest import latest_carry
 from xtaccounts.reading.ledger import open_ledger
@@ -112,9 +112,9 @@ def build_tables(
         advance()
         ledger = pool_ledger(registry, positions, entries, period)
         advance()
-        allocations, allocation_checks = allocation_detail(registry, positions, entries, period)
-        advance()
-        # The carry is handed over, not kept here: the 分户账 frees it once derived.
+        # The 分户账 first: its derivation holds every household's history of balances (the
+        # export's peak), so no other detail table is made yet; it consumes the carry's credits
+        # as it replays them.
         disclosure = owners_disclosure(
             registry,
             positions,
@@ -123,6 +123,8 @@ def build_tables(
             ledger,
             latest_carry(Path(main).parent, period.end),
         )
+        advance()
+        allocations, allocation_checks = allocation_detail(registry, positions, entries, period)
         advance()
         books_tables, books_checks = account_book_tables(registry, entries, period, clean)
         advance()
@@ -246,32 +248,75 @@ def export_books(
             return write_files(root, advance)
 
     def write_files(root: Path, advance: Advance) -> list[dict[str, Any]]:
+        # Each table's CSV and JSON are written once its sheet is (a streamed table's beside
+        # its sheet, row by row), and its rows let go: the tables are not all held to the end.
+        totals: dict[str, dict[str, Any]] = {}  # stem -> control totals
+        timed = dict.fromkeys(("csv", "json"), 0.0)
+
+        def follow(table: Table) -> None:
+            """A streamed table's CSV and JSON, opened to be handed its rows as they are made."""
+            if isinstance(table, StreamedTable):
+                if "csv" in formats:
+                    table.followers.append(CsvFile(root / f"{table.stem}.csv", table))
+                if "json" in formats:
+                    facts = {**header, "dated": dated[table.stem]}
+                    table.followers.append(JsonFile(root / f"{table.stem}.json", table, facts))
+
+        def finish(table: Table) -> None:
+            """The table's CSV and JSON once its sheet is written (if any), then its rows let
+            go."""
+            if isinstance(table, StreamedTable):
+                if "xlsx" not in formats:
+                    for _row in table.each_row():
+                        pass
+                for follower in table.followers:
+                    if isinstance(follower, CsvFile):
+                        follower.close(table.totals())
+                    else:
+                        follower.close()
+                table.followers = []
+            else:
+                for fmt in ("csv", "json"):
+                    if fmt in formats:
+                        t0 = time.perf_counter()
+                        path = root / f"{table.stem}.{fmt}"
+                        if fmt == "csv":
+                            write_csv(path, table)
+                        else:
+                            write_json(path, table, {**header, "dated": dated[table.stem]})
+                        timed[fmt] += time.perf_counter() - t0
+            totals[table.stem] = table.control_totals()
+            table.release()
+
+        for table in tables:
+            follow(table)
         files: list[dict[str, Any]] = []
         if "xlsx" in formats:
             t0 = time.perf_counter()
             path = root / f"{stem}.xlsx"
-            sheet_names = write_workbook(path, tables, context["organisation"], dated)
+            sheet_names = write_workbook(
+                path, tables, context["organisation"], dated, written=finish
+            )
             files.append(
                 file_entry(
                     root,
                     path,
                     format="xlsx",
                     sheet_names=sheet_names,
-                    sheets={t.sheet: t.control_totals() for t in tables},
+                    sheets={t.sheet: totals[t.stem] for t in tables},
                 )
             )
-            seconds["xlsx"] = time.perf_counter() - t0
+            seconds["xlsx"] = time.perf_counter() - t0 - sum(timed.values())
             advance()
-        for fmt, writer in (("csv", write_csv), ("json", None)):
+        else:
+            for table in tables:
+                finish(table)
+        for fmt in ("csv", "json"):
             if fmt not in formats:
                 continue
             t0 = time.perf_counter()
             for table in tables:
                 path = root / f"{table.stem}.{fmt}"
-                if writer is not None:
-                    writer(path, table)
-                else:
-                    write_json(path, table, {**header, "dated": dated[table.stem]})
                 files.append(
                     file_entry(
                         root,
@@ -279,10 +324,10 @@ def export_books(
                         format=fmt,
                         table=table.stem,
                         sheet=table.sheet,
-                        control_totals=table.control_totals(),
+                        control_totals=totals[table.stem],
                     )
                 )
-            seconds[fmt] = time.perf_counter() - t0
+            seconds[fmt] = timed[fmt] + time.perf_counter() - t0
             advance()
         write_manifest(
             root,

@@ -13,9 +13,11 @@ carry when it ties to the books (docs/household-interest.md).
 
 from __future__ import annotations
 
+from array import array
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from beancount.core import data
 
@@ -26,16 +28,21 @@ from xtaccounts.core.vocabulary import ZERO
 from xtaccounts.export.detail import PoolLedger, pool_names
 from xtaccounts.export.period import Period
 from xtaccounts.export.statutory_statements import Check
-from xtaccounts.export.table import INT, MONEY, NUMBER, TEXT, Column, Table
+from xtaccounts.export.table import INT, MONEY, NUMBER, TEXT, Column, StreamedTable, Table
 from xtaccounts.ops.household_interest import InterestCarry, derive_households
 from xtaccounts.registry import Registry
+from xtaccounts.registry.lazy_table import values_of
 from xtaccounts.registry.navigation import place_name
+
+# The registry fields of a household's row, read without restoring its model.
+_AREA = ("area_m2",)
+_FIELDS = ("door_no", "owner_masked", "area_m2")
 
 
 @dataclass
 class Disclosure:
     pools: Table
-    households: Table
+    households: StreamedTable  # made as it is written
     checks: list[Check]
 
 
@@ -53,49 +60,76 @@ def owners_disclosure(
         registry, positions, entries, period.start, period.end, carry=carry
     ).accounts
     del carry  # each household's credits of the closed years: freed before the rows are made
-    unit_names: dict[str, str] = {}
+    # Each household's figures in fen, by id, in arrays (the accounts and their histories of
+    # balances are freed here): the rows are made from them as they are written.
+    ids = sorted(accounts)
+    units: list[str] = []
+    fens = [array("q") for _ in range(5)]  # opening, deposits, use, interest and closing
     unit_pools: dict[str, str] = {}
     # Summed in fen: households, then opening, deposits, use, interest and closing.
     unit_totals: dict[str, int] = defaultdict(int)
     pool_sums: dict[str, list[int]] = defaultdict(lambda: [0] * 6)
-    household_rows = []
-    nil = from_fen(0)  # one object for the many households that moved nothing
-    for household_id in sorted(accounts):
-        # Each account (with its history of balances) is freed as its row is made.
+    for household_id in ids:
         account = accounts.pop(household_id)
-        household = registry.households[household_id]
         unit = account.unit
-        if unit not in unit_names:
-            unit_names[unit] = place_name(registry, unit)
+        units.append(unit)
+        if unit not in unit_pools:
             unit_pools[unit] = registry.pool_of_unit(unit)
-        fens = (account.before, account.deposits, account.used, account.interest, account.closing)
-        before, deposits, used, interest, closing = (from_fen(f) if f else nil for f in fens)
-        unit_totals[unit] += fens[-1]
+        figures = (
+            account.before,
+            account.deposits,
+            account.used,
+            account.interest,
+            account.closing,
+        )
+        for column, fen in zip(fens, figures, strict=True):
+            column.append(fen)
+        unit_totals[unit] += figures[-1]
         sums = pool_sums[unit_pools[unit]]
         sums[0] += 1
-        for i, fen in enumerate(fens, start=1):
+        for i, fen in enumerate(figures, start=1):
             sums[i] += fen
-        household_rows.append(
-            (
-                household_id,
-                unit_names[unit],
-                household.door_no,
-                mask_name(household.owner_masked or ""),
-                household.area_m2,
-                before,
-                deposits,
-                used,
-                interest,
-                closing,
+    del accounts
+    households_table = registry.households
+    area = ZERO
+    for household_id in ids:
+        area += values_of(households_table, household_id, _AREA)[0]
+    totals = ("合计", None, None, None, area, *(from_fen(sum(c)) for c in fens))
+
+    def household_rows() -> Iterator[tuple[tuple[Any, ...], bool]]:
+        """Each household's row, its registry fields read without restoring its model."""
+        unit_names: dict[str, str] = {}
+        nil = from_fen(0)  # one object for the many households that moved nothing
+        opening, deposits, used, interest, closing = fens
+        for i, household_id in enumerate(ids):
+            unit = units[i]
+            name = unit_names.get(unit)
+            if name is None:
+                name = unit_names[unit] = place_name(registry, unit)
+            door_no, owner, area_m2 = values_of(households_table, household_id, _FIELDS)
+            yield (
+                (
+                    household_id,
+                    name,
+                    door_no,
+                    mask_name(owner or ""),
+                    area_m2,
+                    from_fen(opening[i]) if opening[i] else nil,
+                    from_fen(deposits[i]) if deposits[i] else nil,
+                    from_fen(used[i]) if used[i] else nil,
+                    from_fen(interest[i]) if interest[i] else nil,
+                    from_fen(closing[i]) if closing[i] else nil,
+                ),
+                False,
             )
-        )
+
     unit_history = positions.unit_history()
     untied = [
         unit
         for unit in sorted(registry.units)
         if from_fen(unit_totals.get(unit, 0)) != unit_history.balance_at(unit, period.end)
     ]
-    households = Table(
+    households = StreamedTable(
         stem="15-disclosure-households",
         sheet="分户账公示",
         title="住宅专项维修资金分户账公示（按户）",
@@ -111,7 +145,10 @@ def owners_disclosure(
             Column("interest", "本期增值收益", MONEY, 14),
             Column("closing", "期末结存", MONEY, 14),
         ),
-        rows=household_rows,
+        rows=[],
+        made=household_rows(),
+        count=len(ids),
+        known_totals=totals,
         notes=[
             "依据《住宅专项维修资金管理办法》（建设部、财政部令第165号）第三十条公布；业主姓名已脱敏",
             "本期增值收益为按积数分配入户的基准利息；利差计入各统筹账户，见按统筹账户公示",
@@ -172,6 +209,6 @@ def owners_disclosure(
     check = Check(
         "分户账: households add up to each unit's 维修资金",
         not untied,
-        ", ".join(untied[:5]) or f"{len(household_rows)} households, {len(registry.units)} units",
+        ", ".join(untied[:5]) or f"{len(ids)} households, {len(registry.units)} units",
     )
     return Disclosure(pools, households, [check])

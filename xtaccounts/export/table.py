@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +20,7 @@ NUMERIC = (MONEY, NUMBER, RATE, INT)
 SUMMED = (MONEY, NUMBER)
 
 SHEET_NAME_FORBIDDEN = "[]:*?/\\"
+HANDED = 4096  # a streamed table's rows handed to its followers at once
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class Table:
     _totals: tuple[int, int, tuple[Any, ...] | None] | None = field(
         default=None, init=False, repr=False, compare=False
     )
+    released: bool = field(default=False, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if len(self.sheet) > 31:
@@ -95,6 +97,8 @@ class Table:
         not changed in place once written)."""
         if not self.with_totals:
             return None
+        if self.released:
+            raise RuntimeError(f"{self.stem}: the totals of rows let go")
         key = (id(self.rows), len(self.rows))
         if self._totals is None or self._totals[:2] != key:
             self._totals = (*key, self._summed())
@@ -115,14 +119,95 @@ class Table:
         cells[0] = "合计"
         return tuple(cells)
 
+    def release(self) -> None:
+        """The rows let go once every file of the table is written (its control totals taken
+        before): nothing reads them after."""
+        self.rows, self.strong, self.formulas = [], set(), {}
+        self._totals = None
+        self.released = True
+
     def control_totals(self) -> dict[str, Any]:
         """What the manifest records: row count and each summed column's total."""
+        if self.released:
+            raise RuntimeError(f"{self.stem}: the control totals of rows let go")
         totals = self.totals()
         result: dict[str, Any] = {"rows": len(self.rows)}
         if totals is not None:
             for i in self.summed_columns:
                 result[self.columns[i].key] = totals[i]
         return result
+
+
+@dataclass
+class StreamedTable(Table):
+    """A table whose rows are made as they are written, once, and held by no one: a city's
+    分户账 and 明细账 (hundreds of thousands of rows each) written to the workbook, the CSV and
+    the JSON at the same time (`follow`), row by row.
+
+    `made` gives each row with whether it is printed bold. `count`: the rows to come, when
+    known before they are made (a table with a totals row or longer than a sheet needs it);
+    `known_totals`: the totals row, summed before the rows are made (the JSON writes it before
+    them). `rows` stays empty; `row_count` counts the rows once made.
+    """
+
+    made: Iterable[tuple[tuple[Any, ...], bool]] = ()
+    count: int | None = None
+    known_totals: tuple[Any, ...] | None = None
+    row_count: int = 0
+    # Who is handed every row as it is made, a batch at a time (`add_rows`: the CSV and JSON
+    # written beside the workbook).
+    followers: list[Any] = field(default_factory=list, repr=False, compare=False)
+    _taken: bool = field(default=False, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.with_totals and (self.known_totals is None or self.count is None):
+            raise ValueError(f"{self.stem}: a streamed table's totals and rows are told first")
+        if self.strong or self.formulas:
+            raise ValueError(f"{self.stem}: a streamed table's rows say their boldness")
+
+    def each_row(self) -> Iterator[tuple[tuple[Any, ...], bool]]:
+        """The rows with their boldness, made now (once: a second reading is an error), each
+        handed to the followers first."""
+        if self._taken:
+            raise RuntimeError(f"{self.stem}: the rows of a streamed table are made once")
+        self._taken = True
+        followers = [f.add_rows for f in self.followers]
+        count = 0
+        batch: list[tuple[Any, ...]] = []  # the rows made since the followers were handed some
+        for row, bold in self.made:
+            if followers:
+                batch.append(row)
+                if len(batch) == HANDED:
+                    for add_rows in followers:
+                        add_rows(batch)
+                    batch = []
+            count += 1
+            yield row, bold
+        for add_rows in followers:
+            add_rows(batch)
+        self.made = ()  # what the rows were made from can go
+        if self.count is not None and count != self.count:
+            raise ValueError(f"{self.stem}: {count} rows made, {self.count} told")
+        self.row_count = count
+
+    def totals(self) -> tuple[Any, ...] | None:
+        return self.known_totals if self.with_totals else None
+
+    def control_totals(self) -> dict[str, Any]:
+        if not self._taken:
+            raise RuntimeError(f"{self.stem}: control totals before the rows are made")
+        result: dict[str, Any] = {"rows": self.row_count}
+        totals = self.totals()
+        if totals is not None:
+            for i in self.summed_columns:
+                result[self.columns[i].key] = totals[i]
+        return result
+
+
+def length(table: Table) -> int | None:
+    """A table's rows (None: a streamed table's, not known before they are made)."""
+    return table.count if isinstance(table, StreamedTable) else len(table.rows)
 
 
 def keys(columns: Sequence[Column]) -> list[str]:

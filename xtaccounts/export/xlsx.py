@@ -18,18 +18,30 @@ with openpyxl and LibreOffice.
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
+import itertools
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from xtaccounts.export.safety import FORMULA_TRIGGERS, clean_control
-from xtaccounts.export.table import DATE, INT, MONEY, NUMBER, RATE, TEXT, Table
+from xtaccounts.export.table import (
+    DATE,
+    INT,
+    MONEY,
+    NUMBER,
+    RATE,
+    TEXT,
+    StreamedTable,
+    Table,
+    length,
+)
 from xtaccounts.export.text_memo import Memo
 
 FONT_NAME = "宋体"  # SimSun on Windows; LibreOffice falls back to a CJK font (Noto CJK)
@@ -38,6 +50,7 @@ LINE_HEIGHT = 13.5  # points per line of 10-point text
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 # A sheet holds 1,048,576 rows; leave room for the header block and the totals row.
 MAX_DATA_ROWS = 1_000_000
+SHEET_ROWS = 1_048_576
 
 _NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 _NS_R = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
@@ -201,15 +214,16 @@ class _Sheet:
         styles: _StyleSheet,
         organisation: str,
         dated: str,
-        part: tuple[str, int, int, bool] | None = None,
+        part: tuple[str, int, int | None, bool] | None = None,
     ) -> None:
         # part: (sheet name, first row, end row, with the totals row) of a table split over
-        # several sheets; None: the whole table on its sheet.
+        # several sheets; None: the whole table on its sheet. A streamed table is on one sheet
+        # (its end None when its rows are not counted before they are made).
         self.table = table
         self.name, self.first, self.end, self.with_totals = part or (
             table.sheet,
             0,
-            len(table.rows),
+            length(table),
             True,
         )
         self.sheet_styles = styles
@@ -291,24 +305,29 @@ class _Sheet:
         # A text column wraps at its width: the row is as tall as its longest text needs.
         wraps = [c.width + 2 if c.kind == TEXT else 0 for c in table.columns]
         number = self.header_row
-        rows: Sequence[Sequence[Any]] = table.rows[self.first : self.end]
         totals = table.totals() if self.with_totals else None
-        strong_rows = {i - self.first for i in table.strong if self.first <= i < self.end}
+        rows: Iterable[tuple[Sequence[Any], bool]]
+        if isinstance(table, StreamedTable):
+            count = self.end
+            rows = table.each_row()
+        else:
+            part = table.rows[self.first : self.end]
+            count = len(part)
+            end = self.first + count
+            strong_rows = {i - self.first for i in table.strong if self.first <= i < end}
+            rows = ((row, i in strong_rows) for i, row in enumerate(part))
         if totals is not None:
-            rows = [*rows, totals]
-            strong_rows.add(len(rows) - 1)
+            assert count is not None  # a table with totals is counted before it is written
+            rows = itertools.chain(rows, [(totals, True)])
         starts = [f'<c r="{letter}' for letter in letters]
         texts = Memo(_text)  # each distinct text escaped once, its width measured once
         widths = Memo(_shown_width)
         formulas: dict[int, dict[int, str]] = {}  # row -> column -> formula
-        for (at_row, at_column), text in self._formulas(
-            len(rows) - (totals is not None), totals is not None
-        ).items():
+        for (at_row, at_column), text in self._formulas(count or 0, totals is not None).items():
             formulas.setdefault(at_row, {})[at_column] = text
-        for index, row in enumerate(rows):
+        for index, (row, bold) in enumerate(rows):
             number += 1
             at = str(number)
-            bold = index in strong_rows
             styles = strong if bold else plain
             row_formulas = formulas.get(index)
             cells = []
@@ -345,7 +364,9 @@ class _Sheet:
                 else:
                     raise TypeError(f"{table.stem}: {value!r} is neither text, date nor Decimal")
             yield self._row(number, cells, LINE_HEIGHT * lines + 2 if lines > 1 else None)
-        if self.end == len(table.rows):
+        if number > SHEET_ROWS:
+            raise ValueError(f"{table.stem}: more rows than a sheet holds")
+        if self.with_totals:  # the table's last sheet
             number += 1  # a blank line, then the footer lines across the table's width
             for line in table.footer:
                 number += 1
@@ -359,9 +380,10 @@ class _Sheet:
         table, letters = self.table, self.letters
         first_row = self.header_row + 1
         found: dict[tuple[int, int], str] = {}
+        end = self.first + count
         for (row, column), terms in table.formulas.items():
             rows = [row, *(r for _, r, _ in terms)]
-            if not all(self.first <= r < self.end for r in rows):
+            if not all(self.first <= r < end for r in rows):
                 continue
             text = "".join(
                 f"{'+' if sign > 0 else '-'}{letters[c]}{first_row + r - self.first}"
@@ -463,14 +485,21 @@ def _package_parts(sheets: Sequence[_Sheet]) -> dict[str, str]:
     }
 
 
-def sheet_parts(table: Table, max_rows: int = MAX_DATA_ROWS) -> list[tuple[str, int, int, bool]]:
+def sheet_parts(
+    table: Table, max_rows: int = MAX_DATA_ROWS
+) -> list[tuple[str, int, int | None, bool]]:
     """(name, first, end, totals) of each sheet a table fills: one, or several of `max_rows`
     rows when the table has more than a sheet can hold ("分配明细", "分配明细 (2)", …)."""
-    count = max(1, -(-len(table.rows) // max_rows))
-    parts = []
+    rows = length(table)
+    if rows is None or isinstance(table, StreamedTable):
+        if rows is not None and rows > max_rows:
+            raise ValueError(f"{table.stem}: a streamed table longer than a sheet")
+        return [(table.sheet, 0, rows, True)]  # its rows are made once, on one sheet
+    count = max(1, -(-rows // max_rows))
+    parts: list[tuple[str, int, int | None, bool]] = []
     for n in range(count):
         name = table.sheet if n == 0 else f"{table.sheet[:25]} ({n + 1})"
-        first, end = n * max_rows, min(len(table.rows), (n + 1) * max_rows)
+        first, end = n * max_rows, min(rows, (n + 1) * max_rows)
         parts.append((name, first, end, n == count - 1))
     return parts
 
@@ -481,9 +510,11 @@ def write_workbook(
     organisation: str,
     dated: dict[str, str],
     max_rows: int = MAX_DATA_ROWS,
+    written: Callable[[Table], None] | None = None,
 ) -> list[str]:
     """All tables into one workbook at `path` (`dated`: stem -> the period line); returns the
-    sheet names (a table longer than a sheet continues on the next)."""
+    sheet names (a table longer than a sheet continues on the next). `written` is told of each
+    table once its last sheet is written (its other files can be written and it let go)."""
     styles = _StyleSheet()
     sheets = [
         _Sheet(t, styles, organisation, dated[t.stem], part)
@@ -496,7 +527,10 @@ def write_workbook(
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=3) as zf:
         for name, text in _package_parts(sheets).items():
             zf.writestr(name, text)
-        for i, sheet in enumerate(sheets, start=1):
+        pending = collections.deque(sheets)
+        del sheets  # each sheet (and its table) is let go once written
+        for i in range(1, len(names) + 1):
+            sheet = pending.popleft()
             with zf.open(f"xl/worksheets/sheet{i}.xml", "w", force_zip64=True) as raw:
                 buffer: list[str] = [sheet.head()]
                 size = 0
@@ -508,6 +542,9 @@ def write_workbook(
                         buffer, size = [], 0
                 buffer.append(sheet.tail())
                 raw.write("".join(buffer).encode("utf-8"))
+            if written is not None and sheet.with_totals:
+                written(sheet.table)
+            del sheet
         # Last: the body formats are added as the sheets use them.
         zf.writestr("xl/styles.xml", styles.xml())
     return names

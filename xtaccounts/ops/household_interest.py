@@ -23,10 +23,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import pickle
 import re
+from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -56,6 +58,7 @@ from xtaccounts.core.vocabulary import (
 )
 from xtaccounts.ops.allocation_weights import FundWeights
 from xtaccounts.registry import Registry
+from xtaccounts.registry.lazy_table import values_of
 
 __all__ = [
     "HouseholdAccount",
@@ -70,6 +73,7 @@ __all__ = [
 ]
 
 CARRY_SUFFIX = "-household-interest.csv"
+_UNIT = ("unit",)  # a household's field read for its account
 _VERSION = b"xtaccounts household interest v1\n"
 _HEADER = re.compile(r"^# (through|inputs|body): (\S+)$")
 
@@ -80,15 +84,23 @@ def household_interest_file(year: int) -> str:
 
 
 @dataclass(slots=True)
-class HouseholdAccount:
-    """One household's 分户账 in fen, split at the period's start."""
+class HouseholdAccount(HouseholdHistory):
+    """One household's 分户账 in fen, split at the period's start. The account is its own
+    history of balances (`history`): one object a household, not two (a city holds 300,000
+    at once)."""
 
     unit: str
     before: int = 0  # balance at the end of the day before the period
     deposits: int = 0
     used: int = 0
     interest: int = 0
-    history: HouseholdHistory = field(default_factory=HouseholdHistory)
+
+    def __post_init__(self) -> None:
+        HouseholdHistory.__init__(self)
+
+    @property
+    def history(self) -> HouseholdHistory:
+        return self
 
     @property
     def closing(self) -> int:
@@ -103,7 +115,10 @@ class InterestCarry:
     through: dt.date
     inputs: str
     days: tuple[dt.date, ...]
-    credits: dict[str, tuple[int, ...]]  # household -> fen on each of `days`
+    households: list[str]  # the households credited, in the file's order
+    # Per day of `days`, each household's fen (in the order of `households`): machine
+    # integers, a column a day, each let go once credited (a city's 300,000 households).
+    credits: list[array]
 
 
 @dataclass
@@ -143,7 +158,23 @@ class _Pass:
         record: int,
         limits: Sequence[int],
     ) -> None:
-        self.accounts = {h.id: HouseholdAccount(h.unit) for h in registry.households.values()}
+        # Each household's unit, from the registry's ids by unit read for this pass and let go
+        # (kept, they were 23 MiB for a city), or from its row: no household is restored (a
+        # city's 300,000 models would stay in the registry's table, 200 MiB).
+        households = registry.households
+        if registry.household_ids:
+            by_unit: dict[str, list[str]] = pickle.loads(registry.household_ids)
+            unit_of = {h: unit for unit, ids in by_unit.items() for h in ids}
+            del by_unit
+            self.accounts = {h: HouseholdAccount(unit_of[h]) for h in households}
+            del unit_of
+        else:
+            units: dict[str, str] = {}
+            self.accounts = {
+                h: HouseholdAccount(units.setdefault(unit, unit))
+                for h in households
+                for unit in values_of(households, h, _UNIT)
+            }
         self.members: dict[str, list[str]] = defaultdict(list)
         for household_id in sorted(self.accounts):
             self.members[self.accounts[household_id].unit].append(household_id)
@@ -155,6 +186,7 @@ class _Pass:
         self.carry_through = carry.through.toordinal() if carry else 0
         self.carried_days = [d.toordinal() for d in carry.days] if carry else []
         self.replayed = 0  # carried days credited so far
+        self.carried_totals: list[int] = []  # the fen credited on each carried day so far
         self.record = record
         self.credited: dict[int, dict[str, int]] = defaultdict(dict)
         self.base_by_day: dict[int, int] = defaultdict(int)  # fen the allocations credit units
@@ -216,10 +248,17 @@ class _Pass:
         while self.replayed < len(days) and days[self.replayed] < ordinal:
             index = self.replayed
             assert carry is not None
+            column = carry.credits[index]
+            self.carried_totals.append(sum(column))
             self.credit_interest(
-                days[index], [(h, fens[index]) for h, fens in carry.credits.items() if fens[index]]
+                days[index],
+                ((h, fen) for h, fen in zip(carry.households, column, strict=True) if fen),
             )
+            # The day's credits are consumed: only its total is kept, for the tie.
+            carry.credits[index] = array("q")
             self.replayed += 1
+            if self.replayed == len(days):
+                carry.households.clear()
 
     def shares_of(self, receipt: InterestReceipt) -> dict[str, int]:
         if receipt.id not in self.unit_shares:
@@ -368,11 +407,9 @@ class _Pass:
         carry = self.carry
         if carry is None or self.digests.get(self.carry_through) != carry.inputs:
             return False
-        columns = [0] * len(carry.days)
-        for fens in carry.credits.values():
-            for index, fen in enumerate(fens):
-                columns[index] += fen
-        carried = {day: total for day, total in zip(self.carried_days, columns, strict=True)}
+        if self.replayed != len(self.carried_days):
+            return False
+        carried = dict(zip(self.carried_days, self.carried_totals, strict=True))
         booked = {day: total for day, total in self.base_by_day.items() if total}
         return {day: total for day, total in carried.items() if total} == booked
 
@@ -389,7 +426,8 @@ def derive_households(
 ) -> HouseholdDerivation:
     """Every household's 分户账 over `start`..`end` (balances before `start`), from `carry`
     when it ties to the books (else from the first day); with `record`, the base interest
-    credited through that day and the digest of its inputs (for a carry)."""
+    credited through that day and the digest of its inputs (for a carry). The carry's
+    credits are consumed once credited (`carry.credits` is left empty)."""
     if carry is not None and carry.through > end:
         carry = None
     recorded = record.toordinal() if record is not None else 0
@@ -457,19 +495,24 @@ def read_carry(path: Path) -> InterestCarry | None:
         through = dt.date.fromisoformat(header["through"])
         columns = lines[index].split(",")
         days = tuple(dt.date.fromisoformat(day) for day in columns[1:])
-        credits: dict[str, tuple[int, ...]] = {}
+        households: list[str] = []
+        credits = [array("q") for _ in days]
+        seen: set[str] = set()
         for line in lines[index + 1 :]:
             if not line:
                 continue
             household, *fens = line.split(",")
-            if len(fens) != len(days):
+            if len(fens) != len(days) or household in seen:
                 return None
-            credits[household] = tuple(int(fen) for fen in fens)
-    except ValueError:
+            seen.add(household)
+            households.append(household)
+            for column, fen in zip(credits, fens, strict=True):
+                column.append(int(fen))
+    except (ValueError, OverflowError):
         return None
     if columns[0] != "household" or any(day > through for day in days):
         return None
-    return InterestCarry(through, header["inputs"], days, credits)
+    return InterestCarry(through, header["inputs"], days, households, credits)
 
 
 def latest_carry(ledger_dir: Path, end: dt.date) -> InterestCarry | None:

@@ -16,7 +16,11 @@ from beancount.core import data
 from xtaccounts.books.positions import Positions
 from xtaccounts.core.vocabulary import ZERO
 from xtaccounts.registry import Registry
+from xtaccounts.registry.lazy_table import values_of
+from xtaccounts.registry.models import HOUSING_TYPES
 from xtaccounts.reports.balances import household_ledger
+
+_HOUSING_TYPE = ("housing_type",)
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,12 @@ def public_housing_funds(
 ) -> PublicHousing | None:
     """The 已售公有住房 part of 维修资金 between `prior_year_end` and `end`; None when the registry
     marks no household so (every fund is then 商品住宅)."""
-    public = {h.id for h in registry.households.values() if h.public_housing}
+    # Each household's housing type read without restoring its model (a city's 300,000
+    # models would stay in the registry's table).
+    households = registry.households
+    public = {
+        h for h in households if values_of(households, h, _HOUSING_TYPE)[0] == HOUSING_TYPES[1]
+    }
     if not public:
         return None
     before = _sums(registry, entries, positions, public, prior_year_end)
