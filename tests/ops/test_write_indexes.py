@@ -314,6 +314,31 @@ def test_notice_payments_are_pickled_in_columns_and_come_back_equal() -> None:
         assert pickle.loads(pickle.dumps(again)) == index
 
 
+def test_the_deposit_index_is_pickled_in_columns_and_comes_back_equal() -> None:
+    """The serials and receipt keys are kept in columns (`DepositIndex.__getstate__`): read
+    back they are equal, days and accounts shared; a payer holding the separator keeps the
+    index as objects."""
+    import pickle
+
+    typed = _deposit("2026-01-06", "V5", "N3", "S5").replace('  serial: "S5"\n', "")
+    texts = [
+        _deposit("2026-01-02", "V1", "N1", "S1"),
+        _deposit("2026-01-05", "V3", "N2", "S3", "60.10"),
+        typed,
+        typed.replace('  kind: "deposit"\n', '  kind: "deposit"\n  payer: "李\x1f四"\n'),
+    ]
+    for text, columns in (("", True), ("".join(texts[:3]), True), ("".join(texts), False)):
+        index = deposits.DepositIndex.of(_entries(text) if text else [])
+        if text:
+            assert index.keys and index.serials
+        assert ("columns" in index.__getstate__()) == columns
+        again = pickle.loads(pickle.dumps(index, protocol=5))
+        assert again == index
+        for (account, _serial), day in again.serials.items() if columns else ():
+            assert account is write_snapshot.shared(account) and day is write_snapshot.shared(day)
+        assert {str(k) for k in again.keys} == {str(k) for k in index.keys}
+
+
 def test_the_deposit_index_answers_only_what_it_keeps() -> None:
     close = """\
 2025-12-31 * "结转"

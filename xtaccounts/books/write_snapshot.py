@@ -142,6 +142,22 @@ def shared(value: _H) -> _H:
     return _SHARED.setdefault(value, value)  # type: ignore[return-value]
 
 
+TEXT_SEPARATOR = "\x1f"  # the unit separator, between the texts of a fold's column
+
+
+def join_texts(texts: Iterable[str]) -> str | None:
+    """A fold's column of texts as one text (pickled as one object, not each with its memo
+    entry); None when a text holds the separator (the fold keeps its objects then)."""
+    texts = list(texts)
+    joined = TEXT_SEPARATOR.join(texts)
+    return joined if joined.count(TEXT_SEPARATOR) == max(len(texts) - 1, 0) else None
+
+
+def split_texts(joined: str, count: int) -> list[str]:
+    """The `count` texts `join_texts` joined."""
+    return joined.split(TEXT_SEPARATOR) if count else []
+
+
 _blake2b = hashlib.blake2b
 _from_bytes = int.from_bytes
 

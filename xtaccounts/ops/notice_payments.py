@@ -15,14 +15,13 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from array import array
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
 
 from beancount.core import data
 
-from xtaccounts.books.write_snapshot import DigestSet, Fold, shared
+from xtaccounts.books.write_snapshot import DigestSet, Fold, join_texts, shared, split_texts
 from xtaccounts.core import chart
 from xtaccounts.core.entries import number_of
 from xtaccounts.core.vocabulary import (
@@ -37,20 +36,6 @@ from xtaccounts.core.vocabulary import (
 )
 
 __all__ = ["NoticePayments", "Payment"]
-
-_SEPARATOR = "\x1f"  # the unit separator (an index with a text holding it is kept as objects)
-
-
-def _joined(texts: Iterable[str]) -> str | None:
-    """The texts joined by the separator (None: one of them holds it)."""
-    texts = list(texts)
-    joined = _SEPARATOR.join(texts)
-    return joined if joined.count(_SEPARATOR) == max(len(texts) - 1, 0) else None
-
-
-def _split(joined: str, count: int) -> list[str]:
-    """The `count` texts `joined` by the separator (none: an empty text is no text)."""
-    return joined.split(_SEPARATOR) if count else []
 
 
 class Payment(NamedTuple):
@@ -79,9 +64,9 @@ class NoticePayments(Fold):
         payments: dict[str, list[Payment]] = state.pop("payments")
         rows = [payment for paid in payments.values() for payment in paid]
         texts = (
-            _joined(payments),
-            _joined(p.serial for p in rows),
-            _joined(p.voucher for p in rows),
+            join_texts(payments),
+            join_texts(p.serial for p in rows),
+            join_texts(p.voucher for p in rows),
         )
         if any(text is None for text in texts):
             state["payments"] = payments  # (a text holding the separator: kept as objects)
@@ -90,7 +75,7 @@ class NoticePayments(Fold):
             *texts,
             array("I", map(len, payments.values())),
             array("i", (p.date.toordinal() for p in rows)),
-            _SEPARATOR.join(map(str, (p.amount for p in rows))),
+            join_texts(map(str, (p.amount for p in rows))),
         )
         return state
 
@@ -106,14 +91,14 @@ class NoticePayments(Fold):
                 map(
                     Payment,
                     map(days.__getitem__, ordinals),
-                    _split(serials, rows),
-                    _split(vouchers, rows),
-                    map(Decimal, _split(amounts, rows)),
+                    split_texts(serials, rows),
+                    split_texts(vouchers, rows),
+                    map(Decimal, split_texts(amounts, rows)),
                 )
             )
             payments: dict[str, list[Payment]] = {}
             at = 0
-            for notice, count in zip(_split(notices, len(counts)), counts, strict=True):
+            for notice, count in zip(split_texts(notices, len(counts)), counts, strict=True):
                 payments[notice] = made[at : at + count]
                 at += count
             state["payments"] = payments

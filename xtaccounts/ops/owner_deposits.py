@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from beancount.core import data
 
@@ -29,7 +31,14 @@ from xtaccounts.books.positions import (
     parse_households,
     read_positions,
 )
-from xtaccounts.books.write_snapshot import DigestSet, Fold, register_fold, shared
+from xtaccounts.books.write_snapshot import (
+    DigestSet,
+    Fold,
+    join_texts,
+    register_fold,
+    shared,
+    split_texts,
+)
 from xtaccounts.books.writer import CommitResult, LedgerWriter, WriteSession
 from xtaccounts.core import chart
 from xtaccounts.core.calendar import LAST_DAY
@@ -404,6 +413,63 @@ class DepositIndex(Fold):
         self.keys.add(key)
         if not serial:
             self.typed[key] = self.typed.get(key, 0) + 1
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The serials and the receipt keys in columns (texts joined, days as ordinals): a
+        city's open year holds a hundred thousand of each, and pickling them as objects took
+        several times the memory of the pickle each time a write kept its snapshot."""
+        state = dict(self.__dict__)
+        serials: dict[tuple[str, str], dt.date] = state.pop("serials")
+        keys: set[_DepositKey] = state.pop("keys")
+        accounts = {a: n for n, a in enumerate(dict.fromkeys(
+            [*(a for a, _serial in serials), *(k[0] for k in keys)]))}  # fmt: skip
+        order = list(keys)
+        texts = (
+            join_texts(serial for _account, serial in serials),
+            join_texts(k[3] for k in order),
+            join_texts(k[4] for k in order),
+        )
+        if any(text is None for text in texts):  # (a text holding the separator: as objects)
+            return {**state, "serials": serials, "keys": keys}
+        state["columns"] = (
+            list(accounts),
+            array("I", (accounts[a] for a, _serial in serials)),
+            array("i", (day.toordinal() for day in serials.values())),
+            array("I", (accounts[k[0]] for k in order)),
+            array("i", (k[1].toordinal() for k in order)),
+            join_texts(map(str, (k[2] for k in order))),
+            *texts,
+        )
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        columns = state.pop("columns", None)
+        if columns is not None:
+            names, serial_accounts, serial_days, key_accounts, key_days, amounts = columns[:6]
+            serials, notices, payers = columns[6:]
+            accounts = [shared(name) for name in names]
+            days = {o: shared(dt.date.fromordinal(o)) for o in {*serial_days, *key_days}}
+            state["serials"] = dict(
+                zip(
+                    zip(map(accounts.__getitem__, serial_accounts),
+                        split_texts(serials, len(serial_days)), strict=True),
+                    map(days.__getitem__, serial_days),
+                    strict=True,
+                )
+            )  # fmt: skip
+            count = len(key_days)
+            state["keys"] = set(
+                zip(
+                    map(accounts.__getitem__, key_accounts),
+                    map(days.__getitem__, key_days),
+                    map(Decimal, split_texts(amounts, count)),
+                    split_texts(notices, count),
+                    map(shared, split_texts(payers, count)),
+                    strict=True,
+                )
+            )
+        for name, value in state.items():
+            setattr(self, name, value)
 
     def kept(self) -> DepositIndex:
         """The index without what only a receipt in a closed period can need (see the class)."""
