@@ -142,6 +142,11 @@ def shared(value: _H) -> _H:
     return _SHARED.setdefault(value, value)  # type: ignore[return-value]
 
 
+def shared_days(ordinals: Iterable[int]) -> dict[int, dt.date]:
+    """Each distinct ordinal of a fold's column of days, as its `shared` day."""
+    return {o: shared(dt.date.fromordinal(o)) for o in set(ordinals)}
+
+
 TEXT_SEPARATOR = "\x1f"  # the unit separator, between the texts of a fold's column
 
 

@@ -334,19 +334,20 @@ class WriteSession:
         self._ensure_open()
         if self._checks or self._books is None or self._matching_snapshot() is not None:
             return
-        books = self._books
-        built = self._folds_built
-        pickled = built[1] if built is not None and built[0] is books else None
-        snapshot = build_snapshot(
-            books, self._parsed, folds=self._fold_kinds.values(), pickled=pickled
-        )
+        snapshot = self._snapshot_of(self._books)
         if snapshot is None:
             return
         self._snapshot = snapshot
-        self._folds_built = None
         self._books = None
-        del books
         self._parsed.release()
+
+    def _snapshot_of(self, books: LoadedBooks) -> WriteSnapshot | None:
+        """The write snapshot built from `books` (this session's load), with the folds asked
+        for, those built from these books already taken as they are (`_folds_built`)."""
+        built = self._folds_built
+        pickled = built[1] if built is not None and built[0] is books else None
+        self._folds_built = None
+        return build_snapshot(books, self._parsed, folds=self._fold_kinds.values(), pickled=pickled)
 
     def _matching_snapshot(self) -> WriteSnapshot | None:
         """The books' write snapshot if it matches them (read once per change)."""
@@ -534,12 +535,7 @@ class WriteSession:
             return None
         snapshot = self._matching_snapshot()
         if snapshot is None:
-            books = self.books()
-            built = self._folds_built
-            pickled = built[1] if built is not None and built[0] is books else None
-            self._folds_built = None
-            folds = self._fold_kinds.values()
-            snapshot = build_snapshot(books, self._parsed, folds=folds, pickled=pickled)
+            snapshot = self._snapshot_of(self.books())
             if snapshot is None:
                 return None
         # A file the books read is never written whole on the snapshot's word.

@@ -74,6 +74,13 @@ class CsvFile:
 def write_csv(path: Path, table: Table) -> None:
     """The table's CSV (`CsvFile`); a streamed table's rows are made now."""
     out = CsvFile(path, table)
+    _hand_rows(out, table)
+    out.close(table.totals())
+
+
+def _hand_rows(out: CsvFile | JsonFile, table: Table) -> None:
+    """Every row of `table` handed to `out` a chunk at a time (a streamed table's made now);
+    `out`'s file closed if that fails."""
     try:
         if isinstance(table, StreamedTable):
             table.followers.append(out)  # handed the rows as they are made
@@ -86,7 +93,6 @@ def write_csv(path: Path, table: Table) -> None:
     except BaseException:
         out.handle.close()
         raise
-    out.close(table.totals())
 
 
 def json_value(value: Any, column: Column | None = None) -> Any:
@@ -183,16 +189,5 @@ class JsonFile:
 def write_json(path: Path, table: Table, header: dict[str, Any]) -> None:
     """The table's JSON (`JsonFile`); a streamed table's rows are made now."""
     out = JsonFile(path, table, header)
-    try:
-        if isinstance(table, StreamedTable):
-            table.followers.append(out)  # handed the rows as they are made
-            for _made in table.each_row():
-                pass
-        else:
-            rows = table.rows
-            for first in range(0, len(rows), CHUNK):  # written a chunk of rows at a time
-                out.add_rows(rows[first : first + CHUNK])
-    except BaseException:
-        out.handle.close()
-        raise
+    _hand_rows(out, table)
     out.close()

@@ -21,7 +21,14 @@ from typing import Any, NamedTuple
 
 from beancount.core import data
 
-from xtaccounts.books.write_snapshot import DigestSet, Fold, join_texts, shared, split_texts
+from xtaccounts.books.write_snapshot import (
+    DigestSet,
+    Fold,
+    join_texts,
+    shared,
+    shared_days,
+    split_texts,
+)
 from xtaccounts.core import chart
 from xtaccounts.core.entries import number_of
 from xtaccounts.core.vocabulary import (
@@ -83,9 +90,7 @@ class NoticePayments(Fold):
         columns = state.pop("columns", None)
         if columns is not None:
             notices, serials, vouchers, counts, ordinals, amounts = columns
-            days: dict[int, dt.date] = {}
-            for ordinal in set(ordinals):
-                days[ordinal] = shared(dt.date.fromordinal(ordinal))
+            days = shared_days(ordinals)
             rows = len(ordinals)
             made = list(
                 map(

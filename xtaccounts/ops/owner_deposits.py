@@ -37,6 +37,7 @@ from xtaccounts.books.write_snapshot import (
     join_texts,
     register_fold,
     shared,
+    shared_days,
     split_texts,
 )
 from xtaccounts.books.writer import CommitResult, LedgerWriter, WriteSession
@@ -448,7 +449,7 @@ class DepositIndex(Fold):
             names, serial_accounts, serial_days, key_accounts, key_days, amounts = columns[:6]
             serials, notices, payers = columns[6:]
             accounts = [shared(name) for name in names]
-            days = {o: shared(dt.date.fromordinal(o)) for o in {*serial_days, *key_days}}
+            days = shared_days([*serial_days, *key_days])
             state["serials"] = dict(
                 zip(
                     zip(map(accounts.__getitem__, serial_accounts),
