@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from xtaccounts.books import writer
+from xtaccounts.books.new_content import NewContent
 
 StrPath = str | os.PathLike[str]
 
@@ -52,10 +53,12 @@ def _after_step(step: str) -> None:
 _real_write = writer._write_durably
 
 
-def _write_durably(path: Path, content: bytes, mode: int) -> None:
+def _write_durably(path: Path, content: bytes | NewContent, mode: int) -> None:
     if not _reach(f"write:{Path(path).name}"):
         _real_write(path, content, mode)
         return
+    if isinstance(content, NewContent):
+        content = content.whole()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.write(fd, content[: len(content) // 2])
     _die()

@@ -27,6 +27,7 @@ milliseconds rather than a large part of a write.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import hashlib
 import os
@@ -164,6 +165,7 @@ def split_texts(joined: str, count: int) -> list[str]:
 
 
 _blake2b = hashlib.blake2b
+_bisect_left = bisect.bisect_left
 _from_bytes = int.from_bytes
 
 
@@ -173,7 +175,6 @@ class DigestSet:
 
     def __init__(self, digests: Iterable[int] = ()) -> None:
         self._digests = array("Q", sorted(set(digests)))
-        self._members: frozenset[int] | None = None
         self._last: tuple[str, bool] | None = None  # the last key asked, and the answer
 
     @staticmethod
@@ -181,17 +182,18 @@ class DigestSet:
         return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
 
     def __contains__(self, key: object) -> bool:
-        # The array is what is pickled; a set of it, made at the first query, is what is asked
-        # (an import asks several times a line, often the same key twice running).
+        # The sorted array is searched as it is (a set of a city's million digests would cost
+        # a second and 60 MiB at the first query of each command); an import asks several
+        # times a line, often the same key twice running.
         text = key if type(key) is str else str(key)
         last = self._last
         if last is not None and last[0] == text:
             return last[1]
-        members = self._members
-        if members is None:
-            members = self._members = frozenset(self._digests)
+        digests = self._digests
         # (`digest` written out: an import asks several keys a line, in several folds)
-        found = _from_bytes(_blake2b(text.encode(), digest_size=8).digest(), "big") in members
+        wanted = _from_bytes(_blake2b(text.encode(), digest_size=8).digest(), "big")
+        at = _bisect_left(digests, wanted)
+        found = at < len(digests) and digests[at] == wanted
         self._last = (text, found)
         return found
 
@@ -200,7 +202,6 @@ class DigestSet:
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self._digests = state["_digests"]  # type: ignore[assignment]
-        self._members = None
         self._last = None
 
     def __len__(self) -> int:
@@ -422,9 +423,10 @@ class WriteSnapshot:
         kept = self.files.get(rel)
         return kept is not None and kept[1] == _digest(content)
 
-    def took(self, rel: str, path: Path, content: bytes) -> None:
-        """The file `rel` (at `path`) was just written with `content`: its new digest and stat."""
-        self.files[rel] = (stat_signature(path), _digest(content))
+    def took(self, rel: str, path: Path, digest: str) -> None:
+        """The file `rel` (at `path`) was just written with a content of sha256 `digest`
+        (hex): its new digest and stat."""
+        self.files[rel] = (stat_signature(path), digest)
 
     def subtree_balance(self, account: str) -> Decimal:
         """The CNY balance of an account and its sub-accounts (what a balance assertion sees)."""

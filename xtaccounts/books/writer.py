@@ -55,6 +55,7 @@ from xtaccounts.books.load import (
     load_books,
     staged_directive,
 )
+from xtaccounts.books.new_content import NewContent
 from xtaccounts.books.redo_journal import (
     JOURNAL_NAME,
     LOCK_NAME,
@@ -189,15 +190,17 @@ def _step(name: str) -> None:
         _after_step(name)
 
 
-def _write_durably(path: Path, content: bytes, mode: int) -> None:
-    """Write `content` to `path` (created or truncated) with `mode`, and fsync it."""
+def _write_durably(path: Path, content: bytes | NewContent, mode: int) -> None:
+    """Write `content` to `path` (created or truncated) with `mode`, and fsync it (a
+    `NewContent` piece by piece: its appended text is encoded as it is written)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         os.fchmod(fd, mode)
-        view = memoryview(content)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
+        for piece in content.pieces() if isinstance(content, NewContent) else (content,):
+            view = memoryview(piece)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
         os.fsync(fd)
     finally:
         os.close(fd)
@@ -270,7 +273,7 @@ class WriteSession:
         self._standalone: dict[Path, bytes] = {}
         self._entries_staged = 0
         self._entry_counts: dict[Path, int] = {}
-        self._written: list[bytes] = []  # the last commit's file contents, in its files' order
+        self._written: list[NewContent] = []  # the last commit's files, in its files' order
         # The write snapshot, once read, if it matches the books.
         self._snapshot: WriteSnapshot | None = None
         self._snapshot_read = False
@@ -478,7 +481,7 @@ class WriteSession:
 
         result = self._write(appended, olds, dry_run)
         if not dry_run:
-            written = dict(zip(result.files, self._written, strict=True))
+            written = {path: c.whole() for path, c in zip(result.files, self._written, strict=True)}
             snapshot = build_snapshot(after, self._parsed, written, self._fold_kinds.values())
             if snapshot is not None:
                 save_snapshot(snapshot)
@@ -489,12 +492,13 @@ class WriteSession:
     ) -> CommitResult:
         """Write a decided change (the appends and the standalone files) all-or-nothing."""
         added = {path: appended_text(olds[path] or b"", text) for path, text in appended.items()}
-        contents = {path: (olds[path] or b"") + added[path].encode("utf-8") for path in appended}
+        # (the appended text encoded only as it is written: `NewContent`)
+        contents = {path: NewContent(olds[path] or b"", added[path]) for path in appended}
         texts: dict[Path, str | bytes] = dict(added)
         del added
         for path, content in self._standalone.items():
             olds[path] = path.read_bytes() if path.exists() else None
-            contents[path] = content
+            contents[path] = NewContent(b"", content)
             texts[path] = content  # (decoded if a caller asks for its text)
         # Write other files first and the main file last: its include lines name new files.
         files = sorted(contents, key=lambda p: (p == self.main, str(p)))
@@ -596,8 +600,9 @@ class WriteSession:
         for path, content in zip(files, self._written, strict=True):
             text = change.texts.get(path)
             if text is not None:  # standalone files are not the books' files
-                snapshot.took(self._rel(path), path, content)
-                bases[os.path.abspath(path)] = content.count(b"\n") - text.count("\n")
+                assert content.digest is not None and content.lines is not None  # written
+                snapshot.took(self._rel(path), path, content.digest)
+                bases[os.path.abspath(path)] = content.lines - text.count("\n")
         return bases
 
     # -- internals ------------------------------------------------------------------------
@@ -736,7 +741,7 @@ class WriteSession:
     def _apply(
         self,
         files: list[Path],
-        contents: dict[Path, bytes],
+        contents: Mapping[Path, NewContent],
         history: dict[str, Any] | None = None,
     ) -> None:
         """Replace every file with its new content, all-or-nothing even across a crash, then
