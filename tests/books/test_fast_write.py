@@ -237,3 +237,34 @@ def test_a_settled_session_lets_the_books_go_and_writes_what_it_would_have(
         session.append("txns.beancount", "2026-01-05 balance Assets:Bank  99.00 CNY\n")
         session.commit()
     assert len(full_loads) == 3  # the first load; after settling, before and after the change
+
+
+def test_entries_staged_in_chunks_write_what_one_chunk_would(
+    books: Path, full_loads: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`append_entries` formats a large change `ENTRIES_A_CHUNK` entries at a time, and the
+    fast path reads it back and writes it in pieces (`NewContent`): the same bytes as one
+    chunk, and the commit's text, read back from the file, is the text appended."""
+    from beancount.parser import parser
+
+    text = "\n".join(receipt(f"2026-01-{day:02d}", f"{day}.00") for day in range(3, 10))
+    entries, errors, _ = parser.parse_string(text)
+    assert not errors and len(entries) == 7
+    other = tmp_path / "other"
+    shutil.copytree(books.parent, other)
+    texts = []
+    for main, size in ((books, 2), (other / "main.beancount", 1000)):
+        monkeypatch.setenv("XT_CACHE_DIR", str(tmp_path / f"cache-{size}"))
+        commit(main, receipt("2026-01-02"))  # a snapshot on disk: the next commit is fast
+        monkeypatch.setattr(writer, "ENTRIES_A_CHUNK", size)
+        loads = len(full_loads)
+        with LedgerWriter(main) as session:
+            session.append_entries("txns.beancount", entries)
+            assert len(session._staged[main.parent / "txns.beancount"]) == (4 if size == 2 else 1)
+            result = session.commit()
+        assert len(full_loads) == loads  # the fast path took it
+        texts.append(result.text[main.parent / "txns.beancount"])
+        assert (main.parent / "txns.beancount").read_text().endswith(texts[-1])
+    assert texts[0] == texts[1] and texts[0].count('voucher: "记-2026-01-') == 7
+    assert snapshot(books.parent) == snapshot(other)
+    assert not load_books(books).errors

@@ -15,6 +15,7 @@ from xtaccounts.books.load import (
     LoadedBooks,
     _glob_matches,
     appended_content,
+    appended_pieces,
     appended_text,
     error_key,
     format_error,
@@ -214,6 +215,14 @@ def test_appended_text_is_what_appended_content_adds() -> None:
             assert appended_text(old, text) == added
     text = "a\n"
     assert appended_text(b"x\n", text) is text  # not copied
+
+
+@pytest.mark.parametrize("pieces", [[], [""], ["a"], ["a\n", ""], ["a\n", "b"], ["", "\u6e58\n"]])
+def test_appended_pieces_are_the_appended_text_of_their_join(pieces: list[str]) -> None:
+    for old in (b"", b"x", b"x\n"):
+        given = list(pieces)
+        assert "".join(appended_pieces(old, given)) == appended_text(old, "".join(pieces))
+        assert given == pieces  # left as it was
 
 
 def test_staged_directive() -> None:

@@ -187,15 +187,16 @@ def as_parsed(
     filename: str = PARSED_FILE,
     *,
     release: bool = False,
-) -> tuple[str, list[data.Directive]] | None:
-    """The chunks of one file voucher-numbered (`voucher_numbers.number_text`) and the entries
-    `parser.parse_string` gives for that text, without parsing it; `highest` is updated with
-    the numbers given. None, and `highest` untouched, when an entry is not `plain`.
-    `filename`: the name their metadata give (the parser's own by default; the file the text
-    is appended to spares the caller renaming them). `release`: the chunks and their entries
-    (lists) are the caller's to give up, so that a large change is not held twice: each entry
-    is let go from its chunk once read back, and each chunk's text once cut; `chunks` then
-    holds the numbered text alone (untouched when None is returned)."""
+) -> tuple[list[str], list[data.Directive]] | None:
+    """The chunks of one file voucher-numbered (`voucher_numbers.number_text`), chunk by chunk
+    (their text is the pieces joined), and the entries `parser.parse_string` gives for that
+    text, without parsing it; `highest` is updated with the numbers given. None, and `highest`
+    untouched, when an entry is not `plain`. `filename`: the name their metadata give (the
+    parser's own by default; the file the text is appended to spares the caller renaming
+    them). `release`: the chunks and their entries (lists) are the caller's to give up, so
+    that a large change is not held twice: each entry is let go from its chunk once read back,
+    and each chunk's text replaced by its numbered text once cut (`chunks` is then the pieces
+    returned; untouched when None is returned)."""
     reads = [
         read
         for chunk in built
@@ -209,12 +210,13 @@ def as_parsed(
     ):
         return None
     given = dict(highest)
-    out: list[str] = []
+    pieces: list[str] = []
     entries: list[data.Directive] = []
     line = 1
     read = iter(reads)
-    for text, chunk in zip(chunks, built, strict=True):
+    for at_chunk, (text, chunk) in enumerate(zip(chunks, built, strict=True)):
         own_entries = chunk.entries if release and isinstance(chunk.entries, list) else None
+        out: list[str] = []
         at = 0
         if chunk.blank:
             out.append("\n")
@@ -233,16 +235,15 @@ def as_parsed(
                 own_entries[index] = entry
         if own_entries is not None:
             own_entries.clear()
-    text = own = ""  # (the last chunk's text let go with the others, below)
+        pieces.append("".join(out))
+        if release and isinstance(chunks, list):
+            chunks[at_chunk] = pieces[-1]  # the text cut let go, its numbered text in its place
+    text = own = ""
     highest.update(given)
     entries.sort(key=data.entry_sortkey)  # as the parser hands them out
     if release and isinstance(chunks, list):
-        chunks.clear()  # (the texts cut let go before the numbered one is joined)
-        numbered = "".join(out)
-        del out
-        chunks.append(numbered)
-        return numbered, entries
-    return "".join(out), entries
+        return chunks, entries
+    return pieces, entries
 
 
 def _numbered(

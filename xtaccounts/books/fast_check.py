@@ -126,9 +126,10 @@ def _not_plain(text: str) -> bool:
 
 
 class FastChange:
-    """A change the snapshot accepts: its texts (voucher numbers given) and parsed entries."""
+    """A change the snapshot accepts: its texts (voucher numbers given), each file's in pieces
+    (its text is them joined: a large import's is not made whole), and parsed entries."""
 
-    def __init__(self, texts: dict[Path, str], entries: list[data.Directive]) -> None:
+    def __init__(self, texts: dict[Path, list[str]], entries: list[data.Directive]) -> None:
         self.texts = texts
         self.entries = entries
 
@@ -176,7 +177,7 @@ def fast_accept(
     if not snapshot_matches(snapshot, ledger_dir):
         return None
     highest = dict(snapshot.vouchers)
-    texts: dict[Path, str] = {}
+    texts: dict[Path, list[str]] = {}
     entries: list[data.Directive] = []
     for path, chunks in staged.items():
         made = (built or {}).get(path)
@@ -188,18 +189,19 @@ def fast_accept(
                 chunks, [m for m in made if m is not None], highest, filename, release=True
             )
         if read is not None:
-            text, parsed = read
+            pieces, parsed = read
         else:
-            text = "".join(number_text(chunk, highest) for chunk in chunks)
+            pieces = ["".join(number_text(chunk, highest) for chunk in chunks)]
             parsed = None
-        if _not_plain(text):
+        # (each piece is whole lines: the pattern's lines are found in one piece)
+        if any(map(_not_plain, pieces)):
             return None
         if parsed is None:
-            parsed, errors, _ = parser.parse_string(text)
+            parsed, errors, _ = parser.parse_string(pieces[0])
             if errors:
                 return None
             parsed = _named(parsed, filename)
-        texts[path] = text
+        texts[path] = pieces
         entries.extend(parsed)
     entries.sort(key=data.entry_sortkey)
     records = [entry for entry in entries if is_record(entry)]

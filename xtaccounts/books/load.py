@@ -39,6 +39,7 @@ __all__ = [
     "LoadedBooks",
     "ParseCache",
     "appended_content",
+    "appended_pieces",
     "appended_text",
     "error_key",
     "format_error",
@@ -76,6 +77,16 @@ def appended_text(old: bytes, text: str) -> str:
     separator = "\n" if old and not old.endswith(b"\n") else ""
     end = "" if text.endswith("\n") else "\n"
     return separator + text + end if separator or end else text
+
+
+def appended_pieces(old: bytes, pieces: list[str]) -> list[str]:
+    """`appended_text` of a text in pieces (a new list: `pieces` is left as it is)."""
+    kept = [piece for piece in pieces if piece]
+    if not kept:
+        return []
+    separator = ["\n"] if old and not old.endswith(b"\n") else []
+    end = [] if kept[-1].endswith("\n") else ["\n"]
+    return separator + kept + end
 
 
 def staged_directive(text: str) -> str | None:

@@ -10,7 +10,7 @@ count of lines on the way, so that the whole content never exists as one object 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 __all__ = ["SLICE", "NewContent"]
 
@@ -18,13 +18,15 @@ SLICE = 1 << 20  # characters of appended text encoded at a time
 
 
 class NewContent:
-    """`old` (bytes, empty for a new file) followed by `added` (text, or bytes as they are)."""
+    """`old` (bytes, empty for a new file) followed by `added` (text, a text in pieces, or
+    bytes as they are)."""
 
-    def __init__(self, old: bytes, added: str | bytes) -> None:
+    def __init__(self, old: bytes, added: str | Sequence[str] | bytes) -> None:
         self.old = old
         self.added = added
         self.digest: str | None = None  # sha256 hex of the content, once `pieces` has run
         self.lines: int | None = None  # its newlines, likewise
+        self.size: int | None = None  # its bytes, likewise
 
     def _raw(self) -> Iterator[bytes]:
         if self.old:
@@ -34,19 +36,21 @@ class NewContent:
             if added:
                 yield added
             return
-        for start in range(0, len(added), SLICE):
-            yield added[start : start + SLICE].encode("utf-8")
+        for text in (added,) if isinstance(added, str) else added:
+            for start in range(0, len(text), SLICE):
+                yield text[start : start + SLICE].encode("utf-8")
 
     def pieces(self) -> Iterator[bytes]:
         """The content's bytes, piece by piece; `digest` and `lines` are set once all have
         been taken."""
         hasher = hashlib.sha256()
-        lines = 0
+        lines = size = 0
         for piece in self._raw():
             hasher.update(piece)
             lines += piece.count(b"\n")
+            size += len(piece)
             yield piece
-        self.digest, self.lines = hasher.hexdigest(), lines
+        self.digest, self.lines, self.size = hasher.hexdigest(), lines, size
 
     def whole(self) -> bytes:
         """The content as one bytes object."""

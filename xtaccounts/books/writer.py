@@ -49,6 +49,7 @@ from xtaccounts.books.load import (
     Directive,
     LoadedBooks,
     ParseCache,
+    appended_pieces,
     appended_text,
     error_key,
     format_error,
@@ -100,6 +101,8 @@ __all__ = [
 ]
 
 NEW_FILE_MODE = 0o644
+# Entries formatted and joined into one staged chunk at a time (`append_entries`)
+ENTRIES_A_CHUNK = 1000
 _INCLUDE_LINE = re.compile(r"^[ \t]*include\b", re.MULTILINE)
 # An entry's first line, and what names it: its links (^...) or a custom directive's id.
 _ENTRY_LINE = re.compile(r"^\d{4}-\d{2}-\d{2}[ \t]+(.*)$", re.MULTILINE)
@@ -162,16 +165,42 @@ class CommitResult:
     text: Mapping[Path, str] = field(default_factory=dict)
 
 
-class _Texts(Mapping[Path, str]):
-    """The text of each file a commit writes: appended text as it is, a file written whole
-    decoded only when asked for (an import's archived statement is megabytes that no caller
-    reads as text)."""
+@dataclass(frozen=True)
+class _Written:
+    """Bytes `start` to `end` of the file `path`, as a commit wrote them."""
 
-    def __init__(self, order: Sequence[Path], texts: Mapping[Path, str | bytes]) -> None:
+    path: Path
+    start: int
+    end: int
+
+    def read(self) -> bytes:
+        with self.path.open("rb") as handle:
+            handle.seek(self.start)
+            return handle.read(self.end - self.start)
+
+
+class _Texts(Mapping[Path, str]):
+    """The text of each file a commit writes (or would write): appended text as it is (or in
+    pieces, joined when asked for); once written, read back from the file when asked for (a
+    100,000-line import's text is not held for a caller that never reads it); a file written
+    whole decoded only when asked for (an import's archived statement is megabytes that no
+    caller reads as text)."""
+
+    def __init__(
+        self, order: Sequence[Path], texts: Mapping[Path, str | bytes | list[str] | _Written]
+    ) -> None:
         self._texts = {path: texts[path] for path in order}
+
+    def written(self, path: Path, start: int, end: int) -> None:
+        """The file's text is now bytes `start` to `end` of the file as written."""
+        self._texts[path] = _Written(path, start, end)
 
     def __getitem__(self, path: Path) -> str:
         text = self._texts[path]
+        if isinstance(text, _Written):
+            text = text.read()
+        if isinstance(text, list):
+            return "".join(text)
         return text.decode("utf-8", errors="replace") if isinstance(text, bytes) else text
 
     def __iter__(self) -> Iterator[Path]:
@@ -385,21 +414,25 @@ class WriteSession:
         self._entries_staged += self._count_entries(text) if entries is None else entries
 
     def append_entries(self, relpath: str | Path, entries: Sequence[Directive]) -> None:
-        """Stage directives, formatted as beancount's printer does, one blank line between them."""
+        """Stage directives, formatted as beancount's printer does, one blank line between them
+        (`ENTRIES_A_CHUNK` at a time: a large import's entries' texts are not held beside
+        their joined text)."""
         self._ensure_open()
         if not entries:
             return
         target = self._target(relpath)
-        # Whether each entry reads back as it is (`plain_read`), worked out once: its text is
-        # then written from the metadata it found, and the fast path reads the entry back
-        # from them (`built_text.as_parsed`) without going through the entry again.
-        reads = tuple(map(plain_read, entries))
-        texts = [format_entry(entry, read) for entry, read in zip(entries, reads, strict=True)]
-        blank = self._needs_blank_line(target)
-        text = ("\n" if blank else "") + "\n".join(texts)
-        self.append(relpath, text, entries=len(entries))
-        # (a list of its own: the fast path lets each entry go once read back, `as_parsed`)
-        self._built[target][-1] = BuiltChunk(blank, list(entries), tuple(map(len, texts)), reads)
+        for start in range(0, len(entries), ENTRIES_A_CHUNK):
+            some = entries[start : start + ENTRIES_A_CHUNK]
+            # Whether each entry reads back as it is (`plain_read`), worked out once: its text
+            # is then written from the metadata it found, and the fast path reads the entry
+            # back from them (`built_text.as_parsed`) without going through the entry again.
+            reads = tuple(map(plain_read, some))
+            texts = [format_entry(entry, read) for entry, read in zip(some, reads, strict=True)]
+            blank = self._needs_blank_line(target)
+            text = ("\n" if blank else "") + "\n".join(texts)
+            self.append(relpath, text, entries=len(some))
+            # (a list of its own: the fast path lets each entry go once read back)
+            self._built[target][-1] = BuiltChunk(blank, list(some), tuple(map(len, texts)), reads)
 
     def put_standalone(self, relpath: str | Path, content: str | bytes) -> None:
         """Stage the whole content of a file that the main ledger does not include.
@@ -488,13 +521,22 @@ class WriteSession:
         return result
 
     def _write(
-        self, appended: dict[Path, str], olds: dict[Path, bytes | None], dry_run: bool
+        self,
+        appended: dict[Path, str] | dict[Path, list[str]],
+        olds: dict[Path, bytes | None],
+        dry_run: bool,
     ) -> CommitResult:
-        """Write a decided change (the appends and the standalone files) all-or-nothing."""
-        added = {path: appended_text(olds[path] or b"", text) for path, text in appended.items()}
+        """Write a decided change (the appends, each a text or a text in pieces, and the
+        standalone files) all-or-nothing."""
+        added = {
+            path: appended_pieces(olds[path] or b"", text)
+            if isinstance(text, list)
+            else appended_text(olds[path] or b"", text)
+            for path, text in appended.items()
+        }
         # (the appended text encoded only as it is written: `NewContent`)
         contents = {path: NewContent(olds[path] or b"", added[path]) for path in appended}
-        texts: dict[Path, str | bytes] = dict(added)
+        texts: dict[Path, str | bytes | list[str] | _Written] = dict(added)
         del added
         for path, content in self._standalone.items():
             olds[path] = path.read_bytes() if path.exists() else None
@@ -502,11 +544,10 @@ class WriteSession:
             texts[path] = content  # (decoded if a caller asks for its text)
         # Write other files first and the main file last: its include lines name new files.
         files = sorted(contents, key=lambda p: (p == self.main, str(p)))
+        written = _Texts(files, texts)
+        del texts
         result = CommitResult(
-            files=files,
-            entries_added=self._entries_staged,
-            dry_run=dry_run,
-            text=_Texts(files, texts),
+            files=files, entries_added=self._entries_staged, dry_run=dry_run, text=written
         )
         if dry_run:
             return result
@@ -516,6 +557,10 @@ class WriteSession:
             if current != olds[path]:
                 raise XtError(f"{path} changed while the commit was being checked; try again")
         self._apply(files, contents, self._history_record(files, appended))
+        for path in files:  # (what was written read back from the files if asked for)
+            new = contents[path]
+            assert new.size is not None  # written
+            written.written(path, len(new.old), new.size)
         self._written = [contents[path] for path in files]
         self._staged.clear()
         self._built.clear()
@@ -552,7 +597,7 @@ class WriteSession:
         if change is None:
             return None
         if new:  # the top-level file includes the new files, as after a full check
-            change.texts[self.main] = self._include_lines(new)
+            change.texts[self.main] = [self._include_lines(new)]
         return snapshot, change
 
     def _include_lines(self, new_files: Iterable[Path]) -> str:
@@ -566,7 +611,7 @@ class WriteSession:
         self, snapshot: WriteSnapshot, change: FastChange, *, dry_run: bool
     ) -> CommitResult:
         """Write a change `fast_check` accepted, and take it into the snapshot."""
-        self._staged = {path: [text] for path, text in change.texts.items()}
+        self._staged = {path: list(pieces) for path, pieces in change.texts.items()}
         self._built.clear()
         olds: dict[Path, bytes | None] = {
             path: path.read_bytes() if path.exists() else None for path in change.texts
@@ -582,11 +627,13 @@ class WriteSession:
         del olds
         if not dry_run:
             bases = self._took(snapshot, change, result.files)
-            # The files' contents are not needed again: let them go before the indexes are fed
-            # (a large import's year file).
+            includes = self.main in change.texts
+            # The files' contents and the appended text are not needed again: let them go
+            # before the indexes are fed (a large import's year file and its 90 MB of text).
             self._written = []
+            change.texts.clear()
             snapshot.add(place(change, bases))
-            if self.main in change.texts:  # new files included: the snapshot's new name
+            if includes:  # new files included: the snapshot's new name
                 snapshot.main_digest = snapshot.files[self._rel(self.main)][1]
             save_snapshot(snapshot)
         return result
@@ -598,11 +645,12 @@ class WriteSession:
         text, as written, by file (no content of them held once this returns)."""
         bases: dict[str, int] = {}
         for path, content in zip(files, self._written, strict=True):
-            text = change.texts.get(path)
-            if text is not None:  # standalone files are not the books' files
+            pieces = change.texts.get(path)
+            if pieces is not None:  # standalone files are not the books' files
                 assert content.digest is not None and content.lines is not None  # written
                 snapshot.took(self._rel(path), path, content.digest)
-                bases[os.path.abspath(path)] = content.lines - text.count("\n")
+                added = sum(piece.count("\n") for piece in pieces)
+                bases[os.path.abspath(path)] = content.lines - added
         return bases
 
     # -- internals ------------------------------------------------------------------------
@@ -661,7 +709,7 @@ class WriteSession:
         """Whether appending to `target` now should start with a blank line."""
         chunks = self._staged.get(target)
         if chunks:
-            tail = chunks[-1].encode("utf-8")[-2:]
+            tail = chunks[-1][-2:].encode("utf-8")  # (its last two characters: enough)
         elif target.exists():
             with target.open("rb") as handle:
                 handle.seek(max(0, target.stat().st_size - 2))
@@ -705,7 +753,7 @@ class WriteSession:
         return new
 
     def _history_record(
-        self, files: list[Path], appended: dict[Path, str]
+        self, files: list[Path], appended: Mapping[Path, str] | Mapping[Path, list[str]]
     ) -> dict[str, Any] | None:
         """The history commit this change is to make (None: the books have no history), checked
         before anything is written: Git is there, and no file the change writes differs from
@@ -728,7 +776,11 @@ class WriteSession:
         message = render_message(
             note,
             CHANGE_WRITER,
-            entries=_entries_named(appended.values()),
+            entries=_entries_named(
+                piece
+                for text in appended.values()
+                for piece in (_head(text) if isinstance(text, list) else (text,))
+            ),
             entries_count=self._entries_staged,
         )
         return {
@@ -820,6 +872,18 @@ def _make_parents(directory: Path, ledger_dir: Path) -> list[Path]:
         path.mkdir()
         created.append(path)
     return created
+
+
+def _head(pieces: list[str], head: int = 1 << 18) -> tuple[str]:
+    """The first `head` characters (or more) of a text in pieces, as one text."""
+    taken: list[str] = []
+    size = 0
+    for piece in pieces:
+        if size >= head:
+            break
+        taken.append(piece)
+        size += len(piece)
+    return ("".join(taken),)
 
 
 def _entries_named(
