@@ -50,7 +50,6 @@ from xtaccounts.books.load import (
     LoadedBooks,
     ParseCache,
     appended_pieces,
-    appended_text,
     error_key,
     format_error,
     load_books,
@@ -187,7 +186,7 @@ class _Texts(Mapping[Path, str]):
     caller reads as text)."""
 
     def __init__(
-        self, order: Sequence[Path], texts: Mapping[Path, str | bytes | list[str] | _Written]
+        self, order: Sequence[Path], texts: Mapping[Path, bytes | list[str] | _Written]
     ) -> None:
         self._texts = {path: texts[path] for path in order}
 
@@ -201,7 +200,7 @@ class _Texts(Mapping[Path, str]):
             text = text.read()
         if isinstance(text, list):
             return "".join(text)
-        return text.decode("utf-8", errors="replace") if isinstance(text, bytes) else text
+        return text.decode("utf-8", errors="replace")
 
     def __iter__(self) -> Iterator[Path]:
         return iter(self._texts)
@@ -512,7 +511,7 @@ class WriteSession:
                 closed_write(closes, self._staged_entries(), self.ledger_dir),
             )
 
-        result = self._write(appended, olds, dry_run)
+        result = self._write({path: [text] for path, text in appended.items()}, olds, dry_run)
         if not dry_run:
             written = {path: c.whole() for path, c in zip(result.files, self._written, strict=True)}
             snapshot = build_snapshot(after, self._parsed, written, self._fold_kinds.values())
@@ -521,22 +520,14 @@ class WriteSession:
         return result
 
     def _write(
-        self,
-        appended: dict[Path, str] | dict[Path, list[str]],
-        olds: dict[Path, bytes | None],
-        dry_run: bool,
+        self, appended: dict[Path, list[str]], olds: dict[Path, bytes | None], dry_run: bool
     ) -> CommitResult:
-        """Write a decided change (the appends, each a text or a text in pieces, and the
-        standalone files) all-or-nothing."""
-        added = {
-            path: appended_pieces(olds[path] or b"", text)
-            if isinstance(text, list)
-            else appended_text(olds[path] or b"", text)
-            for path, text in appended.items()
-        }
+        """Write a decided change (the appends, each a text in pieces, and the standalone
+        files) all-or-nothing."""
+        added = {path: appended_pieces(olds[path] or b"", text) for path, text in appended.items()}
         # (the appended text encoded only as it is written: `NewContent`)
         contents = {path: NewContent(olds[path] or b"", added[path]) for path in appended}
-        texts: dict[Path, str | bytes | list[str] | _Written] = dict(added)
+        texts: dict[Path, bytes | list[str] | _Written] = dict(added)
         del added
         for path, content in self._standalone.items():
             olds[path] = path.read_bytes() if path.exists() else None
@@ -753,7 +744,7 @@ class WriteSession:
         return new
 
     def _history_record(
-        self, files: list[Path], appended: Mapping[Path, str] | Mapping[Path, list[str]]
+        self, files: list[Path], appended: Mapping[Path, list[str]]
     ) -> dict[str, Any] | None:
         """The history commit this change is to make (None: the books have no history), checked
         before anything is written: Git is there, and no file the change writes differs from
@@ -776,11 +767,7 @@ class WriteSession:
         message = render_message(
             note,
             CHANGE_WRITER,
-            entries=_entries_named(
-                piece
-                for text in appended.values()
-                for piece in (_head(text) if isinstance(text, list) else (text,))
-            ),
+            entries=_entries_named(map(_head, appended.values())),
             entries_count=self._entries_staged,
         )
         return {
@@ -874,7 +861,7 @@ def _make_parents(directory: Path, ledger_dir: Path) -> list[Path]:
     return created
 
 
-def _head(pieces: list[str], head: int = 1 << 18) -> tuple[str]:
+def _head(pieces: list[str], head: int = 1 << 18) -> str:
     """The first `head` characters (or more) of a text in pieces, as one text."""
     taken: list[str] = []
     size = 0
@@ -883,7 +870,7 @@ def _head(pieces: list[str], head: int = 1 << 18) -> tuple[str]:
             break
         taken.append(piece)
         size += len(piece)
-    return ("".join(taken),)
+    return "".join(taken)
 
 
 def _entries_named(
