@@ -4,6 +4,7 @@ small books, and ledgers written inline in a test (`inline_ledger`)."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,19 @@ from tests.helpers import (
     write_files,
     write_inline,
 )
+from xtaccounts.core.cache_dir import CACHE_DIR_ENV
 from xtaccounts.demo.books import demo_registry
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_cache_directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """What the tests' commands cache (the registry, write snapshots, statements' readings, the
+    error log) lands in the session's temporary directory, never in the user's home; a test
+    that needs its own sets the variable again."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv(CACHE_DIR_ENV, str(tmp_path_factory.mktemp("cache")))
+    yield
+    patch.undo()
 
 
 @pytest.fixture

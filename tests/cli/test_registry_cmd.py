@@ -14,6 +14,7 @@ import pytest
 from beancount import loader
 
 from tests.helpers import snapshot, xt
+from xtaccounts.core.cache_dir import CACHE_DIR_ENV
 from xtaccounts.registry import load as registry_load
 from xtaccounts.registry import load_registry
 from xtaccounts.registry.load import cache_file
@@ -232,7 +233,7 @@ def test_a_cached_registry_stays_cached_across_notices_added(
     payments) does not validate it again; one that was not cached stays so."""
     directory = demo_copy.parent / "registry"
     cache = tmp_path / "cache"
-    monkeypatch.setenv(registry_load.CACHE_DIR_ENV, str(cache))
+    monkeypatch.setenv(CACHE_DIR_ENV, str(cache))
     monkeypatch.setattr(registry_load, "CACHE_THRESHOLD_SECONDS", 0.0)
     registry_load._MEMO.clear()
     _notice(demo_copy, "N2026-0201", "C0001-B02-U2-101")

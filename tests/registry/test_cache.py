@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from xtaccounts.core.cache_dir import CACHE_DIR_ENV
 from xtaccounts.registry import RegistryInvalid, load_registry
 from xtaccounts.registry import load as registry_load
 from xtaccounts.registry.lazy_table import EncodedRows, LazyTable, values_of
@@ -33,7 +34,7 @@ def _always_cached(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """A clean memo, a private cache directory, and the disk cache written even for the small
     demo registry."""
     registry_load._MEMO.clear()
-    monkeypatch.setenv(registry_load.CACHE_DIR_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path / "cache"))
     monkeypatch.setattr(registry_load, "CACHE_THRESHOLD_SECONDS", 0.0)
 
 

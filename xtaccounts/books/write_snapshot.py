@@ -44,6 +44,7 @@ from beancount.core import data
 
 from xtaccounts.books.load import LoadedBooks, ParseCache
 from xtaccounts.books.voucher_numbers import highest_numbers
+from xtaccounts.core.cache_dir import cache_root
 from xtaccounts.core.gc_pause import gc_paused
 from xtaccounts.core.vocabulary import (
     CURRENCY,
@@ -54,7 +55,6 @@ from xtaccounts.core.vocabulary import (
     META_KIND,
     META_WINDOW_END,
 )
-from xtaccounts.registry.load import _cache_root
 
 __all__ = [
     "FAST_PLUGINS",
@@ -553,7 +553,7 @@ def _later(a: dt.date | None, b: dt.date) -> dt.date:
 
 def _path(main_digest: str) -> Path:
     """In the cache directory of the registry cache (`$XT_CACHE_DIR`, else ~/.cache/…)."""
-    return _cache_root() / f"write-snapshot-{main_digest[:32]}.pickle"
+    return cache_root() / f"write-snapshot-{main_digest[:32]}.pickle"
 
 
 def load_snapshot(main: Path) -> WriteSnapshot | None:

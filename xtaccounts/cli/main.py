@@ -26,6 +26,7 @@ from xtaccounts import __version__
 from xtaccounts.books.change_note import note_from_command_line, set_note
 from xtaccounts.books.layout import resolve_main
 from xtaccounts.cli.language import language_option, localise, patch_click
+from xtaccounts.core.cache_dir import cache_root
 from xtaccounts.core.errors import XtError
 from xtaccounts.core.i18n import N_, _
 
@@ -35,13 +36,8 @@ ERROR_LOG = "errors.log"
 
 
 def error_log_path() -> Path:
-    """$XT_CACHE_DIR/errors.log, else $XDG_CACHE_HOME/xtaccounts/errors.log, else
-    ~/.cache/xtaccounts/errors.log (the registry cache's directory)."""
-    root = os.environ.get("XT_CACHE_DIR")
-    if root:
-        return Path(root) / ERROR_LOG
-    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(cache) / "xtaccounts" / ERROR_LOG
+    """errors.log in the cache directory (`core.cache_dir`)."""
+    return cache_root() / ERROR_LOG
 
 
 def _masked(text: str) -> str:

@@ -22,8 +22,7 @@ def _money(value: object) -> str:
 
 def reconciliations(ctx: click.Context, period: str, account: str | None) -> list[Reconciliation]:
     """The 调节表 of the period, read with the importers' reader and the ledger's layouts."""
-    from importers import ledger_layouts, read_statement
-    from xtaccounts.books.layout import LedgerLayout
+    from xtaccounts.cli.archived_statements import archived_statement_reader
     from xtaccounts.export.detail import person_names, text_cleaner
     from xtaccounts.reading.ledger import open_ledger
     from xtaccounts.reports.bank_reconciliation import reconcile
@@ -41,12 +40,11 @@ def reconciliations(ctx: click.Context, period: str, account: str | None) -> lis
                 _("--account {account!r}：银行账户登记中没有这个账户").format(account=account)
             )
         banks = [chosen[0].account]
-    layouts = ledger_layouts(LedgerLayout(main).registry)
     return reconcile(
         main,
         books.entries,
         banks,
-        lambda path: read_statement(path, layouts),
+        archived_statement_reader(main),
         span.start,
         span.end,
         text_cleaner(person_names(books.entries)),

@@ -35,6 +35,7 @@ import pydantic
 from pydantic import BaseModel, ValidationError
 
 import xtaccounts
+from xtaccounts.core.cache_dir import cache_root
 from xtaccounts.core.chart import check_bank_account_name
 from xtaccounts.core.errors import XtError
 from xtaccounts.core.gc_pause import gc_paused
@@ -543,7 +544,6 @@ def _ids_by_unit(households: Iterable[Household]) -> dict[str, list[str]]:
 
 # --- the cache -------------------------------------------------------------------------------
 
-CACHE_DIR_ENV = "XT_CACHE_DIR"
 CACHE_KEEP = 4
 CACHE_FORMAT = 4  # 2: rows pickled one by one (LAZY_TABLES); 3: in segments; 4: household ids
 _MAGIC = b"xtaccounts registry cache\n"
@@ -581,17 +581,9 @@ _SEEN: dict[str, tuple[tuple, bytes]] = {}
 _code_key: bytes | None = None
 
 
-def _cache_root() -> Path:
-    """$XT_CACHE_DIR, else $XDG_CACHE_HOME/xtaccounts, else ~/.cache/xtaccounts."""
-    root = os.environ.get(CACHE_DIR_ENV)
-    if root:
-        return Path(root)
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "xtaccounts"
-
-
 def _cache_path(digest: bytes) -> Path:
     """Content-addressed: a copy of the books (a backup, a benchmark's copy) finds its cache."""
-    return _cache_root() / f"registry-{digest.hex()[:32]}.picklecache"
+    return cache_root() / f"registry-{digest.hex()[:32]}.picklecache"
 
 
 def cache_file(directory: Path) -> Path:
@@ -602,7 +594,7 @@ def cache_file(directory: Path) -> Path:
 def _prune_cache(keep: int = CACHE_KEEP) -> None:
     """Keep the most recently written caches only (each is tens of MB at city scale)."""
     caches = sorted(
-        _cache_root().glob("registry-*.picklecache"), key=lambda p: p.stat().st_mtime, reverse=True
+        cache_root().glob("registry-*.picklecache"), key=lambda p: p.stat().st_mtime, reverse=True
     )
     for old in caches[keep:]:
         with contextlib.suppress(OSError):
@@ -861,7 +853,7 @@ def _stat_signature(directory: Path) -> _Signature | None:
 
 
 def _digests_path() -> Path:
-    return _cache_root() / "registry-digests.pickle"
+    return cache_root() / "registry-digests.pickle"
 
 
 def _read_digests() -> dict[str, tuple[Any, bytes, bytes]]:
