@@ -14,7 +14,12 @@ def archived_statement_reader(main: Path) -> CachedStatementReader:
     """The reader of the statements archived in the books of `main` (LayoutError if one of the
     registry's own layouts is not valid)."""
     from importers import ledger_layouts, read_statement
+    from importers.reader import statement_bytes
     from importers.reading_key import reading_key
 
     layouts = ledger_layouts(LedgerLayout(main).registry)
-    return CachedStatementReader(lambda path: read_statement(path, layouts), reading_key(layouts))
+    return CachedStatementReader(
+        statement_bytes,
+        lambda path, content: read_statement(path, layouts, data=content),
+        reading_key(layouts),
+    )
