@@ -1079,19 +1079,6 @@ def diagnose(path: Path, profiles: Sequence[BankProfile] | None = None) -> NearM
     return near_miss(sheets, profiles)
 
 
-def statement_bytes(path: Path) -> bytes:
-    """The bytes of a statement file as `read_statement` reads them (a regular file within the
-    size limit, never a FIFO or device); StatementError naming the file otherwise."""
-    try:
-        return read_file(path)
-    except ReadError as exc:
-        raise StatementError(str(path), exc.row, exc.field, exc.message) from None
-    except OSError as exc:
-        raise StatementError(
-            str(path), 0, "", f"cannot read the file: {exc.strerror or exc}"
-        ) from None
-
-
 def read_statement(
     path: Path,
     profiles: Sequence[BankProfile] | None = None,
@@ -1108,9 +1095,9 @@ def read_statement(
     name = str(path)
     if profiles is None:
         profiles = shipped_layouts()
-    if data is None:
-        data = statement_bytes(path)
     try:
+        if data is None:
+            data = read_file(path)
         sniffed = sniff_bytes(data[:SAMPLE_BYTES], data)
         sheets = read_table(data, sniffed)
         del data  # the sheets are read: the bytes may go (the caller may still hold them)

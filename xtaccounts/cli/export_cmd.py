@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from xtaccounts.cli.archived_statements import archived_statement_reader
 from xtaccounts.cli.output import books_errors_warning
 from xtaccounts.cli.params import DATE, ledger_path
 from xtaccounts.core.dates import parse_period
@@ -44,7 +43,11 @@ def export_cmd(
     """会住维01/02/03表及明细（统筹账户、保费、利差、分配、公开、保险覆盖率），导出为
     xlsx/CSV/JSON，附带 SHA-256 与控制总数的清单。"""
     period = parse_period(period, field="--period").text
+    from importers import ledger_layouts, read_statement
+    from xtaccounts.books.layout import LedgerLayout
+
     main = ledger_path(ctx)
+    layouts = ledger_layouts(LedgerLayout(main).registry)
     result = export_books(
         main,
         period,
@@ -52,7 +55,7 @@ def export_cmd(
         parse_formats(formats),
         replace=replace,
         issued=issued,
-        read_statement=archived_statement_reader(main),
+        read_statement=lambda path: read_statement(path, layouts),
     )
     if result.books_errors:
         click.echo(books_errors_warning(result.books_errors), err=True)

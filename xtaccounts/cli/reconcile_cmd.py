@@ -22,7 +22,8 @@ def _money(value: object) -> str:
 
 def reconciliations(ctx: click.Context, period: str, account: str | None) -> list[Reconciliation]:
     """The 调节表 of the period, read with the importers' reader and the ledger's layouts."""
-    from xtaccounts.cli.archived_statements import archived_statement_reader
+    from importers import ledger_layouts, read_statement
+    from xtaccounts.books.layout import LedgerLayout
     from xtaccounts.export.detail import person_names, text_cleaner
     from xtaccounts.reading.ledger import open_ledger
     from xtaccounts.reports.bank_reconciliation import reconcile
@@ -40,11 +41,12 @@ def reconciliations(ctx: click.Context, period: str, account: str | None) -> lis
                 _("--account {account!r}：银行账户登记中没有这个账户").format(account=account)
             )
         banks = [chosen[0].account]
+    layouts = ledger_layouts(LedgerLayout(main).registry)
     return reconcile(
         main,
         books.entries,
         banks,
-        archived_statement_reader(main),
+        lambda path: read_statement(path, layouts),
         span.start,
         span.end,
         text_cleaner(person_names(books.entries)),
