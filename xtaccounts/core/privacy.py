@@ -83,6 +83,13 @@ def _words(text: str) -> tuple[str, ...]:
 # -- numbers (found on the text with every digit read as ASCII) ----------------------------------
 
 _OTHER_DIGIT = re.compile(r"(?![0-9])\d")
+# The characters `str.isspace` calls space, but the space itself, and the zero-width ones and the
+# soft hyphen.
+_ODD_SPACES = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\u200b\u200c\u200d\u2060\ufeff\xad"
+)
+_ASCII_ODD_SPACE = re.compile("[\t\n\x0b\x0c\r\x1c-\x1f]")
 _FOLD = str.maketrans(
     {
         "Ｘ": "X",
@@ -96,6 +103,10 @@ _FOLD = str.maketrans(
         "—": "-",
         "−": "-",
         "﹣": "-",
+        # Every other space, and the invisible characters, read as a space: a statement's memo
+        # may part a number's digit groups with any of them (the import collapses them first;
+        # the export's masking of the banks' memos does not).
+        **dict.fromkeys(_ODD_SPACES, " "),
     }
 )
 _ID18 = re.compile(r"(?<!\d)\d{17}[\dXx](?![\dA-Za-z])")
@@ -189,10 +200,10 @@ def is_masked_name(name: str) -> bool:
 
 
 def _ascii_digits(text: str) -> str:
-    """`text` with every decimal digit as ASCII and full-width X, + and dashes folded, character
-    for character (positions are unchanged)."""
+    """`text` with every decimal digit as ASCII, full-width X, + and dashes folded and every
+    other space read as a space, character for character (positions are unchanged)."""
     if text.isascii():
-        return text
+        return text.translate(_FOLD) if _ASCII_ODD_SPACE.search(text) else text
     text = _OTHER_DIGIT.sub(lambda m: str(unicodedata.decimal(m.group())), text)
     return text.translate(_FOLD)
 
