@@ -24,9 +24,9 @@ from xtaccounts.demo.books import demo_registry
 
 @pytest.fixture(scope="session", autouse=True)
 def _session_cache_directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """What the tests' commands cache (the registry, write snapshots, statements' readings, the
-    error log) lands in the session's temporary directory, never in the user's home; a test
-    that needs its own sets the variable again."""
+    """What the tests' commands cache (the registry, write snapshots, the error log) lands in the
+    session's temporary directory, never in the user's home; a test that needs its own sets the
+    variable again."""
     patch = pytest.MonkeyPatch()
     patch.setenv(CACHE_DIR_ENV, str(tmp_path_factory.mktemp("cache")))
     yield

@@ -1,5 +1,5 @@
-"""Where xtaccounts keeps what it can always make again (the registry cache, the write snapshot,
-the archived statements as read, the error log): never inside the books."""
+"""Where xtaccounts keeps what it can always make again (the registry cache, the write snapshot)
+and its error log: never inside the books."""
 
 from __future__ import annotations
 
