@@ -83,13 +83,17 @@ def _words(text: str) -> tuple[str, ...]:
 # -- numbers (found on the text with every digit read as ASCII) ----------------------------------
 
 _OTHER_DIGIT = re.compile(r"(?![0-9])\d")
-# The characters `str.isspace` calls space, but the space itself, and the zero-width ones and the
-# soft hyphen.
-_ODD_SPACES = (
-    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
-    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\u200b\u200c\u200d\u2060\ufeff\xad"
+# The spaces a line may hold besides the space itself, and the invisible characters: read as a
+# space between a number's digit groups. Tabs and line breaks stay boundaries (columns and lines
+# are not one number).
+_INLINE_SPACES = (
+    "\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000"
 )
-_ASCII_ODD_SPACE = re.compile("[\t\n\x0b\x0c\r\x1c-\x1f]")
+_INVISIBLE = (
+    "\xad\u034f\u061c\u180e\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+    "\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\u206a\u206b\u206c\u206d\u206e"
+    "\u206f\ufeff"
+)
 _FOLD = str.maketrans(
     {
         "Ｘ": "X",
@@ -103,10 +107,10 @@ _FOLD = str.maketrans(
         "—": "-",
         "−": "-",
         "﹣": "-",
-        # Every other space, and the invisible characters, read as a space: a statement's memo
-        # may part a number's digit groups with any of them (the import collapses them first;
-        # the export's masking of the banks' memos does not).
-        **dict.fromkeys(_ODD_SPACES, " "),
+        # A statement's memo may part a number's digit groups with any of them (the import
+        # collapses spaces and refuses invisible characters first; the export's masking of the
+        # banks' memos does neither).
+        **dict.fromkeys(_INLINE_SPACES + _INVISIBLE, " "),
     }
 )
 _ID18 = re.compile(r"(?<!\d)\d{17}[\dXx](?![\dA-Za-z])")
@@ -200,10 +204,11 @@ def is_masked_name(name: str) -> bool:
 
 
 def _ascii_digits(text: str) -> str:
-    """`text` with every decimal digit as ASCII, full-width X, + and dashes folded and every
-    other space read as a space, character for character (positions are unchanged)."""
+    """`text` with every decimal digit as ASCII, full-width X, + and dashes folded and the other
+    spaces of a line and the invisible characters read as a space, character for character
+    (positions are unchanged)."""
     if text.isascii():
-        return text.translate(_FOLD) if _ASCII_ODD_SPACE.search(text) else text
+        return text
     text = _OTHER_DIGIT.sub(lambda m: str(unicodedata.decimal(m.group())), text)
     return text.translate(_FOLD)
 
@@ -439,7 +444,7 @@ def _tokens_of(name: str) -> tuple[str, ...]:
     if not name:
         return ()
     norm = _ascii_digits(name)
-    spans = _field_names(name) + _context_names(name, [(s, e) for s, e, _ in _number_spans(norm)])
+    spans = _field_names(name) + _context_names(norm, [(s, e) for s, e, _ in _number_spans(norm)])
     tokens = (name[start:end] for start, end in spans)
     return tuple(t for t in tokens if len(t) >= 2 and not is_organisation(t))
 
@@ -477,7 +482,7 @@ def _mask_once(text: str, tokens: list[str], field_names: bool) -> str:
     for m in _MASKED_NUMBER.finditer(norm):
         if not any(taken[m.start() : m.end()]):
             anchors.append(m.span())
-    spans = _context_names(text, anchors)
+    spans = _context_names(norm, anchors)  # (a name beside a number across an odd space too)
     if field_names:
         spans += _field_names(text)
     return _masked(text, numbers, spans)
