@@ -72,15 +72,12 @@ def appended_content(old: bytes, text: str) -> bytes:
 def appended_text(old: bytes, text: str) -> str:
     """What `appended_content` adds to `old`, as text (`text` itself when it adds nothing to
     it: a 100,000-line import's text is not copied again)."""
-    if not text:
-        return ""
-    separator = "\n" if old and not old.endswith(b"\n") else ""
-    end = "" if text.endswith("\n") else "\n"
-    return separator + text + end if separator or end else text
+    return "".join(appended_pieces(old, [text]))  # (one text joined alone is itself)
 
 
 def appended_pieces(old: bytes, pieces: list[str]) -> list[str]:
-    """`appended_text` of a text in pieces (a new list: `pieces` is left as it is)."""
+    """What `appended_content` adds to `old`, for a text in pieces (a new list: `pieces` is
+    left as it is): a newline first if `old` lacks a final one, one last if the text does."""
     kept = [piece for piece in pieces if piece]
     if not kept:
         return []

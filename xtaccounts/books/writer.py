@@ -102,6 +102,8 @@ __all__ = [
 NEW_FILE_MODE = 0o644
 # Entries formatted and joined into one staged chunk at a time (`append_entries`)
 ENTRIES_A_CHUNK = 1000
+# The characters of each appended text looked at for the history's names of entries
+NAMES_HEAD = 1 << 18
 _INCLUDE_LINE = re.compile(r"^[ \t]*include\b", re.MULTILINE)
 # An entry's first line, and what names it: its links (^...) or a custom directive's id.
 _ENTRY_LINE = re.compile(r"^\d{4}-\d{2}-\d{2}[ \t]+(.*)$", re.MULTILINE)
@@ -861,7 +863,7 @@ def _make_parents(directory: Path, ledger_dir: Path) -> list[Path]:
     return created
 
 
-def _head(pieces: list[str], head: int = 1 << 18) -> str:
+def _head(pieces: list[str], head: int = NAMES_HEAD) -> str:
     """The first `head` characters (or more) of a text in pieces, as one text."""
     taken: list[str] = []
     size = 0
@@ -874,7 +876,7 @@ def _head(pieces: list[str], head: int = 1 << 18) -> str:
 
 
 def _entries_named(
-    texts: Iterable[str], limit: int = 30, looked_at: int = 200, head: int = 1 << 18
+    texts: Iterable[str], limit: int = 30, looked_at: int = 200, head: int = NAMES_HEAD
 ) -> list[str]:
     """What names the entries of appended text, for the history's list of entries touched:
     their links, a custom directive's id; at most `limit` names, from the first `looked_at`

@@ -174,7 +174,12 @@ class Registry:
         """The pool id that receives a unit's spread: the unit itself or its building."""
         unit = self.units[unit_id]
         building = self.buildings[unit.building]
-        return unit.id if self.pool_level(building) is PoolLevel.UNIT else building.id
+        return self.pool_of(unit.id, building.id, building.pool_level)
+
+    def pool_of(self, unit_id: str, building_id: str, level: PoolLevel | None) -> str:
+        """The pool of the unit `unit_id` of the building `building_id`, whose registry row
+        gives the pool level `level` (None: the pilot's default)."""
+        return unit_id if (level or self.pilot.pool_default) is PoolLevel.UNIT else building_id
 
     def counts(self) -> dict[str, int]:
         return {

@@ -42,15 +42,12 @@ def _units(registry: Registry) -> dict[str, list[str]]:
         # without restoring the models (a city's 12,000 units and 6,000 buildings: a premium's
         # check asks for one pool and paid a quarter of a second for the models).
         units: dict[str, list[str]] = defaultdict(list)
-        default = registry.pilot.pool_default
-        unit_pools: dict[str, bool] = {}  # building -> whether each of its units is a pool
+        levels: dict[str, PoolLevel | None] = {}  # building -> its row's pool level
         for unit in sorted(registry.units):
             (building,) = values_of(registry.units, unit, _BUILDING)
-            own = unit_pools.get(building)
-            if own is None:
-                (level,) = values_of(registry.buildings, building, _POOL_LEVEL)
-                own = unit_pools[building] = (level or default) == PoolLevel.UNIT
-            units[unit if own else building].append(unit)
+            if building not in levels:
+                (levels[building],) = values_of(registry.buildings, building, _POOL_LEVEL)
+            units[registry.pool_of(unit, building, levels[building])].append(unit)
         return dict(units)
 
     return _cached(registry, "units", build)
