@@ -10,20 +10,31 @@ field's remainder). Digits of any script (full-width １３８…, Arabic-Indic,
 ASCII digits to find the numbers; what it masks, and how:
 
 - resident ID numbers: 18 digits (or 17 and X) and the old 15 digits, with a known province code
-  and a real birth date: the first three and last four characters kept, 430***********1234;
+  and a real birth date, whole or in the groups people write (6-8-4, 6-4-4-4, 4-4-4-4-2; 6-6-3):
+  the first three and last four characters kept, 430***********1234;
 - mobile numbers, as ``13812345678``, ``+8613812345678``, ``+86 138 1234 5678``,
-  ``138-1234-5678`` or ``138 1234 5678``: the first three and last four digits, 138****5678
-  (a +86 prefix kept as written);
-- landlines (``0731-58231234``): the area code and last four digits, 0731-****1234;
-- individuals' bank card numbers, 16 to 19 digits (also grouped by spaces or dashes in fours)
-  starting with a card network's digit (3, 4, 5, 6, 9, or 2221-2720): ****1234. Serials and
-  dates (``202401010000123456``) do not start like a card and are left alone;
+  ``138-1234-5678``, ``138 1234 5678``, ``138 - 1234 - 5678``, ``138.1234.5678`` or after a
+  long-distance 0: the first three and last four digits, 138****5678 (a prefix
+  kept as written);
+- landlines (``0731-58231234``, ``(0731) 5823-1234``; an area code 010-029 or 0310-0999 and a
+  local number of 7 or 8 digits starting with 2-8): the area code and last four digits,
+  0731-****1234;
+- individuals' bank card numbers, 16 to 19 digits (whole, in fours, or 6 and the rest) starting
+  with a card network's digit (3, 4, 5, 6, 9, or 2221-2720): ****1234. Serials and dates
+  (``202401010000123456``) do not start like a card and are left alone;
 - names: each person's name in `names` wherever the text repeats it; a person-like word (2 to 4
   Han characters starting with a common surname) right before or after a masked number
   (``王小明 430***********1234``; words such as 电话, 身份证号 between them are skipped); and the
   word after a label (姓名, 业主, 户主, 户名, 联系人, 付款人, 收款人, 经办人, 申请人, 持卡人; after
   ``姓名：`` any 2 to 4 Han characters). Common words (转账, 房屋, 金额, ...) are never taken
   for names. A name nothing points to (an objection that says 王小明 反对) cannot be recognised.
+
+A number's groups may be parted by one to three spaces (any space of a line, or an invisible
+character), or by a dash, dot or tilde (one or two; full-width and typographic ones too) with
+up to two spaces on either side. Tabs, line breaks and underscores always end a number: columns,
+lines and file names are not one number. A period of two dates (``20211222_20211231``, in
+statements' file names) is never part of a number. Where two readings of the same digits
+overlap, both are masked as one (``****`` and the last four digits).
 
 An account number keeps its last four digits: 6217002930001234 → ****1234 (`mask_account`).
 Masking is idempotent: masked text is left as it is.
@@ -107,21 +118,54 @@ _FOLD = str.maketrans(
         "—": "-",
         "−": "-",
         "﹣": "-",
+        "―": "-",
+        "～": "~",
+        "〜": "~",
+        "．": ".",
+        "（": "(",
+        "）": ")",
         # A statement's memo may part a number's digit groups with any of them (the import
         # collapses spaces and refuses invisible characters first; the export's masking of the
         # banks' memos does neither).
         **dict.fromkeys(_INLINE_SPACES + _INVISIBLE, " "),
     }
 )
-_ID18 = re.compile(r"(?<!\d)\d{17}[\dXx](?![\dA-Za-z])")
-_ID15 = re.compile(r"(?<!\d)\d{15}(?!\d)")
-_CARD = re.compile(r"(?<!\d)(?:\d{16,19}|\d{4}(?:[ -]\d{4}){3}(?:[ -]\d{1,3})?)(?!\d)")
-_MOBILE = re.compile(
-    r"(?<!\d)(?P<prefix>(?:\+86|0086|86)[ -]?)?(?P<head>1[3-9]\d)[ -]?(?P<mid>\d{4})[ -]?"
-    r"(?P<tail>\d{4})(?!\d)"
+# What may part a number's digit groups: one to three spaces, or a dash, dot or tilde (one or two
+# of them: ``——``) with up to two spaces on either side (``138  1234  5678``, ``138 - 1234 -
+# 5678``, ``138.1234.5678``). A tab, a line break or an underscore (file names) never does.
+_GAP = r"(?: {1,3}| {0,2}[-.~]{1,2} {0,2})"
+# Every pattern is looked for at every start where no digit stands before (a lookahead:
+# overlapping candidates, so that a run of groups which is not one number does not hide one
+# inside it; a masked name's ``*`` may stand before a number). The groupings are the ones
+# people write: an ID whole, 6-8-4, 6-4-4-4 or 4-4-4-4-2 (18) and 6-6-3 (15); a card whole, in
+# fours (and a short last group) or 6 and the rest; a mobile 3-4-4 (or 3-8, 7-4), after +86, 0086,
+# 86 or a long-distance 0; a landline's area code (010-029, 0310-0999; never 00, the
+# international prefix) and a local number of 7 or 8 digits starting with 2-8. A voucher's
+# number (记-0840 3500 …) starts no phone.
+_START = r"(?<!\d)"
+_NOT_VOUCHER = r"(?<![记收付转]-)"
+_ID18 = re.compile(
+    rf"{_START}(?=((?:\d{{6}}{_GAP}?\d{{4}}{_GAP}?\d{{4}}{_GAP}?\d{{3}}"
+    rf"|\d{{4}}{_GAP}?\d{{4}}{_GAP}?\d{{4}}{_GAP}?\d{{4}}{_GAP}?\d)[\dXx])(?![\dA-Za-z]))"
 )
-_LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})[- ]?(\d{3,4})(\d{4})(?!\d)")
-_TEN_DIGITS = re.compile(r"\d(?:[ -]?\d){9}")
+_ID15 = re.compile(rf"{_START}(?=(\d{{6}}{_GAP}?\d{{6}}{_GAP}?\d{{3}})(?!\d))")
+_CARD = re.compile(
+    rf"{_START}(?=((?:\d{{16,19}}|\d{{4}}(?:{_GAP}\d{{4}}){{3}}(?:{_GAP}\d{{1,3}})?"
+    rf"|\d{{6}}{_GAP}\d{{10,13}}))(?!\d))"
+)
+_MOBILE = re.compile(
+    rf"{_START}{_NOT_VOUCHER}(?=((?P<prefix>(?:\+86|0086|86){_GAP}?|0)?"
+    rf"(?P<number>1[3-9]\d{_GAP}?\d{{4}}{_GAP}?\d{{4}}))(?!\d))"
+)
+_LANDLINE = re.compile(
+    rf"{_START}{_NOT_VOUCHER}(?=(\(?(?P<area>0(?:[12]\d|[3-9]\d\d))\)?{_GAP}?[2-8]\d{{2,3}}{_GAP}?\d{{4}})(?!\d))"
+)
+_TEN_DIGITS = re.compile(rf"\d(?:(?:{_GAP}|\){_GAP}?)?\d){{9}}")
+_NOT_DIGIT = re.compile(r"[^\dXx]")
+# A period of two dates (``20211222_20211231``, ``20240101-20240320``), as statements' file names
+# carry them (the books read the period back from the recorded name): left as it is, whatever
+# stands before it (``0731_20211222_20211231.csv`` is not a landline).
+_DATE_RANGE = re.compile(r"(?<!\d)((?:19|20)\d{6})[-_]((?:19|20)\d{6})(?!\d)")
 # Numbers already masked (by this module or by hand): anchors for the names next to them.
 _MASKED_NUMBER = re.compile(r"\d{3}\*{4,}[\dXx]{4}|\*{4}\d{4}|0\d{2,3}-\*{4}\d{4}")
 # Province codes of resident ID numbers (GB/T 2260; 71 Taiwan, 81 Hong Kong, 82 Macau).
@@ -172,7 +216,8 @@ COMMON_WORDS = _words(
     "来款 付款 收款 银行 公司 物业 通知 编号 流水 交易 发票 合同 协议 "
     "门牌 楼栋 管理 关于 时间 明细 应缴 应收 商贸 车位 文件 安装 万元 "
     "一致 多数 自行 权益 自治 经办 姓名 座机 还款 花园 家园 公寓 大厦 "
-    "广场 新村 山庄"
+    "广场 新村 山庄 单号 订单 余额 余款 单位 房号 房款 房租 全额 全款 项目 农行 商户 施工 "
+    "申报 应付 车库 查询"
 )
 # Words between a name and its number (王小明 电话 138…), skipped when looking for the name.
 _CONNECTOR = (
@@ -214,6 +259,7 @@ def _ascii_digits(text: str) -> str:
 
 
 def _birth_date(digits: str) -> bool:
+    """`digits` (YYYYMMDD) is a day of 1900-2099."""
     try:
         day = dt.date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
     except ValueError:
@@ -238,43 +284,59 @@ _Span = tuple[int, int, str]
 
 
 def _number_spans(norm: str) -> list[_Span]:
-    """(start, end, masked form) of every personal number in `norm` (ASCII digits)."""
-    spans: list[_Span] = []
+    """(start, end, masked form) of every personal number in `norm` (ASCII digits). Where two
+    readings overlap (``单号 350102240115 138 1234 5678``: an ID of 6-6-3 or a mobile), both are
+    masked as one: the one that holds the other, else ``****`` and the last four digits."""
     if not _TEN_DIGITS.search(norm):
-        return spans  # every number masked has ten digits or more
-    taken = bytearray(len(norm))
+        return []  # every number masked has ten digits or more
+    period = bytearray(len(norm))
+    for m in _DATE_RANGE.finditer(norm):  # a statement's period: never a phone or an ID
+        if _birth_date(m.group(1)) and _birth_date(m.group(2)) and m.group(1) <= m.group(2):
+            period[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
+    # (start, end, rank, masked): the rank orders readings of the very same digits
+    found: list[tuple[int, int, int, str]] = []
 
-    def free(start: int, end: int) -> bool:
-        return not any(taken[start:end])
-
-    def add(start: int, end: int, masked: str) -> None:
-        spans.append((start, end, masked))
-        taken[start:end] = b"\x01" * (end - start)
+    def reading(m: re.Match[str], rank: int, masked: str) -> None:
+        start, end = m.span(1)
+        if not any(period[start:end]):
+            found.append((start, end, rank, masked))
 
     for m in _ID18.finditer(norm):
-        number = m.group()
+        number = _NOT_DIGIT.sub("", m.group(1))
         if _is_id18(number):
-            add(m.start(), m.end(), number[:3] + "*" * 11 + number[-4:])
+            reading(m, 0, number[:3] + "*" * 11 + number[-4:])
     for m in _CARD.finditer(norm):
-        digits = re.sub(r"\D", "", m.group())
-        if free(m.start(), m.end()) and _is_card(digits):
-            add(m.start(), m.end(), "****" + digits[-4:])
+        digits = _NOT_DIGIT.sub("", m.group(1))
+        if _is_card(digits):
+            reading(m, 1, "****" + digits[-4:])
     for m in _ID15.finditer(norm):
-        number = m.group()
-        if free(m.start(), m.end()) and _is_id15(number):
-            add(m.start(), m.end(), number[:3] + "*" * 8 + number[-4:])
+        number = _NOT_DIGIT.sub("", m.group(1))
+        if _is_id15(number):
+            reading(m, 2, number[:3] + "*" * 8 + number[-4:])
     for m in _MOBILE.finditer(norm):
-        if free(m.start(), m.end()):
-            prefix = m.group("prefix") or ""
-            add(m.start(), m.end(), f"{prefix}{m.group('head')}****{m.group('tail')}")
+        digits = _NOT_DIGIT.sub("", m.group("number"))
+        reading(m, 3, f"{m.group('prefix') or ''}{digits[:3]}****{digits[-4:]}")
     for m in _LANDLINE.finditer(norm):
-        if free(m.start(), m.end()):
-            add(m.start(), m.end(), f"{m.group(1)}-****{m.group(3)}")
-    return spans
+        digits = _NOT_DIGIT.sub("", m.group(1))
+        reading(m, 4, f"{m.group('area')}-****{digits[-4:]}")
+    spans: list[_Span] = []
+    for start, end, _rank, masked in sorted(found, key=lambda f: (f[0], -f[1], f[2])):
+        if spans and start < spans[-1][1]:  # overlaps the reading before
+            if end > spans[-1][1]:
+                spans[-1] = (spans[-1][0], end, "")  # (masked below)
+            continue
+        spans.append((start, end, masked))
+    return [
+        (start, end, masked or "****" + _NOT_DIGIT.sub("", norm[max(start, end - 40) : end])[-4:])
+        for start, end, masked in spans
+    ]
+
+
+_COMMON_WORD = re.compile("|".join(COMMON_WORDS))
 
 
 def _is_common(word: str) -> bool:
-    return any(common in word for common in COMMON_WORDS)
+    return _COMMON_WORD.search(word) is not None
 
 
 def _surname_first(word: str) -> bool:
