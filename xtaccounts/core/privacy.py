@@ -16,9 +16,9 @@ ASCII digits to find the numbers; what it masks, and how:
   ``138-1234-5678``, ``138 1234 5678``, ``138 - 1234 - 5678``, ``138.1234.5678`` or after a
   long-distance 0: the first three and last four digits, 138****5678 (a prefix
   kept as written);
-- landlines (``0731-58231234``, ``(0731) 5823-1234``; an area code 010-029 or 0310-0999 and a
-  local number of 7 or 8 digits starting with 2-8): the area code and last four digits,
-  0731-****1234;
+- landlines (``0731-58231234``, ``(0731) 5823-1234``, ``+86 731 5823 1234``; an area code
+  010-029 or 0310-0999 and a local number of 7 or 8 digits starting with 2-8): the area code
+  and last four digits, 0731-****1234;
 - individuals' bank card numbers, 16 to 19 digits (whole, in fours, or 6 and the rest) starting
   with a card network's digit (3, 4, 5, 6, 9, or 2221-2720): ****1234. Serials and dates
   (``202401010000123456``) do not start like a card and are left alone;
@@ -138,10 +138,10 @@ _GAP = r"(?: {1,3}| {0,2}[-.~]{1,2} {0,2})"
 # overlapping candidates, so that a run of groups which is not one number does not hide one
 # inside it; a masked name's ``*`` may stand before a number). The groupings are the ones
 # people write: an ID whole, 6-8-4, 6-4-4-4 or 4-4-4-4-2 (18) and 6-6-3 (15); a card whole, in
-# fours (and a short last group) or 6 and the rest; a mobile 3-4-4 (or 3-8, 7-4), after +86, 0086,
-# 86 or a long-distance 0; a landline's area code (010-029, 0310-0999; never 00, the
-# international prefix) and a local number of 7 or 8 digits starting with 2-8. A voucher's
-# number (记-0840 3500 …) starts no phone.
+# fours (and a short last group) or 6 and the rest; a mobile 3-4-4 (or 3-8, 7-4), after +86,
+# 0086, 86 or a long-distance 0; a landline's area code (010-029, 0310-0999, or after +86 or
+# 0086 without its 0; never 00, the international prefix) and a local number of 7 or 8 digits
+# starting with 2-8. A voucher's number (记-0840 3500 …) starts no phone.
 _START = r"(?<!\d)"
 _NOT_VOUCHER = r"(?<![记收付转]-)"
 _ID18 = re.compile(
@@ -157,8 +157,10 @@ _MOBILE = re.compile(
     rf"{_START}{_NOT_VOUCHER}(?=((?P<prefix>(?:\+86|0086|86){_GAP}?|0)?"
     rf"(?P<number>1[3-9]\d{_GAP}?\d{{4}}{_GAP}?\d{{4}}))(?!\d))"
 )
+_AREA = r"(?:[12]\d|[3-9]\d\d)"  # an area code without its 0
 _LANDLINE = re.compile(
-    rf"{_START}{_NOT_VOUCHER}(?=(\(?(?P<area>0(?:[12]\d|[3-9]\d\d))\)?{_GAP}?[2-8]\d{{2,3}}{_GAP}?\d{{4}})(?!\d))"
+    rf"{_START}{_NOT_VOUCHER}(?=((?:(?P<abroad>(?:\+86|0086){_GAP}?)\(?(?P<code>{_AREA})"
+    rf"|\(?(?P<area>0{_AREA}))\)?{_GAP}?[2-8]\d{{2,3}}{_GAP}?\d{{4}})(?!\d))"
 )
 _TEN_DIGITS = re.compile(rf"\d(?:(?:{_GAP}|\){_GAP}?)?\d){{9}}")
 _NOT_DIGIT = re.compile(r"[^\dXx]")
@@ -318,7 +320,8 @@ def _number_spans(norm: str) -> list[_Span]:
         reading(m, 3, f"{m.group('prefix') or ''}{digits[:3]}****{digits[-4:]}")
     for m in _LANDLINE.finditer(norm):
         digits = _NOT_DIGIT.sub("", m.group(1))
-        reading(m, 4, f"{m.group('area')}-****{digits[-4:]}")
+        area = m.group("area") or m.group("abroad") + m.group("code")
+        reading(m, 4, f"{area}-****{digits[-4:]}")
     spans: list[_Span] = []
     for start, end, _rank, masked in sorted(found, key=lambda f: (f[0], -f[1], f[2])):
         if spans and start < spans[-1][1]:  # overlaps the reading before
