@@ -13,8 +13,8 @@ ASCII digits to find the numbers; what it masks, and how:
   and a real birth date, whole or in the groups people write (6-8-4, 6-4-4-4, 4-4-4-4-2; 6-6-3):
   the first three and last four characters kept, 430***********1234;
 - mobile numbers, as ``13812345678``, ``+8613812345678``, ``+86 138 1234 5678``,
-  ``138-1234-5678``, ``138 1234 5678``, ``138 - 1234 - 5678``, ``138.1234.5678`` or after a
-  long-distance 0: the first three and last four digits, 138****5678 (a prefix
+  ``138-1234-5678``, ``138 1234 5678``, ``138 - 1234 - 5678``, ``138.1234.5678``, ``1381 2345
+  678`` or after a long-distance 0: the first three and last four digits, 138****5678 (a prefix
   kept as written);
 - landlines (``0731-58231234``, ``(0731) 5823-1234``, ``+86 731 5823 1234``; an area code
   010-029 or 0310-0999 and a local number of 7 or 8 digits starting with 2-8): the area code
@@ -138,10 +138,11 @@ _GAP = r"(?: {1,3}| {0,2}[-.~]{1,2} {0,2})"
 # overlapping candidates, so that a run of groups which is not one number does not hide one
 # inside it; a masked name's ``*`` may stand before a number). The groupings are the ones
 # people write: an ID whole, 6-8-4, 6-4-4-4 or 4-4-4-4-2 (18) and 6-6-3 (15); a card whole, in
-# fours (and a short last group) or 6 and the rest; a mobile 3-4-4 (or 3-8, 7-4), after +86,
-# 0086, 86 or a long-distance 0; a landline's area code (010-029, 0310-0999, or after +86 or
-# 0086 without its 0; never 00, the international prefix) and a local number of 7 or 8 digits
-# starting with 2-8. A voucher's number (记-0840 3500 …) starts no phone.
+# fours (and a short last group) or 6 and the rest; a mobile 3-4-4 (or 3-8, 7-4; 4-4-3 not
+# before a decimal point: 1500 2300 450.00 are amounts), after +86, 0086, 86 or a long-distance
+# 0; a landline's area code (010-029, 0310-0999, or after +86 or 0086 without its 0; never 00,
+# the international prefix) and a local number of 7 or 8 digits starting with 2-8. A voucher's
+# number (记-0840 3500 …) starts no phone.
 _START = r"(?<!\d)"
 _NOT_VOUCHER = r"(?<![记收付转]-)"
 _ID18 = re.compile(
@@ -155,7 +156,8 @@ _CARD = re.compile(
 )
 _MOBILE = re.compile(
     rf"{_START}{_NOT_VOUCHER}(?=((?P<prefix>(?:\+86|0086|86){_GAP}?|0)?"
-    rf"(?P<number>1[3-9]\d{_GAP}?\d{{4}}{_GAP}?\d{{4}}))(?!\d))"
+    rf"(?P<number>1[3-9]\d{_GAP}?\d{{4}}{_GAP}?\d{{4}}|1[3-9]\d\d{_GAP}\d{{4}}{_GAP}\d{{3}}(?!\.\d)))"
+    r"(?!\d))"
 )
 _AREA = r"(?:[12]\d|[3-9]\d\d)"  # an area code without its 0
 _LANDLINE = re.compile(
