@@ -144,6 +144,7 @@ _GAP = r"(?: {1,3}| {0,2}[-.~]{1,2} {0,2})"
 # the international prefix) and a local number of 7 or 8 digits starting with 2-8. A voucher's
 # number (记-0840 3500 …) starts no phone.
 _START = r"(?<!\d)"
+_ABROAD = r"(?:\+86|0086)"  # China's country code, as dialled from abroad
 _NOT_VOUCHER = r"(?<![记收付转]-)"
 _ID18 = re.compile(
     rf"{_START}(?=((?:\d{{6}}{_GAP}?\d{{4}}{_GAP}?\d{{4}}{_GAP}?\d{{3}}"
@@ -155,13 +156,13 @@ _CARD = re.compile(
     rf"|\d{{6}}{_GAP}\d{{10,13}}))(?!\d))"
 )
 _MOBILE = re.compile(
-    rf"{_START}{_NOT_VOUCHER}(?=((?P<prefix>(?:\+86|0086|86){_GAP}?|0)?"
+    rf"{_START}{_NOT_VOUCHER}(?=((?P<prefix>(?:{_ABROAD}|86){_GAP}?|0)?"
     rf"(?P<number>1[3-9]\d{_GAP}?\d{{4}}{_GAP}?\d{{4}}|1[3-9]\d\d{_GAP}\d{{4}}{_GAP}\d{{3}}(?!\.\d)))"
     r"(?!\d))"
 )
 _AREA = r"(?:[12]\d|[3-9]\d\d)"  # an area code without its 0
 _LANDLINE = re.compile(
-    rf"{_START}{_NOT_VOUCHER}(?=((?:(?P<abroad>(?:\+86|0086){_GAP}?)\(?(?P<code>{_AREA})"
+    rf"{_START}{_NOT_VOUCHER}(?=((?:(?P<abroad>{_ABROAD}{_GAP}?)\(?(?P<code>{_AREA})"
     rf"|\(?(?P<area>0{_AREA}))\)?{_GAP}?[2-8]\d{{2,3}}{_GAP}?\d{{4}})(?!\d))"
 )
 _TEN_DIGITS = re.compile(rf"\d(?:(?:{_GAP}|\){_GAP}?)?\d){{9}}")
@@ -253,9 +254,9 @@ def is_masked_name(name: str) -> bool:
 
 
 def _ascii_digits(text: str) -> str:
-    """`text` with every decimal digit as ASCII, full-width X, + and dashes folded and the other
-    spaces of a line and the invisible characters read as a space, character for character
-    (positions are unchanged)."""
+    """`text` with every decimal digit as ASCII, full-width and typographic X, +, dashes, dots,
+    tildes and brackets folded (`_FOLD`) and the other spaces of a line and the invisible
+    characters read as a space, character for character (positions are unchanged)."""
     if text.isascii():
         return text
     text = _OTHER_DIGIT.sub(lambda m: str(unicodedata.decimal(m.group())), text)
