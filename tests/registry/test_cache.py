@@ -325,6 +325,31 @@ def test_a_rows_values_are_read_without_restoring_it(demo_registry_dir: Path) ->
         values_of(fresh.notices, "no such notice", names)
 
 
+def test_a_rows_values_are_read_by_its_position_in_the_table(demo_registry_dir: Path) -> None:
+    """`values_at` reads the row at a position (the table's order, as the registry recorded
+    each unit's households) without the index of the rows' ids; out of the table it is an
+    IndexError; once every row is decoded (their bytes let go) it answers None."""
+    fresh = load_registry(demo_registry_dir, cache=False)
+    load_registry(demo_registry_dir)
+    restored = _from_disk(demo_registry_dir)
+    table = restored.households
+    assert isinstance(table, LazyTable)
+    for position, (household, row) in enumerate(fresh.households.items()):
+        assert table.values_at(position, ("id", "unit", "area_m2")) == (
+            household,
+            row.unit,
+            row.area_m2,
+        )
+    assert table._rows is None  # the ids were not indexed
+    assert _decoded_keys(table) == []  # nor any row restored
+    with pytest.raises(IndexError):
+        table.values_at(len(fresh.households), ("id",))
+    with pytest.raises(IndexError):
+        table.values_at(-1, ("id",))
+    table.decoded()
+    assert table.values_at(0, ("id",)) is None
+
+
 def test_a_restored_table_copies_and_pickles_as_a_plain_dict(demo_registry_dir: Path) -> None:
     load_registry(demo_registry_dir)
     restored = _from_disk(demo_registry_dir)

@@ -121,8 +121,10 @@ def applicant_reasons(
     if kind == "households":
         members = pool_households(registry, pool)
         distinct = list(dict.fromkeys(applicants))
-        unknown = [h for h in distinct if h not in registry.households]
-        outside = [h for h in distinct if h in registry.households and h not in members]
+        # (the registry's index of every household's id is read only for applicants who are
+        # not of the pool)
+        unknown = [h for h in distinct if h not in members and h not in registry.households]
+        outside = [h for h in distinct if h not in members and h in registry.households]
         valid = [h for h in distinct if h in members]
         if unknown:
             reasons.append(

@@ -181,8 +181,21 @@ class LazyTable(Mapping[str, V]):
             if type(row) is list:
                 return [tuple(getattr(item, name) for name in names) for item in row]
             return tuple(getattr(row, name) for name in names)
+        return self._values(self._state(row), names)
+
+    def values_at(self, position: int, names: tuple[str, ...]) -> Any:
+        """`values_of` the row at `position` in the table's order, read from its bytes without
+        the index of every row's id; None once every row is decoded (their bytes let go: ask by
+        id). IndexError when there is no such row."""
+        if self._complete and self._ends:
+            return None
+        if not 0 <= position < len(self._ends):
+            raise IndexError(f"no row {position} in a table of {len(self._ends)}")
+        return self._values(self._state(position), names)
+
+    def _values(self, state: Any, names: tuple[str, ...]) -> Any:
+        """The fields `names` of a row's pickled state (a list of them for a list of models)."""
         at = [self._names.index(name) for name in names]
-        state = self._state(row)
         if type(state) is list:
             return [tuple(item[0][i] for i in at) for item in state]
         return tuple(state[0][i] for i in at)

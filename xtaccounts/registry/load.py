@@ -24,6 +24,7 @@ import tempfile
 import time
 import tomllib
 import unicodedata
+from array import array
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -159,6 +160,10 @@ class Registry:
     # The households' ids by unit, pickled: a pool's households are found without decoding
     # every household of the city (`households_of_unit`); empty: read from `households`.
     household_ids: bytes = b""
+    # The same households' places in the `households` table (their rows' positions, in the
+    # table's order), pickled: a pool's households are read from their rows without the index
+    # of every household's id (`household_rows_of_unit`); empty: not known.
+    household_rows: bytes = b""
 
     @cached_property
     def households_of_unit(self) -> dict[str, list[str]]:
@@ -166,6 +171,12 @@ class Registry:
         if self.household_ids:
             return pickle.loads(self.household_ids)
         return _ids_by_unit(self.households.values())
+
+    @cached_property
+    def household_rows_of_unit(self) -> dict[str, array[int]] | None:
+        """The positions in `households` of each unit's households, in the table's order (None:
+        not known)."""
+        return pickle.loads(self.household_rows) if self.household_rows else None
 
     def pool_level(self, building: Building) -> PoolLevel:
         return building.pool_level or self.pilot.pool_default
@@ -522,6 +533,7 @@ def _validate_registry(directory: Path, files: dict[str, bytes | None]) -> Regis
     if issues or pilot is None:
         raise RegistryInvalid(issues)
     household_ids = pickle.dumps(_ids_by_unit(households.values()), pickle.HIGHEST_PROTOCOL)
+    rows_by_unit = pickle.dumps(_rows_by_unit(households.values()), pickle.HIGHEST_PROTOCOL)
     return Registry(
         directory=directory,
         pilot=pilot,
@@ -537,6 +549,7 @@ def _validate_registry(directory: Path, files: dict[str, bytes | None]) -> Regis
         insurers=insurers,
         tenders=tenders,
         household_ids=household_ids,
+        household_rows=rows_by_unit,
     )
 
 
@@ -547,10 +560,22 @@ def _ids_by_unit(households: Iterable[Household]) -> dict[str, list[str]]:
     return by_unit
 
 
+def _rows_by_unit(households: Iterable[Household]) -> dict[str, array[int]]:
+    """Each unit's households' positions in the table (the order the cache keeps its rows)."""
+    by_unit: dict[str, array[int]] = {}
+    for position, household in enumerate(households):
+        rows = by_unit.get(household.unit)
+        if rows is None:
+            rows = by_unit[household.unit] = array("I")
+        rows.append(position)
+    return by_unit
+
+
 # --- the cache -------------------------------------------------------------------------------
 
 CACHE_KEEP = 4
-CACHE_FORMAT = 4  # 2: rows pickled one by one (LAZY_TABLES); 3: in segments; 4: household ids
+CACHE_FORMAT = 5  # 2: rows pickled one by one (LAZY_TABLES); 3: in segments; 4: household ids;
+# 5: the households' rows by unit
 _MAGIC = b"xtaccounts registry cache\n"
 REGISTRY_FILES: tuple[str, ...] = (*(t.file for t in TABLES), PILOT_FILE, INSURERS_FILE)
 # The Registry attributes cached row by row and restored as `LazyTable`s: a write reads a few
