@@ -45,3 +45,28 @@ def test_live_folds_keep_what_pickled_folds_keep(demo_copy: Path, added: int) ->
     assert len(live.fold_tail) == len(pickled.fold_tail)
     assert _decoded(live) == _decoded(pickled)
     assert list(live.folds) == list(pickled.folds)
+
+
+def test_a_fold_to_read_is_decoded_once_while_the_snapshot_keeps_it_as_it_is(
+    demo_copy: Path,
+) -> None:
+    """`read_fold` gives every reader one decoded fold (a premium's command and the plugins at
+    its commit) while the snapshot's pickle and tail are those it was decoded from; once the
+    snapshot takes entries, or is read back from its file, the fold is decoded again, equal to
+    what `fold` gives (a copy of its own)."""
+    books = load_books(demo_copy)
+    parsed = ParseCache()
+    load_books(demo_copy, parsed=parsed)
+    snapshot = build_snapshot(books, parsed)
+    assert snapshot is not None
+    kind = premium_index.PremiumIndex
+    first = snapshot.read_fold(kind)  # (the live folds are pickled first)
+    assert first is not None and snapshot.read_fold(kind) is first
+    assert snapshot.fold(kind) == first and snapshot.fold(kind) is not first
+    extra = [e for e in books.entries if isinstance(e, data.Transaction)][-3:]
+    snapshot.add(extra)
+    after = snapshot.read_fold(kind)
+    assert after is not first and after == snapshot.fold(kind)
+    assert snapshot.read_fold(kind) is after
+    again = pickle.loads(pickle.dumps(snapshot))
+    assert again.read_fold(kind) == after and again.read_fold(kind) is not after

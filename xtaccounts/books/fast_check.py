@@ -45,7 +45,6 @@ lines they will have in their files (the rules read the records of one day in th
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import importlib
 import os
@@ -415,7 +414,7 @@ def _plugins_vouch(snapshot: WriteSnapshot, entries: list[data.Directive], main:
     read), shows that its rules would report nothing on the books with them (a plugin without
     one vouches for nothing)."""
     options_map: dict[str, Any] = {"filename": str(main)}
-    folds = functools.cache(snapshot.fold)  # each fold decoded once, only read by the plugins
+    folds = snapshot.read_fold  # each fold decoded once, only read (by the command too)
     for name, config in snapshot.plugins:
         if name not in FAST_PLUGINS:
             return False

@@ -256,6 +256,11 @@ class WriteSnapshot:
     # Folds just built and not yet pickled (`keep(..., live=True)`): a snapshot built for a
     # write that then folds its entries in feeds them these, and pickles each fold once.
     _live: dict[str, Fold] = field(default_factory=dict, repr=False, compare=False)
+    # Folds decoded to be read (`read_fold`): key -> (the pickle and the tail's length they were
+    # decoded from, the fold).
+    _read: dict[str, tuple[tuple[bytes, int], int, Fold]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def add(self, entries: Iterable[data.Directive]) -> None:
         """Take accepted entries (transactions and balance assertions) into the state."""
@@ -325,6 +330,21 @@ class WriteSnapshot:
         fold = self._fold(kind.key())
         return fold if isinstance(fold, kind) else None
 
+    def read_fold(self, kind: type[_F]) -> _F | None:
+        """The fold `kind` to read and never change: decoded once while the snapshot keeps it
+        as it is (the same pickle, the same tail), then the same object for every reader (a
+        premium's command and the plugins that vouch for its records read one index)."""
+        key = kind.key()
+        read = self._read.get(key)
+        fresh = read is not None and self.folds.get(key) is read[0]
+        if read is not None and fresh and not self._live and len(self.fold_tail) == read[1]:
+            return read[2] if isinstance(read[2], kind) else None
+        decoded = self._fold(key)
+        pickled = self.folds.get(key)
+        if decoded is not None and pickled is not None and not self._live:
+            self._read[key] = (pickled, len(self.fold_tail), decoded)
+        return decoded if isinstance(decoded, kind) else None
+
     def keep(self, fold: Fold, *, live: bool = False) -> None:
         """Keep `fold` (as it is now) with the snapshot; a stale one is dropped. `live`: the
         fold is the snapshot's own (no caller holds it), kept unpickled until the snapshot is
@@ -372,6 +392,7 @@ class WriteSnapshot:
             self._pickle_live()
         state = dict(self.__dict__)
         state.pop("_live", None)
+        state.pop("_read", None)
         accounts: dict[str, int] = {}
         for name in _ACCOUNT_DICTS:
             for account in state[name]:
@@ -417,6 +438,7 @@ class WriteSnapshot:
         for name, value in state.items():
             setattr(self, name, value)
         self._live = {}
+        self._read = {}
 
     def holds(self, rel: str, content: bytes) -> bool:
         """Whether the file `rel` (relative to the ledger dir) has `content` by the snapshot."""

@@ -324,15 +324,19 @@ class WriteSession:
             self._books = load_books(self.main, parsed=self._parsed)
         return self._books
 
-    def index(self, kind: type[F]) -> F:
+    def index(self, kind: type[F], *, read_only: bool = False) -> F:
         """The fold `kind` of the books as they are now (`write_snapshot.Fold`): the write
         snapshot's when the snapshot matches the books, which are then not loaded; else built
         from them. The caller's own copy: what it adds to it is not kept (the commit feeds the
-        snapshot's fold the entries it writes, or builds it again with the books)."""
+        snapshot's fold the entries it writes, or builds it again with the books). `read_only`:
+        the caller never changes it, and may share the copy the plugins read at the commit
+        (`WriteSnapshot.read_fold`: decoded once)."""
         self._ensure_open()
         self._fold_kinds[kind.key()] = kind
         snapshot = self._matching_snapshot()
-        fold = snapshot.fold(kind) if snapshot is not None else None
+        fold = None
+        if snapshot is not None:
+            fold = snapshot.read_fold(kind) if read_only else snapshot.fold(kind)
         if fold is not None:
             return fold
         books = self.books()

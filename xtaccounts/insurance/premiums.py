@@ -121,7 +121,8 @@ def planned(
     when the index cannot answer (`BooksNeeded`: a balance on a day before its last movement):
     the same plan either way."""
     try:
-        return plan_on(IndexedInsuranceState(registry, session.index(PremiumIndex)))
+        index = session.index(PremiumIndex, read_only=True)  # (the plugins read the same)
+        return plan_on(IndexedInsuranceState(registry, index))
     except BooksNeeded:
         return plan_on(InsuranceState(registry, session.books().entries))
 
