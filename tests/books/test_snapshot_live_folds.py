@@ -70,3 +70,9 @@ def test_a_fold_to_read_is_decoded_once_while_the_snapshot_keeps_it_as_it_is(
     assert snapshot.read_fold(kind) is after
     again = pickle.loads(pickle.dumps(snapshot))
     assert again.read_fold(kind) == after and again.read_fold(kind) is not after
+    # Kept again (or folded in), its decoded copy is let go with its old pickle.
+    snapshot.keep(after)
+    assert kind.key() not in snapshot._read
+    snapshot.read_fold(kind)
+    snapshot._fold_in()
+    assert not snapshot._read

@@ -303,6 +303,7 @@ class WriteSnapshot:
         time: only one is decoded at once (a city's folds take tens of MiB each)."""
         with gc_paused():
             live, self._live = self._live, {}
+            self._read = {}  # (the folds decoded to be read, and their pickles, let go too)
             kept: dict[str, tuple[bytes, int]] = {}
             # Each fold's old pickle let go as soon as its new one is made: the old and the
             # new pickles of all the folds are never in memory together.
@@ -349,6 +350,7 @@ class WriteSnapshot:
         """Keep `fold` (as it is now) with the snapshot; a stale one is dropped. `live`: the
         fold is the snapshot's own (no caller holds it), kept unpickled until the snapshot is
         saved or its entries folded in (`add`), or the fold is read."""
+        self._read.pop(fold.key(), None)
         if fold.stale:
             self.folds.pop(fold.key(), None)
             self._live.pop(fold.key(), None)
@@ -364,6 +366,7 @@ class WriteSnapshot:
         """Keep a fold pickled as `keep` pickles it (`pickle.dumps(fold.kept())`) of the books
         the snapshot is built from, before any entry was added."""
         self._live.pop(key, None)
+        self._read.pop(key, None)
         self.folds[key] = (pickled, len(self.fold_tail))
 
     def _fold(self, key: str) -> Fold | None:
