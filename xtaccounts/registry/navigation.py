@@ -30,12 +30,18 @@ _ID_UNIT_AREA = ("id", "unit", "area_m2")
 _T = TypeVar("_T")
 
 
+def _built(registry: Registry, part: str) -> Any | None:
+    """The part of the pools' index built for this registry object, if it is."""
+    cached = _INDEXES.get((id(registry), part))
+    return cached[1] if cached is not None and cached[0]() is registry else None
+
+
 def _cached(registry: Registry, part: str, build: Callable[[Registry], _T]) -> _T:
     """One part of the pools' index, built once per registry object (the households' part
     decodes every household: only the commands that ask for a pool's households pay for it)."""
-    cached = _INDEXES.get((id(registry), part))
-    if cached is not None and cached[0]() is registry:
-        return cast("_T", cached[1])
+    built = _built(registry, part)
+    if built is not None:
+        return cast("_T", built)
     index = build(registry)
     _INDEXES[(id(registry), part)] = (weakref.ref(registry), index)
     return index
@@ -49,15 +55,21 @@ def _units(registry: Registry) -> dict[str, list[str]]:
         # without restoring the models (a city's 12,000 units and 6,000 buildings: a premium's
         # check asks for one pool and paid a quarter of a second for the models).
         units: dict[str, list[str]] = defaultdict(list)
-        levels: dict[str, PoolLevel | None] = {}  # building -> its row's pool level
+        levels: dict[str, PoolLevel | None] = {}
         for unit in sorted(registry.units):
-            (building,) = values_of(registry.units, unit, _BUILDING)
-            if building not in levels:
-                (levels[building],) = values_of(registry.buildings, building, _POOL_LEVEL)
-            units[registry.pool_of(unit, building, levels[building])].append(unit)
+            units[_pool_of_row(registry, unit, levels)].append(unit)
         return dict(units)
 
     return _cached(registry, "units", build)
+
+
+def _pool_of_row(registry: Registry, unit: str, levels: dict[str, PoolLevel | None]) -> str:
+    """`Registry.pool_of_unit`, the unit's building and that building's pool level read from
+    their rows (`levels`: building -> its row's pool level, filled as they are read)."""
+    (building,) = values_of(registry.units, unit, _BUILDING)
+    if building not in levels:
+        (levels[building],) = values_of(registry.buildings, building, _POOL_LEVEL)
+    return registry.pool_of(unit, building, levels[building])
 
 
 def _pool_of_unit(registry: Registry) -> dict[str, str]:
@@ -94,9 +106,9 @@ def _units_of(registry: Registry, pool: str) -> list[str]:
     that pool's own rows while few pools were asked for: a write about one pool (a premium, its
     cancellation) does not read the city's 12,000 units and 6,000 buildings (an eighth of a
     second at city scale)."""
-    cached = _INDEXES.get((id(registry), "units"))
-    if cached is not None and cached[0]() is registry:
-        return cached[1].get(pool, [])
+    every = _built(registry, "units")
+    if every is not None:
+        return every.get(pool, [])
     asked: dict[str, list[str]] = _cached(registry, "units asked", lambda r: {})
     found = asked.get(pool)
     if found is None:
@@ -110,22 +122,18 @@ def _own_units(registry: Registry, pool: str) -> list[str]:
     """The units whose pool (`Registry.pool_of`) is `pool`: the unit itself when its building's
     pool level is the unit's, the units of the building `pool` when the level is the building's
     (a unit's id begins with its building's and '-': the registry checks it)."""
-    units = registry.units
-    found: list[str] = []
-    if pool in units:
-        (building,) = values_of(units, pool, _BUILDING)
-        (level,) = values_of(registry.buildings, building, _POOL_LEVEL)
-        if registry.pool_of(pool, building, level) == pool:
-            found.append(pool)
+    levels: dict[str, PoolLevel | None] = {}
+    found = []
+    if pool in registry.units and _pool_of_row(registry, pool, levels) == pool:
+        found.append(pool)
     if pool in registry.buildings:
-        (level,) = values_of(registry.buildings, pool, _POOL_LEVEL)
         ids: list[str] = _cached(registry, "unit ids", lambda r: sorted(r.units))
         prefix = pool + "-"
         for unit in ids[bisect.bisect_left(ids, prefix) :]:
             if not unit.startswith(prefix):
                 break
-            (building,) = values_of(units, unit, _BUILDING)
-            if building == pool and registry.pool_of(unit, pool, level) == pool:
+            # (a unit of another building whose id begins alike has another pool)
+            if _pool_of_row(registry, unit, levels) == pool:
                 found.append(unit)
     return sorted(found)
 
