@@ -34,7 +34,7 @@ from xtaccounts.reports.journals import (
     period_months,
     trial_balance,
 )
-from xtaccounts.reports.vouchers import StatutoryNames
+from xtaccounts.reports.statutory_accounts import StatutoryNames
 
 JOURNAL_COLUMNS = (
     Column("date", "日期", DATE, 11),

@@ -41,6 +41,7 @@ from xtaccounts.export.period import Period
 from xtaccounts.export.table import INT, MONEY, TEXT, Column, Table
 from xtaccounts.registry import Registry
 from xtaccounts.reports.housing_types import PublicHousing
+from xtaccounts.reports.statutory_accounts import AccountCodes
 
 
 @dataclass(frozen=True)
@@ -50,33 +51,6 @@ class Check:
     name: str
     ok: bool
     detail: str
-
-
-class AccountCodes:
-    """Ledger account -> statutory code, by the longest prefix of pilot.toml's mof_accounts."""
-
-    def __init__(self, registry: Registry) -> None:
-        self._prefixes = sorted(
-            (
-                (prefix, account.code)
-                for account in registry.pilot.mof_accounts
-                for prefix in account.accounts
-            ),
-            key=lambda pc: -len(pc[0]),
-        )
-        self._cache: dict[str, str | None] = {}
-
-    def __call__(self, account: str) -> str | None:
-        if account not in self._cache:
-            self._cache[account] = next(
-                (
-                    code
-                    for prefix, code in self._prefixes
-                    if account == prefix or account.startswith(prefix + ":")
-                ),
-                None,
-            )
-        return self._cache[account]
 
 
 def _sums() -> defaultdict[str, Decimal]:

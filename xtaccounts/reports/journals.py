@@ -24,7 +24,7 @@ from xtaccounts.core.calendar import ONE_DAY
 from xtaccounts.core.entries import number_of
 from xtaccounts.core.vocabulary import KIND_REVERSAL, META_KIND, META_VOUCHER, ZERO
 from xtaccounts.registry import Registry
-from xtaccounts.reports.vouchers import StatutoryNames
+from xtaccounts.reports.statutory_accounts import StatutoryNames
 
 TextCleaner = Callable[[object], str]
 

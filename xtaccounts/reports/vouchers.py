@@ -30,8 +30,8 @@ from xtaccounts.core.vocabulary import (
     META_REVERSES_VOUCHER,
     ZERO,
 )
-from xtaccounts.export.statutory_statements import AccountCodes
 from xtaccounts.registry import Registry
+from xtaccounts.reports.statutory_accounts import StatutoryNames
 
 TextCleaner = Callable[[object], str]
 
@@ -64,38 +64,6 @@ class Voucher:
     @property
     def credit(self) -> Decimal:
         return sum((line.credit for line in self.lines), ZERO)
-
-
-class StatutoryNames:
-    """Ledger account -> (statutory code, its name, 明细科目)."""
-
-    def __init__(self, registry: Registry) -> None:
-        self._code_of = AccountCodes(registry)
-        self._names = {a.code: a.name for a in registry.pilot.mof_accounts}
-        self._prefixes = {
-            prefix: a.code for a in registry.pilot.mof_accounts for prefix in a.accounts
-        }
-
-    def code(self, account: str) -> str:
-        return self._code_of(account) or ""
-
-    def name(self, code: str) -> str:
-        return self._names.get(code, "")
-
-    def detail(self, account: str) -> str:
-        """The Chinese names of the account's parts below its statutory prefix."""
-        code = self._code_of(account)
-        prefix = max(
-            (p for p, c in self._prefixes.items() if c == code and _under(account, p)),
-            key=len,
-            default="",
-        )
-        rest = account[len(prefix) :].lstrip(":") if prefix else account
-        return " ".join(part.partition("-")[2] or part for part in rest.split(":") if part)
-
-
-def _under(account: str, prefix: str) -> bool:
-    return account == prefix or account.startswith(prefix + ":")
 
 
 def voucher_links(entries: Sequence[data.Directive]) -> dict[str, str]:
