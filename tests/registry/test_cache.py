@@ -179,6 +179,19 @@ def test_a_quick_registry_gets_no_cache_file(
     assert load_registry(demo_registry_dir) is first
 
 
+def test_a_large_registry_gets_a_cache_file_however_quick(
+    demo_registry_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large by its bytes: a city's registry validated in under a second on a fast machine
+    still gets its cache (its lazy rows, not every model held)."""
+    monkeypatch.setattr(registry_load, "CACHE_THRESHOLD_SECONDS", 60.0)
+    monkeypatch.setattr(registry_load, "CACHE_THRESHOLD_BYTES", 1)
+    expected = load_registry(demo_registry_dir, cache=False)
+    assert load_registry(demo_registry_dir) == expected
+    assert cache_file(demo_registry_dir).is_file()
+    assert _from_disk(demo_registry_dir) == expected
+
+
 def test_no_cache_option_reads_and_writes_nothing(demo_registry_dir: Path) -> None:
     registry = load_registry(demo_registry_dir, cache=False)
     assert not cache_file(demo_registry_dir).exists()
