@@ -22,7 +22,8 @@ def _money(value: object) -> str:
 
 def reconciliations(ctx: click.Context, period: str, account: str | None) -> list[Reconciliation]:
     """The 调节表 of the period, read with the importers' reader and the ledger's layouts."""
-    from importers import ledger_layouts, read_statement
+    from importers import ledger_layouts
+    from importers.statement_cache import CachedStatementReader
     from xtaccounts.books.layout import LedgerLayout
     from xtaccounts.export.detail import person_names, text_cleaner
     from xtaccounts.reading.ledger import open_ledger
@@ -46,7 +47,7 @@ def reconciliations(ctx: click.Context, period: str, account: str | None) -> lis
         main,
         books.entries,
         banks,
-        lambda path: read_statement(path, layouts),
+        CachedStatementReader(layouts),
         span.start,
         span.end,
         text_cleaner(person_names(books.entries)),
