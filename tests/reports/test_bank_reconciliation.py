@@ -9,8 +9,6 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
-
 from importers import ledger_layouts, read_statement
 from tests.helpers import xt
 from xtaccounts.books.layout import LedgerLayout
@@ -45,28 +43,6 @@ def test_the_demos_months_reconcile_with_nothing_outstanding(demo_books: Path) -
         ):
             assert month[key] == [], (month["month_end"], key)
     assert {m["status"] for m in months} <= {BALANCED, NO_STATEMENT}
-
-
-def test_the_statements_read_once_give_the_same_reconciliation(
-    demo_books: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """`reconcile` (and the export) keep each archived statement's reading by its content: the
-    second run reads them from the cache and says the same."""
-    cache = tmp_path / "cache"
-    monkeypatch.setenv("XT_CACHE_DIR", str(cache))
-    first = xt(demo_books, "reconcile", "--period", "2025", "--format", "json")
-    assert first.returncode == 0, first.stderr
-    kept = sorted(p.name for p in (cache / "statements").glob("*.pickle"))
-    archived = [
-        p
-        for p in (demo_books.parent / "documents").rglob("*")
-        if p.is_file() and "notices" not in p.parts
-    ]
-    assert kept and len(kept) <= len(archived)
-    again = xt(demo_books, "reconcile", "--period", "2025", "--format", "json")
-    assert again.returncode == 0, again.stderr
-    assert again.stdout == first.stdout
-    assert sorted(p.name for p in (cache / "statements").glob("*.pickle")) == kept
 
 
 def _reader(main: Path, change) -> object:

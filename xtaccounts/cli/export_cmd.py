@@ -43,8 +43,7 @@ def export_cmd(
     """会住维01/02/03表及明细（统筹账户、保费、利差、分配、公开、保险覆盖率），导出为
     xlsx/CSV/JSON，附带 SHA-256 与控制总数的清单。"""
     period = parse_period(period, field="--period").text
-    from importers import ledger_layouts
-    from importers.statement_cache import CachedStatementReader
+    from importers import ledger_layouts, read_statement
     from xtaccounts.books.layout import LedgerLayout
 
     main = ledger_path(ctx)
@@ -56,7 +55,7 @@ def export_cmd(
         parse_formats(formats),
         replace=replace,
         issued=issued,
-        read_statement=CachedStatementReader(layouts),
+        read_statement=lambda path: read_statement(path, layouts),
     )
     if result.books_errors:
         click.echo(books_errors_warning(result.books_errors), err=True)

@@ -22,8 +22,7 @@ def _money(value: object) -> str:
 
 def reconciliations(ctx: click.Context, period: str, account: str | None) -> list[Reconciliation]:
     """The 调节表 of the period, read with the importers' reader and the ledger's layouts."""
-    from importers import ledger_layouts
-    from importers.statement_cache import CachedStatementReader
+    from importers import ledger_layouts, read_statement
     from xtaccounts.books.layout import LedgerLayout
     from xtaccounts.export.detail import person_names, text_cleaner
     from xtaccounts.reading.ledger import open_ledger
@@ -47,7 +46,7 @@ def reconciliations(ctx: click.Context, period: str, account: str | None) -> lis
         main,
         books.entries,
         banks,
-        CachedStatementReader(layouts),
+        lambda path: read_statement(path, layouts),
         span.start,
         span.end,
         text_cleaner(person_names(books.entries)),
