@@ -11,6 +11,7 @@ from array import array
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -18,7 +19,7 @@ from pydantic import ValidationError
 from xtaccounts.core.cache_dir import CACHE_DIR_ENV
 from xtaccounts.registry import RegistryInvalid, load_registry
 from xtaccounts.registry import load as registry_load
-from xtaccounts.registry.lazy_table import EncodedRows, LazyTable, values_of
+from xtaccounts.registry.lazy_table import EncodedRows, LazyTable, encode_rows, values_of
 from xtaccounts.registry.load import (
     LAZY_TABLES,
     REGISTRY_FILES,
@@ -361,6 +362,34 @@ def test_a_rows_values_are_read_by_its_position_in_the_table(demo_registry_dir: 
         table.values_at(-1, ("id",))
     table.decoded()
     assert table.values_at(0, ("id",)) is None
+
+
+class _RacedTable(LazyTable):
+    """A table whose every row another thread (Fava's) decodes, letting the table's bytes go,
+    just as a reader that found a row still to decode goes to read it from them."""
+
+    __slots__ = ()
+    racing = False  # (the other thread's own reads are not raced)
+
+    def _state(self, index: int, blob: memoryview | None = None) -> Any:
+        if not _RacedTable.racing:
+            _RacedTable.racing = True
+            try:
+                self.decoded()  # (the other thread: every row decoded, the bytes let go)
+            finally:
+                _RacedTable.racing = False
+        return super()._state(index, blob)
+
+
+def test_a_row_read_while_another_thread_decodes_every_row(demo_registry_dir: Path) -> None:
+    fresh = load_registry(demo_registry_dir, cache=False)
+    encoded = encode_rows(fresh.households, type(next(iter(fresh.households.values()))))
+    for position, (household, row) in enumerate(fresh.households.items()):
+        raced = _RacedTable(encoded)
+        assert raced.values_of(household, ("unit", "area_m2")) == (row.unit, row.area_m2)
+        assert raced._complete  # (the race happened)
+        assert _RacedTable(encoded).values_at(position, ("id",)) == (household,)
+        assert raced.values_at(position, ("id",)) is None  # the bytes gone before the read
 
 
 def test_a_restored_table_copies_and_pickles_as_a_plain_dict(demo_registry_dir: Path) -> None:

@@ -145,10 +145,11 @@ class LazyTable(Mapping[str, V]):
                     self._rows, self._keys = rows, []
         return rows
 
-    def _state(self, index: int) -> Any:
-        """The pickled state of row `index` (`EncodedRows`), unpickled."""
+    def _state(self, index: int, blob: memoryview | None = None) -> Any:
+        """The pickled state of row `index` (`EncodedRows`), unpickled from `blob` (the table's
+        bytes as a reader took them: `decoded` lets them go once every row is decoded)."""
         start = self._ends[index - 1] if index else 0
-        return pickle.loads(self._blob[start : self._ends[index]])
+        return pickle.loads((self._blob if blob is None else blob)[start : self._ends[index]])
 
     def _decode(self, index: int) -> Any:
         state = self._state(index)
@@ -175,23 +176,27 @@ class LazyTable(Mapping[str, V]):
         one: a row a command reads once for a field or two (a notice's households and amounts,
         a household's unit) costs neither the model's restoring nor its memory. KeyError when
         there is no such row."""
+        # The bytes taken before the row: another thread (Fava's) decoding every row lets them
+        # go only once each row is in the index, so a row still to decode has its bytes here.
+        blob = self._blob
         rows = self._index()
         row = rows[key]
         if type(row) is not int:  # restored already
             if type(row) is list:
                 return [tuple(getattr(item, name) for name in names) for item in row]
             return tuple(getattr(row, name) for name in names)
-        return self._values(self._state(row), names)
+        return self._values(self._state(row, blob), names)
 
     def values_at(self, position: int, names: tuple[str, ...]) -> Any:
         """`values_of` the row at `position` in the table's order, read from its bytes without
         the index of every row's id; None once every row is decoded (their bytes let go: ask by
         id). IndexError when there is no such row."""
-        if self._complete and self._ends:
-            return None
+        blob = self._blob  # (as in `values_of`: the bytes as they are now, or none)
         if not 0 <= position < len(self._ends):
             raise IndexError(f"no row {position} in a table of {len(self._ends)}")
-        return self._values(self._state(position), names)
+        if not blob:
+            return None
+        return self._values(self._state(position, blob), names)
 
     def _values(self, state: Any, names: tuple[str, ...]) -> Any:
         """The fields `names` of a row's pickled state (a list of them for a list of models)."""
