@@ -809,9 +809,9 @@ def keep_changed_registry(
 ) -> bool:
     """After a change written to the registry in `directory` (its files were `before` and are
     now `after`, `registry` validated from `after`): cache `registry` for the files as they now
-    are, if the registry before the change was cached (it was slow to validate) and the files
-    on disk are `after`. The next command then reads the cache instead of validating the
-    registry again (`notice add`, then `import`). True if the cache was written."""
+    are, if the registry before the change was cached (it was slow to validate or large) and
+    the files on disk are `after`. The next command then reads the cache instead of validating
+    the registry again (`notice add`, then `import`). True if the cache was written."""
     directory = Path(directory)
     if not _cache_path(registry_digest(dict(before))).exists():
         return False
