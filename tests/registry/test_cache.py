@@ -371,14 +371,14 @@ class _RacedTable(LazyTable):
     __slots__ = ()
     racing = False  # (the other thread's own reads are not raced)
 
-    def _state(self, index: int, blob: memoryview | None = None) -> Any:
+    def _state(self, index: int, *blob: Any) -> Any:  # (any signature: old code's too)
         if not _RacedTable.racing:
             _RacedTable.racing = True
             try:
                 self.decoded()  # (the other thread: every row decoded, the bytes let go)
             finally:
                 _RacedTable.racing = False
-        return super()._state(index, blob)
+        return super()._state(index, *blob)
 
 
 def test_a_row_read_while_another_thread_decodes_every_row(demo_registry_dir: Path) -> None:
