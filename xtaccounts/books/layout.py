@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from xtaccounts.books.redo_journal import settle_for_reading
 from xtaccounts.core.errors import XtError
+from xtaccounts.core.i18n import _
 
 DEFAULT_MAIN = Path("ledger/main.beancount")
 ACCOUNTS_FILE = "accounts.beancount"
 REGISTRY_DIR = "registry"
 DOCUMENTS_DIR = "documents"
 TXNS_DIR = "txns"
+YEARS_DIR = "years"  # a year's own books, written by its close (`ops.close`)
+_YEAR_BOOKS = re.compile(r"(\d{4})\.beancount")
 
 MAIN_TEMPLATE = """\
 ; 湘潭市住宅专项维修资金 电梯维修保险试点 — the books (Beancount v3).
@@ -77,6 +81,21 @@ def resolve_main(ledger: str | os.PathLike[str] | None) -> Path:
     if path.is_dir():
         path = path / "main.beancount"
     return path.resolve()
+
+
+def refuse_year_books(main: Path) -> None:
+    """XtError if `main` is a year's own books (`years/<Y>.beancount` beside a main file):
+    they are for looking at that year (bean-check, Fava); the commands read and write the
+    whole books, whose registry and documents lie beside their main file."""
+    year = _YEAR_BOOKS.fullmatch(main.name)
+    whole = main.parent.parent / "main.beancount"
+    if year and main.parent.name == YEARS_DIR and whole.is_file():
+        raise XtError(
+            _(
+                "{path} 是 {year} 年单独的账簿（供 bean-check 与 Fava 只看这一年）；"
+                "xtaccounts 的命令读写整套账簿：请用 --ledger {whole}"
+            ).format(path=main, year=year.group(1), whole=whole)
+        )
 
 
 def require_ledger(main: Path) -> LedgerLayout:

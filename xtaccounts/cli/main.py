@@ -24,7 +24,7 @@ import click
 
 from xtaccounts import __version__
 from xtaccounts.books.change_note import note_from_command_line, set_note
-from xtaccounts.books.layout import resolve_main
+from xtaccounts.books.layout import refuse_year_books, resolve_main
 from xtaccounts.cli.language import language_option, localise, patch_click
 from xtaccounts.core.cache_dir import cache_root
 from xtaccounts.core.errors import XtError
@@ -234,8 +234,10 @@ def cli(ctx: click.Context, ledger: Path | None, operator: str | None, quiet: bo
 
         operator = admit_text(operator, field="--operator", mask=False)
     set_note(note_from_command_line(path, args, operator))
-    if path and path[0] not in _NO_OUTSIDE_CHECK and not {"-h", "--help"} & set(args):
-        warn_outside_changes(ctx.obj)
+    if not {"-h", "--help"} & set(args):
+        refuse_year_books(ctx.obj)
+        if path and path[0] not in _NO_OUTSIDE_CHECK:
+            warn_outside_changes(ctx.obj)
 
 
 def command_path(ctx: click.Context, tokens: list[str]) -> tuple[list[str], list[str]]:

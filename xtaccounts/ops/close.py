@@ -66,7 +66,13 @@ from beancount.parser import printer
 
 from xtaccounts.books.closed_periods import RECLOSE, period_directive, reopened_periods
 from xtaccounts.books.init_ledger import DEFAULT_TITLE
-from xtaccounts.books.layout import ACCOUNTS_FILE, TXNS_DIR, LedgerLayout, require_ledger
+from xtaccounts.books.layout import (
+    ACCOUNTS_FILE,
+    TXNS_DIR,
+    YEARS_DIR,
+    LedgerLayout,
+    require_ledger,
+)
 from xtaccounts.books.load import LoadedBooks, appended_content, format_error
 from xtaccounts.books.positions import POOL_FLOW_ACCOUNTS, UNIT_FLOW_ACCOUNTS
 from xtaccounts.books.writer import CommitResult, LedgerWriter
@@ -109,7 +115,6 @@ __all__ = [
 
 CLOSES_FILE_KIND = "closes"
 CARRIED_FILE_KIND = "carried"
-YEARS_DIR = "years"
 _OPTION_OR_PLUGIN = re.compile(r"^[ \t]*(option|plugin)\b")
 _TITLE = re.compile(r'^([ \t]*option[ \t]+"title"[ \t]+")([^"]*)(".*)$')
 
