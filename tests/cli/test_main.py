@@ -147,22 +147,28 @@ def test_missing_ledger_is_a_one_line_error(tmp_path: Path) -> None:
 
 
 def test_a_years_own_books_are_refused_with_the_whole_books_named(demo_books: Path) -> None:
-    """`years/2025.beancount` is for bean-check and Fava to look at one year; a command run on
-    it would miss the registry and documents beside main (and the years before): refused,
-    with the books to use named, and nothing read or written."""
+    """`years/2025.beancount` is for bean-check, Fava and `serve` to look at one year; another
+    command run on it would miss the registry and documents beside main (and the years before):
+    refused, with the books to use named, in either language; help still answers."""
     year = demo_books.parent / "years" / "2025.beancount"
-    before = {p: p.stat().st_mtime_ns for p in demo_books.parent.rglob("*") if p.is_file()}
-    for args in (("pools",), ("deposit", "receive", "--amount", "1.00")):
+    whole = demo_books.resolve()
+    for args in (("pools",), ("deposit", "receive", "--amount", "1.00"), ("audit",)):
         proc = run(*args, ledger=year)
         assert proc.returncode == 1, args
         assert proc.stderr.startswith("错误："), proc.stderr
         assert "2025 年单独的账簿" in proc.stderr
-        assert f"--ledger {demo_books}" in proc.stderr
+        assert f"--ledger {whole}" in proc.stderr
         assert "Traceback" not in proc.stderr
-    after = {p: p.stat().st_mtime_ns for p in demo_books.parent.rglob("*") if p.is_file()}
-    assert after == before
+    english = run("--lang", "en", "pools", ledger=year)
+    assert english.returncode == 1
+    assert "is the 2025 books on their own" in english.stderr
+    assert f"--ledger {whole}" in english.stderr
     assert run("pools", "--help", ledger=year).returncode == 0  # help needs no books
     assert run("pools", ledger=demo_books).returncode == 0
+    # `serve` shows a year's books (Fava, read-only): let through, here to fail on its host.
+    served = run("serve", "--host", "no such host", ledger=year)
+    assert served.returncode == 1 and "年单独的账簿" not in served.stderr
+    assert "no such host" in served.stderr
 
 
 def test_only_a_years_books_beside_a_main_file_are_refused(tmp_path: Path) -> None:
@@ -171,10 +177,12 @@ def test_only_a_years_books_beside_a_main_file_are_refused(tmp_path: Path) -> No
 
     years = tmp_path / "years"
     years.mkdir()
-    for name in ("2025.beancount", "main.beancount", "2025-opening.beancount"):
+    for name in ("2025.beancount", "main.beancount", "2024-opening.beancount"):
         (years / name).write_text("", encoding="utf-8")
     refuse_year_books(years / "2025.beancount")  # no whole books beside: not a year's own
     (tmp_path / "main.beancount").write_text("", encoding="utf-8")
+    refuse_year_books(years / "2025.beancount")  # no opening of its own: not a year's books
+    (years / "2025-opening.beancount").write_text("", encoding="utf-8")
     with pytest.raises(XtError, match="2025 年单独的账簿"):
         refuse_year_books(years / "2025.beancount")
     for other in ("main.beancount", "2025-opening.beancount"):

@@ -84,16 +84,20 @@ def resolve_main(ledger: str | os.PathLike[str] | None) -> Path:
 
 
 def refuse_year_books(main: Path) -> None:
-    """XtError if `main` is a year's own books (`years/<Y>.beancount` beside a main file):
-    they are for looking at that year (bean-check, Fava); the commands read and write the
-    whole books, whose registry and documents lie beside their main file."""
+    """XtError if `main` is a year's own books (`years/<Y>.beancount` with its opening file,
+    in books whose main file is beside `years/`): they are for looking at that year
+    (bean-check, Fava, `serve`); the other commands read and write the whole books, whose
+    registry and documents lie beside their main file."""
     year = _YEAR_BOOKS.fullmatch(main.name)
+    if year is None or main.parent.name != YEARS_DIR:
+        return
     whole = main.parent.parent / "main.beancount"
-    if year and main.parent.name == YEARS_DIR and whole.is_file():
+    opening = main.parent / f"{year.group(1)}-opening.beancount"  # written by the same close
+    if whole.is_file() and opening.is_file():
         raise XtError(
             _(
-                "{path} 是 {year} 年单独的账簿（供 bean-check 与 Fava 只看这一年）；"
-                "xtaccounts 的命令读写整套账簿：请用 --ledger {whole}"
+                "{path} 是 {year} 年单独的账簿（供 bean-check、Fava 与 xtaccounts serve "
+                "只看这一年）；xtaccounts 的其他命令读写整套账簿：请用 --ledger {whole}"
             ).format(path=main, year=year.group(1), whole=whole)
         )
 

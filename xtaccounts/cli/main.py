@@ -76,6 +76,9 @@ def log_unexpected(exc: BaseException, argv: list[str]) -> tuple[Path, str | Non
 # Commands that read no existing books (init, demo, restore) or say themselves what differs
 # from the last recorded change (history): no warning before them.
 _NO_OUTSIDE_CHECK = frozenset({"init", "demo", "restore", "history"})
+# Commands that may be given a year's own books (`serve`: Fava, read-only, on that year) or that
+# do not read the books given (`init`, `demo`); every other command refuses a year's books.
+_ANY_BOOKS = frozenset({"serve", "init", "demo"})
 _ARGS_KEY = "xtaccounts.command_args"
 
 
@@ -235,7 +238,8 @@ def cli(ctx: click.Context, ledger: Path | None, operator: str | None, quiet: bo
         operator = admit_text(operator, field="--operator", mask=False)
     set_note(note_from_command_line(path, args, operator))
     if not {"-h", "--help"} & set(args):
-        refuse_year_books(ctx.obj)
+        if not path or path[0] not in _ANY_BOOKS:
+            refuse_year_books(ctx.obj)
         if path and path[0] not in _NO_OUTSIDE_CHECK:
             warn_outside_changes(ctx.obj)
 
