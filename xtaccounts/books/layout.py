@@ -83,17 +83,27 @@ def resolve_main(ledger: str | os.PathLike[str] | None) -> Path:
     return path.resolve()
 
 
+def year_book_file(year: int) -> str:
+    """A year's own books, relative to the ledger dir: years/2025.beancount."""
+    return f"{YEARS_DIR}/{year:04d}.beancount"
+
+
+def year_opening_file(year: int) -> str:
+    """The balances carried into a year's own books: years/2025-opening.beancount."""
+    return f"{YEARS_DIR}/{year:04d}-opening.beancount"
+
+
 def refuse_year_books(main: Path) -> None:
     """XtError if `main` is a year's own books (`years/<Y>.beancount` with its opening file,
     in books whose main file is beside `years/`): they are for looking at that year
     (bean-check, Fava, `serve`); the other commands read and write the whole books, whose
     registry and documents lie beside their main file."""
     year = _YEAR_BOOKS.fullmatch(main.name)
-    if year is None or main.parent.name != YEARS_DIR:
+    root = main.parent.parent
+    if year is None or root / year_book_file(int(year.group(1))) != main:
         return
-    whole = main.parent.parent / "main.beancount"
-    opening = main.parent / f"{year.group(1)}-opening.beancount"  # written by the same close
-    if whole.is_file() and opening.is_file():
+    whole = root / "main.beancount"
+    if whole.is_file() and (root / year_opening_file(int(year.group(1)))).is_file():
         raise XtError(
             _(
                 "{path} 是 {year} 年单独的账簿（供 bean-check、Fava 与 xtaccounts serve "

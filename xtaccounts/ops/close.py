@@ -69,9 +69,10 @@ from xtaccounts.books.init_ledger import DEFAULT_TITLE
 from xtaccounts.books.layout import (
     ACCOUNTS_FILE,
     TXNS_DIR,
-    YEARS_DIR,
     LedgerLayout,
     require_ledger,
+    year_book_file,
+    year_opening_file,
 )
 from xtaccounts.books.load import LoadedBooks, appended_content, format_error
 from xtaccounts.books.positions import POOL_FLOW_ACCOUNTS, UNIT_FLOW_ACCOUNTS
@@ -211,14 +212,6 @@ def check_statements(
 def carried_file(year: int) -> str:
     """The file of the balance assertions carried into `year`: txns/2025/carried.beancount."""
     return LedgerLayout.txns_file(year, CARRIED_FILE_KIND)
-
-
-def year_book_file(year: int) -> str:
-    return f"{YEARS_DIR}/{year:04d}.beancount"
-
-
-def year_opening_file(year: int) -> str:
-    return f"{YEARS_DIR}/{year:04d}-opening.beancount"
 
 
 def _root(account: str) -> str:

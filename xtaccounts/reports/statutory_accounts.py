@@ -24,11 +24,7 @@ class AccountCodes:
     def __call__(self, account: str) -> str | None:
         if account not in self._cache:
             self._cache[account] = next(
-                (
-                    code
-                    for prefix, code in self._prefixes
-                    if account == prefix or account.startswith(prefix + ":")
-                ),
+                (code for prefix, code in self._prefixes if _under(account, prefix)),
                 None,
             )
         return self._cache[account]
