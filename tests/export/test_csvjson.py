@@ -23,6 +23,7 @@ from xtaccounts.export.csvjson import (
 )
 from xtaccounts.export.safety import csv_text
 from xtaccounts.export.table import DATE, INT, MONEY, NUMBER, TEXT, Column, StreamedTable, Table
+from xtaccounts.export.text_memo import Memo
 from xtaccounts.export.xlsx import write_workbook
 
 TEXTS = [
@@ -191,3 +192,17 @@ def test_a_streamed_table_must_tell_its_totals_and_make_the_rows_it_told(tmp_pat
     released.release()
     with pytest.raises(RuntimeError, match="let go"):
         released.control_totals()
+
+
+def test_a_memo_starts_again_once_it_holds_its_limit() -> None:
+    calls: list[str] = []
+
+    def shout(text: str) -> str:
+        calls.append(text)
+        return text.upper()
+
+    memo = Memo(shout, limit=3)
+    assert [memo[t] for t in "abcab"] == ["A", "B", "C", "A", "B"]
+    assert calls == ["a", "b", "c"]  # each distinct text converted once while kept
+    assert memo["d"] == "D" and len(memo) == 1  # full: started again
+    assert memo["a"] == "A" and calls[-1] == "a"

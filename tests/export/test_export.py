@@ -11,6 +11,8 @@ import csv
 import datetime as dt
 import hashlib
 import json
+import multiprocessing
+import os
 import re
 import shutil
 import subprocess
@@ -573,6 +575,56 @@ def test_a_failed_export_leaves_no_directory(
         export_books(demo_books, "2025", out)
     assert not out.exists()
     assert list((tmp_path / "exports").iterdir()) == []
+
+
+def _die(*_args, **_kwargs):
+    os._exit(9)
+
+
+@pytest.mark.parametrize(
+    ("in_workbook", "error", "message"),
+    [(_boom, RuntimeError, "injected"), (_die, XtError, "退出码 9")],
+)
+def test_a_failed_workbook_process_leaves_no_directory_and_no_process(
+    demo_books: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    in_workbook,
+    error: type[Exception],
+    message: str,
+) -> None:
+    # The workbook is written by a forked process: what is patched here is what it runs.
+    monkeypatch.setattr("xtaccounts.export.workbook_process.write_workbook", in_workbook)
+    out = tmp_path / "exports" / "2025"
+    with pytest.raises(error, match=message):
+        export_books(demo_books, "2025", out)
+    assert not out.exists()
+    assert list((tmp_path / "exports").iterdir()) == []
+    assert multiprocessing.active_children() == []
+
+
+def test_each_format_alone_is_what_all_three_write(demo_books: Path, tmp_path: Path) -> None:
+    """The workbook's process writes the workbook and the streamed tables' JSON; without a
+    workbook this process writes that JSON: the files are the same either way."""
+    day = dt.date(2026, 1, 15)
+    all_three = tmp_path / "all"
+    export_books(demo_books, "2025", all_three, issued=day)
+    for formats in (("xlsx",), ("csv", "json"), ("json",)):
+        out = tmp_path / "-".join(formats)
+        export_books(demo_books, "2025", out, formats, issued=day)
+        written = sorted(p.name for p in out.iterdir() if p.name != "manifest.json")
+        assert written and all(name.endswith(formats) for name in written)
+        for name in written:
+            if name.endswith(".xlsx"):
+                assert _parts(out / name) == _parts(all_three / name)
+            else:
+                assert (out / name).read_bytes() == (all_three / name).read_bytes(), name
+    assert multiprocessing.active_children() == []
+
+
+def _parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as zf:
+        return {name: zf.read(name) for name in zf.namelist()}
 
 
 def test_an_existing_directory_is_refused_or_replaced_whole(

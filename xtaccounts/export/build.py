@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 from collections.abc import Sequence
@@ -45,7 +46,7 @@ from xtaccounts.export.manifest import (
 from xtaccounts.export.period import Period, export_period
 from xtaccounts.export.statutory_statements import Check, build_statements
 from xtaccounts.export.table import StreamedTable, Table
-from xtaccounts.export.xlsx import write_workbook
+from xtaccounts.export.workbook_process import WorkbookProcess
 from xtaccounts.ops.household_interest import latest_carry
 from xtaccounts.reading.ledger import open_ledger
 from xtaccounts.reports.bank_reconciliation import StatementReader, reconcile
@@ -219,10 +220,31 @@ def export_books(
     checked before anything is computed. Raises XtError for bad input; the tie-out checks are
     returned, not raised.
     """
-    seconds: dict[str, float] = {}
     started = time.perf_counter()
     out = outside_books(out, main, option="--out")
     check_target(out, replace=replace, replaceable=earlier_export_problem)
+    # The workbook's process is forked before the books are loaded: it shares the interpreter
+    # with this one and none of the books (docs/export.md, Cost).
+    with WorkbookProcess() if "xlsx" in formats else contextlib.nullcontext() as workbook:
+        return _export(
+            main, period_text, out, formats, replace, issued, read_statement, workbook, started
+        )
+
+
+def _export(
+    main: Path,
+    period_text: str,
+    out: Path,
+    formats: Sequence[str],
+    replace: bool,
+    issued: dt.date | None,
+    read_statement: StatementReader | None,
+    workbook: WorkbookProcess | None,
+    started: float,
+) -> ExportResult:
+    """`export_books` once its target is checked (`workbook`: the workbook's process, None
+    without a workbook; `started`: when the export began)."""
+    seconds: dict[str, float] = {}
     # The books, the tables and their text make millions of objects and no cycles: the cycle
     # collector's full passes over them cost seconds and would free nothing.
     with gc_paused():
@@ -248,27 +270,34 @@ def export_books(
             return write_files(root, advance)
 
     def write_files(root: Path, advance: Advance) -> list[dict[str, Any]]:
-        # Each table's CSV and JSON are written once its sheet is (a streamed table's beside
-        # its sheet, row by row), and its rows let go: the tables are not all held to the end.
+        # The workbook is written by its own process from the tables and the streamed tables'
+        # rows, sent as they are made; this process writes each table's CSV and JSON meanwhile
+        # (a streamed table's row by row) and lets its rows go.
         totals: dict[str, dict[str, Any]] = {}  # stem -> control totals
-        timed = dict.fromkeys(("csv", "json"), 0.0)
-
-        def follow(table: Table) -> None:
-            """A streamed table's CSV and JSON, opened to be handed its rows as they are made."""
+        t0 = time.perf_counter()
+        # The streamed tables' JSON is written there too: this process makes their rows and
+        # pickles them, which costs about what writing a format does (docs/export.md, Cost).
+        facts = {t.stem: {**header, "dated": dated[t.stem]} for t in tables}
+        beside = {
+            t.stem: facts[t.stem]
+            for t in tables
+            if workbook is not None and "json" in formats and isinstance(t, StreamedTable)
+        }
+        if workbook is not None:
+            workbook.start(root / f"{stem}.xlsx", tables, context["organisation"], dated, beside)
+        for table in tables:
             if isinstance(table, StreamedTable):
                 if "csv" in formats:
                     table.followers.append(CsvFile(root / f"{table.stem}.csv", table))
-                if "json" in formats:
-                    facts = {**header, "dated": dated[table.stem]}
-                    table.followers.append(JsonFile(root / f"{table.stem}.json", table, facts))
-
-        def finish(table: Table) -> None:
-            """The table's CSV and JSON once its sheet is written (if any), then its rows let
-            go."""
-            if isinstance(table, StreamedTable):
-                if "xlsx" not in formats:
-                    for _row in table.each_row():
-                        pass
+                if "json" in formats and table.stem not in beside:
+                    table.followers.append(
+                        JsonFile(root / f"{table.stem}.json", table, facts[table.stem])
+                    )
+                for row, bold in table.each_row():
+                    if workbook is not None:
+                        workbook.row(row, bold)
+                if workbook is not None:
+                    workbook.end_rows()
                 for follower in table.followers:
                     if isinstance(follower, CsvFile):
                         follower.close(table.totals())
@@ -276,27 +305,21 @@ def export_books(
                         follower.close()
                 table.followers = []
             else:
-                for fmt in ("csv", "json"):
-                    if fmt in formats:
-                        t0 = time.perf_counter()
-                        path = root / f"{table.stem}.{fmt}"
-                        if fmt == "csv":
-                            write_csv(path, table)
-                        else:
-                            write_json(path, table, {**header, "dated": dated[table.stem]})
-                        timed[fmt] += time.perf_counter() - t0
+                if workbook is not None:
+                    workbook.rows(table)
+                if "csv" in formats:
+                    write_csv(root / f"{table.stem}.csv", table)
+                if "json" in formats:
+                    write_json(root / f"{table.stem}.json", table, facts[table.stem])
             totals[table.stem] = table.control_totals()
             table.release()
-
-        for table in tables:
-            follow(table)
+        seconds["csv, json"] = time.perf_counter() - t0
         files: list[dict[str, Any]] = []
-        if "xlsx" in formats:
+        if workbook is not None:
             t0 = time.perf_counter()
             path = root / f"{stem}.xlsx"
-            sheet_names = write_workbook(
-                path, tables, context["organisation"], dated, written=finish
-            )
+            sheet_names = workbook.sheet_names()
+            seconds["xlsx (waited)"] = time.perf_counter() - t0
             files.append(
                 file_entry(
                     root,
@@ -306,15 +329,10 @@ def export_books(
                     sheets={t.sheet: totals[t.stem] for t in tables},
                 )
             )
-            seconds["xlsx"] = time.perf_counter() - t0 - sum(timed.values())
             advance()
-        else:
-            for table in tables:
-                finish(table)
         for fmt in ("csv", "json"):
             if fmt not in formats:
                 continue
-            t0 = time.perf_counter()
             for table in tables:
                 path = root / f"{table.stem}.{fmt}"
                 files.append(
@@ -327,7 +345,6 @@ def export_books(
                         control_totals=totals[table.stem],
                     )
                 )
-            seconds[fmt] = timed[fmt] + time.perf_counter() - t0
             advance()
         write_manifest(
             root,
