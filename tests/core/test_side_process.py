@@ -35,6 +35,17 @@ def test_the_work_gets_every_message_in_order_and_its_result_comes_back() -> Non
     assert pid != os.getpid()
 
 
+def _sigint_handler(inbox: Inbox) -> object:
+    return signal.getsignal(signal.SIGINT)
+
+
+def test_ctrl_c_is_left_to_the_sender() -> None:
+    """Ctrl-C reaches the whole process group: the sender handles it and ends the side
+    process, which prints nothing of its own on the shared terminal."""
+    with SideProcess(_sigint_handler, "test-sigint") as side:
+        assert side.result() == signal.SIG_IGN
+
+
 def _refuse(inbox: Inbox) -> None:
     inbox.receive()
     raise XtError("第 3 张表：金额不是数字（测试）")

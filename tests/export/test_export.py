@@ -11,7 +11,6 @@ import csv
 import datetime as dt
 import hashlib
 import json
-import multiprocessing
 import os
 import re
 import shutil
@@ -25,7 +24,7 @@ from beancount import loader
 from beanquery.query import run_query
 from openpyxl import load_workbook
 
-from tests.helpers import snapshot, xt
+from tests.helpers import child_processes, snapshot, xt
 from xtaccounts.core.errors import XtError
 from xtaccounts.core.privacy import is_masked_name
 from xtaccounts.export import export_books
@@ -569,12 +568,17 @@ def _boom(*_args, **_kwargs):
 def test_a_failed_export_leaves_no_directory(
     demo_books: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # It fails after the workbook's process has begun writing in the directory being made:
+    # that process is ended before the directory is removed, or a file it writes meanwhile
+    # would keep the directory.
     monkeypatch.setattr("xtaccounts.export.build.write_json", _boom)
     out = tmp_path / "exports" / "2025"
+    before = child_processes()
     with pytest.raises(RuntimeError, match="injected"):
         export_books(demo_books, "2025", out)
     assert not out.exists()
     assert list((tmp_path / "exports").iterdir()) == []
+    assert child_processes() == before
 
 
 def _die(*_args, **_kwargs):
@@ -596,17 +600,19 @@ def test_a_failed_workbook_process_leaves_no_directory_and_no_process(
     # The workbook is written by a forked process: what is patched here is what it runs.
     monkeypatch.setattr("xtaccounts.export.workbook_process.write_workbook", in_workbook)
     out = tmp_path / "exports" / "2025"
+    before = child_processes()
     with pytest.raises(error, match=message):
         export_books(demo_books, "2025", out)
     assert not out.exists()
     assert list((tmp_path / "exports").iterdir()) == []
-    assert multiprocessing.active_children() == []
+    assert child_processes() == before
 
 
 def test_each_format_alone_is_what_all_three_write(demo_books: Path, tmp_path: Path) -> None:
     """The workbook's process writes the workbook and the streamed tables' JSON; without a
     workbook this process writes that JSON: the files are the same either way."""
     day = dt.date(2026, 1, 15)
+    before = child_processes()
     all_three = tmp_path / "all"
     export_books(demo_books, "2025", all_three, issued=day)
     for formats in (("xlsx",), ("csv", "json"), ("json",)):
@@ -619,7 +625,7 @@ def test_each_format_alone_is_what_all_three_write(demo_books: Path, tmp_path: P
                 assert _parts(out / name) == _parts(all_three / name)
             else:
                 assert (out / name).read_bytes() == (all_three / name).read_bytes(), name
-    assert multiprocessing.active_children() == []
+    assert child_processes() == before
 
 
 def _parts(path: Path) -> dict[str, bytes]:

@@ -31,6 +31,7 @@ from tests.helpers.day_statements import bank_line, books_balance, write_icbc_da
 from tests.helpers.files import (
     DEMO_LEDGER,
     REPO,
+    child_processes,
     snapshot,
     without_history_warning,
     write_files,
@@ -107,6 +108,7 @@ __all__ = [
     "books_balance",
     "build_base",
     "check_golden",
+    "child_processes",
     "copy_books",
     "demo_account_samples",
     "deposit",

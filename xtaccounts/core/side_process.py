@@ -18,6 +18,7 @@ import gc
 import multiprocessing
 import multiprocessing.connection
 import pickle
+import signal
 import traceback
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
@@ -70,14 +71,24 @@ def _serve(
     """The side process's life: the work run on its inbox, its outcome sent back."""
     for end in parents_ends:
         end.close()
+    # Ctrl-C reaches the whole process group: the sender handles it and ends this process.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     gc.disable()  # the work makes no cycles worth a pass over what it received
     progress._reporter = None  # nothing is shown from here: this process's terminal is shared
     try:
         outcome: tuple[Any, ...] = ("done", work(Inbox(inbox)))
     except InputEnded:
-        return  # the sender gave up: nobody waits for an outcome
+        error = SideProcessError(
+            _("并行写出进程的输入提前结束：{name}").format(
+                name=multiprocessing.current_process().name
+            )
+        )
+        outcome = ("failed", error, traceback.format_exc())
     except BaseException as error:  # every failure goes back to the sender
         outcome = ("failed", _portable(error), traceback.format_exc())
+    # The inbox closed first: a sender still sending is told at once (its send fails) and
+    # reads the outcome, however large, instead of waiting on a full pipe.
+    inbox.close()
     with contextlib.suppress(OSError):
         results.send_bytes(pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL))
 
@@ -96,7 +107,8 @@ class SideProcess(Generic[T]):
 
     Used as a context manager: leaving the block without the result (an error here) ends the
     process. An error in the work is raised again by `send` or `result`, the work's traceback
-    attached as its cause.
+    attached as its cause. One at a time: a second one forked while the first works would hold
+    the first's pipe open, and the first would not see its input end if this process died.
     """
 
     def __init__(self, work: Callable[[Inbox], T], name: str) -> None:
@@ -113,6 +125,10 @@ class SideProcess(Generic[T]):
         gc.freeze()  # what both share stays out of the child's collections (and page copies)
         try:
             self._process.start()
+        except BaseException:
+            self._outbox.close()
+            self._results.close()
+            raise
         finally:
             gc.unfreeze()
             inbox.close()

@@ -267,7 +267,12 @@ def _export(
 
     def fill(root: Path) -> list[dict[str, Any]]:
         with step(_("写出导出文件"), total=len(formats)) as advance:
-            return write_files(root, advance)
+            try:
+                return write_files(root, advance)
+            except BaseException:
+                if workbook is not None:  # ended before the directory it writes in is removed
+                    workbook.end()
+                raise
 
     def write_files(root: Path, advance: Advance) -> list[dict[str, Any]]:
         # The workbook is written by its own process from the tables and the streamed tables'

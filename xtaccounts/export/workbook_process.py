@@ -18,7 +18,7 @@ from typing import Any
 from xtaccounts.core.side_process import Inbox, SideProcess
 from xtaccounts.export.csvjson import JsonFile
 from xtaccounts.export.table import HANDED, StreamedTable, Table
-from xtaccounts.export.xlsx import write_workbook
+from xtaccounts.export.xlsx import MAX_DATA_ROWS, write_workbook
 
 _END = None  # the message ending a streamed table's rows
 
@@ -59,7 +59,7 @@ class _RowsToCome(Sequence[tuple[Any, ...]]):
 def _write_received(inbox: Inbox) -> list[str]:
     """The side process's work: the workbook of the tables it is sent, and the JSON of the
     streamed tables it is told to write."""
-    path, organisation, dated, bare, json_facts = inbox.receive()
+    path, organisation, dated, bare, json_facts, max_rows = inbox.receive()
     tables: list[Table] = []
     for table, count in bare:
         if isinstance(table, StreamedTable):
@@ -78,7 +78,7 @@ def _write_received(inbox: Inbox) -> list[str]:
             table.followers = []
         table.release()
 
-    return write_workbook(path, tables, organisation, dated, written=written)
+    return write_workbook(path, tables, organisation, dated, max_rows, written=written)
 
 
 def _without_rows(table: Table) -> tuple[Table, int | None]:
@@ -105,6 +105,10 @@ class WorkbookProcess:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        self.end()
+
+    def end(self) -> None:
+        """The process ended (killed if still writing): nothing more is written."""
         self._side.end()
 
     def start(
@@ -114,13 +118,15 @@ class WorkbookProcess:
         organisation: str,
         dated: dict[str, str],
         json_facts: dict[str, dict[str, Any]],
+        *,
+        max_rows: int = MAX_DATA_ROWS,
     ) -> None:
         """The workbook's tables, their rows to follow in their order (`rows`, or a streamed
         table's `row`s and `end_rows`), and the header facts of each streamed table whose JSON
         is written beside the workbook (`json_facts`, by stem; into the workbook's
-        directory)."""
+        directory). `max_rows`: a sheet's rows (`xlsx.write_workbook`)."""
         bare = [_without_rows(t) for t in tables]
-        self._side.send((path, organisation, dated, bare, json_facts))
+        self._side.send((path, organisation, dated, bare, json_facts, max_rows))
 
     def rows(self, table: Table) -> None:
         """The rows of the next table, one not streamed."""
