@@ -142,3 +142,28 @@ def _running(pid: int) -> bool:
     except (FileNotFoundError, ProcessLookupError):
         return False
     return state != "Z"
+
+
+def _receive_one(inbox: Inbox) -> object:
+    return inbox.receive()
+
+
+def test_a_side_process_sees_its_input_end_while_another_works() -> None:
+    """The second one forked closes its copies of the first's pipe: the first sees its input
+    end when this process closes it, instead of waiting for the second to end."""
+
+    def too_long(*_args: object) -> None:
+        raise AssertionError("the first side process never saw its input end")
+
+    previous = signal.signal(signal.SIGALRM, too_long)
+    signal.alarm(20)
+    try:
+        with (
+            SideProcess(_receive_one, "test-first") as first,
+            SideProcess(_wait_forever, "test-second"),
+            pytest.raises(SideProcessError, match="输入提前结束"),
+        ):
+            first.result()  # nothing sent: its input ends
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)

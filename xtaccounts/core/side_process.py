@@ -30,6 +30,9 @@ from xtaccounts.core.i18n import _
 T = TypeVar("T")
 
 _FORK = multiprocessing.get_context("fork")
+# This process's ends of the pipes of its side processes still working: a side process forked
+# later closes its copies, or a side process would not see its pipe close when this one ends.
+_LIVE_ENDS: set[multiprocessing.connection.Connection] = set()
 _PIPE_BYTES = 1 << 20  # the pipe's capacity asked for: a batch of rows handed without waiting
 _F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 
@@ -69,8 +72,9 @@ def _serve(
     parents_ends: tuple[multiprocessing.connection.Connection, ...],
 ) -> None:
     """The side process's life: the work run on its inbox, its outcome sent back."""
-    for end in parents_ends:
+    for end in (*parents_ends, *_LIVE_ENDS):
         end.close()
+    _LIVE_ENDS.clear()
     # Ctrl-C reaches the whole process group: the sender handles it and ends this process.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     gc.disable()  # the work makes no cycles worth a pass over what it received
@@ -107,8 +111,8 @@ class SideProcess(Generic[T]):
 
     Used as a context manager: leaving the block without the result (an error here) ends the
     process. An error in the work is raised again by `send` or `result`, the work's traceback
-    attached as its cause. One at a time: a second one forked while the first works would hold
-    the first's pipe open, and the first would not see its input end if this process died.
+    attached as its cause. Several may work at once: each closes its copies of the others'
+    pipes.
     """
 
     def __init__(self, work: Callable[[Inbox], T], name: str) -> None:
@@ -134,6 +138,7 @@ class SideProcess(Generic[T]):
             inbox.close()
             results.close()
         self._finished = False
+        _LIVE_ENDS.update((self._outbox, self._results))
 
     def __enter__(self) -> SideProcess[T]:
         return self
@@ -166,6 +171,7 @@ class SideProcess(Generic[T]):
             self._process.join()
         self._outbox.close()
         self._results.close()
+        _LIVE_ENDS.difference_update((self._outbox, self._results))
 
     def _outcome(self) -> T:
         try:
