@@ -70,6 +70,18 @@ def archived_statements(layout: LedgerLayout, accounts: Iterable[str]) -> list[A
     return found
 
 
+def archived_statement_files(layout: LedgerLayout) -> list[Path]:
+    """Every file `archived_statements` could take, whatever its account: the dated files under
+    documents/ whose name gives a period (absolute, resolved, sorted)."""
+    if not layout.documents.is_dir():
+        return []
+    return sorted(
+        path.resolve()
+        for path in layout.documents.rglob("*")
+        if _DATED.match(path.name) and statement_period(path.name) is not None and path.is_file()
+    )
+
+
 def _booked_day(entry: data.Directive) -> dt.date:
     """The statement day an entry books: a balance assertion checks the day before its date."""
     return entry.date - ONE_DAY if isinstance(entry, data.Balance) else entry.date

@@ -14,7 +14,9 @@ from beancount.core import data
 
 from xtaccounts import __version__
 from xtaccounts.books.destinations import outside_books
+from xtaccounts.books.documents import archived_statement_files
 from xtaccounts.books.history import History
+from xtaccounts.books.layout import LedgerLayout
 from xtaccounts.books.outside_changes import outside_changes
 from xtaccounts.books.seal_chain import chain_head
 from xtaccounts.core import chart
@@ -44,6 +46,7 @@ from xtaccounts.export.manifest import (
     write_manifest,
 )
 from xtaccounts.export.period import Period, export_period
+from xtaccounts.export.statements_beside import StatementsReadBeside
 from xtaccounts.export.statutory_statements import Check, build_statements
 from xtaccounts.export.table import StreamedTable, Table
 from xtaccounts.export.workbook_process import WorkbookProcess
@@ -113,7 +116,13 @@ def build_tables(
         advance()
         ledger = pool_ledger(registry, positions, entries, period)
         advance()
-        # The 分户账 first: its derivation holds every household's history of balances (the
+        # The bank reconciliation before the 分户账: the archived statements it reads (read
+        # beside the books' load, `export_books`) are let go before the derivation's peak.
+        found = None
+        if read_statement is not None:
+            banks = sorted({b.account for b in registry.bank_accounts.values()})
+            found = reconcile(main, entries, banks, read_statement, period.start, period.end, clean)
+        # The 分户账 next: its derivation holds every household's history of balances (the
         # export's peak), so no other detail table is made yet; it consumes the carry's credits
         # as it replays them.
         disclosure = owners_disclosure(
@@ -129,9 +138,7 @@ def build_tables(
         advance()
         books_tables, books_checks = account_book_tables(registry, entries, period, clean)
         advance()
-        if read_statement is not None:
-            banks = sorted({b.account for b in registry.bank_accounts.values()})
-            found = reconcile(main, entries, banks, read_statement, period.start, period.end, clean)
+        if found is not None:
             table, reconciled = reconciliation_table(found)
             books_tables.append(table)
             books_checks.extend(reconciled)
@@ -223,11 +230,17 @@ def export_books(
     started = time.perf_counter()
     out = outside_books(out, main, option="--out")
     check_target(out, replace=replace, replaceable=earlier_export_problem)
-    # The workbook's process is forked before the books are loaded: it shares the interpreter
-    # with this one and none of the books (docs/export.md, Cost).
-    with WorkbookProcess() if "xlsx" in formats else contextlib.nullcontext() as workbook:
+    # The archived statements are read, and the workbook's process forked, before the books
+    # are loaded: they share the interpreter with this process and none of the books
+    # (docs/export.md, Cost).
+    with (
+        StatementsReadBeside(read_statement, archived_statement_files(LedgerLayout(main)))
+        if read_statement is not None
+        else contextlib.nullcontext() as read_archived,
+        WorkbookProcess() if "xlsx" in formats else contextlib.nullcontext() as workbook,
+    ):
         return _export(
-            main, period_text, out, formats, replace, issued, read_statement, workbook, started
+            main, period_text, out, formats, replace, issued, read_archived, workbook, started
         )
 
 
