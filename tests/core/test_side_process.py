@@ -167,3 +167,15 @@ def test_a_side_process_sees_its_input_end_while_another_works() -> None:
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def _unpicklable_result(inbox: Inbox) -> object:
+    return lambda: None
+
+
+def test_a_result_that_does_not_pickle_is_a_failure_told_here() -> None:
+    with (
+        SideProcess(_unpicklable_result, "test-result") as side,
+        pytest.raises(RuntimeError, match="lambda"),
+    ):
+        side.result()

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import child_processes
-from xtaccounts.books.documents import archived_statement_files
+from xtaccounts.books.documents import archived_statement_files, archived_statements
 from xtaccounts.books.layout import LedgerLayout
 from xtaccounts.core.errors import XtError
+from xtaccounts.export import export_books
 from xtaccounts.export.statements_beside import StatementsReadBeside
 
 HERE = os.getpid()
@@ -98,3 +102,69 @@ def test_the_files_read_beside_are_the_archived_statements(tmp_path: Path) -> No
     (bank / "2025-12-31.ICBC-0001-20250701-20251231.csv").mkdir()  # a folder, not a file
     found = archived_statement_files(LedgerLayout(tmp_path / "main.beancount"))
     assert found == [(bank / "2025-06-30.ICBC-0001-20250101-20250630.xls").resolve()]
+
+
+def test_a_linked_account_folder_is_listed_as_the_reconciliation_finds_it(tmp_path: Path) -> None:
+    (tmp_path / "main.beancount").write_text("", "utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "2025-06-30.ICBC-0001-20250101-20250630.xls").write_text("x", "utf-8")
+    (elsewhere / "loop").symlink_to(elsewhere)  # a link back: walked once
+    bank = tmp_path / "documents" / "Assets" / "Bank-银行存款" / "ICBC-工商银行"
+    bank.mkdir(parents=True)
+    (bank / "Demand-活期0001").symlink_to(elsewhere)
+    layout = LedgerLayout(tmp_path / "main.beancount")
+    account = "Assets:Bank-银行存款:ICBC-工商银行:Demand-活期0001"
+    wanted = [s.path for s in archived_statements(layout, [account])]
+    assert wanted and archived_statement_files(layout) == wanted
+
+
+def test_the_export_reads_its_statements_beside_and_writes_what_it_wrote_reading_here(
+    demo_books: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from importers import ledger_layouts, read_statement
+
+    layouts = ledger_layouts(LedgerLayout(demo_books).registry)
+    read_here: list[str] = []
+
+    def reader(path: Path) -> object:
+        if os.getpid() == HERE:
+            read_here.append(path.name)
+        return read_statement(path, layouts)
+
+    day = dt.date(2026, 1, 15)
+    beside, here = tmp_path / "beside", tmp_path / "here"
+    export_books(demo_books, "2025", beside, issued=day, read_statement=reader)
+    assert read_here == []  # every statement read beside the load
+    monkeypatch.setattr(
+        "xtaccounts.export.statements_beside._read_all", lambda read, paths, inbox: {}
+    )
+    export_books(demo_books, "2025", here, issued=day, read_statement=reader)
+    assert len(read_here) >= 10  # every statement read here
+    names = sorted(p.name for p in beside.iterdir())
+    assert names == sorted(p.name for p in here.iterdir())
+    assert "24-bank-reconciliation.csv" in names
+    for name in names:
+        if name == "manifest.json":
+            a, b = (_manifest(d / name) for d in (beside, here))
+            assert a == b
+        elif name.endswith(".xlsx"):
+            assert _parts(beside / name) == _parts(here / name)
+        else:
+            assert (beside / name).read_bytes() == (here / name).read_bytes(), name
+
+
+def _manifest(path: Path) -> dict:
+    """The manifest without what differs between two runs: when, and the workbook's digest
+    (its zip records when each part was written)."""
+    manifest = json.loads(path.read_text("utf-8"))
+    manifest.pop("created")
+    for entry in manifest["files"]:
+        if entry["format"] == "xlsx":
+            entry.pop("sha256")
+    return manifest
+
+
+def _parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as book:
+        return {name: book.read(name) for name in book.namelist()}

@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import stat
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -72,14 +73,31 @@ def archived_statements(layout: LedgerLayout, accounts: Iterable[str]) -> list[A
 
 def archived_statement_files(layout: LedgerLayout) -> list[Path]:
     """Every file `archived_statements` could take, whatever its account: the dated files under
-    documents/ whose name gives a period (absolute, resolved, sorted)."""
-    if not layout.documents.is_dir():
-        return []
-    return sorted(
-        path.resolve()
-        for path in layout.documents.rglob("*")
-        if _DATED.match(path.name) and statement_period(path.name) is not None and path.is_file()
-    )
+    documents/ whose name gives a period (absolute, resolved, sorted; folders that are links
+    followed, each folder once; a folder that cannot be read is passed over)."""
+    found: set[Path] = set()
+    seen: set[tuple[int, int]] = set()
+    for folder, folders, names in os.walk(layout.documents, followlinks=True):
+        try:
+            st = os.stat(folder)
+        except OSError:
+            continue
+        if (st.st_dev, st.st_ino) in seen:
+            folders.clear()  # a link back to a folder already walked
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        for name in names:
+            path = Path(folder, name)
+            if _DATED.match(name) and statement_period(name) is not None and _is_file(path):
+                found.add(path.resolve())
+    return sorted(found)
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False
 
 
 def _booked_day(entry: data.Directive) -> dt.date:

@@ -64,6 +64,12 @@ class Inbox:
         except EOFError:
             raise InputEnded from None
 
+    def sender_gone(self) -> bool:
+        """Whether the sending process has ended (for a work that reads no input to ask)."""
+        return self._parent is not None and bool(
+            multiprocessing.connection.wait([self._parent], timeout=0)
+        )
+
 
 def _serve(
     work: Callable[[Inbox], Any],
@@ -93,8 +99,13 @@ def _serve(
     # The inbox closed first: a sender still sending is told at once (its send fails) and
     # reads the outcome, however large, instead of waiting on a full pipe.
     inbox.close()
+    try:
+        data = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as error:  # a result that does not pickle is a failure, told as such
+        failure = RuntimeError(f"{type(error).__name__}: {error}")
+        data = pickle.dumps(("failed", failure, traceback.format_exc()))
     with contextlib.suppress(OSError):
-        results.send_bytes(pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL))
+        results.send_bytes(data)
 
 
 def _portable(error: BaseException) -> BaseException:

@@ -122,6 +122,8 @@ def build_tables(
         if read_statement is not None:
             banks = sorted({b.account for b in registry.bank_accounts.values()})
             found = reconcile(main, entries, banks, read_statement, period.start, period.end, clean)
+            if isinstance(read_statement, StatementsReadBeside):
+                read_statement.end()  # the readings not asked for let go, its process ended
         # The 分户账 next: its derivation holds every household's history of balances (the
         # export's peak), so no other detail table is made yet; it consumes the carry's credits
         # as it replays them.

@@ -30,12 +30,15 @@ def _signature(path: Path) -> Signature | None:
 
 
 def _read_all(
-    read: Callable[[Path], Statement], paths: Sequence[Path], _inbox: Inbox
+    read: Callable[[Path], Statement], paths: Sequence[Path], inbox: Inbox
 ) -> dict[Path, tuple[Signature, Statement]]:
     """The side process's work: each file read, with its signature, unless it fails or
-    changes while being read (it is read again by the export, which gives its error)."""
+    changes while being read (it is read again by the export, which gives its error); none
+    more once the export has ended."""
     found: dict[Path, tuple[Signature, Statement]] = {}
     for path in paths:
+        if inbox.sender_gone():
+            break
         before = _signature(path)
         try:
             statement = read(path)
@@ -79,7 +82,8 @@ class StatementsReadBeside:
         return self._read(path)
 
     def end(self) -> None:
-        """The process ended and the readings not asked for let go."""
+        """The process ended and the readings not asked for let go (files asked for after are
+        read here)."""
         self._readings = {}
         self._side.end()
 
