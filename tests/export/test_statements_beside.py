@@ -90,31 +90,31 @@ def test_when_the_process_dies_every_file_is_read_here(tmp_path: Path) -> None:
 def test_the_files_read_beside_are_the_archived_statements(tmp_path: Path) -> None:
     (tmp_path / "main.beancount").write_text("", "utf-8")
     documents = tmp_path / "documents"
-    bank = documents / "Assets" / "Bank-银行存款" / "ICBC-工商银行" / "Demand-活期0001"
+    bank = documents / "Assets" / "Bank-银行存款" / "ICBC-工商银行" / "Demand-活期8821"
     for name in (
-        bank / "2025-06-30.ICBC-0001-20250101-20250630.xls",
+        bank / "2025-06-30.ICBC-8821-20250101-20250630.xls",
         bank / "notes.txt",
         documents / "notices" / "APP-2025-001.html",
         documents / "votes" / "APP-2025-001-2025-03-01.csv",
     ):
         name.parent.mkdir(parents=True, exist_ok=True)
         name.write_text("x", "utf-8")
-    (bank / "2025-12-31.ICBC-0001-20250701-20251231.csv").mkdir()  # a folder, not a file
+    (bank / "2025-12-31.ICBC-8821-20250701-20251231.csv").mkdir()  # a folder, not a file
     found = archived_statement_files(LedgerLayout(tmp_path / "main.beancount"))
-    assert found == [(bank / "2025-06-30.ICBC-0001-20250101-20250630.xls").resolve()]
+    assert found == [(bank / "2025-06-30.ICBC-8821-20250101-20250630.xls").resolve()]
 
 
 def test_a_linked_account_folder_is_listed_as_the_reconciliation_finds_it(tmp_path: Path) -> None:
     (tmp_path / "main.beancount").write_text("", "utf-8")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    (elsewhere / "2025-06-30.ICBC-0001-20250101-20250630.xls").write_text("x", "utf-8")
+    (elsewhere / "2025-06-30.ICBC-8821-20250101-20250630.xls").write_text("x", "utf-8")
     (elsewhere / "loop").symlink_to(elsewhere)  # a link back: walked once
     bank = tmp_path / "documents" / "Assets" / "Bank-银行存款" / "ICBC-工商银行"
     bank.mkdir(parents=True)
-    (bank / "Demand-活期0001").symlink_to(elsewhere)
+    (bank / "Demand-活期8821").symlink_to(elsewhere)
     layout = LedgerLayout(tmp_path / "main.beancount")
-    account = "Assets:Bank-银行存款:ICBC-工商银行:Demand-活期0001"
+    account = "Assets:Bank-银行存款:ICBC-工商银行:Demand-活期8821"
     wanted = [s.path for s in archived_statements(layout, [account])]
     assert wanted and archived_statement_files(layout) == wanted
 
