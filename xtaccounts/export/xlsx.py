@@ -320,8 +320,17 @@ class _Sheet:
             assert count is not None  # a table with totals is counted before it is written
             rows = itertools.chain(rows, [(totals, True)])
         starts = [f'<c r="{letter}' for letter in letters]
+        # Each column's cell text around its row number and value, plain and bold (a city's
+        # 明细账 is millions of cells): text, text that a spreadsheet would take for a formula,
+        # a number or date, an empty cell.
+        text_open = '" s="{}" t="inlineStr"><is><t xml:space="preserve">'
+        text_cell = [[text_open.format(s) for s in styles] for styles in (plain, strong)]
+        quoted_cell = [text_open.format(s) for s in quoted]
+        number_cell = [[f'" s="{s}"><v>' for s in styles] for styles in (plain, strong)]
+        empty_cell = [[f'" s="{s}"/>' for s in styles] for styles in (plain, strong)]
         texts = Memo(_text)  # each distinct text escaped once, its width measured once
         widths = Memo(_shown_width)
+        serials: dict[dt.date, int] = {}  # each date's Excel serial, once
         formulas: dict[int, dict[int, str]] = {}  # row -> column -> formula
         for (at_row, at_column), text in self._formulas(count or 0, totals is not None).items():
             formulas.setdefault(at_row, {})[at_column] = text
@@ -329,6 +338,9 @@ class _Sheet:
             number += 1
             at = str(number)
             styles = strong if bold else plain
+            texts_at = text_cell[bold]
+            numbers_at = number_cell[bold]
+            empties_at = empty_cell[bold]
             row_formulas = formulas.get(index)
             cells = []
             lines = 1
@@ -340,11 +352,10 @@ class _Sheet:
                         shown = widths[value]
                         if shown > wrap:
                             lines = max(lines, -(-shown // wrap))
-                    style = quoted[bold] if value.startswith(FORMULA_TRIGGERS) else styles[i]
-                    cells.append(
-                        f'{starts[i]}{at}" s="{style}" t="inlineStr"><is><t xml:space="preserve">'
-                        f"{texts[value]}</t></is></c>"
+                    middle = (
+                        quoted_cell[bold] if value.startswith(FORMULA_TRIGGERS) else texts_at[i]
                     )
+                    cells.append(f"{starts[i]}{at}{middle}{texts[value]}</t></is></c>")
                 elif kind is Decimal or kind is int:
                     formula = row_formulas.get(i) if row_formulas else None
                     if formula is not None:
@@ -355,12 +366,14 @@ class _Sheet:
                         )
                     else:
                         # The exact decimal text; the format shows two decimals.
-                        cells.append(f'{starts[i]}{at}" s="{styles[i]}"><v>{value}</v></c>')
+                        cells.append(f"{starts[i]}{at}{numbers_at[i]}{value}</v></c>")
                 elif value is None:
-                    cells.append(f'{starts[i]}{at}" s="{styles[i]}"/>')
+                    cells.append(f"{starts[i]}{at}{empties_at[i]}")
                 elif kind is dt.date:
-                    serial = (value - EXCEL_EPOCH).days
-                    cells.append(f'{starts[i]}{at}" s="{styles[i]}"><v>{serial}</v></c>')
+                    serial = serials.get(value)
+                    if serial is None:
+                        serial = serials[value] = (value - EXCEL_EPOCH).days
+                    cells.append(f"{starts[i]}{at}{numbers_at[i]}{serial}</v></c>")
                 else:
                     raise TypeError(f"{table.stem}: {value!r} is neither text, date nor Decimal")
             yield self._row(number, cells, LINE_HEIGHT * lines + 2 if lines > 1 else None)
