@@ -7,12 +7,12 @@ import csv
 import datetime as dt
 import io
 import json
-import zipfile
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import zip_parts
 from xtaccounts.export.csvjson import (
     CHUNK,
     CsvFile,
@@ -129,11 +129,6 @@ def _long_table() -> Table:
     return Table("99-test", "测试", "测试", base.columns, rows, strong=strong, notes=["说明"])
 
 
-def _members(path: Path) -> dict[str, bytes]:
-    with zipfile.ZipFile(path) as book:
-        return {name: book.read(name) for name in book.namelist()}
-
-
 def test_a_streamed_table_is_written_as_the_same_table_held_whole(tmp_path: Path) -> None:
     """The workbook, CSV and JSON of a table made as it is written (the CSV and JSON handed
     each row as the workbook's sheet takes it) are those of the same rows held whole, and so
@@ -176,7 +171,7 @@ def test_a_streamed_table_is_written_as_the_same_table_held_whole(tmp_path: Path
     assert told == ["98-before", "99-test", "97-after"]
     for name in ("t.csv", "t.json"):
         assert (streamed / name).read_bytes() == (whole / name).read_bytes(), name
-    assert _members(streamed / "t.xlsx") == _members(whole / "t.xlsx")
+    assert zip_parts(streamed / "t.xlsx") == zip_parts(whole / "t.xlsx")
     assert beside.control_totals() == table.control_totals()
 
 

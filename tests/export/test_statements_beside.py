@@ -6,12 +6,11 @@ import datetime as dt
 import json
 import os
 import time
-import zipfile
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import child_processes
+from tests.helpers import child_processes, zip_parts
 from xtaccounts.books.documents import archived_statement_files, archived_statements
 from xtaccounts.books.layout import LedgerLayout
 from xtaccounts.core.errors import XtError
@@ -149,7 +148,7 @@ def test_the_export_reads_its_statements_beside_and_writes_what_it_wrote_reading
             a, b = (_manifest(d / name) for d in (beside, here))
             assert a == b
         elif name.endswith(".xlsx"):
-            assert _parts(beside / name) == _parts(here / name)
+            assert zip_parts(beside / name) == zip_parts(here / name)
         else:
             assert (beside / name).read_bytes() == (here / name).read_bytes(), name
 
@@ -163,8 +162,3 @@ def _manifest(path: Path) -> dict:
         if entry["format"] == "xlsx":
             entry.pop("sha256")
     return manifest
-
-
-def _parts(path: Path) -> dict[str, bytes]:
-    with zipfile.ZipFile(path) as book:
-        return {name: book.read(name) for name in book.namelist()}

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import zipfile
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import child_processes
+from tests.helpers import child_processes, zip_parts
 from xtaccounts.export.csvjson import write_json
 from xtaccounts.export.table import DATE, MONEY, TEXT, Column, StreamedTable, Table
 from xtaccounts.export.workbook_process import WorkbookProcess
@@ -56,11 +55,6 @@ def _tables() -> list[Table]:
     return [formulas, empty, split, streamed]
 
 
-def _parts(path: Path) -> dict[str, bytes]:
-    with zipfile.ZipFile(path) as book:
-        return {name: book.read(name) for name in book.namelist()}
-
-
 def _send(workbook: WorkbookProcess, tables: list[Table]) -> None:
     for table in tables:
         if isinstance(table, StreamedTable):
@@ -89,7 +83,7 @@ def test_the_workbooks_process_writes_what_this_one_does(tmp_path: Path) -> None
         workbook.start(there / "t.xlsx", tables, "中心", DATED, facts, max_rows=SHEET)
         _send(workbook, tables)
         assert workbook.sheet_names() == names
-    assert _parts(there / "t.xlsx") == _parts(here / "t.xlsx")
+    assert zip_parts(there / "t.xlsx") == zip_parts(here / "t.xlsx")
     # The streamed table's JSON, written beside the workbook by the same process.
     assert (there / "4-streamed.json").read_bytes() == (here / "4-streamed.json").read_bytes()
     assert child_processes() == before  # ended and waited for

@@ -36,6 +36,7 @@ from tests.helpers.files import (
     without_history_warning,
     write_files,
     xt,
+    zip_parts,
 )
 from tests.helpers.inline import (
     InlineBooks,
@@ -140,4 +141,5 @@ __all__ = [
     "write_icbc_day",
     "write_inline",
     "xt",
+    "zip_parts",
 ]

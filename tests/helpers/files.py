@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -70,3 +71,10 @@ def child_processes() -> set[int]:
         with open(f"/proc/self/task/{task}/children") as handle:
             found.update(int(pid) for pid in handle.read().split())
     return found
+
+
+def zip_parts(path: Path) -> dict[str, bytes]:
+    """Each part of a zip (a workbook) by name: two workbooks with the same parts are the same
+    workbook, whenever each was written (the zip records when)."""
+    with zipfile.ZipFile(path) as book:
+        return {name: book.read(name) for name in book.namelist()}

@@ -65,8 +65,8 @@ def archived_statements(layout: LedgerLayout, accounts: Iterable[str]) -> list[A
         if not folder.is_dir():
             continue
         for path in sorted(folder.iterdir()):
-            period = statement_period(path.name) if path.is_file() else None
-            if period is not None and _DATED.match(path.name):
+            period = _archived_period(path.name) if path.is_file() else None
+            if period is not None:
                 found.append(ArchivedStatement(account, *period, path.resolve()))
     return found
 
@@ -88,9 +88,14 @@ def archived_statement_files(layout: LedgerLayout) -> list[Path]:
         seen.add((st.st_dev, st.st_ino))
         for name in names:
             path = Path(folder, name)
-            if _DATED.match(name) and statement_period(name) is not None and _is_file(path):
+            if _archived_period(name) is not None and _is_file(path):
                 found.add(path.resolve())
     return sorted(found)
+
+
+def _archived_period(name: str) -> tuple[dt.date, dt.date] | None:
+    """The period of an archived statement's file name (dated, and giving a period)."""
+    return statement_period(name) if _DATED.match(name) else None
 
 
 def _is_file(path: Path) -> bool:

@@ -89,7 +89,7 @@ def _serve(
         outcome: tuple[Any, ...] = ("done", work(Inbox(inbox)))
     except InputEnded:
         error = SideProcessError(
-            _("并行写出进程的输入提前结束：{name}").format(
+            _("并行工作进程的输入提前结束：{name}").format(
                 name=multiprocessing.current_process().name
             )
         )
@@ -165,7 +165,7 @@ class SideProcess(Generic[T]):
         except OSError:  # the work ended early: its outcome says why
             self._outcome()
             raise SideProcessError(
-                _("并行写出进程提前结束：{name}").format(name=self._process.name)
+                _("并行工作进程提前结束：{name}").format(name=self._process.name)
             ) from None
 
     def result(self) -> T:
@@ -191,7 +191,7 @@ class SideProcess(Generic[T]):
             self._process.join()
             self._finished = True
             raise SideProcessError(
-                _("并行写出进程异常退出（退出码 {code}）：{name}").format(
+                _("并行工作进程异常退出（退出码 {code}）：{name}").format(
                     code=self._process.exitcode, name=self._process.name
                 )
             ) from None

@@ -298,18 +298,19 @@ def _export(
         # The streamed tables' JSON is written there too: this process makes their rows and
         # pickles them, which costs about what writing a format does (docs/export.md, Cost).
         facts = {t.stem: {**header, "dated": dated[t.stem]} for t in tables}
-        beside = {
+        json_beside = {
             t.stem: facts[t.stem]
             for t in tables
             if workbook is not None and "json" in formats and isinstance(t, StreamedTable)
         }
         if workbook is not None:
-            workbook.start(root / f"{stem}.xlsx", tables, context["organisation"], dated, beside)
+            path = root / f"{stem}.xlsx"
+            workbook.start(path, tables, context["organisation"], dated, json_beside)
         for table in tables:
             if isinstance(table, StreamedTable):
                 if "csv" in formats:
                     table.followers.append(CsvFile(root / f"{table.stem}.csv", table))
-                if "json" in formats and table.stem not in beside:
+                if "json" in formats and table.stem not in json_beside:
                     table.followers.append(
                         JsonFile(root / f"{table.stem}.json", table, facts[table.stem])
                     )

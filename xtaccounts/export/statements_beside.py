@@ -9,24 +9,21 @@ eighth round's reason: a reading holds the banks' memos and payers' names in cle
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 
+from xtaccounts.books.write_snapshot import Signature, stat_signature
 from xtaccounts.core.bank_statement import Statement
 from xtaccounts.core.side_process import Inbox, SideProcess
 
-Signature = tuple[int, int, int, int]
-
 
 def _signature(path: Path) -> Signature | None:
-    """The file's inode, size, mtime and ctime (None: it cannot be looked at)."""
+    """`stat_signature`, None when the file cannot be looked at."""
     try:
-        st = os.stat(path)
+        return stat_signature(path)
     except OSError:
         return None
-    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def _read_all(

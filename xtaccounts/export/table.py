@@ -142,7 +142,8 @@ class Table:
 class StreamedTable(Table):
     """A table whose rows are made as they are written, once, and held by no one: a city's
     分户账 and 明细账 (hundreds of thousands of rows each) written to the workbook, the CSV and
-    the JSON at the same time (`follow`), row by row.
+    the JSON at the same time, row by row (the workbook and the JSON by the export's other
+    process, `export.workbook_process`).
 
     `made` gives each row with whether it is printed bold. `count`: the rows to come, when
     known before they are made (a table with a totals row or longer than a sheet needs it);
@@ -154,8 +155,8 @@ class StreamedTable(Table):
     count: int | None = None
     known_totals: tuple[Any, ...] | None = None
     row_count: int = 0
-    # Who is handed every row as it is made, a batch at a time (`add_rows`: the CSV and JSON
-    # written beside the workbook).
+    # Who is handed every row as it is made, a batch at a time (`add_rows`: the table's CSV
+    # and JSON writers).
     followers: list[Any] = field(default_factory=list, repr=False, compare=False)
     _taken: bool = field(default=False, init=False, repr=False, compare=False)
 

@@ -1,6 +1,6 @@
-"""The export's workbook written by a process beside the export, while it writes the CSV and
-JSON of the same rows (`core.side_process`): the three files of a city's 分户账 and 明细账 are
-millions of cells each, and the workbook's are the dearest.
+"""The export's workbook, and its streamed tables' JSON, written by a process beside the export
+while the export makes the rows and writes the CSV (`core.side_process`): the three files of a
+city's 分户账 and 明细账 are millions of cells each, and the workbook's are the dearest.
 
 The process is given the tables once built, without their rows, then each table's rows in
 the order of the tables (a streamed table's with their boldness, in batches as this process
@@ -121,10 +121,10 @@ class WorkbookProcess:
         *,
         max_rows: int = MAX_DATA_ROWS,
     ) -> None:
-        """The workbook's tables, their rows to follow in their order (`rows`, or a streamed
-        table's `row`s and `end_rows`), and the header facts of each streamed table whose JSON
-        is written beside the workbook (`json_facts`, by stem; into the workbook's
-        directory). `max_rows`: a sheet's rows (`xlsx.write_workbook`)."""
+        """The workbook's tables, their rows to follow in their order (a held table's
+        `rows`, a streamed table's `row`s then `end_rows`), and the header facts of each
+        streamed table whose JSON is written beside the workbook (`json_facts`, by stem; into
+        the workbook's directory). `max_rows`: a sheet's rows (`xlsx.write_workbook`)."""
         bare = [_without_rows(t) for t in tables]
         self._side.send((path, organisation, dated, bare, json_facts, max_rows))
 
