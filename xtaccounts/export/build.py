@@ -291,12 +291,13 @@ def _export(
 
     def write_files(root: Path, advance: Advance) -> list[dict[str, Any]]:
         # The workbook is written by its own process from the tables and the streamed tables'
-        # rows, sent as they are made; this process writes each table's CSV and JSON meanwhile
-        # (a streamed table's row by row) and lets its rows go.
+        # rows, sent as they are made; this process writes each table's CSV meanwhile (a
+        # streamed table's row by row), and the JSON of the held tables, and lets the rows go.
+        # The streamed tables' JSON is written there: this process makes their rows and
+        # pickles them, which costs about half what writing a format does (docs/export.md).
         totals: dict[str, dict[str, Any]] = {}  # stem -> control totals
         t0 = time.perf_counter()
-        # The streamed tables' JSON is written there too: this process makes their rows and
-        # pickles them, which costs about what writing a format does (docs/export.md, Cost).
+        workbook_path = root / f"{stem}.xlsx"
         facts = {t.stem: {**header, "dated": dated[t.stem]} for t in tables}
         json_beside = {
             t.stem: facts[t.stem]
@@ -304,8 +305,8 @@ def _export(
             if workbook is not None and "json" in formats and isinstance(t, StreamedTable)
         }
         if workbook is not None:
-            path = root / f"{stem}.xlsx"
-            workbook.start(path, tables, context["organisation"], dated, json_beside)
+            organisation = context["organisation"]
+            workbook.start(workbook_path, tables, organisation, dated, json_beside)
         for table in tables:
             if isinstance(table, StreamedTable):
                 if "csv" in formats:
@@ -338,13 +339,12 @@ def _export(
         files: list[dict[str, Any]] = []
         if workbook is not None:
             t0 = time.perf_counter()
-            path = root / f"{stem}.xlsx"
             sheet_names = workbook.sheet_names()
             seconds["xlsx (waited)"] = time.perf_counter() - t0
             files.append(
                 file_entry(
                     root,
-                    path,
+                    workbook_path,
                     format="xlsx",
                     sheet_names=sheet_names,
                     sheets={t.sheet: totals[t.stem] for t in tables},

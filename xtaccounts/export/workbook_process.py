@@ -93,8 +93,9 @@ def _without_rows(table: Table) -> tuple[Table, int | None]:
 
 
 class WorkbookProcess:
-    """The workbook written beside this process: `start`, then each streamed table's rows
-    (`rows`, `end_rows`) in the tables' order, then `sheet_names`. A context manager: leaving
+    """The workbook written beside this process: `start`, then each table's rows in the tables'
+    order (a held table's `rows`, a streamed table's `row`s then `end_rows`), then
+    `sheet_names`. A context manager: leaving
     it without the names ends the process (the workbook unfinished)."""
 
     def __init__(self) -> None:
